@@ -1,0 +1,245 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import dotenv from 'dotenv';
+import { z } from 'zod';
+import type { LogLevel } from './log';
+
+/** Environment as this module reads it; tests pass their own instead of touching process.env. */
+export type Env = Record<string, string | undefined>;
+
+export interface AtlassianConnection {
+  mode: 'atlassian';
+  /** Base URL without a trailing slash. */
+  url: string;
+  accessToken: string;
+  directoryId: string;
+  insecure: boolean;
+  /** Proxy URLs taken from HTTPS_PROXY/HTTP_PROXY/NO_PROXY when ATLASSIAN_USE_PROXY is true. */
+  proxy: ProxySettings | null;
+  timeoutMs: number;
+}
+
+export interface SandboxConnection {
+  mode: 'sandbox';
+  timeoutMs: number;
+}
+
+export interface ProxySettings {
+  httpsProxy?: string;
+  httpProxy?: string;
+  noProxy?: string;
+}
+
+export type DatabaseLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+
+export interface CommandSwitches {
+  createEnabled: boolean;
+  updateEnabled: boolean;
+  disableEnabled: boolean;
+  enableEnabled: boolean;
+  createIfNotFound: boolean;
+}
+
+export interface Config {
+  directory: AtlassianConnection | SandboxConnection;
+  commands: CommandSwitches;
+  incomingMapperPath: string | null;
+  outgoingMapperPath: string | null;
+  instanceName: string;
+  database: DatabaseLocation;
+  logLevel: LogLevel;
+  /** Every secret value in force, so loggers and error printers can scrub them. */
+  secrets: string[];
+}
+
+/** Thrown when the environment is invalid; `problems` holds one line per variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+  }
+}
+
+const SECRET_VARIABLES = ['ATLASSIAN_ACCESS_TOKEN'] as const;
+
+const booleanText = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['true', 'false', '1', '0', 'yes', 'no'].includes(v), {
+    message: 'must be true or false',
+  })
+  .transform((v) => ['true', '1', 'yes'].includes(v));
+
+const durationText = z
+  .string()
+  .trim()
+  .regex(/^\d+(ms|s|m|h)?$/, { message: 'must be a duration such as 10s, 1500ms or 2m' })
+  .transform(parseDuration);
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine(
+    (v) => {
+      try {
+        return ['http:', 'https:'].includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be an http:// or https:// URL' },
+  )
+  .transform((v) => v.replace(/\/+$/, ''));
+
+const nonEmpty = z.string().trim().min(1, { message: 'must not be empty' });
+
+const envSchema = z.object({
+  ATLASSIAN_URL: httpUrl.default('https://api.atlassian.com'),
+  ATLASSIAN_ACCESS_TOKEN: nonEmpty.optional(),
+  ATLASSIAN_DIRECTORY_ID: nonEmpty
+    .regex(/^[A-Za-z0-9._~-]+$/, { message: 'must be the directory ID from Atlassian Administration' })
+    .optional(),
+  ATLASSIAN_INSECURE: booleanText.default(false),
+  ATLASSIAN_USE_PROXY: booleanText.default(false),
+  ATLASSIAN_TIMEOUT: durationText.default(10_000),
+  IAM_CREATE_USER_ENABLED: booleanText.default(true),
+  IAM_UPDATE_USER_ENABLED: booleanText.default(true),
+  IAM_DISABLE_USER_ENABLED: booleanText.default(true),
+  IAM_ENABLE_USER_ENABLED: booleanText.default(true),
+  IAM_CREATE_IF_NOT_FOUND: booleanText.default(true),
+  IAM_INCOMING_MAPPER: nonEmpty.optional(),
+  IAM_OUTGOING_MAPPER: nonEmpty.optional(),
+  IAM_INSTANCE_NAME: nonEmpty.default('Atlassian IAM_instance_1'),
+  DATABASE_URL: nonEmpty
+    .refine((v) => v.startsWith('sqlite:') || /^postgres(ql)?:\/\//.test(v), {
+      message: 'must be sqlite:PATH or postgres://…',
+    })
+    .default('sqlite:./data/atlassian-iam.db'),
+  LOG_LEVEL: z
+    .enum(['debug', 'info', 'warn', 'error'], { message: 'must be debug, info, warn or error' })
+    .default('info'),
+  HTTPS_PROXY: z.string().optional(),
+  HTTP_PROXY: z.string().optional(),
+  NO_PROXY: z.string().optional(),
+});
+
+export function parseDuration(text: string): number {
+  const match = /^(\d+)(ms|s|m|h)?$/.exec(text.trim());
+  if (!match) throw new Error(`not a duration: ${text}`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  return Number(match[1]) * unit;
+}
+
+/**
+ * `<NAME>_FILE` holds the path of a file whose content is the secret (container-secrets convention).
+ * Returns the environment with those resolved, plus the problems met doing so.
+ */
+function resolveSecretFiles(env: Env, readFile: (file: string) => string): { env: Env; problems: string[] } {
+  const resolved: Env = { ...env };
+  const problems: string[] = [];
+  for (const name of SECRET_VARIABLES) {
+    const file = env[`${name}_FILE`];
+    if (file === undefined || file === '') continue;
+    if (env[name] !== undefined && env[name] !== '') {
+      problems.push(`${name}: set either ${name} or ${name}_FILE, not both`);
+      continue;
+    }
+    try {
+      resolved[name] = readFile(file).trim();
+    } catch {
+      problems.push(`${name}_FILE: cannot read the file ${file}`);
+    }
+  }
+  return { env: resolved, problems };
+}
+
+/** Empty strings count as unset, as in most .env files. */
+function withoutEmpty(env: Env): Env {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+}
+
+/** Loads `.env` from the working directory into the given environment (existing values win). */
+export function loadDotenv(env: NodeJS.ProcessEnv = process.env, file = '.env'): void {
+  dotenv.config({ path: file, processEnv: env, quiet: true });
+}
+
+export function loadConfig(
+  env: Env = process.env,
+  readFile: (file: string) => string = (f) => fs.readFileSync(f, 'utf8'),
+): Config {
+  const { env: resolved, problems } = resolveSecretFiles(withoutEmpty(env), readFile);
+  const parsed = envSchema.safeParse(resolved);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? 'environment');
+      problems.push(`${name}: ${issue.message}`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  const e = parsed.data;
+
+  const hasToken = e.ATLASSIAN_ACCESS_TOKEN !== undefined;
+  const hasDirectory = e.ATLASSIAN_DIRECTORY_ID !== undefined;
+  if (hasToken !== hasDirectory) {
+    const missing = hasToken ? 'ATLASSIAN_DIRECTORY_ID' : 'ATLASSIAN_ACCESS_TOKEN';
+    throw new ConfigError([
+      `${missing}: is required when ${hasToken ? 'ATLASSIAN_ACCESS_TOKEN' : 'ATLASSIAN_DIRECTORY_ID'} is set (set both for Atlassian, neither for the sandbox)`,
+    ]);
+  }
+
+  const directory: AtlassianConnection | SandboxConnection =
+    hasToken && hasDirectory
+      ? {
+          mode: 'atlassian',
+          url: e.ATLASSIAN_URL,
+          accessToken: e.ATLASSIAN_ACCESS_TOKEN as string,
+          directoryId: e.ATLASSIAN_DIRECTORY_ID as string,
+          insecure: e.ATLASSIAN_INSECURE,
+          proxy: e.ATLASSIAN_USE_PROXY
+            ? {
+                httpsProxy: e.HTTPS_PROXY ?? env.https_proxy,
+                httpProxy: e.HTTP_PROXY ?? env.http_proxy,
+                noProxy: e.NO_PROXY ?? env.no_proxy,
+              }
+            : null,
+          timeoutMs: e.ATLASSIAN_TIMEOUT,
+        }
+      : { mode: 'sandbox', timeoutMs: e.ATLASSIAN_TIMEOUT };
+
+  const database: DatabaseLocation = e.DATABASE_URL.startsWith('sqlite:')
+    ? { kind: 'sqlite', path: path.resolve(e.DATABASE_URL.slice('sqlite:'.length)) }
+    : { kind: 'postgres', url: e.DATABASE_URL };
+
+  const secrets = [e.ATLASSIAN_ACCESS_TOKEN].filter((s): s is string => s !== undefined);
+  if (database.kind === 'postgres') {
+    const password = safeUrlPassword(database.url);
+    if (password) secrets.push(password);
+  }
+
+  return {
+    directory,
+    commands: {
+      createEnabled: e.IAM_CREATE_USER_ENABLED,
+      updateEnabled: e.IAM_UPDATE_USER_ENABLED,
+      disableEnabled: e.IAM_DISABLE_USER_ENABLED,
+      enableEnabled: e.IAM_ENABLE_USER_ENABLED,
+      createIfNotFound: e.IAM_CREATE_IF_NOT_FOUND,
+    },
+    incomingMapperPath: e.IAM_INCOMING_MAPPER ?? null,
+    outgoingMapperPath: e.IAM_OUTGOING_MAPPER ?? null,
+    instanceName: e.IAM_INSTANCE_NAME,
+    database,
+    logLevel: e.LOG_LEVEL,
+    secrets,
+  };
+}
+
+function safeUrlPassword(url: string): string | null {
+  try {
+    const password = decodeURIComponent(new URL(url).password);
+    return password.length > 0 ? password : null;
+  } catch {
+    return null;
+  }
+}

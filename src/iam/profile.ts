@@ -1,0 +1,144 @@
+/**
+ * The user profile: the XSOAR-style JSON object an admin gives to every iam-* command.
+ * Keys are case-insensitive; known keys are stored lower-case, SCIM attribute names pass through
+ * under their SCIM spelling, anything else is kept as given (a mapper file may use it).
+ */
+export type UserProfile = Record<string, unknown>;
+
+export class ProfileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProfileError';
+  }
+}
+
+export const STRING_KEYS = [
+  'id',
+  'email',
+  'username',
+  'givenname',
+  'surname',
+  'displayname',
+  'nickname',
+  'title',
+  'department',
+  'organization',
+  'timezone',
+  'preferredlanguage',
+  'employeeid',
+  'mobilephone',
+] as const;
+
+const ALIASES: Record<string, string> = { familyname: 'surname' };
+
+/** SCIM attributes that may be given directly (lower-case → SCIM spelling). */
+const SCIM_PASS_THROUGH: Record<string, string> = {
+  emails: 'emails',
+  name: 'name',
+  externalid: 'externalId',
+  phonenumbers: 'phoneNumbers',
+  is_active: 'active',
+  schemas: 'schemas',
+};
+
+/** SCIM attributes whose values are booleans, wherever they appear. */
+const BOOLEAN_ATTRIBUTES = new Set(['active', 'primary']);
+
+export function parseBooleanText(value: unknown, what: string): boolean {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string' && ['true', 'false'].includes(value.trim().toLowerCase())) {
+    return value.trim().toLowerCase() === 'true';
+  }
+  throw new ProfileError(`${what} must be true or false, got ${JSON.stringify(value)}`);
+}
+
+/** Turns "true"/"false" into booleans in the SCIM boolean attributes of a pass-through value. */
+function scimBooleans(value: unknown, path: string): unknown {
+  if (Array.isArray(value)) return value.map((item, i) => scimBooleans(item, `${path}[${i}]`));
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, inner] of Object.entries(value)) {
+    out[key] = BOOLEAN_ATTRIBUTES.has(key)
+      ? parseBooleanText(inner, `${path}.${key}`)
+      : scimBooleans(inner, `${path}.${key}`);
+  }
+  return out;
+}
+
+function stringValue(value: unknown, key: string): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value !== 'string')
+    throw new ProfileError(`${key} must be a string, got ${JSON.stringify(value)}`);
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function normalise(raw: Record<string, unknown>, where: string, nested: boolean): UserProfile {
+  const profile: UserProfile = {};
+  for (const [givenKey, value] of Object.entries(raw)) {
+    const lower = givenKey.toLowerCase();
+    const key = ALIASES[lower] ?? lower;
+    const label = where ? `${where}.${givenKey}` : givenKey;
+    if (key in profile || (SCIM_PASS_THROUGH[key] && SCIM_PASS_THROUGH[key] in profile)) {
+      throw new ProfileError(`${label} is given twice (keys are case-insensitive)`);
+    }
+    if ((STRING_KEYS as readonly string[]).includes(key)) {
+      const text = stringValue(value, label);
+      if (text !== undefined) profile[key] = text;
+    } else if (key === 'active') {
+      if (value !== null && value !== undefined) profile.active = parseBooleanText(value, label);
+    } else if (key === 'olduserdata') {
+      if (nested) throw new ProfileError(`${label} cannot be nested inside olduserdata`);
+      if (value === null || value === undefined) continue;
+      if (typeof value !== 'object' || Array.isArray(value)) {
+        throw new ProfileError(`${label} must be an object of the previous values`);
+      }
+      profile.olduserdata = normalise(value as Record<string, unknown>, label, true);
+    } else if (SCIM_PASS_THROUGH[key]) {
+      const scimKey = SCIM_PASS_THROUGH[key];
+      profile[scimKey] = BOOLEAN_ATTRIBUTES.has(scimKey)
+        ? parseBooleanText(value, label)
+        : scimBooleans(value, label);
+    } else {
+      profile[givenKey] = value;
+    }
+  }
+  return profile;
+}
+
+/** Parses the user-profile argument: a JSON object as text or already parsed. */
+export function parseUserProfile(input: unknown): UserProfile {
+  let value = input;
+  if (typeof input === 'string') {
+    const text = input.trim().replace(/^`+|`+$/g, '');
+    if (text === '')
+      throw new ProfileError(
+        'user-profile is empty: give a JSON object such as {"email":"jane@example.com"}',
+      );
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new ProfileError(`user-profile is not valid JSON (${(error as Error).message})`);
+    }
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new ProfileError('user-profile must be a JSON object such as {"email":"jane@example.com"}');
+  }
+  return normalise(value as Record<string, unknown>, '', false);
+}
+
+/** The previous values of an update, when given. */
+export function oldUserData(profile: UserProfile): UserProfile | null {
+  const old = profile.olduserdata;
+  return old && typeof old === 'object' ? (old as UserProfile) : null;
+}
+
+export function parseAllowEnable(value: string | boolean | undefined): boolean {
+  if (value === undefined) return true;
+  try {
+    return parseBooleanText(value, 'allow-enable');
+  } catch {
+    throw new ProfileError(`allow-enable must be true or false, got ${JSON.stringify(value)}`);
+  }
+}

@@ -1,0 +1,74 @@
+import type { ScimUser } from '../scim/types';
+import type { UserProfile } from './profile';
+
+export const BRAND = 'Atlassian IAM';
+
+export type IamAction = 'create' | 'update' | 'get' | 'disable' | 'enable';
+
+/** Exactly the XSOAR `IAM.Vendor` fields. */
+export interface VendorResult {
+  action: IamAction;
+  active: boolean | null;
+  brand: typeof BRAND;
+  details: ScimUser | null;
+  email: string | null;
+  errorCode: number | null;
+  errorMessage: string | null;
+  id: string | null;
+  instanceName: string;
+  reason: string | null;
+  skipped: boolean;
+  success: boolean;
+  username: string | null;
+}
+
+export interface IamResult {
+  IAM: { Vendor: VendorResult; UserProfile: UserProfile };
+}
+
+export const SKIP_REASONS = {
+  disabled: 'Command is disabled.',
+  notFound: 'User does not exist',
+  alreadyDisabled: 'User is already disabled.',
+  alreadyEnabled: 'User is already enabled.',
+} as const;
+
+export function primaryEmail(user: ScimUser): string | null {
+  const email = user.emails?.find((e) => e.primary) ?? user.emails?.[0];
+  return email?.value ?? null;
+}
+
+interface ResultInput {
+  action: IamAction;
+  instanceName: string;
+  profile: UserProfile;
+  user?: ScimUser | null;
+  success?: boolean;
+  skippedReason?: string;
+  error?: { status: number | null; message: string };
+  active?: boolean | null;
+}
+
+const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+
+/** Builds the result object; identity fields come from the SCIM user when there is one, else the profile. */
+export function buildResult(input: ResultInput): IamResult {
+  const user = input.user ?? null;
+  const vendor: VendorResult = {
+    action: input.action,
+    active:
+      input.active !== undefined ? input.active : typeof user?.active === 'boolean' ? user.active : null,
+    brand: BRAND,
+    details: user,
+    email: user ? primaryEmail(user) : text(input.profile.email),
+    errorCode: input.error?.status ?? null,
+    errorMessage: input.error?.message ?? null,
+    id: user ? (user.id ?? null) : text(input.profile.id),
+    instanceName: input.instanceName,
+    reason: input.skippedReason ?? null,
+    skipped: input.skippedReason !== undefined,
+    success: input.error === undefined && (input.success ?? true),
+    username: user ? (user.userName ?? null) : (text(input.profile.username) ?? text(input.profile.email)),
+  };
+  return { IAM: { Vendor: vendor, UserProfile: input.profile } };
+}

@@ -1,0 +1,80 @@
+/** Atlassian SCIM user, as in the user-provisioning OpenAPI document (ScimUser). */
+export interface ScimEmail {
+  value: string;
+  type?: string;
+  primary?: boolean;
+}
+
+export interface ScimName {
+  formatted?: string;
+  familyName?: string;
+  givenName?: string;
+  middleName?: string;
+  honorificPrefix?: string;
+  honorificSuffix?: string;
+}
+
+export interface ScimPhoneNumber {
+  value: string;
+  type?: string;
+  primary?: boolean;
+}
+
+export interface ScimUser {
+  schemas?: string[];
+  id?: string;
+  userName?: string;
+  externalId?: string;
+  name?: ScimName;
+  displayName?: string;
+  nickName?: string;
+  title?: string;
+  preferredLanguage?: string;
+  department?: string;
+  organization?: string;
+  timezone?: string;
+  emails?: ScimEmail[];
+  phoneNumbers?: ScimPhoneNumber[];
+  active?: boolean;
+  [attribute: string]: unknown;
+}
+
+export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+export const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+export const LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
+export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
+
+/** The only attributes Atlassian accepts in a filter. */
+export type LookupAttribute = 'userName' | 'externalId';
+
+/** RFC 7644 PATCH operation; path-less with an object value is the form we send (SPEC.md section 3). */
+export interface PatchOperation {
+  op: 'add' | 'replace' | 'remove';
+  path?: string;
+  value?: Record<string, unknown>;
+}
+
+/** Result of a create: `recovered` is true when a retried POST met 409 and the user was looked up instead. */
+export interface CreatedUser {
+  user: ScimUser;
+  recovered: boolean;
+}
+
+/**
+ * What the ILM core needs from a directory. The HTTP client implements it for Atlassian and,
+ * through an in-process transport, for the sandbox.
+ */
+export interface ScimDirectory {
+  /** GET /Users/{id}; null when Atlassian answers 404. */
+  getUserById(id: string): Promise<ScimUser | null>;
+  /** GET /Users?filter=<attribute> eq "<value>"; the value is escaped. */
+  findUsers(attribute: LookupAttribute, value: string): Promise<ScimUser[]>;
+  /** POST /Users. Never creates twice, even when a retry follows a lost response. */
+  createUser(user: ScimUser): Promise<CreatedUser>;
+  /** PATCH /Users/{id}. */
+  patchUser(id: string, operations: PatchOperation[]): Promise<ScimUser>;
+  /** GET /Schemas/urn:ietf:params:scim:schemas:core:2.0:User. */
+  getUserSchema(): Promise<unknown>;
+  /** GET /Users?count=1; throws ScimRequestError when the directory cannot be used. */
+  testConnection(): Promise<void>;
+}

@@ -1,0 +1,68 @@
+import type { IamResult, VendorResult } from '../iam/result';
+
+/** Columns of the human-readable result table, in XSOAR's order. */
+export const RESULT_COLUMNS = [
+  'brand',
+  'instanceName',
+  'success',
+  'active',
+  'id',
+  'username',
+  'email',
+  'errorCode',
+  'errorMessage',
+  'details',
+] as const satisfies readonly (keyof VendorResult)[];
+
+export const SKIPPED_COLUMNS = [
+  'brand',
+  'instanceName',
+  'skipped',
+  'reason',
+] as const satisfies readonly (keyof VendorResult)[];
+
+const capitalise = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);
+
+export function resultTitle(vendor: VendorResult): string {
+  return `${capitalise(vendor.action)} User Results (${vendor.brand})`;
+}
+
+const isEmpty = (value: unknown): boolean => value === null || value === undefined || value === '';
+
+export function cellText(value: unknown): string {
+  if (isEmpty(value)) return '';
+  const text = typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return text.replace(/[\r\n\t]+/g, ' ');
+}
+
+export interface TextTable {
+  title: string;
+  columns: string[];
+  rows: string[][];
+}
+
+/** Title, the columns that have a value in some row, and the cells; skipped results use the short layout. */
+export function resultTable(result: IamResult): TextTable {
+  const vendor = result.IAM.Vendor;
+  const layout: readonly (keyof VendorResult)[] = vendor.skipped ? SKIPPED_COLUMNS : RESULT_COLUMNS;
+  const columns = layout.filter((column) => !isEmpty(vendor[column]));
+  return { title: resultTitle(vendor), columns, rows: [columns.map((c) => cellText(vendor[c]))] };
+}
+
+/** Renders a table as aligned plain text: title line, header, rule, rows. */
+export function renderTextTable(table: TextTable): string {
+  const widths = table.columns.map((column, i) =>
+    Math.max(column.length, ...table.rows.map((row) => (row[i] ?? '').length)),
+  );
+  const line = (cells: string[]): string =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  return [
+    table.title,
+    line(table.columns),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...table.rows.map((row) => line(row)),
+  ].join('\n');
+}

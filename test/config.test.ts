@@ -1,0 +1,138 @@
+import { ConfigError, loadConfig, parseDuration } from '../src/config';
+
+const noFiles = (file: string): string => {
+  throw new Error(`unexpected read of ${file}`);
+};
+
+function problemsOf(env: Record<string, string>, readFile = noFiles): string[] {
+  try {
+    loadConfig(env, readFile);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('runs the sandbox with defaults when no Atlassian credentials are set', () => {
+    const config = loadConfig({}, noFiles);
+    expect(config.directory).toEqual({ mode: 'sandbox', timeoutMs: 10_000 });
+    expect(config.commands).toEqual({
+      createEnabled: true,
+      updateEnabled: true,
+      disableEnabled: true,
+      enableEnabled: true,
+      createIfNotFound: true,
+    });
+    expect(config.instanceName).toBe('Atlassian IAM_instance_1');
+    expect(config.database.kind).toBe('sqlite');
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('reads an Atlassian connection and tolerates a trailing slash', () => {
+    const config = loadConfig(
+      {
+        ATLASSIAN_URL: 'https://example.test/',
+        ATLASSIAN_ACCESS_TOKEN: 'tok',
+        ATLASSIAN_DIRECTORY_ID: 'dir-1',
+        ATLASSIAN_INSECURE: 'TRUE',
+        ATLASSIAN_TIMEOUT: '1500ms',
+        IAM_DISABLE_USER_ENABLED: 'false',
+      },
+      noFiles,
+    );
+    expect(config.directory).toMatchObject({
+      mode: 'atlassian',
+      url: 'https://example.test',
+      accessToken: 'tok',
+      directoryId: 'dir-1',
+      insecure: true,
+      proxy: null,
+      timeoutMs: 1500,
+    });
+    expect(config.commands.disableEnabled).toBe(false);
+    expect(config.secrets).toEqual(['tok']);
+  });
+
+  it('reports every bad variable on its own line, naming it', () => {
+    const problems = problemsOf({
+      ATLASSIAN_URL: 'ftp://x',
+      IAM_CREATE_USER_ENABLED: 'maybe',
+      LOG_LEVEL: 'loud',
+      DATABASE_URL: 'mysql://x',
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'ATLASSIAN_URL: must be an http:// or https:// URL',
+        'IAM_CREATE_USER_ENABLED: must be true or false',
+        'LOG_LEVEL: must be debug, info, warn or error',
+        'DATABASE_URL: must be sqlite:PATH or postgres://…',
+      ]),
+    );
+    expect(problems).toHaveLength(4);
+  });
+
+  it('never falls back to the sandbox when only one credential is set', () => {
+    expect(problemsOf({ ATLASSIAN_ACCESS_TOKEN: 'tok' })).toEqual([
+      'ATLASSIAN_DIRECTORY_ID: is required when ATLASSIAN_ACCESS_TOKEN is set (set both for Atlassian, neither for the sandbox)',
+    ]);
+    expect(problemsOf({ ATLASSIAN_DIRECTORY_ID: 'd' })[0]).toMatch(/^ATLASSIAN_ACCESS_TOKEN: is required/);
+  });
+
+  it('reads the token from ATLASSIAN_ACCESS_TOKEN_FILE and refuses both forms at once', () => {
+    const config = loadConfig(
+      { ATLASSIAN_ACCESS_TOKEN_FILE: '/run/secrets/token', ATLASSIAN_DIRECTORY_ID: 'd' },
+      (file) => (file === '/run/secrets/token' ? 'from-file\n' : noFiles(file)),
+    );
+    expect(config.directory).toMatchObject({ accessToken: 'from-file' });
+    expect(
+      problemsOf({
+        ATLASSIAN_ACCESS_TOKEN: 'a',
+        ATLASSIAN_ACCESS_TOKEN_FILE: '/x',
+        ATLASSIAN_DIRECTORY_ID: 'd',
+      }),
+    ).toEqual([
+      'ATLASSIAN_ACCESS_TOKEN: set either ATLASSIAN_ACCESS_TOKEN or ATLASSIAN_ACCESS_TOKEN_FILE, not both',
+    ]);
+  });
+
+  it('says which secret file it cannot read, without its content', () => {
+    const problems = problemsOf(
+      { ATLASSIAN_ACCESS_TOKEN_FILE: '/missing', ATLASSIAN_DIRECTORY_ID: 'd' },
+      () => {
+        throw new Error('ENOENT');
+      },
+    );
+    expect(problems).toEqual(['ATLASSIAN_ACCESS_TOKEN_FILE: cannot read the file /missing']);
+  });
+
+  it('takes proxy settings only when ATLASSIAN_USE_PROXY is true', () => {
+    const base = {
+      ATLASSIAN_ACCESS_TOKEN: 't',
+      ATLASSIAN_DIRECTORY_ID: 'd',
+      HTTPS_PROXY: 'http://proxy:3128',
+      NO_PROXY: 'localhost',
+    };
+    expect(loadConfig(base, noFiles).directory).toMatchObject({ proxy: null });
+    expect(loadConfig({ ...base, ATLASSIAN_USE_PROXY: 'true' }, noFiles).directory).toMatchObject({
+      proxy: { httpsProxy: 'http://proxy:3128', noProxy: 'localhost' },
+    });
+  });
+
+  it('treats the database password as a secret', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://root:s3cr%40t@localhost/test' }, noFiles).secrets).toEqual([
+      's3cr@t',
+    ]);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each([
+    ['10s', 10_000],
+    ['250ms', 250],
+    ['2m', 120_000],
+    ['24h', 86_400_000],
+    ['5', 5000],
+  ])('%s is %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
+});

@@ -1,0 +1,74 @@
+import { parseAllowEnable, parseUserProfile, ProfileError } from '../../src/iam/profile';
+
+describe('parseUserProfile', () => {
+  it('accepts keys in any case and stores known keys lower-case', () => {
+    expect(parseUserProfile('{"Email":"jane@example.com","GivenName":"Jane","FamilyName":"Doe"}')).toEqual({
+      email: 'jane@example.com',
+      givenname: 'Jane',
+      surname: 'Doe',
+    });
+  });
+
+  it('takes the XSOAR example with SCIM attributes and "true" strings', () => {
+    const profile = parseUserProfile(
+      '{"emails":[{"value":"jane@example.com","primary":"true"}],"is_active":"true","userName":"jane@example.com"}',
+    );
+    expect(profile).toEqual({
+      emails: [{ value: 'jane@example.com', primary: true }],
+      active: true,
+      username: 'jane@example.com',
+    });
+  });
+
+  it('tolerates surrounding backticks (pasted from Slack)', () => {
+    expect(parseUserProfile('`{"email":"a@example.com"}`')).toEqual({ email: 'a@example.com' });
+  });
+
+  it('normalises olduserdata the same way', () => {
+    expect(parseUserProfile({ email: 'new@example.com', OldUserData: { Email: 'old@example.com' } })).toEqual(
+      {
+        email: 'new@example.com',
+        olduserdata: { email: 'old@example.com' },
+      },
+    );
+  });
+
+  it('turns a numeric employee id into text and drops empty values', () => {
+    expect(parseUserProfile({ email: 'a@example.com', employeeid: 1234, title: '  ' })).toEqual({
+      email: 'a@example.com',
+      employeeid: '1234',
+    });
+  });
+
+  it.each([
+    ['{"email": ', /not valid JSON/],
+    ['[1,2]', /must be a JSON object/],
+    ['null', /must be a JSON object/],
+    ['', /is empty/],
+    ['{"email":"a@example.com","active":"maybe"}', /active must be true or false, got "maybe"/],
+    ['{"email":"a@example.com","EMAIL":"b@example.com"}', /EMAIL is given twice/],
+    ['{"email":{"value":"x"}}', /email must be a string/],
+    ['{"email":"a@example.com","olduserdata":"x"}', /olduserdata must be an object/],
+    ['{"emails":[{"value":"a@example.com","primary":"yes"}]}', /emails\[0\]\.primary must be true or false/],
+  ])('rejects %s with a message that says what to fix', (text, message) => {
+    expect(() => parseUserProfile(text)).toThrow(ProfileError);
+    expect(() => parseUserProfile(text)).toThrow(message);
+  });
+
+  it('survives JSON nested 1,000 levels deep (kept as an unknown key)', () => {
+    const deep = '{"email":"a@example.com","x":' + '['.repeat(1000) + ']'.repeat(1000) + '}';
+    expect(parseUserProfile(deep).email).toBe('a@example.com');
+  });
+});
+
+describe('parseAllowEnable', () => {
+  it('defaults to true and reads true/false in any case', () => {
+    expect(parseAllowEnable(undefined)).toBe(true);
+    expect(parseAllowEnable('FALSE')).toBe(false);
+    expect(parseAllowEnable('true')).toBe(true);
+  });
+
+  it('rejects anything else', () => {
+    expect(() => parseAllowEnable('nope')).toThrow('allow-enable must be true or false, got "nope"');
+  });
+});
