@@ -1,0 +1,34 @@
+import type { LookupAttribute } from '../scim/types';
+import { ScimProblem } from './problem';
+
+export interface EqualityFilter {
+  attribute: LookupAttribute;
+  value: string;
+}
+
+// `<attribute> eq "<JSON string literal>"`; attribute names and the operator are case-insensitive
+// (RFC 7644 section 3.4.2.2), and the attribute may carry the core User schema URN.
+const FILTER =
+  /^\s*(?:urn:ietf:params:scim:schemas:core:2\.0:User:)?(userName|externalId)\s+eq\s+("(?:[^"\\]|\\.)*")\s*$/i;
+
+/**
+ * Parses the only filters Atlassian accepts: a single `eq` on `userName` or `externalId`. The value is
+ * a JSON string literal, read with JSON.parse so that any escaping a client does round-trips.
+ */
+export function parseUserFilter(filter: string): EqualityFilter {
+  const match = FILTER.exec(filter);
+  if (match) {
+    const attribute: LookupAttribute = match[1]?.toLowerCase() === 'username' ? 'userName' : 'externalId';
+    try {
+      const value: unknown = JSON.parse(match[2] ?? '');
+      if (typeof value === 'string') return { attribute, value };
+    } catch {
+      // an invalid escape or a raw control character: fall through to invalidFilter
+    }
+  }
+  throw new ScimProblem(
+    400,
+    `Unsupported filter: only 'userName eq "…"' and 'externalId eq "…"' are supported.`,
+    'invalidFilter',
+  );
+}
