@@ -1,0 +1,239 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig, loadDotenv } from './config';
+import {
+  createUser,
+  disableUser,
+  enableUser,
+  getMappingFields,
+  getUser,
+  type IamContext,
+  type IamResult,
+  MapperError,
+  parseAllowEnable,
+  parseUserProfile,
+  ProfileError,
+  testModule,
+  updateUser,
+} from './iam';
+import { createLogger, redact } from './log';
+import { ScimRequestError } from './scim/errors';
+import { renderTextTable, resultTable } from './views/table';
+import { createRuntime, SetupError } from './wiring';
+
+export const EXIT = { success: 0, failure: 1, badInput: 2 } as const;
+
+type ProfileCommand =
+  'iam-create-user' | 'iam-update-user' | 'iam-get-user' | 'iam-disable-user' | 'iam-enable-user';
+type CommandName = ProfileCommand | 'test-module' | 'get-mapping-fields';
+
+const ALIASES: Record<string, CommandName> = {
+  'iam-create-user': 'iam-create-user',
+  'create-user': 'iam-create-user',
+  'iam-update-user': 'iam-update-user',
+  'update-user': 'iam-update-user',
+  'iam-get-user': 'iam-get-user',
+  'get-user': 'iam-get-user',
+  'iam-disable-user': 'iam-disable-user',
+  'disable-user': 'iam-disable-user',
+  'iam-enable-user': 'iam-enable-user',
+  'enable-user': 'iam-enable-user',
+  'test-module': 'test-module',
+  test: 'test-module',
+  'get-mapping-fields': 'get-mapping-fields',
+};
+
+export const HELP = `Usage: atlassian-iam <command> [--user-profile JSON] [--allow-enable true|false] [--json]
+
+Commands (XSOAR names; the short names work too):
+  iam-create-user     (create-user)   create a user, or update it if it exists
+  iam-update-user     (update-user)   update a user; creates it if not found (IAM_CREATE_IF_NOT_FOUND)
+  iam-get-user        (get-user)      look a user up by id, username/email or employeeid
+  iam-disable-user    (disable-user)  deactivate a user (reversible)
+  iam-enable-user     (enable-user)   re-activate a user
+  test-module         (test)          check the connection to the directory
+  get-mapping-fields                  list the directory's user schema attributes
+
+Options:
+  --user-profile JSON    the user profile, e.g. '{"email":"jane@example.com","title":"Engineer"}'
+  --allow-enable BOOL    create/update may re-activate an inactive user (default true)
+  --json                 print the result object as JSON
+  -h, --help             show this help
+
+Exit status: 0 success (skips included), 1 the operation failed, 2 bad input or configuration.
+Configuration comes from the environment and .env; see README.md. With no Atlassian credentials
+the commands run against a local SANDBOX directory.`;
+
+interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+class UsageError extends Error {}
+
+interface Invocation {
+  command: CommandName;
+  profileText?: string;
+  allowEnable?: string;
+  json: boolean;
+}
+
+function parseInvocation(argv: string[]): Invocation | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        'user-profile': { type: 'string' },
+        'allow-enable': { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message}; run atlassian-iam --help`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) return 'help';
+  if (positionals.length > 1)
+    throw new UsageError(`unexpected argument "${positionals[1]}"; run atlassian-iam --help`);
+  const command = ALIASES[positionals[0]];
+  if (!command) throw new UsageError(`unknown command "${positionals[0]}"; run atlassian-iam --help`);
+  return {
+    command,
+    profileText: values['user-profile'],
+    allowEnable: values['allow-enable'],
+    json: values.json,
+  };
+}
+
+async function runProfileCommand(context: IamContext, invocation: Invocation): Promise<IamResult> {
+  const command = invocation.command as ProfileCommand;
+  const writes = command === 'iam-create-user' || command === 'iam-update-user';
+  if (invocation.allowEnable !== undefined && !writes) {
+    throw new ProfileError('--allow-enable applies to iam-create-user and iam-update-user only');
+  }
+  if (invocation.profileText === undefined) {
+    throw new ProfileError(
+      `${command} needs --user-profile, e.g. --user-profile '{"email":"jane@example.com"}'`,
+    );
+  }
+  const profile = parseUserProfile(invocation.profileText);
+  const allowEnable = parseAllowEnable(invocation.allowEnable);
+  switch (command) {
+    case 'iam-create-user':
+      return createUser(context, profile, { allowEnable });
+    case 'iam-update-user':
+      return updateUser(context, profile, { allowEnable });
+    case 'iam-get-user':
+      return getUser(context, profile);
+    case 'iam-disable-user':
+      return disableUser(context, profile);
+    case 'iam-enable-user':
+      return enableUser(context, profile);
+  }
+}
+
+function checkNoProfileArguments(invocation: Invocation): void {
+  if (invocation.profileText !== undefined || invocation.allowEnable !== undefined) {
+    throw new UsageError(`${invocation.command} takes no --user-profile or --allow-enable`);
+  }
+}
+
+async function run(invocation: Invocation, io: Io): Promise<number> {
+  loadDotenv();
+  const config = loadConfig();
+  const logger = createLogger({ level: config.logLevel, write: io.err, secrets: config.secrets });
+  const scrub = (text: string): string => redact(text, config.secrets);
+  const runtime = createRuntime(config, logger);
+  try {
+    if (runtime.sandbox) {
+      io.err(
+        `SANDBOX: no Atlassian credentials are set, so this runs against the local sandbox directory in ${runtime.sandboxLocation}. ` +
+          'Set ATLASSIAN_ACCESS_TOKEN and ATLASSIAN_DIRECTORY_ID to use Atlassian.\n',
+      );
+    }
+    const sandboxTag = runtime.sandbox ? ' (SANDBOX)' : '';
+    if (invocation.command === 'test-module') {
+      checkNoProfileArguments(invocation);
+      const status = await testModule(runtime.context.directory);
+      if (invocation.json) io.out(JSON.stringify(status) + '\n');
+      else io.out(status.ok ? `ok${sandboxTag}\n` : `${scrub(status.message)}\n`);
+      return status.ok ? EXIT.success : EXIT.failure;
+    }
+    if (invocation.command === 'get-mapping-fields') {
+      checkNoProfileArguments(invocation);
+      const fields = await getMappingFields(runtime.context.directory);
+      if (invocation.json) io.out(JSON.stringify(fields, null, 2) + '\n');
+      else {
+        const rows = fields.map((f) => [f.name, f.type, f.description.replace(/\s+/g, ' ')]);
+        io.out(
+          renderTextTable({
+            title: `Mapping Fields (Atlassian IAM)${sandboxTag}`,
+            columns: ['name', 'type', 'description'],
+            rows,
+          }) + '\n',
+        );
+      }
+      return EXIT.success;
+    }
+    const result = await runProfileCommand(runtime.context, invocation);
+    io.out(
+      scrub(invocation.json ? JSON.stringify(result, null, 2) : renderTextTable(resultTable(result))) + '\n',
+    );
+    return result.IAM.Vendor.success ? EXIT.success : EXIT.failure;
+  } catch (error) {
+    if (error instanceof Error) error.message = scrub(error.message);
+    throw error;
+  } finally {
+    runtime.close();
+  }
+}
+
+/** Runs the CLI; returns the exit status. Never throws. */
+export async function main(argv: string[], io: Io): Promise<number> {
+  let invocation: Invocation | 'help';
+  try {
+    invocation = parseInvocation(argv);
+  } catch (error) {
+    io.err(`atlassian-iam: ${(error as Error).message}\n`);
+    return EXIT.badInput;
+  }
+  if (invocation === 'help') {
+    io.out(HELP + '\n');
+    return EXIT.success;
+  }
+  try {
+    return await run(invocation, io);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.err(
+        `atlassian-iam: the configuration is invalid:\n${error.problems.map((p) => `  ${p}`).join('\n')}\n`,
+      );
+      return EXIT.badInput;
+    }
+    if (
+      error instanceof ProfileError ||
+      error instanceof MapperError ||
+      error instanceof UsageError ||
+      error instanceof SetupError
+    ) {
+      io.err(`atlassian-iam: ${error.message}\n`);
+      return EXIT.badInput;
+    }
+    if (error instanceof ScimRequestError) {
+      io.err(`atlassian-iam: ${error.message}\n`);
+      return EXIT.failure;
+    }
+    io.err(`atlassian-iam: unexpected error: ${(error as Error).message ?? String(error)}\n`);
+    return EXIT.failure;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+  }).then((code) => process.exit(code));
+}

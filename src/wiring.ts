@@ -1,0 +1,83 @@
+import type { Config } from './config';
+import type { IamContext } from './iam/commands';
+import { BUILT_IN_INCOMING, BUILT_IN_OUTGOING, loadMapper } from './iam/mappers';
+import type { Logger } from './log';
+import { createScimClient, createScimClientFromConnection } from './scim/client';
+import type { ScimDirectory } from './scim/types';
+
+export interface Runtime {
+  context: IamContext;
+  sandbox: boolean;
+  /** Where the sandbox directory lives, for the SANDBOX notice. */
+  sandboxLocation: string | null;
+  close(): void;
+}
+
+export class SetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SetupError';
+  }
+}
+
+function openDirectory(
+  config: Config,
+  logger: Logger,
+): { directory: ScimDirectory; close(): void; location: string | null } {
+  const connection = config.directory;
+  if (connection.mode === 'atlassian') {
+    if (connection.insecure)
+      logger.warn('ATLASSIAN_INSECURE=true: TLS certificates of Atlassian are not verified');
+    const client = createScimClientFromConnection(connection, logger);
+    return { directory: client, close: () => client.close(), location: null };
+  }
+  if (config.database.kind !== 'sqlite') {
+    throw new SetupError(
+      'DATABASE_URL: the sandbox directory needs a sqlite: database; set ATLASSIAN_ACCESS_TOKEN and ATLASSIAN_DIRECTORY_ID to use Atlassian',
+    );
+  }
+  // Loaded here so that a production CLI run never pays for the native SQLite module.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { openSqlite } = require('./store/sqlite') as typeof import('./store/sqlite');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const sandbox = require('./sandbox') as typeof import('./sandbox');
+  const db = openSqlite(config.database.path);
+  const directory = createScimClient({
+    baseUrl: sandbox.SANDBOX_BASE_URL,
+    directoryId: sandbox.SANDBOX_DIRECTORY_ID,
+    accessToken: 'sandbox-needs-no-token',
+    timeoutMs: connection.timeoutMs,
+    insecure: false,
+    proxy: null,
+    logger,
+    adapter: sandbox.sandboxAdapter(sandbox.openSandbox(db), sandbox.SANDBOX_DIRECTORY_ID),
+  });
+  return {
+    directory,
+    close: () => {
+      directory.close();
+      db.close();
+    },
+    location: config.database.path,
+  };
+}
+
+/** Builds the ILM context from the configuration; mapper files are read and checked here, once. */
+export function createRuntime(config: Config, logger: Logger): Runtime {
+  const outgoing = loadMapper(config.outgoingMapperPath, BUILT_IN_OUTGOING);
+  const incoming = loadMapper(config.incomingMapperPath, BUILT_IN_INCOMING);
+  const { directory, close, location } = openDirectory(config, logger);
+  const sandbox = config.directory.mode === 'sandbox';
+  return {
+    context: {
+      directory,
+      switches: config.commands,
+      instanceName: sandbox ? `${config.instanceName} (SANDBOX)` : config.instanceName,
+      outgoing,
+      incoming,
+    },
+    sandbox,
+    sandboxLocation: location,
+    close,
+  };
+}
