@@ -5,7 +5,6 @@
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
@@ -22,6 +21,7 @@ import {
 } from '../support/cli';
 import { openApiProblems } from '../support/openapi';
 import { type EmulatedAtlassian, startEmulatedAtlassian } from '../support/scim-server';
+import { forwardRequest } from '../support/forward';
 
 const TOKEN = 'tok-e2e-SECRET-1';
 const DIRECTORY_ID = 'dir-e2e';
@@ -522,24 +522,7 @@ describe('TLS', () => {
     // An HTTPS front with a self-signed certificate, forwarding to the emulated Atlassian server.
     const upstream = new URL(atlassian.server.url);
     proxy = https.createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
-      const forward = http.request(
-        {
-          host: upstream.hostname,
-          port: upstream.port,
-          method: req.method,
-          path: req.url,
-          headers: req.headers,
-        },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      forward.on('error', () => {
-        res.writeHead(502);
-        res.end();
-      });
-      req.pipe(forward);
+      forwardRequest(req, res, { hostname: upstream.hostname, port: upstream.port, path: req.url ?? '/' });
     });
     proxy.on('connection', () => connections++);
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));

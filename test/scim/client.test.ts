@@ -8,6 +8,7 @@ import {
   type ScimClientOptions,
 } from '../../src/scim/client';
 import { ScimRequestError } from '../../src/scim/errors';
+import { scimFailure } from '../support/scim-failure';
 import { equalityFilter } from '../../src/scim/filter';
 import { PATCH_SCHEMA, USER_SCHEMA, type ScimUser } from '../../src/scim/types';
 import { createLogger } from '../../src/log';
@@ -57,17 +58,6 @@ function setup(overrides: Partial<ScimClientOptions> = {}, lines: string[] = [])
 
 function atlassian(): nock.Scope {
   return nock(BASE);
-}
-
-/** Runs `promise`, expects a ScimRequestError and returns it. */
-async function failure(promise: Promise<unknown>): Promise<ScimRequestError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ScimRequestError);
-    return error as ScimRequestError;
-  }
-  throw new Error('expected the call to fail');
 }
 
 function networkError(code: string, message = code): Error {
@@ -130,7 +120,7 @@ describe('requests', () => {
       'Content-Type': 'text/html',
     });
     const { client } = setup();
-    const error = await failure(client.getUserById('u-1'));
+    const error = await scimFailure(client.getUserById('u-1'));
     expect(error.status).toBe(404);
     expect(error.message).toContain(`unexpected non-JSON response (HTTP 404) from ${HOST}`);
   });
@@ -308,7 +298,7 @@ describe('errors', () => {
   it('401 with a Failure body gives its error text, without retrying', async () => {
     atlassian().get(`${PREFIX}/Users/u-1`).reply(401, { error: 'Invalid API key', traceId: 't-1' });
     const { client, sleeps } = setup();
-    const error = await failure(client.getUserById('u-1'));
+    const error = await scimFailure(client.getUserById('u-1'));
     expect(error.status).toBe(401);
     expect(error.message).toBe('Invalid API key');
     expect(sleeps).toEqual([]);
@@ -317,7 +307,7 @@ describe('errors', () => {
   it('401 without a body names the token variable', async () => {
     atlassian().get(`${PREFIX}/Users`).query({ count: '1' }).reply(401);
     const { client } = setup();
-    const error = await failure(client.testConnection());
+    const error = await scimFailure(client.testConnection());
     expect(error.status).toBe(401);
     expect(error.message).toBe('Atlassian rejected the access token (401): check ATLASSIAN_ACCESS_TOKEN');
   });
@@ -326,10 +316,10 @@ describe('errors', () => {
     atlassian().get(`${PREFIX}/Users`).query({ count: '1' }).reply(403, { error: 'Forbidden for org' });
     atlassian().get(`${PREFIX}/Users`).query({ count: '1' }).reply(403, {});
     const { client, sleeps } = setup();
-    const first = await failure(client.testConnection());
+    const first = await scimFailure(client.testConnection());
     expect(first.status).toBe(403);
     expect(first.message).toBe('Forbidden for org');
-    const second = await failure(client.testConnection());
+    const second = await scimFailure(client.testConnection());
     expect(second.status).toBe(403);
     expect(second.message).toContain('not authorized for this directory');
     expect(sleeps).toEqual([]);
@@ -341,7 +331,7 @@ describe('errors', () => {
       .query(true)
       .reply(400, scimError(400, 'Unsupported filter attribute: emails', 'invalidFilter'));
     const { client, sleeps } = setup();
-    const error = await failure(client.findUsers('userName', 'x'));
+    const error = await scimFailure(client.findUsers('userName', 'x'));
     expect(error.status).toBe(400);
     expect(error.message).toBe('Unsupported filter attribute: emails');
     expect(sleeps).toEqual([]);
@@ -354,10 +344,10 @@ describe('errors', () => {
       .reply(404, scimError(404, 'Directory dir-1 was not found'));
     atlassian().get(`${PREFIX}/Users`).query({ count: '1' }).reply(404);
     const { client } = setup();
-    const first = await failure(client.findUsers('userName', 'x'));
+    const first = await scimFailure(client.findUsers('userName', 'x'));
     expect(first.status).toBe(404);
     expect(first.message).toBe('Directory dir-1 was not found');
-    const second = await failure(client.testConnection());
+    const second = await scimFailure(client.testConnection());
     expect(second.status).toBe(404);
     expect(second.message).toContain('directory not found');
     expect(second.message).toContain('ATLASSIAN_DIRECTORY_ID');
@@ -366,7 +356,7 @@ describe('errors', () => {
   it('404 on patchUser is an error, not null', async () => {
     atlassian().patch(`${PREFIX}/Users/gone`).reply(404, scimError(404, 'User gone not found'));
     const { client } = setup();
-    const error = await failure(client.patchUser('gone', [{ op: 'replace', value: { active: false } }]));
+    const error = await scimFailure(client.patchUser('gone', [{ op: 'replace', value: { active: false } }]));
     expect(error.status).toBe(404);
     expect(error.message).toBe('User gone not found');
   });
@@ -376,7 +366,7 @@ describe('errors', () => {
       .post(`${PREFIX}/Users`)
       .reply(409, scimError(409, 'A user with userName jane@example.com already exists', 'uniqueness'));
     const { client, sleeps } = setup();
-    const error = await failure(client.createUser({ userName: 'jane@example.com' }));
+    const error = await scimFailure(client.createUser({ userName: 'jane@example.com' }));
     expect(error.status).toBe(409);
     expect(error.message).toBe('A user with userName jane@example.com already exists');
     expect(sleeps).toEqual([]);
@@ -387,7 +377,7 @@ describe('errors', () => {
   it.each(['None', 'undefined', 'null', '', '   '])('never reports a server text of %j', async (text) => {
     atlassian().get(`${PREFIX}/Users`).query({ count: '1' }).reply(401, { error: text, detail: text });
     const { client } = setup();
-    const error = await failure(client.testConnection());
+    const error = await scimFailure(client.testConnection());
     expect(error.message).toBe('Atlassian rejected the access token (401): check ATLASSIAN_ACCESS_TOKEN');
   });
 
@@ -399,7 +389,7 @@ describe('errors', () => {
         'Content-Type': 'text/html',
       });
     const { client, sleeps } = setup();
-    const error = await failure(client.getUserById('u-1'));
+    const error = await scimFailure(client.getUserById('u-1'));
     expect(error.status).toBe(502);
     expect(error.message).toContain(`unexpected non-JSON response (HTTP 502) from ${HOST}`);
     expect(error.message).not.toContain('<html>');
@@ -409,7 +399,7 @@ describe('errors', () => {
   it('a 200 that is not JSON (captive portal) is an error and not retried', async () => {
     atlassian().get(`${PREFIX}/Users`).query({ count: '1' }).reply(200, '<html>Sign in to the Wi-Fi</html>');
     const { client, sleeps } = setup();
-    const error = await failure(client.testConnection());
+    const error = await scimFailure(client.testConnection());
     expect(error.status).toBe(200);
     expect(error.message).toContain(`unexpected non-JSON response (HTTP 200) from ${HOST}`);
     expect(sleeps).toEqual([]);
@@ -418,7 +408,7 @@ describe('errors', () => {
   it('a 200 whose JSON is not an object is an error', async () => {
     atlassian().get(`${PREFIX}/Users/u-1`).reply(200, '[1,2]');
     const { client } = setup();
-    const error = await failure(client.getUserById('u-1'));
+    const error = await scimFailure(client.getUserById('u-1'));
     expect(error.status).toBe(200);
     expect(error.message).toContain('expected a JSON object');
   });
@@ -429,7 +419,7 @@ describe('errors', () => {
       .query({ count: '1' })
       .reply(302, '', { Location: 'https://elsewhere.example/login' });
     const { client } = setup();
-    const error = await failure(client.testConnection());
+    const error = await scimFailure(client.testConnection());
     expect(error.status).toBe(302);
     expect(error.message).toContain('redirect');
   });
@@ -442,7 +432,7 @@ describe('errors', () => {
         networkError('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate'),
       );
     const { client, sleeps } = setup();
-    const error = await failure(client.testConnection());
+    const error = await scimFailure(client.testConnection());
     expect(error.status).toBeNull();
     expect(error.message).toBe(
       `TLS certificate of ${HOST} is not trusted (UNABLE_TO_VERIFY_LEAF_SIGNATURE); fix the certificate or set ATLASSIAN_INSECURE=true`,
@@ -456,7 +446,7 @@ describe('errors', () => {
       .query({ count: '1' })
       .replyWithError(networkError('ENOTFOUND', `getaddrinfo ENOTFOUND ${HOST}`));
     const { client, sleeps } = setup();
-    const error = await failure(client.testConnection());
+    const error = await scimFailure(client.testConnection());
     expect(error.status).toBeNull();
     expect(error.message).toBe(`cannot reach ${HOST}: ENOTFOUND`);
     expect(sleeps).toEqual([]);
@@ -469,7 +459,7 @@ describe('errors', () => {
       .times(3)
       .replyWithError(networkError('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.1:443'));
     const { client, sleeps } = setup({ retry: { maxAttempts: 3 } });
-    const error = await failure(client.testConnection());
+    const error = await scimFailure(client.testConnection());
     expect(error.status).toBeNull();
     expect(error.message).toBe(`cannot reach ${HOST}: ECONNREFUSED (gave up after 3 attempts)`);
     expect(sleeps).toEqual([125, 250]);
@@ -478,7 +468,7 @@ describe('errors', () => {
   it('an error without a code reports its short message', async () => {
     atlassian().get(`${PREFIX}/Users`).query({ count: '1' }).replyWithError('something odd happened');
     const { client, sleeps } = setup();
-    const error = await failure(client.testConnection());
+    const error = await scimFailure(client.testConnection());
     expect(error.status).toBeNull();
     expect(error.message).toBe(`request to ${HOST} failed: something odd happened`);
     expect(sleeps).toEqual([]);
@@ -486,7 +476,7 @@ describe('errors', () => {
 
   it('an unusable proxy setting fails every request with a sentence', async () => {
     const { client, sleeps } = setup({ proxy: { httpsProxy: 'socks5://user:pw@127.0.0.1:1080' } });
-    const error = await failure(client.testConnection());
+    const error = await scimFailure(client.testConnection());
     expect(error.status).toBeNull();
     expect(error.message).toBe(
       'HTTPS_PROXY uses socks5, but only http:// and https:// proxies are supported',
@@ -546,7 +536,7 @@ describe('retries', () => {
     atlassian().get(`${PREFIX}/Users/u-1`).times(4).reply(500, scimError(500, 'Internal error'));
     atlassian().get(`${PREFIX}/Users/u-1`).reply(503, scimError(503, 'Down for maintenance'));
     const { client, sleeps } = setup();
-    const error = await failure(client.getUserById('u-1'));
+    const error = await scimFailure(client.getUserById('u-1'));
     expect(error.status).toBe(503);
     expect(error.message).toBe('Down for maintenance (gave up after 5 attempts)');
     expect(sleeps).toEqual([125, 250, 500, 1000]);
@@ -559,7 +549,7 @@ describe('retries', () => {
       random: () => 0.999,
       retry: { maxAttempts: 6, baseDelayMs: 1000, maxDelayMs: 3000, maxTotalWaitMs: 100_000 },
     });
-    await failure(client.getUserById('u-1'));
+    await scimFailure(client.getUserById('u-1'));
     expect(sleeps).toEqual([999, 1998, 2997, 2997, 2997]);
   });
 
@@ -567,7 +557,7 @@ describe('retries', () => {
     atlassian().get(`${PREFIX}/Users/u-1`).times(2).reply(503);
     atlassian().get(`${PREFIX}/Users/u-1`).reply(200, JANE);
     const { client, sleeps } = setup({ retry: { maxTotalWaitMs: 300 } });
-    const error = await failure(client.getUserById('u-1'));
+    const error = await scimFailure(client.getUserById('u-1'));
     // 125 ms fits; the next 250 ms would make 375 ms > 300 ms.
     expect(sleeps).toEqual([125]);
     expect(error.status).toBe(503);
@@ -578,7 +568,7 @@ describe('retries', () => {
   it('a Retry-After longer than the budget fails at once with a clear message', async () => {
     atlassian().get(`${PREFIX}/Users/u-1`).reply(429, '', { 'Retry-After': '120' });
     const { client, sleeps } = setup();
-    const error = await failure(client.getUserById('u-1'));
+    const error = await scimFailure(client.getUserById('u-1'));
     expect(sleeps).toEqual([]);
     expect(error.status).toBe(429);
     expect(error.message).toBe(
@@ -595,7 +585,7 @@ describe('retries', () => {
     }
     const { client, sleeps } = setup();
     for (const status of [400, 401, 403, 404, 405, 409, 422]) {
-      const error = await failure(client.testConnection());
+      const error = await scimFailure(client.testConnection());
       expect(error.status).toBe(status);
       expect(error.message).toBe(`no ${status}`);
     }
@@ -606,7 +596,7 @@ describe('retries', () => {
     atlassian().get(`${PREFIX}/Users/u-1`).times(2).delay(1000).reply(200, JANE);
     const { client, sleeps } = setup({ timeoutMs: 100, retry: { maxAttempts: 2 } });
     const started = Date.now();
-    const error = await failure(client.getUserById('u-1'));
+    const error = await scimFailure(client.getUserById('u-1'));
     expect(Date.now() - started).toBeLessThan(900);
     expect(error.status).toBeNull();
     expect(error.message).toBe('Atlassian did not answer within 100 ms (gave up after 2 attempts)');
@@ -692,7 +682,7 @@ describe('create never duplicates a user', () => {
     atlassian().post(`${PREFIX}/Users`).replyWithError(networkError('ECONNREFUSED'));
     atlassian().post(`${PREFIX}/Users`).reply(409, scimError(409, 'userName already exists'));
     const { client } = setup();
-    const error = await failure(client.createUser(newUser));
+    const error = await scimFailure(client.createUser(newUser));
     expect(error.status).toBe(409);
     expect(error.message).toBe('userName already exists');
   });
@@ -701,7 +691,7 @@ describe('create never duplicates a user', () => {
     atlassian().post(`${PREFIX}/Users`).reply(429, '', { 'Retry-After': '1' });
     atlassian().post(`${PREFIX}/Users`).reply(409, scimError(409, 'userName already exists'));
     const { client } = setup();
-    const error = await failure(client.createUser(newUser));
+    const error = await scimFailure(client.createUser(newUser));
     expect(error.status).toBe(409);
   });
 
@@ -710,7 +700,7 @@ describe('create never duplicates a user', () => {
     atlassian().post(`${PREFIX}/Users`).reply(409, scimError(409, 'userName already exists'));
     atlassian().get(`${PREFIX}/Users`).query(true).reply(200, { totalResults: 0 });
     const { client } = setup();
-    const error = await failure(client.createUser(newUser));
+    const error = await scimFailure(client.createUser(newUser));
     expect(error.status).toBe(409);
     expect(error.message).toBe('userName already exists');
   });
@@ -839,7 +829,7 @@ describe('the token never leaks', () => {
           : label === '404 patch'
             ? client.patchUser('u-1', [{ op: 'replace', value: { active: false } }])
             : client.getUserById('u-1');
-      errors.push(await failure(call));
+      errors.push(await scimFailure(call));
       nock.cleanAll();
     }
     // A successful recovery logs too.

@@ -3,7 +3,8 @@ import https from 'node:https';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { createScimClient, type ScimClient, type ScimClientOptions } from '../../src/scim/client';
-import { ScimRequestError } from '../../src/scim/errors';
+import { forwardRequest } from '../support/forward';
+import { scimFailure } from '../support/scim-failure';
 import { chooseProxy, matchesNoProxy } from '../../src/scim/http-agent';
 import { assertValidRequests, type RequestToCheck } from '../support/openapi';
 
@@ -114,24 +115,11 @@ async function startProxy(): Promise<Proxy> {
     seen.push(`${req.method} ${req.url}`);
     headers.push(req.headers);
     const target = new URL(req.url ?? '');
-    const upstream = http.request(
-      {
-        host: target.hostname,
-        port: target.port,
-        path: `${target.pathname}${target.search}`,
-        method: req.method,
-        headers: req.headers,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', () => {
-      res.writeHead(502);
-      res.end();
+    forwardRequest(req, res, {
+      hostname: target.hostname,
+      port: target.port,
+      path: `${target.pathname}${target.search}`,
     });
-    req.pipe(upstream);
   });
   server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
     seen.push(`CONNECT ${req.url}`);
@@ -175,16 +163,6 @@ function client(
   return { client: scim, sleeps };
 }
 
-async function failure(promise: Promise<unknown>): Promise<ScimRequestError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ScimRequestError);
-    return error as ScimRequestError;
-  }
-  throw new Error('expected the call to fail');
-}
-
 describe('keep-alive', () => {
   it('reuses one connection for consecutive requests', async () => {
     const target = await startTarget(false);
@@ -212,7 +190,7 @@ describe('TLS', () => {
   it('an untrusted certificate fails at once with the TLS sentence', async () => {
     const target = await startTarget(true);
     const { client: scim, sleeps } = client(target.url);
-    const error = await failure(scim.testConnection());
+    const error = await scimFailure(scim.testConnection());
     expect(error.status).toBeNull();
     expect(error.message).toMatch(
       new RegExp(
@@ -236,7 +214,7 @@ describe('network failures on real sockets', () => {
     const port = await listen(probe);
     await new Promise<void>((resolve) => probe.close(() => resolve()));
     const { client: scim, sleeps } = client(`http://127.0.0.1:${port}`, { retry: { maxAttempts: 3 } });
-    const error = await failure(scim.testConnection());
+    const error = await scimFailure(scim.testConnection());
     expect(error.status).toBeNull();
     expect(error.message).toBe(`cannot reach 127.0.0.1:${port}: ECONNREFUSED (gave up after 3 attempts)`);
     expect(sleeps).toEqual([125, 250]);
@@ -245,7 +223,7 @@ describe('network failures on real sockets', () => {
   it('a server that never answers hits the timeout', async () => {
     const target = await startTarget(false, () => undefined);
     const { client: scim } = client(target.url, { timeoutMs: 200, retry: { maxAttempts: 2 } });
-    const error = await failure(scim.testConnection());
+    const error = await scimFailure(scim.testConnection());
     expect(error.status).toBeNull();
     expect(error.message).toBe('Atlassian did not answer within 200 ms (gave up after 2 attempts)');
     expect(target.requests).toHaveLength(2);
@@ -302,7 +280,7 @@ describe('proxy', () => {
     const target = await startTarget(true);
     const proxy = await startProxy();
     const { client: scim } = client(target.url, { proxy: { httpsProxy: proxy.url } });
-    const error = await failure(scim.testConnection());
+    const error = await scimFailure(scim.testConnection());
     expect(error.message).toContain('is not trusted');
     expect(proxy.seen).toEqual([`CONNECT 127.0.0.1:${target.port}`]);
   });
@@ -374,7 +352,7 @@ describe('proxy', () => {
       proxy: { httpsProxy: `http://127.0.0.1:${port}` },
       retry: { maxAttempts: 1 },
     });
-    const error = await failure(scim.testConnection());
+    const error = await scimFailure(scim.testConnection());
     expect(error.status).toBeNull();
     expect(error.message).toContain('ECONNREFUSED');
   });
