@@ -1,0 +1,291 @@
+import type { SqliteDatabase } from './sqlite';
+import type {
+  ApprovalRequest,
+  ApprovalStatus,
+  AuditEntry,
+  AuditKind,
+  AuditQuery,
+  NewApproval,
+  NewAuditEntry,
+  Store,
+} from './types';
+
+/**
+ * Schema migrations, in order: version N is `MIGRATIONS[N - 1]`. Append only; never edit one that has
+ * shipped. Dates are ISO-8601 UTC text from `Date.toISOString()` (fixed width, so text order is time
+ * order, and millisecond-exact like `Date` itself); JSON columns hold `JSON.stringify` text.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE approvals (
+    id TEXT PRIMARY KEY,
+    requester_id TEXT NOT NULL,
+    channel_id TEXT NOT NULL,
+    message_ts TEXT,
+    profile TEXT NOT NULL,
+    target TEXT NOT NULL,
+    reason TEXT,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'expired', 'completed')),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at TEXT,
+    result TEXT
+  );
+  CREATE INDEX approvals_status_expires ON approvals (status, expires_at);
+  CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    source TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    command TEXT NOT NULL,
+    target TEXT,
+    outcome TEXT NOT NULL,
+    request_id TEXT,
+    detail TEXT
+  );
+  CREATE INDEX audit_log_at ON audit_log (at);
+  CREATE INDEX audit_log_target ON audit_log (lower(target));
+  `,
+];
+
+const DEFAULT_AUDIT_LIMIT = 100;
+
+interface ApprovalRow {
+  id: string;
+  requester_id: string;
+  channel_id: string;
+  message_ts: string | null;
+  profile: string;
+  target: string;
+  reason: string | null;
+  status: ApprovalStatus;
+  created_at: string;
+  expires_at: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  result: string | null;
+}
+
+interface AuditRow {
+  id: number;
+  at: string;
+  actor: string;
+  source: 'slack' | 'cli';
+  kind: AuditKind;
+  command: string;
+  target: string | null;
+  outcome: string;
+  request_id: string | null;
+  detail: string | null;
+}
+
+const iso = (date: Date): string => date.toISOString();
+const parseObject = (text: string): Record<string, unknown> => JSON.parse(text) as Record<string, unknown>;
+
+function toApproval(row: ApprovalRow): ApprovalRequest {
+  return {
+    id: row.id,
+    requesterId: row.requester_id,
+    channelId: row.channel_id,
+    messageTs: row.message_ts,
+    profile: parseObject(row.profile),
+    target: row.target,
+    reason: row.reason,
+    status: row.status,
+    createdAt: new Date(row.created_at),
+    expiresAt: new Date(row.expires_at),
+    decidedBy: row.decided_by,
+    decidedAt: row.decided_at === null ? null : new Date(row.decided_at),
+    result: row.result === null ? null : parseObject(row.result),
+  };
+}
+
+function toAudit(row: AuditRow): AuditEntry {
+  return {
+    id: row.id,
+    at: new Date(row.at),
+    actor: row.actor,
+    source: row.source,
+    kind: row.kind,
+    command: row.command,
+    target: row.target,
+    outcome: row.outcome,
+    requestId: row.request_id,
+    detail: row.detail === null ? null : parseObject(row.detail),
+  };
+}
+
+const byCreation = (a: ApprovalRequest, b: ApprovalRequest): number =>
+  a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/**
+ * Applies the missing migrations in one write-locked (BEGIN IMMEDIATE) transaction, so two processes
+ * opening a new file at once cannot both apply the same version. Refuses a database whose schema is
+ * newer than this program knows.
+ */
+export function migrate(db: SqliteDatabase): void {
+  db.transaction(() => {
+    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)');
+    const applied = new Set(
+      db
+        .prepare<[], { version: number }>('SELECT version FROM schema_migrations')
+        .all()
+        .map((r) => r.version),
+    );
+    const newest = Math.max(0, ...applied);
+    if (newest > MIGRATIONS.length) {
+      throw new Error(
+        `The database schema is version ${newest}, newer than this program supports (${MIGRATIONS.length}).`,
+      );
+    }
+    const record = db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)');
+    MIGRATIONS.forEach((sql, index) => {
+      const version = index + 1;
+      if (applied.has(version)) return;
+      db.exec(sql);
+      record.run(version, iso(new Date()));
+    });
+  }).immediate();
+}
+
+/**
+ * The store on SQLite. Every state change is one conditional UPDATE (… RETURNING), so it is atomic and
+ * exactly-once across connections and processes sharing the file; there is never a read-then-write.
+ * Methods are async to honour the `Store` contract, though better-sqlite3 runs them synchronously.
+ */
+export class SqliteStore implements Store {
+  private readonly sql;
+
+  /** Takes ownership of `db` (from `openSqlite`): creates or migrates the schema; close() closes it. */
+  constructor(private readonly db: SqliteDatabase) {
+    migrate(db);
+    this.sql = {
+      insertApproval: db.prepare<Record<string, string | null>, ApprovalRow>(
+        `INSERT INTO approvals (id, requester_id, channel_id, profile, target, reason, status, created_at, expires_at)
+         VALUES (@id, @requesterId, @channelId, @profile, @target, @reason, 'pending', @createdAt, @expiresAt)
+         RETURNING *`,
+      ),
+      getApproval: db.prepare<[string], ApprovalRow>('SELECT * FROM approvals WHERE id = ?'),
+      setMessage: db.prepare<[string, string, string]>(
+        'UPDATE approvals SET channel_id = ?, message_ts = ? WHERE id = ?',
+      ),
+      decide: db.prepare<[string, string, string, string, string], ApprovalRow>(
+        `UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?
+         WHERE id = ? AND status = 'pending' AND expires_at > ? RETURNING *`,
+      ),
+      complete: db.prepare<[string, string]>(
+        "UPDATE approvals SET status = 'completed', result = ? WHERE id = ? AND status = 'approved'",
+      ),
+      expire: db.prepare<[string], ApprovalRow>(
+        "UPDATE approvals SET status = 'expired' WHERE status = 'pending' AND expires_at <= ? RETURNING *",
+      ),
+      listByStatus: db.prepare<[ApprovalStatus], ApprovalRow>(
+        'SELECT * FROM approvals WHERE status = ? ORDER BY created_at, id',
+      ),
+      insertAudit: db.prepare<Record<string, string | null>, AuditRow>(
+        `INSERT INTO audit_log (at, actor, source, kind, command, target, outcome, request_id, detail)
+         VALUES (@at, @actor, @source, @kind, @command, @target, @outcome, @requestId, @detail)
+         RETURNING *`,
+      ),
+    };
+  }
+
+  async createApproval(request: NewApproval): Promise<ApprovalRequest> {
+    const row = this.sql.insertApproval.get({
+      id: request.id,
+      requesterId: request.requesterId,
+      channelId: request.channelId,
+      profile: JSON.stringify(request.profile),
+      target: request.target,
+      reason: request.reason,
+      createdAt: iso(request.createdAt),
+      expiresAt: iso(request.expiresAt),
+    });
+    if (!row) throw new Error(`The approval request ${request.id} was not stored.`);
+    return toApproval(row);
+  }
+
+  async getApproval(id: string): Promise<ApprovalRequest | null> {
+    const row = this.sql.getApproval.get(id);
+    return row ? toApproval(row) : null;
+  }
+
+  async setApprovalMessage(id: string, channelId: string, messageTs: string): Promise<void> {
+    this.sql.setMessage.run(channelId, messageTs, id);
+  }
+
+  async decideApproval(
+    id: string,
+    decision: 'approved' | 'denied',
+    deciderId: string,
+    at: Date,
+  ): Promise<ApprovalRequest | null> {
+    const when = iso(at);
+    // One statement: only the caller whose UPDATE changed the row gets it back.
+    const row = this.sql.decide.get(decision, deciderId, when, id, when);
+    return row ? toApproval(row) : null;
+  }
+
+  async completeApproval(id: string, result: Record<string, unknown>): Promise<boolean> {
+    return this.sql.complete.run(JSON.stringify(result), id).changes === 1;
+  }
+
+  async expireApprovals(now: Date): Promise<ApprovalRequest[]> {
+    return this.sql.expire.all(iso(now)).map(toApproval).sort(byCreation);
+  }
+
+  async listPendingApprovals(): Promise<ApprovalRequest[]> {
+    return this.sql.listByStatus.all('pending').map(toApproval);
+  }
+
+  async listApprovedIncomplete(): Promise<ApprovalRequest[]> {
+    return this.sql.listByStatus.all('approved').map(toApproval);
+  }
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    const row = this.sql.insertAudit.get({
+      at: iso(entry.at),
+      actor: entry.actor,
+      source: entry.source,
+      kind: entry.kind,
+      command: entry.command,
+      target: entry.target,
+      outcome: entry.outcome,
+      requestId: entry.requestId,
+      detail: entry.detail === null ? null : JSON.stringify(entry.detail),
+    });
+    if (!row) throw new Error('The audit entry was not stored.');
+    return toAudit(row);
+  }
+
+  async listAudit(query: AuditQuery = {}): Promise<AuditEntry[]> {
+    const limit = query.limit ?? DEFAULT_AUDIT_LIMIT;
+    if (!Number.isInteger(limit) || limit < 0) {
+      throw new RangeError(`The audit limit must be a whole number of at least 0, not ${limit}.`);
+    }
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (query.since !== undefined) {
+      where.push('at >= ?');
+      params.push(iso(query.since));
+    }
+    if (query.target !== undefined) {
+      // The same lower() on both sides, so the audit_log_target index applies (SQLite folds ASCII only).
+      where.push('lower(target) = lower(?)');
+      params.push(query.target);
+    }
+    const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    return this.db
+      .prepare<(string | number)[], AuditRow>(
+        `SELECT * FROM audit_log ${filter} ORDER BY at DESC, id DESC LIMIT ?`,
+      )
+      .all(...params, limit)
+      .map(toAudit);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The store contract: disable approvals and the audit log. SQLite implements it today; a PostgreSQL
+ * backend implements the same interface (async throughout so it can) and passes the same contract tests.
+ */
+
+/**
+ * pending → approved → completed (the disable ran and its result is kept),
+ * pending → denied, pending → expired. A request is decided exactly once.
+ */
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'completed';
+
+export interface ApprovalRequest {
+  /** Unguessable id (the button value). */
+  id: string;
+  requesterId: string;
+  channelId: string;
+  /** The request message, once posted. */
+  messageTs: string | null;
+  /** The user profile to disable (JSON object). */
+  profile: Record<string, unknown>;
+  /** Who is to be disabled, as a person reads it (email or username). */
+  target: string;
+  reason: string | null;
+  status: ApprovalStatus;
+  createdAt: Date;
+  expiresAt: Date;
+  decidedBy: string | null;
+  decidedAt: Date | null;
+  /** The disable's result object once completed. */
+  result: Record<string, unknown> | null;
+}
+
+export interface NewApproval {
+  id: string;
+  requesterId: string;
+  channelId: string;
+  profile: Record<string, unknown>;
+  target: string;
+  reason: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export type AuditKind = 'command' | 'decision' | 'result' | 'refusal';
+
+export interface NewAuditEntry {
+  at: Date;
+  /** Slack user id, or `cli:<os user>` for the command line. */
+  actor: string;
+  source: 'slack' | 'cli';
+  kind: AuditKind;
+  /** e.g. `iam-disable-user`, `approve`, `deny`. */
+  command: string;
+  /** Whom it concerns (email, username or id), when known. */
+  target: string | null;
+  /** e.g. `success`, `skipped`, `failure`, `requested`, `approved`, `denied`, `expired`, `refused`. */
+  outcome: string;
+  /** The approval request this entry belongs to, if any. */
+  requestId: string | null;
+  /** The result object or other details; never secrets. */
+  detail: Record<string, unknown> | null;
+}
+
+export interface AuditEntry extends NewAuditEntry {
+  id: number;
+}
+
+export interface AuditQuery {
+  since?: Date;
+  /** Matches `target` exactly (case-insensitive). */
+  target?: string;
+  /** Newest first; default 100. */
+  limit?: number;
+}
+
+export interface Store {
+  createApproval(request: NewApproval): Promise<ApprovalRequest>;
+  getApproval(id: string): Promise<ApprovalRequest | null>;
+  /** Records where the request message was posted. */
+  setApprovalMessage(id: string, channelId: string, messageTs: string): Promise<void>;
+  /**
+   * Decides a pending, unexpired request atomically: returns the updated request for the one caller
+   * that decided it, null for every other caller (already decided, expired, unknown id).
+   */
+  decideApproval(
+    id: string,
+    decision: 'approved' | 'denied',
+    deciderId: string,
+    at: Date,
+  ): Promise<ApprovalRequest | null>;
+  /** approved → completed with the disable's result; returns false when the request was not approved. */
+  completeApproval(id: string, result: Record<string, unknown>): Promise<boolean>;
+  /** Marks every pending request whose expiry is at or before `now` as expired and returns them (each once). */
+  expireApprovals(now: Date): Promise<ApprovalRequest[]>;
+  /** Pending requests, oldest first. */
+  listPendingApprovals(): Promise<ApprovalRequest[]>;
+  /** Approved but not completed: a crash came between the decision and the result. */
+  listApprovedIncomplete(): Promise<ApprovalRequest[]>;
+  appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
+  listAudit(query?: AuditQuery): Promise<AuditEntry[]>;
+  close(): Promise<void>;
+}

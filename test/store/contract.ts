@@ -1,0 +1,343 @@
+import { randomUUID } from 'node:crypto';
+import type { NewApproval, NewAuditEntry, Store } from '../../src/store';
+
+/** Fixed times, with milliseconds, so a store that drops precision fails the round trip. */
+export const T0 = new Date('2030-01-01T00:00:00.123Z');
+export const at = (minutes: number): Date => new Date(T0.getTime() + minutes * 60_000);
+
+export function newApproval(overrides: Partial<NewApproval> = {}): NewApproval {
+  return {
+    id: randomUUID(),
+    requesterId: 'U0REQUESTER',
+    channelId: 'C0CHANNEL',
+    profile: { email: 'jane@example.com', olduserdata: { email: 'j.doe@example.com' }, active: true },
+    target: 'jane@example.com',
+    reason: 'left the company',
+    createdAt: at(0),
+    expiresAt: at(60),
+    ...overrides,
+  };
+}
+
+export function newAudit(overrides: Partial<NewAuditEntry> = {}): NewAuditEntry {
+  return {
+    at: at(0),
+    actor: 'U0OPERATOR',
+    source: 'slack',
+    kind: 'command',
+    command: 'iam-get-user',
+    target: 'jane@example.com',
+    outcome: 'success',
+    requestId: null,
+    detail: { IAM: { Vendor: { success: true } } },
+    ...overrides,
+  };
+}
+
+/**
+ * The behaviour every `Store` backend must have. `makeStore` gives a fresh, empty store for each test;
+ * the suite closes it, then calls `cleanup` (e.g. to delete a temporary database).
+ */
+export function describeStoreContract(
+  name: string,
+  makeStore: () => Promise<Store>,
+  cleanup?: () => Promise<void> | void,
+): void {
+  describe(`Store contract: ${name}`, () => {
+    let store: Store;
+
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+
+    afterEach(async () => {
+      await store.close();
+      await cleanup?.();
+    });
+
+    describe('approval requests', () => {
+      it('round-trips every field of a created request', async () => {
+        const request = newApproval({
+          profile: { email: 'zoë@example.com', name: { given: 'Zoë', family: '王' }, tags: ['a', 1, null] },
+          target: 'zoë@example.com',
+        });
+        const created = await store.createApproval(request);
+        const expected = {
+          ...request,
+          messageTs: null,
+          status: 'pending',
+          decidedBy: null,
+          decidedAt: null,
+          result: null,
+        };
+        expect(created).toEqual(expected);
+        const read = await store.getApproval(request.id);
+        expect(read).toEqual(expected);
+        expect(read?.createdAt).toBeInstanceOf(Date);
+        expect(read?.createdAt.getTime()).toBe(request.createdAt.getTime());
+        expect(read?.expiresAt.getTime()).toBe(request.expiresAt.getTime());
+      });
+
+      it('keeps a null reason', async () => {
+        const request = newApproval({ reason: null });
+        await store.createApproval(request);
+        expect((await store.getApproval(request.id))?.reason).toBeNull();
+      });
+
+      it('refuses a second request with the same id', async () => {
+        const request = newApproval();
+        await store.createApproval(request);
+        await expect(store.createApproval({ ...request, target: 'other@example.com' })).rejects.toThrow();
+        expect((await store.getApproval(request.id))?.target).toBe(request.target);
+      });
+
+      it('records where the request message was posted', async () => {
+        const request = newApproval();
+        await store.createApproval(request);
+        await store.setApprovalMessage(request.id, 'C0OTHER', '1712345678.000100');
+        const read = await store.getApproval(request.id);
+        expect(read).toMatchObject({
+          channelId: 'C0OTHER',
+          messageTs: '1712345678.000100',
+          status: 'pending',
+        });
+      });
+
+      it('answers null or false for an unknown id', async () => {
+        expect(await store.getApproval('no-such-id')).toBeNull();
+        expect(await store.decideApproval('no-such-id', 'approved', 'U0APPROVER', at(1))).toBeNull();
+        expect(await store.completeApproval('no-such-id', { ok: true })).toBe(false);
+        await expect(store.setApprovalMessage('no-such-id', 'C0CHANNEL', '1.2')).resolves.toBeUndefined();
+        expect(await store.getApproval('no-such-id')).toBeNull();
+      });
+    });
+
+    describe('deciding', () => {
+      it('decides a request exactly once: the first approval wins', async () => {
+        const request = newApproval();
+        await store.createApproval(request);
+        const first = await store.decideApproval(request.id, 'approved', 'U0FIRST', at(5));
+        expect(first).toMatchObject({ id: request.id, status: 'approved', decidedBy: 'U0FIRST' });
+        expect(first?.decidedAt?.getTime()).toBe(at(5).getTime());
+        expect(await store.decideApproval(request.id, 'approved', 'U0SECOND', at(6))).toBeNull();
+        expect(await store.decideApproval(request.id, 'denied', 'U0THIRD', at(7))).toBeNull();
+        const read = await store.getApproval(request.id);
+        expect(read).toMatchObject({ status: 'approved', decidedBy: 'U0FIRST' });
+        expect(read?.decidedAt?.getTime()).toBe(at(5).getTime());
+      });
+
+      it('denies, after which nothing else decides or completes it', async () => {
+        const request = newApproval();
+        await store.createApproval(request);
+        const denied = await store.decideApproval(request.id, 'denied', 'U0APPROVER', at(2));
+        expect(denied).toMatchObject({ status: 'denied', decidedBy: 'U0APPROVER', decidedAt: at(2) });
+        expect(await store.decideApproval(request.id, 'approved', 'U0OTHER', at(3))).toBeNull();
+        expect(await store.completeApproval(request.id, { ok: true })).toBe(false);
+        expect(await store.getApproval(request.id)).toMatchObject({ status: 'denied', result: null });
+      });
+
+      it('does not decide a request at or after its expiry', async () => {
+        const request = newApproval({ expiresAt: at(10) });
+        await store.createApproval(request);
+        expect(await store.decideApproval(request.id, 'approved', 'U0APPROVER', at(10))).toBeNull();
+        expect(await store.decideApproval(request.id, 'denied', 'U0APPROVER', at(11))).toBeNull();
+        const read = await store.getApproval(request.id);
+        expect(read?.status).not.toMatch(/approved|denied/);
+        expect(read?.decidedBy).toBeNull();
+        // One millisecond before expiry still counts.
+        const other = newApproval({ expiresAt: at(10) });
+        await store.createApproval(other);
+        const decided = await store.decideApproval(
+          other.id,
+          'approved',
+          'U0APPROVER',
+          new Date(at(10).getTime() - 1),
+        );
+        expect(decided?.status).toBe('approved');
+      });
+
+      it('lets exactly one of 50 concurrent decisions win', async () => {
+        const request = newApproval();
+        await store.createApproval(request);
+        const results = await Promise.all(
+          Array.from({ length: 50 }, (_, i) =>
+            store.decideApproval(request.id, i % 2 === 0 ? 'approved' : 'denied', `U0DECIDER${i}`, at(1)),
+          ),
+        );
+        const winners = results.filter((r) => r !== null);
+        expect(winners).toHaveLength(1);
+        const read = await store.getApproval(request.id);
+        expect(read).toMatchObject({ status: winners[0]?.status, decidedBy: winners[0]?.decidedBy });
+      });
+    });
+
+    describe('completing', () => {
+      it('completes only an approved request, once, keeping its result', async () => {
+        const request = newApproval();
+        await store.createApproval(request);
+        expect(await store.completeApproval(request.id, { early: true })).toBe(false);
+        await store.decideApproval(request.id, 'approved', 'U0APPROVER', at(1));
+        const result = {
+          IAM: { Vendor: { action: 'disable', success: true, active: false, details: null } },
+        };
+        expect(await store.completeApproval(request.id, result)).toBe(true);
+        expect(await store.completeApproval(request.id, { again: true })).toBe(false);
+        const read = await store.getApproval(request.id);
+        expect(read).toMatchObject({ status: 'completed', decidedBy: 'U0APPROVER', result });
+      });
+
+      it('does not complete an expired request', async () => {
+        const request = newApproval({ expiresAt: at(1) });
+        await store.createApproval(request);
+        await store.expireApprovals(at(2));
+        expect(await store.completeApproval(request.id, { ok: true })).toBe(false);
+        expect((await store.getApproval(request.id))?.status).toBe('expired');
+      });
+    });
+
+    describe('expiring', () => {
+      it('expires pending requests due at or before now, each once, and leaves the rest', async () => {
+        const past = newApproval({ createdAt: at(0), expiresAt: at(5) });
+        const exact = newApproval({ createdAt: at(1), expiresAt: at(10) });
+        const future = newApproval({ createdAt: at(2), expiresAt: at(11) });
+        const approved = newApproval({ createdAt: at(3), expiresAt: at(4) });
+        for (const r of [future, exact, past, approved]) await store.createApproval(r);
+        await store.decideApproval(approved.id, 'approved', 'U0APPROVER', at(3));
+
+        const expired = await store.expireApprovals(at(10));
+        expect(expired.map((r) => r.id).sort()).toEqual([past.id, exact.id].sort());
+        expect(expired.every((r) => r.status === 'expired')).toBe(true);
+        expect(await store.expireApprovals(at(10))).toEqual([]);
+
+        expect((await store.getApproval(past.id))?.status).toBe('expired');
+        expect((await store.getApproval(future.id))?.status).toBe('pending');
+        expect((await store.getApproval(approved.id))?.status).toBe('approved');
+        expect(await store.decideApproval(past.id, 'approved', 'U0APPROVER', at(1))).toBeNull();
+      });
+
+      it('hands each expired request to only one of several concurrent callers', async () => {
+        const requests = Array.from({ length: 20 }, (_, i) =>
+          newApproval({ createdAt: at(i), expiresAt: at(30) }),
+        );
+        for (const r of requests) await store.createApproval(r);
+        const batches = await Promise.all(Array.from({ length: 5 }, () => store.expireApprovals(at(30))));
+        const ids = batches.flat().map((r) => r.id);
+        expect(ids).toHaveLength(requests.length);
+        expect(new Set(ids)).toEqual(new Set(requests.map((r) => r.id)));
+      });
+    });
+
+    describe('listing', () => {
+      it('lists pending requests oldest first, without decided or expired ones', async () => {
+        const a = newApproval({ createdAt: at(3) });
+        const b = newApproval({ createdAt: at(1) });
+        const c = newApproval({ createdAt: at(2) });
+        const decided = newApproval({ createdAt: at(0) });
+        const expired = newApproval({ createdAt: at(0), expiresAt: at(4) });
+        for (const r of [a, b, c, decided, expired]) await store.createApproval(r);
+        await store.decideApproval(decided.id, 'denied', 'U0APPROVER', at(4));
+        await store.expireApprovals(at(5));
+        const pending = await store.listPendingApprovals();
+        expect(pending.map((r) => r.id)).toEqual([b.id, c.id, a.id]);
+        expect(pending.every((r) => r.status === 'pending')).toBe(true);
+      });
+
+      it('lists approved but incomplete requests only', async () => {
+        const approved = newApproval({ createdAt: at(1) });
+        const completed = newApproval({ createdAt: at(2) });
+        const denied = newApproval({ createdAt: at(3) });
+        const pending = newApproval({ createdAt: at(4) });
+        for (const r of [approved, completed, denied, pending]) await store.createApproval(r);
+        await store.decideApproval(approved.id, 'approved', 'U0APPROVER', at(5));
+        await store.decideApproval(completed.id, 'approved', 'U0APPROVER', at(5));
+        await store.completeApproval(completed.id, { ok: true });
+        await store.decideApproval(denied.id, 'denied', 'U0APPROVER', at(5));
+        const incomplete = await store.listApprovedIncomplete();
+        expect(incomplete.map((r) => r.id)).toEqual([approved.id]);
+        expect(incomplete[0]).toMatchObject({
+          status: 'approved',
+          decidedBy: 'U0APPROVER',
+          profile: approved.profile,
+        });
+      });
+    });
+
+    describe('audit log', () => {
+      it('appends entries with increasing ids and returns them whole', async () => {
+        const entries = [];
+        for (let i = 0; i < 5; i++) {
+          const entry = newAudit({ at: at(i), outcome: `o${i}`, requestId: i % 2 ? `req-${i}` : null });
+          const stored = await store.appendAudit(entry);
+          expect(stored).toEqual({ ...entry, id: stored.id });
+          entries.push(stored);
+        }
+        const ids = entries.map((e) => e.id);
+        expect(ids).toEqual([...ids].sort((x, y) => x - y));
+        expect(new Set(ids).size).toBe(ids.length);
+      });
+
+      it('lists newest first, filtered by since, target and limit', async () => {
+        await store.appendAudit(newAudit({ at: at(1), target: 'Jane@Example.com', outcome: 'one' }));
+        await store.appendAudit(newAudit({ at: at(2), target: 'bob@example.com', outcome: 'two' }));
+        await store.appendAudit(newAudit({ at: at(3), target: 'jane@example.com', outcome: 'three' }));
+        await store.appendAudit(newAudit({ at: at(4), target: null, outcome: 'four' }));
+        await store.appendAudit(newAudit({ at: at(5), target: 'jane@example.com.au', outcome: 'five' }));
+        const outcomes = async (query?: Parameters<Store['listAudit']>[0]): Promise<string[]> =>
+          (await store.listAudit(query)).map((e) => e.outcome);
+
+        expect(await outcomes()).toEqual(['five', 'four', 'three', 'two', 'one']);
+        expect(await outcomes({ since: at(3) })).toEqual(['five', 'four', 'three']);
+        expect(await outcomes({ target: 'JANE@example.COM' })).toEqual(['three', 'one']);
+        expect(await outcomes({ limit: 2 })).toEqual(['five', 'four']);
+        expect(await outcomes({ since: at(2), target: 'jane@example.com', limit: 5 })).toEqual(['three']);
+        expect(await outcomes({ target: 'nobody@example.com' })).toEqual([]);
+        const [newest] = await store.listAudit({ limit: 1 });
+        expect(newest?.at.getTime()).toBe(at(5).getTime());
+      });
+
+      it('orders entries with the same time by append order, newest first', async () => {
+        const first = await store.appendAudit(newAudit({ outcome: 'first' }));
+        const second = await store.appendAudit(newAudit({ outcome: 'second' }));
+        expect((await store.listAudit()).map((e) => e.id)).toEqual([second.id, first.id]);
+      });
+
+      it('returns 100 entries by default', async () => {
+        for (let i = 0; i < 105; i++) await store.appendAudit(newAudit({ at: at(i), outcome: `o${i}` }));
+        const listed = await store.listAudit();
+        expect(listed).toHaveLength(100);
+        expect(listed[0]?.outcome).toBe('o104');
+        expect(listed[99]?.outcome).toBe('o5');
+      });
+
+      it('round-trips detail JSON: nesting, unicode, emoji, null', async () => {
+        const detail = {
+          IAM: {
+            Vendor: {
+              brand: 'Atlassian IAM',
+              success: false,
+              errorCode: 409,
+              errorMessage: 'déjà vu — 用户已存在 🙈',
+            },
+            UserProfile: {
+              displayname: 'Zoë "Z" O’Brien 👩🏽‍💻',
+              nested: { deeper: [1, 2.5, true, null, { x: '\u0000\n' }] },
+            },
+          },
+          empty: {},
+          list: [],
+        };
+        const stored = await store.appendAudit(newAudit({ detail }));
+        const withoutDetail = await store.appendAudit(
+          newAudit({ detail: null, kind: 'refusal', source: 'cli' }),
+        );
+        const listed = await store.listAudit();
+        expect(listed.find((e) => e.id === stored.id)?.detail).toEqual(detail);
+        expect(listed.find((e) => e.id === withoutDetail.id)).toMatchObject({
+          detail: null,
+          kind: 'refusal',
+          source: 'cli',
+        });
+      });
+    });
+  });
+}

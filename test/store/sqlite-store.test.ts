@@ -1,0 +1,277 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { SqliteStore, openStore } from '../../src/store';
+import { openSqlite } from '../../src/store/sqlite';
+import { MIGRATIONS } from '../../src/store/sqlite-store';
+import { at, describeStoreContract, newApproval, newAudit } from './contract';
+
+let dir: string;
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'store-'));
+const openAt = (file: string): SqliteStore => new SqliteStore(openSqlite(file));
+
+describeStoreContract(
+  'SQLite (temporary file)',
+  async () => {
+    dir = tmp();
+    return openAt(join(dir, 'iam.db'));
+  },
+  () => rmSync(dir, { recursive: true, force: true }),
+);
+
+describe('SqliteStore on a file', () => {
+  let file: string;
+  const open: SqliteStore[] = [];
+  const store = (): SqliteStore => {
+    const s = openAt(file);
+    open.push(s);
+    return s;
+  };
+
+  beforeEach(() => {
+    dir = tmp();
+    file = join(dir, 'data', 'iam.db');
+  });
+
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('applies each migration once, however often and however many connections open the file', async () => {
+    const first = store();
+    await first.close();
+    store();
+    store();
+    const db = openSqlite(file);
+    try {
+      const rows = db
+        .prepare<[], { version: number; n: number; applied_at: string }>(
+          'SELECT version, COUNT(*) AS n, MIN(applied_at) AS applied_at FROM schema_migrations GROUP BY version ORDER BY version',
+        )
+        .all();
+      expect(rows.map((r) => [r.version, r.n])).toEqual(MIGRATIONS.map((_, i) => [i + 1, 1]));
+      for (const r of rows) expect(new Date(r.applied_at).toISOString()).toBe(r.applied_at);
+      const tables = db
+        .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .all()
+        .map((r) => r.name);
+      expect(tables).toEqual(expect.arrayContaining(['approvals', 'audit_log', 'schema_migrations']));
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a database whose schema is newer than it knows', () => {
+    store();
+    const db = openSqlite(file);
+    db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+      MIGRATIONS.length + 1,
+      new Date().toISOString(),
+    );
+    db.close();
+    expect(() => openAt(file)).toThrow(/newer than this program supports/);
+  });
+
+  it('loses nothing across a restart (close and reopen)', async () => {
+    const before = store();
+    const pending = newApproval({ createdAt: at(1) });
+    const approved = newApproval({ createdAt: at(2) });
+    const completed = newApproval({ createdAt: at(3) });
+    for (const r of [pending, approved, completed]) await before.createApproval(r);
+    await before.setApprovalMessage(pending.id, 'C0CHANNEL', '1712345678.000200');
+    await before.decideApproval(approved.id, 'approved', 'U0APPROVER', at(4));
+    await before.decideApproval(completed.id, 'approved', 'U0APPROVER', at(4));
+    await before.completeApproval(completed.id, { IAM: { Vendor: { success: true } } });
+    const entry = await before.appendAudit(newAudit({ detail: { note: 'before restart ✓' } }));
+    const snapshot = await Promise.all([pending, approved, completed].map((r) => before.getApproval(r.id)));
+    await before.close();
+
+    const after = store();
+    expect(await Promise.all([pending, approved, completed].map((r) => after.getApproval(r.id)))).toEqual(
+      snapshot,
+    );
+    expect((await after.listPendingApprovals()).map((r) => r.id)).toEqual([pending.id]);
+    expect((await after.listApprovedIncomplete()).map((r) => r.id)).toEqual([approved.id]);
+    expect(await after.listAudit()).toEqual([entry]);
+    expect((await after.appendAudit(newAudit())).id).toBeGreaterThan(entry.id);
+  });
+
+  it('decides each request exactly once across two connections to the same file', async () => {
+    const a = store();
+    const b = store();
+    const requests = Array.from({ length: 30 }, (_, i) => newApproval({ createdAt: at(i) }));
+    for (const r of requests) await a.createApproval(r);
+    const results = await Promise.all(
+      requests.flatMap((r) => [
+        a.decideApproval(r.id, 'approved', 'U0ALICE', at(40)),
+        b.decideApproval(r.id, 'denied', 'U0BOB', at(40)),
+      ]),
+    );
+    for (let i = 0; i < requests.length; i++) {
+      const pair = results.slice(2 * i, 2 * i + 2).filter((r) => r !== null);
+      expect(pair).toHaveLength(1);
+      expect(await b.getApproval(requests[i].id)).toMatchObject({ status: pair[0]?.status });
+    }
+    // Both connections see the same state.
+    expect(await a.listApprovedIncomplete()).toEqual(await b.listApprovedIncomplete());
+  });
+
+  it('hands each expired request to one connection only', async () => {
+    const a = store();
+    const b = store();
+    const requests = Array.from({ length: 10 }, (_, i) =>
+      newApproval({ createdAt: at(i), expiresAt: at(20) }),
+    );
+    for (const r of requests) await a.createApproval(r);
+    const [fromA, fromB] = await Promise.all([a.expireApprovals(at(20)), b.expireApprovals(at(20))]);
+    const ids = [...fromA, ...fromB].map((r) => r.id);
+    expect(ids.sort()).toEqual(requests.map((r) => r.id).sort());
+  });
+
+  it('closes its database', async () => {
+    const s = openAt(file);
+    await s.close();
+    await expect(s.getApproval('x')).rejects.toThrow(/not open/);
+  });
+});
+
+describe('openStore', () => {
+  beforeEach(() => {
+    dir = tmp();
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('opens a SQLite store, creating the parent directory', async () => {
+    const s = openStore({ kind: 'sqlite', path: join(dir, 'nested', 'iam.db') });
+    try {
+      expect(s).toBeInstanceOf(SqliteStore);
+      expect(existsSync(join(dir, 'nested', 'iam.db'))).toBe(true);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('says PostgreSQL is not available yet, without echoing the URL or its password', () => {
+    const url = 'postgres://iam:s3cret-pw@db.example.com/iam';
+    expect(() => openStore({ kind: 'postgres', url })).toThrow(/PostgreSQL support is not available yet/);
+    expect(() => openStore({ kind: 'postgres', url })).toThrow(/DATABASE_URL=sqlite:PATH/);
+    expect(() => openStore({ kind: 'postgres', url })).not.toThrow(/s3cret|db\.example\.com/);
+  });
+});
+
+/**
+ * Two real processes race on one file. They load the compiled store (`npm run build`), so the test is
+ * skipped when dist/store/sqlite-store.js is missing.
+ */
+const DIST = resolve(__dirname, '../../dist/store');
+const distBuilt = existsSync(join(DIST, 'sqlite-store.js'));
+const describeIfBuilt = distBuilt ? describe : describe.skip;
+if (!distBuilt) {
+  console.warn(
+    'Skipping the two-process SqliteStore test: dist/store/sqlite-store.js is missing (run npm run build).',
+  );
+}
+
+const RACER = `
+const { SqliteStore } = require(process.env.DIST + '/sqlite-store.js');
+const { openSqlite } = require(process.env.DIST + '/sqlite.js');
+const [file, decideAt, expireFrom, idsJson, decider] = process.argv.slice(2);
+// Each process takes the requests in its own random order, pausing now and then, so the two overlap.
+const ids = JSON.parse(idsJson).sort(() => Math.random() - 0.5);
+const pause = () => new Promise((resolve) => setTimeout(resolve, 1));
+const store = new SqliteStore(openSqlite(file));
+process.stdout.write('ready\\n');
+process.stdin.once('data', async () => {
+  const won = [];
+  const expired = [];
+  const now = new Date(decideAt);
+  for (let i = 0; i < ids.length; i++) {
+    if (await store.decideApproval(ids[i], i % 2 ? 'denied' : 'approved', decider, now)) won.push(ids[i]);
+    // The expiry clock advances a minute a step, so both processes compete for the newly due requests.
+    const later = new Date(Date.parse(expireFrom) + i * 60000);
+    for (const r of await store.expireApprovals(later)) expired.push(r.id);
+    if (i % 10 === 0) await pause();
+  }
+  for (const r of await store.expireApprovals(now)) expired.push(r.id);
+  await store.close();
+  process.stdout.write(JSON.stringify({ won, expired }) + '\\n');
+  process.stdin.destroy();
+});
+`;
+
+interface RaceResult {
+  won: string[];
+  expired: string[];
+}
+
+function race(
+  script: string,
+  args: string[],
+): { ready: Promise<void>; go: () => void; done: Promise<RaceResult> } {
+  const child = spawn(process.execPath, [script, ...args], { env: { ...process.env, DIST } });
+  let out = '';
+  let err = '';
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((res) => (markReady = res));
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+    if (out.startsWith('ready\n')) markReady();
+  });
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  const done = new Promise<RaceResult>((res, rej) => {
+    child.on('error', rej);
+    child.on('close', (code) => {
+      if (code !== 0) return rej(new Error(`racer exited with ${code}: ${err}`));
+      res(JSON.parse(out.slice('ready\n'.length)) as RaceResult);
+    });
+  });
+  return { ready, go: () => child.stdin.write('go\n'), done };
+}
+
+describeIfBuilt('SqliteStore across processes', () => {
+  beforeEach(() => {
+    dir = tmp();
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('two processes deciding and expiring the same requests: each is taken exactly once', async () => {
+    const file = join(dir, 'iam.db');
+    const script = join(dir, 'racer.js');
+    writeFileSync(script, RACER);
+    const setup = openAt(file);
+    const toDecide = Array.from({ length: 200 }, (_, i) =>
+      newApproval({ createdAt: at(i), expiresAt: at(1000) }),
+    );
+    const toExpire = Array.from({ length: 50 }, (_, i) =>
+      newApproval({ createdAt: at(i), expiresAt: at(100 + 3 * i) }),
+    );
+    for (const r of [...toDecide, ...toExpire]) await setup.createApproval(r);
+    await setup.close();
+
+    const ids = JSON.stringify(toDecide.map((r) => r.id));
+    const racers = ['U0PROC1', 'U0PROC2'].map((who) =>
+      race(script, [file, at(500).toISOString(), at(100).toISOString(), ids, who]),
+    );
+    await Promise.all(racers.map((r) => r.ready));
+    racers.forEach((r) => r.go());
+    const [one, two] = await Promise.all(racers.map((r) => r.done));
+
+    const won = [...one.won, ...two.won];
+    expect(won.sort()).toEqual(toDecide.map((r) => r.id).sort());
+    const expired = [...one.expired, ...two.expired];
+    expect(expired.sort()).toEqual(toExpire.map((r) => r.id).sort());
+
+    const check = openAt(file);
+    try {
+      expect(await check.listPendingApprovals()).toEqual([]);
+      for (const r of toDecide) {
+        const decidedBy = (await check.getApproval(r.id))?.decidedBy;
+        expect(decidedBy).toBe(one.won.includes(r.id) ? 'U0PROC1' : 'U0PROC2');
+      }
+    } finally {
+      await check.close();
+    }
+  });
+});
