@@ -40,7 +40,23 @@ export interface CommandSwitches {
   createIfNotFound: boolean;
 }
 
+export interface SlackSettings {
+  botToken: string | null;
+  signingSecret: string | null;
+  /** Set: Socket Mode; unset: HTTP mode on `port`. */
+  appToken: string | null;
+  /** Web API base, always ending in `/`. */
+  apiUrl: string;
+  port: number;
+  /** Slack user (U…/W…) and user-group (S…) ids; null: workspace admins and owners. */
+  operators: string[] | null;
+  /** null: the same people as operators. */
+  approvers: string[] | null;
+  approvalTtlMs: number;
+}
+
 export interface Config {
+  slack: SlackSettings;
   directory: AtlassianConnection | SandboxConnection;
   commands: CommandSwitches;
   incomingMapperPath: string | null;
@@ -60,7 +76,12 @@ export class ConfigError extends Error {
   }
 }
 
-const SECRET_VARIABLES = ['ATLASSIAN_ACCESS_TOKEN'] as const;
+const SECRET_VARIABLES = [
+  'ATLASSIAN_ACCESS_TOKEN',
+  'SLACK_BOT_TOKEN',
+  'SLACK_SIGNING_SECRET',
+  'SLACK_APP_TOKEN',
+] as const;
 
 const booleanText = z
   .string()
@@ -94,6 +115,19 @@ const httpUrl = z
 
 const nonEmpty = z.string().trim().min(1, { message: 'must not be empty' });
 
+const slackIdList = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((id) => id.trim())
+      .filter((id) => id !== ''),
+  )
+  .refine((ids) => ids.length > 0, { message: 'must list at least one Slack user or user-group id' })
+  .refine((ids) => ids.every((id) => /^[UWS][A-Z0-9]{2,}$/.test(id)), {
+    message: 'must be a comma list of Slack user ids (U…, W…) and user-group ids (S…)',
+  });
+
 const envSchema = z.object({
   ATLASSIAN_URL: httpUrl.default('https://api.atlassian.com'),
   ATLASSIAN_ACCESS_TOKEN: nonEmpty.optional(),
@@ -119,6 +153,22 @@ const envSchema = z.object({
   LOG_LEVEL: z
     .enum(['debug', 'info', 'warn', 'error'], { message: 'must be debug, info, warn or error' })
     .default('info'),
+  SLACK_BOT_TOKEN: nonEmpty.startsWith('xoxb-', { message: 'must be a bot token (xoxb-…)' }).optional(),
+  SLACK_SIGNING_SECRET: nonEmpty.optional(),
+  SLACK_APP_TOKEN: nonEmpty
+    .startsWith('xapp-', { message: 'must be an app-level token (xapp-…)' })
+    .optional(),
+  SLACK_API_URL: httpUrl.transform((v) => `${v}/`).default('https://slack.com/api/'),
+  PORT: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { message: 'must be a port number' })
+    .transform(Number)
+    .refine((n) => n > 0 && n < 65536, { message: 'must be a port number from 1 to 65535' })
+    .default(3000),
+  IAM_OPERATORS: slackIdList.optional(),
+  IAM_APPROVERS: slackIdList.optional(),
+  IAM_APPROVAL_TTL: durationText.default(24 * 3_600_000),
   HTTPS_PROXY: z.string().optional(),
   HTTP_PROXY: z.string().optional(),
   NO_PROXY: z.string().optional(),
@@ -211,13 +261,28 @@ export function loadConfig(
     ? { kind: 'sqlite', path: path.resolve(e.DATABASE_URL.slice('sqlite:'.length)) }
     : { kind: 'postgres', url: e.DATABASE_URL };
 
-  const secrets = [e.ATLASSIAN_ACCESS_TOKEN].filter((s): s is string => s !== undefined);
+  const secrets = [
+    e.ATLASSIAN_ACCESS_TOKEN,
+    e.SLACK_BOT_TOKEN,
+    e.SLACK_SIGNING_SECRET,
+    e.SLACK_APP_TOKEN,
+  ].filter((s): s is string => s !== undefined);
   if (database.kind === 'postgres') {
     const password = safeUrlPassword(database.url);
     if (password) secrets.push(password);
   }
 
   return {
+    slack: {
+      botToken: e.SLACK_BOT_TOKEN ?? null,
+      signingSecret: e.SLACK_SIGNING_SECRET ?? null,
+      appToken: e.SLACK_APP_TOKEN ?? null,
+      apiUrl: e.SLACK_API_URL,
+      port: e.PORT,
+      operators: e.IAM_OPERATORS ?? null,
+      approvers: e.IAM_APPROVERS ?? null,
+      approvalTtlMs: e.IAM_APPROVAL_TTL,
+    },
     directory,
     commands: {
       createEnabled: e.IAM_CREATE_USER_ENABLED,
@@ -242,4 +307,20 @@ function safeUrlPassword(url: string): string | null {
   } catch {
     return null;
   }
+}
+
+const SETUP_HINT = 'create the Slack app from manifest.yml and see README.md, section "Slack setup"';
+
+/** The bot needs Slack settings the CLI does not; this checks them, one line per missing variable. */
+export function requireSlackSettings(config: Config): SlackSettings & { botToken: string } {
+  const { slack } = config;
+  const problems: string[] = [];
+  if (!slack.botToken) problems.push(`SLACK_BOT_TOKEN: is required to run the bot (xoxb-…); ${SETUP_HINT}`);
+  if (!slack.appToken && !slack.signingSecret) {
+    problems.push(
+      `SLACK_SIGNING_SECRET: is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode); ${SETUP_HINT}`,
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { ...slack, botToken: slack.botToken as string };
 }

@@ -193,16 +193,25 @@ export class SqliteStore implements Store {
   }
 
   async createApproval(request: NewApproval): Promise<ApprovalRequest> {
-    const row = this.sql.insertApproval.get({
-      id: request.id,
-      requesterId: request.requesterId,
-      channelId: request.channelId,
-      profile: JSON.stringify(request.profile),
-      target: request.target,
-      reason: request.reason,
-      createdAt: iso(request.createdAt),
-      expiresAt: iso(request.expiresAt),
-    });
+    let row: ApprovalRow | undefined;
+    try {
+      row = this.sql.insertApproval.get({
+        id: request.id,
+        requesterId: request.requesterId,
+        channelId: request.channelId,
+        profile: JSON.stringify(request.profile),
+        target: request.target,
+        reason: request.reason,
+        createdAt: iso(request.createdAt),
+        expiresAt: iso(request.expiresAt),
+      });
+    } catch (error) {
+      // Rethrown as our own Error: callers (and tests) should not depend on the driver's error class.
+      if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        throw new Error(`An approval request with id ${request.id} already exists.`);
+      }
+      throw error;
+    }
     if (!row) throw new Error(`The approval request ${request.id} was not stored.`);
     return toApproval(row);
   }

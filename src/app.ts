@@ -1,0 +1,146 @@
+import { randomUUID } from 'node:crypto';
+import { App, LogLevel as BoltLogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import { type Config, requireSlackSettings } from './config';
+import {
+  AccessPolicy,
+  type BotContext,
+  expireDue,
+  InFlight,
+  recoverApproved,
+  registerListeners,
+  webPeopleDirectory,
+} from './handlers';
+import { type ConnectionStatus, testModule } from './iam';
+import type { Logger } from './log';
+import { openStore } from './store';
+import type { Store } from './store/types';
+import { createRuntime } from './wiring';
+
+/** Bolt logs through ours, so its lines are JSON and pass the same secret redaction. */
+function boltLogger(logger: Logger): BoltLogger {
+  const join = (parts: unknown[]) =>
+    parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
+  let level = BoltLogLevel.INFO;
+  return {
+    debug: (...m) => logger.debug(join(m), { source: 'bolt' }),
+    info: (...m) => logger.info(join(m), { source: 'bolt' }),
+    warn: (...m) => logger.warn(join(m), { source: 'bolt' }),
+    error: (...m) => logger.error(join(m), { source: 'bolt' }),
+    setLevel: (l) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => {},
+  };
+}
+
+export interface BotOptions {
+  config: Config;
+  logger: Logger;
+  clock?: () => Date;
+  newId?: () => string;
+  /** How often pending requests are checked for expiry. */
+  expirySweepMs?: number;
+}
+
+export interface Bot {
+  app: App;
+  context: BotContext;
+  mode: 'socket' | 'http';
+  start(): Promise<void>;
+  /** Stops taking requests, finishes the operations in flight, closes the store. */
+  stop(): Promise<void>;
+}
+
+/** Caches test-module for the App Home, so opening the tab does not hammer Atlassian. */
+function cachedConnectionStatus(check: () => Promise<ConnectionStatus>, ttlMs: number, now: () => number) {
+  let cached: { value: Promise<ConnectionStatus>; until: number } | null = null;
+  return () => {
+    if (!cached || cached.until <= now()) cached = { value: check(), until: now() + ttlMs };
+    return cached.value;
+  };
+}
+
+export function createBot(options: BotOptions): Bot {
+  const { config, logger } = options;
+  const slack = requireSlackSettings(config);
+  const runtime = createRuntime(config, logger);
+  const store: Store = openStore(config.database);
+  const socketMode = slack.appToken !== null;
+  const clock = options.clock ?? (() => new Date());
+
+  const app = new App({
+    token: slack.botToken,
+    signingSecret: slack.signingSecret ?? undefined,
+    socketMode,
+    appToken: slack.appToken ?? undefined,
+    endpoints: '/slack/events',
+    customRoutes: socketMode
+      ? []
+      : [
+          {
+            path: '/healthz',
+            method: ['GET'],
+            handler: (_req, res) => {
+              res.writeHead(200, { 'Content-Type': 'application/json' });
+              res.end(JSON.stringify({ ok: true, sandbox: runtime.sandbox, mode: 'http' }));
+            },
+          },
+        ],
+    clientOptions: { slackApiUrl: slack.apiUrl },
+    logger: boltLogger(logger),
+  });
+
+  const context: BotContext = {
+    iam: runtime.context,
+    sandbox: runtime.sandbox,
+    store,
+    access: new AccessPolicy(webPeopleDirectory(app.client), slack.operators, slack.approvers),
+    inFlight: new InFlight(),
+    logger,
+    clock,
+    newId: options.newId ?? randomUUID,
+    approvalTtlMs: slack.approvalTtlMs,
+    connectionStatus: cachedConnectionStatus(() => testModule(runtime.context.directory), 60_000, Date.now),
+  };
+  registerListeners(app, context);
+  app.error(async (error) => {
+    logger.error('listener failed', { error: error.message });
+  });
+
+  let sweep: NodeJS.Timeout | null = null;
+  const sweepOnce = () =>
+    context.inFlight
+      .run(() => expireDue(context, app.client))
+      .catch((error: Error) => {
+        logger.warn('expiry sweep failed', { error: error.message });
+      });
+
+  return {
+    app,
+    context,
+    mode: socketMode ? 'socket' : 'http',
+    async start() {
+      if (socketMode) await app.start();
+      else await app.start(slack.port);
+      const recovered = await recoverApproved(context, app.client);
+      if (recovered > 0)
+        logger.info('carried out approved disables interrupted by a restart', { count: recovered });
+      await sweepOnce();
+      sweep = setInterval(sweepOnce, options.expirySweepMs ?? 60_000);
+      sweep.unref();
+      logger.info('Atlassian IAM bot started', {
+        mode: socketMode ? 'socket' : 'http',
+        port: socketMode ? null : slack.port,
+        directory: runtime.sandbox ? 'SANDBOX' : 'atlassian',
+      });
+    },
+    async stop() {
+      if (sweep) clearInterval(sweep);
+      await app.stop();
+      await context.inFlight.drain();
+      runtime.close();
+      await store.close();
+    },
+  };
+}

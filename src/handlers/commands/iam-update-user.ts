@@ -1,0 +1,24 @@
+import { parseAllowEnable, updateUser } from '../../iam';
+import { type BotContext, targetOf } from '../context';
+import { openUserModal } from '../views/open-user-modal';
+import { type CommandArgs, handleSlashCommand } from './profile-command';
+import { runAndPost } from './run-and-post';
+
+/** /iam-update-user: empty text opens the modal, a bare email the modal pre-filled, a profile updates. */
+export function iamUpdateUser(context: BotContext) {
+  return (args: CommandArgs) =>
+    handleSlashCommand(context, args, 'iam-update-user', async (input) => {
+      if (input.kind === 'empty') return openUserModal(context, args, 'update');
+      if (input.identifierOnly) return openUserModal(context, args, 'update', input.profile);
+      const allowEnable = parseAllowEnable(input.allowEnable);
+      const who = {
+        client: args.client,
+        respond: args.respond,
+        userId: args.command.user_id,
+        channelId: args.command.channel_id,
+      };
+      await runAndPost(context, who, 'iam-update-user', targetOf(input.profile), () =>
+        updateUser(context.iam, input.profile, { allowEnable }),
+      );
+    });
+}

@@ -1,0 +1,50 @@
+import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
+import { ProfileError } from '../../iam';
+import { errorNotice, refusalMessage, usageMessage } from '../../views/slack';
+import { parseCommandText, type CommandInput } from '../command-text';
+import { audit, type BotContext } from '../context';
+import { tellEphemeral } from '../posting';
+
+export type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
+export type SlashCommandName =
+  'iam-create-user' | 'iam-update-user' | 'iam-get-user' | 'iam-disable-user' | 'iam-enable-user';
+export type ProfileInput = Extract<CommandInput, { kind: 'profile' }>;
+
+/**
+ * What every slash command does first: ack at once, then (tracked for shutdown) check the caller is an
+ * operator, read the text, and hand over. Bad input and refusals are answered ephemerally; nothing runs.
+ */
+export async function handleSlashCommand(
+  context: BotContext,
+  args: CommandArgs,
+  name: SlashCommandName,
+  run: (input: CommandInput) => Promise<void>,
+): Promise<void> {
+  await args.ack();
+  const { command, respond } = args;
+  await context.inFlight.run(async () => {
+    try {
+      if (!(await context.access.isOperator(command.user_id))) {
+        await tellEphemeral(respond, refusalMessage(`Only operators (IAM_OPERATORS) can run /${name}.`));
+        await audit(context, {
+          actor: command.user_id,
+          kind: 'refusal',
+          command: name,
+          target: null,
+          outcome: 'refused',
+          requestId: null,
+          detail: { reason: 'not an operator' },
+        });
+        return;
+      }
+      await run(parseCommandText(command.text));
+    } catch (error) {
+      if (error instanceof ProfileError) {
+        await tellEphemeral(respond, usageMessage(`/${name}`, error.message));
+        return;
+      }
+      context.logger.error('slash command failed', { command: name, error: (error as Error).message });
+      await tellEphemeral(respond, errorNotice(`/${name} failed: ${(error as Error).message}`));
+    }
+  });
+}

@@ -1,0 +1,53 @@
+import { type IamResult } from '../../iam';
+import { getSummaryMessage, resultMessage, userDetailsThreadMessage } from '../../views/slack';
+import { outcomeOf } from '../approvals';
+import { audit, type BotContext } from '../context';
+import { postMessage } from '../posting';
+import type { CommandArgs, SlashCommandName } from './profile-command';
+
+/** Audits the command, runs it against the directory, posts the result table and audits the result. */
+export async function runAndPost(
+  context: BotContext,
+  args: Pick<CommandArgs, 'client'> &
+    Partial<Pick<CommandArgs, 'respond'>> & { userId: string; channelId: string; fallbackUserId?: string },
+  name: SlashCommandName,
+  target: string,
+  execute: () => Promise<IamResult>,
+): Promise<void> {
+  await audit(context, {
+    actor: args.userId,
+    kind: 'command',
+    command: name,
+    target,
+    outcome: 'received',
+    requestId: null,
+    detail: null,
+  });
+  const result = await execute();
+  const options = { sandbox: context.sandbox, actorId: args.userId };
+  if (name === 'iam-get-user') {
+    const ts = await postMessage(args.client, args.channelId, getSummaryMessage(result, options), {
+      respond: args.respond,
+      fallbackUserId: args.fallbackUserId,
+    });
+    if (ts && result.IAM.Vendor.success) {
+      await postMessage(args.client, args.channelId, userDetailsThreadMessage(result, options), {
+        threadTs: ts,
+      });
+    }
+  } else {
+    await postMessage(args.client, args.channelId, resultMessage(result, options), {
+      respond: args.respond,
+      fallbackUserId: args.fallbackUserId,
+    });
+  }
+  await audit(context, {
+    actor: args.userId,
+    kind: 'result',
+    command: name,
+    target,
+    outcome: outcomeOf(result),
+    requestId: null,
+    detail: result as unknown as Record<string, unknown>,
+  });
+}

@@ -1,0 +1,25 @@
+/** Work started after an ack; shutdown waits for it so that no approved disable is cut in half. */
+export class InFlight {
+  readonly #running = new Set<Promise<unknown>>();
+  #closed = false;
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Runs `work` and tracks it; refuses new work once closing has begun. */
+  run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error('the bot is shutting down'));
+    const promise = work();
+    this.#running.add(promise);
+    const forget = () => this.#running.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  /** Stops taking work and resolves when everything running has settled. */
+  async drain(): Promise<void> {
+    this.#closed = true;
+    while (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+  }
+}

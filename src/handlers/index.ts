@@ -1,0 +1,29 @@
+import type { App } from '@slack/bolt';
+import { APPROVE_ACTION, DENY_ACTION, disableDecision } from './actions/disable-decision';
+import { iamCreateUser } from './commands/iam-create-user';
+import { iamDisableUser } from './commands/iam-disable-user';
+import { iamEnableUser } from './commands/iam-enable-user';
+import { iamGetUser } from './commands/iam-get-user';
+import { iamUpdateUser } from './commands/iam-update-user';
+import type { BotContext } from './context';
+import { appHomeOpened } from './events/app-home-opened';
+import { CREATE_CALLBACK, UPDATE_CALLBACK, userModalSubmission } from './views/user-modal-submission';
+
+export { AccessPolicy, webPeopleDirectory } from './access';
+export { expireDue, recoverApproved } from './approvals';
+export type { BotContext } from './context';
+export { InFlight } from './in-flight';
+
+/** Every listener, grouped by Slack surface. */
+export function registerListeners(app: App, context: BotContext): void {
+  app.command('/iam-create-user', iamCreateUser(context));
+  app.command('/iam-update-user', iamUpdateUser(context));
+  app.command('/iam-get-user', iamGetUser(context));
+  app.command('/iam-disable-user', iamDisableUser(context));
+  app.command('/iam-enable-user', iamEnableUser(context));
+  app.action(APPROVE_ACTION, disableDecision(context, 'approved'));
+  app.action(DENY_ACTION, disableDecision(context, 'denied'));
+  app.view(CREATE_CALLBACK, userModalSubmission(context, 'create'));
+  app.view(UPDATE_CALLBACK, userModalSubmission(context, 'update'));
+  app.event('app_home_opened', appHomeOpened(context));
+}

@@ -1,0 +1,72 @@
+import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
+import { createUser, parseUserProfile, ProfileError, updateUser } from '../../iam';
+import { errorNotice, readModalMetadata, readModalValues, validateModalValues } from '../../views/slack';
+import { runAndPost } from '../commands/run-and-post';
+import { audit, type BotContext, targetOf } from '../context';
+import { postMessage } from '../posting';
+
+type SubmissionArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
+
+export const CREATE_CALLBACK = 'iam_create_user';
+export const UPDATE_CALLBACK = 'iam_update_user';
+
+/**
+ * view_submission of the create/update modal: field errors go back into the modal; a non-operator is
+ * told in the modal too; a valid form closes and the result is posted in the channel it came from.
+ */
+export function userModalSubmission(context: BotContext, kind: 'create' | 'update') {
+  const name = kind === 'create' ? 'iam-create-user' : 'iam-update-user';
+  return async ({ ack, view, body, client }: SubmissionArgs): Promise<void> => {
+    const userId = body.user.id;
+    const values = readModalValues(view.state.values);
+    const errors = validateModalValues(values, kind);
+    if (Object.keys(errors).length > 0) {
+      await ack({ response_action: 'errors', errors });
+      return;
+    }
+    if (!(await context.access.isOperator(userId))) {
+      await ack({
+        response_action: 'errors',
+        errors: { email: 'Only operators (IAM_OPERATORS) can do this.' },
+      });
+      await audit(context, {
+        actor: userId,
+        kind: 'refusal',
+        command: name,
+        target: null,
+        outcome: 'refused',
+        requestId: null,
+        detail: { reason: 'not an operator' },
+      });
+      return;
+    }
+    let profile;
+    try {
+      profile = parseUserProfile(values.fields);
+    } catch (error) {
+      if (!(error instanceof ProfileError)) throw error;
+      await ack({ response_action: 'errors', errors: { email: error.message } });
+      return;
+    }
+    await ack();
+    const channelId = readModalMetadata(view.private_metadata)?.channelId ?? userId;
+    const options = { allowEnable: values.allowEnable };
+    await context.inFlight.run(async () => {
+      try {
+        await runAndPost(
+          context,
+          { client, userId, channelId, fallbackUserId: userId },
+          name,
+          targetOf(profile),
+          () =>
+            kind === 'create'
+              ? createUser(context.iam, profile, options)
+              : updateUser(context.iam, profile, options),
+        );
+      } catch (error) {
+        context.logger.error('modal submission failed', { command: name, error: (error as Error).message });
+        await postMessage(client, userId, errorNotice(`${name} failed: ${(error as Error).message}`));
+      }
+    });
+  };
+}

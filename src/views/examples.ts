@@ -1,0 +1,328 @@
+/**
+ * One example of every message, modal and Home tab the bot sends, built by the real view functions
+ * from fixed data, and the rendering of docs/messages/ from them. `npm run docs:messages` writes the
+ * files (scripts/render-messages.mjs); test/views/slack/docs-drift.test.ts fails when they drift.
+ */
+import type { HomeView, ModalView } from '@slack/types';
+import { buildResult, type IamResult, type VendorResult } from '../iam/result';
+import {
+  approvalDecidedMessage,
+  approvalExpiredMessage,
+  approvalRequestMessage,
+  errorNotice,
+  getSummaryMessage,
+  homeView,
+  refusalMessage,
+  requesterNotice,
+  resultMessage,
+  usageMessage,
+  userDetailsThreadMessage,
+  userModal,
+  type ApprovalCard,
+  type SlackMessage,
+} from './slack';
+
+export type MessageExample = { name: string; description: string } & (
+  | { kind: 'message'; payload: SlackMessage }
+  | { kind: 'modal'; payload: ModalView }
+  | { kind: 'home'; payload: HomeView }
+);
+
+const INSTANCE = 'Atlassian IAM_instance_1';
+const OPERATOR = 'U0123OPS01';
+const APPROVER = 'U0456SEC02';
+const CHANNEL = 'C0789IAM03';
+
+const jane: NonNullable<VendorResult['details']> = {
+  schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+  id: '2819c223-7f76-453a-919d-413861904646',
+  userName: 'jane.doe@example.com',
+  name: { formatted: 'Jane Doe', givenName: 'Jane', familyName: 'Doe' },
+  displayName: 'Jane Doe',
+  title: 'Team Lead',
+  department: 'Platform',
+  organization: 'Example Corp',
+  timezone: 'Europe/Berlin',
+  preferredLanguage: 'en-US',
+  emails: [
+    { value: 'jane.doe@example.com', type: 'work', primary: true },
+    { value: 'jdoe@example.org', type: 'other', primary: false },
+  ],
+  active: true,
+  meta: {
+    resourceType: 'User',
+    created: '2025-01-10T08:00:00Z',
+    lastModified: '2025-01-15T09:30:00Z',
+  },
+  'urn:scim:schemas:extension:atlassian-external:1.0': { atlassianAccountId: '5b10ac8d82e05b22cc7d4ef5' },
+};
+
+const janeProfile = {
+  email: 'jane.doe@example.com',
+  givenname: 'Jane',
+  surname: 'Doe',
+  title: 'Team Lead',
+  department: 'Platform',
+};
+
+const at = (iso: string): Date => new Date(iso);
+
+const request: ApprovalCard = {
+  id: 'apr_01JH8Z6W3K9Q2M7V5T4R1X0YBC',
+  requesterId: OPERATOR,
+  target: 'jane.doe@example.com',
+  reason: 'Left the company on 2025-01-14 (HR ticket HR-1234).',
+  status: 'pending',
+  createdAt: at('2025-01-15T09:30:00Z'),
+  expiresAt: at('2025-01-16T09:30:00Z'),
+  decidedBy: null,
+  decidedAt: null,
+  currentActive: true,
+  currentId: jane.id,
+};
+
+const decided = (status: ApprovalCard['status']): ApprovalCard => ({
+  ...request,
+  status,
+  decidedBy: APPROVER,
+  decidedAt: at('2025-01-15T10:05:00Z'),
+});
+
+const disabled: IamResult = buildResult({
+  action: 'disable',
+  instanceName: INSTANCE,
+  profile: { email: 'jane.doe@example.com' },
+  user: { ...jane, active: false },
+});
+
+/** Every kind of Slack surface the bot sends, built with fixed data (fixed ids and dates). */
+export function messageExamples(): MessageExample[] {
+  const created = buildResult({ action: 'create', instanceName: INSTANCE, profile: janeProfile, user: jane });
+  const updated = buildResult({
+    action: 'update',
+    instanceName: INSTANCE,
+    profile: { email: 'jane.doe@example.com', title: 'Head of Platform' },
+    user: { ...jane, title: 'Head of Platform' },
+  });
+  const got = buildResult({
+    action: 'get',
+    instanceName: INSTANCE,
+    profile: { email: 'jane.doe@example.com' },
+    user: jane,
+  });
+  const skipped = buildResult({
+    action: 'update',
+    instanceName: INSTANCE,
+    profile: { email: 'john.roe@example.com', title: 'Engineer' },
+    skippedReason: 'User does not exist',
+  });
+  const failed = buildResult({
+    action: 'create',
+    instanceName: INSTANCE,
+    profile: { email: 'sam@unverified.example' },
+    error: { status: 400, message: 'The domain unverified.example is not verified for this organization.' },
+  });
+  const actor = { sandbox: false, actorId: OPERATOR };
+  return [
+    {
+      name: 'create-success',
+      kind: 'message',
+      description: '`/iam-create-user` created the user: result table in the channel.',
+      payload: resultMessage(created, actor),
+    },
+    {
+      name: 'update-success-sandbox',
+      kind: 'message',
+      description: '`/iam-update-user` changed the title, while the bot runs against the SANDBOX directory.',
+      payload: resultMessage(updated, { sandbox: true, actorId: OPERATOR }),
+    },
+    {
+      name: 'get-summary',
+      kind: 'message',
+      description: '`/iam-get-user`: short summary and the result table in the channel.',
+      payload: getSummaryMessage(got, actor),
+    },
+    {
+      name: 'get-thread-details',
+      kind: 'message',
+      description: '`/iam-get-user`: every attribute of the SCIM user, posted in the thread of the summary.',
+      payload: userDetailsThreadMessage(got, { sandbox: false }),
+    },
+    {
+      name: 'skipped',
+      kind: 'message',
+      description:
+        'A skipped command (`/iam-update-user` of a user who does not exist): the short XSOAR layout.',
+      payload: resultMessage(skipped, actor),
+    },
+    {
+      name: 'failure',
+      kind: 'message',
+      description: 'A failed command: Atlassian refused the create; error code and message are shown.',
+      payload: resultMessage(failed, actor),
+    },
+    {
+      name: 'approval-request',
+      kind: 'message',
+      description: '`/iam-disable-user … reason="…"`: the approval request with Approve / Deny buttons.',
+      payload: approvalRequestMessage(request, { sandbox: false }),
+    },
+    {
+      name: 'approval-approved-disabled',
+      kind: 'message',
+      description:
+        'The approval request after an approver approved it and the user was disabled (no buttons).',
+      payload: approvalDecidedMessage(decided('completed'), { sandbox: false, outcome: disabled }),
+    },
+    {
+      name: 'approval-disable-result',
+      kind: 'message',
+      description: 'The disable result table, posted in the thread of the approval request.',
+      payload: resultMessage(disabled, { sandbox: false, actorId: APPROVER }),
+    },
+    {
+      name: 'approval-denied',
+      kind: 'message',
+      description: 'The approval request after an approver denied it.',
+      payload: approvalDecidedMessage(decided('denied'), { sandbox: false }),
+    },
+    {
+      name: 'approval-expired',
+      kind: 'message',
+      description: 'The approval request after nobody decided within `IAM_APPROVAL_TTL`.',
+      payload: approvalExpiredMessage(request, { sandbox: false }),
+    },
+    {
+      name: 'requester-notice',
+      kind: 'message',
+      description: 'Thread reply that tells the requester what became of the request.',
+      payload: requesterNotice(decided('completed'), disabled, { sandbox: false }),
+    },
+    {
+      name: 'refusal',
+      kind: 'message',
+      description: 'Ephemeral refusal for someone who may not do what they tried.',
+      payload: refusalMessage(
+        'Only approvers (IAM_APPROVERS) other than the requester can decide this request.',
+      ),
+    },
+    {
+      name: 'usage',
+      kind: 'message',
+      description: 'Ephemeral help when a slash command’s text cannot be understood.',
+      payload: usageMessage(
+        '/iam-create-user',
+        'user-profile is not valid JSON (Unexpected token } in JSON at position 9)',
+      ),
+    },
+    {
+      name: 'error-notice',
+      kind: 'message',
+      description: 'Ephemeral notice when something failed outside a command result.',
+      payload: errorNotice('/iam-get-user failed: the directory did not answer within 10 s.'),
+    },
+    {
+      name: 'modal-create',
+      kind: 'modal',
+      description: '`/iam-create-user` with no text: the create form.',
+      payload: userModal('create', { channelId: CHANNEL, sandbox: false }),
+    },
+    {
+      name: 'modal-update-prefilled',
+      kind: 'modal',
+      description: '`/iam-update-user jane.doe@example.com`: the update form filled with the current values.',
+      payload: userModal('update', {
+        channelId: CHANNEL,
+        sandbox: false,
+        initial: {
+          email: 'jane.doe@example.com',
+          username: 'jane.doe@example.com',
+          givenname: 'Jane',
+          surname: 'Doe',
+          displayname: 'Jane Doe',
+          title: 'Team Lead',
+          department: 'Platform',
+          organization: 'Example Corp',
+          timezone: 'Europe/Berlin',
+          preferredlanguage: 'en-US',
+        },
+      }),
+    },
+    {
+      name: 'home',
+      kind: 'home',
+      description:
+        'The App Home tab of an operator who is also an approver, with two pending disable requests.',
+      payload: homeView({
+        connection: { ok: true },
+        sandbox: false,
+        instanceName: INSTANCE,
+        viewer: { userId: APPROVER, operator: true, approver: true },
+        pending: [
+          request,
+          {
+            ...request,
+            id: 'apr_01JH8ZB2N4P6R8T0V2X4Z6B8DF',
+            target: 'john.roe@example.com',
+            reason: null,
+            createdAt: at('2025-01-15T11:00:00Z'),
+            expiresAt: at('2025-01-16T11:00:00Z'),
+          },
+        ],
+      }),
+    },
+  ];
+}
+
+export const BLOCK_KIT_BUILDER_URL = 'https://app.slack.com/block-kit-builder/#';
+
+/** What Block Kit Builder takes: `{blocks}` for a message, the view itself for a modal or the Home tab. */
+export function builderPayload(example: MessageExample): object {
+  return example.kind === 'message' ? { blocks: example.payload.blocks } : example.payload;
+}
+
+export function builderLink(example: MessageExample): string {
+  // Parentheses are encoded too, so the link survives inside a Markdown `[…](…)`.
+  const fragment = encodeURIComponent(JSON.stringify(builderPayload(example)));
+  return BLOCK_KIT_BUILDER_URL + fragment.replace(/\(/g, '%28').replace(/\)/g, '%29');
+}
+
+/**
+ * The contents of docs/messages/: `<name>.json` per example (pretty JSON of the Block Kit Builder
+ * payload) and README.md listing them. Keys are paths relative to docs/messages/.
+ */
+export function renderMessageDocs(examples: MessageExample[]): Map<string, string> {
+  const files = new Map<string, string>();
+  const readme = [
+    '# Slack messages',
+    '',
+    'Every message, modal and Home tab the bot sends, built by the real view functions in',
+    '`src/views/slack/` from the fixed example data in `src/views/examples.ts`.',
+    '',
+    'Generated by `npm run docs:messages`: do not edit these files by hand. `node scripts/render-messages.mjs --check`',
+    'and `test/views/slack/docs-drift.test.ts` fail when they no longer match the code.',
+    '',
+    'Each `.json` file is exactly what Slack’s Block Kit Builder takes (`{"blocks": […]}` for a message, the',
+    'view object for a modal or the Home tab); the preview links open it there (a Slack sign-in is needed).',
+    'Times use Slack date formatting, so each reader sees them in their own time zone.',
+    '',
+  ];
+  for (const example of examples) {
+    files.set(`${example.name}.json`, `${JSON.stringify(builderPayload(example), null, 2)}\n`);
+    readme.push(`## ${example.name} (${example.kind})`, '', example.description, '');
+    readme.push(`- Payload: [${example.name}.json](${example.name}.json)`);
+    readme.push(`- [Preview in Block Kit Builder](${builderLink(example)})`);
+    if (example.kind === 'message') {
+      readme.push(
+        '- Text fallback (notifications, screen readers):',
+        '',
+        '````text',
+        example.payload.text,
+        '````',
+      );
+    }
+    readme.push('');
+  }
+  files.set('README.md', `${readme.join('\n').trimEnd()}\n`);
+  return files;
+}

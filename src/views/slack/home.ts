@@ -1,0 +1,74 @@
+/** The App Home tab: connection, directory (SANDBOX or production), the viewer's permissions, pending disables. */
+import type { HomeView, KnownBlock } from '@slack/types';
+import type { ConnectionStatus } from '../../iam/directory-info';
+import type { ApprovalCard } from './approval';
+import { context, divider, header, SANDBOX_TEXT, section } from './blocks';
+import { escapeTruncate, mention, oneLine, slackDate } from './escape';
+
+export interface HomeViewer {
+  userId: string;
+  /** May run the iam-* commands. */
+  operator: boolean;
+  /** May approve disables. */
+  approver: boolean;
+}
+
+export interface HomeInput {
+  /** test-module's answer, or 'unchecked' when it has not run yet. */
+  connection: ConnectionStatus | 'unchecked';
+  sandbox: boolean;
+  instanceName: string;
+  viewer: HomeViewer;
+  /** Pending disable requests, oldest first. */
+  pending: ApprovalCard[];
+}
+
+/** Pending requests listed one by one; the rest are counted. */
+export const HOME_PENDING_MAX = 20;
+
+function connectionText(connection: HomeInput['connection']): string {
+  if (connection === 'unchecked') return '⏳ Not checked yet.';
+  if (connection.ok) return '✅ Connected: the directory answers.';
+  const status = connection.status === null ? '' : ` (HTTP ${connection.status})`;
+  return `❌ Not connected${status}: ${escapeTruncate(oneLine(connection.message), 2000)}`;
+}
+
+function pendingLine(card: ApprovalCard): string {
+  const reason =
+    card.reason && card.reason.trim() !== '' ? `\n>${escapeTruncate(oneLine(card.reason.trim()), 300)}` : '';
+  return (
+    `*\`${escapeTruncate(oneLine(card.target), 300)}\`* · asked by ${mention(card.requesterId)} ` +
+    `${slackDate(card.createdAt)} · expires ${slackDate(card.expiresAt)}${reason}`
+  );
+}
+
+/** The Home tab view. */
+export function homeView(input: HomeInput): HomeView {
+  const { viewer } = input;
+  const yes = (allowed: boolean): string => (allowed ? '✅' : '🚫');
+  const directory = input.sandbox
+    ? SANDBOX_TEXT
+    : '🏢 *Production*: the real Atlassian organisation of this workspace.';
+  const blocks: KnownBlock[] = [
+    header('Atlassian IAM'),
+    section(`*Connection*\n${connectionText(input.connection)}`),
+    section(`*Directory*\n${directory}\nInstance \`${escapeTruncate(oneLine(input.instanceName), 200)}\``),
+    section(
+      `*Your permissions* (${mention(viewer.userId)})\n` +
+        `${yes(viewer.operator)} run commands (\`/iam-create-user\`, \`/iam-update-user\`, \`/iam-get-user\`, ` +
+        `\`/iam-disable-user\`, \`/iam-enable-user\`)\n` +
+        `${yes(viewer.approver)} approve disable requests (never your own)`,
+    ),
+    divider(),
+    header(`Pending disable requests (${input.pending.length})`),
+  ];
+  if (input.pending.length === 0) {
+    blocks.push(section('No disable request is waiting for a decision.'));
+  } else {
+    for (const card of input.pending.slice(0, HOME_PENDING_MAX)) blocks.push(section(pendingLine(card)));
+    const more = input.pending.length - HOME_PENDING_MAX;
+    if (more > 0) blocks.push(context(`…and ${more} more.`));
+    blocks.push(context('Approve or deny from the request message in its channel.'));
+  }
+  return { type: 'home', blocks };
+}

@@ -1,0 +1,65 @@
+/** Slack surfaces: pure functions from data to Block Kit (no Slack API calls, no store). */
+export {
+  escapeMrkdwn,
+  escapeTruncate,
+  isSlackUserId,
+  mention,
+  slackDate,
+  truncate,
+  truncateMrkdwn,
+} from './escape';
+export { LIMITS, blockTextLength, checkMessageLimits, checkViewLimits, type SlackMessage } from './limits';
+export { SANDBOX_TEXT } from './blocks';
+export {
+  CELL_MAX,
+  DETAILS_CELL_MAX,
+  getSummaryMessage,
+  resultMessage,
+  resultOutcome,
+  resultTableBlock,
+  userAttributeLines,
+  userDetailsThreadMessage,
+  type ResultMessageOptions,
+  type ResultOutcome,
+} from './result';
+export {
+  APPROVE_ACTION_ID,
+  DECISION_BLOCK_ID,
+  DENY_ACTION_ID,
+  approvalDecidedMessage,
+  approvalExpiredMessage,
+  approvalRequestMessage,
+  requesterNotice,
+  type ApprovalCard,
+  type ApprovalOptions,
+  type ApprovalStatus,
+  type DecidedOptions,
+} from './approval';
+export {
+  ALLOW_ENABLE_BLOCK_ID,
+  CALLBACK_IDS,
+  CREATE_CALLBACK_ID,
+  FIELD_MAX_LENGTH,
+  PROFILE_FIELDS,
+  UPDATE_CALLBACK_ID,
+  VALUE_ACTION_ID,
+  readModalMetadata,
+  readModalValues,
+  userModal,
+  validateModalValues,
+  type ModalKind,
+  type ModalMetadata,
+  type ModalStateValues,
+  type ModalValues,
+  type ProfileField,
+  type UserModalOptions,
+} from './modal';
+export { HOME_PENDING_MAX, homeView, type HomeInput, type HomeViewer } from './home';
+export {
+  SLASH_COMMANDS,
+  errorNotice,
+  refusalMessage,
+  usageMessage,
+  workingNotice,
+  type NoticeOptions,
+} from './notices';

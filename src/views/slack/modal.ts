@@ -1,0 +1,208 @@
+/**
+ * The create/update modal opened by /iam-create-user or /iam-update-user with empty text (or, for
+ * update, a bare email: pre-filled with the user's current values), and the parsing and validation of
+ * its submission.
+ */
+import type { InputBlock, KnownBlock, ModalView } from '@slack/types';
+import type { STRING_KEYS } from '../../iam/profile';
+import { context, plain, SANDBOX_TEXT } from './blocks';
+import { LIMITS } from './limits';
+
+/** The profile keys the modal asks for, in order; each is an input block's `block_id`. */
+export const PROFILE_FIELDS = [
+  'email',
+  'username',
+  'givenname',
+  'surname',
+  'displayname',
+  'title',
+  'department',
+  'organization',
+  'timezone',
+  'preferredlanguage',
+] as const satisfies readonly (typeof STRING_KEYS)[number][];
+
+export type ProfileField = (typeof PROFILE_FIELDS)[number];
+export type ModalKind = 'create' | 'update';
+
+export const CREATE_CALLBACK_ID = 'iam_create_user';
+export const UPDATE_CALLBACK_ID = 'iam_update_user';
+export const ALLOW_ENABLE_BLOCK_ID = 'allow_enable';
+/** Every input's `action_id`. */
+export const VALUE_ACTION_ID = 'value';
+/** Longest value a field accepts (the input's `max_length` and the server-side check). */
+export const FIELD_MAX_LENGTH = 256;
+
+export const CALLBACK_IDS: Record<ModalKind, string> = {
+  create: CREATE_CALLBACK_ID,
+  update: UPDATE_CALLBACK_ID,
+};
+
+const FIELD_TEXT: Record<ProfileField, { label: string; placeholder?: string; hint?: string }> = {
+  email: { label: 'Email', placeholder: 'jane@example.com' },
+  username: { label: 'Username', hint: 'Defaults to the email address.' },
+  givenname: { label: 'Given name' },
+  surname: { label: 'Surname' },
+  displayname: { label: 'Display name' },
+  title: { label: 'Title', placeholder: 'Team Lead' },
+  department: { label: 'Department' },
+  organization: { label: 'Organization' },
+  timezone: { label: 'Time zone', placeholder: 'Europe/Berlin' },
+  preferredlanguage: { label: 'Preferred language', placeholder: 'en-US' },
+};
+
+export interface ModalMetadata {
+  channelId: string;
+}
+
+export interface UserModalOptions {
+  /** Pre-filled values (update: the user's current values). */
+  initial?: Partial<Record<ProfileField, string>>;
+  /** Where the result is posted; carried in `private_metadata`. */
+  channelId: string;
+  sandbox: boolean;
+}
+
+function fieldBlock(field: ProfileField, kind: ModalKind, initial: string | undefined): InputBlock {
+  const text = FIELD_TEXT[field];
+  const required = field === 'email';
+  let hint = text.hint;
+  if (field === 'email' && kind === 'update') hint = 'Identifies the user to update.';
+  if (field !== 'email' && kind === 'update')
+    hint = [hint, 'Leave blank to keep the current value.'].filter(Boolean).join(' ');
+  // A current value longer than the input can hold is left out rather than cut: a cut value would be
+  // written back on submit, a blank one leaves the attribute as it is.
+  const tooLong = initial !== undefined && initial.length > FIELD_MAX_LENGTH;
+  if (tooLong)
+    hint = `The current value is ${initial.length} characters, too long to edit here; leave blank to keep it.`;
+  return {
+    type: 'input',
+    block_id: field,
+    optional: !required,
+    label: plain(text.label, LIMITS.inputLabel),
+    ...(hint ? { hint: plain(hint, LIMITS.inputHint) } : {}),
+    element: {
+      type: 'plain_text_input',
+      action_id: VALUE_ACTION_ID,
+      max_length: FIELD_MAX_LENGTH,
+      ...(text.placeholder ? { placeholder: plain(text.placeholder, LIMITS.inputPlaceholder) } : {}),
+      ...(initial !== undefined && initial !== '' && !tooLong ? { initial_value: initial } : {}),
+    },
+  };
+}
+
+const ALLOW_ENABLE_OPTION = {
+  text: plain('Enable the user if they are inactive', LIMITS.optionText),
+  value: 'true',
+};
+
+function allowEnableBlock(): InputBlock {
+  return {
+    type: 'input',
+    block_id: ALLOW_ENABLE_BLOCK_ID,
+    optional: true,
+    label: plain('Allow enable', LIMITS.inputLabel),
+    element: {
+      type: 'checkboxes',
+      action_id: VALUE_ACTION_ID,
+      options: [ALLOW_ENABLE_OPTION],
+      initial_options: [ALLOW_ENABLE_OPTION],
+    },
+  };
+}
+
+/** The create or update modal (`callback_id` `iam_create_user` / `iam_update_user`). */
+export function userModal(kind: ModalKind, options: UserModalOptions): ModalView {
+  const intro =
+    kind === 'create'
+      ? 'Creates the user in Atlassian. If the username already exists, that user is updated instead.'
+      : 'Changes only the fields you fill in.';
+  const blocks: KnownBlock[] = [
+    ...(options.sandbox ? [context(SANDBOX_TEXT)] : []),
+    context(intro),
+    ...PROFILE_FIELDS.map((field) => fieldBlock(field, kind, options.initial?.[field]?.trim())),
+    ...(kind === 'update' ? [allowEnableBlock()] : []),
+  ];
+  const metadata: ModalMetadata = { channelId: options.channelId };
+  return {
+    type: 'modal',
+    callback_id: CALLBACK_IDS[kind],
+    private_metadata: JSON.stringify(metadata),
+    title: plain(kind === 'create' ? 'Create Atlassian user' : 'Update Atlassian user', LIMITS.modalTitle),
+    submit: plain(kind === 'create' ? 'Create' : 'Update', LIMITS.modalButton),
+    close: plain('Cancel', LIMITS.modalButton),
+    blocks,
+  };
+}
+
+/** Reads the channel id back from a submitted modal's `private_metadata` (null when absent or malformed). */
+export function readModalMetadata(privateMetadata: string | undefined): ModalMetadata | null {
+  if (!privateMetadata) return null;
+  try {
+    const parsed: unknown = JSON.parse(privateMetadata);
+    if (parsed && typeof parsed === 'object' && typeof (parsed as ModalMetadata).channelId === 'string') {
+      return { channelId: (parsed as ModalMetadata).channelId };
+    }
+  } catch {
+    // fall through
+  }
+  return null;
+}
+
+/** Structural form of a `view_submission`'s `view.state.values` (Bolt's `ViewStateValue` fits it). */
+export type ModalStateValues = Record<
+  string,
+  Record<
+    string,
+    {
+      type?: string;
+      value?: string | null;
+      selected_options?: readonly { value?: string }[] | null;
+    }
+  >
+>;
+
+export interface ModalValues {
+  /** The non-empty fields, trimmed, keyed by profile key. */
+  fields: Partial<Record<ProfileField, string>>;
+  /** The `allow_enable` checkbox; true when the modal has none (create), like the CLI default. */
+  allowEnable: boolean;
+}
+
+/** Turns `view.state.values` into the non-empty profile fields and the allow-enable flag. */
+export function readModalValues(stateValues: ModalStateValues): ModalValues {
+  const fields: Partial<Record<ProfileField, string>> = {};
+  for (const field of PROFILE_FIELDS) {
+    const value = stateValues[field]?.[VALUE_ACTION_ID]?.value;
+    if (typeof value === 'string' && value.trim() !== '') fields[field] = value.trim();
+  }
+  const allow = stateValues[ALLOW_ENABLE_BLOCK_ID]?.[VALUE_ACTION_ID];
+  const allowEnable =
+    allow === undefined ? true : (allow.selected_options ?? []).some((option) => option.value === 'true');
+  return { fields, allowEnable };
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/**
+ * Field errors of a submission, keyed by block_id: the `errors` of `{response_action: 'errors'}`.
+ * Empty when the submission is fine.
+ */
+export function validateModalValues(values: ModalValues, _kind: ModalKind): Record<string, string> {
+  const errors: Record<string, string> = {};
+  const email = values.fields.email;
+  if (email === undefined || email === '') {
+    errors.email = 'Enter the email address of the user.';
+  } else if (!EMAIL.test(email)) {
+    errors.email = 'This does not look like an email address (name@example.com).';
+  }
+  const username = values.fields.username;
+  if (username !== undefined && /\s/.test(username)) errors.username = 'A username cannot contain spaces.';
+  for (const field of PROFILE_FIELDS) {
+    const value = values.fields[field];
+    if (value !== undefined && value.length > FIELD_MAX_LENGTH && errors[field] === undefined) {
+      errors[field] = `At most ${FIELD_MAX_LENGTH} characters (this has ${value.length}).`;
+    }
+  }
+  return errors;
+}

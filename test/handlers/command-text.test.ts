@@ -1,0 +1,55 @@
+import { ProfileError } from '../../src/iam';
+import { parseCommandText } from '../../src/handlers/command-text';
+
+describe('parseCommandText', () => {
+  it('reads empty text as "open the modal"', () => {
+    expect(parseCommandText('   ')).toEqual({ kind: 'empty' });
+  });
+
+  it('reads a bare email, also when Slack wrapped it as a mailto link', () => {
+    const expected = { kind: 'profile', profile: { email: 'jane@example.com' }, identifierOnly: true };
+    expect(parseCommandText('jane@example.com')).toEqual(expected);
+    expect(parseCommandText('<mailto:jane@example.com|jane@example.com>')).toEqual(expected);
+  });
+
+  it('reads a JSON profile, with or without backticks', () => {
+    expect(parseCommandText('`{"Email":"a@example.com","title":"CTO"}`')).toEqual({
+      kind: 'profile',
+      profile: { email: 'a@example.com', title: 'CTO' },
+      identifierOnly: false,
+    });
+  });
+
+  it('reads key=value pairs with quoted values and options', () => {
+    expect(parseCommandText('email=jane@example.com title="Team Lead" allow-enable=false')).toEqual({
+      kind: 'profile',
+      profile: { email: 'jane@example.com', title: 'Team Lead' },
+      allowEnable: 'false',
+      identifierOnly: false,
+    });
+  });
+
+  it('takes curly quotes as Slack clients type them', () => {
+    const input = parseCommandText('email=a@example.com reason=\u201Cleft the company\u201D');
+    expect(input).toMatchObject({ reason: 'left the company', identifierOnly: true });
+  });
+
+  it('reads a bare email followed by options', () => {
+    expect(parseCommandText('jane@example.com reason="left the company"')).toEqual({
+      kind: 'profile',
+      profile: { email: 'jane@example.com' },
+      reason: 'left the company',
+      identifierOnly: true,
+    });
+  });
+
+  it.each([
+    ['jane', /is not an email, key=value pairs or a JSON profile/],
+    ['email=a@example.com junk', /cannot read "junk"/],
+    ['{"email":', /not valid JSON/],
+    ['email=a@example.com EMAIL=b@example.com', /email is given twice/],
+  ])('refuses %s with a message saying what to write', (text, message) => {
+    expect(() => parseCommandText(text)).toThrow(ProfileError);
+    expect(() => parseCommandText(text)).toThrow(message);
+  });
+});

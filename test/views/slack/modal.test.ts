@@ -1,0 +1,148 @@
+import type { InputBlock } from '@slack/types';
+import {
+  checkViewLimits,
+  PROFILE_FIELDS,
+  readModalMetadata,
+  readModalValues,
+  userModal,
+  validateModalValues,
+  type ModalStateValues,
+} from '../../../src/views/slack';
+import { allStrings } from './helpers';
+
+const inputs = (blocks: unknown[]): InputBlock[] =>
+  blocks.filter((block): block is InputBlock => (block as { type: string }).type === 'input');
+
+describe('userModal', () => {
+  it('create: callback id, title, inputs keyed by profile key with action_id value', () => {
+    const view = userModal('create', { channelId: 'C1', sandbox: false });
+    expect(view.callback_id).toBe('iam_create_user');
+    expect(view.title.text).toBe('Create Atlassian user');
+    expect(view.submit?.text).toBe('Create');
+    expect(JSON.parse(view.private_metadata ?? '')).toEqual({ channelId: 'C1' });
+    const blocks = inputs(view.blocks);
+    expect(blocks.map((b) => b.block_id)).toEqual([...PROFILE_FIELDS]);
+    expect(PROFILE_FIELDS).toEqual([
+      'email',
+      'username',
+      'givenname',
+      'surname',
+      'displayname',
+      'title',
+      'department',
+      'organization',
+      'timezone',
+      'preferredlanguage',
+    ]);
+    for (const block of blocks) {
+      expect(block.element).toMatchObject({ type: 'plain_text_input', action_id: 'value' });
+      expect(block.optional).toBe(block.block_id !== 'email');
+    }
+    expect(checkViewLimits(view)).toEqual([]);
+  });
+
+  it('update: prefilled values, email required, allow_enable checked by default', () => {
+    const view = userModal('update', {
+      channelId: 'C1',
+      sandbox: false,
+      initial: { email: 'jane@example.com', title: 'Lead', department: '' },
+    });
+    expect(view.callback_id).toBe('iam_update_user');
+    expect(view.title.text).toBe('Update Atlassian user');
+    expect(view.submit?.text).toBe('Update');
+    const blocks = inputs(view.blocks);
+    expect(blocks.map((b) => b.block_id)).toEqual([...PROFILE_FIELDS, 'allow_enable']);
+    const byId = Object.fromEntries(blocks.map((b) => [b.block_id, b]));
+    expect(byId.email.optional).toBe(false);
+    expect(byId.email.element).toMatchObject({ initial_value: 'jane@example.com' });
+    expect(byId.title.element).toMatchObject({ initial_value: 'Lead' });
+    expect(byId.department.element).not.toHaveProperty('initial_value');
+    expect(byId.allow_enable.element).toMatchObject({
+      type: 'checkboxes',
+      action_id: 'value',
+      initial_options: [{ value: 'true' }],
+    });
+    expect(checkViewLimits(view)).toEqual([]);
+  });
+
+  it('does not prefill a value longer than the input holds (it would be written back cut)', () => {
+    const view = userModal('update', {
+      channelId: 'C1',
+      sandbox: false,
+      initial: { title: 'x'.repeat(10_000) },
+    });
+    const title = inputs(view.blocks).find((b) => b.block_id === 'title');
+    expect(title?.element).not.toHaveProperty('initial_value');
+    expect(title?.hint?.text).toContain('too long');
+    expect(checkViewLimits(view)).toEqual([]);
+  });
+
+  it('says SANDBOX only in sandbox mode', () => {
+    expect(allStrings(userModal('create', { channelId: 'C1', sandbox: true })).join()).toContain('SANDBOX');
+    expect(allStrings(userModal('create', { channelId: 'C1', sandbox: false })).join()).not.toContain(
+      'SANDBOX',
+    );
+  });
+
+  it('round-trips the channel through private_metadata', () => {
+    expect(
+      readModalMetadata(userModal('create', { channelId: 'C9', sandbox: false }).private_metadata),
+    ).toEqual({
+      channelId: 'C9',
+    });
+    expect(readModalMetadata('nope')).toBeNull();
+    expect(readModalMetadata(undefined)).toBeNull();
+  });
+});
+
+describe('readModalValues', () => {
+  const state = (values: Record<string, string | null>, allow?: string[]): ModalStateValues => ({
+    ...Object.fromEntries(
+      Object.entries(values).map(([key, value]) => [key, { value: { type: 'plain_text_input', value } }]),
+    ),
+    ...(allow
+      ? {
+          allow_enable: { value: { type: 'checkboxes', selected_options: allow.map((v) => ({ value: v })) } },
+        }
+      : {}),
+  });
+
+  it('keeps the non-empty, trimmed profile fields', () => {
+    const values = readModalValues(
+      state({ email: ' jane@example.com ', title: '', department: null, surname: 'Doe', other: 'x' }),
+    );
+    expect(values).toEqual({ fields: { email: 'jane@example.com', surname: 'Doe' }, allowEnable: true });
+  });
+
+  it('reads allow_enable from the checkbox', () => {
+    expect(readModalValues(state({ email: 'a@b.co' }, ['true'])).allowEnable).toBe(true);
+    expect(readModalValues(state({ email: 'a@b.co' }, [])).allowEnable).toBe(false);
+  });
+});
+
+describe('validateModalValues', () => {
+  const check = (fields: Record<string, string>, kind: 'create' | 'update' = 'create') =>
+    validateModalValues({ fields, allowEnable: true }, kind);
+
+  it('accepts a good submission', () => {
+    expect(check({ email: 'jane@example.com', username: 'jane' })).toEqual({});
+    expect(check({ email: 'jane@example.com' }, 'update')).toEqual({});
+  });
+
+  it('requires an email that looks like one, on create and update', () => {
+    expect(check({})).toHaveProperty('email');
+    expect(check({}, 'update')).toHaveProperty('email');
+    expect(check({ email: 'jane' })).toHaveProperty('email');
+    expect(check({ email: 'jane@example' })).toHaveProperty('email');
+  });
+
+  it('refuses a username with spaces and any field over 256 characters', () => {
+    expect(check({ email: 'jane@example.com', username: 'jane doe' })).toEqual({
+      username: expect.stringContaining('spaces'),
+    });
+    expect(check({ email: 'jane@example.com', title: 'x'.repeat(257) })).toEqual({
+      title: expect.stringContaining('256'),
+    });
+    expect(check({ email: 'jane@example.com', title: 'x'.repeat(256) })).toEqual({});
+  });
+});
