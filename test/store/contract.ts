@@ -87,7 +87,9 @@ export function describeStoreContract(
       it('refuses a second request with the same id', async () => {
         const request = newApproval();
         await store.createApproval(request);
-        await expect(store.createApproval({ ...request, target: 'other@example.com' })).rejects.toThrow(/already exists/);
+        await expect(store.createApproval({ ...request, target: 'other@example.com' })).rejects.toThrow(
+          /already exists/,
+        );
         expect((await store.getApproval(request.id))?.target).toBe(request.target);
       });
 
