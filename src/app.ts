@@ -1,5 +1,6 @@
+import type { ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { App, LogLevel as BoltLogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import { App, LogLevel as BoltLogLevel, type Logger as BoltLogger, type Receiver } from '@slack/bolt';
 import { type Config, requireSlackSettings } from './config';
 import {
   AccessPolicy,
@@ -41,6 +42,8 @@ export interface BotOptions {
   newId?: () => string;
   /** How often pending requests are checked for expiry. */
   expirySweepMs?: number;
+  /** Tests: a receiver that drives app.processEvent itself (Bolt's own testing pattern). */
+  receiver?: Receiver;
 }
 
 export interface Bot {
@@ -69,27 +72,29 @@ export function createBot(options: BotOptions): Bot {
   const socketMode = slack.appToken !== null;
   const clock = options.clock ?? (() => new Date());
 
-  const app = new App({
+  const healthz = {
+    path: '/healthz',
+    method: ['GET'],
+    handler: (_req: unknown, res: ServerResponse) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ ok: true, sandbox: runtime.sandbox, mode: 'http' }));
+    },
+  };
+  const common = {
     token: slack.botToken,
-    signingSecret: slack.signingSecret ?? undefined,
-    socketMode,
-    appToken: slack.appToken ?? undefined,
-    endpoints: '/slack/events',
-    customRoutes: socketMode
-      ? []
-      : [
-          {
-            path: '/healthz',
-            method: ['GET'],
-            handler: (_req, res) => {
-              res.writeHead(200, { 'Content-Type': 'application/json' });
-              res.end(JSON.stringify({ ok: true, sandbox: runtime.sandbox, mode: 'http' }));
-            },
-          },
-        ],
     clientOptions: { slackApiUrl: slack.apiUrl },
     logger: boltLogger(logger),
-  });
+  };
+  const app = options.receiver
+    ? new App({ ...common, receiver: options.receiver, tokenVerificationEnabled: false })
+    : new App({
+        ...common,
+        signingSecret: slack.signingSecret ?? undefined,
+        socketMode,
+        appToken: slack.appToken ?? undefined,
+        endpoints: '/slack/events',
+        customRoutes: socketMode ? [] : [healthz],
+      });
 
   const context: BotContext = {
     iam: runtime.context,
@@ -121,7 +126,7 @@ export function createBot(options: BotOptions): Bot {
     context,
     mode: socketMode ? 'socket' : 'http',
     async start() {
-      if (socketMode) await app.start();
+      if (options.receiver || socketMode) await app.start();
       else await app.start(slack.port);
       const recovered = await recoverApproved(context, app.client);
       if (recovered > 0)

@@ -179,7 +179,7 @@ export interface DecisionInput {
 }
 
 async function refuse(context: BotContext, input: DecisionInput, reason: string, target: string | null) {
-  await tellEphemeral(input.respond, refusalMessage(reason));
+  await tellEphemeral(input.respond, refusalMessage(reason, { sandbox: context.sandbox }));
   await audit(context, {
     actor: input.userId,
     kind: 'refusal',

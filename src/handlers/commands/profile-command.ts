@@ -25,7 +25,10 @@ export async function handleSlashCommand(
   await context.inFlight.run(async () => {
     try {
       if (!(await context.access.isOperator(command.user_id))) {
-        await tellEphemeral(respond, refusalMessage(`Only operators (IAM_OPERATORS) can run /${name}.`));
+        await tellEphemeral(
+          respond,
+          refusalMessage(`Only operators (IAM_OPERATORS) can run /${name}.`, { sandbox: context.sandbox }),
+        );
         await audit(context, {
           actor: command.user_id,
           kind: 'refusal',
@@ -44,7 +47,12 @@ export async function handleSlashCommand(
         return;
       }
       context.logger.error('slash command failed', { command: name, error: (error as Error).message });
-      await tellEphemeral(respond, errorNotice(`/${name} failed: ${(error as Error).message}`));
+      await tellEphemeral(
+        respond,
+        errorNotice(`/${name} failed unexpectedly; the bot's log has the details.`, {
+          sandbox: context.sandbox,
+        }),
+      );
     }
   });
 }

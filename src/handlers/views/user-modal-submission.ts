@@ -65,7 +65,13 @@ export function userModalSubmission(context: BotContext, kind: 'create' | 'updat
         );
       } catch (error) {
         context.logger.error('modal submission failed', { command: name, error: (error as Error).message });
-        await postMessage(client, userId, errorNotice(`${name} failed: ${(error as Error).message}`));
+        await postMessage(
+          client,
+          userId,
+          errorNotice(`${name} failed unexpectedly; the bot's log has the details.`, {
+            sandbox: context.sandbox,
+          }),
+        );
       }
     });
   };

@@ -1,0 +1,134 @@
+// A small local stand-in for Slack's Web API (plain-JS twin of test/support/slack-standin.ts), reached by
+// the bot through SLACK_API_URL. It answers the methods the bot uses with Slack-shaped JSON and records
+// every call with the moment (performance.now()) its request arrived.
+import { Buffer } from 'node:buffer';
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { clearTimeout } from 'node:timers';
+import { URLSearchParams } from 'node:url';
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** The Web API sends form bodies whose structured values (blocks, view) are JSON text. */
+function parseArgs(body, contentType) {
+  if (body === '') return {};
+  if (contentType?.includes('application/json')) return JSON.parse(body);
+  const args = {};
+  for (const [key, value] of new URLSearchParams(body)) {
+    try {
+      args[key] = /^[[{]/.test(value) ? JSON.parse(value) : value;
+    } catch {
+      args[key] = value;
+    }
+  }
+  return args;
+}
+
+/**
+ * Starts the stand-in on loopback. Returns { apiUrl (ends in `/`), responseUrlBase, calls, users, groups,
+ * waitFor(predicate, timeoutMs), callsTo(method), close() }. Each call is { method, args, at }; posts to
+ * `${responseUrlBase}…` are recorded as method `response_url`. `users` maps a Slack user id to the record
+ * users.info returns (is_admin, is_restricted, …); unknown ids get user_not_found.
+ */
+export async function startSlackStandIn() {
+  const calls = [];
+  const users = new Map();
+  const groups = new Map();
+  const waiters = [];
+  let ts = 1_700_000_000;
+  let viewId = 0;
+
+  const answer = (method, args) => {
+    switch (method) {
+      case 'auth.test':
+        return {
+          ok: true,
+          url: 'https://example.slack.com/',
+          team: 'Example',
+          user: 'iam',
+          team_id: 'T1',
+          user_id: 'UBOT',
+          bot_id: 'BBOT',
+        };
+      case 'chat.postMessage':
+        return { ok: true, channel: args.channel, ts: `${++ts}.000100`, message: { text: args.text } };
+      case 'chat.update':
+        return { ok: true, channel: args.channel, ts: args.ts };
+      case 'chat.postEphemeral':
+        return { ok: true, message_ts: `${++ts}.000200` };
+      case 'views.open':
+      case 'views.update':
+      case 'views.publish':
+        return { ok: true, view: { id: `V${++viewId}`, hash: `h${viewId}` } };
+      case 'users.info': {
+        const record = users.get(String(args.user));
+        if (!record) return { ok: false, error: 'user_not_found' };
+        return { ok: true, user: { id: args.user, ...record } };
+      }
+      case 'usergroups.users.list':
+        return { ok: true, users: groups.get(String(args.usergroup)) ?? [] };
+      default:
+        return { ok: false, error: 'unknown_method' };
+    }
+  };
+
+  const server = http.createServer(async (req, res) => {
+    const at = performance.now();
+    const body = await readBody(req);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const isResponseUrl = url.pathname.startsWith('/response/');
+    const method = isResponseUrl ? 'response_url' : url.pathname.replace(/^\/api\//, '');
+    const call = { method, args: parseArgs(body, req.headers['content-type']), at };
+    calls.push(call);
+    for (const waiter of [...waiters]) {
+      if (waiter.predicate(call)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve(call);
+      }
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(isResponseUrl ? { ok: true } : answer(method, call.args)));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${server.address().port}`;
+
+  return {
+    apiUrl: `${base}/api/`,
+    responseUrlBase: `${base}/response/`,
+    calls,
+    users,
+    groups,
+    callsTo: (method) => calls.filter((c) => c.method === method),
+    /** Resolves with the first call matching `predicate`, already recorded or still to come. */
+    waitFor(predicate, timeoutMs = 10_000) {
+      const done = calls.find(predicate);
+      if (done) return Promise.resolve(done);
+      return new Promise((resolve, reject) => {
+        const waiter = {
+          predicate,
+          resolve: (c) => {
+            clearTimeout(timer);
+            resolve(c);
+          },
+        };
+        const timer = setTimeout(() => {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          reject(new Error(`the bot did not make the expected Slack call within ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiters.push(waiter);
+      });
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

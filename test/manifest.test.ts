@@ -1,0 +1,55 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+
+interface Manifest {
+  features: {
+    slash_commands: { command: string; should_escape: boolean }[];
+    app_home: { home_tab_enabled: boolean };
+  };
+  oauth_config: { scopes: { bot: string[] } };
+  settings: {
+    event_subscriptions: { bot_events: string[] };
+    interactivity: { is_enabled: boolean };
+    socket_mode_enabled: boolean;
+  };
+}
+
+const root = path.resolve(__dirname, '..');
+const manifest = parse(fs.readFileSync(path.join(root, 'manifest.yml'), 'utf8')) as Manifest;
+const registered = fs.readFileSync(path.join(root, 'src/handlers/index.ts'), 'utf8');
+
+describe('manifest.yml', () => {
+  it('declares exactly the slash commands the bot listens to, unescaped', () => {
+    const commands = manifest.features.slash_commands.map((c) => c.command).sort();
+    const listened = [...registered.matchAll(/app\.command\('([^']+)'/g)].map((m) => m[1]).sort();
+    expect(commands).toEqual(listened);
+    expect(commands).toEqual([
+      '/iam-create-user',
+      '/iam-disable-user',
+      '/iam-enable-user',
+      '/iam-get-user',
+      '/iam-update-user',
+    ]);
+    expect(manifest.features.slash_commands.every((c) => c.should_escape === false)).toBe(true);
+  });
+
+  it('asks for the bot scopes the bot uses and no more', () => {
+    // commands: slash commands; chat:write: results and approvals; users:read: admin/guest checks;
+    // usergroups:read: IAM_OPERATORS / IAM_APPROVERS may name user groups.
+    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([
+      'chat:write',
+      'commands',
+      'usergroups:read',
+      'users:read',
+    ]);
+  });
+
+  it('enables interactivity, Socket Mode, the Home tab and its event', () => {
+    expect(manifest.settings.interactivity.is_enabled).toBe(true);
+    expect(manifest.settings.socket_mode_enabled).toBe(true);
+    expect(manifest.features.app_home.home_tab_enabled).toBe(true);
+    expect(manifest.settings.event_subscriptions.bot_events).toEqual(['app_home_opened']);
+    expect(registered).toContain("app.event('app_home_opened'");
+  });
+});
