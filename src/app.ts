@@ -92,6 +92,8 @@ export function createBot(options: BotOptions): Bot {
         signingSecret: slack.signingSecret ?? undefined,
         socketMode,
         appToken: slack.appToken ?? undefined,
+        // Socket Mode opens its connection through its own Web API client: give it the same base URL.
+        installerOptions: { clientOptions: { slackApiUrl: slack.apiUrl } },
         endpoints: '/slack/events',
         customRoutes: socketMode ? [] : [healthz],
       });

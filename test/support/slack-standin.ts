@@ -26,6 +26,8 @@ export interface SlackStandIn {
   groups: Map<string, string[]>;
   /** Channels the bot may not post in (chat.postMessage answers not_in_channel). */
   closedChannels: Set<string>;
+  /** What apps.connections.open answers as the Socket Mode WebSocket URL. */
+  socketModeUrl: string | null;
   /** Resolves when a call matching `predicate` has been recorded (already or later). */
   waitFor(predicate: (call: SlackCall) => boolean, timeoutMs?: number): Promise<SlackCall>;
   callsTo(method: string): SlackCall[];
@@ -41,13 +43,21 @@ function readBody(req: http.IncomingMessage): Promise<string> {
   });
 }
 
+function jsonOrText(value: string): unknown {
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
+}
+
 /** The Web API sends form bodies whose structured values (blocks, view) are JSON text. */
 function parseArgs(body: string, contentType: string | undefined): Record<string, unknown> {
   if (body === '') return {};
   if (contentType?.includes('application/json')) return JSON.parse(body) as Record<string, unknown>;
   const args: Record<string, unknown> = {};
   for (const [key, value] of new URLSearchParams(body)) {
-    args[key] = /^[[{]/.test(value) ? JSON.parse(value) : value;
+    args[key] = /^[[{]/.test(value) ? jsonOrText(value) : value;
   }
   return args;
 }
@@ -67,6 +77,10 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
 
   const answer = (method: string, args: Record<string, unknown>): Record<string, unknown> => {
     switch (method) {
+      case 'apps.connections.open':
+        return standIn.socketModeUrl
+          ? { ok: true, url: standIn.socketModeUrl }
+          : { ok: false, error: 'not_allowed' };
       case 'auth.test':
         return {
           ok: true,
@@ -121,7 +135,8 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
   const { port } = server.address() as AddressInfo;
   const base = `http://127.0.0.1:${port}`;
 
-  return {
+  const standIn: SlackStandIn = {
+    socketModeUrl: null,
     apiUrl: `${base}/api/`,
     responseUrlBase: `${base}/response/`,
     calls,
@@ -152,4 +167,5 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
         server.close(() => resolve());
       }),
   };
+  return standIn;
 }
