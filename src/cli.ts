@@ -16,6 +16,7 @@ import {
   testModule,
   updateUser,
 } from './iam';
+import { type CliAudit, openCliAudit } from './cli-audit';
 import { createLogger, redact } from './log';
 import { ScimRequestError } from './scim/errors';
 import { renderTextTable, resultTable } from './views/table';
@@ -108,7 +109,11 @@ function parseInvocation(argv: string[]): Invocation | 'help' {
   };
 }
 
-async function runProfileCommand(context: IamContext, invocation: Invocation): Promise<IamResult> {
+async function runProfileCommand(
+  context: IamContext,
+  invocation: Invocation,
+  openAudit: () => CliAudit,
+): Promise<IamResult> {
   const command = invocation.command as ProfileCommand;
   const writes = command === 'iam-create-user' || command === 'iam-update-user';
   if (invocation.allowEnable !== undefined && !writes) {
@@ -121,17 +126,29 @@ async function runProfileCommand(context: IamContext, invocation: Invocation): P
   }
   const profile = parseUserProfile(invocation.profileText);
   const allowEnable = parseAllowEnable(invocation.allowEnable);
-  switch (command) {
-    case 'iam-create-user':
-      return createUser(context, profile, { allowEnable });
-    case 'iam-update-user':
-      return updateUser(context, profile, { allowEnable });
-    case 'iam-get-user':
-      return getUser(context, profile);
-    case 'iam-disable-user':
-      return disableUser(context, profile);
-    case 'iam-enable-user':
-      return enableUser(context, profile);
+  const execute = (): Promise<IamResult> => {
+    switch (command) {
+      case 'iam-create-user':
+        return createUser(context, profile, { allowEnable });
+      case 'iam-update-user':
+        return updateUser(context, profile, { allowEnable });
+      case 'iam-get-user':
+        return getUser(context, profile);
+      case 'iam-disable-user':
+        return disableUser(context, profile);
+      case 'iam-enable-user':
+        return enableUser(context, profile);
+    }
+  };
+  // Opened only once the input is known to be good: bad input touches nothing, not even the audit file.
+  const audit = openAudit();
+  try {
+    await audit.command(command, profile);
+    const result = await execute();
+    await audit.result(command, profile, result);
+    return result;
+  } finally {
+    await audit.close();
   }
 }
 
@@ -178,7 +195,7 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
       }
       return EXIT.success;
     }
-    const result = await runProfileCommand(runtime.context, invocation);
+    const result = await runProfileCommand(runtime.context, invocation, () => openCliAudit(config, logger));
     io.out(
       scrub(invocation.json ? JSON.stringify(result, null, 2) : renderTextTable(resultTable(result))) + '\n',
     );

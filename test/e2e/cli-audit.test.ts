@@ -1,0 +1,73 @@
+/** The CLI appends its commands and results to the same audit log as the bot, and never a secret. */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { makeTempDir, removeTempDirs, requireBuiltCli, runCli } from '../support/cli';
+import { type EmulatedAtlassian, startEmulatedAtlassian } from '../support/scim-server';
+
+const TOKEN = 'tok-audit-SECRET-42';
+let atlassian: EmulatedAtlassian;
+
+beforeAll(async () => {
+  requireBuiltCli();
+  atlassian = await startEmulatedAtlassian({ directoryId: 'dir-audit', token: TOKEN });
+});
+
+afterAll(async () => {
+  await atlassian.close();
+  removeTempDirs();
+});
+
+it('records a command and its result with the OS user as actor, and nothing for bad input', async () => {
+  const cwd = makeTempDir('atlassian-iam-audit-');
+  const database = path.join(cwd, 'audit.db');
+  const env = {
+    ATLASSIAN_URL: atlassian.server.url,
+    ATLASSIAN_ACCESS_TOKEN: TOKEN,
+    ATLASSIAN_DIRECTORY_ID: 'dir-audit',
+    DATABASE_URL: `sqlite:${database}`,
+  };
+  const bad = await runCli(['iam-create-user', '--user-profile', '{"email":'], { env, cwd });
+  expect(bad.code).toBe(2);
+  expect(fs.existsSync(database)).toBe(false);
+
+  const created = await runCli(['iam-create-user', '--user-profile', '{"email":"audit@example.com"}'], {
+    env,
+    cwd,
+  });
+  expect(created.code).toBe(0);
+
+  const db = new Database(database, { readonly: true });
+  try {
+    const rows = db
+      .prepare('SELECT actor, source, kind, command, target, outcome, detail FROM audit_log ORDER BY id')
+      .all() as {
+      actor: string;
+      detail: string | null;
+    }[];
+    expect(rows.map(({ detail: _detail, ...rest }) => rest)).toEqual([
+      {
+        actor: expect.stringMatching(/^cli:/),
+        source: 'cli',
+        kind: 'command',
+        command: 'iam-create-user',
+        target: 'audit@example.com',
+        outcome: 'received',
+      },
+      {
+        actor: expect.stringMatching(/^cli:/),
+        source: 'cli',
+        kind: 'result',
+        command: 'iam-create-user',
+        target: 'audit@example.com',
+        outcome: 'success',
+      },
+    ]);
+    expect(JSON.parse(rows[1].detail ?? 'null')).toMatchObject({
+      IAM: { Vendor: { action: 'create', success: true } },
+    });
+  } finally {
+    db.close();
+  }
+  expect(fs.readFileSync(database).includes(TOKEN)).toBe(false);
+});
