@@ -18,7 +18,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { clearTimeout } from 'node:timers';
-import { URLSearchParams, fileURLToPath } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { seedUser as seedInto } from './bench-lib/directory.mjs';
+import { median, table } from './bench-lib/report.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist', 'cli.js');
@@ -31,8 +33,6 @@ const { default: sqlite } = await import('../dist/store/sqlite.js');
 
 const TOKEN = 'bench-token';
 const DIRECTORY_ID = 'dir-bench';
-const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
-const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const RUNS = 5;
 const LATENCY_MS = 100;
 const TARGET_RATIO = 1.1;
@@ -53,28 +53,7 @@ const servers = {
 };
 
 /** Seeds a user straight into the directory (no HTTP, so no request is counted and no latency paid). */
-function seedUser(email, { active = true } = {}) {
-  const created = directory.handle({
-    method: 'POST',
-    path: '/Users',
-    query: new URLSearchParams(),
-    body: {
-      schemas: [USER_SCHEMA],
-      userName: email,
-      emails: [{ value: email, type: 'work', primary: true }],
-    },
-  });
-  if (created.status !== 201) throw new Error(`seeding ${email} failed: HTTP ${created.status}`);
-  if (!active) {
-    const patched = directory.handle({
-      method: 'PATCH',
-      path: `/Users/${encodeURIComponent(created.body.id)}`,
-      query: new URLSearchParams(),
-      body: { schemas: [PATCH_SCHEMA], Operations: [{ op: 'replace', value: { active: false } }] },
-    });
-    if (patched.status !== 200) throw new Error(`deactivating ${email} failed: HTTP ${patched.status}`);
-  }
-}
+const seedUser = (email, options) => seedInto(directory, email, options);
 
 const COMMANDS = [
   {
@@ -156,12 +135,6 @@ function run(args, { url = servers[0].url, nodeArgs = [], prefix = [], env = {} 
     });
   });
 }
-
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 
 const problems = [];
 
@@ -276,19 +249,6 @@ const rssOk = peakMb < TARGET_RSS_MB;
 if (!coldOk || !rssOk) failed = true;
 
 // ---- report -------------------------------------------------------------------------------------
-function table(title, header, body) {
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
-  const line = (cells) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
-  console.log(`\n${title}`);
-  console.log(line(header));
-  console.log(line(widths.map((w) => '-'.repeat(w))));
-  for (const r of body) console.log(line(r));
-}
-
 console.log(
   `atlassian-iam bench — node ${process.version}, ${os.cpus().length} CPU(s), ${RUNS} runs per figure`,
 );

@@ -66,7 +66,7 @@ function cachedConnectionStatus(check: () => Promise<ConnectionStatus>, ttlMs: n
 
 export function createBot(options: BotOptions): Bot {
   const { config, logger } = options;
-  const slack = requireSlackSettings(config);
+  const slack = requireSlackSettings(config, { customReceiver: options.receiver !== undefined });
   const runtime = createRuntime(config, logger);
   const store: Store = openStore(config.database);
   const socketMode = slack.appToken !== null;
@@ -137,8 +137,8 @@ export function createBot(options: BotOptions): Bot {
       sweep = setInterval(sweepOnce, options.expirySweepMs ?? 60_000);
       sweep.unref();
       logger.info('Atlassian IAM bot started', {
-        mode: socketMode ? 'socket' : 'http',
-        port: socketMode ? null : slack.port,
+        mode: options.receiver ? 'custom receiver' : socketMode ? 'socket' : 'http',
+        port: socketMode || options.receiver ? null : slack.port,
         directory: runtime.sandbox ? 'SANDBOX' : 'atlassian',
       });
     },

@@ -312,11 +312,14 @@ function safeUrlPassword(url: string): string | null {
 const SETUP_HINT = 'create the Slack app from manifest.yml and see README.md, section "Slack setup"';
 
 /** The bot needs Slack settings the CLI does not; this checks them, one line per missing variable. */
-export function requireSlackSettings(config: Config): SlackSettings & { botToken: string } {
+export function requireSlackSettings(
+  config: Config,
+  options: { customReceiver?: boolean } = {},
+): SlackSettings & { botToken: string } {
   const { slack } = config;
   const problems: string[] = [];
   if (!slack.botToken) problems.push(`SLACK_BOT_TOKEN: is required to run the bot (xoxb-…); ${SETUP_HINT}`);
-  if (!slack.appToken && !slack.signingSecret) {
+  if (!slack.appToken && !slack.signingSecret && !options.customReceiver) {
     problems.push(
       `SLACK_SIGNING_SECRET: is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode); ${SETUP_HINT}`,
     );

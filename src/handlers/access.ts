@@ -16,7 +16,15 @@ export interface PeopleDirectory {
 export function webPeopleDirectory(client: WebClient): PeopleDirectory {
   return {
     async person(userId) {
-      const answer = await client.users.info({ user: userId });
+      let answer;
+      try {
+        answer = await client.users.info({ user: userId });
+      } catch (error) {
+        // A user Slack does not show us (another org's Slack Connect user, a removed account) is nobody.
+        const code = (error as { data?: { error?: string } }).data?.error;
+        if (code === 'user_not_found' || code === 'user_not_visible') return null;
+        throw error;
+      }
       const user = answer.user;
       if (!user) return null;
       return {

@@ -1,6 +1,6 @@
 import type { RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { disableUser, getUser, type IamResult, type UserProfile } from '../iam';
+import { disableUser, type IamResult, previewDisable, type UserProfile } from '../iam';
 import type { ApprovalRequest } from '../store/types';
 import {
   approvalDecidedMessage,
@@ -11,9 +11,12 @@ import {
   resultMessage,
 } from '../views/slack';
 import { audit, type BotContext, targetOf } from './context';
-import { postMessage, tellEphemeral, updateMessage } from './posting';
+import { cannotPost, postMessage, tellEphemeral, updateMessage } from './posting';
 
-export function cardOf(request: ApprovalRequest, current?: IamResult): ApprovalCard {
+export function cardOf(
+  request: ApprovalRequest,
+  current?: { active: boolean | null; id: string | null },
+): ApprovalCard {
   return {
     id: request.id,
     requesterId: request.requesterId,
@@ -24,8 +27,8 @@ export function cardOf(request: ApprovalRequest, current?: IamResult): ApprovalC
     expiresAt: request.expiresAt,
     decidedBy: request.decidedBy,
     decidedAt: request.decidedAt,
-    currentActive: current ? current.IAM.Vendor.active : null,
-    currentId: current ? current.IAM.Vendor.id : null,
+    currentActive: current?.active ?? null,
+    currentId: current?.id ?? null,
   };
 }
 
@@ -57,6 +60,9 @@ export interface DisableRequestInput {
   respond?: RespondFn;
 }
 
+/** How long an instance may take to carry out an approved disable before another may take over. */
+export const APPROVAL_LEASE_MS = 2 * 60_000;
+
 /**
  * /iam-disable-user: never immediate. An active user gets an approval request in the channel; a user
  * who cannot be disabled (switch off, not found, already inactive, lookup failed) gets the result at once.
@@ -66,47 +72,61 @@ export async function requestDisable(
   client: WebClient,
   input: DisableRequestInput,
 ): Promise<void> {
-  const current = context.iam.switches.disableEnabled ? await getUser(context.iam, input.profile) : null;
-  if (!current || !current.IAM.Vendor.success || current.IAM.Vendor.active === false) {
-    // disableUser gives the XSOAR answer for these cases: disabled command, not found, already disabled, errors.
-    const result = await disableUser(context.iam, input.profile);
+  const preview = await previewDisable(context.iam, input.profile);
+  if ('final' in preview) {
+    const result = preview.final;
     await postMessage(
       client,
       input.channelId,
       resultMessage(result, { sandbox: context.sandbox, actorId: input.requesterId }),
-      {
-        respond: input.respond,
-      },
+      { respond: input.respond },
     );
     await auditResult(context, input.requesterId, result, null);
     return;
   }
-  const vendor = current.IAM.Vendor;
+  const user = preview.user;
+  const email = user.emails?.find((e) => e.primary)?.value ?? user.emails?.[0]?.value;
   // The request pins the user's id, so the approval disables exactly the person shown to the approver.
-  const profile: UserProfile = {
-    id: vendor.id,
-    email: vendor.email ?? undefined,
-    username: vendor.username ?? undefined,
+  const profile: Record<string, unknown> = {
+    id: user.id,
+    ...(email ? { email } : {}),
+    ...(user.userName ? { username: user.userName } : {}),
   };
   const now = context.clock();
-  const request = await context.store.createApproval({
+  const draft = {
     id: context.newId(),
     requesterId: input.requesterId,
     channelId: input.channelId,
-    profile: JSON.parse(JSON.stringify(profile)) as Record<string, unknown>,
-    target: vendor.email ?? vendor.username ?? targetOf(input.profile),
+    profile,
+    target: email ?? user.userName ?? targetOf(input.profile),
     reason: input.reason,
     createdAt: now,
     expiresAt: new Date(now.getTime() + context.approvalTtlMs),
-  });
-  const ts = await postMessage(
-    client,
-    input.channelId,
-    approvalRequestMessage(cardOf(request, current), { sandbox: context.sandbox }),
-    {
-      respond: input.respond,
-    },
+  };
+  const card = cardOf(
+    { ...draft, messageTs: null, status: 'pending', decidedBy: null, decidedAt: null, result: null },
+    { active: user.active ?? null, id: user.id ?? null },
   );
+  // Posted before it is stored: a request that approvers cannot see must not exist (it could only expire).
+  let ts: string | null;
+  try {
+    ts = await postMessage(
+      client,
+      input.channelId,
+      approvalRequestMessage(card, { sandbox: context.sandbox }),
+    );
+  } catch (error) {
+    if (!cannotPost(error) || !input.respond) throw error;
+    await tellEphemeral(
+      input.respond,
+      refusalMessage(
+        'I cannot post the approval request in this channel, so no approver could see it: invite me with /invite and ask again.',
+        { sandbox: context.sandbox },
+      ),
+    );
+    return;
+  }
+  const request = await context.store.createApproval(draft);
   if (ts) await context.store.setApprovalMessage(request.id, input.channelId, ts);
   await audit(context, {
     actor: input.requesterId,
@@ -154,21 +174,24 @@ async function announceDecision(
   );
 }
 
-/** Runs an approved disable, keeps its result, and shows it. Safe to repeat: a second run finds the user inactive. */
-export async function carryOut(
-  context: BotContext,
-  client: WebClient,
-  request: ApprovalRequest,
-): Promise<void> {
+/**
+ * Runs an approved disable that this instance has claimed, keeps its result, and shows it. Safe to
+ * repeat after a crash: a second run finds the user inactive and changes nothing.
+ */
+async function carryOut(context: BotContext, client: WebClient, request: ApprovalRequest): Promise<void> {
   const result = await disableUser(context.iam, request.profile);
-  await context.store.completeApproval(request.id, result as unknown as Record<string, unknown>);
+  const stored = result as unknown as Record<string, unknown>;
+  if (!(await context.store.completeApproval(request.id, stored))) return; // another instance finished it
   await auditResult(context, request.decidedBy ?? request.requesterId, result, request.id);
-  await announceDecision(
-    context,
-    client,
-    { ...request, status: 'completed', result: result as unknown as Record<string, unknown> },
-    result,
-  );
+  await announceDecision(context, client, { ...request, status: 'completed', result: stored }, result);
+}
+
+/** Claims an approved request (one instance at a time) and carries it out; false when another holds it. */
+async function claimAndCarryOut(context: BotContext, client: WebClient, id: string): Promise<boolean> {
+  const claimed = await context.store.claimApproval(id, context.clock(), APPROVAL_LEASE_MS);
+  if (!claimed) return false;
+  await carryOut(context, client, claimed);
+  return true;
 }
 
 export interface DecisionInput {
@@ -195,7 +218,19 @@ async function refuse(context: BotContext, input: DecisionInput, reason: string,
 export async function decide(context: BotContext, client: WebClient, input: DecisionInput): Promise<void> {
   const request = await context.store.getApproval(input.requestId);
   if (!request) return refuse(context, input, 'This disable request does not exist.', null);
-  if (!(await context.access.isApprover(input.userId))) {
+  let approver: boolean;
+  try {
+    approver = await context.access.isApprover(input.userId);
+  } catch (error) {
+    context.logger.error('permission check failed', { error: (error as Error).message });
+    return refuse(
+      context,
+      input,
+      'Could not check your permissions with Slack; nothing was decided. Try again.',
+      request.target,
+    );
+  }
+  if (!approver) {
     return refuse(
       context,
       input,
@@ -249,7 +284,7 @@ export async function decide(context: BotContext, client: WebClient, input: Deci
       approvalDecidedMessage(cardOf(decided), { sandbox: context.sandbox }),
     );
   }
-  await carryOut(context, client, decided);
+  await claimAndCarryOut(context, client, decided.id);
 }
 
 /** Marks pending requests past their expiry as expired and updates their messages; any instance may run it. */
@@ -269,9 +304,14 @@ export async function expireDue(context: BotContext, client: WebClient): Promise
   }
 }
 
-/** At start: approved disables that a crash interrupted are carried out (the disable itself is idempotent). */
+/**
+ * At start: approved disables that a crash interrupted are carried out, each by one instance (the
+ * claim's lease), and the disable itself finds an already inactive user unchanged.
+ */
 export async function recoverApproved(context: BotContext, client: WebClient): Promise<number> {
-  const interrupted = await context.store.listApprovedIncomplete();
-  for (const request of interrupted) await carryOut(context, client, request);
-  return interrupted.length;
+  let count = 0;
+  for (const request of await context.store.listApprovedIncomplete()) {
+    if (await claimAndCarryOut(context, client, request.id)) count += 1;
+  }
+  return count;
 }

@@ -57,7 +57,7 @@ export function parseCommandText(raw: string): CommandInput {
   if (unquoted.startsWith('{')) {
     return { kind: 'profile', profile: parseUserProfile(unquoted), identifierOnly: false };
   }
-  if (EMAIL.test(text)) {
+  if (!text.includes('=') && EMAIL.test(text)) {
     return { kind: 'profile', profile: parseUserProfile({ email: text }), identifierOnly: true };
   }
   // `jane@example.com reason="left"`: a leading bare email is the email pair.

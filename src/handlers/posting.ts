@@ -8,6 +8,11 @@ function slackError(error: unknown): string | undefined {
   return (error as { data?: { error?: string } }).data?.error;
 }
 
+/** Slack refused the post because of where it was to go (not a member, archived, unknown channel). */
+export function cannotPost(error: unknown): boolean {
+  return CANNOT_POST.has(slackError(error) ?? '');
+}
+
 /**
  * Posts in the channel (or a thread). Where the bot may not post (a private channel it was not invited
  * to), the person who asked still gets the message, ephemerally, with a hint; returns the ts or null.
@@ -29,7 +34,7 @@ export async function postMessage(
     });
     return answer.ts ?? null;
   } catch (error) {
-    if (!CANNOT_POST.has(slackError(error) ?? '')) throw error;
+    if (!cannotPost(error)) throw error;
     const hint = `I cannot post in this channel; invite me with /invite, or use a channel I am in. ${message.text}`;
     if (options.fallbackUserId && !options.respond) {
       // A modal has no response_url: the person who submitted it gets the result in the app's DM.

@@ -198,18 +198,23 @@ export async function getUser(context: IamContext, profile: UserProfile): Promis
   });
 }
 
-async function setActive(
+/**
+ * The part of disable/enable that changes nothing: switch, lookup, already-in-that-state. Returns the
+ * final result when there is nothing to do, else the user to change.
+ */
+async function inspectActive(
   context: IamContext,
   profile: UserProfile,
   action: 'disable' | 'enable',
-): Promise<IamResult> {
+): Promise<{ result: IamResult } | { user: ScimUser }> {
   const enabled = action === 'disable' ? context.switches.disableEnabled : context.switches.enableEnabled;
-  if (!enabled) return skipped(context, action, profile, SKIP_REASONS.disabled);
+  if (!enabled) return { result: skipped(context, action, profile, SKIP_REASONS.disabled) };
   const plan = lookupPlan(context, profile, false);
-  const target = action === 'enable';
-  return guarded(context, action, profile, async () => {
+  let found: ScimUser | null = null;
+  const result = await guarded(context, action, profile, async () => {
     const user = await findUser(context, plan);
     if (!user) return skipped(context, action, profile, SKIP_REASONS.notFound);
+    const target = action === 'enable';
     if (user.active === target) {
       const reason = target ? SKIP_REASONS.alreadyEnabled : SKIP_REASONS.alreadyDisabled;
       return buildResult({
@@ -220,7 +225,22 @@ async function setActive(
         skippedReason: reason,
       });
     }
-    const updated = await context.directory.patchUser(user.id as string, [
+    found = user;
+    return buildResult({ action, instanceName: context.instanceName, profile, user });
+  });
+  return found ? { user: found } : { result };
+}
+
+async function setActive(
+  context: IamContext,
+  profile: UserProfile,
+  action: 'disable' | 'enable',
+): Promise<IamResult> {
+  const inspected = await inspectActive(context, profile, action);
+  if ('result' in inspected) return inspected.result;
+  const target = action === 'enable';
+  return guarded(context, action, profile, async () => {
+    const updated = await context.directory.patchUser(inspected.user.id as string, [
       { op: 'replace', value: { active: target } },
     ]);
     return buildResult({
@@ -238,3 +258,16 @@ export const disableUser = (context: IamContext, profile: UserProfile): Promise<
 
 export const enableUser = (context: IamContext, profile: UserProfile): Promise<IamResult> =>
   setActive(context, profile, 'enable');
+
+/**
+ * Disable in two steps, for approvals: the decision table up to the change. `final` is the disable's
+ * result when nothing is to be done (switch off, not found, already inactive, error); otherwise `user`
+ * is the active user an approver must decide about. One lookup, no change.
+ */
+export async function previewDisable(
+  context: IamContext,
+  profile: UserProfile,
+): Promise<{ final: IamResult } | { user: ScimUser }> {
+  const inspected = await inspectActive(context, profile, 'disable');
+  return 'result' in inspected ? { final: inspected.result } : inspected;
+}

@@ -4,6 +4,7 @@ export {
   getUser,
   disableUser,
   enableUser,
+  previewDisable,
   type IamContext,
   type WriteOptions,
 } from './commands';

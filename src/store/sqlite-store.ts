@@ -48,6 +48,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_log_at ON audit_log (at);
   CREATE INDEX audit_log_target ON audit_log (lower(target));
   `,
+  // The lease of the instance carrying out an approved disable (see Store.claimApproval).
+  `ALTER TABLE approvals ADD COLUMN claimed_until TEXT;`,
 ];
 
 const DEFAULT_AUDIT_LIMIT = 100;
@@ -175,6 +177,10 @@ export class SqliteStore implements Store {
         `UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?
          WHERE id = ? AND status = 'pending' AND expires_at > ? RETURNING *`,
       ),
+      claim: db.prepare<[string, string, string], ApprovalRow>(
+        `UPDATE approvals SET claimed_until = ?
+         WHERE id = ? AND status = 'approved' AND (claimed_until IS NULL OR claimed_until <= ?) RETURNING *`,
+      ),
       complete: db.prepare<[string, string]>(
         "UPDATE approvals SET status = 'completed', result = ? WHERE id = ? AND status = 'approved'",
       ),
@@ -234,6 +240,11 @@ export class SqliteStore implements Store {
     const when = iso(at);
     // One statement: only the caller whose UPDATE changed the row gets it back.
     const row = this.sql.decide.get(decision, deciderId, when, id, when);
+    return row ? toApproval(row) : null;
+  }
+
+  async claimApproval(id: string, at: Date, leaseMs: number): Promise<ApprovalRequest | null> {
+    const row = this.sql.claim.get(iso(new Date(at.getTime() + leaseMs)), id, iso(at));
     return row ? toApproval(row) : null;
   }
 

@@ -88,6 +88,12 @@ export interface Store {
     deciderId: string,
     at: Date,
   ): Promise<ApprovalRequest | null>;
+  /**
+   * Takes the right to carry out an approved request for `leaseMs`: returns it to exactly one caller
+   * while no other lease is running, null otherwise (not approved, or another instance holds it). A
+   * crashed instance's lease runs out, so a restart can take the request over.
+   */
+  claimApproval(id: string, at: Date, leaseMs: number): Promise<ApprovalRequest | null>;
   /** approved → completed with the disable's result; returns false when the request was not approved. */
   completeApproval(id: string, result: Record<string, unknown>): Promise<boolean>;
   /** Marks every pending request whose expiry is at or before `now` as expired and returns them (each once). */

@@ -4,6 +4,7 @@ import {
   disableUser,
   enableUser,
   getUser,
+  previewDisable,
   type IamContext,
   updateUser,
 } from '../../src/iam/commands';
@@ -363,6 +364,28 @@ describe('decision table, row by row (SPEC.md section 2)', () => {
     await expect(getUser(context(), profile({ title: 'x' }))).rejects.toThrow(ProfileError);
     await expect(createUser(context(), profile({ title: 'x' }), ALLOW)).rejects.toThrow(/no identifier/);
     expect(calls()).toEqual([]);
+  });
+});
+
+describe('previewDisable (the approval step of disable)', () => {
+  it('finds an active user with one lookup and changes nothing', async () => {
+    const user = await seed({ userName: 'a@example.com' });
+    const preview = await previewDisable(context(), profile({ email: 'a@example.com' }));
+    expect(preview).toEqual({ user: expect.objectContaining({ id: user.id, active: true }) });
+    expect(calls()).toEqual(['GET /Users']);
+  });
+
+  it('gives the final disable result when there is nothing to approve', async () => {
+    await seed({ userName: 'off@example.com', active: false });
+    const inactive = await previewDisable(context(), profile({ email: 'off@example.com' }));
+    expect(inactive).toMatchObject({
+      final: { IAM: { Vendor: { action: 'disable', skipped: true, reason: 'User is already disabled.' } } },
+    });
+    const missing = await previewDisable(context(), profile({ email: 'ghost@example.com' }));
+    expect(missing).toMatchObject({ final: { IAM: { Vendor: { reason: 'User does not exist' } } } });
+    const off = await previewDisable(context({ disableEnabled: false }), profile({ email: 'a@example.com' }));
+    expect(off).toMatchObject({ final: { IAM: { Vendor: { reason: 'Command is disabled.' } } } });
+    expect(calls()).toEqual(['GET /Users', 'GET /Users']);
   });
 });
 

@@ -173,6 +173,37 @@ export function describeStoreContract(
       });
     });
 
+    describe('claiming an approved request', () => {
+      it('gives the lease to one caller at a time, and again once it has run out', async () => {
+        const request = newApproval();
+        await store.createApproval(request);
+        expect(await store.claimApproval(request.id, at(1), 60_000)).toBeNull();
+        await store.decideApproval(request.id, 'approved', 'U0APPROVER', at(1));
+        const claims = await Promise.all(
+          Array.from({ length: 20 }, () => store.claimApproval(request.id, at(2), 60_000)),
+        );
+        expect(claims.filter((c) => c !== null)).toHaveLength(1);
+        expect(claims.find((c) => c !== null)).toMatchObject({ id: request.id, status: 'approved' });
+        expect(await store.claimApproval(request.id, new Date(at(2).getTime() + 59_999), 60_000)).toBeNull();
+        expect(
+          await store.claimApproval(request.id, new Date(at(2).getTime() + 60_000), 60_000),
+        ).not.toBeNull();
+      });
+
+      it('cannot claim a completed, denied or unknown request', async () => {
+        const request = newApproval();
+        await store.createApproval(request);
+        await store.decideApproval(request.id, 'approved', 'U0APPROVER', at(1));
+        await store.completeApproval(request.id, { ok: true });
+        expect(await store.claimApproval(request.id, at(2), 1000)).toBeNull();
+        const denied = newApproval();
+        await store.createApproval(denied);
+        await store.decideApproval(denied.id, 'denied', 'U0APPROVER', at(1));
+        expect(await store.claimApproval(denied.id, at(2), 1000)).toBeNull();
+        expect(await store.claimApproval('no-such-id', at(2), 1000)).toBeNull();
+      });
+    });
+
     describe('completing', () => {
       it('completes only an approved request, once, keeping its result', async () => {
         const request = newApproval();

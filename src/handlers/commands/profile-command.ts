@@ -43,7 +43,7 @@ export async function handleSlashCommand(
       await run(parseCommandText(command.text));
     } catch (error) {
       if (error instanceof ProfileError) {
-        await tellEphemeral(respond, usageMessage(`/${name}`, error.message));
+        await tellEphemeral(respond, usageMessage(`/${name}`, error.message, { sandbox: context.sandbox }));
         return;
       }
       context.logger.error('slash command failed', { command: name, error: (error as Error).message });

@@ -23,7 +23,23 @@ export async function runAndPost(
     requestId: null,
     detail: null,
   });
-  const result = await execute();
+  let result: IamResult;
+  try {
+    result = await execute();
+  } catch (error) {
+    // Bad input found only after the lookup (e.g. a missing user that cannot be created from it).
+    const reason = (error as Error).message;
+    await audit(context, {
+      actor: args.userId,
+      kind: 'result',
+      command: name,
+      target,
+      outcome: 'rejected',
+      requestId: null,
+      detail: { reason },
+    });
+    throw error;
+  }
   const options = { sandbox: context.sandbox, actorId: args.userId };
   if (name === 'iam-get-user') {
     const ts = await postMessage(args.client, args.channelId, getSummaryMessage(result, options), {

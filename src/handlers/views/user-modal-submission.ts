@@ -24,7 +24,18 @@ export function userModalSubmission(context: BotContext, kind: 'create' | 'updat
       await ack({ response_action: 'errors', errors });
       return;
     }
-    if (!(await context.access.isOperator(userId))) {
+    let operator: boolean;
+    try {
+      operator = await context.access.isOperator(userId);
+    } catch (error) {
+      context.logger.error('permission check failed', { error: (error as Error).message });
+      await ack({
+        response_action: 'errors',
+        errors: { email: 'Could not check your permissions with Slack; try again.' },
+      });
+      return;
+    }
+    if (!operator) {
       await ack({
         response_action: 'errors',
         errors: { email: 'Only operators (IAM_OPERATORS) can do this.' },

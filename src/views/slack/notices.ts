@@ -48,13 +48,16 @@ export const SLASH_COMMANDS = [
  * Help for a slash command whose text could not be understood: what to type, with the three text
  * forms (JSON, key=value, bare email). `problem` says what was wrong (escaped).
  */
-export function usageMessage(command: string, problem?: string): SlackMessage {
+export function usageMessage(command: string, problem?: string, options: NoticeOptions = {}): SlackMessage {
   const name = `/${command.trim().replace(/^\/+/, '')}`;
   const known = (SLASH_COMMANDS as readonly string[]).includes(name);
   const lead = problem ? `⚠️ ${escapeTruncate(problem, 1000)}\n` : '';
   if (!known) {
     const body = `${lead}Unknown command \`${escapeTruncate(oneLine(name), 100)}\`. Commands: ${SLASH_COMMANDS.map((c) => `\`${c}\``).join(', ')}.`;
-    return { text: body, blocks: [section(body)] };
+    return {
+      text: `${sandboxPrefix(options.sandbox === true)}${body}`,
+      blocks: [section(body), ...(options.sandbox ? [sandboxContext()] : [])],
+    };
   }
   const writes = name === '/iam-create-user' || name === '/iam-update-user';
   const extras = writes
@@ -78,7 +81,7 @@ export function usageMessage(command: string, problem?: string): SlackMessage {
   );
   const body = `${lead}*How to use \`${name}\`*: give the user in one of three forms:\n${examples.join('\n')}`;
   return {
-    text: `${lead}How to use ${name}: JSON, key=value pairs or a bare email.`,
-    blocks: [section(body), context(...notes)],
+    text: `${sandboxPrefix(options.sandbox === true)}${lead}How to use ${name}: JSON, key=value pairs or a bare email.`,
+    blocks: [section(body), context(...notes), ...(options.sandbox ? [sandboxContext()] : [])],
   };
 }

@@ -1,0 +1,543 @@
+/**
+ * Disable approvals through Bolt's processEvent (FakeReceiver): who may decide, deciding exactly once,
+ * expiry on an injected clock, crash recovery and graceful stop.
+ */
+import { expireDue } from '../../src/handlers';
+import { openStore } from '../../src/store';
+import type { ApprovalRequest, AuditEntry } from '../../src/store/types';
+import {
+  blocksOf,
+  buttonClick,
+  type DrivenBot,
+  hasButtons,
+  shown,
+  slashCommand,
+  startWorld,
+  tsOf,
+  type World,
+} from '../support/fake-receiver';
+import type { SlackCall } from '../support/slack-standin';
+
+const HOUR = 3_600_000;
+const APPROVE = 'iam_disable_approve';
+const DENY = 'iam_disable_deny';
+
+let world: World;
+
+afterEach(async () => {
+  await world?.close();
+});
+
+interface Requested {
+  id: string;
+  /** The Atlassian user's SCIM id. */
+  userId: string;
+  /** The request message. */
+  post: SlackCall;
+  ts: string;
+}
+
+/** Seeds an active user and has `requester` run /iam-disable-user for them. */
+async function requestDisable(driven: DrivenBot, email: string, requester = 'UREQ'): Promise<Requested> {
+  const userId = world.seedUser(email);
+  await driven.receiver.send(
+    slashCommand(
+      '/iam-disable-user',
+      `${email} reason="left the company"`,
+      requester,
+      world.responseUrl(email),
+    ),
+  );
+  await driven.receiver.idle();
+  const post = await world.slack.waitFor(
+    (c) => c.method === 'chat.postMessage' && hasButtons(c) && shown(c).includes(email),
+  );
+  const id = blocksOf(post)
+    .find((b) => b.type === 'actions')
+    ?.elements?.find((e) => e.action_id === APPROVE)?.value;
+  if (!id) throw new Error('the request message has no Approve button');
+  return { id, userId, post, ts: tsOf(world.slack, post) };
+}
+
+/** A button click; resolves with what was acked, once the bot has finished with it. */
+async function click(
+  driven: DrivenBot,
+  action: string,
+  request: Pick<Requested, 'id' | 'ts'>,
+  userId: string,
+  tag = `${action}-${userId}`,
+) {
+  const acked = await driven.receiver.send(
+    buttonClick(action, request.id, userId, world.responseUrl(tag), request.ts),
+  );
+  await driven.receiver.idle();
+  return acked;
+}
+
+const updates = () => world.slack.callsTo('chat.update');
+const threadPosts = (ts: string) =>
+  world.slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === ts);
+
+async function approval(driven: DrivenBot, id: string): Promise<ApprovalRequest | null> {
+  return driven.bot.context.store.getApproval(id);
+}
+
+async function auditOf(driven: DrivenBot, requestId: string | null): Promise<AuditEntry[]> {
+  const all = await driven.bot.context.store.listAudit({ limit: 1000 });
+  return all.filter((e) => e.requestId === requestId).reverse();
+}
+
+const patchesTo = (userId: string) => world.scim().filter((r) => r === `PATCH /Users/${userId}`);
+
+describe('who may decide', () => {
+  beforeEach(async () => {
+    world = await startWorld();
+  });
+
+  it('with IAM_APPROVERS set, an operator who is not an approver cannot approve, and an approver can', async () => {
+    const driven = await world.startBot({
+      env: { IAM_OPERATORS: 'UREQ,UOPS', IAM_APPROVERS: 'UAPPROVER' },
+    });
+    const request = await requestDisable(driven, 'ann@example.com');
+
+    expect(await click(driven, APPROVE, request, 'UOPS')).toBeUndefined();
+    const [refusal] = world.slack.callsTo('response_url');
+    expect(refusal.args.response_type).toBe('ephemeral');
+    expect(shown(refusal)).toContain('Only approvers');
+    expect(patchesTo(request.userId)).toEqual([]);
+    expect(updates()).toEqual([]);
+    expect(await approval(driven, request.id)).toMatchObject({ status: 'pending', decidedBy: null });
+    expect((await auditOf(driven, request.id)).map((e) => [e.actor, e.kind, e.outcome])).toEqual([
+      ['UREQ', 'command', 'requested'],
+      ['UOPS', 'refusal', 'refused'],
+    ]);
+
+    await click(driven, APPROVE, request, 'UAPPROVER');
+    expect(patchesTo(request.userId)).toHaveLength(1);
+    expect(await approval(driven, request.id)).toMatchObject({ status: 'completed', decidedBy: 'UAPPROVER' });
+  });
+
+  it('an approver who is not an operator cannot run commands', async () => {
+    const driven = await world.startBot({ env: { IAM_OPERATORS: 'UREQ', IAM_APPROVERS: 'UAPPROVER' } });
+    await driven.receiver.send(
+      slashCommand('/iam-disable-user', 'bob@example.com', 'UAPPROVER', world.responseUrl('approver-cmd')),
+    );
+    await driven.receiver.idle();
+    const [refusal] = world.slack.callsTo('response_url');
+    expect(shown(refusal)).toContain('Only operators');
+    expect(world.scim()).toEqual([]);
+  });
+
+  it('the requester can neither approve nor deny their own request', async () => {
+    const driven = await world.startBot();
+    const request = await requestDisable(driven, 'cid@example.com');
+    await click(driven, APPROVE, request, 'UREQ');
+    await click(driven, DENY, request, 'UREQ', 'deny-self');
+    const refusals = world.slack.callsTo('response_url');
+    expect(refusals).toHaveLength(2);
+    for (const refusal of refusals) {
+      expect(refusal.args.response_type).toBe('ephemeral');
+      expect(shown(refusal)).toContain('someone else has to decide');
+    }
+    expect(patchesTo(request.userId)).toEqual([]);
+    expect(updates()).toEqual([]);
+    expect(await approval(driven, request.id)).toMatchObject({ status: 'pending' });
+    expect(
+      (await auditOf(driven, request.id)).filter((e) => e.kind === 'refusal').map((e) => e.command),
+    ).toEqual(['approve', 'deny']);
+  });
+
+  it.each([
+    ['an unknown id', 'req-999'],
+    ['a tampered id', 'req-1x'],
+    ['an injection attempt', "req-1' OR '1'='1"],
+    ['an empty value', ''],
+  ])('a click carrying %s is told the request does not exist, and nothing happens', async (_name, value) => {
+    const driven = await world.startBot();
+    const request = await requestDisable(driven, 'dee@example.com');
+    expect(request.id).toBe('req-1');
+    const postsBefore = world.slack.callsTo('chat.postMessage').length;
+    const acked = await click(driven, APPROVE, { id: value, ts: request.ts }, 'UAPPROVER');
+    expect(acked).toBeUndefined();
+    const [refusal] = world.slack.callsTo('response_url');
+    expect(refusal.args.response_type).toBe('ephemeral');
+    expect(shown(refusal)).toContain('does not exist');
+    expect(patchesTo(request.userId)).toEqual([]);
+    expect(updates()).toEqual([]);
+    expect(world.slack.callsTo('chat.postMessage')).toHaveLength(postsBefore);
+    expect(await approval(driven, request.id)).toMatchObject({ status: 'pending' });
+  });
+});
+
+describe('requests that need no approval', () => {
+  beforeEach(async () => {
+    world = await startWorld();
+  });
+
+  it('a user who does not exist or is already inactive gets the result at once, with no request', async () => {
+    world.seedUser('off@example.com', { active: false });
+    const driven = await world.startBot();
+    for (const email of ['nobody@example.com', 'off@example.com']) {
+      await driven.receiver.send(slashCommand('/iam-disable-user', email, 'UREQ', world.responseUrl(email)));
+      await driven.receiver.idle();
+    }
+    const posts = world.slack.callsTo('chat.postMessage');
+    expect(posts.map(hasButtons)).toEqual([false, false]);
+    expect(shown(posts[0])).toContain('User does not exist');
+    expect(shown(posts[1])).toContain('User is already disabled.');
+    expect(world.scim().filter((r) => r.startsWith('PATCH'))).toEqual([]);
+    expect(await driven.bot.context.store.listPendingApprovals()).toEqual([]);
+  });
+
+  // Regression: a disable that needs no approval answers after one lookup (SPEC §2 table).
+  it('that answer costs one lookup, as the SPEC table says', async () => {
+    world.seedUser('off@example.com', { active: false });
+    const driven = await world.startBot();
+    await driven.receiver.send(
+      slashCommand('/iam-disable-user', 'nobody@example.com', 'UREQ', world.responseUrl('a')),
+    );
+    await driven.receiver.idle();
+    expect(world.scim()).toEqual(['GET /Users']);
+    await driven.receiver.send(
+      slashCommand('/iam-disable-user', 'off@example.com', 'UREQ', world.responseUrl('b')),
+    );
+    await driven.receiver.idle();
+    expect(world.scim()).toEqual(['GET /Users', 'GET /Users']);
+  });
+});
+
+describe('where the request cannot be posted', () => {
+  beforeEach(async () => {
+    world = await startWorld();
+  });
+
+  // Regression: a request that approvers could not see in the channel must not be left pending.
+  it('a disable asked in a channel the bot is not in leaves no pending request that no approver can see', async () => {
+    world.seedUser('ann@example.com');
+    world.slack.closedChannels.add('CPRIV');
+    const driven = await world.startBot();
+    await driven.receiver.send(
+      slashCommand('/iam-disable-user', 'ann@example.com', 'UREQ', world.responseUrl('closed'), 'CPRIV'),
+    );
+    await driven.receiver.idle();
+    const [told] = world.slack.callsTo('response_url');
+    expect(shown(told)).toContain('/invite');
+    const invisible = (await driven.bot.context.store.listPendingApprovals()).filter(
+      (r) => r.messageTs === null,
+    );
+    expect(invisible).toEqual([]);
+  });
+});
+
+describe('deciding', () => {
+  beforeEach(async () => {
+    world = await startWorld();
+  });
+
+  it('deny: the message loses its buttons and says so, the requester is told in the thread, nothing is disabled', async () => {
+    const driven = await world.startBot();
+    const request = await requestDisable(driven, 'eve@example.com');
+    await click(driven, DENY, request, 'UAPPROVER');
+
+    expect(updates()).toHaveLength(1);
+    const [update] = updates();
+    expect(update.args).toMatchObject({ channel: 'C1', ts: request.ts });
+    expect(hasButtons(update)).toBe(false);
+    expect(shown(update)).toContain('denied');
+    expect(shown(update)).toContain('UAPPROVER');
+    expect(shown(update)).toContain('eve@example.com');
+
+    const notices = threadPosts(request.ts);
+    expect(notices).toHaveLength(1);
+    expect(shown(notices[0])).toContain('<@UREQ>');
+    expect(shown(notices[0])).toContain('denied');
+
+    expect(patchesTo(request.userId)).toEqual([]);
+    expect(world.slack.callsTo('response_url')).toEqual([]);
+    expect(await approval(driven, request.id)).toMatchObject({
+      status: 'denied',
+      decidedBy: 'UAPPROVER',
+      decidedAt: world.now,
+    });
+    expect((await auditOf(driven, request.id)).map((e) => [e.actor, e.kind, e.command, e.outcome])).toEqual([
+      ['UREQ', 'command', 'iam-disable-user', 'requested'],
+      ['UAPPROVER', 'decision', 'deny', 'denied'],
+    ]);
+  });
+
+  it('approve: exactly one PATCH active:false, the message updated, the result table and a notice in the thread', async () => {
+    const driven = await world.startBot();
+    const request = await requestDisable(driven, 'fay@example.com');
+    await click(driven, APPROVE, request, 'UAPPROVER');
+
+    expect(patchesTo(request.userId)).toHaveLength(1);
+    expect(world.patches()).toEqual([
+      expect.objectContaining({
+        body: expect.objectContaining({ Operations: [{ op: 'replace', value: { active: false } }] }),
+      }),
+    ]);
+
+    // The message is updated (first "disabling now", then the outcome); the last one has no buttons.
+    const last = updates()[updates().length - 1];
+    expect(updates().every((u) => u.args.ts === request.ts && !hasButtons(u))).toBe(true);
+    expect(shown(last)).toContain('User disabled');
+    expect(shown(last)).toContain('UAPPROVER');
+
+    const thread = threadPosts(request.ts);
+    expect(thread).toHaveLength(2);
+    const [result, notice] = thread;
+    expect(blocksOf(result).filter((b) => b.type === 'table')).toHaveLength(1);
+    expect(shown(result)).toContain('Disable User Results (Atlassian IAM)');
+    expect(shown(notice)).toContain('<@UREQ>');
+    expect(shown(notice)).toContain('disabled');
+    expect(world.slack.callsTo('response_url')).toEqual([]);
+
+    expect(await approval(driven, request.id)).toMatchObject({
+      status: 'completed',
+      decidedBy: 'UAPPROVER',
+      result: { IAM: { Vendor: { action: 'disable', success: true, active: false } } },
+    });
+    expect((await auditOf(driven, request.id)).map((e) => [e.actor, e.kind, e.command, e.outcome])).toEqual([
+      ['UREQ', 'command', 'iam-disable-user', 'requested'],
+      ['UAPPROVER', 'decision', 'approve', 'approved'],
+      ['UAPPROVER', 'result', 'iam-disable-user', 'success'],
+    ]);
+  });
+
+  it('20 concurrent Approve clicks from two approvers disable once and record one decision', async () => {
+    const driven = await world.startBot();
+    const request = await requestDisable(driven, 'gus@example.com');
+    const clicks = Array.from({ length: 20 }, (_, i) =>
+      driven.receiver.send(
+        buttonClick(
+          APPROVE,
+          request.id,
+          i % 2 === 0 ? 'UAPPROVER' : 'UAPPROVER2',
+          world.responseUrl(`race-${i}`),
+          request.ts,
+        ),
+      ),
+    );
+    expect(await Promise.all(clicks)).toEqual(Array(20).fill(undefined));
+    await driven.receiver.idle();
+
+    expect(patchesTo(request.userId)).toHaveLength(1);
+    const rows = await auditOf(driven, request.id);
+    expect(rows.filter((e) => e.kind === 'decision')).toHaveLength(1);
+    expect(rows.filter((e) => e.kind === 'result')).toHaveLength(1);
+    const told = world.slack.callsTo('response_url');
+    expect(told).toHaveLength(19);
+    for (const refusal of told) expect(shown(refusal)).toContain('already');
+    expect(threadPosts(request.ts)).toHaveLength(2); // one result table, one requester notice
+    const decided = await approval(driven, request.id);
+    expect(decided?.status).toBe('completed');
+    expect(['UAPPROVER', 'UAPPROVER2']).toContain(decided?.decidedBy);
+  });
+
+  it('a click after the decision is told it was already decided, and changes nothing', async () => {
+    const driven = await world.startBot();
+    const denied = await requestDisable(driven, 'hal@example.com');
+    await click(driven, DENY, denied, 'UAPPROVER');
+    const approved = await requestDisable(driven, 'ida@example.com');
+    await click(driven, APPROVE, approved, 'UAPPROVER');
+    const before = { updates: updates().length, posts: world.slack.callsTo('chat.postMessage').length };
+
+    await click(driven, APPROVE, denied, 'UAPPROVER2', 'late-approve');
+    await click(driven, DENY, approved, 'UAPPROVER2', 'late-deny');
+    const [late1, late2] = world.slack.callsTo('response_url');
+    expect(shown(late1)).toContain('already denied');
+    expect(shown(late2)).toContain('already approved');
+    expect(late1.args.response_type).toBe('ephemeral');
+    expect(patchesTo(denied.userId)).toEqual([]);
+    expect(patchesTo(approved.userId)).toHaveLength(1);
+    expect(updates()).toHaveLength(before.updates);
+    expect(world.slack.callsTo('chat.postMessage')).toHaveLength(before.posts);
+    expect(await approval(driven, denied.id)).toMatchObject({ status: 'denied', decidedBy: 'UAPPROVER' });
+    expect(await approval(driven, approved.id)).toMatchObject({
+      status: 'completed',
+      decidedBy: 'UAPPROVER',
+    });
+  });
+});
+
+describe('expiry (IAM_APPROVAL_TTL=1h on an injected clock)', () => {
+  beforeEach(async () => {
+    world = await startWorld();
+  });
+
+  const expectExpiredOnce = (request: Requested) => {
+    expect(updates()).toHaveLength(1);
+    const [update] = updates();
+    expect(update.args).toMatchObject({ channel: 'C1', ts: request.ts });
+    expect(hasButtons(update)).toBe(false);
+    expect(shown(update)).toContain('expired');
+    const notices = threadPosts(request.ts);
+    expect(notices).toHaveLength(1);
+    expect(shown(notices[0])).toContain('<@UREQ>');
+    expect(shown(notices[0])).toContain('expired');
+    expect(patchesTo(request.userId)).toEqual([]);
+  };
+
+  it('a click one second before the TTL still decides', async () => {
+    const driven = await world.startBot();
+    const request = await requestDisable(driven, 'jan@example.com');
+    world.advance(HOUR - 1000);
+    await click(driven, APPROVE, request, 'UAPPROVER');
+    expect(patchesTo(request.userId)).toHaveLength(1);
+    expect(await approval(driven, request.id)).toMatchObject({ status: 'completed' });
+  });
+
+  it('a click after the TTL is told the request expired; the message is updated once; nothing is disabled', async () => {
+    const driven = await world.startBot();
+    const request = await requestDisable(driven, 'kim@example.com');
+    world.advance(HOUR + 1000);
+    expect(await click(driven, APPROVE, request, 'UAPPROVER')).toBeUndefined();
+
+    const [refusal] = world.slack.callsTo('response_url');
+    expect(refusal.args.response_type).toBe('ephemeral');
+    expect(shown(refusal)).toContain('expired');
+    expect(await approval(driven, request.id)).toMatchObject({ status: 'expired', decidedBy: null });
+    expectExpiredOnce(request);
+
+    // A second click and the next sweep change nothing more.
+    await click(driven, APPROVE, request, 'UAPPROVER2', 'second');
+    await expireDue(driven.bot.context, driven.bot.app.client);
+    expect(shown(world.slack.callsTo('response_url')[1])).toContain('already expired');
+    expectExpiredOnce(request);
+  });
+
+  it('the sweep (expireDue) expires a request nobody clicked and updates its message once', async () => {
+    const driven = await world.startBot();
+    const request = await requestDisable(driven, 'lou@example.com');
+    await expireDue(driven.bot.context, driven.bot.app.client);
+    expect(updates()).toEqual([]);
+
+    world.advance(HOUR);
+    await expireDue(driven.bot.context, driven.bot.app.client);
+    await expireDue(driven.bot.context, driven.bot.app.client);
+    expect(await approval(driven, request.id)).toMatchObject({ status: 'expired' });
+    expectExpiredOnce(request);
+    expect((await auditOf(driven, request.id)).map((e) => [e.actor, e.kind, e.command, e.outcome])).toEqual([
+      ['UREQ', 'command', 'iam-disable-user', 'requested'],
+      ['system', 'decision', 'expire', 'expired'],
+    ]);
+  });
+
+  it('the periodic sweep expires due requests on its own', async () => {
+    const driven = await world.startBot({ expirySweepMs: 20 });
+    const request = await requestDisable(driven, 'max@example.com');
+    world.advance(HOUR + 1000);
+    const update = await world.slack.waitFor((c) => c.method === 'chat.update');
+    expect(shown(update)).toContain('expired');
+    expect(await approval(driven, request.id)).toMatchObject({ status: 'expired' });
+  });
+
+  it('a bot started after the TTL passed expires the request at start and updates the message', async () => {
+    const first = await world.startBot();
+    const request = await requestDisable(first, 'ned@example.com');
+    await first.stop();
+    world.advance(2 * HOUR);
+    const second = await world.startBot();
+    expect(await approval(second, request.id)).toMatchObject({ status: 'expired' });
+    expectExpiredOnce(request);
+  });
+
+  it('a pending request survives a restart and can be approved on the new bot', async () => {
+    const first = await world.startBot();
+    const request = await requestDisable(first, 'oda@example.com');
+    await first.stop();
+    world.advance(HOUR / 2);
+    const second = await world.startBot();
+    await click(second, APPROVE, request, 'UAPPROVER');
+    expect(patchesTo(request.userId)).toHaveLength(1);
+    expect(await approval(second, request.id)).toMatchObject({ status: 'completed' });
+  });
+});
+
+describe('restarts and shutdown', () => {
+  it('an approved disable that a crash interrupted is carried out at the next start, exactly once', async () => {
+    world = await startWorld();
+    const userId = world.seedUser('pia@example.com');
+    // The state a crash leaves behind: decided 'approved', the disable never ran.
+    const store = openStore({ kind: 'sqlite', path: world.dbPath });
+    await store.createApproval({
+      id: 'req-crash',
+      requesterId: 'UREQ',
+      channelId: 'C1',
+      profile: { id: userId, email: 'pia@example.com' },
+      target: 'pia@example.com',
+      reason: 'left the company',
+      createdAt: world.now,
+      expiresAt: new Date(world.now.getTime() + HOUR),
+    });
+    await store.setApprovalMessage('req-crash', 'C1', '1699999999.000100');
+    expect(await store.decideApproval('req-crash', 'approved', 'UAPPROVER', world.now)).not.toBeNull();
+    await store.close();
+
+    const first = await world.startBot();
+    expect(patchesTo(userId)).toHaveLength(1);
+    expect(world.patches()[0]).toMatchObject({
+      body: { Operations: [{ op: 'replace', value: { active: false } }] },
+    });
+    expect(await approval(first, 'req-crash')).toMatchObject({
+      status: 'completed',
+      result: { IAM: { Vendor: { success: true, active: false } } },
+    });
+    const update = await world.slack.waitFor((c) => c.method === 'chat.update');
+    expect(update.args).toMatchObject({ channel: 'C1', ts: '1699999999.000100' });
+    expect(shown(update)).toContain('User disabled');
+    expect(threadPosts('1699999999.000100')).toHaveLength(2);
+    await first.stop();
+
+    const second = await world.startBot();
+    expect(patchesTo(userId)).toHaveLength(1);
+    expect(updates()).toHaveLength(1);
+    expect((await auditOf(second, 'req-crash')).map((e) => [e.kind, e.outcome])).toEqual([
+      ['result', 'success'],
+    ]);
+  });
+
+  // Regression: an approved disable is carried out by one instance only (the claim's lease).
+  it('a second instance starting while the first is mid-disable does not carry it out again', async () => {
+    world = await startWorld({ latencyMs: 600 });
+    const first = await world.startBot();
+    const request = await requestDisable(first, 'rex@example.com');
+    await first.receiver.send(
+      buttonClick(APPROVE, request.id, 'UAPPROVER', world.responseUrl('multi'), request.ts),
+    );
+    // "Approved: disabling now" is posted just before the first instance asks Atlassian.
+    await world.slack.waitFor((c) => c.method === 'chat.update');
+    const second = await world.startBot();
+    await first.receiver.idle();
+    await second.stop();
+    expect(patchesTo(request.userId)).toHaveLength(1);
+    expect((await auditOf(first, request.id)).filter((e) => e.kind === 'result')).toHaveLength(1);
+  });
+
+  it('stop() finishes an approved disable in flight before it resolves, and takes no new requests', async () => {
+    world = await startWorld({ latencyMs: 300 });
+    const driven = await world.startBot();
+    const request = await requestDisable(driven, 'quinn@example.com');
+
+    await driven.receiver.send(
+      buttonClick(APPROVE, request.id, 'UAPPROVER', world.responseUrl('graceful'), request.ts),
+    );
+    expect(patchesTo(request.userId)).toEqual([]); // acked; the SCIM work has not even started
+    await driven.stop();
+
+    expect(patchesTo(request.userId)).toHaveLength(1);
+    expect(shown(updates()[updates().length - 1])).toContain('User disabled');
+    expect(threadPosts(request.ts)).toHaveLength(2);
+    const reopened = openStore({ kind: 'sqlite', path: world.dbPath });
+    try {
+      expect(await reopened.getApproval(request.id)).toMatchObject({ status: 'completed' });
+    } finally {
+      await reopened.close();
+    }
+    await expect(
+      driven.receiver.send(
+        slashCommand('/iam-get-user', 'x@example.com', 'UADMIN', world.responseUrl('late')),
+      ),
+    ).rejects.toThrow('not taking requests');
+  });
+});

@@ -1,0 +1,297 @@
+/**
+ * The five slash commands through Bolt's processEvent (FakeReceiver): ack at once, SCIM work after,
+ * results in the channel; who may run them; what the audit log keeps.
+ */
+import type { AuditEntry } from '../../src/store/types';
+import {
+  type AckResponse,
+  blocksOf,
+  type DrivenBot,
+  SECRETS,
+  shown,
+  slashCommand,
+  startWorld,
+  tsOf,
+  type World,
+} from '../support/fake-receiver';
+import type { SlackCall } from '../support/slack-standin';
+
+let world: World;
+
+beforeEach(async () => {
+  world = await startWorld();
+});
+
+afterEach(async () => {
+  await world.close();
+});
+
+interface AckSnapshot {
+  response: AckResponse;
+  /** SCIM requests Atlassian had received when the listener acked. */
+  scimAtAck: number;
+  /** Slack methods the bot had called when the listener acked. */
+  slackAtAck: string[];
+}
+
+/** Sends a slash command, notes the state of the world at the ack, and waits for the work to finish. */
+async function runCommand(
+  driven: DrivenBot,
+  command: string,
+  text: string,
+  userId = 'UADMIN',
+  tag = command.slice(1),
+): Promise<AckSnapshot> {
+  let snapshot: Omit<AckSnapshot, 'response'> | null = null;
+  driven.receiver.onAck = () => {
+    snapshot = {
+      scimAtAck: world.atlassian?.server.requests.length ?? 0,
+      slackAtAck: world.slack.calls.map((c) => c.method),
+    };
+  };
+  const response = await driven.receiver.send(slashCommand(command, text, userId, world.responseUrl(tag)));
+  driven.receiver.onAck = null;
+  await driven.receiver.idle();
+  if (!snapshot) throw new Error('no ack seen');
+  return { response, ...(snapshot as Omit<AckSnapshot, 'response'>) };
+}
+
+/** The ack came with no body, before any SCIM request and before any Slack call except Bolt's auth.test. */
+function expectAckedFirst(ack: AckSnapshot, scimBefore: number) {
+  expect(ack.response).toBeUndefined();
+  expect(ack.scimAtAck).toBe(scimBefore);
+  expect(ack.slackAtAck.filter((m) => m !== 'auth.test')).toEqual([]);
+}
+
+const posts = () => world.slack.callsTo('chat.postMessage');
+const ephemerals = () => world.slack.callsTo('response_url');
+
+describe('slash commands ack at once and do the SCIM work after', () => {
+  it('/iam-create-user acks with no body, then looks the user up, creates them and posts the result table', async () => {
+    const driven = await world.startBot();
+    const ack = await runCommand(
+      driven,
+      '/iam-create-user',
+      'email=ann@example.com givenname=Ann title="Team Lead"',
+    );
+    expectAckedFirst(ack, 0);
+    expect(world.scim()).toEqual(['GET /Users', 'POST /Users']);
+    const [post] = posts();
+    expect(posts()).toHaveLength(1);
+    expect(post.args.channel).toBe('C1');
+    expect(shown(post)).toContain('Create User Results (Atlassian IAM)');
+    expect(shown(post)).toContain('ann@example.com');
+    expect(blocksOf(post).filter((b) => b.type === 'table')).toHaveLength(1);
+    expect(ephemerals()).toEqual([]);
+  });
+
+  it('/iam-update-user acks with no body, then PATCHes only the given attributes and posts the result', async () => {
+    const id = world.seedUser('bea@example.com', { title: 'Intern' });
+    const driven = await world.startBot();
+    const ack = await runCommand(driven, '/iam-update-user', 'email=bea@example.com title="Team Lead"');
+    expectAckedFirst(ack, 0);
+    expect(world.scim()).toEqual(['GET /Users', `PATCH /Users/${id}`]);
+    expect(world.patches()).toHaveLength(1);
+    const patch = world.patches()[0] as { body: { Operations: { value: Record<string, unknown> }[] } };
+    // Only what the profile names (userName and emails derive from email): never active, name, …
+    expect(Object.keys(patch.body.Operations[0].value).sort()).toEqual(['emails', 'title', 'userName']);
+    const post = await world.slack.waitFor((c) => c.method === 'chat.postMessage');
+    expect(shown(post)).toContain('Update User Results (Atlassian IAM)');
+    expect(shown(post)).toContain('Team Lead');
+  });
+
+  it('/iam-get-user acks with no body, then posts a summary and the attributes as a reply in its thread', async () => {
+    world.seedUser('cid@example.com', { title: 'Analyst', name: { givenName: 'Cid' } });
+    const driven = await world.startBot();
+    const ack = await runCommand(driven, '/iam-get-user', 'cid@example.com');
+    expectAckedFirst(ack, 0);
+    expect(world.scim()).toEqual(['GET /Users']);
+    const summary = await world.slack.waitFor(
+      (c) => c.method === 'chat.postMessage' && c.args.thread_ts === undefined,
+    );
+    const reply = await world.slack.waitFor(
+      (c) => c.method === 'chat.postMessage' && c.args.thread_ts !== undefined,
+    );
+    expect(posts()).toEqual([summary, reply]);
+    expect(summary.args.channel).toBe('C1');
+    expect(shown(summary)).toContain('cid@example.com');
+    expect(reply.args.channel).toBe('C1');
+    expect(reply.args.thread_ts).toBe(tsOf(world.slack, summary));
+    expect(shown(reply)).toContain('Analyst');
+  });
+
+  it('/iam-disable-user acks with no body, then looks the user up and posts an approval request (no PATCH)', async () => {
+    world.seedUser('dan@example.com');
+    const driven = await world.startBot();
+    const ack = await runCommand(driven, '/iam-disable-user', 'dan@example.com reason="left"', 'UREQ');
+    expectAckedFirst(ack, 0);
+    expect(world.scim()).toEqual(['GET /Users']);
+    const [post] = posts();
+    expect(posts()).toHaveLength(1);
+    const actions = blocksOf(post).find((b) => b.type === 'actions');
+    expect(actions?.elements?.map((e) => [e.action_id, e.value])).toEqual([
+      ['iam_disable_approve', 'req-1'],
+      ['iam_disable_deny', 'req-1'],
+    ]);
+    expect(shown(post)).toContain('dan@example.com');
+    expect(shown(post)).toContain('UREQ');
+    const request = await driven.bot.context.store.getApproval('req-1');
+    expect(request).toMatchObject({
+      status: 'pending',
+      requesterId: 'UREQ',
+      target: 'dan@example.com',
+      reason: 'left',
+      messageTs: tsOf(world.slack, post),
+    });
+  });
+
+  it('/iam-enable-user acks with no body, then PATCHes active:true and posts the result', async () => {
+    const id = world.seedUser('eve@example.com', { active: false });
+    const driven = await world.startBot();
+    const ack = await runCommand(driven, '/iam-enable-user', 'eve@example.com');
+    expectAckedFirst(ack, 0);
+    expect(world.scim()).toEqual(['GET /Users', `PATCH /Users/${id}`]);
+    expect(world.patches()[0]).toMatchObject({
+      body: { Operations: [{ op: 'replace', value: { active: true } }] },
+    });
+    const post = await world.slack.waitFor((c) => c.method === 'chat.postMessage');
+    expect(shown(post)).toContain('Enable User Results (Atlassian IAM)');
+    expect(shown(post)).toContain('eve@example.com');
+  });
+});
+
+describe('command text', () => {
+  // Regression: a single email=… pair is a key=value pair, not a bare email.
+  it('`/iam-create-user email=hal@example.com` (a single key=value pair) creates hal@example.com', async () => {
+    const driven = await world.startBot();
+    await runCommand(driven, '/iam-create-user', 'email=hal@example.com');
+    const created = world.atlassian?.server.requests.find((r) => r.method === 'POST');
+    expect(created?.body).toMatchObject({ userName: 'hal@example.com' });
+    expect(shown(posts()[0])).not.toContain('email=hal@example.com');
+  });
+
+  it('`/iam-create-user email=… givenname=…` creates the user named by the email pair', async () => {
+    const driven = await world.startBot();
+    await runCommand(driven, '/iam-create-user', 'email=ivy@example.com givenname=Ivy');
+    const created = world.atlassian?.server.requests.find((r) => r.method === 'POST');
+    expect(created?.body).toMatchObject({ userName: 'ivy@example.com', name: { givenName: 'Ivy' } });
+  });
+});
+
+describe('who may run commands', () => {
+  async function refusalFor(driven: DrivenBot, userId: string): Promise<SlackCall> {
+    const before = ephemerals().length;
+    const ack = await runCommand(driven, '/iam-get-user', 'fay@example.com', userId, `refused-${userId}`);
+    expect(ack.response).toBeUndefined();
+    expect(ephemerals()).toHaveLength(before + 1);
+    return ephemerals()[before];
+  }
+
+  async function refusals(driven: DrivenBot): Promise<AuditEntry[]> {
+    return (await driven.bot.context.store.listAudit({ limit: 1000 })).filter((e) => e.kind === 'refusal');
+  }
+
+  it('IAM_OPERATORS takes user ids and user-group ids', async () => {
+    world.seedUser('fay@example.com');
+    world.slack.groups.set('SOPS', ['UGRP']);
+    const driven = await world.startBot({ env: { IAM_OPERATORS: 'UOPS,SOPS' } });
+    await runCommand(driven, '/iam-get-user', 'fay@example.com', 'UOPS', 'listed-user');
+    await runCommand(driven, '/iam-get-user', 'fay@example.com', 'UGRP', 'group-member');
+    expect(world.scim()).toEqual(['GET /Users', 'GET /Users']);
+    expect(posts()).toHaveLength(4); // summary and thread reply, twice
+    expect(ephemerals()).toEqual([]);
+    expect(await refusals(driven)).toEqual([]);
+  });
+
+  it('a guest is refused even when listed: ephemeral reply, a refusal in the audit log, no SCIM request', async () => {
+    const driven = await world.startBot({ env: { IAM_OPERATORS: 'UOPS,UGUEST' } });
+    const refusal = await refusalFor(driven, 'UGUEST');
+    expect(refusal.args.response_type).toBe('ephemeral');
+    expect(shown(refusal)).toContain('Only operators');
+    expect(world.scim()).toEqual([]);
+    expect(posts()).toEqual([]);
+    expect(await refusals(driven)).toEqual([
+      expect.objectContaining({
+        actor: 'UGUEST',
+        kind: 'refusal',
+        command: 'iam-get-user',
+        outcome: 'refused',
+      }),
+    ]);
+  });
+
+  it('someone not on the list is refused, workspace admins included, and nothing runs', async () => {
+    world.slack.groups.set('SOPS', ['UGRP']);
+    const driven = await world.startBot({ env: { IAM_OPERATORS: 'UOPS,SOPS' } });
+    for (const userId of ['UMEMBER', 'UADMIN']) {
+      const refusal = await refusalFor(driven, userId);
+      expect(refusal.args.response_type).toBe('ephemeral');
+    }
+    expect(world.scim()).toEqual([]);
+    expect(posts()).toEqual([]);
+    expect((await refusals(driven)).map((e) => e.actor).sort()).toEqual(['UADMIN', 'UMEMBER']);
+  });
+
+  // Regression: a user Slack does not know (users.info user_not_found) is refused like any non-operator.
+  it('someone Slack does not know (users.info: user_not_found) is refused like any non-operator', async () => {
+    const driven = await world.startBot({ env: { IAM_OPERATORS: 'UOPS' } });
+    const refusal = await refusalFor(driven, 'UNOBODY');
+    expect(shown(refusal)).toContain('Only operators');
+    expect(world.scim()).toEqual([]);
+    expect((await refusals(driven)).map((e) => e.actor)).toEqual(['UNOBODY']);
+  });
+
+  it('without IAM_OPERATORS only workspace admins and owners run commands', async () => {
+    world.seedUser('fay@example.com');
+    const driven = await world.startBot();
+    await refusalFor(driven, 'UMEMBER');
+    expect(world.scim()).toEqual([]);
+    await runCommand(driven, '/iam-get-user', 'fay@example.com', 'UADMIN');
+    expect(world.scim()).toEqual(['GET /Users']);
+  });
+});
+
+describe('audit', () => {
+  it('a create leaves a command row and a result row with the result object, and no secret anywhere', async () => {
+    const driven = await world.startBot();
+    await runCommand(driven, '/iam-create-user', 'email=gus@example.com givenname=Gus', 'UADMIN');
+    // A failing command too (renaming a user onto gus's userName: Atlassian answers 409): error text is
+    // where a leaked credential would most likely turn up.
+    world.seedUser('old@example.com');
+    await runCommand(
+      driven,
+      '/iam-update-user',
+      '{"username":"gus@example.com","olduserdata":{"username":"old@example.com"}}',
+      'UADMIN',
+      'update-conflict',
+    );
+    const rows = (await driven.bot.context.store.listAudit({ limit: 1000 })).reverse();
+    const mine = rows.filter((r) => r.actor === 'UADMIN' && r.target === 'gus@example.com');
+    expect(mine.map((r) => [r.kind, r.command, r.outcome])).toEqual([
+      ['command', 'iam-create-user', 'received'],
+      ['result', 'iam-create-user', 'success'],
+      ['command', 'iam-update-user', 'received'],
+      ['result', 'iam-update-user', 'failure'],
+    ]);
+    expect(mine.every((r) => r.source === 'slack')).toBe(true);
+    expect(mine[3].detail).toMatchObject({ IAM: { Vendor: { success: false, errorCode: 409 } } });
+    expect(mine[1].detail).toMatchObject({
+      IAM: {
+        Vendor: {
+          action: 'create',
+          brand: 'Atlassian IAM',
+          success: true,
+          email: 'gus@example.com',
+          username: 'gus@example.com',
+          details: expect.objectContaining({ userName: 'gus@example.com' }),
+        },
+        UserProfile: { email: 'gus@example.com', givenname: 'Gus' },
+      },
+    });
+    const everything = JSON.stringify(rows);
+    for (const secret of SECRETS) expect(everything).not.toContain(secret);
+    // …nor in anything posted to Slack (the bot token travels only as the credential).
+    const posted = JSON.stringify(world.slack.calls.map(({ args: { token: _token, ...rest } }) => rest));
+    for (const secret of SECRETS) expect(posted).not.toContain(secret);
+  });
+});

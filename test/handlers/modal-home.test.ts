@@ -1,0 +1,233 @@
+/**
+ * The create/update modal (views.open, view_submission) and the App Home tab, through Bolt's
+ * processEvent (FakeReceiver).
+ */
+import {
+  appHomeOpened,
+  blocksOf,
+  type DrivenBot,
+  shown,
+  slashCommand,
+  startWorld,
+  viewSubmission,
+  type World,
+} from '../support/fake-receiver';
+import type { SlackCall } from '../support/slack-standin';
+
+let world: World;
+
+afterEach(async () => {
+  await world?.close();
+});
+
+interface ModalView {
+  type: string;
+  callback_id: string;
+  private_metadata: string;
+  blocks: { type: string; block_id?: string; element?: { action_id?: string; initial_value?: string } }[];
+}
+
+const viewOf = (call: SlackCall) => call.args.view as ModalView;
+
+async function command(driven: DrivenBot, name: string, text: string, userId = 'UADMIN', channelId = 'C1') {
+  const acked = await driven.receiver.send(
+    slashCommand(name, text, userId, world.responseUrl(`${name.slice(1)}-${userId}`), channelId),
+  );
+  await driven.receiver.idle();
+  return acked;
+}
+
+async function submit(
+  driven: DrivenBot,
+  fields: Record<string, string>,
+  userId = 'UADMIN',
+  metadata?: string,
+) {
+  const acked = await driven.receiver.send(
+    viewSubmission('iam_update_user', userId, fields, metadata ?? JSON.stringify({ channelId: 'CMODAL' })),
+  );
+  await driven.receiver.idle();
+  return acked;
+}
+
+describe('modal', () => {
+  beforeEach(async () => {
+    world = await startWorld();
+  });
+
+  it('empty /iam-update-user acks and opens the update modal at once, asking Atlassian nothing', async () => {
+    const driven = await world.startBot();
+    expect(await command(driven, '/iam-update-user', '', 'UADMIN', 'CMODAL')).toBeUndefined();
+    const open = await world.slack.waitFor((c) => c.method === 'views.open');
+    expect(open.args.trigger_id).toBe('trigger-iam-update-user-UADMIN');
+    const view = viewOf(open);
+    expect(view.type).toBe('modal');
+    expect(view.callback_id).toBe('iam_update_user');
+    expect(JSON.parse(view.private_metadata)).toEqual({ channelId: 'CMODAL' });
+    const inputs = view.blocks.filter((b) => b.type === 'input');
+    expect(inputs.map((b) => b.block_id)).toEqual(
+      expect.arrayContaining([
+        'email',
+        'username',
+        'givenname',
+        'surname',
+        'displayname',
+        'title',
+        'department',
+        'organization',
+        'timezone',
+        'preferredlanguage',
+      ]),
+    );
+    expect(inputs.every((b) => b.element?.action_id === 'value')).toBe(true);
+    expect(world.scim()).toEqual([]);
+    expect(world.slack.callsTo('chat.postMessage')).toEqual([]);
+  });
+
+  it('empty /iam-create-user opens the create modal', async () => {
+    const driven = await world.startBot();
+    await command(driven, '/iam-create-user', '');
+    const open = await world.slack.waitFor((c) => c.method === 'views.open');
+    expect(viewOf(open).callback_id).toBe('iam_create_user');
+  });
+
+  it('/iam-update-user with a bare email opens the modal, then fills it with the current values', async () => {
+    world.seedUser('ann@example.com', { title: 'Team Lead' });
+    const driven = await world.startBot();
+    await command(driven, '/iam-update-user', 'ann@example.com');
+    const update = await world.slack.waitFor((c) => c.method === 'views.update');
+    expect(update.args.view_id).toBe('V1');
+    expect(update.args.hash).toBe('h1');
+    const title = viewOf(update).blocks.find((b) => b.block_id === 'title');
+    expect(title?.element?.initial_value).toBe('Team Lead');
+    expect(world.scim()).toEqual(['GET /Users']);
+  });
+
+  it.each([
+    ['an invalid email', { email: 'not-an-email', title: 'Analyst' }, ['email']],
+    ['no email', { title: 'Analyst' }, ['email']],
+    ['a username with a space', { email: 'bob@example.com', username: 'bob smith' }, ['username']],
+  ])(
+    'a submission with %s is answered with field errors and makes no SCIM call',
+    async (_name, fields, keys) => {
+      const driven = await world.startBot();
+      const acked = (await submit(driven, fields)) as {
+        response_action: string;
+        errors: Record<string, string>;
+      };
+      expect(acked.response_action).toBe('errors');
+      expect(Object.keys(acked.errors)).toEqual(keys);
+      for (const key of keys) expect(acked.errors[key]).toEqual(expect.any(String));
+      expect(world.scim()).toEqual([]);
+      expect(world.slack.callsTo('chat.postMessage')).toEqual([]);
+    },
+  );
+
+  it('a submission by a non-operator is answered with an error in the modal, audited, and does nothing', async () => {
+    world.seedUser('cid@example.com');
+    const driven = await world.startBot({ env: { IAM_OPERATORS: 'UOPS' } });
+    const acked = await submit(driven, { email: 'cid@example.com', title: 'Boss' }, 'UMEMBER');
+    expect(acked).toEqual({
+      response_action: 'errors',
+      errors: { email: expect.stringContaining('operators') },
+    });
+    expect(world.scim()).toEqual([]);
+    expect(world.slack.callsTo('chat.postMessage')).toEqual([]);
+    const audit = await driven.bot.context.store.listAudit();
+    expect(audit.map((e) => [e.actor, e.kind, e.command, e.outcome])).toEqual([
+      ['UMEMBER', 'refusal', 'iam-update-user', 'refused'],
+    ]);
+  });
+
+  it('a valid submission closes the modal and posts the result in the channel it was opened from', async () => {
+    const id = world.seedUser('dee@example.com', { title: 'Intern' });
+    const driven = await world.startBot({ env: { IAM_OPERATORS: 'UOPS' } });
+    expect(await submit(driven, { email: 'dee@example.com', title: 'Analyst' }, 'UOPS')).toBeUndefined();
+    expect(world.scim()).toEqual(['GET /Users', `PATCH /Users/${id}`]);
+    const post = await world.slack.waitFor((c) => c.method === 'chat.postMessage');
+    expect(post.args.channel).toBe('CMODAL');
+    expect(shown(post)).toContain('Update User Results (Atlassian IAM)');
+    expect(shown(post)).toContain('dee@example.com');
+    expect(blocksOf(post).filter((b) => b.type === 'table')).toHaveLength(1);
+    const audit = (await driven.bot.context.store.listAudit()).reverse();
+    expect(audit.map((e) => [e.actor, e.kind, e.outcome])).toEqual([
+      ['UOPS', 'command', 'received'],
+      ['UOPS', 'result', 'success'],
+    ]);
+  });
+
+  it('a valid submission without usable private_metadata posts to the submitter instead', async () => {
+    world.seedUser('eve@example.com');
+    const driven = await world.startBot();
+    await submit(driven, { email: 'eve@example.com', title: 'Analyst' }, 'UADMIN', 'garbage{');
+    const post = await world.slack.waitFor((c) => c.method === 'chat.postMessage');
+    expect(post.args.channel).toBe('UADMIN');
+  });
+});
+
+describe('App Home', () => {
+  const published = (userId: string) =>
+    world.slack.callsTo('views.publish').filter((c) => c.args.user_id === userId);
+
+  async function openHome(driven: DrivenBot, userId: string, tab: 'home' | 'messages' = 'home') {
+    const acked = await driven.receiver.send(appHomeOpened(userId, tab));
+    await driven.receiver.idle();
+    return acked;
+  }
+
+  it('in sandbox mode shows SANDBOX, the viewer’s permissions and the pending disable requests', async () => {
+    world = await startWorld({ atlassian: false });
+    const driven = await world.startBot();
+    await command(driven, '/iam-create-user', 'email=fay@example.com givenname=Fay', 'UREQ');
+    await command(driven, '/iam-disable-user', 'fay@example.com reason="left"', 'UREQ');
+    expect(await driven.bot.context.store.listPendingApprovals()).toHaveLength(1);
+
+    expect(await openHome(driven, 'UADMIN')).toBeUndefined();
+    const [home] = published('UADMIN');
+    expect(published('UADMIN')).toHaveLength(1);
+    const view = home.args.view as { type: string };
+    expect(view.type).toBe('home');
+    const text = shown(home);
+    expect(text).toContain('SANDBOX');
+    expect(text).toContain('<@UADMIN>');
+    expect(text).toContain('✅ run commands');
+    expect(text).toContain('✅ approve disable requests');
+    expect(text).toContain('fay@example.com');
+    expect(text).toContain('<@UREQ>');
+    expect(text).toContain('Pending disable requests (1)');
+    expect(text).toContain('Connected');
+
+    await openHome(driven, 'UMEMBER');
+    const member = shown(published('UMEMBER')[0]);
+    expect(member).toContain('🚫 run commands');
+    expect(member).toContain('🚫 approve disable requests');
+  });
+
+  it('shows separate operator and approver rights', async () => {
+    world = await startWorld();
+    const driven = await world.startBot({ env: { IAM_OPERATORS: 'UOPS', IAM_APPROVERS: 'UAPPROVER' } });
+    await openHome(driven, 'UOPS');
+    await openHome(driven, 'UAPPROVER');
+    expect(shown(published('UOPS')[0])).toMatch(/✅ run commands.*🚫 approve disable requests/);
+    expect(shown(published('UAPPROVER')[0])).toMatch(/🚫 run commands.*✅ approve disable requests/);
+  });
+
+  it('against Atlassian says production, not SANDBOX, and lists no requests when none is pending', async () => {
+    world = await startWorld();
+    const driven = await world.startBot();
+    await openHome(driven, 'UADMIN');
+    const text = shown(published('UADMIN')[0]);
+    expect(text).not.toContain('SANDBOX');
+    expect(text).toContain('Production');
+    expect(text).toContain('Connected');
+    expect(text).toContain('Pending disable requests (0)');
+    expect(world.scim()).toEqual(['GET /Users']); // test-module: GET …/Users?count=1
+  });
+
+  it('opening the Messages tab publishes nothing', async () => {
+    world = await startWorld({ atlassian: false });
+    const driven = await world.startBot();
+    await openHome(driven, 'UADMIN', 'messages');
+    expect(world.slack.callsTo('views.publish')).toEqual([]);
+  });
+});

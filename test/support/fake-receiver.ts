@@ -1,0 +1,392 @@
+/**
+ * Handler tests the way Bolt tests itself: a Receiver whose init(app) keeps the app and which hands
+ * Slack's (already parsed) payloads to app.processEvent, capturing what the listener acks.
+ *
+ * Also here, because the handler test files share them: builders for the payloads Slack sends, and a
+ * "world" (Slack stand-in, emulated Atlassian, a temporary database) in which bots are built with
+ * createBot({ receiver, clock, newId, … }).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { App, Receiver } from '@slack/bolt';
+import { type Bot, createBot } from '../../src/app';
+import { type Env, loadConfig } from '../../src/config';
+import { createLogger } from '../../src/log';
+import { startEmulatedAtlassian, type EmulatedAtlassian } from './scim-server';
+import { type SlackCall, startSlackStandIn, type SlackStandIn } from './slack-standin';
+
+// ---------------------------------------------------------------------------------------------------
+// The receiver
+
+/** What a listener passed to ack(): undefined for a bare ack(), else the response body. */
+export type AckResponse = unknown;
+
+export class FakeReceiver implements Receiver {
+  #app: App | null = null;
+  #stopped = false;
+  readonly #processing = new Set<Promise<unknown>>();
+  /** Errors processEvent threw after the request had been acked (Bolt normally routes them to app.error). */
+  readonly lateErrors: unknown[] = [];
+  /** Called synchronously at the moment a listener acks, before the listener goes on. */
+  onAck: ((response: AckResponse, body: Record<string, unknown>) => void) | null = null;
+
+  init(app: App): void {
+    this.#app = app;
+  }
+
+  async start(): Promise<void> {
+    this.#stopped = false;
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+  }
+
+  /**
+   * Delivers one parsed payload (slash command form fields, interactivity `payload` object, or an
+   * event_callback) and resolves with what the listener acked, as soon as it acks; the listener's work
+   * after the ack goes on (see `idle`). Rejects when processing ends without an ack.
+   */
+  send(body: Record<string, unknown>): Promise<AckResponse> {
+    const app = this.#app;
+    if (!app) return Promise.reject(new Error('FakeReceiver: init(app) has not been called'));
+    if (this.#stopped) return Promise.reject(new Error('FakeReceiver: stopped, not taking requests'));
+    return new Promise<AckResponse>((resolve, reject) => {
+      let acked = false;
+      const processing = app
+        .processEvent({
+          body,
+          ack: async (response?: AckResponse) => {
+            if (acked) throw new Error('FakeReceiver: ack() was called twice');
+            acked = true;
+            this.onAck?.(response, body);
+            resolve(response);
+          },
+          retryNum: undefined,
+          retryReason: undefined,
+          customProperties: {},
+        })
+        .then(
+          () => {
+            if (!acked) reject(new Error('FakeReceiver: the request was processed without an ack'));
+          },
+          (error: unknown) => {
+            if (acked) this.lateErrors.push(error);
+            else reject(error);
+          },
+        );
+      this.#processing.add(processing);
+      void processing.finally(() => this.#processing.delete(processing));
+    });
+  }
+
+  /** Resolves when every delivered payload has been processed to the end (processEvent awaits listeners). */
+  async idle(): Promise<void> {
+    while (this.#processing.size > 0) await Promise.allSettled([...this.#processing]);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Payloads as Bolt's receivers hand them to processEvent (parsed, not raw HTTP)
+
+export function slashCommand(
+  command: string,
+  text: string,
+  userId: string,
+  responseUrl: string,
+  channelId = 'C1',
+): Record<string, string> {
+  return {
+    token: 'legacy-verification-token',
+    team_id: 'T1',
+    team_domain: 'example',
+    channel_id: channelId,
+    channel_name: 'it-ops',
+    user_id: userId,
+    user_name: userId.toLowerCase(),
+    command,
+    text,
+    api_app_id: 'A1',
+    is_enterprise_install: 'false',
+    response_url: responseUrl,
+    trigger_id: `trigger-${command.slice(1)}-${userId}`,
+  };
+}
+
+export function buttonClick(
+  actionId: string,
+  value: string,
+  userId: string,
+  responseUrl: string,
+  messageTs = '1700000001.000100',
+  channelId = 'C1',
+): Record<string, unknown> {
+  return {
+    type: 'block_actions',
+    api_app_id: 'A1',
+    team: { id: 'T1', domain: 'example' },
+    user: { id: userId, username: userId.toLowerCase(), team_id: 'T1' },
+    channel: { id: channelId, name: 'it-ops' },
+    container: { type: 'message', message_ts: messageTs, channel_id: channelId, is_ephemeral: false },
+    message: { ts: messageTs, type: 'message', text: 'approval' },
+    trigger_id: `trigger-${actionId}-${userId}`,
+    response_url: responseUrl,
+    actions: [
+      {
+        type: 'button',
+        action_id: actionId,
+        block_id: 'iam_disable_decision',
+        value,
+        action_ts: '1700000000.000001',
+      },
+    ],
+  };
+}
+
+/** A view_submission of the user modal; `fields` are profile keys (block ids) and their typed values. */
+export function viewSubmission(
+  callbackId: string,
+  userId: string,
+  fields: Record<string, string>,
+  privateMetadata: string,
+): Record<string, unknown> {
+  const values = Object.fromEntries(
+    Object.entries(fields).map(([blockId, value]) => [
+      blockId,
+      { value: { type: 'plain_text_input', value } },
+    ]),
+  );
+  return {
+    type: 'view_submission',
+    api_app_id: 'A1',
+    team: { id: 'T1', domain: 'example' },
+    user: { id: userId, username: userId.toLowerCase(), team_id: 'T1' },
+    trigger_id: `trigger-submit-${userId}`,
+    view: {
+      id: 'V-submitted',
+      team_id: 'T1',
+      type: 'modal',
+      callback_id: callbackId,
+      private_metadata: privateMetadata,
+      hash: 'h-submitted',
+      state: { values },
+    },
+  };
+}
+
+export function appHomeOpened(userId: string, tab: 'home' | 'messages' = 'home'): Record<string, unknown> {
+  return {
+    token: 'legacy-verification-token',
+    team_id: 'T1',
+    api_app_id: 'A1',
+    type: 'event_callback',
+    event_id: `Ev-home-${userId}`,
+    event_time: 1_700_000_000,
+    event: { type: 'app_home_opened', user: userId, channel: 'D1', tab, event_ts: '1700000000.000300' },
+    authorizations: [{ team_id: 'T1', user_id: 'UBOT', is_bot: true, is_enterprise_install: false }],
+    is_ext_shared_channel: false,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// A world to run bots in
+
+/** Recognisable secrets: none of them may ever show up in Slack messages or the audit log. */
+export const BOT_TOKEN = 'xoxb-test-SECRET-handlers-bot-4711';
+export const SIGNING_SECRET = 'sig-SECRET-handlers-0815';
+export const ATLASSIAN_TOKEN = 'atl-SECRET-handlers-token-1234';
+export const DIRECTORY_ID = 'dir-handlers';
+export const SECRETS = [BOT_TOKEN, SIGNING_SECRET, ATLASSIAN_TOKEN];
+
+export const START = new Date('2026-11-29T12:00:00Z');
+
+export interface DrivenBot {
+  bot: Bot;
+  receiver: FakeReceiver;
+  /** The bot's log lines (JSON). */
+  logs: string[];
+  /** bot.stop(), once: later calls return the same promise. */
+  stop(): Promise<void>;
+}
+
+export interface WorldOptions {
+  /** false: no Atlassian settings, the bot uses its embedded sandbox directory. */
+  atlassian?: boolean;
+  /** Emulated Atlassian answers each request after this long. */
+  latencyMs?: number;
+}
+
+export interface BotStartOptions {
+  /** Extra environment for loadConfig (IAM_OPERATORS, IAM_APPROVERS, …). */
+  env?: Env;
+  expirySweepMs?: number;
+}
+
+export interface World {
+  slack: SlackStandIn;
+  /** null in sandbox mode. */
+  atlassian: EmulatedAtlassian | null;
+  dir: string;
+  dbPath: string;
+  /** The injected clock reads this; tests move it. */
+  now: Date;
+  advance(ms: number): void;
+  /** Request ids handed out so far (newId gives `req-1`, `req-2`, … across every bot of the world). */
+  ids: string[];
+  env(extra?: Env): Env;
+  responseUrl(tag: string): string;
+  startBot(options?: BotStartOptions): Promise<DrivenBot>;
+  /** Puts a user straight into the emulated Atlassian; returns its SCIM id. */
+  seedUser(email: string, extra?: Record<string, unknown>): string;
+  /** SCIM requests received by the emulated Atlassian, as `METHOD /path` below the directory. */
+  scim(): string[];
+  patches(): unknown[];
+  close(): Promise<void>;
+}
+
+/** Who is who on the Slack stand-in (users.info answers). */
+export const PEOPLE = {
+  UADMIN: { is_admin: true },
+  UREQ: { is_admin: true },
+  UAPPROVER: { is_admin: true },
+  UAPPROVER2: { is_admin: true },
+  UOPS: {},
+  UGRP: {},
+  UMEMBER: {},
+  UGUEST: { is_admin: true, is_restricted: true },
+} as const;
+
+export async function startWorld(options: WorldOptions = {}): Promise<World> {
+  const slack = await startSlackStandIn();
+  for (const [id, record] of Object.entries(PEOPLE)) slack.users.set(id, { ...record });
+  const atlassian =
+    options.atlassian === false
+      ? null
+      : await startEmulatedAtlassian({
+          directoryId: DIRECTORY_ID,
+          token: ATLASSIAN_TOKEN,
+          latencyMs: options.latencyMs,
+        });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iam-handlers-'));
+  const dbPath = path.join(dir, 'bot.db');
+  const bots: DrivenBot[] = [];
+  const ids: string[] = [];
+  const below = (p: string) => decodeURIComponent(p.replace(/^.*\/scim\/directory\/[^/]+/, ''));
+
+  const world: World = {
+    slack,
+    atlassian,
+    dir,
+    dbPath,
+    now: START,
+    ids,
+    advance(ms) {
+      world.now = new Date(world.now.getTime() + ms);
+    },
+    env(extra = {}) {
+      return {
+        SLACK_BOT_TOKEN: BOT_TOKEN,
+        // requireSlackSettings (src/config.ts) demands it even when a custom receiver verifies nothing.
+        SLACK_SIGNING_SECRET: SIGNING_SECRET,
+        SLACK_API_URL: slack.apiUrl,
+        DATABASE_URL: `sqlite:${dbPath}`,
+        IAM_APPROVAL_TTL: '1h',
+        ...(atlassian
+          ? {
+              ATLASSIAN_URL: atlassian.server.url,
+              ATLASSIAN_ACCESS_TOKEN: ATLASSIAN_TOKEN,
+              ATLASSIAN_DIRECTORY_ID: DIRECTORY_ID,
+            }
+          : {}),
+        ...extra,
+      };
+    },
+    responseUrl: (tag) => `${slack.responseUrlBase}${tag}`,
+    async startBot(start = {}) {
+      const config = loadConfig(world.env(start.env));
+      const logs: string[] = [];
+      const logger = createLogger({
+        level: 'debug',
+        write: (line) => logs.push(line),
+        secrets: config.secrets,
+      });
+      const receiver = new FakeReceiver();
+      const bot = createBot({
+        config,
+        logger,
+        receiver,
+        clock: () => new Date(world.now.getTime()),
+        newId: () => {
+          const id = `req-${ids.length + 1}`;
+          ids.push(id);
+          return id;
+        },
+        expirySweepMs: start.expirySweepMs ?? 3_600_000,
+      });
+      let stopping: Promise<void> | null = null;
+      const driven: DrivenBot = {
+        bot,
+        receiver,
+        logs,
+        stop: () => (stopping ??= bot.stop()),
+      };
+      bots.push(driven);
+      await bot.start();
+      return driven;
+    },
+    seedUser(email, extra = {}) {
+      if (!atlassian) throw new Error('seedUser needs the emulated Atlassian');
+      const answer = atlassian.directory.handle({
+        method: 'POST',
+        path: '/Users',
+        query: new URLSearchParams(),
+        body: { userName: email, emails: [{ value: email, primary: true }], ...extra },
+      });
+      if (answer.status !== 201) throw new Error(`seeding ${email} failed: ${JSON.stringify(answer.body)}`);
+      return (answer.body as { id: string }).id;
+    },
+    scim: () => (atlassian ? atlassian.server.requests.map((r) => `${r.method} ${below(r.path)}`) : []),
+    patches: () => (atlassian ? atlassian.server.requests.filter((r) => r.method === 'PATCH') : []),
+    async close() {
+      for (const driven of bots) await driven.stop();
+      await slack.close();
+      await atlassian?.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return world;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Reading what the bot sent to Slack
+
+/** Everything a call shows a person (text, blocks, view), as one string for "does it mention…" checks. */
+export const shown = (call: SlackCall): string =>
+  JSON.stringify([call.args.text, call.args.blocks, call.args.view]);
+
+export interface Block {
+  type: string;
+  block_id?: string;
+  elements?: { action_id?: string; value?: string }[];
+}
+
+export const blocksOf = (call: SlackCall): Block[] => (call.args.blocks ?? []) as Block[];
+
+export const hasButtons = (call: SlackCall): boolean => blocksOf(call).some((b) => b.type === 'actions');
+
+/**
+ * The ts the stand-in answered a chat.postMessage with. The stand-in numbers the messages it accepts
+ * (postMessage outside closed channels, postEphemeral) 1_700_000_001, 1_700_000_002, … in arrival
+ * order, which is the order of `slack.calls`.
+ */
+export function tsOf(slack: SlackStandIn, call: SlackCall): string {
+  const numbered = slack.calls.filter(
+    (c) =>
+      (c.method === 'chat.postMessage' && !slack.closedChannels.has(String(c.args.channel))) ||
+      c.method === 'chat.postEphemeral',
+  );
+  const index = numbered.indexOf(call);
+  if (index < 0) throw new Error(`${call.method} was not answered with a ts`);
+  return `${1_700_000_000 + index + 1}.${call.method === 'chat.postEphemeral' ? '000200' : '000100'}`;
+}
