@@ -12,20 +12,33 @@ import {
   webPeopleDirectory,
 } from './handlers';
 import { type ConnectionStatus, testModule } from './iam';
-import type { Logger } from './log';
+import type { Logger, LogLevel } from './log';
 import { openStore } from './store';
 import type { Store } from './store/types';
 import { createRuntime } from './wiring';
 
-/** Bolt logs through ours, so its lines are JSON and pass the same secret redaction. */
-function boltLogger(logger: Logger): BoltLogger {
+const BOLT_LEVELS: Record<LogLevel, BoltLogLevel> = {
+  debug: BoltLogLevel.DEBUG,
+  info: BoltLogLevel.INFO,
+  warn: BoltLogLevel.WARN,
+  error: BoltLogLevel.ERROR,
+};
+const BOLT_ORDER = [BoltLogLevel.DEBUG, BoltLogLevel.INFO, BoltLogLevel.WARN, BoltLogLevel.ERROR];
+
+/**
+ * Bolt (and its Web API client) log through ours, so their lines are JSON and pass the same secret
+ * redaction. Messages below the level are dropped before they are formatted: the Web API client logs
+ * every call at debug, which would otherwise cost CPU on every command.
+ */
+function boltLogger(logger: Logger, initial: LogLevel): BoltLogger {
+  let level = BOLT_LEVELS[initial];
+  const enabled = (wanted: BoltLogLevel) => BOLT_ORDER.indexOf(wanted) >= BOLT_ORDER.indexOf(level);
   const join = (parts: unknown[]) =>
     parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
-  let level = BoltLogLevel.INFO;
   return {
-    debug: (...m) => logger.debug(join(m), { source: 'bolt' }),
-    info: (...m) => logger.info(join(m), { source: 'bolt' }),
-    warn: (...m) => logger.warn(join(m), { source: 'bolt' }),
+    debug: (...m) => enabled(BoltLogLevel.DEBUG) && logger.debug(join(m), { source: 'bolt' }),
+    info: (...m) => enabled(BoltLogLevel.INFO) && logger.info(join(m), { source: 'bolt' }),
+    warn: (...m) => enabled(BoltLogLevel.WARN) && logger.warn(join(m), { source: 'bolt' }),
     error: (...m) => logger.error(join(m), { source: 'bolt' }),
     setLevel: (l) => {
       level = l;
@@ -83,7 +96,8 @@ export function createBot(options: BotOptions): Bot {
   const common = {
     token: slack.botToken,
     clientOptions: { slackApiUrl: slack.apiUrl },
-    logger: boltLogger(logger),
+    logger: boltLogger(logger, config.logLevel),
+    logLevel: BOLT_LEVELS[config.logLevel],
   };
   const app = options.receiver
     ? new App({ ...common, receiver: options.receiver, tokenVerificationEnabled: false })
