@@ -15,7 +15,7 @@ import { type ConnectionStatus, testModule } from './iam';
 import type { Logger, LogLevel } from './log';
 import { openStore } from './store';
 import type { Store } from './store/types';
-import { createRuntime } from './wiring';
+import { createRuntime, type Runtime } from './wiring';
 
 const BOLT_LEVELS: Record<LogLevel, BoltLogLevel> = {
   debug: BoltLogLevel.DEBUG,
@@ -77,11 +77,40 @@ function cachedConnectionStatus(check: () => Promise<ConnectionStatus>, ttlMs: n
   };
 }
 
-export function createBot(options: BotOptions): Bot {
+/**
+ * Builds the bot: checks the Slack settings, opens the directory and the store (a PostgreSQL store is
+ * connected and migrated here, so a bad DATABASE_URL stops the start), and registers the listeners.
+ * Nothing is left open when it fails. start() then listens.
+ */
+export async function createBot(options: BotOptions): Promise<Bot> {
   const { config, logger } = options;
   const slack = requireSlackSettings(config, { customReceiver: options.receiver !== undefined });
   const runtime = createRuntime(config, logger);
-  const store: Store = openStore(config.database);
+  let store: Store;
+  try {
+    store = await openStore(config.database, {
+      onBackgroundError: (error) => logger.warn('a database connection failed; it is replaced', { error }),
+    });
+  } catch (error) {
+    runtime.close();
+    throw error;
+  }
+  try {
+    return assemble(options, slack, runtime, store);
+  } catch (error) {
+    runtime.close();
+    await store.close();
+    throw error;
+  }
+}
+
+function assemble(
+  options: BotOptions,
+  slack: ReturnType<typeof requireSlackSettings>,
+  runtime: Runtime,
+  store: Store,
+): Bot {
+  const { config, logger } = options;
   const socketMode = slack.appToken !== null;
   const clock = options.clock ?? (() => new Date());
 

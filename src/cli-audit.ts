@@ -29,13 +29,17 @@ function targetOf(profile: UserProfile): string | null {
  * The CLI's audit rows (actor `cli:<OS user>`), in the same log as the bot's. A store that cannot be
  * opened is reported on stderr and the command still runs: the log must not lock admins out.
  */
-export function openCliAudit(config: Config, logger: Logger, now: () => Date = () => new Date()): CliAudit {
+export async function openCliAudit(
+  config: Config,
+  logger: Logger,
+  now: () => Date = () => new Date(),
+): Promise<CliAudit> {
   let store: Store | null = null;
   try {
     // Loaded on demand so that --help and bad input never load the native SQLite module.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { openStore } = require('./store') as typeof import('./store');
-    store = openStore(config.database);
+    store = await openStore(config.database);
   } catch (error) {
     logger.warn('the audit log cannot be opened; this command is not audited', {
       error: (error as Error).message,

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   });
   let bot;
   try {
-    bot = createBot({ config, logger });
+    bot = await createBot({ config, logger });
   } catch (error) {
     const message = redact((error as Error).message, config.secrets);
     const problems = error instanceof ConfigError ? error.problems : [message];

@@ -33,7 +33,7 @@ function openDirectory(
   }
   if (config.database.kind !== 'sqlite') {
     throw new SetupError(
-      'DATABASE_URL: the sandbox directory needs a sqlite: database; set ATLASSIAN_ACCESS_TOKEN and ATLASSIAN_DIRECTORY_ID to use Atlassian',
+      'DATABASE_URL: is PostgreSQL, but with no Atlassian credentials the SANDBOX directory is used, and it lives in SQLite only; set ATLASSIAN_ACCESS_TOKEN and ATLASSIAN_DIRECTORY_ID to work on Atlassian (approvals and audit then go to PostgreSQL), or DATABASE_URL=sqlite:PATH to use the sandbox',
     );
   }
   // Loaded here so that a production CLI run never pays for the native SQLite module.

@@ -5,14 +5,24 @@ import type { Store } from './types';
 
 export type * from './types';
 export { SqliteStore } from './sqlite-store';
+export type { PostgresStore, PostgresStoreOptions } from './postgres-store';
 
-/** Opens the approvals and audit store where `DATABASE_URL` points, creating or migrating its schema. */
-export function openStore(location: DatabaseLocation): Store {
+export interface OpenStoreOptions {
+  /** PostgreSQL: told when an idle pooled connection fails (the pool replaces it); never holds secrets. */
+  onBackgroundError?: (message: string) => void;
+}
+
+/**
+ * Opens the approvals and audit store where `DATABASE_URL` points, creating or migrating its schema:
+ * a SQLite file, or a PostgreSQL database that several bot instances share (connected and migrated
+ * before this resolves). Errors never contain the URL or its password.
+ */
+export async function openStore(location: DatabaseLocation, options: OpenStoreOptions = {}): Promise<Store> {
   if (location.kind === 'postgres') {
-    // Never echo the URL: it may hold the database password.
-    throw new Error(
-      'PostgreSQL support is not available yet; set DATABASE_URL=sqlite:PATH to use the embedded SQLite store.',
-    );
+    // Loaded on demand: a SQLite installation never loads the PostgreSQL driver.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { PostgresStore } = require('./postgres-store') as typeof import('./postgres-store');
+    return PostgresStore.open(location.url, { onBackgroundError: options.onBackgroundError });
   }
   const db = openSqlite(location.path);
   try {

@@ -1,9 +1,9 @@
+import * as Rows from './rows';
 import type { SqliteDatabase } from './sqlite';
 import type {
   ApprovalRequest,
   ApprovalStatus,
   AuditEntry,
-  AuditKind,
   AuditQuery,
   NewApproval,
   NewAuditEntry,
@@ -54,73 +54,18 @@ export const MIGRATIONS: readonly string[] = [
 
 const DEFAULT_AUDIT_LIMIT = 100;
 
-interface ApprovalRow {
-  id: string;
-  requester_id: string;
-  channel_id: string;
-  message_ts: string | null;
-  profile: string;
-  target: string;
-  reason: string | null;
-  status: ApprovalStatus;
-  created_at: string;
-  expires_at: string;
-  decided_by: string | null;
-  decided_at: string | null;
-  result: string | null;
-}
-
-interface AuditRow {
-  id: number;
-  at: string;
-  actor: string;
-  source: 'slack' | 'cli';
-  kind: AuditKind;
-  command: string;
-  target: string | null;
-  outcome: string;
-  request_id: string | null;
-  detail: string | null;
-}
+type ApprovalRow = Rows.ApprovalRow<string, string>;
+type AuditRow = Rows.AuditRow<string, string, number>;
 
 const iso = (date: Date): string => date.toISOString();
-const parseObject = (text: string): Record<string, unknown> => JSON.parse(text) as Record<string, unknown>;
-
-function toApproval(row: ApprovalRow): ApprovalRequest {
-  return {
-    id: row.id,
-    requesterId: row.requester_id,
-    channelId: row.channel_id,
-    messageTs: row.message_ts,
-    profile: parseObject(row.profile),
-    target: row.target,
-    reason: row.reason,
-    status: row.status,
-    createdAt: new Date(row.created_at),
-    expiresAt: new Date(row.expires_at),
-    decidedBy: row.decided_by,
-    decidedAt: row.decided_at === null ? null : new Date(row.decided_at),
-    result: row.result === null ? null : parseObject(row.result),
-  };
-}
-
-function toAudit(row: AuditRow): AuditEntry {
-  return {
-    id: row.id,
-    at: new Date(row.at),
-    actor: row.actor,
-    source: row.source,
-    kind: row.kind,
-    command: row.command,
-    target: row.target,
-    outcome: row.outcome,
-    requestId: row.request_id,
-    detail: row.detail === null ? null : parseObject(row.detail),
-  };
-}
-
-const byCreation = (a: ApprovalRequest, b: ApprovalRequest): number =>
-  a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+/** SQLite keeps times as ISO-8601 text and JSON as text. */
+const decode: Rows.RowDecoder<string, string> = {
+  time: (text) => new Date(text),
+  json: (text) => JSON.parse(text) as Record<string, unknown>,
+};
+const toApproval = (row: ApprovalRow): ApprovalRequest => Rows.approvalFromRow(row, decode);
+const toAudit = (row: AuditRow): AuditEntry => Rows.auditFromRow(row, decode);
+const byCreation = Rows.byCreation;
 
 /**
  * Applies the missing migrations in one write-locked (BEGIN IMMEDIATE) transaction, so two processes

@@ -1,6 +1,7 @@
 /**
- * The store contract: disable approvals and the audit log. SQLite implements it today; a PostgreSQL
- * backend implements the same interface (async throughout so it can) and passes the same contract tests.
+ * The store contract: disable approvals and the audit log. SQLite (sqlite-store.ts, the embedded
+ * default) and PostgreSQL (postgres-store.ts, for several bot instances sharing one state) implement it
+ * and pass the same contract tests (test/store/contract.ts).
  */
 
 /**

@@ -50,4 +50,33 @@ describe('bot configuration', () => {
     expect(stderr).toContain('SLACK_BOT_TOKEN: must be a bot token (xoxb-…)');
     expect(stderr).not.toContain('SECRET');
   });
+
+  it('explains that the sandbox directory is SQLite-only when DATABASE_URL is PostgreSQL', async () => {
+    const { code, stderr } = await startWith({
+      SLACK_BOT_TOKEN: 'xoxb-bot-token-long-enough',
+      SLACK_SIGNING_SECRET: 'signing-secret-long-enough',
+      DATABASE_URL: 'postgres://iam:pw-SECRET-1@db.example.com/iam',
+    });
+    expect(code).toBe(2);
+    expect(stderr).toContain('DATABASE_URL: is PostgreSQL, but with no Atlassian credentials');
+    expect(stderr).toContain('ATLASSIAN_ACCESS_TOKEN and ATLASSIAN_DIRECTORY_ID');
+    expect(stderr).toContain('DATABASE_URL=sqlite:PATH');
+    expect(stderr).not.toMatch(/SECRET|db\.example\.com/);
+  });
+
+  it('stops with a clear line when the PostgreSQL server cannot be reached, without the URL or password', async () => {
+    const { code, stderr, stdout } = await startWith({
+      SLACK_BOT_TOKEN: 'xoxb-bot-token-long-enough',
+      SLACK_SIGNING_SECRET: 'signing-secret-long-enough',
+      ATLASSIAN_ACCESS_TOKEN: 'atlassian-token-long-enough',
+      ATLASSIAN_DIRECTORY_ID: 'dir-1',
+      // Port 1 on loopback refuses at once: no server is needed.
+      DATABASE_URL: 'postgres://iam:pw-SECRET-2@127.0.0.1:1/iam',
+    });
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      'cannot start:\n  PostgreSQL (DATABASE_URL): the database server refused the connection (ECONNREFUSED)',
+    );
+    expect(stderr + stdout).not.toMatch(/SECRET|127\.0\.0\.1|postgres:\/\//);
+  });
 });

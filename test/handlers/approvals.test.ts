@@ -16,7 +16,7 @@ import {
   tsOf,
   type World,
 } from '../support/fake-receiver';
-import type { SlackCall } from '../support/slack-standin';
+import type { SlackCall } from '../support/slack-standin.cjs';
 
 const HOUR = 3_600_000;
 const APPROVE = 'iam_disable_approve';
@@ -459,7 +459,7 @@ describe('restarts and shutdown', () => {
     world = await startWorld();
     const userId = world.seedUser('pia@example.com');
     // The state a crash leaves behind: decided 'approved', the disable never ran.
-    const store = openStore({ kind: 'sqlite', path: world.dbPath });
+    const store = await openStore({ kind: 'sqlite', path: world.dbPath });
     await store.createApproval({
       id: 'req-crash',
       requesterId: 'UREQ',
@@ -528,7 +528,7 @@ describe('restarts and shutdown', () => {
     expect(patchesTo(request.userId)).toHaveLength(1);
     expect(shown(updates()[updates().length - 1])).toContain('User disabled');
     expect(threadPosts(request.ts)).toHaveLength(2);
-    const reopened = openStore({ kind: 'sqlite', path: world.dbPath });
+    const reopened = await openStore({ kind: 'sqlite', path: world.dbPath });
     try {
       expect(await reopened.getApproval(request.id)).toMatchObject({ status: 'completed' });
     } finally {

@@ -144,7 +144,7 @@ describe('openStore', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('opens a SQLite store, creating the parent directory', async () => {
-    const s = openStore({ kind: 'sqlite', path: join(dir, 'nested', 'iam.db') });
+    const s = await openStore({ kind: 'sqlite', path: join(dir, 'nested', 'iam.db') });
     try {
       expect(s).toBeInstanceOf(SqliteStore);
       expect(existsSync(join(dir, 'nested', 'iam.db'))).toBe(true);
@@ -153,11 +153,12 @@ describe('openStore', () => {
     }
   });
 
-  it('says PostgreSQL is not available yet, without echoing the URL or its password', () => {
-    const url = 'postgres://iam:s3cret-pw@db.example.com/iam';
-    expect(() => openStore({ kind: 'postgres', url })).toThrow(/PostgreSQL support is not available yet/);
-    expect(() => openStore({ kind: 'postgres', url })).toThrow(/DATABASE_URL=sqlite:PATH/);
-    expect(() => openStore({ kind: 'postgres', url })).not.toThrow(/s3cret|db\.example\.com/);
+  it('reports a PostgreSQL server it cannot reach without echoing the URL, its password or host', async () => {
+    // Port 1 on loopback: refused at once, no server needed.
+    const url = 'postgres://iam:s3cret-pw@127.0.0.1:1/iam';
+    const failure = openStore({ kind: 'postgres', url });
+    await expect(failure).rejects.toThrow(/^PostgreSQL \(DATABASE_URL\): .*refused the connection/);
+    await expect(failure).rejects.not.toThrow(/s3cret|127\.0\.0\.1|iam@|:1\b/);
   });
 });
 

@@ -14,7 +14,7 @@ import { type Bot, createBot } from '../../src/app';
 import { type Env, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { startEmulatedAtlassian, type EmulatedAtlassian } from './scim-server';
-import { type SlackCall, startSlackStandIn, type SlackStandIn } from './slack-standin';
+import { type SlackCall, startSlackStandIn, type SlackStandIn } from './slack-standin.cjs';
 
 // ---------------------------------------------------------------------------------------------------
 // The receiver
@@ -312,7 +312,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         secrets: config.secrets,
       });
       const receiver = new FakeReceiver();
-      const bot = createBot({
+      const bot = await createBot({
         config,
         logger,
         receiver,

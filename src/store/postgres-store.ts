@@ -1,0 +1,428 @@
+import { type ClientBase, Pool, type PoolConfig, type QueryResult } from 'pg';
+import * as Rows from './rows';
+import type {
+  ApprovalRequest,
+  ApprovalStatus,
+  AuditEntry,
+  AuditQuery,
+  NewApproval,
+  NewAuditEntry,
+  Store,
+} from './types';
+
+/**
+ * Schema migrations, in order: version N is `MIGRATIONS[N - 1]`. Append only; never edit one that has
+ * shipped. Times are `timestamptz` (microsecond precision, so a `Date` round-trips to the millisecond);
+ * JSON columns are `json`, which keeps the text as written (jsonb would refuse `\u0000`, which
+ * `JSON.stringify` produces for a NUL in a profile value). The versions are this backend's own: the
+ * SQLite schema reached the same shape in two steps.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE approvals (
+    id text PRIMARY KEY,
+    requester_id text NOT NULL,
+    channel_id text NOT NULL,
+    message_ts text,
+    profile json NOT NULL,
+    target text NOT NULL,
+    reason text,
+    status text NOT NULL CHECK (status IN ('pending', 'approved', 'denied', 'expired', 'completed')),
+    created_at timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL,
+    decided_by text,
+    decided_at timestamptz,
+    result json,
+    claimed_until timestamptz
+  );
+  CREATE INDEX approvals_status_expires ON approvals (status, expires_at);
+  CREATE TABLE audit_log (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at timestamptz NOT NULL,
+    actor text NOT NULL,
+    source text NOT NULL,
+    kind text NOT NULL,
+    command text NOT NULL,
+    target text,
+    outcome text NOT NULL,
+    request_id text,
+    detail json
+  );
+  CREATE INDEX audit_log_at ON audit_log (at);
+  CREATE INDEX audit_log_target ON audit_log (lower(target));
+  CREATE INDEX audit_log_request ON audit_log (request_id);
+  `,
+];
+
+/**
+ * The key of the transaction-level advisory lock that serialises migrations: every instance starting
+ * against the same database waits for the one migrating (whatever schema each works in).
+ */
+export const MIGRATION_LOCK_KEY = 7_135_064_218_530_171n;
+
+const DEFAULT_AUDIT_LIMIT = 100;
+
+/** What `toApproval` reads: every column but the lease, which is the store's business alone. */
+const APPROVAL_COLUMN_NAMES = [
+  'id',
+  'requester_id',
+  'channel_id',
+  'message_ts',
+  'profile',
+  'target',
+  'reason',
+  'status',
+  'created_at',
+  'expires_at',
+  'decided_by',
+  'decided_at',
+  'result',
+];
+const approvalColumns = (table?: string): string =>
+  APPROVAL_COLUMN_NAMES.map((c) => (table ? `${table}.${c}` : c)).join(', ');
+const APPROVAL_COLUMNS = approvalColumns();
+
+/** node-postgres hands back `timestamptz` as Date, `json` parsed, and `bigint` as text (no precision lost). */
+type ApprovalRow = Rows.ApprovalRow<Date, Record<string, unknown>>;
+type AuditRow = Rows.AuditRow<Date, Record<string, unknown>, string>;
+
+const iso = (date: Date): string => date.toISOString();
+const decode: Rows.RowDecoder<Date, Record<string, unknown>> = {
+  time: (date) => date,
+  json: (value) => value,
+};
+const toApproval = (row: ApprovalRow): ApprovalRequest => Rows.approvalFromRow(row, decode);
+const toAudit = (row: AuditRow): AuditEntry => Rows.auditFromRow(row, decode);
+const byCreation = Rows.byCreation;
+
+/** A schema name the store may put in `search_path` unquoted: letters, digits and `_` only. */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Network failures, said without the host (it is part of DATABASE_URL). */
+const NETWORK_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'the database server refused the connection',
+  ENOTFOUND: 'the database server name cannot be resolved',
+  EAI_AGAIN: 'the database server name cannot be resolved just now',
+  ETIMEDOUT: 'the connection to the database server timed out',
+  EHOSTUNREACH: 'the database server cannot be reached',
+  ENETUNREACH: 'the database server cannot be reached',
+  ECONNRESET: 'the database server closed the connection',
+};
+
+/**
+ * Says what went wrong without DATABASE_URL or its password: network errors become a fixed sentence
+ * (theirs name the host and port), and any other message has the URL and the password cut out.
+ */
+export function describePostgresError(error: unknown, url: string): string {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && code in NETWORK_ERRORS) return `${NETWORK_ERRORS[code]} (${code})`;
+  let message = error instanceof Error ? error.message : String(error);
+  const secrets = [url];
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) secrets.push(parsed.password, decodeURIComponent(parsed.password));
+  } catch {
+    // not a URL: only the whole text is cut out
+  }
+  for (const secret of secrets.filter((s) => s.length > 0).sort((a, b) => b.length - a.length)) {
+    message = message.split(secret).join('[REDACTED]');
+  }
+  return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
+}
+
+/** A failed statement, said without secrets; `code` is PostgreSQL's SQLSTATE (or Node's network code). */
+export class PostgresError extends Error {
+  readonly code: string | undefined;
+
+  constructor(message: string, cause: unknown) {
+    super(message);
+    this.name = 'PostgresError';
+    const code = (cause as { code?: unknown }).code;
+    this.code = typeof code === 'string' ? code : undefined;
+  }
+}
+
+/**
+ * Applies the missing migrations in one transaction that first takes `pg_advisory_xact_lock`, so two
+ * instances starting together cannot both apply a version: the second waits, then finds it applied.
+ * Refuses a database whose schema is newer than this program knows. Returns the versions applied.
+ */
+export async function migrate(client: ClientBase, schema?: string): Promise<number[]> {
+  await client.query('BEGIN');
+  try {
+    await client.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
+    if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL)',
+    );
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const applied = new Set(rows.map((r) => r.version));
+    const newest = Math.max(0, ...applied);
+    if (newest > MIGRATIONS.length) {
+      throw new Error(
+        `The database schema is version ${newest}, newer than this program supports (${MIGRATIONS.length}).`,
+      );
+    }
+    const done: number[] = [];
+    for (const [index, sql] of MIGRATIONS.entries()) {
+      const version = index + 1;
+      if (applied.has(version)) continue;
+      await client.query(sql);
+      await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())', [version]);
+      done.push(version);
+    }
+    await client.query('COMMIT');
+    return done;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+export interface PostgresStoreOptions {
+  /**
+   * Work in this schema (created if missing) instead of the connection's default `search_path`: tests
+   * isolate themselves this way. Lower-case letters, digits and `_` only.
+   */
+  schema?: string;
+  /** Connections in the pool; default 10. */
+  maxConnections?: number;
+  /** How long to wait for a connection before failing; default 10 s. */
+  connectionTimeoutMs?: number;
+  /**
+   * Told when an idle pooled connection fails (the server restarted, a proxy dropped it): the pool
+   * replaces it, so this is for logging. The message never holds DATABASE_URL or its password.
+   */
+  onBackgroundError?: (message: string) => void;
+}
+
+/**
+ * The store on PostgreSQL, for several bot instances sharing one state. Every state change is one
+ * conditional UPDATE … RETURNING, so it is atomic and exactly-once across connections, pools and
+ * processes: a concurrent UPDATE of the same row waits for the first to commit, then re-checks its
+ * WHERE clause against the committed row (READ COMMITTED), and no longer matches.
+ */
+export class PostgresStore implements Store {
+  private closed: Promise<void> | null = null;
+
+  private constructor(
+    private readonly pool: Pool,
+    private readonly url: string,
+  ) {}
+
+  /** Connects, creates or migrates the schema, and returns the store; nothing is left open on failure. */
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const { schema } = options;
+    if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+      throw new Error(`The PostgreSQL schema name "${schema}" must be lower-case letters, digits and _.`);
+    }
+    const config: PoolConfig = {
+      connectionString: url,
+      max: options.maxConnections ?? 10,
+      connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
+      keepAlive: true,
+      application_name: 'atlassian-iam',
+      ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
+    };
+    let pool: Pool;
+    try {
+      pool = new Pool(config);
+    } catch (error) {
+      throw new PostgresError(`PostgreSQL (DATABASE_URL): ${describePostgresError(error, url)}`, error);
+    }
+    // An idle client's error would otherwise be an unhandled 'error' event, which ends the process.
+    pool.on('error', (error) => options.onBackgroundError?.(describePostgresError(error, url)));
+    try {
+      const client = await pool.connect();
+      try {
+        await migrate(client, schema);
+      } finally {
+        client.release();
+      }
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw new PostgresError(`PostgreSQL (DATABASE_URL): ${describePostgresError(error, url)}`, error);
+    }
+    return new PostgresStore(pool, url);
+  }
+
+  /** Runs one statement; a failure is rethrown without DATABASE_URL, its password or the host. */
+  private async query<R extends object>(sql: string, params: unknown[] = []): Promise<QueryResult<R>> {
+    try {
+      return await this.pool.query<R>(sql, params);
+    } catch (error) {
+      throw new PostgresError(`PostgreSQL: ${describePostgresError(error, this.url)}`, error);
+    }
+  }
+
+  private async rows<R extends object>(sql: string, params: unknown[] = []): Promise<R[]> {
+    return (await this.query<R>(sql, params)).rows;
+  }
+
+  private async approvalRow(sql: string, params: unknown[]): Promise<ApprovalRequest | null> {
+    const [row] = await this.rows<ApprovalRow>(sql, params);
+    return row ? toApproval(row) : null;
+  }
+
+  async createApproval(request: NewApproval): Promise<ApprovalRequest> {
+    let row: ApprovalRow | undefined;
+    try {
+      [row] = await this.rows<ApprovalRow>(
+        `INSERT INTO approvals (id, requester_id, channel_id, profile, target, reason, status, created_at, expires_at)
+         VALUES ($1, $2, $3, $4::json, $5, $6, 'pending', $7::timestamptz, $8::timestamptz)
+         RETURNING ${APPROVAL_COLUMNS}`,
+        [
+          request.id,
+          request.requesterId,
+          request.channelId,
+          JSON.stringify(request.profile),
+          request.target,
+          request.reason,
+          iso(request.createdAt),
+          iso(request.expiresAt),
+        ],
+      );
+    } catch (error) {
+      // Rethrown as our own Error: callers (and tests) should not depend on the driver's error class.
+      if ((error as { code?: string }).code === '23505') {
+        throw new Error(`An approval request with id ${request.id} already exists.`);
+      }
+      throw error;
+    }
+    if (!row) throw new Error(`The approval request ${request.id} was not stored.`);
+    return toApproval(row);
+  }
+
+  async getApproval(id: string): Promise<ApprovalRequest | null> {
+    return this.approvalRow(`SELECT ${APPROVAL_COLUMNS} FROM approvals WHERE id = $1`, [id]);
+  }
+
+  async setApprovalMessage(id: string, channelId: string, messageTs: string): Promise<void> {
+    await this.query('UPDATE approvals SET channel_id = $1, message_ts = $2 WHERE id = $3', [
+      channelId,
+      messageTs,
+      id,
+    ]);
+  }
+
+  async decideApproval(
+    id: string,
+    decision: 'approved' | 'denied',
+    deciderId: string,
+    at: Date,
+  ): Promise<ApprovalRequest | null> {
+    // One statement: only the caller whose UPDATE changed the row gets it back.
+    return this.approvalRow(
+      `UPDATE approvals SET status = $1, decided_by = $2, decided_at = $3::timestamptz
+       WHERE id = $4 AND status = 'pending' AND expires_at > $3::timestamptz
+       RETURNING ${APPROVAL_COLUMNS}`,
+      [decision, deciderId, iso(at), id],
+    );
+  }
+
+  async claimApproval(id: string, at: Date, leaseMs: number): Promise<ApprovalRequest | null> {
+    return this.approvalRow(
+      `UPDATE approvals SET claimed_until = $1::timestamptz
+       WHERE id = $2 AND status = 'approved' AND (claimed_until IS NULL OR claimed_until <= $3::timestamptz)
+       RETURNING ${APPROVAL_COLUMNS}`,
+      [iso(new Date(at.getTime() + leaseMs)), id, iso(at)],
+    );
+  }
+
+  async completeApproval(id: string, result: Record<string, unknown>): Promise<boolean> {
+    const { rowCount } = await this.query(
+      "UPDATE approvals SET status = 'completed', result = $1::json WHERE id = $2 AND status = 'approved'",
+      [JSON.stringify(result), id],
+    );
+    return rowCount === 1;
+  }
+
+  async expireApprovals(now: Date): Promise<ApprovalRequest[]> {
+    // One statement. The due rows are locked in id order, so two instances sweeping at once never
+    // deadlock; a row another transaction changed meanwhile is re-checked (and skipped) when locked.
+    const rows = await this.rows<ApprovalRow>(
+      `WITH due AS (
+         SELECT id FROM approvals WHERE status = 'pending' AND expires_at <= $1::timestamptz
+         ORDER BY id COLLATE "C" FOR UPDATE
+       )
+       UPDATE approvals SET status = 'expired' FROM due
+       WHERE approvals.id = due.id AND approvals.status = 'pending'
+       RETURNING ${approvalColumns('approvals')}`,
+      [iso(now)],
+    );
+    return rows.map(toApproval).sort(byCreation);
+  }
+
+  private async listByStatus(status: ApprovalStatus): Promise<ApprovalRequest[]> {
+    // COLLATE "C": ties broken by code point, as SQLite and the JavaScript sort in expireApprovals do.
+    const rows = await this.rows<ApprovalRow>(
+      `SELECT ${APPROVAL_COLUMNS} FROM approvals WHERE status = $1 ORDER BY created_at, id COLLATE "C"`,
+      [status],
+    );
+    return rows.map(toApproval);
+  }
+
+  async listPendingApprovals(): Promise<ApprovalRequest[]> {
+    return this.listByStatus('pending');
+  }
+
+  async listApprovedIncomplete(): Promise<ApprovalRequest[]> {
+    return this.listByStatus('approved');
+  }
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    const [row] = await this.rows<AuditRow>(
+      `INSERT INTO audit_log (at, actor, source, kind, command, target, outcome, request_id, detail)
+       VALUES ($1::timestamptz, $2, $3, $4, $5, $6, $7, $8, $9::json)
+       RETURNING *`,
+      [
+        iso(entry.at),
+        entry.actor,
+        entry.source,
+        entry.kind,
+        entry.command,
+        entry.target,
+        entry.outcome,
+        entry.requestId,
+        entry.detail === null ? null : JSON.stringify(entry.detail),
+      ],
+    );
+    if (!row) throw new Error('The audit entry was not stored.');
+    return toAudit(row);
+  }
+
+  async listAudit(query: AuditQuery = {}): Promise<AuditEntry[]> {
+    const limit = query.limit ?? DEFAULT_AUDIT_LIMIT;
+    if (!Number.isInteger(limit) || limit < 0) {
+      throw new RangeError(`The audit limit must be a whole number of at least 0, not ${limit}.`);
+    }
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (query.since !== undefined) {
+      params.push(iso(query.since));
+      where.push(`at >= $${params.length}::timestamptz`);
+    }
+    if (query.target !== undefined) {
+      // The same lower() on both sides, so the audit_log_target index applies.
+      params.push(query.target);
+      where.push(`lower(target) = lower($${params.length})`);
+    }
+    params.push(limit);
+    const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const rows = await this.rows<AuditRow>(
+      `SELECT * FROM audit_log ${filter} ORDER BY at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(toAudit);
+  }
+
+  /** Ends the pool once its queries have finished; a second call waits for the first. */
+  async close(): Promise<void> {
+    this.closed ??= this.pool.end();
+    await this.closed;
+  }
+}

@@ -1,0 +1,77 @@
+import type { ApprovalRequest, ApprovalStatus, AuditEntry, AuditKind } from './types';
+
+/**
+ * Table rows as both backends store them; `T` is how a backend hands back times (SQLite: ISO text,
+ * PostgreSQL: Date), `J` JSON (SQLite: text, PostgreSQL: parsed), `N` the audit id (number or bigint text).
+ */
+export interface ApprovalRow<T, J> {
+  id: string;
+  requester_id: string;
+  channel_id: string;
+  message_ts: string | null;
+  profile: J;
+  target: string;
+  reason: string | null;
+  status: ApprovalStatus;
+  created_at: T;
+  expires_at: T;
+  decided_by: string | null;
+  decided_at: T | null;
+  result: J | null;
+}
+
+export interface AuditRow<T, J, N> {
+  id: N;
+  at: T;
+  actor: string;
+  source: 'slack' | 'cli';
+  kind: AuditKind;
+  command: string;
+  target: string | null;
+  outcome: string;
+  request_id: string | null;
+  detail: J | null;
+}
+
+/** How a backend's column values become Dates and objects. */
+export interface RowDecoder<T, J> {
+  time(value: T): Date;
+  json(value: J): Record<string, unknown>;
+}
+
+export function approvalFromRow<T, J>(row: ApprovalRow<T, J>, decode: RowDecoder<T, J>): ApprovalRequest {
+  return {
+    id: row.id,
+    requesterId: row.requester_id,
+    channelId: row.channel_id,
+    messageTs: row.message_ts,
+    profile: decode.json(row.profile),
+    target: row.target,
+    reason: row.reason,
+    status: row.status,
+    createdAt: decode.time(row.created_at),
+    expiresAt: decode.time(row.expires_at),
+    decidedBy: row.decided_by,
+    decidedAt: row.decided_at === null ? null : decode.time(row.decided_at),
+    result: row.result === null ? null : decode.json(row.result),
+  };
+}
+
+export function auditFromRow<T, J, N>(row: AuditRow<T, J, N>, decode: RowDecoder<T, J>): AuditEntry {
+  return {
+    id: Number(row.id),
+    at: decode.time(row.at),
+    actor: row.actor,
+    source: row.source,
+    kind: row.kind,
+    command: row.command,
+    target: row.target,
+    outcome: row.outcome,
+    requestId: row.request_id,
+    detail: row.detail === null ? null : decode.json(row.detail),
+  };
+}
+
+/** Oldest first; ties by id, so both backends list in the same order. */
+export const byCreation = (a: ApprovalRequest, b: ApprovalRequest): number =>
+  a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
