@@ -2,7 +2,7 @@
 // (`npm run build && node scripts/bench-bot.mjs`).
 //
 // Everything runs on loopback: the emulated Atlassian SCIM server of dist/sandbox, answering every
-// request after 500 ms; a stand-in for Slack's Web API (scripts/bench-lib/slack-standin.mjs); and the bot
+// request after 500 ms; a stand-in for Slack's Web API (test/support/slack-standin.cjs); and the bot
 // as a child process, configured through its environment only. Slash commands are POSTed to
 // /slack/events signed as Slack signs them (HMAC-SHA256 of `v0:{ts}:{body}` with the signing secret).
 //
@@ -32,7 +32,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { URLSearchParams, fileURLToPath } from 'node:url';
 import { seedUser } from './bench-lib/directory.mjs';
 import { median, percentile, table } from './bench-lib/report.mjs';
-import { startSlackStandIn } from './bench-lib/slack-standin.mjs';
+import { startSlackStandIn } from '../test/support/slack-standin.cjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BOT = path.join(ROOT, 'dist', 'index.js');

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig, loadDotenv } from './config';
+import { EXIT, reportCliError } from './cli-errors';
+import { loadConfig, loadDotenv } from './config';
 import {
   createUser,
   disableUser,
@@ -9,20 +10,18 @@ import {
   getUser,
   type IamContext,
   type IamResult,
-  MapperError,
   parseAllowEnable,
   parseUserProfile,
   ProfileError,
   testModule,
   updateUser,
 } from './iam';
+import { runAuditCommand } from './audit-command';
+import { runBulkCommand } from './bulk/command';
 import { type CliAudit, openCliAudit } from './cli-audit';
 import { createLogger, redact } from './log';
-import { ScimRequestError } from './scim/errors';
 import { renderTextTable, resultTable } from './views/table';
-import { createRuntime, SetupError } from './wiring';
-
-export const EXIT = { success: 0, failure: 1, badInput: 2 } as const;
+import { createRuntime } from './wiring';
 
 type ProfileCommand =
   'iam-create-user' | 'iam-update-user' | 'iam-get-user' | 'iam-disable-user' | 'iam-enable-user';
@@ -54,6 +53,9 @@ Commands (XSOAR names; the short names work too):
   iam-enable-user     (enable-user)   re-activate a user
   test-module         (test)          check the connection to the directory
   get-mapping-fields                  list the directory's user schema attributes
+  audit                               read the audit log (atlassian-iam audit --help)
+  bulk <operation> FILE.csv           create, update, disable or enable every user of a CSV file
+                                      (atlassian-iam bulk --help)
 
 Options:
   --user-profile JSON    the user profile, e.g. '{"email":"jane@example.com","title":"Engineer"}'
@@ -68,6 +70,9 @@ the commands run against a local SANDBOX directory.`;
 interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
+  /** stderr is a terminal (bulk draws its progress bar there). */
+  errIsTty?: boolean;
+  errColumns?: () => number | undefined;
 }
 
 class UsageError extends Error {}
@@ -112,7 +117,7 @@ function parseInvocation(argv: string[]): Invocation | 'help' {
 async function runProfileCommand(
   context: IamContext,
   invocation: Invocation,
-  openAudit: () => CliAudit,
+  openAudit: () => Promise<CliAudit>,
 ): Promise<IamResult> {
   const command = invocation.command as ProfileCommand;
   const writes = command === 'iam-create-user' || command === 'iam-update-user';
@@ -141,7 +146,7 @@ async function runProfileCommand(
     }
   };
   // Opened only once the input is known to be good: bad input touches nothing, not even the audit file.
-  const audit = openAudit();
+  const audit = await openAudit();
   try {
     await audit.command(command, profile);
     const result = await execute();
@@ -197,7 +202,11 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
     }
     const result = await runProfileCommand(runtime.context, invocation, () => openCliAudit(config, logger));
     io.out(
-      scrub(invocation.json ? JSON.stringify(result, null, 2) : renderTextTable(resultTable(result))) + '\n',
+      scrub(
+        invocation.json
+          ? JSON.stringify(result, null, 2)
+          : renderTextTable(resultTable(result, { detailsMax: 120 })),
+      ) + '\n',
     );
     return result.IAM.Vendor.success ? EXIT.success : EXIT.failure;
   } catch (error) {
@@ -210,6 +219,10 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
 
 /** Runs the CLI; returns the exit status. Never throws. */
 export async function main(argv: string[], io: Io): Promise<number> {
+  // `audit` has options of its own (--since, --user, --limit, --csv): see src/audit-options.ts.
+  if (argv[0] === 'audit') return runAuditCommand(argv.slice(1), io);
+  // `bulk` reads a CSV file and has options of its own: see src/bulk/command.ts.
+  if (argv[0] === 'bulk') return runBulkCommand(argv.slice(1), io);
   let invocation: Invocation | 'help';
   try {
     invocation = parseInvocation(argv);
@@ -224,27 +237,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   try {
     return await run(invocation, io);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      io.err(
-        `atlassian-iam: the configuration is invalid:\n${error.problems.map((p) => `  ${p}`).join('\n')}\n`,
-      );
-      return EXIT.badInput;
-    }
-    if (
-      error instanceof ProfileError ||
-      error instanceof MapperError ||
-      error instanceof UsageError ||
-      error instanceof SetupError
-    ) {
-      io.err(`atlassian-iam: ${error.message}\n`);
-      return EXIT.badInput;
-    }
-    if (error instanceof ScimRequestError) {
-      io.err(`atlassian-iam: ${error.message}\n`);
-      return EXIT.failure;
-    }
-    io.err(`atlassian-iam: unexpected error: ${(error as Error).message ?? String(error)}\n`);
-    return EXIT.failure;
+    return reportCliError(error, io.err, 'atlassian-iam', [UsageError]);
   }
 }
 
@@ -252,5 +245,7 @@ if (require.main === module) {
   main(process.argv.slice(2), {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
+    errIsTty: process.stderr.isTTY === true,
+    errColumns: () => process.stderr.columns,
   }).then((code) => process.exit(code));
 }

@@ -25,6 +25,7 @@ describe('manifest.yml', () => {
     const listened = [...registered.matchAll(/app\.command\('([^']+)'/g)].map((m) => m[1]).sort();
     expect(commands).toEqual(listened);
     expect(commands).toEqual([
+      '/iam-audit',
       '/iam-create-user',
       '/iam-disable-user',
       '/iam-enable-user',

@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import { APPROVE_ACTION, DENY_ACTION, disableDecision } from './actions/disable-decision';
+import { iamAudit } from './commands/iam-audit';
 import { iamCreateUser } from './commands/iam-create-user';
 import { iamDisableUser } from './commands/iam-disable-user';
 import { iamEnableUser } from './commands/iam-enable-user';
@@ -21,6 +22,7 @@ export function registerListeners(app: App, context: BotContext): void {
   app.command('/iam-get-user', iamGetUser(context));
   app.command('/iam-disable-user', iamDisableUser(context));
   app.command('/iam-enable-user', iamEnableUser(context));
+  app.command('/iam-audit', iamAudit(context));
   app.action(APPROVE_ACTION, disableDecision(context, 'approved'));
   app.action(DENY_ACTION, disableDecision(context, 'denied'));
   app.view(CREATE_CALLBACK, userModalSubmission(context, 'create'));

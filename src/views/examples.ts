@@ -9,6 +9,8 @@ import {
   approvalDecidedMessage,
   approvalExpiredMessage,
   approvalRequestMessage,
+  AUDIT_HISTORY_LIMIT,
+  auditHistoryMessage,
   errorNotice,
   getSummaryMessage,
   homeView,
@@ -19,6 +21,7 @@ import {
   userDetailsThreadMessage,
   userModal,
   type ApprovalCard,
+  type AuditHistoryEntry,
   type SlackMessage,
 } from './slack';
 
@@ -94,6 +97,29 @@ const disabled: IamResult = buildResult({
   profile: { email: 'jane.doe@example.com' },
   user: { ...jane, active: false },
 });
+
+const auditEntry = (
+  time: string,
+  actor: string,
+  command: string,
+  outcome: string,
+  requestId: string | null = null,
+): AuditHistoryEntry => ({ at: at(time), actor, command, outcome, requestId });
+
+/**
+ * Jane's audit history, newest first: created from the CLI, looked up, a disable requested, the requester
+ * refused when trying to approve it, then another approver approved it.
+ */
+const janeHistory: AuditHistoryEntry[] = [
+  auditEntry('2025-01-15T10:05:02Z', APPROVER, 'iam-disable-user', 'success', request.id),
+  auditEntry('2025-01-15T10:05:00Z', APPROVER, 'approve', 'approved', request.id),
+  auditEntry('2025-01-15T09:41:07Z', OPERATOR, 'approve', 'refused', request.id),
+  auditEntry('2025-01-15T09:30:00Z', OPERATOR, 'iam-disable-user', 'requested', request.id),
+  auditEntry('2025-01-14T16:20:11Z', OPERATOR, 'iam-get-user', 'success'),
+  auditEntry('2025-01-14T16:20:10Z', OPERATOR, 'iam-get-user', 'received'),
+  auditEntry('2025-01-10T08:00:01Z', 'cli:svc-hr', 'iam-create-user', 'success'),
+  auditEntry('2025-01-10T08:00:00Z', 'cli:svc-hr', 'iam-create-user', 'received'),
+];
 
 /** Every kind of Slack surface the bot sends, built with fixed data (fixed ids and dates). */
 export function messageExamples(): MessageExample[] {
@@ -220,6 +246,27 @@ export function messageExamples(): MessageExample[] {
       kind: 'message',
       description: 'Ephemeral notice when something failed outside a command result.',
       payload: errorNotice('/iam-get-user failed: the directory did not answer within 10 s.'),
+    },
+    {
+      name: 'audit-history',
+      kind: 'message',
+      description:
+        '`/iam-audit jane.doe@example.com`: the latest audit entries about Jane, shown to the operator alone (ephemeral).',
+      payload: auditHistoryMessage(janeHistory, {
+        sandbox: false,
+        target: 'jane.doe@example.com',
+        limit: AUDIT_HISTORY_LIMIT,
+      }),
+    },
+    {
+      name: 'audit-history-empty',
+      kind: 'message',
+      description: '`/iam-audit` for a user no command has named yet.',
+      payload: auditHistoryMessage([], {
+        sandbox: false,
+        target: 'new.hire@example.com',
+        limit: AUDIT_HISTORY_LIMIT,
+      }),
     },
     {
       name: 'modal-create',

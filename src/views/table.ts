@@ -42,11 +42,17 @@ export interface TextTable {
 }
 
 /** Title, the columns that have a value in some row, and the cells; skipped results use the short layout. */
-export function resultTable(result: IamResult): TextTable {
+export function resultTable(result: IamResult, options: { detailsMax?: number } = {}): TextTable {
   const vendor = result.IAM.Vendor;
   const layout: readonly (keyof VendorResult)[] = vendor.skipped ? SKIPPED_COLUMNS : RESULT_COLUMNS;
   const columns = layout.filter((column) => !isEmpty(vendor[column]));
-  return { title: resultTitle(vendor), columns, rows: [columns.map((c) => cellText(vendor[c]))] };
+  const cell = (column: keyof VendorResult): string => {
+    const text = cellText(vendor[column]);
+    // The SCIM user can be long: a terminal table may show its start; --json shows all of it.
+    const max = options.detailsMax ?? Infinity;
+    return column === 'details' && text.length > max ? `${text.slice(0, max - 1)}…` : text;
+  };
+  return { title: resultTitle(vendor), columns, rows: [columns.map(cell)] };
 }
 
 /** Renders a table as aligned plain text: title line, header, rule, rows. */

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { makeTempDir, removeTempDirs } from '../support/cli';
 import { BOT_PATH, requireBuiltBot } from '../support/bot-process';
-import { startSlackStandIn, type SlackStandIn } from '../support/slack-standin';
+import { startSlackStandIn, type SlackStandIn } from '../support/slack-standin.cjs';
 
 const APP_TOKEN = 'xapp-1-SECRET-socket-token';
 let slack: SlackStandIn;

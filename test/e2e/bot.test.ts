@@ -16,7 +16,7 @@ import {
   startBot,
 } from '../support/bot-process';
 import { startEmulatedAtlassian, type EmulatedAtlassian } from '../support/scim-server';
-import { type SlackCall, startSlackStandIn, type SlackStandIn } from '../support/slack-standin';
+import { type SlackCall, startSlackStandIn, type SlackStandIn } from '../support/slack-standin.cjs';
 
 const TOKEN = 'tok-bot-e2e-SECRET';
 const DIRECTORY = 'dir-bot';

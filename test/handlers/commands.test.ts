@@ -14,7 +14,7 @@ import {
   tsOf,
   type World,
 } from '../support/fake-receiver';
-import type { SlackCall } from '../support/slack-standin';
+import type { SlackCall } from '../support/slack-standin.cjs';
 
 let world: World;
 

@@ -12,7 +12,7 @@ import {
   viewSubmission,
   type World,
 } from '../support/fake-receiver';
-import type { SlackCall } from '../support/slack-standin';
+import type { SlackCall } from '../support/slack-standin.cjs';
 
 let world: World;
 

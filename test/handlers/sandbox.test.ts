@@ -17,7 +17,7 @@ import {
   viewSubmission,
   type World,
 } from '../support/fake-receiver';
-import type { SlackCall } from '../support/slack-standin';
+import type { SlackCall } from '../support/slack-standin.cjs';
 
 const HOUR = 3_600_000;
 

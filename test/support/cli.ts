@@ -1,5 +1,5 @@
 /** Runs the built CLI (dist/cli.js) as a real child process, the way an admin's shell would. */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +26,8 @@ export interface RunOptions {
   cwd?: string;
   /** Kill the child after this long (default 20 s). */
   timeoutMs?: number;
+  /** Called with the child once spawned, e.g. to signal it mid-run. */
+  onSpawn?: (child: ChildProcess) => void;
 }
 
 /** Throws with a clear message when the CLI has not been built. */
@@ -64,6 +66,7 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRun
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    options.onSpawn?.(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));

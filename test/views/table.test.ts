@@ -73,6 +73,16 @@ describe('result table', () => {
     expect(table.rows[0]).toContain('404');
   });
 
+  it('shortens a long SCIM user in the details cell', () => {
+    const long = { ...user, title: 'x'.repeat(500) };
+    const table = resultTable(buildResult({ action: 'get', instanceName: 'inst', profile: {}, user: long }), {
+      detailsMax: 120,
+    });
+    const details = table.rows[0][table.columns.indexOf('details')];
+    expect(details).toHaveLength(120);
+    expect(details.endsWith('…')).toBe(true);
+  });
+
   it('keeps a multi-line value on one line', () => {
     const result = buildResult({
       action: 'update',

@@ -17,7 +17,7 @@ export type ProfileInput = Extract<CommandInput, { kind: 'profile' }>;
 export async function handleSlashCommand(
   context: BotContext,
   args: CommandArgs,
-  name: SlashCommandName,
+  name: SlashCommandName | 'iam-audit',
   run: (input: CommandInput) => Promise<void>,
 ): Promise<void> {
   await args.ack();

@@ -54,6 +54,13 @@ export {
   type ProfileField,
   type UserModalOptions,
 } from './modal';
+export {
+  AUDIT_HISTORY_LIMIT,
+  auditHistoryMessage,
+  auditTableBlock,
+  type AuditHistoryEntry,
+  type AuditHistoryOptions,
+} from './audit';
 export { HOME_PENDING_MAX, homeView, type HomeInput, type HomeViewer } from './home';
 export {
   SLASH_COMMANDS,

@@ -42,6 +42,7 @@ export const SLASH_COMMANDS = [
   '/iam-get-user',
   '/iam-disable-user',
   '/iam-enable-user',
+  '/iam-audit',
 ] as const;
 
 /**
@@ -57,6 +58,17 @@ export function usageMessage(command: string, problem?: string, options: NoticeO
     return {
       text: `${sandboxPrefix(options.sandbox === true)}${body}`,
       blocks: [section(body), ...(options.sandbox ? [sandboxContext()] : [])],
+    };
+  }
+  if (name === '/iam-audit') {
+    const body = `${lead}*How to use \`/iam-audit\`*: give the user's email, e.g. \`/iam-audit jane@example.com\`.`;
+    return {
+      text: `${sandboxPrefix(options.sandbox === true)}${lead}How to use /iam-audit: give the user's email.`,
+      blocks: [
+        section(body),
+        context('Shows the latest audit entries about that user, to you alone. Operators only.'),
+        ...(options.sandbox ? [sandboxContext()] : []),
+      ],
     };
   }
   const writes = name === '/iam-create-user' || name === '/iam-update-user';

@@ -1,11 +1,10 @@
-// A small local stand-in for Slack's Web API (plain-JS twin of test/support/slack-standin.ts), reached by
-// the bot through SLACK_API_URL. It answers the methods the bot uses with Slack-shaped JSON and records
-// every call with the moment (performance.now()) its request arrived.
-import { Buffer } from 'node:buffer';
-import http from 'node:http';
-import { performance } from 'node:perf_hooks';
-import { clearTimeout } from 'node:timers';
-import { URLSearchParams } from 'node:url';
+// A small local stand-in for Slack's Web API, reached by the bot through SLACK_API_URL: it answers the
+// methods the bot uses with Slack-shaped JSON and records every call with the moment it arrived.
+// CommonJS so that both the jest suites (TypeScript, types in slack-standin.d.cts) and the benchmark
+// scripts (ESM) load this one copy.
+'use strict';
+const http = require('node:http');
+const { performance } = require('node:perf_hooks');
 
 function readBody(req) {
   return new Promise((resolve, reject) => {
@@ -16,37 +15,40 @@ function readBody(req) {
   });
 }
 
+function jsonOrText(value) {
+  try {
+    return JSON.parse(value);
+  } catch {
+    return value;
+  }
+}
+
 /** The Web API sends form bodies whose structured values (blocks, view) are JSON text. */
 function parseArgs(body, contentType) {
   if (body === '') return {};
-  if (contentType?.includes('application/json')) return JSON.parse(body);
+  if (contentType && contentType.includes('application/json')) return JSON.parse(body);
   const args = {};
   for (const [key, value] of new URLSearchParams(body)) {
-    try {
-      args[key] = /^[[{]/.test(value) ? JSON.parse(value) : value;
-    } catch {
-      args[key] = value;
-    }
+    args[key] = /^[[{]/.test(value) ? jsonOrText(value) : value;
   }
   return args;
 }
 
-/**
- * Starts the stand-in on loopback. Returns { apiUrl (ends in `/`), responseUrlBase, calls, users, groups,
- * waitFor(predicate, timeoutMs), callsTo(method), close() }. Each call is { method, args, at }; posts to
- * `${responseUrlBase}…` are recorded as method `response_url`. `users` maps a Slack user id to the record
- * users.info returns (is_admin, is_restricted, …); unknown ids get user_not_found.
- */
-export async function startSlackStandIn() {
+async function startSlackStandIn() {
   const calls = [];
   const users = new Map();
   const groups = new Map();
+  const closedChannels = new Set();
   const waiters = [];
   let ts = 1_700_000_000;
   let viewId = 0;
 
   const answer = (method, args) => {
     switch (method) {
+      case 'apps.connections.open':
+        return standIn.socketModeUrl
+          ? { ok: true, url: standIn.socketModeUrl }
+          : { ok: false, error: 'not_allowed' };
       case 'auth.test':
         return {
           ok: true,
@@ -58,6 +60,7 @@ export async function startSlackStandIn() {
           bot_id: 'BBOT',
         };
       case 'chat.postMessage':
+        if (closedChannels.has(String(args.channel))) return { ok: false, error: 'not_in_channel' };
         return { ok: true, channel: args.channel, ts: `${++ts}.000100`, message: { text: args.text } };
       case 'chat.update':
         return { ok: true, channel: args.channel, ts: args.ts };
@@ -99,14 +102,15 @@ export async function startSlackStandIn() {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${server.address().port}`;
 
-  return {
+  const standIn = {
+    socketModeUrl: null,
     apiUrl: `${base}/api/`,
     responseUrlBase: `${base}/response/`,
     calls,
     users,
     groups,
+    closedChannels,
     callsTo: (method) => calls.filter((c) => c.method === method),
-    /** Resolves with the first call matching `predicate`, already recorded or still to come. */
     waitFor(predicate, timeoutMs = 10_000) {
       const done = calls.find(predicate);
       if (done) return Promise.resolve(done);
@@ -131,4 +135,7 @@ export async function startSlackStandIn() {
         server.close(() => resolve());
       }),
   };
+  return standIn;
 }
+
+module.exports = { startSlackStandIn };

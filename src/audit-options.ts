@@ -1,0 +1,145 @@
+/**
+ * `atlassian-iam audit` options: pure parsing from argv to an audit query and an output format, so the
+ * command itself only opens the store and prints. Bad input throws AuditUsageError (exit status 2).
+ */
+import { parseArgs } from 'node:util';
+import type { AuditQuery } from './store/types';
+
+export const DEFAULT_AUDIT_LIMIT = 100;
+export const MAX_AUDIT_LIMIT = 10_000;
+
+export const AUDIT_HELP = `Usage: atlassian-iam audit [--since DURATION|DATE] [--user EMAIL] [--limit N] [--json|--csv]
+
+Reads the audit log (DATABASE_URL): the commands, refusals, approval decisions and results of the
+Slack bot and of this command line. Newest first; the latest 100 entries unless --limit says otherwise.
+
+Options:
+  --since WHEN     only entries at or after WHEN: a duration back from now (30m, 24h, 7d, 2w)
+                   or an ISO date or date-time (2025-01-15, 2025-01-15T09:30Z; no zone means UTC)
+  --user EMAIL     only entries about this user (email, username or id; case-insensitive)
+  --limit N        at most N entries (1 to ${MAX_AUDIT_LIMIT}; default ${DEFAULT_AUDIT_LIMIT})
+  --json           print a JSON array of the entries, with their details
+  --csv            print CSV (RFC 4180) with a header row
+  -h, --help       show this help
+
+Exit status: 0 (also when no entry matches), 1 the log cannot be read, 2 bad input or configuration.`;
+
+export type AuditFormat = 'text' | 'json' | 'csv';
+
+export interface AuditInvocation {
+  query: Required<Pick<AuditQuery, 'limit'>> & Omit<AuditQuery, 'limit'>;
+  format: AuditFormat;
+}
+
+export class AuditUsageError extends Error {}
+
+const HINT = 'run atlassian-iam audit --help';
+
+const UNIT_MS = {
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 7 * 86_400_000,
+} as const;
+
+/** `30m`, `24h`, `7d`, `2w`, `90s` → milliseconds; null when `text` is not such a duration. */
+export function parseAgo(text: string): number | null {
+  const match = /^(\d{1,9})([smhdw])$/.exec(text);
+  if (!match) return null;
+  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+}
+
+// YYYY-MM-DD, optionally followed by THH:MM[:SS[.fff]] and a zone (Z or ±HH:MM); a space may replace T.
+const ISO_DATE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * An ISO date (`2025-01-15`: midnight UTC) or date-time (`2025-01-15T09:30:00+01:00`; no zone means
+ * UTC, never the machine's local time); null when `text` is neither or names a day that does not exist.
+ */
+export function parseIsoDate(text: string): Date | null {
+  const match = ISO_DATE.exec(text);
+  if (!match) return null;
+  const [, y, mo, d, h = '00', mi = '00', s = '00', frac = '0', zone = 'Z'] = match;
+  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number);
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return null;
+  const utc = Date.UTC(year, month - 1, day, hour, minute, second, Number(frac.padEnd(3, '0')));
+  // Date.UTC rolls 2025-02-30 over to March: a day that does not exist is refused instead.
+  if (new Date(utc).getUTCDate() !== day) return null;
+  let offsetMin = 0;
+  if (zone.toUpperCase() !== 'Z') {
+    const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone);
+    if (!z || Number(z[2]) > 23 || Number(z[3]) > 59) return null;
+    offsetMin = (z[1] === '-' ? -1 : 1) * (Number(z[2]) * 60 + Number(z[3]));
+  }
+  return new Date(utc - offsetMin * 60_000);
+}
+
+/** `--since`: a duration back from `now`, or an ISO date / date-time. Throws AuditUsageError otherwise. */
+export function parseSince(text: string, now: Date): Date {
+  const value = text.trim();
+  const ago = parseAgo(value);
+  if (ago !== null) {
+    if (ago === 0) throw new AuditUsageError(`--since ${value}: the duration must be more than 0`);
+    return new Date(now.getTime() - ago);
+  }
+  const date = parseIsoDate(value);
+  if (date !== null) return date;
+  throw new AuditUsageError(
+    `--since "${text}" is neither a duration (30m, 24h, 7d, 2w) nor an ISO date (2025-01-15, 2025-01-15T09:30Z)`,
+  );
+}
+
+function parseLimit(text: string): number {
+  const value = text.trim();
+  const limit = /^\d{1,9}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_AUDIT_LIMIT) {
+    throw new AuditUsageError(`--limit "${text}" must be a whole number from 1 to ${MAX_AUDIT_LIMIT}`);
+  }
+  return limit;
+}
+
+/** The arguments after `audit`; 'help' for -h/--help. */
+export function parseAuditArgs(argv: string[], now: Date): AuditInvocation | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        since: { type: 'string' },
+        user: { type: 'string' },
+        limit: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        csv: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    throw new AuditUsageError(`${(error as Error).message}; ${HINT}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  if (positionals.length > 0) throw new AuditUsageError(`unexpected argument "${positionals[0]}"; ${HINT}`);
+  if (values.json && values.csv) throw new AuditUsageError(`choose one of --json and --csv; ${HINT}`);
+  const query: AuditInvocation['query'] = {
+    limit: values.limit === undefined ? DEFAULT_AUDIT_LIMIT : parseLimit(values.limit),
+  };
+  if (values.since !== undefined) query.since = parseSince(values.since, now);
+  if (values.user !== undefined) {
+    const user = values.user.trim();
+    if (user === '') throw new AuditUsageError(`--user needs an email, username or id; ${HINT}`);
+    query.target = user;
+  }
+  return { query, format: values.json ? 'json' : values.csv ? 'csv' : 'text' };
+}
+
+/** Says which filters applied, for the "no audit entries" line: ` about jane@example.com since …`. */
+export function describeQuery(query: AuditQuery): string {
+  const parts: string[] = [];
+  if (query.target !== undefined) parts.push(`about ${query.target}`);
+  if (query.since !== undefined) parts.push(`since ${query.since.toISOString()}`);
+  return parts.length > 0 ? ` ${parts.join(' ')}` : '';
+}

@@ -1,0 +1,348 @@
+/**
+ * `atlassian-iam bulk <create|update|disable|enable> FILE.csv`: runs one operation for every row of a
+ * CSV file. Everything that can be checked before a request is sent (usage, the file, the report, the
+ * configuration) is checked first: a problem there exits with status 2 and nothing is sent or written.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { type CliAudit, openCliAudit } from '../cli-audit';
+import { EXIT, reportCliError } from '../cli-errors';
+import { loadConfig, loadDotenv } from '../config';
+import { parseAllowEnable } from '../iam';
+import { createLogger, redact } from '../log';
+import { createRuntime, type Runtime } from '../wiring';
+import { AimdController, DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from './concurrency';
+import { type BulkRow, BulkFileError, readCsv, toBulkRows } from './csv';
+import { type ProgressSnapshot, ProgressDisplay, RateMeter } from './progress';
+import { defaultReportPath, planResume, type PreviousReport, readReport, ReportWriter } from './report';
+import { BULK_OPERATIONS, type BulkOperation, runRows } from './runner';
+import { type BulkSummary, renderSummary, summaryExitCode, Tally } from './summary';
+import { observeDirectory, watchThrottling } from './throttle';
+
+export const BULK_HELP = `Usage: atlassian-iam bulk <create|update|disable|enable> FILE.csv [--allow-enable true|false]
+                          [--concurrency N] [--report FILE] [--json]
+
+Runs the operation for every row of FILE.csv. The first row names the profile keys (email, username,
+givenname, surname, title, department, employeeid, id, …; case-insensitive, as in --user-profile);
+each further row is one user profile, its empty cells left out. A column olduserdata.KEY gives the
+previous value of KEY (update). A row that cannot run (a bad value, no identifier, the wrong number of
+cells) is reported as malformed and skipped; the other rows go on.
+
+Options:
+  --allow-enable BOOL   create/update may re-activate an inactive user (default true)
+  --concurrency N       rows in flight at most, 1 to ${MAX_CONCURRENCY} (default ${DEFAULT_CONCURRENCY}); halved while Atlassian
+                        answers 429 (rate limited), then raised again one at a time
+  --report FILE         JSON-lines report, one line per row (default FILE.csv.report.jsonl). When
+                        it exists, rows it records as success or skipped are not run again: run the
+                        same command again to resume an interrupted run or to retry failed rows
+  --json                print the summary as JSON
+  -h, --help            show this help
+
+Progress goes to stderr: a bar on a terminal, otherwise a line a second. The summary goes to stdout.
+Exit status: 0 every row succeeded or was skipped, 1 a row failed or was malformed, 2 bad usage, file
+or configuration (nothing was sent), 130 interrupted (Ctrl-C; run it again to go on).`;
+
+export interface BulkIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  /** stderr is a terminal: draw a progress bar. */
+  errIsTty?: boolean;
+  /** The terminal's width. */
+  errColumns?: () => number | undefined;
+}
+
+class BulkUsageError extends Error {}
+
+const HINT = 'run atlassian-iam bulk --help';
+
+interface BulkInvocation {
+  operation: BulkOperation;
+  file: string;
+  allowEnable: boolean;
+  concurrency: number;
+  reportPath: string;
+  json: boolean;
+}
+
+function parseBulkArgs(argv: string[]): BulkInvocation | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        'allow-enable': { type: 'string' },
+        concurrency: { type: 'string' },
+        report: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    throw new BulkUsageError(`${(error as Error).message}; ${HINT}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  const [operationText, file, extra] = positionals;
+  if (operationText === undefined) {
+    throw new BulkUsageError(
+      `which operation? give one of ${BULK_OPERATIONS.join(', ')}, then FILE.csv; ${HINT}`,
+    );
+  }
+  const operation = BULK_OPERATIONS.find((name) => name === operationText.toLowerCase());
+  if (operation === undefined) {
+    throw new BulkUsageError(
+      `unknown operation "${operationText}": give one of ${BULK_OPERATIONS.join(', ')}; ${HINT}`,
+    );
+  }
+  if (file === undefined) throw new BulkUsageError(`bulk ${operation} needs the CSV file to read; ${HINT}`);
+  if (extra !== undefined) throw new BulkUsageError(`unexpected argument "${extra}"; ${HINT}`);
+  const writes = operation === 'create' || operation === 'update';
+  if (values['allow-enable'] !== undefined && !writes) {
+    throw new BulkUsageError('--allow-enable applies to bulk create and bulk update only');
+  }
+  let allowEnable: boolean;
+  try {
+    allowEnable = parseAllowEnable(values['allow-enable']);
+  } catch (error) {
+    throw new BulkUsageError((error as Error).message);
+  }
+  let concurrency = DEFAULT_CONCURRENCY;
+  if (values.concurrency !== undefined) {
+    const text = values.concurrency.trim();
+    concurrency = /^\d{1,3}$/.test(text) ? Number(text) : NaN;
+    if (!(concurrency >= 1 && concurrency <= MAX_CONCURRENCY)) {
+      throw new BulkUsageError(
+        `--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}, got ${JSON.stringify(values.concurrency)}`,
+      );
+    }
+  }
+  return {
+    operation,
+    file,
+    allowEnable,
+    concurrency,
+    reportPath: values.report ?? defaultReportPath(file),
+    json: values.json,
+  };
+}
+
+function readFileText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new BulkFileError(`${file}: no such file`);
+    if (code === 'EISDIR') throw new BulkFileError(`${file} is a directory, not a CSV file`);
+    if (code === 'EACCES') throw new BulkFileError(`${file}: permission denied`);
+    throw new BulkFileError(`cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+/** What the file and the report say, checked before any configuration or connection. */
+function prepare(invocation: BulkInvocation): { rows: BulkRow[]; previous: PreviousReport | null } {
+  const text = readFileText(invocation.file);
+  let table;
+  try {
+    table = readCsv(text);
+  } catch (error) {
+    if (error instanceof BulkFileError) error.message = `${invocation.file}: ${error.message}`;
+    throw error;
+  }
+  if (table.records.length === 0) {
+    throw new BulkFileError(`${invocation.file} has a header row but no rows of users`);
+  }
+  if (path.resolve(invocation.reportPath) === path.resolve(invocation.file)) {
+    throw new BulkFileError('--report names the CSV file itself; give another file for the report');
+  }
+  return { rows: toBulkRows(table, invocation.operation), previous: readReport(invocation.reportPath) };
+}
+
+/** Runs `atlassian-iam bulk <argv>`; returns the exit status. Never throws. */
+export async function runBulkCommand(argv: string[], io: BulkIo): Promise<number> {
+  let invocation: BulkInvocation | 'help';
+  try {
+    invocation = parseBulkArgs(argv);
+  } catch (error) {
+    io.err(`atlassian-iam bulk: ${(error as Error).message}\n`);
+    return EXIT.badInput;
+  }
+  if (invocation === 'help') {
+    io.out(BULK_HELP + '\n');
+    return EXIT.success;
+  }
+  try {
+    return await run(invocation, io);
+  } catch (error) {
+    return reportCliError(error, io.err, 'atlassian-iam bulk', [BulkFileError, BulkUsageError]);
+  }
+}
+
+async function run(invocation: BulkInvocation, io: BulkIo): Promise<number> {
+  const { rows, previous } = prepare(invocation);
+  loadDotenv();
+  const config = loadConfig();
+  const scrub = (text: string): string => redact(text, config.secrets);
+  const label = `bulk ${invocation.operation}${config.directory.mode === 'sandbox' ? ' (SANDBOX)' : ''}`;
+  const clock = () => performance.now();
+
+  const { alreadyDone, todo } = planResume(rows, previous);
+
+  const controller = new AimdController({ max: invocation.concurrency, now: clock });
+  const tally = new Tally();
+  let startedAt = clock();
+  const meter = new RateMeter(startedAt);
+  const snapshot = (): ProgressSnapshot => {
+    const now = clock();
+    const rate = meter.rate(now);
+    const left = todo.length - tally.done;
+    return {
+      total: todo.length,
+      done: tally.done,
+      failed: tally.failed,
+      malformed: tally.malformed,
+      limit: controller.limit,
+      throttled: controller.stats().throttled,
+      elapsedMs: now - startedAt,
+      rate,
+      etaMs: rate && rate > 0 ? (left / rate) * 1000 : null,
+    };
+  };
+  const progress = new ProgressDisplay({
+    label,
+    write: (text) => io.err(scrub(text)),
+    tty: io.errIsTty ?? false,
+    columns: io.errColumns,
+    snapshot,
+    now: clock,
+  });
+  const baseLogger = createLogger({
+    level: config.logLevel,
+    write: (line) => progress.log(line),
+    secrets: config.secrets,
+  });
+  const logger = watchThrottling(baseLogger, () => controller.throttle());
+
+  const runtime: Runtime = createRuntime(config, logger);
+  let audit: CliAudit | null = null;
+  let report: ReportWriter | null = null;
+  let scimCalls = 0;
+  const stopSignals = installStop(progress);
+  try {
+    if (runtime.sandbox) {
+      io.err(
+        `SANDBOX: no Atlassian credentials are set, so this runs against the local sandbox directory in ${runtime.sandboxLocation}. ` +
+          'Set ATLASSIAN_ACCESS_TOKEN and ATLASSIAN_DIRECTORY_ID to use Atlassian.\n',
+      );
+    }
+    if (previous && previous.unreadable > 0) {
+      io.err(
+        `${label}: ${previous.unreadable} unreadable line(s) in ${invocation.reportPath} ignored (a run killed while writing leaves one)\n`,
+      );
+    }
+    if (alreadyDone.length > 0) {
+      io.err(
+        `${label}: ${alreadyDone.length} of ${rows.length} rows are already done according to ${invocation.reportPath} (success or skipped in an earlier run); they are not run again\n`,
+      );
+    }
+    const context = {
+      ...runtime.context,
+      directory: observeDirectory(runtime.context.directory, {
+        onThrottle: () => controller.throttle(),
+        onCall: () => scimCalls++,
+      }),
+    };
+    // The report first: a report that cannot be written stops the run before the audit log is touched.
+    report = ReportWriter.open(invocation.reportPath, scrub);
+    audit = await openCliAudit(config, logger);
+    startedAt = clock();
+    progress.start();
+    const outcome = await runRows(todo, {
+      operation: invocation.operation,
+      allowEnable: invocation.allowEnable,
+      context,
+      audit,
+      report,
+      controller,
+      shouldStop: stopSignals.stopping,
+      onRow: (line) => {
+        tally.add(line.outcome);
+        meter.record(clock());
+        if (line.outcome === 'failed' || line.outcome === 'malformed') {
+          const who = line.identifier ? ` (${line.identifier})` : '';
+          const why = line.error ?? line.result?.IAM.Vendor.errorMessage ?? 'failed';
+          progress.log(`row ${line.row}${who}: ${line.outcome}: ${why}\n`);
+        }
+        progress.changed();
+      },
+    });
+    progress.stop();
+    const elapsedMs = clock() - startedAt;
+    const stats = controller.stats();
+    const summary: BulkSummary = {
+      operation: invocation.operation,
+      file: invocation.file,
+      report: invocation.reportPath,
+      sandbox: runtime.sandbox,
+      rows: {
+        total: rows.length,
+        success: tally.success,
+        skipped: tally.skipped,
+        failed: tally.failed,
+        malformed: tally.malformed,
+        alreadyDone: alreadyDone.length,
+        notRun: todo.length - tally.done,
+      },
+      elapsedMs: Math.round(elapsedMs),
+      rowsPerSecond: elapsedMs > 0 ? Math.round((tally.done / elapsedMs) * 10_000) / 10 : 0,
+      scimCalls,
+      throttled: stats.throttled,
+      concurrency: {
+        initial: invocation.concurrency,
+        lowest: stats.lowestLimit,
+        final: stats.limit,
+        maxInFlight: stats.maxInFlight,
+        decreases: stats.decreases,
+      },
+      interrupted: stopSignals.stopping(),
+      stoppedBy: outcome.fatal,
+    };
+    io.out(scrub(invocation.json ? JSON.stringify(summary, null, 2) : renderSummary(summary)) + '\n');
+    if (summary.interrupted) return EXIT.interrupted;
+    return summaryExitCode(summary);
+  } finally {
+    progress.stop();
+    stopSignals.remove();
+    report?.close();
+    await audit?.close();
+    runtime.close();
+  }
+}
+
+/**
+ * Ctrl-C (or SIGTERM) stops starting rows; those in flight finish and are reported, then the summary
+ * is printed. A second one exits at once: the report then lacks only the rows still in flight.
+ */
+function installStop(progress: ProgressDisplay): { stopping: () => boolean; remove: () => void } {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      progress.stop();
+      process.exit(EXIT.interrupted);
+    }
+    stopping = true;
+    progress.log(
+      `${signal === 'SIGINT' ? 'Ctrl-C' : signal}: starting no more rows; finishing those in flight (again to quit at once)\n`,
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    stopping: () => stopping,
+    remove: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * The bulk runner's own view of Atlassian's rate limiting, without changing the SCIM client.
+ *
+ * The client retries a 429 itself (honouring Retry-After, within its bounded attempts and total wait)
+ * and reports each retry through the logger it was given, as
+ * `warn('SCIM request failed; retrying', { status: 429, attempt, waitMs, … })` (src/scim/client.ts).
+ * `watchThrottling` wraps that logger: such a line is a throttle signal for the concurrency controller,
+ * and is logged at debug level instead of warn, because the progress display counts them (a run at the
+ * quota would otherwise print one warning per 429). A 429 that outlasts the client's retry budget
+ * comes out of the directory as a ScimRequestError with status 429, which `observeDirectory` signals.
+ * test/bulk/throttle.test.ts runs the real client against 429s to keep this seam honest.
+ */
+import type { Logger } from '../log';
+import { ScimRequestError } from '../scim/errors';
+import type { ScimDirectory } from '../scim/types';
+
+export const RATE_LIMITED = 429;
+
+export function watchThrottling(logger: Logger, onThrottle: () => void): Logger {
+  return {
+    debug: (message, fields) => logger.debug(message, fields),
+    info: (message, fields) => logger.info(message, fields),
+    warn: (message, fields) => {
+      if (fields?.status === RATE_LIMITED) {
+        onThrottle();
+        logger.debug(message, fields);
+        return;
+      }
+      logger.warn(message, fields);
+    },
+    error: (message, fields) => logger.error(message, fields),
+  };
+}
+
+export interface DirectoryObserver {
+  /** A call ended with a 429 the client gave up on. */
+  onThrottle(): void;
+  /** Each call made (a lookup, a create, a change), for the summary. */
+  onCall?(): void;
+}
+
+/** The same directory, with each call counted and a 429 that reaches the caller signalled. */
+export function observeDirectory(directory: ScimDirectory, observer: DirectoryObserver): ScimDirectory {
+  const watch = async <R>(call: () => Promise<R>): Promise<R> => {
+    observer.onCall?.();
+    try {
+      return await call();
+    } catch (error) {
+      if (error instanceof ScimRequestError && error.status === RATE_LIMITED) observer.onThrottle();
+      throw error;
+    }
+  };
+  return {
+    getUserById: (id) => watch(() => directory.getUserById(id)),
+    findUsers: (attribute, value) => watch(() => directory.findUsers(attribute, value)),
+    createUser: (user) => watch(() => directory.createUser(user)),
+    patchUser: (id, operations) => watch(() => directory.patchUser(id, operations)),
+    getUserSchema: () => watch(() => directory.getUserSchema()),
+    testConnection: () => watch(() => directory.testConnection()),
+  };
+}

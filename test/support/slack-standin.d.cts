@@ -1,0 +1,36 @@
+/** One Web API call (or response_url post) the bot made. */
+export interface SlackCall {
+  method: string;
+  args: Record<string, unknown>;
+  /** performance.now() when the request arrived. */
+  at: number;
+}
+
+export interface SlackUserRecord {
+  is_admin?: boolean;
+  is_owner?: boolean;
+  is_restricted?: boolean;
+  is_ultra_restricted?: boolean;
+  is_bot?: boolean;
+  deleted?: boolean;
+}
+
+export interface SlackStandIn {
+  /** Value for SLACK_API_URL (ends in `/`). */
+  apiUrl: string;
+  /** Base for response_url values: `${responseUrlBase}<anything>` is recorded as method `response_url`. */
+  responseUrlBase: string;
+  calls: SlackCall[];
+  users: Map<string, SlackUserRecord>;
+  groups: Map<string, string[]>;
+  /** Channels the bot may not post in (chat.postMessage answers not_in_channel). */
+  closedChannels: Set<string>;
+  /** What apps.connections.open answers as the Socket Mode WebSocket URL. */
+  socketModeUrl: string | null;
+  /** Resolves when a call matching `predicate` has been recorded (already or later). */
+  waitFor(predicate: (call: SlackCall) => boolean, timeoutMs?: number): Promise<SlackCall>;
+  callsTo(method: string): SlackCall[];
+  close(): Promise<void>;
+}
+
+export function startSlackStandIn(): Promise<SlackStandIn>;
