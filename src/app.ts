@@ -159,9 +159,13 @@ function assemble(
   });
 
   let sweep: NodeJS.Timeout | null = null;
+  // Expiry, and approved disables whose holder's lease ran out (a crashed peer's), picked up by any instance.
   const sweepOnce = () =>
     context.inFlight
-      .run(() => expireDue(context, app.client))
+      .run(async () => {
+        await expireDue(context, app.client);
+        await recoverApproved(context, app.client);
+      })
       .catch((error: Error) => {
         logger.warn('expiry sweep failed', { error: error.message });
       });

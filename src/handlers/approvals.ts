@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import type { RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { disableUser, type IamResult, previewDisable, type UserProfile } from '../iam';
@@ -186,9 +188,58 @@ async function carryOut(context: BotContext, client: WebClient, request: Approva
   await announceDecision(context, client, { ...request, status: 'completed', result: stored }, result);
 }
 
-/** Claims an approved request (one instance at a time) and carries it out; false when another holds it. */
-async function claimAndCarryOut(context: BotContext, client: WebClient, id: string): Promise<boolean> {
-  const claimed = await context.store.claimApproval(id, context.clock(), APPROVAL_LEASE_MS);
+/**
+ * Who holds a claim: `host/pid/boot`. One value per process (every bot in one process shares it, so
+ * they never take each other's claims); `boot` tells this process from an earlier one with the same pid
+ * (a restarted container's bot is often pid 1 again).
+ */
+export const CLAIM_OWNER = `${os.hostname()}/${process.pid}/${randomUUID()}`;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else, so it may be a live bot.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * True only when the holder of a claim is certainly dead: a process on this very host that no longer
+ * exists, or an earlier process that had our own pid. A holder on another host, or one whose liveness
+ * cannot be told (no owner recorded, pid in use), is presumed alive and keeps its lease, so with
+ * several instances (PostgreSQL) a starting instance never takes a disable out of a live peer's hands
+ * (both could find the user active and send the PATCH); such a claim is taken over only when its
+ * lease has run out, by the periodic sweep of any instance.
+ */
+export function claimHolderIsDead(owner: string | null | undefined, self = CLAIM_OWNER): boolean {
+  if (!owner || owner === self) return false;
+  const [host, pidText, boot] = owner.split('/');
+  const [ownHost, ownPid] = self.split('/');
+  const pid = Number(pidText);
+  if (host !== ownHost || !Number.isSafeInteger(pid) || pid <= 0 || !boot) return false;
+  if (String(pid) === ownPid) return true; // same pid, other boot: an earlier incarnation of this process
+  return !isAlive(pid);
+}
+
+/**
+ * Claims an approved request (one instance at a time) and carries it out; false when another holds it.
+ * With `takeOverFrom`, the lease of that (dead) holder is taken over even though it is still running.
+ */
+async function claimAndCarryOut(
+  context: BotContext,
+  client: WebClient,
+  id: string,
+  takeOverFrom?: string,
+): Promise<boolean> {
+  const claimed = await context.store.claimApproval(
+    id,
+    context.clock(),
+    APPROVAL_LEASE_MS,
+    CLAIM_OWNER,
+    takeOverFrom,
+  );
   if (!claimed) return false;
   await carryOut(context, client, claimed);
   return true;
@@ -216,6 +267,12 @@ async function refuse(context: BotContext, input: DecisionInput, reason: string,
 
 /** An Approve or Deny click. Only an approver other than the requester decides, and only once. */
 export async function decide(context: BotContext, client: WebClient, input: DecisionInput): Promise<void> {
+  // A tampered button value with a NUL byte names no request, and PostgreSQL text cannot hold one: the
+  // lookup (and the refusal's audit row) would fail and the click would go unanswered.
+  if (input.requestId.includes('\u0000')) {
+    const requestId = input.requestId.replaceAll('\u0000', '\uFFFD');
+    return refuse(context, { ...input, requestId }, 'This disable request does not exist.', null);
+  }
   const request = await context.store.getApproval(input.requestId);
   if (!request) return refuse(context, input, 'This disable request does not exist.', null);
   let approver: boolean;
@@ -305,13 +362,18 @@ export async function expireDue(context: BotContext, client: WebClient): Promise
 }
 
 /**
- * At start: approved disables that a crash interrupted are carried out, each by one instance (the
- * claim's lease), and the disable itself finds an already inactive user unchanged.
+ * At start (and on every sweep): approved disables that a crash interrupted are carried out, each by one
+ * instance (the claim), and the disable itself finds an already inactive user unchanged. A claim whose
+ * holder is certainly dead (killed on this host, see claimHolderIsDead) is taken over at once: without
+ * that, a bot restarted after `kill -9` mid-disable would leave the approved disable stuck until the
+ * lease ran out, and, recovery running only at start, until some later restart. Other claims wait for
+ * their lease to run out.
  */
 export async function recoverApproved(context: BotContext, client: WebClient): Promise<number> {
   let count = 0;
   for (const request of await context.store.listApprovedIncomplete()) {
-    if (await claimAndCarryOut(context, client, request.id)) count += 1;
+    const dead = claimHolderIsDead(request.claimedBy) ? (request.claimedBy ?? undefined) : undefined;
+    if (await claimAndCarryOut(context, client, request.id, dead)) count += 1;
   }
   return count;
 }

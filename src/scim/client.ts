@@ -355,26 +355,35 @@ class AtlassianScimClient implements ScimClient {
       }
 
       const verdict = this.#judge(spec, outcome);
-      if (!verdict.retryable) throw verdict.error;
+      const reached = mayHaveReached || verdict.mayHaveReached;
+      if (!verdict.retryable) throw uncertain(spec, verdict.error, reached);
       if (attempt >= maxAttempts) {
-        throw withSuffix(verdict.error, `(gave up after ${attempt} attempts)`);
+        throw uncertain(spec, withSuffix(verdict.error, `(gave up after ${attempt} attempts)`), reached);
       }
       const wait =
         verdict.retryAfterMs ??
         Math.floor(this.#random() * Math.min(limits.maxDelayMs, limits.baseDelayMs * 2 ** (attempt - 1)));
       if (waitedMs + wait > limits.maxTotalWaitMs) {
         if (verdict.retryAfterMs !== null) {
-          throw withSuffix(
-            verdict.error,
-            `; Atlassian asked to wait ${seconds(wait)} s before retrying, more than the ${seconds(
-              Math.max(0, limits.maxTotalWaitMs - waitedMs),
-            )} s left of the retry budget: try again later`,
-            '',
+          throw uncertain(
+            spec,
+            withSuffix(
+              verdict.error,
+              `; Atlassian asked to wait ${seconds(wait)} s before retrying, more than the ${seconds(
+                Math.max(0, limits.maxTotalWaitMs - waitedMs),
+              )} s left of the retry budget: try again later`,
+              '',
+            ),
+            reached,
           );
         }
-        throw withSuffix(
-          verdict.error,
-          `(gave up after ${attempt} attempts: the ${seconds(limits.maxTotalWaitMs)} s retry budget is spent)`,
+        throw uncertain(
+          spec,
+          withSuffix(
+            verdict.error,
+            `(gave up after ${attempt} attempts: the ${seconds(limits.maxTotalWaitMs)} s retry budget is spent)`,
+          ),
+          reached,
         );
       }
       mayHaveReached ||= verdict.mayHaveReached;
@@ -399,7 +408,8 @@ class AtlassianScimClient implements ScimClient {
       return {
         error: this.#httpError(spec, status, outcome.data, outcome.nonJson),
         retryable,
-        mayHaveReached: status >= 500,
+        // A 2xx whose body cannot be read, or a 5xx, may come after Atlassian acted on the request.
+        mayHaveReached: status >= 500 || (status >= 200 && status < 300),
         retryAfterMs: retryable ? parseRetryAfter(outcome.headers['retry-after'], this.#now()) : null,
       };
     }
@@ -616,6 +626,17 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
   const date = Date.parse(text);
   if (Number.isNaN(date)) return null;
   return Math.max(0, date - nowMs);
+}
+
+/**
+ * A write that failed after an attempt that may have reached Atlassian (timeout, reset, 5xx, an
+ * unreadable 2xx) may have been carried out all the same: say so, rather than let "failed" read as
+ * "nothing happened".
+ */
+function uncertain(spec: RequestSpec, error: ScimRequestError, reached: boolean): ScimRequestError {
+  if (!reached || spec.method === 'GET') return error;
+  const what = spec.method === 'POST' ? 'the user may have been created' : 'the change may have been made';
+  return withSuffix(error, `; ${what} all the same: look the user up before trying again`, '');
 }
 
 function withSuffix(error: ScimRequestError, suffix: string, separator = ' '): ScimRequestError {

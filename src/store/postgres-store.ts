@@ -52,6 +52,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_log_target ON audit_log (lower(target));
   CREATE INDEX audit_log_request ON audit_log (request_id);
   `,
+  // Who holds the lease, so a restart can take over a claim whose holder is known to be dead.
+  `ALTER TABLE approvals ADD COLUMN claimed_by text;`,
 ];
 
 /**
@@ -62,7 +64,7 @@ export const MIGRATION_LOCK_KEY = 7_135_064_218_530_171n;
 
 const DEFAULT_AUDIT_LIMIT = 100;
 
-/** What `toApproval` reads: every column but the lease, which is the store's business alone. */
+/** What `toApproval` reads: every column but the lease's end, which is the store's business alone. */
 const APPROVAL_COLUMN_NAMES = [
   'id',
   'requester_id',
@@ -77,6 +79,7 @@ const APPROVAL_COLUMN_NAMES = [
   'decided_by',
   'decided_at',
   'result',
+  'claimed_by',
 ];
 const approvalColumns = (table?: string): string =>
   APPROVAL_COLUMN_NAMES.map((c) => (table ? `${table}.${c}` : c)).join(', ');
@@ -324,12 +327,19 @@ export class PostgresStore implements Store {
     );
   }
 
-  async claimApproval(id: string, at: Date, leaseMs: number): Promise<ApprovalRequest | null> {
+  async claimApproval(
+    id: string,
+    at: Date,
+    leaseMs: number,
+    owner?: string,
+    takeOverFrom?: string,
+  ): Promise<ApprovalRequest | null> {
     return this.approvalRow(
-      `UPDATE approvals SET claimed_until = $1::timestamptz
-       WHERE id = $2 AND status = 'approved' AND (claimed_until IS NULL OR claimed_until <= $3::timestamptz)
+      `UPDATE approvals SET claimed_until = $1::timestamptz, claimed_by = $4
+       WHERE id = $2 AND status = 'approved'
+         AND (claimed_until IS NULL OR claimed_until <= $3::timestamptz OR claimed_by = $5)
        RETURNING ${APPROVAL_COLUMNS}`,
-      [iso(new Date(at.getTime() + leaseMs)), id, iso(at)],
+      [iso(new Date(at.getTime() + leaseMs)), id, iso(at), owner ?? null, takeOverFrom ?? null],
     );
   }
 

@@ -18,6 +18,7 @@ export interface ApprovalRow<T, J> {
   decided_by: string | null;
   decided_at: T | null;
   result: J | null;
+  claimed_by?: string | null;
 }
 
 export interface AuditRow<T, J, N> {
@@ -54,6 +55,8 @@ export function approvalFromRow<T, J>(row: ApprovalRow<T, J>, decode: RowDecoder
     decidedBy: row.decided_by,
     decidedAt: row.decided_at === null ? null : decode.time(row.decided_at),
     result: row.result === null ? null : decode.json(row.result),
+    // Only once claimed, so a request that never was reads as before.
+    ...(row.claimed_by ? { claimedBy: row.claimed_by } : {}),
   };
 }
 

@@ -50,6 +50,8 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // The lease of the instance carrying out an approved disable (see Store.claimApproval).
   `ALTER TABLE approvals ADD COLUMN claimed_until TEXT;`,
+  // Who holds that lease, so a restart can take over a claim whose holder is known to be dead.
+  `ALTER TABLE approvals ADD COLUMN claimed_by TEXT;`,
 ];
 
 const DEFAULT_AUDIT_LIMIT = 100;
@@ -122,9 +124,10 @@ export class SqliteStore implements Store {
         `UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?
          WHERE id = ? AND status = 'pending' AND expires_at > ? RETURNING *`,
       ),
-      claim: db.prepare<[string, string, string], ApprovalRow>(
-        `UPDATE approvals SET claimed_until = ?
-         WHERE id = ? AND status = 'approved' AND (claimed_until IS NULL OR claimed_until <= ?) RETURNING *`,
+      claim: db.prepare<[string, string | null, string, string, string | null], ApprovalRow>(
+        `UPDATE approvals SET claimed_until = ?, claimed_by = ?
+         WHERE id = ? AND status = 'approved'
+           AND (claimed_until IS NULL OR claimed_until <= ? OR claimed_by = ?) RETURNING *`,
       ),
       complete: db.prepare<[string, string]>(
         "UPDATE approvals SET status = 'completed', result = ? WHERE id = ? AND status = 'approved'",
@@ -188,8 +191,15 @@ export class SqliteStore implements Store {
     return row ? toApproval(row) : null;
   }
 
-  async claimApproval(id: string, at: Date, leaseMs: number): Promise<ApprovalRequest | null> {
-    const row = this.sql.claim.get(iso(new Date(at.getTime() + leaseMs)), id, iso(at));
+  async claimApproval(
+    id: string,
+    at: Date,
+    leaseMs: number,
+    owner?: string,
+    takeOverFrom?: string,
+  ): Promise<ApprovalRequest | null> {
+    const until = iso(new Date(at.getTime() + leaseMs));
+    const row = this.sql.claim.get(until, owner ?? null, id, iso(at), takeOverFrom ?? null);
     return row ? toApproval(row) : null;
   }
 

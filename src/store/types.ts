@@ -29,6 +29,8 @@ export interface ApprovalRequest {
   decidedAt: Date | null;
   /** The disable's result object once completed. */
   result: Record<string, unknown> | null;
+  /** Who last claimed it to carry it out (see Store.claimApproval); null or absent when never claimed. */
+  claimedBy?: string | null;
 }
 
 export interface NewApproval {
@@ -92,9 +94,17 @@ export interface Store {
   /**
    * Takes the right to carry out an approved request for `leaseMs`: returns it to exactly one caller
    * while no other lease is running, null otherwise (not approved, or another instance holds it). A
-   * crashed instance's lease runs out, so a restart can take the request over.
+   * crashed instance's lease runs out, so a restart can take the request over. `owner` names the
+   * claimant (kept as `claimedBy`); with `takeOverFrom`, a lease still running but held by exactly that
+   * owner is taken over too (for a holder known to be dead; atomic, so only one caller wins it).
    */
-  claimApproval(id: string, at: Date, leaseMs: number): Promise<ApprovalRequest | null>;
+  claimApproval(
+    id: string,
+    at: Date,
+    leaseMs: number,
+    owner?: string,
+    takeOverFrom?: string,
+  ): Promise<ApprovalRequest | null>;
   /** approved → completed with the disable's result; returns false when the request was not approved. */
   completeApproval(id: string, result: Record<string, unknown>): Promise<boolean>;
   /** Marks every pending request whose expiry is at or before `now` as expired and returns them (each once). */

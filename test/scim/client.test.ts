@@ -714,6 +714,63 @@ describe('create never duplicates a user', () => {
   });
 });
 
+describe('a write that failed after it may have reached Atlassian says so', () => {
+  const newUser: ScimUser = { userName: 'jane@example.com' };
+  const MAY_CREATE = '; the user may have been created all the same: look the user up before trying again';
+  const MAY_CHANGE = '; the change may have been made all the same: look the user up before trying again';
+
+  it('a POST answered 200 with a body that is not JSON (the user was created)', async () => {
+    atlassian().post(`${PREFIX}/Users`).reply(200, '{"id":"u-1","userName":"ja');
+    const { client, sleeps } = setup();
+    const error = await scimFailure(client.createUser(newUser));
+    expect(error.status).toBe(200);
+    expect(error.message).toBe(
+      `unexpected non-JSON response (HTTP 200) from ${HOST}; check ATLASSIAN_URL and any proxy in between${MAY_CREATE}`,
+    );
+    expect(sleeps).toEqual([]);
+  });
+
+  it('a PATCH answered 200 with a body that is not JSON', async () => {
+    atlassian().patch(`${PREFIX}/Users/u-1`).reply(200, '<html>ok</html>');
+    const { client } = setup();
+    const error = await scimFailure(client.patchUser('u-1', [{ op: 'replace', value: { active: false } }]));
+    expect(error.message).toMatch(
+      /^unexpected non-JSON response \(HTTP 200\).*the change may have been made/,
+    );
+  });
+
+  it('a POST that timed out every time', async () => {
+    atlassian().post(`${PREFIX}/Users`).times(2).delay(1000).reply(201, JANE);
+    const { client } = setup({ timeoutMs: 100, retry: { maxAttempts: 2 } });
+    const error = await scimFailure(client.createUser(newUser));
+    expect(error.status).toBeNull();
+    expect(error.message).toBe(
+      `Atlassian did not answer within 100 ms (gave up after 2 attempts)${MAY_CREATE}`,
+    );
+  });
+
+  it('a PATCH that met 503 every time', async () => {
+    atlassian().patch(`${PREFIX}/Users/u-1`).times(2).reply(503);
+    const { client } = setup({ retry: { maxAttempts: 2 } });
+    const error = await scimFailure(client.patchUser('u-1', [{ op: 'replace', value: { active: false } }]));
+    expect(error.message).toBe(`Atlassian is unavailable (HTTP 503) (gave up after 2 attempts)${MAY_CHANGE}`);
+  });
+
+  it('but not a POST that surely did not land, nor a read', async () => {
+    atlassian().post(`${PREFIX}/Users`).times(2).reply(429);
+    atlassian().post(`${PREFIX}/Users`).reply(400, scimError(400, 'bad userName'));
+    atlassian().get(`${PREFIX}/Users/u-1`).times(2).reply(503);
+    const { client } = setup({ retry: { maxAttempts: 2 } });
+    expect((await scimFailure(client.createUser(newUser))).message).toBe(
+      'Atlassian is rate limiting requests (HTTP 429) (gave up after 2 attempts)',
+    );
+    expect((await scimFailure(client.createUser(newUser))).message).toBe('bad userName');
+    expect((await scimFailure(client.getUserById('u-1'))).message).toBe(
+      'Atlassian is unavailable (HTTP 503) (gave up after 2 attempts)',
+    );
+  });
+});
+
 describe('adapter', () => {
   it('retries and error mapping happen above a custom adapter', async () => {
     const seen: InternalAxiosRequestConfig[] = [];

@@ -1,0 +1,249 @@
+/**
+ * Crash test: the built bot (HTTP mode, a SQLite file kept across restarts) is killed with SIGKILL at a
+ * random moment after an approver clicks Approve, then started again on the same database. Whatever the
+ * moment, the approved disable must happen exactly once: the user ends inactive, Atlassian received one
+ * PATCH active:false for them (a second would be "applied twice"), and the request ends completed.
+ */
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  type BotProcess,
+  buttonPayload,
+  interactionBody,
+  postSigned,
+  slashCommandBody,
+  startBot,
+} from '../support/bot-process';
+import { makeTempDir, removeTempDirs } from '../support/cli';
+import { recordReliability } from '../support/reliability';
+import { startEmulatedAtlassian, type EmulatedAtlassian } from '../support/scim-server';
+import { seededRandom } from '../support/seeded-random';
+import { type SlackCall, startSlackStandIn, type SlackStandIn } from '../support/slack-standin.cjs';
+
+const TOKEN = 'tok-crash-SECRET';
+const DIRECTORY = 'dir-crash';
+const ITERATIONS = 50;
+const SEED = 20_261_129;
+const LATENCY_MS = 200;
+const MAX_KILL_DELAY_MS = 600;
+
+const BUCKETS = [
+  'before decision',
+  'after decision before PATCH',
+  'PATCH in flight',
+  'after PATCH before completion',
+  'after completion',
+] as const;
+type Bucket = (typeof BUCKETS)[number];
+
+interface Outcome {
+  bucket: Bucket;
+  disabledOnce: boolean;
+  lost: boolean;
+  doubled: boolean;
+}
+
+let slack: SlackStandIn;
+let atlassian: EmulatedAtlassian;
+/** When each SCIM request arrived (Date.now()), by its index in atlassian.server.requests. */
+const arrivals: number[] = [];
+const outcomes: Outcome[] = [];
+const running: BotProcess[] = [];
+
+const env = (): Record<string, string> => ({
+  SLACK_API_URL: slack.apiUrl,
+  ATLASSIAN_URL: atlassian.server.url,
+  ATLASSIAN_ACCESS_TOKEN: TOKEN,
+  ATLASSIAN_DIRECTORY_ID: DIRECTORY,
+  IAM_APPROVAL_TTL: '1h',
+  LOG_LEVEL: 'warn',
+});
+
+async function launch(cwd: string): Promise<BotProcess> {
+  const bot = await startBot(env(), cwd);
+  running.push(bot);
+  return bot;
+}
+
+beforeAll(async () => {
+  slack = await startSlackStandIn();
+  for (const id of ['UREQ', 'UAPPROVER']) slack.users.set(id, { is_admin: true });
+  atlassian = await startEmulatedAtlassian({
+    directoryId: DIRECTORY,
+    token: TOKEN,
+    latencyMs: LATENCY_MS,
+    onRequest: () => arrivals.push(Date.now()),
+  });
+});
+
+afterAll(async () => {
+  for (const bot of running) await bot.stop('SIGKILL');
+  await slack?.close();
+  await atlassian?.close();
+  removeTempDirs();
+  const rows = BUCKETS.map((bucket) => {
+    const mine = outcomes.filter((o) => o.bucket === bucket);
+    return [
+      bucket,
+      mine.length,
+      mine.filter((o) => o.disabledOnce).length,
+      mine.filter((o) => o.lost).length,
+      mine.filter((o) => o.doubled).length,
+    ];
+  });
+  recordReliability({
+    id: '5-crash',
+    title: 'Crash recovery (SIGKILL during the approval flow)',
+    description:
+      `The built bot (HTTP mode, one SQLite file per iteration kept across the restart) is killed with ` +
+      `SIGKILL 0–${MAX_KILL_DELAY_MS} ms (seeded, seed ${SEED}) after an approver clicks Approve on a ` +
+      `disable request, with the emulated Atlassian answering after ${LATENCY_MS} ms so kills land ` +
+      `mid-request; then it is started again on the same database (and Approve is clicked again only ` +
+      `when the decision never landed). The kill point is read from what the database and Atlassian saw. ` +
+      `Correct means: the user ends inactive, Atlassian received exactly one PATCH active:false for them ` +
+      `and the request ends completed. Lost = not disabled or not completed; applied twice = a second ` +
+      `PATCH active:false.`,
+    columns: ['kill point', 'iterations', 'disabled once', 'lost', 'applied twice'],
+    rows,
+    totals: {
+      crashIterations: outcomes.length,
+      approvedDisablesLost: outcomes.filter((o) => o.lost).length,
+      approvedDisablesDoubled: outcomes.filter((o) => o.doubled).length,
+    },
+  });
+});
+
+const textOf = (call: SlackCall): string => JSON.stringify([call.args.text, call.args.blocks]);
+
+function approvalRow(dbPath: string, id: string): { status: string } | undefined {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 2000');
+    return db.prepare('SELECT status FROM approvals WHERE id = ?').get(id) as { status: string } | undefined;
+  } finally {
+    db.close();
+  }
+}
+
+async function waitForStatus(dbPath: string, id: string, status: string, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (approvalRow(dbPath, id)?.status === status) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function patchesFor(userId: string): { index: number; active: unknown }[] {
+  return atlassian.server.requests.flatMap((r, index) => {
+    if (r.method !== 'PATCH' || !r.path.endsWith(`/Users/${userId}`)) return [];
+    const ops = (r.body as { Operations?: { value?: { active?: unknown } }[] })?.Operations ?? [];
+    return [{ index, active: ops[0]?.value?.active }];
+  });
+}
+
+async function iteration(i: number, random: () => number): Promise<Outcome> {
+  const cwd = makeTempDir('atlassian-iam-crash-');
+  const dbPath = path.join(cwd, 'bot.db');
+  const email = `crash-${i}@example.com`;
+  const created = atlassian.directory.handle({
+    method: 'POST',
+    path: '/Users',
+    query: new URLSearchParams(),
+    body: { userName: email, emails: [{ value: email, primary: true }] },
+  });
+  const userId = (created.body as { id: string }).id;
+
+  let bot = await launch(cwd);
+  await postSigned(
+    bot.url,
+    slashCommandBody(
+      '/iam-disable-user',
+      `${email} reason="crash test"`,
+      'UREQ',
+      `${slack.responseUrlBase}r${i}`,
+    ),
+  );
+  const post = await slack.waitFor(
+    (c) =>
+      c.method === 'chat.postMessage' &&
+      textOf(c).includes('iam_disable_approve') &&
+      textOf(c).includes(email),
+  );
+  const requestId = (
+    post.args.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]
+  )
+    .find((b) => b.type === 'actions')
+    ?.elements?.find((e) => e.action_id === 'iam_disable_approve')?.value as string;
+  expect(requestId).toBeTruthy();
+  // Wait until the request is stored (it is stored right after the message is posted).
+  expect(await waitForStatus(dbPath, requestId, 'pending')).toBe(true);
+
+  const approve = (tag: string) =>
+    postSigned(
+      bot.url,
+      interactionBody(
+        buttonPayload(
+          'iam_disable_approve',
+          requestId,
+          'UAPPROVER',
+          `${slack.responseUrlBase}${tag}`,
+          post.args.ts as string,
+        ),
+      ),
+    ).catch(() => undefined); // the process may die before it answers
+
+  const delay = Math.floor(random() * (MAX_KILL_DELAY_MS + 1));
+  const clicked = approve(`a${i}`);
+  await sleep(delay);
+  const killedAt = Date.now();
+  await bot.stop('SIGKILL');
+  await clicked;
+
+  // Where the kill landed, from what the database and Atlassian saw.
+  const status = approvalRow(dbPath, requestId)?.status;
+  const patchesAtKill = patchesFor(userId);
+  let bucket: Bucket;
+  if (status === 'pending') bucket = 'before decision';
+  else if (status === 'completed') bucket = 'after completion';
+  else if (patchesAtKill.length === 0) bucket = 'after decision before PATCH';
+  else if (killedAt < arrivals[patchesAtKill[0].index] + LATENCY_MS) bucket = 'PATCH in flight';
+  else bucket = 'after PATCH before completion';
+
+  bot = await launch(cwd);
+  if (status === 'pending') await approve(`b${i}`);
+  const completed = await waitForStatus(dbPath, requestId, 'completed');
+  await bot.stop('SIGTERM');
+
+  const user = atlassian.directory.handle({
+    method: 'GET',
+    path: `/Users/${userId}`,
+    query: new URLSearchParams(),
+    body: undefined,
+  }).body as { active?: boolean };
+  const patches = patchesFor(userId);
+  const disabling = patches.filter((p) => p.active === false || p.active === 'false').length;
+  const inactive = user.active === false;
+  return {
+    bucket,
+    disabledOnce: inactive && completed && disabling === 1 && patches.length === 1,
+    lost: !inactive || !completed,
+    doubled: disabling > 1,
+  };
+}
+
+it(`an approved disable survives SIGKILL at any point: ${ITERATIONS} iterations, none lost or applied twice`, async () => {
+  const random = seededRandom(SEED);
+  for (let i = 0; i < ITERATIONS; i += 1) {
+    const outcome = await iteration(i, random);
+    outcomes.push(outcome);
+    running.splice(0);
+  }
+  const failures = outcomes
+    .map((o, i) => ({ ...o, i }))
+    .filter((o) => !o.disabledOnce || o.lost || o.doubled);
+  expect(failures).toEqual([]);
+  expect(outcomes).toHaveLength(ITERATIONS);
+}, 300_000);
