@@ -17,6 +17,7 @@ import {
 } from '../support/bot-process';
 import { startEmulatedAtlassian, type EmulatedAtlassian } from '../support/scim-server';
 import { type SlackCall, startSlackStandIn, type SlackStandIn } from '../support/slack-standin.cjs';
+import { viewSubmission } from '../support/fake-receiver';
 
 const TOKEN = 'tok-bot-e2e-SECRET';
 const DIRECTORY = 'dir-bot';
@@ -195,24 +196,9 @@ describe('modal forms', () => {
     );
 
     const submission = (email: string) =>
-      interactionBody({
-        type: 'view_submission',
-        api_app_id: 'A1',
-        team: { id: 'T1' },
-        user: { id: 'UADMIN', team_id: 'T1' },
-        view: {
-          id: 'V1',
-          type: 'modal',
-          callback_id: 'iam_create_user',
-          private_metadata: view.private_metadata,
-          state: {
-            values: {
-              email: { value: { type: 'plain_text_input', value: email } },
-              title: { value: { type: 'plain_text_input', value: 'Analyst' } },
-            },
-          },
-        },
-      });
+      interactionBody(
+        viewSubmission('iam_create_user', 'UADMIN', { email, title: 'Analyst' }, view.private_metadata),
+      );
     const invalid = await postSigned(bot.url, submission('not-an-email'));
     expect(invalid.status).toBe(200);
     const errors = (await invalid.json()) as { response_action: string; errors: Record<string, string> };

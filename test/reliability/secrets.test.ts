@@ -28,6 +28,7 @@ import { createDatabase, dropDatabase, TEST_DATABASE_URL, uniqueName } from '../
 import { recordReliability } from '../support/reliability';
 import { startEmulatedAtlassian, type EmulatedAtlassian } from '../support/scim-server';
 import { type SlackCall, startSlackStandIn, type SlackStandIn } from '../support/slack-standin.cjs';
+import { viewSubmission } from '../support/fake-receiver';
 
 jest.setTimeout(180_000);
 
@@ -512,24 +513,9 @@ describe('the bot', () => {
     );
     const view = open.args.view as { private_metadata: string };
     const submission = (email: string) =>
-      interactionBody({
-        type: 'view_submission',
-        api_app_id: 'A1',
-        team: { id: 'T1' },
-        user: { id: 'UADMIN', team_id: 'T1' },
-        view: {
-          id: 'V1',
-          type: 'modal',
-          callback_id: 'iam_create_user',
-          private_metadata: view.private_metadata,
-          state: {
-            values: {
-              email: { value: { type: 'plain_text_input', value: email } },
-              title: { value: { type: 'plain_text_input', value: 'Analyst' } },
-            },
-          },
-        },
-      });
+      interactionBody(
+        viewSubmission('iam_create_user', 'UADMIN', { email, title: 'Analyst' }, view.private_metadata),
+      );
     await post(bot, 'form: invalid', submission('not-an-email'));
     await post(bot, 'form: valid', submission(`${prefix}modal@example.com`));
     await done((c) => c.method === 'chat.postMessage' && textOf(c).includes(`${prefix}modal@example.com`));
