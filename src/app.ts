@@ -1,6 +1,13 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { App, LogLevel as BoltLogLevel, type Logger as BoltLogger, type Receiver } from '@slack/bolt';
+import {
+  App,
+  LogLevel as BoltLogLevel,
+  type Logger as BoltLogger,
+  HTTPReceiver,
+  type CustomRoute,
+  type Receiver,
+} from '@slack/bolt';
 import { type Config, requireSlackSettings } from './config';
 import {
   AccessPolicy,
@@ -46,6 +53,34 @@ function boltLogger(logger: Logger, initial: LogLevel): BoltLogger {
     getLevel: () => level,
     setName: () => {},
   };
+}
+
+/** Slack's replay window: a request more than this far from our clock, either way, is refused. */
+const SIGNATURE_WINDOW_S = 5 * 60;
+
+/**
+ * HTTP mode: Bolt's receiver at POST /slack/events (it verifies the signature and refuses stale
+ * timestamps) plus /healthz. Bolt accepts timestamps from the future; Slack's rule is "within five
+ * minutes of local time" either way, so those get 401 here before Bolt sees them.
+ */
+function httpReceiver(signingSecret: string, healthz: CustomRoute, logger: BoltLogger): HTTPReceiver {
+  const receiver = new HTTPReceiver({
+    signingSecret,
+    endpoints: '/slack/events',
+    customRoutes: [healthz],
+    logger,
+  });
+  const verified = receiver.requestListener;
+  receiver.requestListener = (req: IncomingMessage, res: ServerResponse) => {
+    const stamp = Number(req.headers['x-slack-request-timestamp']);
+    if (Number.isFinite(stamp) && stamp > Date.now() / 1000 + SIGNATURE_WINDOW_S) {
+      res.writeHead(401);
+      res.end();
+      return;
+    }
+    verified(req, res);
+  };
+  return receiver;
 }
 
 export interface BotOptions {
@@ -114,7 +149,7 @@ function assemble(
   const socketMode = slack.appToken !== null;
   const clock = options.clock ?? (() => new Date());
 
-  const healthz = {
+  const healthz: CustomRoute = {
     path: '/healthz',
     method: ['GET'],
     handler: (_req: unknown, res: ServerResponse) => {
@@ -130,16 +165,15 @@ function assemble(
   };
   const app = options.receiver
     ? new App({ ...common, receiver: options.receiver, tokenVerificationEnabled: false })
-    : new App({
-        ...common,
-        signingSecret: slack.signingSecret ?? undefined,
-        socketMode,
-        appToken: slack.appToken ?? undefined,
-        // Socket Mode opens its connection through its own Web API client: give it the same base URL.
-        installerOptions: { clientOptions: { slackApiUrl: slack.apiUrl } },
-        endpoints: '/slack/events',
-        customRoutes: socketMode ? [] : [healthz],
-      });
+    : socketMode
+      ? new App({
+          ...common,
+          socketMode: true,
+          appToken: slack.appToken ?? undefined,
+          // Socket Mode opens its connection through its own Web API client: give it the same base URL.
+          installerOptions: { clientOptions: { slackApiUrl: slack.apiUrl } },
+        })
+      : new App({ ...common, receiver: httpReceiver(slack.signingSecret ?? '', healthz, common.logger) });
 
   const context: BotContext = {
     iam: runtime.context,

@@ -91,6 +91,10 @@ describe('request verification', () => {
     ['forged (wrong secret)', { secret: 'not-the-secret' }],
     ['unsigned', { unsigned: true }],
     ['stale (timestamp 10 minutes old)', { timestamp: Math.floor(Date.now() / 1000) - 600 }],
+    [
+      'from the future (timestamp 10 minutes ahead, correctly signed)',
+      { timestamp: Math.floor(Date.now() / 1000) + 600 },
+    ],
     ['tampered body', { signedBody: 'text=something-else' }],
   ])('%s requests get 401 and do nothing', async (_name, options) => {
     const before = { slack: slack.calls.length, scim: atlassian.server.requests.length };

@@ -356,6 +356,17 @@ describe('forged, unsigned, replayed and tampered requests', () => {
       'form submission',
       (bot) => postSigned(bot.url, submission(), { timestamp: now() - 360 }),
     ],
+    // From the future: correctly signed, timestamp more than 5 minutes ahead of our clock.
+    [
+      'from the future (timestamp 6 min ahead)',
+      'slash command',
+      (bot) => postSigned(bot.url, disableSlash(), { timestamp: now() + 360 }),
+    ],
+    [
+      'from the future (timestamp 6 min ahead)',
+      'Approve click',
+      (bot) => postSigned(bot.url, approve(), { timestamp: now() + 360 }),
+    ],
     // Replays: a valid body and signature captured earlier.
     [
       'replayed (captured 7 min ago)',
