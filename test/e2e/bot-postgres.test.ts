@@ -9,7 +9,6 @@ import { makeTempDir, removeTempDirs, requireBuiltCli, runCli } from '../support
 import {
   BOT_TOKEN,
   type BotProcess,
-  buttonPayload,
   interactionBody,
   postSigned,
   SIGNING_SECRET,
@@ -19,6 +18,7 @@ import {
 import { createDatabase, dropDatabase, uniqueName, withPostgres } from '../support/postgres';
 import { startEmulatedAtlassian, type EmulatedAtlassian } from '../support/scim-server';
 import { type SlackCall, startSlackStandIn, type SlackStandIn } from '../support/slack-standin.cjs';
+import { approveIdOf, buttonClick } from '../support/slack-payloads';
 
 const TOKEN = 'tok-pg-e2e-SECRET';
 const DIRECTORY = 'dir-bot-pg';
@@ -93,7 +93,7 @@ withPostgres((testUrl) => {
   const click = (bot: BotProcess, requestId: string, userId: string, tag: string, ts: string) =>
     postSigned(
       bot.url,
-      interactionBody(buttonPayload('iam_disable_approve', requestId, userId, responseUrl(tag), ts)),
+      interactionBody(buttonClick('iam_disable_approve', requestId, userId, responseUrl(tag), ts)),
     );
   const patchesTo = (userId: string) =>
     atlassian.server.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith(`/Users/${userId}`));
@@ -124,11 +124,7 @@ withPostgres((testUrl) => {
         textOf(c).includes('iam_disable_approve') &&
         textOf(c).includes(email),
     );
-    const actions = (
-      post.args.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]
-    ).find((b) => b.type === 'actions');
-    const id = actions?.elements?.find((e) => e.action_id === 'iam_disable_approve')?.value;
-    if (!id) throw new Error('the approval request has no Approve button');
+    const id = approveIdOf(post);
     // The request row is written just after the message is posted.
     for (let i = 0; i < 100 && (await auditOf(id)).length === 0; i++)
       await new Promise((r) => setTimeout(r, 50));

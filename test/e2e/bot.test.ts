@@ -8,7 +8,6 @@ import { makeTempDir, removeTempDirs } from '../support/cli';
 import {
   BOT_TOKEN,
   type BotProcess,
-  buttonPayload,
   interactionBody,
   postSigned,
   SIGNING_SECRET,
@@ -18,6 +17,7 @@ import {
 import { startEmulatedAtlassian, type EmulatedAtlassian } from '../support/scim-server';
 import { type SlackCall, startSlackStandIn, type SlackStandIn } from '../support/slack-standin.cjs';
 import { viewSubmission } from '../support/fake-receiver';
+import { approveIdOf, buttonClick } from '../support/slack-payloads';
 
 const TOKEN = 'tok-bot-e2e-SECRET';
 const DIRECTORY = 'dir-bot';
@@ -245,12 +245,7 @@ describe('disable approvals', () => {
         textOf(c).includes('iam_disable_approve') &&
         textOf(c).includes(email),
     );
-    const actions = (
-      post.args.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]
-    ).find((b) => b.type === 'actions');
-    const approve = actions?.elements?.find((e) => e.action_id === 'iam_disable_approve');
-    expect(approve?.value).toBeTruthy();
-    return approve?.value as string;
+    return approveIdOf(post);
   }
 
   it('posts a request, refuses the requester and non-approvers, and two concurrent approvals disable once', async () => {
@@ -259,12 +254,12 @@ describe('disable approvals', () => {
 
     await postSigned(
       bot.url,
-      interactionBody(buttonPayload('iam_disable_approve', id, 'UREQ', responseUrl('self'), '1')),
+      interactionBody(buttonClick('iam_disable_approve', id, 'UREQ', responseUrl('self'), '1')),
     );
     await slack.waitFor((c) => c.method === 'response_url' && textOf(c).includes('someone else'));
     await postSigned(
       bot.url,
-      interactionBody(buttonPayload('iam_disable_approve', id, 'UMEMBER', responseUrl('member'), '1')),
+      interactionBody(buttonClick('iam_disable_approve', id, 'UMEMBER', responseUrl('member'), '1')),
     );
     await slack.waitFor((c) => c.method === 'response_url' && textOf(c).includes('Only approvers'));
     expect(atlassian.server.requests.filter((r) => r.method === 'PATCH').length).toBe(patchesBefore);
@@ -272,11 +267,11 @@ describe('disable approvals', () => {
     const [a, b] = await Promise.all([
       postSigned(
         bot.url,
-        interactionBody(buttonPayload('iam_disable_approve', id, 'UAPPROVER', responseUrl('a1'), '1')),
+        interactionBody(buttonClick('iam_disable_approve', id, 'UAPPROVER', responseUrl('a1'), '1')),
       ),
       postSigned(
         bot.url,
-        interactionBody(buttonPayload('iam_disable_approve', id, 'UADMIN', responseUrl('a2'), '1')),
+        interactionBody(buttonClick('iam_disable_approve', id, 'UADMIN', responseUrl('a2'), '1')),
       ),
     ]);
     expect([a.status, b.status]).toEqual([200, 200]);
@@ -298,7 +293,7 @@ describe('disable approvals', () => {
     const patchesBefore = atlassian.server.requests.filter((r) => r.method === 'PATCH').length;
     await postSigned(
       bot.url,
-      interactionBody(buttonPayload('iam_disable_deny', id, 'UAPPROVER', responseUrl('deny'), '1')),
+      interactionBody(buttonClick('iam_disable_deny', id, 'UAPPROVER', responseUrl('deny'), '1')),
     );
     await slack.waitFor(
       (c) =>
@@ -315,9 +310,7 @@ describe('disable approvals', () => {
     bot = await startBot(env(), cwd);
     await postSigned(
       bot.url,
-      interactionBody(
-        buttonPayload('iam_disable_approve', id, 'UAPPROVER', responseUrl('after-restart'), '1'),
-      ),
+      interactionBody(buttonClick('iam_disable_approve', id, 'UAPPROVER', responseUrl('after-restart'), '1')),
     );
     await slack.waitFor(
       (c) =>

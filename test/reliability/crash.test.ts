@@ -8,7 +8,6 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import {
   type BotProcess,
-  buttonPayload,
   interactionBody,
   postSigned,
   slashCommandBody,
@@ -19,6 +18,7 @@ import { recordReliability } from '../support/reliability';
 import { startEmulatedAtlassian, type EmulatedAtlassian } from '../support/scim-server';
 import { seededRandom } from '../support/seeded-random';
 import { type SlackCall, startSlackStandIn, type SlackStandIn } from '../support/slack-standin.cjs';
+import { approveIdOf, buttonClick } from '../support/slack-payloads';
 
 const TOKEN = 'tok-crash-SECRET';
 const DIRECTORY = 'dir-crash';
@@ -172,12 +172,7 @@ async function iteration(i: number, random: () => number): Promise<Outcome> {
       textOf(c).includes('iam_disable_approve') &&
       textOf(c).includes(email),
   );
-  const requestId = (
-    post.args.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]
-  )
-    .find((b) => b.type === 'actions')
-    ?.elements?.find((e) => e.action_id === 'iam_disable_approve')?.value as string;
-  expect(requestId).toBeTruthy();
+  const requestId = approveIdOf(post);
   // Wait until the request is stored (it is stored right after the message is posted).
   expect(await waitForStatus(dbPath, requestId, 'pending')).toBe(true);
 
@@ -185,7 +180,7 @@ async function iteration(i: number, random: () => number): Promise<Outcome> {
     postSigned(
       bot.url,
       interactionBody(
-        buttonPayload(
+        buttonClick(
           'iam_disable_approve',
           requestId,
           'UAPPROVER',

@@ -17,7 +17,6 @@ import { type CliRun, makeTempDir, removeTempDirs, requireBuiltCli, runCli } fro
 import {
   BOT_PATH,
   type BotProcess,
-  buttonPayload,
   freePort,
   interactionBody,
   postSigned,
@@ -29,6 +28,7 @@ import { recordReliability } from '../support/reliability';
 import { startEmulatedAtlassian, type EmulatedAtlassian } from '../support/scim-server';
 import { type SlackCall, startSlackStandIn, type SlackStandIn } from '../support/slack-standin.cjs';
 import { viewSubmission } from '../support/fake-receiver';
+import { approveIdOf, buttonClick } from '../support/slack-payloads';
 
 jest.setTimeout(180_000);
 
@@ -438,7 +438,7 @@ describe('the bot', () => {
   const command = (bot: BotProcess, name: string, text: string, user = 'UADMIN') =>
     post(bot, `${name} ${text}`, slashCommandBody(name, text, user, responseUrl(`${name}-${text}`)));
   const click = (bot: BotProcess, action: string, id: string, user: string) =>
-    post(bot, action, interactionBody(buttonPayload(action, id, user, responseUrl(action), '1')));
+    post(bot, action, interactionBody(buttonClick(action, id, user, responseUrl(action), '1')));
 
   function botEnv(extra: Record<string, string> = {}): Record<string, string> {
     return {
@@ -468,10 +468,7 @@ describe('the bot', () => {
         textOf(c).includes('iam_disable_approve') &&
         textOf(c).includes(email),
     );
-    const actions = (
-      request.args.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]
-    ).find((x) => x.type === 'actions');
-    const id = actions?.elements?.find((e) => e.action_id === 'iam_disable_approve')?.value as string;
+    const id = approveIdOf(request);
     await new Promise((r) => setTimeout(r, 300)); // the request row is written just after the post
     return id;
   }

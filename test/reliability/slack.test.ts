@@ -16,7 +16,6 @@ import { makeTempDir, removeTempDirs } from '../support/cli';
 import {
   BOT_TOKEN,
   type BotProcess,
-  buttonPayload,
   interactionBody,
   postSigned,
   SIGNING_SECRET,
@@ -28,6 +27,7 @@ import { createDatabase, dropDatabase, TEST_DATABASE_URL, uniqueName } from '../
 import { recordReliability } from '../support/reliability';
 import { startEmulatedAtlassian, type EmulatedAtlassian } from '../support/scim-server';
 import { type SlackCall, startSlackStandIn, type SlackStandIn } from '../support/slack-standin.cjs';
+import { approveIdOf, buttonClick } from '../support/slack-payloads';
 
 jest.setTimeout(120_000);
 
@@ -203,11 +203,7 @@ async function requestDisable(bot: BotProcess, email: string, requester = 'UREQ'
       textOf(c).includes('iam_disable_approve') &&
       textOf(c).includes(email),
   );
-  const actions = (
-    post.args.blocks as { type: string; elements?: { action_id: string; value: string }[] }[]
-  ).find((x) => x.type === 'actions');
-  const id = actions?.elements?.find((e) => e.action_id === 'iam_disable_approve')?.value;
-  if (!id) throw new Error('the approval request has no Approve button');
+  const id = approveIdOf(post);
   for (let i = 0; i < 200 && (await auditRows(id)).length === 0; i++) await sleep(25);
   const row = await approvalRow(id);
   expect(row?.status).toBe('pending');
@@ -215,7 +211,7 @@ async function requestDisable(bot: BotProcess, email: string, requester = 'UREQ'
 }
 
 const clickBody = (action: string, id: string, user: string, tag: string, ts = '1') =>
-  interactionBody(buttonPayload(action, id, user, responseUrl(tag), ts));
+  interactionBody(buttonClick(action, id, user, responseUrl(tag), ts));
 
 describe('forged, unsigned, replayed and tampered requests', () => {
   let pending: { id: string; ts: string; userId: string };

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { makeTempDir, REPO_ROOT } from './cli';
+import { slashCommand } from './slack-payloads';
 
 export const BOT_PATH = path.join(REPO_ROOT, 'dist', 'index.js');
 export const SIGNING_SECRET = 'sig-SECRET-e2e-0123456789';
@@ -124,6 +125,7 @@ export async function postSigned(
   return fetch(`${botUrl}/slack/events`, { method: 'POST', headers, body });
 }
 
+/** A slash command, form-encoded as Slack posts it. */
 export function slashCommandBody(
   command: string,
   text: string,
@@ -131,51 +133,9 @@ export function slashCommandBody(
   responseUrl: string,
   channelId = 'C1',
 ): string {
-  return new URLSearchParams({
-    token: 'legacy-verification-token',
-    team_id: 'T1',
-    team_domain: 'example',
-    channel_id: channelId,
-    channel_name: 'it-ops',
-    user_id: userId,
-    user_name: userId.toLowerCase(),
-    command,
-    text,
-    api_app_id: 'A1',
-    response_url: responseUrl,
-    trigger_id: `trigger-${Date.now()}`,
-  }).toString();
+  return new URLSearchParams(slashCommand(command, text, userId, responseUrl, channelId)).toString();
 }
 
 export function interactionBody(payload: Record<string, unknown>): string {
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-}
-
-export function buttonPayload(
-  actionId: string,
-  value: string,
-  userId: string,
-  responseUrl: string,
-  messageTs: string,
-) {
-  return {
-    type: 'block_actions',
-    api_app_id: 'A1',
-    team: { id: 'T1', domain: 'example' },
-    user: { id: userId, username: userId.toLowerCase(), team_id: 'T1' },
-    channel: { id: 'C1', name: 'it-ops' },
-    container: { type: 'message', message_ts: messageTs, channel_id: 'C1', is_ephemeral: false },
-    message: { ts: messageTs, type: 'message', text: 'approval' },
-    trigger_id: `trigger-${Date.now()}`,
-    response_url: responseUrl,
-    actions: [
-      {
-        type: 'button',
-        action_id: actionId,
-        block_id: 'iam_disable_decision',
-        value,
-        action_ts: String(Date.now() / 1000),
-      },
-    ],
-  };
 }
