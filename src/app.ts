@@ -9,10 +9,12 @@ import {
   type Receiver,
 } from '@slack/bolt';
 import { type Config, requireSlackSettings } from './config';
+import { oneCallPerTurn } from './request-turns';
 import {
   AccessPolicy,
   type BotContext,
   expireDue,
+  FollowUps,
   InFlight,
   recoverApproved,
   registerListeners,
@@ -70,7 +72,8 @@ function httpReceiver(signingSecret: string, healthz: CustomRoute, logger: BoltL
     customRoutes: [healthz],
     logger,
   });
-  const verified = receiver.requestListener;
+  // One Slack request per event-loop turn: see oneCallPerTurn.
+  const verified = oneCallPerTurn(receiver.requestListener);
   receiver.requestListener = (req: IncomingMessage, res: ServerResponse) => {
     const stamp = Number(req.headers['x-slack-request-timestamp']);
     if (Number.isFinite(stamp) && stamp > Date.now() / 1000 + SIGNATURE_WINDOW_S) {
@@ -181,6 +184,7 @@ function assemble(
     store,
     access: new AccessPolicy(webPeopleDirectory(app.client), slack.operators, slack.approvers),
     inFlight: new InFlight(),
+    followUps: new FollowUps(),
     logger,
     clock,
     newId: options.newId ?? randomUUID,
