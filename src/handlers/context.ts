@@ -2,6 +2,7 @@ import type { ConnectionStatus, IamContext, UserProfile } from '../iam';
 import type { Logger } from '../log';
 import type { NewAuditEntry, Store } from '../store/types';
 import type { AccessPolicy } from './access';
+import type { FollowUps } from './follow-ups';
 import type { InFlight } from './in-flight';
 
 /** Everything the listeners share; built once by the entry point, faked piecewise in tests. */
@@ -11,6 +12,8 @@ export interface BotContext {
   store: Store;
   access: AccessPolicy;
   inFlight: InFlight;
+  /** Holds a result's follow-ups while other commands still work towards theirs. */
+  followUps: FollowUps;
   logger: Logger;
   clock: () => Date;
   newId: () => string;

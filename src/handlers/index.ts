@@ -13,6 +13,7 @@ import { CREATE_CALLBACK, UPDATE_CALLBACK, userModalSubmission } from './views/u
 export { AccessPolicy, webPeopleDirectory } from './access';
 export { expireDue, recoverApproved } from './approvals';
 export type { BotContext } from './context';
+export { FollowUps } from './follow-ups';
 export { InFlight } from './in-flight';
 
 /** Every listener, grouped by Slack surface. */

@@ -5,7 +5,10 @@ import { audit, type BotContext } from '../context';
 import { postMessage } from '../posting';
 import type { CommandArgs, SlashCommandName } from './profile-command';
 
-/** Audits the command, runs it against the directory, posts the result table and audits the result. */
+/**
+ * Audits the command, runs it against the directory, posts the result table, then (as a follow-up, see
+ * FollowUps) a get's attribute list in the thread and the result's audit row.
+ */
 export async function runAndPost(
   context: BotContext,
   args: Pick<CommandArgs, 'client'> &
@@ -14,56 +17,54 @@ export async function runAndPost(
   target: string,
   execute: () => Promise<IamResult>,
 ): Promise<void> {
-  await audit(context, {
-    actor: args.userId,
-    kind: 'command',
-    command: name,
-    target,
-    outcome: 'received',
-    requestId: null,
-    detail: null,
+  const options = { sandbox: context.sandbox, actorId: args.userId };
+  const posting = { respond: args.respond, fallbackUserId: args.fallbackUserId };
+  const { result, ts } = await context.followUps.result(async () => {
+    await audit(context, {
+      actor: args.userId,
+      kind: 'command',
+      command: name,
+      target,
+      outcome: 'received',
+      requestId: null,
+      detail: null,
+    });
+    let result: IamResult;
+    try {
+      result = await execute();
+    } catch (error) {
+      // Bad input found only after the lookup (e.g. a missing user that cannot be created from it).
+      const reason = (error as Error).message;
+      await audit(context, {
+        actor: args.userId,
+        kind: 'result',
+        command: name,
+        target,
+        outcome: 'rejected',
+        requestId: null,
+        detail: { reason },
+      });
+      throw error;
+    }
+    const message =
+      name === 'iam-get-user' ? getSummaryMessage(result, options) : resultMessage(result, options);
+    return { result, ts: await postMessage(args.client, args.channelId, message, posting) };
   });
-  let result: IamResult;
-  try {
-    result = await execute();
-  } catch (error) {
-    // Bad input found only after the lookup (e.g. a missing user that cannot be created from it).
-    const reason = (error as Error).message;
+  // The requester has the result; the rest waits until the other commands in progress have theirs.
+  await context.followUps.followUp(async () => {
+    if (name === 'iam-get-user' && ts && result.IAM.Vendor.success) {
+      await postMessage(args.client, args.channelId, userDetailsThreadMessage(result, options), {
+        threadTs: ts,
+      });
+    }
     await audit(context, {
       actor: args.userId,
       kind: 'result',
       command: name,
       target,
-      outcome: 'rejected',
+      outcome: outcomeOf(result),
       requestId: null,
-      detail: { reason },
+      detail: result as unknown as Record<string, unknown>,
     });
-    throw error;
-  }
-  const options = { sandbox: context.sandbox, actorId: args.userId };
-  if (name === 'iam-get-user') {
-    const ts = await postMessage(args.client, args.channelId, getSummaryMessage(result, options), {
-      respond: args.respond,
-      fallbackUserId: args.fallbackUserId,
-    });
-    if (ts && result.IAM.Vendor.success) {
-      await postMessage(args.client, args.channelId, userDetailsThreadMessage(result, options), {
-        threadTs: ts,
-      });
-    }
-  } else {
-    await postMessage(args.client, args.channelId, resultMessage(result, options), {
-      respond: args.respond,
-      fallbackUserId: args.fallbackUserId,
-    });
-  }
-  await audit(context, {
-    actor: args.userId,
-    kind: 'result',
-    command: name,
-    target,
-    outcome: outcomeOf(result),
-    requestId: null,
-    detail: result as unknown as Record<string, unknown>,
   });
 }
