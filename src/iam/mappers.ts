@@ -61,7 +61,19 @@ type Segment = { key: string; index?: number; flag?: string };
 
 const SEGMENT = /^([^.[\]]+)(?:\[(\d+|[A-Za-z_]\w*)\])?$/;
 
+/** Parsed paths by text: mappers are applied on every command, and their paths never change. */
+const parsedPaths = new Map<string, Segment[]>();
+
 function parsePath(path: string): Segment[] {
+  let parsed = parsedPaths.get(path);
+  if (parsed === undefined) {
+    parsed = parseSegments(path);
+    parsedPaths.set(path, parsed);
+  }
+  return parsed;
+}
+
+function parseSegments(path: string): Segment[] {
   return path.split('.').map((part) => {
     const match = SEGMENT.exec(part);
     if (!match) throw new MapperError(`"${path}" is not a valid attribute path`);
