@@ -1,3 +1,6 @@
+/** What a request gets when it arrives while the bot is shutting down. */
+export const RESTARTING = 'The bot is restarting, so nothing was done. Try again in a minute.';
+
 /** Work started after an ack; shutdown waits for it so that no approved disable is cut in half. */
 export class InFlight {
   readonly #running = new Set<Promise<unknown>>();
@@ -15,6 +18,23 @@ export class InFlight {
     const forget = () => this.#running.delete(promise);
     promise.then(forget, forget);
     return promise;
+  }
+
+  /**
+   * Acknowledges and takes on `work` in one step, so that a shutdown cannot fall between the two (a
+   * request acknowledged, then its work refused). Once closing has begun, `refuse` answers instead:
+   * it acknowledges with a message that nothing was done.
+   */
+  async ackThenRun(
+    ack: () => Promise<void>,
+    work: () => Promise<void>,
+    refuse: () => Promise<void>,
+  ): Promise<void> {
+    if (this.#closed) return refuse();
+    await this.run(async () => {
+      await ack();
+      await work();
+    });
   }
 
   /** Stops taking work and resolves when everything running has settled. */

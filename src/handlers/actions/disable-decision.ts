@@ -1,6 +1,9 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { refusalMessage } from '../../views/slack';
 import { decide } from '../approvals';
 import type { BotContext } from '../context';
+import { RESTARTING } from '../in-flight';
+import { tellEphemeral } from '../posting';
 
 export const APPROVE_ACTION = 'iam_disable_approve';
 export const DENY_ACTION = 'iam_disable_deny';
@@ -10,9 +13,15 @@ type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareAr
 /** iam_disable_approve / iam_disable_deny: the button value is the request id; approvals.ts decides. */
 export function disableDecision(context: BotContext, decision: 'approved' | 'denied') {
   return async ({ ack, action, body, client, respond }: ButtonArgs): Promise<void> => {
-    await ack();
-    await context.inFlight.run(() =>
-      decide(context, client, { requestId: action.value ?? '', userId: body.user.id, decision, respond }),
+    await context.inFlight.ackThenRun(
+      () => ack(),
+      () =>
+        decide(context, client, { requestId: action.value ?? '', userId: body.user.id, decision, respond }),
+      async () => {
+        await ack();
+        const text = `${RESTARTING} (Your decision was not recorded; the request is still open.)`;
+        await tellEphemeral(respond, refusalMessage(text, { sandbox: context.sandbox }));
+      },
     );
   };
 }

@@ -3,6 +3,7 @@ import { ProfileError } from '../../iam';
 import { errorNotice, refusalMessage, usageMessage } from '../../views/slack';
 import { parseCommandText, type CommandInput } from '../command-text';
 import { audit, type BotContext } from '../context';
+import { RESTARTING } from '../in-flight';
 import { tellEphemeral } from '../posting';
 
 export type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
@@ -20,39 +21,45 @@ export async function handleSlashCommand(
   name: SlashCommandName | 'iam-audit',
   run: (input: CommandInput) => Promise<void>,
 ): Promise<void> {
-  await args.ack();
   const { command, respond } = args;
-  await context.inFlight.run(async () => {
-    try {
-      if (!(await context.access.isOperator(command.user_id))) {
+  const restarting = refusalMessage(RESTARTING, { sandbox: context.sandbox });
+  const refuse = () =>
+    args.ack({ response_type: 'ephemeral', text: restarting.text, blocks: restarting.blocks });
+  await context.inFlight.ackThenRun(
+    () => args.ack(),
+    async () => {
+      try {
+        if (!(await context.access.isOperator(command.user_id))) {
+          await tellEphemeral(
+            respond,
+            refusalMessage(`Only operators (IAM_OPERATORS) can run /${name}.`, { sandbox: context.sandbox }),
+          );
+          await audit(context, {
+            actor: command.user_id,
+            kind: 'refusal',
+            command: name,
+            target: null,
+            outcome: 'refused',
+            requestId: null,
+            detail: { reason: 'not an operator' },
+          });
+          return;
+        }
+        await run(parseCommandText(command.text));
+      } catch (error) {
+        if (error instanceof ProfileError) {
+          await tellEphemeral(respond, usageMessage(`/${name}`, error.message, { sandbox: context.sandbox }));
+          return;
+        }
+        context.logger.error('slash command failed', { command: name, error: (error as Error).message });
         await tellEphemeral(
           respond,
-          refusalMessage(`Only operators (IAM_OPERATORS) can run /${name}.`, { sandbox: context.sandbox }),
+          errorNotice(`/${name} failed unexpectedly; the bot's log has the details.`, {
+            sandbox: context.sandbox,
+          }),
         );
-        await audit(context, {
-          actor: command.user_id,
-          kind: 'refusal',
-          command: name,
-          target: null,
-          outcome: 'refused',
-          requestId: null,
-          detail: { reason: 'not an operator' },
-        });
-        return;
       }
-      await run(parseCommandText(command.text));
-    } catch (error) {
-      if (error instanceof ProfileError) {
-        await tellEphemeral(respond, usageMessage(`/${name}`, error.message, { sandbox: context.sandbox }));
-        return;
-      }
-      context.logger.error('slash command failed', { command: name, error: (error as Error).message });
-      await tellEphemeral(
-        respond,
-        errorNotice(`/${name} failed unexpectedly; the bot's log has the details.`, {
-          sandbox: context.sandbox,
-        }),
-      );
-    }
-  });
+    },
+    refuse,
+  );
 }

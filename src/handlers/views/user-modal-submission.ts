@@ -3,6 +3,7 @@ import { createUser, parseUserProfile, ProfileError, updateUser } from '../../ia
 import { errorNotice, readModalMetadata, readModalValues, validateModalValues } from '../../views/slack';
 import { runAndPost } from '../commands/run-and-post';
 import { audit, type BotContext, targetOf } from '../context';
+import { RESTARTING } from '../in-flight';
 import { postMessage } from '../posting';
 
 type SubmissionArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
@@ -59,31 +60,35 @@ export function userModalSubmission(context: BotContext, kind: 'create' | 'updat
       await ack({ response_action: 'errors', errors: { email: error.message } });
       return;
     }
-    await ack();
     const channelId = readModalMetadata(view.private_metadata)?.channelId ?? userId;
     const options = { allowEnable: values.allowEnable };
-    await context.inFlight.run(async () => {
-      try {
-        await runAndPost(
-          context,
-          { client, userId, channelId, fallbackUserId: userId },
-          name,
-          targetOf(profile),
-          () =>
-            kind === 'create'
-              ? createUser(context.iam, profile, options)
-              : updateUser(context.iam, profile, options),
-        );
-      } catch (error) {
-        context.logger.error('modal submission failed', { command: name, error: (error as Error).message });
-        await postMessage(
-          client,
-          userId,
-          errorNotice(`${name} failed unexpectedly; the bot's log has the details.`, {
-            sandbox: context.sandbox,
-          }),
-        );
-      }
-    });
+    const refuse = () => ack({ response_action: 'errors', errors: { email: RESTARTING } });
+    await context.inFlight.ackThenRun(
+      () => ack(),
+      async () => {
+        try {
+          await runAndPost(
+            context,
+            { client, userId, channelId, fallbackUserId: userId },
+            name,
+            targetOf(profile),
+            () =>
+              kind === 'create'
+                ? createUser(context.iam, profile, options)
+                : updateUser(context.iam, profile, options),
+          );
+        } catch (error) {
+          context.logger.error('modal submission failed', { command: name, error: (error as Error).message });
+          await postMessage(
+            client,
+            userId,
+            errorNotice(`${name} failed unexpectedly; the bot's log has the details.`, {
+              sandbox: context.sandbox,
+            }),
+          );
+        }
+      },
+      refuse,
+    );
   };
 }
