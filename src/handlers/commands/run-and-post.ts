@@ -7,7 +7,7 @@ import type { CommandArgs, SlashCommandName } from './profile-command';
 
 /**
  * Audits the command, runs it against the directory, posts the result table, then (as a follow-up, see
- * FollowUps) a get's attribute list in the thread and the result's audit row.
+ * FollowUps) audits the result and posts a get's attribute list in the thread.
  */
 export async function runAndPost(
   context: BotContext,
@@ -52,11 +52,7 @@ export async function runAndPost(
   });
   // The requester has the result; the rest waits until the other commands in progress have theirs.
   await context.followUps.followUp(async () => {
-    if (name === 'iam-get-user' && ts && result.IAM.Vendor.success) {
-      await postMessage(args.client, args.channelId, userDetailsThreadMessage(result, options), {
-        threadTs: ts,
-      });
-    }
+    // The audit row first: a thread reply Slack refuses must not cost the record of what was done.
     await audit(context, {
       actor: args.userId,
       kind: 'result',
@@ -66,5 +62,10 @@ export async function runAndPost(
       requestId: null,
       detail: result as unknown as Record<string, unknown>,
     });
+    if (name === 'iam-get-user' && ts && result.IAM.Vendor.success) {
+      await postMessage(args.client, args.channelId, userDetailsThreadMessage(result, options), {
+        threadTs: ts,
+      });
+    }
   });
 }
