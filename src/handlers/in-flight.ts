@@ -1,7 +1,7 @@
 /** What a request gets when it arrives while the bot is shutting down. */
 export const RESTARTING = 'The bot is restarting, so nothing was done. Try again in a minute.';
 
-/** Work started after an ack; shutdown waits for it so that no approved disable is cut in half. */
+/** Work taken on with an ack; shutdown waits for it so that no approved disable is cut in half. */
 export class InFlight {
   readonly #running = new Set<Promise<unknown>>();
   #closed = false;
