@@ -39,3 +39,16 @@ export async function audit(context: BotContext, entry: Omit<NewAuditEntry, 'at'
     context.logger.error('audit write failed', { command: entry.command, error: (error as Error).message });
   }
 }
+
+/** Audits that someone who is not an operator tried to run `command`; nothing was done. */
+export function auditNotOperator(context: BotContext, actor: string, command: string): Promise<void> {
+  return audit(context, {
+    actor,
+    kind: 'refusal',
+    command,
+    target: null,
+    outcome: 'refused',
+    requestId: null,
+    detail: { reason: 'not an operator' },
+  });
+}

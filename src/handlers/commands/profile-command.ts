@@ -2,7 +2,7 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { ProfileError } from '../../iam';
 import { errorNotice, refusalMessage, usageMessage } from '../../views/slack';
 import { parseCommandText, type CommandInput } from '../command-text';
-import { audit, type BotContext } from '../context';
+import { auditNotOperator, type BotContext } from '../context';
 import { RESTARTING } from '../in-flight';
 import { tellEphemeral } from '../posting';
 
@@ -22,9 +22,10 @@ export async function handleSlashCommand(
   run: (input: CommandInput) => Promise<void>,
 ): Promise<void> {
   const { command, respond } = args;
-  const restarting = refusalMessage(RESTARTING, { sandbox: context.sandbox });
-  const refuse = () =>
-    args.ack({ response_type: 'ephemeral', text: restarting.text, blocks: restarting.blocks });
+  const refuse = () => {
+    const restarting = refusalMessage(RESTARTING, { sandbox: context.sandbox });
+    return args.ack({ response_type: 'ephemeral', text: restarting.text, blocks: restarting.blocks });
+  };
   await context.inFlight.ackThenRun(
     () => args.ack(),
     async () => {
@@ -34,15 +35,7 @@ export async function handleSlashCommand(
             respond,
             refusalMessage(`Only operators (IAM_OPERATORS) can run /${name}.`, { sandbox: context.sandbox }),
           );
-          await audit(context, {
-            actor: command.user_id,
-            kind: 'refusal',
-            command: name,
-            target: null,
-            outcome: 'refused',
-            requestId: null,
-            detail: { reason: 'not an operator' },
-          });
+          await auditNotOperator(context, command.user_id, name);
           return;
         }
         await run(parseCommandText(command.text));

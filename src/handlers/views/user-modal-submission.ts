@@ -2,7 +2,7 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } fro
 import { createUser, parseUserProfile, ProfileError, updateUser } from '../../iam';
 import { errorNotice, readModalMetadata, readModalValues, validateModalValues } from '../../views/slack';
 import { runAndPost } from '../commands/run-and-post';
-import { audit, type BotContext, targetOf } from '../context';
+import { auditNotOperator, type BotContext, targetOf } from '../context';
 import { RESTARTING } from '../in-flight';
 import { postMessage } from '../posting';
 
@@ -41,15 +41,7 @@ export function userModalSubmission(context: BotContext, kind: 'create' | 'updat
         response_action: 'errors',
         errors: { email: 'Only operators (IAM_OPERATORS) can do this.' },
       });
-      await audit(context, {
-        actor: userId,
-        kind: 'refusal',
-        command: name,
-        target: null,
-        outcome: 'refused',
-        requestId: null,
-        detail: { reason: 'not an operator' },
-      });
+      await auditNotOperator(context, userId, name);
       return;
     }
     let profile;
