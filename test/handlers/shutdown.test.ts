@@ -3,16 +3,8 @@
  * listener): it is answered with "nothing was done" instead of being acknowledged and then dropped.
  */
 import { APPROVE_ACTION } from '../../src/handlers/actions/disable-decision';
-import {
-  blocksOf,
-  type DrivenBot,
-  hasButtons,
-  shown,
-  startWorld,
-  tsOf,
-  type World,
-} from '../support/fake-receiver';
-import { buttonClick, slashCommand, viewSubmission } from '../support/slack-payloads';
+import { type DrivenBot, hasButtons, shown, startWorld, tsOf, type World } from '../support/fake-receiver';
+import { approveIdOf, buttonClick, slashCommand, viewSubmission } from '../support/slack-payloads';
 
 let world: World;
 
@@ -74,10 +66,7 @@ describe('a request arriving while the bot shuts down', () => {
     const post = await world.slack.waitFor(
       (c) => c.method === 'chat.postMessage' && hasButtons(c) && shown(c).includes('cid@example.com'),
     );
-    const id = blocksOf(post)
-      .find((b) => b.type === 'actions')
-      ?.elements?.find((e) => e.action_id === APPROVE_ACTION)?.value;
-    if (!id) throw new Error('no Approve button');
+    const id = approveIdOf(post);
     await beginShutdown(driven);
     const acked = await driven.receiver.send(
       buttonClick(APPROVE_ACTION, id, 'UAPPROVER', world.responseUrl('late-click'), tsOf(world.slack, post)),
