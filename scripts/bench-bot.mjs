@@ -16,6 +16,8 @@
 //    (requests x 500 ms; get 1, create 2). Target max ratio <= 1.2. A third table splits the time beyond
 //    the SCIM latency into before the first SCIM request, between requests, and after the last answer.
 // One /iam-get-user warms the bot up first (Bolt's auth.test, the operator's users.info; not counted).
+// The bench's own CPU in each round (load generator, emulated Atlassian and Slack stand-in in this one
+// process) is shown beside the bot's: on a small machine they share the same cores.
 // After the rounds, each command is run once alone, as a reference without target: what the figures
 // are without concurrency, so the table shows how much the 50 at once add.
 // Exits 1 when any target is missed or anything fails, 2 when the bot has not been built.
@@ -323,6 +325,7 @@ try {
       slack.calls.filter((c) => c.method === 'chat.postMessage' && c.args.thread_ts).length;
     const threadPostsBefore = threadPosts();
     const cpuBefore = cpuMsOf(child.pid);
+    const ownCpuBefore = process.cpuUsage();
     const commands = await fire(bot.url, spec, emails);
     // Let the round finish (get's thread replies, audit writes) before the next one starts.
     if (spec.name === 'get') {
@@ -330,7 +333,14 @@ try {
       while (threadPosts() < threadPostsBefore + count && performance.now() < deadline) await delay(20);
     }
     await delay(200);
-    return { spec, commands, reference, cpuMs: cpuMsOf(child.pid) - cpuBefore };
+    const ownCpu = process.cpuUsage(ownCpuBefore);
+    return {
+      spec,
+      commands,
+      reference,
+      cpuMs: cpuMsOf(child.pid) - cpuBefore,
+      benchCpuMs: (ownCpu.user + ownCpu.system) / 1000,
+    };
   }
   const results = [];
   for (const spec of ROUNDS) results.push(await round(spec, CONCURRENCY, false));
@@ -355,7 +365,7 @@ try {
   const ackRows = [];
   const postRows = [];
   const splitRows = [];
-  for (const { spec, commands, reference, cpuMs } of results) {
+  for (const { spec, commands, reference, cpuMs, benchCpuMs } of results) {
     const label = reference ? `${spec.command} alone` : `${spec.command} x${commands.length}`;
     const verdict = (ok, text) => (reference ? 'reference' : `${text} ${ok ? 'OK' : 'FAIL'}`);
     for (const c of commands) {
@@ -416,7 +426,7 @@ try {
       Number.isFinite(cpuMs) && commands.length > 1
         ? `${fmt(cpuMs)} (${(cpuMs / commands.length).toFixed(1)} ms/cmd)`
         : '—';
-    splitRows.push([label, pair(before), pair(between), pair(after), pair(extra), cpu]);
+    splitRows.push([label, pair(before), pair(between), pair(after), pair(extra), cpu, fmt(benchCpuMs)]);
   }
 
   // ---- report ----------------------------------------------------------------------------------
@@ -449,6 +459,7 @@ try {
       'after last answer',
       'total extra',
       `bot CPU in round (${(1000 / CLOCK_TICKS).toFixed(0)} ms ticks)`,
+      'bench CPU in round',
     ],
     splitRows,
   );
