@@ -11,6 +11,7 @@ import {
   type BotProcess,
   interactionBody,
   postSigned,
+  sharedBotEnv,
   SIGNING_SECRET,
   slashCommandBody,
   startBot,
@@ -33,15 +34,7 @@ withPostgres((testUrl) => {
   let db: Client;
   const bots: BotProcess[] = [];
 
-  const env = (extra: Record<string, string> = {}): Record<string, string> => ({
-    SLACK_API_URL: slack.apiUrl,
-    ATLASSIAN_URL: atlassian.server.url,
-    ATLASSIAN_ACCESS_TOKEN: TOKEN,
-    ATLASSIAN_DIRECTORY_ID: DIRECTORY,
-    DATABASE_URL: databaseUrl,
-    LOG_LEVEL: 'debug',
-    ...extra,
-  });
+  const env = (extra: Record<string, string> = {}) => sharedBotEnv(slack, atlassian, databaseUrl, extra);
 
   /** Starts both instances, each in its own working directory (so no SQLite file could be shared). */
   async function startPair(extra: Record<string, string> = {}): Promise<[BotProcess, BotProcess]> {
@@ -218,9 +211,7 @@ withPostgres((testUrl) => {
     requireBuiltCli();
     const run = await runCli(['iam-get-user', '--user-profile', '{"email":"bob@example.com"}'], {
       env: {
-        ATLASSIAN_URL: atlassian.server.url,
-        ATLASSIAN_ACCESS_TOKEN: TOKEN,
-        ATLASSIAN_DIRECTORY_ID: DIRECTORY,
+        ...atlassian.env,
         DATABASE_URL: databaseUrl,
       },
     });

@@ -30,9 +30,7 @@ let cwd: string;
 function env(): Record<string, string> {
   return {
     SLACK_API_URL: slack.apiUrl,
-    ATLASSIAN_URL: atlassian.server.url,
-    ATLASSIAN_ACCESS_TOKEN: TOKEN,
-    ATLASSIAN_DIRECTORY_ID: DIRECTORY,
+    ...atlassian.env,
     LOG_LEVEL: 'debug',
   };
 }

@@ -81,9 +81,7 @@ afterAll(async () => {
 
 function env(cwd: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    ATLASSIAN_URL: atlassian.server.url,
-    ATLASSIAN_ACCESS_TOKEN: TOKEN,
-    ATLASSIAN_DIRECTORY_ID: DIRECTORY_ID,
+    ...atlassian.env,
     ATLASSIAN_TIMEOUT: '5s',
     DATABASE_URL: `sqlite:${path.join(cwd, 'audit.db')}`,
     ...extra,

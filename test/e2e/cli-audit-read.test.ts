@@ -38,11 +38,7 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<Cl
 }
 
 async function command(name: string, profile: object, expected = 0): Promise<void> {
-  const run = await cli([name, '--user-profile', JSON.stringify(profile)], {
-    ATLASSIAN_URL: atlassian.server.url,
-    ATLASSIAN_ACCESS_TOKEN: TOKEN,
-    ATLASSIAN_DIRECTORY_ID: DIRECTORY_ID,
-  });
+  const run = await cli([name, '--user-profile', JSON.stringify(profile)], atlassian.env);
   if (run.code !== expected) throw new Error(`${name} failed:\n${describeRun(run)}`);
 }
 

@@ -22,9 +22,7 @@ it('records a command and its result with the OS user as actor, and nothing for 
   const cwd = makeTempDir('atlassian-iam-audit-');
   const database = path.join(cwd, 'audit.db');
   const env = {
-    ATLASSIAN_URL: atlassian.server.url,
-    ATLASSIAN_ACCESS_TOKEN: TOKEN,
-    ATLASSIAN_DIRECTORY_ID: 'dir-audit',
+    ...atlassian.env,
     DATABASE_URL: `sqlite:${database}`,
   };
   const bad = await runCli(['iam-create-user', '--user-profile', '{"email":'], { env, cwd });

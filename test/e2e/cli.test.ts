@@ -69,9 +69,7 @@ let atlassian: EmulatedAtlassian;
 
 function atlassianEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
-    ATLASSIAN_URL: atlassian.server.url,
-    ATLASSIAN_ACCESS_TOKEN: TOKEN,
-    ATLASSIAN_DIRECTORY_ID: DIRECTORY_ID,
+    ...atlassian.env,
     ATLASSIAN_TIMEOUT: '5s',
     ...extra,
   };

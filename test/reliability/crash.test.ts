@@ -52,9 +52,7 @@ const running: BotProcess[] = [];
 
 const env = (): Record<string, string> => ({
   SLACK_API_URL: slack.apiUrl,
-  ATLASSIAN_URL: atlassian.server.url,
-  ATLASSIAN_ACCESS_TOKEN: TOKEN,
-  ATLASSIAN_DIRECTORY_ID: DIRECTORY,
+  ...atlassian.env,
   IAM_APPROVAL_TTL: '1h',
   LOG_LEVEL: 'warn',
 });

@@ -29,9 +29,7 @@ function record(input: string, where: string, tried: number, handled: number, wh
 
 const env = (): Record<string, string> => ({
   SLACK_API_URL: slack.apiUrl,
-  ATLASSIAN_URL: atlassian.server.url,
-  ATLASSIAN_ACCESS_TOKEN: TOKEN,
-  ATLASSIAN_DIRECTORY_ID: DIRECTORY,
+  ...atlassian.env,
   LOG_LEVEL: 'warn',
 });
 
@@ -313,11 +311,7 @@ describe('JSON nested 1,000 levels deep', () => {
     let handled = 0;
     for (const input of inputs) {
       const run = await runCli(['iam-get-user', '--user-profile', input, '--json'], {
-        env: {
-          ATLASSIAN_URL: atlassian.server.url,
-          ATLASSIAN_ACCESS_TOKEN: TOKEN,
-          ATLASSIAN_DIRECTORY_ID: DIRECTORY,
-        },
+        env: atlassian.env,
       });
       const clear =
         run.signal === null &&

@@ -78,9 +78,9 @@ const pgAuditRows: unknown[] = [];
 const cliDir = () => makeTempDir('atlassian-iam-secrets-cli-');
 
 const baseCliEnv = (cwd: string, target: EmulatedAtlassian = atlassian): Record<string, string> => ({
+  // The real key and directory whatever the target: wrongKey is there to refuse this key.
+  ...atlassian.env,
   ATLASSIAN_URL: target.server.url,
-  ATLASSIAN_ACCESS_TOKEN: SECRETS.ATLASSIAN_ACCESS_TOKEN,
-  ATLASSIAN_DIRECTORY_ID: DIRECTORY,
   SLACK_BOT_TOKEN: SECRETS.SLACK_BOT_TOKEN,
   SLACK_SIGNING_SECRET: SECRETS.SLACK_SIGNING_SECRET,
   SLACK_APP_TOKEN: SECRETS.SLACK_APP_TOKEN,
@@ -443,9 +443,7 @@ describe('the bot', () => {
   function botEnv(extra: Record<string, string> = {}): Record<string, string> {
     return {
       SLACK_API_URL: slack.apiUrl,
-      ATLASSIAN_URL: atlassian.server.url,
-      ATLASSIAN_ACCESS_TOKEN: SECRETS.ATLASSIAN_ACCESS_TOKEN,
-      ATLASSIAN_DIRECTORY_ID: DIRECTORY,
+      ...atlassian.env,
       SLACK_BOT_TOKEN: SECRETS.SLACK_BOT_TOKEN,
       SLACK_SIGNING_SECRET: SECRETS.SLACK_SIGNING_SECRET,
       LOG_LEVEL: 'debug',

@@ -18,6 +18,7 @@ import {
   type BotProcess,
   interactionBody,
   postSigned,
+  sharedBotEnv,
   SIGNING_SECRET,
   slackSignature,
   slashCommandBody,
@@ -62,15 +63,7 @@ function tally(name: string, rejected: boolean, effect: boolean): void {
 }
 let concurrency: { clicks: number; patches: number; decisions: number; already: number } | undefined;
 
-const env = (extra: Record<string, string> = {}): Record<string, string> => ({
-  SLACK_API_URL: slack.apiUrl,
-  ATLASSIAN_URL: atlassian.server.url,
-  ATLASSIAN_ACCESS_TOKEN: TOKEN,
-  ATLASSIAN_DIRECTORY_ID: DIRECTORY,
-  DATABASE_URL: databaseUrl,
-  LOG_LEVEL: 'debug',
-  ...extra,
-});
+const env = (extra: Record<string, string> = {}) => sharedBotEnv(slack, atlassian, databaseUrl, extra);
 
 async function auditRows(requestId?: string): Promise<{ kind: string; command: string; outcome: string }[]> {
   const where = requestId === undefined ? '' : ' WHERE request_id = ';

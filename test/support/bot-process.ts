@@ -5,6 +5,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { makeTempDir, REPO_ROOT } from './cli';
+import type { EmulatedAtlassian } from './scim-server';
+import type { SlackStandIn } from './slack-standin.cjs';
 import { slashCommand } from './slack-payloads';
 
 export const BOT_PATH = path.join(REPO_ROOT, 'dist', 'index.js');
@@ -35,6 +37,25 @@ export function requireBuiltBot(): void {
   if (!fs.existsSync(BOT_PATH)) {
     throw new Error(`${BOT_PATH} is missing: run \`npm run build\` first (\`npm test\` does it).`);
   }
+}
+
+/**
+ * The environment for bots on the Slack stand-in and the emulated Atlassian that share the audit database at
+ * `databaseUrl`, logging at debug.
+ */
+export function sharedBotEnv(
+  slack: SlackStandIn,
+  atlassian: EmulatedAtlassian,
+  databaseUrl: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    SLACK_API_URL: slack.apiUrl,
+    ...atlassian.env,
+    DATABASE_URL: databaseUrl,
+    LOG_LEVEL: 'debug',
+    ...extra,
+  };
 }
 
 /** Starts the bot in HTTP mode and waits until /healthz answers. */

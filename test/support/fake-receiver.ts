@@ -192,13 +192,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         SLACK_API_URL: slack.apiUrl,
         DATABASE_URL: `sqlite:${dbPath}`,
         IAM_APPROVAL_TTL: '1h',
-        ...(atlassian
-          ? {
-              ATLASSIAN_URL: atlassian.server.url,
-              ATLASSIAN_ACCESS_TOKEN: ATLASSIAN_TOKEN,
-              ATLASSIAN_DIRECTORY_ID: DIRECTORY_ID,
-            }
-          : {}),
+        ...atlassian?.env,
         ...extra,
       };
     },

@@ -13,6 +13,8 @@ export interface EmulatedAtlassian {
   server: ScimServer;
   directory: SandboxDirectory;
   db: Database;
+  /** The variables that point a bot or the CLI at this directory. */
+  readonly env: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -26,6 +28,11 @@ export async function startEmulatedAtlassian(
     server,
     directory,
     db,
+    env: {
+      ATLASSIAN_URL: server.url,
+      ATLASSIAN_ACCESS_TOKEN: options.token,
+      ATLASSIAN_DIRECTORY_ID: options.directoryId,
+    },
     close: async () => {
       await server.close();
       db.close();
