@@ -100,13 +100,7 @@ withPostgres((testUrl) => {
 
   /** /iam-disable-user through `bot`; returns the request id, its message ts and the user's SCIM id. */
   async function requestDisable(bot: BotProcess, email: string) {
-    const answer = atlassian.directory.handle({
-      method: 'POST',
-      path: '/Users',
-      query: new URLSearchParams(),
-      body: { userName: email, emails: [{ value: email, primary: true }] },
-    });
-    const userId = (answer.body as { id: string }).id;
+    const userId = atlassian.seedUser(email);
     await postSigned(
       bot.url,
       slashCommandBody('/iam-disable-user', `${email} reason="left"`, 'UREQ', responseUrl(email)),

@@ -230,12 +230,7 @@ describe('modal forms', () => {
 
 describe('disable approvals', () => {
   async function requestDisable(email: string, tag: string): Promise<string> {
-    await atlassian.directory.handle({
-      method: 'POST',
-      path: '/Users',
-      query: new URLSearchParams(),
-      body: { userName: email, emails: [{ value: email, primary: true }] },
-    });
+    atlassian.seedUser(email);
     await command('/iam-disable-user', `${email} reason="left the company"`, 'UREQ', tag);
     const post = await slack.waitFor(
       (c) =>

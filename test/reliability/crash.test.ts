@@ -146,13 +146,7 @@ async function iteration(i: number, random: () => number): Promise<Outcome> {
   const cwd = makeTempDir('atlassian-iam-crash-');
   const dbPath = path.join(cwd, 'bot.db');
   const email = `crash-${i}@example.com`;
-  const created = atlassian.directory.handle({
-    method: 'POST',
-    path: '/Users',
-    query: new URLSearchParams(),
-    body: { userName: email, emails: [{ value: email, primary: true }] },
-  });
-  const userId = (created.body as { id: string }).id;
+  const userId = atlassian.seedUser(email);
 
   let bot = await launch(cwd);
   await postSigned(

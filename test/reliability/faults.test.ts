@@ -495,20 +495,13 @@ function usersNamed(userName: string): DirectoryUser[] {
 
 function seedUser(userName: string, seed: Seed): void {
   if (seed === 'none') return;
-  const answer = atlassian.directory.handle({
-    method: 'POST',
-    path: '/Users',
-    query: new URLSearchParams(),
-    body: {
-      schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
-      userName,
-      emails: [{ value: userName, type: 'work', primary: true }],
-      name: { givenName: 'Fay', familyName: 'Ult' },
-      title: 'Old title',
-      active: seed === 'active',
-    },
+  atlassian.seedUser(userName, {
+    schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
+    emails: [{ value: userName, type: 'work', primary: true }],
+    name: { givenName: 'Fay', familyName: 'Ult' },
+    title: 'Old title',
+    active: seed === 'active',
   });
-  if (answer.status !== 201) throw new Error(`seeding ${userName} failed: ${json(answer.body)}`);
 }
 
 const COMMAND_NAMES: Record<Command, string> = {

@@ -453,12 +453,7 @@ describe('the bot', () => {
   }
 
   async function requestDisable(bot: BotProcess, email: string): Promise<string> {
-    atlassian.directory.handle({
-      method: 'POST',
-      path: '/Users',
-      query: new URLSearchParams(),
-      body: { userName: email, emails: [{ value: email, primary: true }] },
-    });
+    atlassian.seedUser(email);
     await command(bot, '/iam-disable-user', `${email} reason="left"`, 'UREQ');
     const request = await slack.waitFor(
       (c) =>

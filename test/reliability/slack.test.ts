@@ -178,13 +178,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** /iam-disable-user through `bot`; returns the request id and its message ts once it is stored. */
 async function requestDisable(bot: BotProcess, email: string, requester = 'UREQ') {
-  const created = atlassian.directory.handle({
-    method: 'POST',
-    path: '/Users',
-    query: new URLSearchParams(),
-    body: { userName: email, emails: [{ value: email, primary: true }] },
-  });
-  const userId = (created.body as { id: string }).id;
+  const userId = atlassian.seedUser(email);
   const answer = await postSigned(
     bot.url,
     slashCommandBody('/iam-disable-user', `${email} reason="left"`, requester, responseUrl(`req-${email}`)),

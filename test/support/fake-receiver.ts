@@ -231,14 +231,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     },
     seedUser(email, extra = {}) {
       if (!atlassian) throw new Error('seedUser needs the emulated Atlassian');
-      const answer = atlassian.directory.handle({
-        method: 'POST',
-        path: '/Users',
-        query: new URLSearchParams(),
-        body: { userName: email, emails: [{ value: email, primary: true }], ...extra },
-      });
-      if (answer.status !== 201) throw new Error(`seeding ${email} failed: ${JSON.stringify(answer.body)}`);
-      return (answer.body as { id: string }).id;
+      return atlassian.seedUser(email, extra);
     },
     scim: () => (atlassian ? atlassian.server.requests.map((r) => `${r.method} ${below(r.path)}`) : []),
     patches: () => (atlassian ? atlassian.server.requests.filter((r) => r.method === 'PATCH') : []),

@@ -15,6 +15,8 @@ export interface EmulatedAtlassian {
   db: Database;
   /** The variables that point a bot or the CLI at this directory. */
   readonly env: Record<string, string>;
+  /** Puts a user straight into the directory (no HTTP, no request recorded); returns its SCIM id. */
+  seedUser(email: string, extra?: Record<string, unknown>): string;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,16 @@ export async function startEmulatedAtlassian(
       ATLASSIAN_URL: server.url,
       ATLASSIAN_ACCESS_TOKEN: options.token,
       ATLASSIAN_DIRECTORY_ID: options.directoryId,
+    },
+    seedUser(email, extra = {}) {
+      const answer = directory.handle({
+        method: 'POST',
+        path: '/Users',
+        query: new URLSearchParams(),
+        body: { userName: email, emails: [{ value: email, primary: true }], ...extra },
+      });
+      if (answer.status !== 201) throw new Error(`seeding ${email} failed: ${JSON.stringify(answer.body)}`);
+      return (answer.body as { id: string }).id;
     },
     close: async () => {
       await server.close();
