@@ -34,25 +34,33 @@ export function newAudit(overrides: Partial<NewAuditEntry> = {}): NewAuditEntry 
   };
 }
 
-/**
- * The behaviour every `Store` backend must have. `makeStore` gives a fresh, empty store for each test;
- * the suite closes it, then calls `cleanup` (e.g. to delete a temporary database).
- */
-export function describeStoreContract(
-  name: string,
-  makeStore: () => Promise<Store>,
-  cleanup?: () => Promise<void> | void,
-): void {
+export interface StoreBackend {
+  /** A fresh, empty store for each test. */
+  makeStore(): Promise<Store>;
+  /** Another instance on the database `makeStore` gave last: a second connection or pool, or a restart. */
+  openAgain(): Promise<Store>;
+  /** Runs after every store of the test is closed (e.g. to delete a temporary database). */
+  cleanup?(): Promise<void> | void;
+}
+
+/** The behaviour every `Store` backend must have, alone and as several instances on one database. */
+export function describeStoreContract(name: string, backend: StoreBackend): void {
   describe(`Store contract: ${name}`, () => {
     let store: Store;
+    const others: Store[] = [];
+    const another = async (): Promise<Store> => {
+      const s = await backend.openAgain();
+      others.push(s);
+      return s;
+    };
 
     beforeEach(async () => {
-      store = await makeStore();
+      store = await backend.makeStore();
     });
 
     afterEach(async () => {
-      await store.close();
-      await cleanup?.();
+      for (const s of [store, ...others.splice(0)]) await s.close();
+      await backend.cleanup?.();
     });
 
     describe('approval requests', () => {
@@ -370,6 +378,106 @@ export function describeStoreContract(
           kind: 'refusal',
           source: 'cli',
         });
+      });
+    });
+
+    describe('several instances on one database', () => {
+      it('loses nothing across a restart (close and reopen)', async () => {
+        const before = store;
+        const pending = newApproval({ createdAt: at(1) });
+        const approved = newApproval({ createdAt: at(2) });
+        const completed = newApproval({ createdAt: at(3) });
+        for (const r of [pending, approved, completed]) await before.createApproval(r);
+        await before.setApprovalMessage(pending.id, 'C0CHANNEL', '1712345678.000200');
+        await before.decideApproval(approved.id, 'approved', 'U0APPROVER', at(4));
+        await before.decideApproval(completed.id, 'approved', 'U0APPROVER', at(4));
+        await before.completeApproval(completed.id, { IAM: { Vendor: { success: true } } });
+        const entry = await before.appendAudit(newAudit({ detail: { note: 'before restart ✓' } }));
+        const requests = [pending, approved, completed];
+        const snapshot = await Promise.all(requests.map((r) => before.getApproval(r.id)));
+        await before.close();
+        await before.close(); // a second close is harmless
+
+        const after = await another();
+        expect(await Promise.all(requests.map((r) => after.getApproval(r.id)))).toEqual(snapshot);
+        expect((await after.listPendingApprovals()).map((r) => r.id)).toEqual([pending.id]);
+        expect((await after.listApprovedIncomplete()).map((r) => r.id)).toEqual([approved.id]);
+        expect(await after.listAudit()).toEqual([entry]);
+        expect((await after.appendAudit(newAudit())).id).toBeGreaterThan(entry.id);
+      });
+
+      it('decides each of 30 requests exactly once across two instances', async () => {
+        const a = store;
+        const b = await another();
+        const requests = Array.from({ length: 30 }, (_, i) => newApproval({ createdAt: at(i) }));
+        for (const r of requests) await a.createApproval(r);
+        const results = await Promise.all(
+          requests.flatMap((r) => [
+            a.decideApproval(r.id, 'approved', 'U0ALICE', at(40)),
+            b.decideApproval(r.id, 'denied', 'U0BOB', at(40)),
+          ]),
+        );
+        for (let i = 0; i < requests.length; i++) {
+          const pair = results.slice(2 * i, 2 * i + 2).filter((r) => r !== null);
+          expect(pair).toHaveLength(1);
+          expect(await b.getApproval(requests[i].id)).toMatchObject({
+            status: pair[0]?.status,
+            decidedBy: pair[0]?.decidedBy,
+          });
+        }
+        // Both instances see the same state.
+        expect(await a.listApprovedIncomplete()).toEqual(await b.listApprovedIncomplete());
+      });
+
+      it('gives each claim to one instance only, and completes once', async () => {
+        const a = store;
+        const b = await another();
+        const requests = Array.from({ length: 20 }, (_, i) => newApproval({ createdAt: at(i) }));
+        for (const r of requests) {
+          await a.createApproval(r);
+          await a.decideApproval(r.id, 'approved', 'U0APPROVER', at(30));
+        }
+        const claims = await Promise.all(
+          requests.flatMap((r) => [
+            a.claimApproval(r.id, at(31), 60_000),
+            b.claimApproval(r.id, at(31), 60_000),
+            a.claimApproval(r.id, at(31), 60_000),
+            b.claimApproval(r.id, at(31), 60_000),
+          ]),
+        );
+        for (let i = 0; i < requests.length; i++) {
+          expect(claims.slice(4 * i, 4 * i + 4).filter((c) => c !== null)).toHaveLength(1);
+        }
+        // The lease runs out: another instance may take over, once.
+        const later = new Date(at(31).getTime() + 60_000);
+        const takeovers = await Promise.all(
+          requests.flatMap((r) => [
+            a.claimApproval(r.id, later, 60_000),
+            b.claimApproval(r.id, later, 60_000),
+          ]),
+        );
+        expect(takeovers.filter((c) => c !== null)).toHaveLength(requests.length);
+        const completions = await Promise.all(
+          requests.flatMap((r) => [
+            a.completeApproval(r.id, { by: 'a' }),
+            b.completeApproval(r.id, { by: 'b' }),
+          ]),
+        );
+        expect(completions.filter(Boolean)).toHaveLength(requests.length);
+      });
+
+      it('hands each expired request to one instance only', async () => {
+        const a = store;
+        const b = await another();
+        const requests = Array.from({ length: 40 }, (_, i) =>
+          newApproval({ createdAt: at(i), expiresAt: at(50 + (i % 5)) }),
+        );
+        for (const r of requests) await a.createApproval(r);
+        const batches = await Promise.all(
+          [50, 51, 52, 53, 54, 54].flatMap((m) => [a.expireApprovals(at(m)), b.expireApprovals(at(m))]),
+        );
+        const ids = batches.flat().map((r) => r.id);
+        expect(ids.sort()).toEqual(requests.map((r) => r.id).sort());
       });
     });
   });

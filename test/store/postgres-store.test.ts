@@ -1,6 +1,6 @@
 /**
- * PostgresStore: the shared store contract, then what only a shared server has to prove — migrations
- * raced by instances starting together, and exactly-once decisions and claims across separate pools.
+ * PostgresStore: the shared store contract (including exactly-once decisions and claims across two
+ * pools), then what only a shared server has to prove — migrations raced by instances starting together.
  * Every test works in a fresh schema, dropped afterwards. Needs TEST_DATABASE_URL (skipped otherwise).
  */
 import type { Client } from 'pg';
@@ -12,14 +12,14 @@ import { at, describeStoreContract, newApproval, newAudit } from './contract';
 withPostgres((url) => {
   let schema: string;
 
-  describeStoreContract(
-    'PostgreSQL (fresh schema)',
-    async () => {
+  describeStoreContract('PostgreSQL (fresh schema)', {
+    makeStore: async () => {
       schema = uniqueName('iam_test');
       return PostgresStore.open(url, { schema });
     },
-    () => dropSchema(url, schema),
-  );
+    openAgain: () => PostgresStore.open(url, { schema }),
+    cleanup: () => dropSchema(url, schema),
+  });
 
   describe('PostgresStore on a shared server', () => {
     const open: PostgresStore[] = [];
@@ -110,95 +110,6 @@ withPostgres((url) => {
       await expect(PostgresStore.open(url, { schema: 'Robert"; DROP TABLE x; --' })).rejects.toThrow(
         /schema name/,
       );
-    });
-
-    it('loses nothing across a restart (close and reopen)', async () => {
-      const before = await store();
-      const pending = newApproval({ createdAt: at(1) });
-      const approved = newApproval({ createdAt: at(2) });
-      for (const r of [pending, approved]) await before.createApproval(r);
-      await before.setApprovalMessage(pending.id, 'C0CHANNEL', '1712345678.000200');
-      await before.decideApproval(approved.id, 'approved', 'U0APPROVER', at(4));
-      const entry = await before.appendAudit(newAudit({ detail: { note: 'before restart ✓' } }));
-      const snapshot = await Promise.all([pending, approved].map((r) => before.getApproval(r.id)));
-      await before.close();
-      await before.close(); // a second close is harmless
-
-      const after = await store();
-      expect(await Promise.all([pending, approved].map((r) => after.getApproval(r.id)))).toEqual(snapshot);
-      expect((await after.listPendingApprovals()).map((r) => r.id)).toEqual([pending.id]);
-      expect((await after.listApprovedIncomplete()).map((r) => r.id)).toEqual([approved.id]);
-      expect(await after.listAudit()).toEqual([entry]);
-      expect((await after.appendAudit(newAudit())).id).toBeGreaterThan(entry.id);
-    });
-
-    it('decides each of 30 requests exactly once across two pools', async () => {
-      const a = await store();
-      const b = await store();
-      const requests = Array.from({ length: 30 }, (_, i) => newApproval({ createdAt: at(i) }));
-      for (const r of requests) await a.createApproval(r);
-      const results = await Promise.all(
-        requests.flatMap((r) => [
-          a.decideApproval(r.id, 'approved', 'U0ALICE', at(40)),
-          b.decideApproval(r.id, 'denied', 'U0BOB', at(40)),
-        ]),
-      );
-      for (let i = 0; i < requests.length; i++) {
-        const pair = results.slice(2 * i, 2 * i + 2).filter((r) => r !== null);
-        expect(pair).toHaveLength(1);
-        expect(await b.getApproval(requests[i].id)).toMatchObject({
-          status: pair[0]?.status,
-          decidedBy: pair[0]?.decidedBy,
-        });
-      }
-      expect(await a.listApprovedIncomplete()).toEqual(await b.listApprovedIncomplete());
-    });
-
-    it('gives each claim to one pool only, and completes once', async () => {
-      const a = await store();
-      const b = await store();
-      const requests = Array.from({ length: 20 }, (_, i) => newApproval({ createdAt: at(i) }));
-      for (const r of requests) {
-        await a.createApproval(r);
-        await a.decideApproval(r.id, 'approved', 'U0APPROVER', at(30));
-      }
-      const claims = await Promise.all(
-        requests.flatMap((r) => [
-          a.claimApproval(r.id, at(31), 60_000),
-          b.claimApproval(r.id, at(31), 60_000),
-          a.claimApproval(r.id, at(31), 60_000),
-          b.claimApproval(r.id, at(31), 60_000),
-        ]),
-      );
-      for (let i = 0; i < requests.length; i++) {
-        expect(claims.slice(4 * i, 4 * i + 4).filter((c) => c !== null)).toHaveLength(1);
-      }
-      // The lease runs out: another instance may take over, once.
-      const later = new Date(at(31).getTime() + 60_000);
-      const takeovers = await Promise.all(
-        requests.flatMap((r) => [a.claimApproval(r.id, later, 60_000), b.claimApproval(r.id, later, 60_000)]),
-      );
-      expect(takeovers.filter((c) => c !== null)).toHaveLength(requests.length);
-      const completions = await Promise.all(
-        requests.flatMap((r) => [
-          a.completeApproval(r.id, { by: 'a' }),
-          b.completeApproval(r.id, { by: 'b' }),
-        ]),
-      );
-      expect(completions.filter(Boolean)).toHaveLength(requests.length);
-    });
-
-    it('hands each expired request to one pool only', async () => {
-      const [a, b] = await Promise.all([store(), store()]);
-      const requests = Array.from({ length: 40 }, (_, i) =>
-        newApproval({ createdAt: at(i), expiresAt: at(50 + (i % 5)) }),
-      );
-      for (const r of requests) await a.createApproval(r);
-      const batches = await Promise.all(
-        [50, 51, 52, 53, 54, 54].flatMap((m) => [a.expireApprovals(at(m)), b.expireApprovals(at(m))]),
-      );
-      const ids = batches.flat().map((r) => r.id);
-      expect(ids.sort()).toEqual(requests.map((r) => r.id).sort());
     });
   });
 

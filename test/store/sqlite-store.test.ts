@@ -5,20 +5,20 @@ import { join, resolve } from 'node:path';
 import { SqliteStore, openStore } from '../../src/store';
 import { openSqlite } from '../../src/store/sqlite';
 import { MIGRATIONS } from '../../src/store/sqlite-store';
-import { at, describeStoreContract, newApproval, newAudit } from './contract';
+import { at, describeStoreContract, newApproval } from './contract';
 
 let dir: string;
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'store-'));
 const openAt = (file: string): SqliteStore => new SqliteStore(openSqlite(file));
 
-describeStoreContract(
-  'SQLite (temporary file)',
-  async () => {
+describeStoreContract('SQLite (temporary file)', {
+  makeStore: async () => {
     dir = tmp();
     return openAt(join(dir, 'iam.db'));
   },
-  () => rmSync(dir, { recursive: true, force: true }),
-);
+  openAgain: async () => openAt(join(dir, 'iam.db')),
+  cleanup: () => rmSync(dir, { recursive: true, force: true }),
+});
 
 describe('SqliteStore on a file', () => {
   let file: string;
@@ -72,62 +72,6 @@ describe('SqliteStore on a file', () => {
     );
     db.close();
     expect(() => openAt(file)).toThrow(/newer than this program supports/);
-  });
-
-  it('loses nothing across a restart (close and reopen)', async () => {
-    const before = store();
-    const pending = newApproval({ createdAt: at(1) });
-    const approved = newApproval({ createdAt: at(2) });
-    const completed = newApproval({ createdAt: at(3) });
-    for (const r of [pending, approved, completed]) await before.createApproval(r);
-    await before.setApprovalMessage(pending.id, 'C0CHANNEL', '1712345678.000200');
-    await before.decideApproval(approved.id, 'approved', 'U0APPROVER', at(4));
-    await before.decideApproval(completed.id, 'approved', 'U0APPROVER', at(4));
-    await before.completeApproval(completed.id, { IAM: { Vendor: { success: true } } });
-    const entry = await before.appendAudit(newAudit({ detail: { note: 'before restart ✓' } }));
-    const snapshot = await Promise.all([pending, approved, completed].map((r) => before.getApproval(r.id)));
-    await before.close();
-
-    const after = store();
-    expect(await Promise.all([pending, approved, completed].map((r) => after.getApproval(r.id)))).toEqual(
-      snapshot,
-    );
-    expect((await after.listPendingApprovals()).map((r) => r.id)).toEqual([pending.id]);
-    expect((await after.listApprovedIncomplete()).map((r) => r.id)).toEqual([approved.id]);
-    expect(await after.listAudit()).toEqual([entry]);
-    expect((await after.appendAudit(newAudit())).id).toBeGreaterThan(entry.id);
-  });
-
-  it('decides each request exactly once across two connections to the same file', async () => {
-    const a = store();
-    const b = store();
-    const requests = Array.from({ length: 30 }, (_, i) => newApproval({ createdAt: at(i) }));
-    for (const r of requests) await a.createApproval(r);
-    const results = await Promise.all(
-      requests.flatMap((r) => [
-        a.decideApproval(r.id, 'approved', 'U0ALICE', at(40)),
-        b.decideApproval(r.id, 'denied', 'U0BOB', at(40)),
-      ]),
-    );
-    for (let i = 0; i < requests.length; i++) {
-      const pair = results.slice(2 * i, 2 * i + 2).filter((r) => r !== null);
-      expect(pair).toHaveLength(1);
-      expect(await b.getApproval(requests[i].id)).toMatchObject({ status: pair[0]?.status });
-    }
-    // Both connections see the same state.
-    expect(await a.listApprovedIncomplete()).toEqual(await b.listApprovedIncomplete());
-  });
-
-  it('hands each expired request to one connection only', async () => {
-    const a = store();
-    const b = store();
-    const requests = Array.from({ length: 10 }, (_, i) =>
-      newApproval({ createdAt: at(i), expiresAt: at(20) }),
-    );
-    for (const r of requests) await a.createApproval(r);
-    const [fromA, fromB] = await Promise.all([a.expireApprovals(at(20)), b.expireApprovals(at(20))]);
-    const ids = [...fromA, ...fromB].map((r) => r.id);
-    expect(ids.sort()).toEqual(requests.map((r) => r.id).sort());
   });
 
   it('closes its database', async () => {
