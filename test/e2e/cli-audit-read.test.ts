@@ -13,8 +13,8 @@ import {
   requireBuiltCli,
   runCli,
 } from '../support/cli';
+import { EXPECTED_AUDIT_CSV_HEADER, readCsv } from '../support/audit-csv';
 import { type EmulatedAtlassian, startEmulatedAtlassian } from '../support/scim-server';
-import { parse } from 'csv-parse/sync';
 
 const TOKEN = 'tok-audit-read-SECRET-77';
 const DIRECTORY_ID = 'dir-audit-read';
@@ -60,7 +60,6 @@ interface JsonEntry {
 }
 
 /** Reads CSV back with a real parser (csv-parse), to check that what we write round-trips. */
-const readCsv = (text: string): string[][] => parse(text, { record_delimiter: '\r\n' }) as string[][];
 
 beforeAll(async () => {
   requireBuiltCli();
@@ -169,18 +168,7 @@ describe('atlassian-iam audit', () => {
     expectOk(run);
     expect(run.stdout).toMatch(/\r\n$/);
     const rows = readCsv(run.stdout);
-    expect(rows[0]).toEqual([
-      'id',
-      'at',
-      'actor',
-      'source',
-      'kind',
-      'command',
-      'target',
-      'outcome',
-      'request_id',
-      'detail',
-    ]);
+    expect(rows[0]).toEqual(EXPECTED_AUDIT_CSV_HEADER);
     expect(rows).toHaveLength(9);
     expect(rows.every((r) => r.length === 10)).toBe(true);
     // The formula target is written as text ('@SUM…), never as a cell starting with @.

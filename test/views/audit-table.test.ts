@@ -10,7 +10,7 @@ import {
   terminalSafe,
   toCsv,
 } from '../../src/views/audit-table';
-import { parse } from 'csv-parse/sync';
+import { EXPECTED_AUDIT_CSV_HEADER, readCsv } from '../support/audit-csv';
 
 const entry = (overrides: Partial<AuditEntry> = {}): AuditEntry => ({
   id: 1,
@@ -27,7 +27,6 @@ const entry = (overrides: Partial<AuditEntry> = {}): AuditEntry => ({
 });
 
 /** Reads CSV back with a real parser (csv-parse), to check that what we write round-trips. */
-const readCsv = (text: string): string[][] => parse(text, { record_delimiter: '\r\n' }) as string[][];
 
 describe('text table', () => {
   it('has the columns, one row per entry, UTC times and dashes for missing values', () => {
@@ -153,18 +152,7 @@ describe('CSV', () => {
     const csv = renderAuditCsv([tricky, entry({ id: 2, target: null, detail: null })]);
     expect(csv.endsWith('\r\n')).toBe(true);
     const rows = readCsv(csv);
-    expect(rows[0]).toEqual([
-      'id',
-      'at',
-      'actor',
-      'source',
-      'kind',
-      'command',
-      'target',
-      'outcome',
-      'request_id',
-      'detail',
-    ]);
+    expect(rows[0]).toEqual(EXPECTED_AUDIT_CSV_HEADER);
     expect(rows[1]).toEqual([
       '3',
       '2025-01-15T09:30:05.123Z',
