@@ -13,7 +13,7 @@ import {
   requireBuiltCli,
   runCli,
 } from '../support/cli';
-import { EXPECTED_AUDIT_CSV_HEADER, readCsv } from '../support/audit-csv';
+import { EXPECTED_AUDIT_CSV_HEADER, EXPECTED_AUDIT_TABLE_HEADER, readCsv } from '../support/audit-output';
 import { type EmulatedAtlassian, startEmulatedAtlassian } from '../support/scim-server';
 
 const TOKEN = 'tok-audit-read-SECRET-77';
@@ -92,16 +92,7 @@ describe('atlassian-iam audit', () => {
     expectOk(run);
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('Audit log: 8 entries, newest first');
-    expect(lines[1].split(/\s{2,}/)).toEqual([
-      'time',
-      'actor',
-      'source',
-      'kind',
-      'command',
-      'target',
-      'outcome',
-      'request id',
-    ]);
+    expect(lines[1].split(/\s{2,}/)).toEqual(EXPECTED_AUDIT_TABLE_HEADER);
     const rows = lines.slice(3).map((line) => line.split(/\s{2,}/));
     expect(rows.map((r) => [r[4], r[5], r[6]])).toEqual([
       ['iam-get-user', FORMULA, 'failure'],

@@ -10,7 +10,7 @@ import {
   terminalSafe,
   toCsv,
 } from '../../src/views/audit-table';
-import { EXPECTED_AUDIT_CSV_HEADER, readCsv } from '../support/audit-csv';
+import { EXPECTED_AUDIT_CSV_HEADER, EXPECTED_AUDIT_TABLE_HEADER, readCsv } from '../support/audit-output';
 
 const entry = (overrides: Partial<AuditEntry> = {}): AuditEntry => ({
   id: 1,
@@ -36,16 +36,7 @@ describe('text table', () => {
     ]);
     const lines = text.split('\n');
     expect(lines[0]).toBe('Audit log: 2 entries, newest first');
-    expect(lines[1].split(/\s{2,}/)).toEqual([
-      'time',
-      'actor',
-      'source',
-      'kind',
-      'command',
-      'target',
-      'outcome',
-      'request id',
-    ]);
+    expect(lines[1].split(/\s{2,}/)).toEqual(EXPECTED_AUDIT_TABLE_HEADER);
     expect(lines[3].split(/\s{2,}/)).toEqual([
       '2025-01-15 09:30:05Z',
       'U0OPS',
