@@ -17,27 +17,11 @@ import {
 } from '../support/cli';
 import { openApiProblems } from '../support/openapi';
 import { type EmulatedAtlassian, startEmulatedAtlassian } from '../support/scim-server';
+import type { BulkSummary } from '../../src/bulk/summary';
 import { call, newUser, patchBody } from '../sandbox/fixtures';
 
 const TOKEN = 'tok-bulk-SECRET-7';
 const DIRECTORY_ID = 'dir-bulk';
-
-interface Summary {
-  operation: string;
-  sandbox: boolean;
-  rows: {
-    total: number;
-    success: number;
-    skipped: number;
-    failed: number;
-    malformed: number;
-    alreadyDone: number;
-    notRun: number;
-  };
-  throttled: number;
-  concurrency: { initial: number; lowest: number; final: number; maxInFlight: number; decreases: number };
-  interrupted: boolean;
-}
 
 interface ReportLine {
   row: number;
@@ -131,9 +115,9 @@ function expectExit(run: CliRun, code: number): void {
   expect(run.stderr).not.toContain(TOKEN);
 }
 
-function summaryOf(run: CliRun): Summary {
+function summaryOf(run: CliRun): BulkSummary {
   try {
-    return JSON.parse(run.stdout) as Summary;
+    return JSON.parse(run.stdout) as BulkSummary;
   } catch {
     throw new Error(`stdout is not the JSON summary:\n${describeRun(run)}`);
   }
