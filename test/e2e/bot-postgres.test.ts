@@ -19,7 +19,7 @@ import {
 import { createDatabase, dropDatabase, uniqueName, withPostgres } from '../support/postgres';
 import { startEmulatedAtlassian, type EmulatedAtlassian } from '../support/scim-server';
 import { type SlackCall, startSlackStandIn, type SlackStandIn } from '../support/slack-standin.cjs';
-import { approveIdOf, buttonClick } from '../support/slack-payloads';
+import { approvalRequestId, buttonClick } from '../support/slack-payloads';
 
 const TOKEN = 'tok-pg-e2e-SECRET';
 const DIRECTORY = 'dir-bot-pg';
@@ -105,13 +105,7 @@ withPostgres((testUrl) => {
       bot.url,
       slashCommandBody('/iam-disable-user', `${email} reason="left"`, 'UREQ', responseUrl(email)),
     );
-    const post = await slack.waitFor(
-      (c) =>
-        c.method === 'chat.postMessage' &&
-        textOf(c).includes('iam_disable_approve') &&
-        textOf(c).includes(email),
-    );
-    const id = approveIdOf(post);
+    const id = await approvalRequestId(slack, email);
     // The request row is written just after the message is posted.
     for (let i = 0; i < 100 && (await auditOf(id)).length === 0; i++)
       await new Promise((r) => setTimeout(r, 50));

@@ -17,7 +17,7 @@ import {
 import { startEmulatedAtlassian, type EmulatedAtlassian } from '../support/scim-server';
 import { type SlackCall, startSlackStandIn, type SlackStandIn } from '../support/slack-standin.cjs';
 import { viewSubmission } from '../support/fake-receiver';
-import { approveIdOf, buttonClick } from '../support/slack-payloads';
+import { approvalRequestId, buttonClick } from '../support/slack-payloads';
 
 const TOKEN = 'tok-bot-e2e-SECRET';
 const DIRECTORY = 'dir-bot';
@@ -232,13 +232,7 @@ describe('disable approvals', () => {
   async function requestDisable(email: string, tag: string): Promise<string> {
     atlassian.seedUser(email);
     await command('/iam-disable-user', `${email} reason="left the company"`, 'UREQ', tag);
-    const post = await slack.waitFor(
-      (c) =>
-        c.method === 'chat.postMessage' &&
-        textOf(c).includes('iam_disable_approve') &&
-        textOf(c).includes(email),
-    );
-    return approveIdOf(post);
+    return approvalRequestId(slack, email);
   }
 
   it('posts a request, refuses the requester and non-approvers, and two concurrent approvals disable once', async () => {

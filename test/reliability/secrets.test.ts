@@ -28,7 +28,7 @@ import { recordReliability } from '../support/reliability';
 import { startEmulatedAtlassian, type EmulatedAtlassian } from '../support/scim-server';
 import { type SlackCall, startSlackStandIn, type SlackStandIn } from '../support/slack-standin.cjs';
 import { viewSubmission } from '../support/fake-receiver';
-import { approveIdOf, buttonClick } from '../support/slack-payloads';
+import { approvalRequestId, buttonClick } from '../support/slack-payloads';
 
 jest.setTimeout(180_000);
 
@@ -455,13 +455,7 @@ describe('the bot', () => {
   async function requestDisable(bot: BotProcess, email: string): Promise<string> {
     atlassian.seedUser(email);
     await command(bot, '/iam-disable-user', `${email} reason="left"`, 'UREQ');
-    const request = await slack.waitFor(
-      (c) =>
-        c.method === 'chat.postMessage' &&
-        textOf(c).includes('iam_disable_approve') &&
-        textOf(c).includes(email),
-    );
-    const id = approveIdOf(request);
+    const id = await approvalRequestId(slack, email);
     await new Promise((r) => setTimeout(r, 300)); // the request row is written just after the post
     return id;
   }

@@ -28,7 +28,7 @@ import { createDatabase, dropDatabase, TEST_DATABASE_URL, uniqueName } from '../
 import { recordReliability } from '../support/reliability';
 import { startEmulatedAtlassian, type EmulatedAtlassian } from '../support/scim-server';
 import { type SlackCall, startSlackStandIn, type SlackStandIn } from '../support/slack-standin.cjs';
-import { approveIdOf, buttonClick } from '../support/slack-payloads';
+import { approvalRequestId, buttonClick } from '../support/slack-payloads';
 
 jest.setTimeout(120_000);
 
@@ -184,13 +184,7 @@ async function requestDisable(bot: BotProcess, email: string, requester = 'UREQ'
     slashCommandBody('/iam-disable-user', `${email} reason="left"`, requester, responseUrl(`req-${email}`)),
   );
   expect(answer.status).toBe(200);
-  const post = await slack.waitFor(
-    (c) =>
-      c.method === 'chat.postMessage' &&
-      textOf(c).includes('iam_disable_approve') &&
-      textOf(c).includes(email),
-  );
-  const id = approveIdOf(post);
+  const id = await approvalRequestId(slack, email);
   for (let i = 0; i < 200 && (await auditRows(id)).length === 0; i++) await sleep(25);
   const row = await approvalRow(id);
   expect(row?.status).toBe('pending');

@@ -2,7 +2,7 @@
  * Slack payloads as Bolt's receivers hand them to processEvent (parsed, not raw HTTP). The fake receiver
  * sends them as they are; the whole-process tests encode them as Slack does (test/support/bot-process.ts).
  */
-import type { SlackCall } from './slack-standin.cjs';
+import type { SlackCall, SlackStandIn } from './slack-standin.cjs';
 
 export function slashCommand(
   command: string,
@@ -113,4 +113,13 @@ export function approveIdOf(post: SlackCall): string {
   const id = actions?.elements?.find((e) => e.action_id === 'iam_disable_approve')?.value;
   if (!id) throw new Error('the approval request has no Approve button');
   return id;
+}
+
+/** Waits until the bot posts the approval request about `email`; returns its request id (the Approve value). */
+export async function approvalRequestId(slack: SlackStandIn, email: string): Promise<string> {
+  const post = await slack.waitFor((c) => {
+    const shown = JSON.stringify([c.args.text, c.args.blocks]);
+    return c.method === 'chat.postMessage' && shown.includes('iam_disable_approve') && shown.includes(email);
+  });
+  return approveIdOf(post);
 }
