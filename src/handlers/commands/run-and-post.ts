@@ -17,33 +17,19 @@ export async function runAndPost(
   target: string,
   execute: () => Promise<IamResult>,
 ): Promise<void> {
+  const record = (kind: 'command' | 'result', outcome: string, detail: Record<string, unknown> | null) =>
+    audit(context, { actor: args.userId, kind, command: name, target, outcome, requestId: null, detail });
   const options = { sandbox: context.sandbox, actorId: args.userId };
   const posting = { respond: args.respond, fallbackUserId: args.fallbackUserId };
   const { result, ts } = await context.followUps.result(async () => {
-    await audit(context, {
-      actor: args.userId,
-      kind: 'command',
-      command: name,
-      target,
-      outcome: 'received',
-      requestId: null,
-      detail: null,
-    });
+    await record('command', 'received', null);
     let result: IamResult;
     try {
       result = await execute();
     } catch (error) {
       // Bad input found only after the lookup (e.g. a missing user that cannot be created from it).
       const reason = (error as Error).message;
-      await audit(context, {
-        actor: args.userId,
-        kind: 'result',
-        command: name,
-        target,
-        outcome: 'rejected',
-        requestId: null,
-        detail: { reason },
-      });
+      await record('result', 'rejected', { reason });
       throw error;
     }
     const message =
@@ -53,15 +39,7 @@ export async function runAndPost(
   // The requester has the result; the rest waits until the other commands in progress have theirs.
   await context.followUps.followUp(async () => {
     // The audit row first: a thread reply Slack refuses must not cost the record of what was done.
-    await audit(context, {
-      actor: args.userId,
-      kind: 'result',
-      command: name,
-      target,
-      outcome: outcomeOf(result),
-      requestId: null,
-      detail: result as unknown as Record<string, unknown>,
-    });
+    await record('result', outcomeOf(result), result as unknown as Record<string, unknown>);
     if (name === 'iam-get-user' && ts && result.IAM.Vendor.success) {
       await postMessage(args.client, args.channelId, userDetailsThreadMessage(result, options), {
         threadTs: ts,
