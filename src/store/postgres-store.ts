@@ -197,6 +197,12 @@ export interface PostgresStoreOptions {
   /** How long to wait for a connection before failing; default 10 s. */
   connectionTimeoutMs?: number;
   /**
+   * How long one statement may take. The server cancels it after this (`statement_timeout`), and the
+   * client gives up on its own 5 s later, for a server or network that has gone silent and can cancel
+   * nothing; default 10 s. No call then waits without limit, and neither does a SIGTERM behind it.
+   */
+  statementTimeoutMs?: number;
+  /**
    * Told when an idle pooled connection fails (the server restarted, a proxy dropped it): the pool
    * replaces it, so this is for logging. The message never holds DATABASE_URL or its password.
    */
@@ -219,7 +225,7 @@ export class PostgresStore implements Store {
 
   /** Connects, creates or migrates the schema, and returns the store; nothing is left open on failure. */
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
-    const { schema } = options;
+    const { schema, statementTimeoutMs = 10_000 } = options;
     if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
       throw new Error(`The PostgreSQL schema name "${schema}" must be lower-case letters, digits and _.`);
     }
@@ -228,6 +234,10 @@ export class PostgresStore implements Store {
       max: options.maxConnections ?? 10,
       connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
       keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      statement_timeout: statementTimeoutMs,
+      query_timeout: statementTimeoutMs + 5_000,
+      idle_in_transaction_session_timeout: statementTimeoutMs * 3,
       application_name: 'atlassian-iam',
       ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
     };
