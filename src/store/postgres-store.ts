@@ -426,6 +426,10 @@ export class PostgresStore implements Store {
       params.push(iso(query.since));
       where.push(`at >= $${params.length}::timestamptz`);
     }
+    if (query.before !== undefined) {
+      params.push(iso(query.before));
+      where.push(`at < $${params.length}::timestamptz`);
+    }
     if (query.target !== undefined) {
       // The same lower() on both sides, so the audit_log_target index applies.
       params.push(query.target);
@@ -438,6 +442,18 @@ export class PostgresStore implements Store {
       params,
     );
     return rows.map(toAudit);
+  }
+  async pruneAudit(before: Date, dryRun = false): Promise<number> {
+    if (dryRun) {
+      const [row] = await this.rows<{ n: string }>(
+        'SELECT count(*) AS n FROM audit_log WHERE at < $1::timestamptz',
+        [iso(before)],
+      );
+      return Number(row?.n ?? 0);
+    }
+    return (
+      (await this.query('DELETE FROM audit_log WHERE at < $1::timestamptz', [iso(before)])).rowCount ?? 0
+    );
   }
 
   /** Ends the pool once its queries have finished; a second call waits for the first. */

@@ -246,6 +246,10 @@ export class SqliteStore implements Store {
       where.push('at >= ?');
       params.push(iso(query.since));
     }
+    if (query.before !== undefined) {
+      where.push('at < ?');
+      params.push(iso(query.before));
+    }
     if (query.target !== undefined) {
       // The same lower() on both sides, so the audit_log_target index applies (SQLite folds ASCII only).
       where.push('lower(target) = lower(?)');
@@ -258,6 +262,19 @@ export class SqliteStore implements Store {
       )
       .all(...params, limit)
       .map(toAudit);
+  }
+
+  async pruneAudit(before: Date, dryRun = false): Promise<number> {
+    const cutoff = iso(before);
+    if (dryRun) {
+      return this.db
+        .prepare<[string], { n: number }>('SELECT count(*) AS n FROM audit_log WHERE at < ?')
+        .get(cutoff)!.n;
+    }
+    // In a transaction, so a failing commit (a full disk) throws instead of reporting rows as removed.
+    return this.db.transaction(
+      () => this.db.prepare<[string]>('DELETE FROM audit_log WHERE at < ?').run(cutoff).changes,
+    )();
   }
 
   async close(): Promise<void> {

@@ -70,6 +70,8 @@ export interface AuditEntry extends NewAuditEntry {
 
 export interface AuditQuery {
   since?: Date;
+  /** Only entries strictly before this time. */
+  before?: Date;
   /** Matches `target` exactly (case-insensitive). */
   target?: string;
   /** Newest first; default 100. */
@@ -115,5 +117,10 @@ export interface Store {
   listApprovedIncomplete(): Promise<ApprovalRequest[]>;
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
   listAudit(query?: AuditQuery): Promise<AuditEntry[]>;
+  /**
+   * Removes the audit entries older than `before` (strictly) in one transaction and says how many; with
+   * `dryRun`, only counts them. Nothing is ever pruned unless an operator asks.
+   */
+  pruneAudit(before: Date, dryRun?: boolean): Promise<number>;
   close(): Promise<void>;
 }

@@ -331,9 +331,20 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         expect(await outcomes({ target: 'JANE@example.COM' })).toEqual(['three', 'one']);
         expect(await outcomes({ limit: 2 })).toEqual(['five', 'four']);
         expect(await outcomes({ since: at(2), target: 'jane@example.com', limit: 5 })).toEqual(['three']);
+        expect(await outcomes({ before: at(3) })).toEqual(['two', 'one']);
+        expect(await outcomes({ since: at(2), before: at(5) })).toEqual(['four', 'three', 'two']);
         expect(await outcomes({ target: 'nobody@example.com' })).toEqual([]);
         const [newest] = await store.listAudit({ limit: 1 });
         expect(newest?.at.getTime()).toBe(at(5).getTime());
+      });
+
+      it('prunes entries strictly older than a time, and only counts them on a dry run', async () => {
+        for (let i = 1; i <= 5; i++) await store.appendAudit(newAudit({ at: at(i), outcome: `o${i}` }));
+        expect(await store.pruneAudit(at(3), true)).toBe(2);
+        expect((await store.listAudit()).length).toBe(5);
+        expect(await store.pruneAudit(at(3))).toBe(2);
+        expect((await store.listAudit()).map((e) => e.outcome)).toEqual(['o5', 'o4', 'o3']);
+        expect(await store.pruneAudit(at(3))).toBe(0);
       });
 
       it('orders entries with the same time by append order, newest first', async () => {
