@@ -72,11 +72,10 @@ export interface UserModalOptions {
 function fieldBlock(field: ProfileField, kind: ModalKind, initial: string | undefined): InputBlock {
   const text = FIELD_TEXT[field];
   const required = field === 'email';
-  let hint = text.hint;
-  if (field === 'email' && kind === 'update') hint = 'Identifies the user to update.';
-  if (field !== 'email' && kind === 'update')
-    hint = [hint, 'Leave blank to keep the current value.'].filter(Boolean).join(' ');
-  if (field === 'email') return emailBlock(hint, initial);
+  // On update the intro says once that a blank field keeps its value; the create hints do not apply.
+  let hint = kind === 'create' ? text.hint : undefined;
+  if (field === 'email')
+    return emailBlock(kind === 'update' ? 'Identifies the user to update.' : hint, initial);
   // A current value longer than the input can hold is left out rather than cut: a cut value would be
   // written back on submit, a blank one leaves the attribute as it is.
   const tooLong = initial !== undefined && initial.length > FIELD_MAX_LENGTH;
@@ -163,7 +162,7 @@ export function userModal(kind: ModalKind, options: UserModalOptions): ModalView
   const intro =
     kind === 'create'
       ? 'Creates the user in Atlassian. If the username already exists, that user is updated instead.'
-      : 'Changes only the fields you fill in; to empty a field, tick it under “Clear these fields”.';
+      : 'Changes only the fields you fill in: a blank field keeps its current value. To empty a field, tick it under “Clear these fields”.';
   const blocks: KnownBlock[] = [
     ...(options.sandbox ? [context(SANDBOX_TEXT)] : []),
     context(intro),
