@@ -99,7 +99,9 @@ export function changedText(action: IamAction, profile: UserProfile): string {
   if (action === 'enable') return 'enabled';
   if (action === 'disable') return 'disabled';
   const parts = Object.entries(profile)
+    // An update never applies `active` from the profile (see updateExisting in src/iam/commands.ts).
     .filter(([key, value]) => !IDENTITY_KEYS.has(key) && value !== undefined)
+    .filter(([key]) => !(action === 'update' && key === 'active'))
     .map(([key, value]) =>
       value === null ? `${key} cleared` : typeof value === 'string' ? `${key}: ${value}` : key,
     );

@@ -42,7 +42,7 @@ describe('resultMessage', () => {
     const updated = buildResult({
       action: 'update',
       instanceName: INSTANCE,
-      profile: { email: 'jane@example.com', title: 'Team Lead', department: null },
+      profile: { email: 'jane@example.com', title: 'Team Lead', department: null, active: false },
       user,
     });
     const t = table(resultMessage(updated, options));
