@@ -160,9 +160,10 @@ describe('slash commands', () => {
     const scimBefore = atlassian.server.requests.length;
     await command('/iam-create-user', '{"email": ', 'UADMIN', 'bad-json');
     const usage = await slack.waitFor(
-      (c) => c.method === 'response_url' && textOf(c).includes('not valid JSON'),
+      (c) => c.method === 'response_url' && textOf(c).includes("That profile isn't valid JSON"),
     );
     expect(usage.args.response_type).toBe('ephemeral');
+    expect(mrkdwnTexts(usage.args.blocks).join('\n')).toContain('You typed: `{"email":`');
     expect(atlassian.server.requests.length).toBe(scimBefore);
   });
 

@@ -12,6 +12,8 @@ import {
   viewSubmission,
   type World,
 } from '../support/fake-receiver';
+import fs from 'node:fs';
+import { assertValidRequests, OPENAPI_DOCUMENT_PATH } from '../support/openapi';
 import type { SlackCall } from '../support/slack-standin.cjs';
 
 let world: World;
@@ -39,7 +41,7 @@ async function command(driven: DrivenBot, name: string, text: string, userId = '
 
 async function submit(
   driven: DrivenBot,
-  fields: Record<string, string>,
+  fields: Record<string, string | string[]>,
   userId = 'UADMIN',
   metadata?: string,
 ) {
@@ -154,6 +156,37 @@ describe('modal', () => {
       ['UOPS', 'command', 'received'],
       ['UOPS', 'result', 'success'],
     ]);
+  });
+
+  it('update modal can clear a field and the PATCH is valid', async () => {
+    const id = world.seedUser('kim@example.com', { title: 'Intern', department: 'Ops', displayName: 'Kim' });
+    const driven = await world.startBot();
+    // The form came pre-filled: the title is still in its input, and ticked under "Clear these fields".
+    const fields = { email: 'kim@example.com', title: 'Intern', department: 'Platform', clear: ['title'] };
+    expect(await submit(driven, fields)).toBeUndefined();
+    expect(world.scim()).toEqual(['GET /Users', `PATCH /Users/${id}`]);
+    const [patch] = world.patches() as { body: { Operations: Record<string, unknown>[] } }[];
+    expect(patch.body.Operations).toEqual([
+      { op: 'replace', value: expect.objectContaining({ department: 'Platform' }) },
+      { op: 'remove', path: 'title' },
+    ]);
+    expect(patch.body.Operations[0].value).not.toHaveProperty('title');
+    if (fs.existsSync(OPENAPI_DOCUMENT_PATH)) assertValidRequests(world.atlassian?.server.requests ?? []);
+    const stored = world.atlassian?.directory.handle({
+      method: 'GET',
+      path: `/Users/${id}`,
+      query: new URLSearchParams(),
+      body: undefined,
+    });
+    expect(stored?.body).toMatchObject({ department: 'Platform', displayName: 'Kim' });
+    expect(stored?.body).not.toHaveProperty('title');
+    const post = await world.slack.waitFor((c) => c.method === 'chat.postMessage');
+    expect(post.args.text).toBe('Updated kim@example.com (active) in Atlassian');
+    expect(shown(post)).toContain('department: Platform · title cleared');
+    const audit = await driven.bot.context.store.listAudit();
+    expect(audit.find((e) => e.kind === 'result')?.detail).toMatchObject({
+      IAM: { UserProfile: { title: null } },
+    });
   });
 
   it('a valid submission without usable private_metadata posts to the submitter instead', async () => {

@@ -62,14 +62,16 @@ export function buttonClick(
 export function viewSubmission(
   callbackId: string,
   userId: string,
-  fields: Record<string, string>,
+  fields: Record<string, string | string[]>,
   privateMetadata: string,
 ): Record<string, unknown> {
+  // A string is a text input's value (email uses email_text_input); a list is the ticked checkboxes.
+  const state = (blockId: string, value: string | string[]) =>
+    Array.isArray(value)
+      ? { type: 'checkboxes', selected_options: value.map((v) => ({ value: v })) }
+      : { type: blockId === 'email' ? 'email_text_input' : 'plain_text_input', value };
   const values = Object.fromEntries(
-    Object.entries(fields).map(([blockId, value]) => [
-      blockId,
-      { value: { type: 'plain_text_input', value } },
-    ]),
+    Object.entries(fields).map(([blockId, value]) => [blockId, { value: state(blockId, value) }]),
   );
   return {
     type: 'view_submission',

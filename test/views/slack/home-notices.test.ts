@@ -4,7 +4,9 @@ import {
   errorNotice,
   HOME_PENDING_MAX,
   homeView,
+  invalidJsonProblem,
   refusalMessage,
+  TYPED_QUOTE_MAX,
   usageMessage,
   workingNotice,
   type HomeInput,
@@ -79,6 +81,43 @@ describe('notices', () => {
       '🚫 Only approvers can decide. Nothing was done.',
     );
     expect(errorNotice('boom', { sandbox: true }).text).toBe('[SANDBOX] ❌ boom');
+  });
+
+  it('invalid JSON text gets the friendly message quoting what was typed', () => {
+    const cases = [
+      [
+        'Unexpected token \'}\', "{"email": }" is not valid JSON',
+        'unexpected } (is a value missing, or a quote?)',
+      ],
+      [
+        "Expected ',' or '}' after property value in JSON at position 13",
+        'a comma or } is missing after a value (near character 14)',
+      ],
+      [
+        "Expected property name or '}' in JSON at position 1",
+        'every key needs "double quotes" (near character 2)',
+      ],
+      ['Unexpected end of JSON input', 'it ends too early (a closing } or " is missing)'],
+      ['Something new from V8 at position 3', 'check the quotes, colons and commas (near character 4)'],
+    ];
+    for (const [parser, words] of cases) {
+      expect(invalidJsonProblem(parser)).toBe(`That profile isn't valid JSON: ${words}.`);
+    }
+    const typed = '{"email": "<!channel>" `x` ' + 'y'.repeat(1000);
+    const message = usageMessage('/iam-create-user', invalidJsonProblem('Unexpected end of JSON input'), {
+      typed,
+    });
+    const shown = mrkdwnTexts(message.blocks).join('\n');
+    expect(shown).toContain("⚠️ That profile isn't valid JSON: it ends too early");
+    expect(shown).toContain('You typed: `{"email": "&lt;!channel&gt;" \'x\' yyy');
+    expect(shown).not.toContain('<!channel>');
+    const quoted = /You typed: `([^`]*)`/.exec(shown)?.[1] ?? '';
+    expect(quoted.length).toBeLessThanOrEqual(TYPED_QUOTE_MAX);
+    expect(quoted.endsWith('…')).toBe(true);
+    expect(message.text).toBe(
+      '⚠️ That profile isn\'t valid JSON: it ends too early (a closing } or " is missing).',
+    );
+    expect(checkMessageLimits(message)).toEqual([]);
   });
 
   it('usage shows the three text forms of the command', () => {
