@@ -4,6 +4,13 @@
  */
 import type { SlackCall, SlackStandIn } from './slack-standin.cjs';
 
+/**
+ * Slack gives every command, click and submission its own trigger_id, and the bot runs each only once:
+ * the builders number theirs, so two payloads built alike are still two requests.
+ */
+let triggers = 0;
+const nextTrigger = (what: string): string => `trigger-${what}-${++triggers}`;
+
 export function slashCommand(
   command: string,
   text: string,
@@ -24,7 +31,7 @@ export function slashCommand(
     api_app_id: 'A1',
     is_enterprise_install: 'false',
     response_url: responseUrl,
-    trigger_id: `trigger-${command.slice(1)}-${userId}`,
+    trigger_id: nextTrigger(`${command.slice(1)}-${userId}`),
   };
 }
 
@@ -44,7 +51,7 @@ export function buttonClick(
     channel: { id: channelId, name: 'it-ops' },
     container: { type: 'message', message_ts: messageTs, channel_id: channelId, is_ephemeral: false },
     message: { ts: messageTs, type: 'message', text: 'approval' },
-    trigger_id: `trigger-${actionId}-${userId}`,
+    trigger_id: nextTrigger(`${actionId}-${userId}`),
     response_url: responseUrl,
     actions: [
       {
@@ -76,7 +83,7 @@ export function viewSubmission(
     api_app_id: 'A1',
     team: { id: 'T1', domain: 'example' },
     user: { id: userId, username: userId.toLowerCase(), team_id: 'T1' },
-    trigger_id: `trigger-submit-${userId}`,
+    trigger_id: nextTrigger(`submit-${userId}`),
     view: {
       id: 'V-submitted',
       team_id: 'T1',
