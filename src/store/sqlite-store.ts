@@ -236,8 +236,13 @@ export class SqliteStore implements Store {
   }
 
   async claimTrigger(triggerId: string, at: Date): Promise<boolean> {
-    this.sql.forgetTriggers.run(iso(new Date(at.getTime() - Rows.TRIGGER_MEMORY_MS)));
-    return this.sql.insertTrigger.run(triggerId, iso(at)).changes === 1;
+    // One transaction (one commit to disk): forget the old triggers, then insert unless already there.
+    return this.db
+      .transaction(() => {
+        this.sql.forgetTriggers.run(iso(new Date(at.getTime() - Rows.TRIGGER_MEMORY_MS)));
+        return this.sql.insertTrigger.run(triggerId, iso(at)).changes === 1;
+      })
+      .immediate();
   }
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {

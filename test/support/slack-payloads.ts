@@ -122,11 +122,35 @@ export function approveIdOf(post: SlackCall): string {
   return id;
 }
 
-/** Waits until the bot posts the approval request about `email`; returns its request id (the Approve value). */
-export async function approvalRequestId(slack: SlackStandIn, email: string): Promise<string> {
+/**
+ * The ts the stand-in answered a chat.postMessage with. The stand-in numbers the messages it accepts
+ * (postMessage outside closed channels, postEphemeral) 1_700_000_001, 1_700_000_002, … in arrival
+ * order, which is the order of `slack.calls`.
+ */
+export function tsOf(slack: SlackStandIn, call: SlackCall): string {
+  const numbered = slack.calls.filter(
+    (c) =>
+      (c.method === 'chat.postMessage' && !slack.closedChannels.has(String(c.args.channel))) ||
+      c.method === 'chat.postEphemeral',
+  );
+  const index = numbered.indexOf(call);
+  if (index < 0) throw new Error(`${call.method} was not answered with a ts`);
+  return `${1_700_000_000 + index + 1}.${call.method === 'chat.postEphemeral' ? '000200' : '000100'}`;
+}
+
+/** Waits until the bot posts the approval request about `email`; returns its id (the Approve value) and ts. */
+export async function approvalRequest(
+  slack: SlackStandIn,
+  email: string,
+): Promise<{ id: string; ts: string }> {
   const post = await slack.waitFor((c) => {
     const shown = JSON.stringify([c.args.text, c.args.blocks]);
     return c.method === 'chat.postMessage' && shown.includes('iam_disable_approve') && shown.includes(email);
   });
-  return approveIdOf(post);
+  return { id: approveIdOf(post), ts: tsOf(slack, post) };
+}
+
+/** Waits until the bot posts the approval request about `email`; returns its request id (the Approve value). */
+export async function approvalRequestId(slack: SlackStandIn, email: string): Promise<string> {
+  return (await approvalRequest(slack, email)).id;
 }
