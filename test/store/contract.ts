@@ -90,7 +90,7 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
 
       it('keeps the team and enterprise a request was made in, or null (finding 9: decisions bound to their context)', async () => {
         const grid = newApproval({ teamId: 'T0GRID', enterpriseId: 'E0ORG' });
-        const unknown = newApproval({ teamId: null, enterpriseId: null });
+        const unknown = newApproval({ teamId: null, enterpriseId: null, createdAt: at(1) });
         await store.createApproval(grid);
         await store.createApproval(unknown);
         expect(await store.getApproval(grid.id)).toMatchObject({ teamId: 'T0GRID', enterpriseId: 'E0ORG' });
