@@ -54,6 +54,14 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // Who holds the lease, so a restart can take over a claim whose holder is known to be dead.
   `ALTER TABLE approvals ADD COLUMN claimed_by text;`,
+  // Where a request was made, so decisions count only from there; and the Slack trigger_ids already
+  // handled, so a replayed command or click does nothing twice (see Store.claimTrigger).
+  `
+  ALTER TABLE approvals ADD COLUMN team_id text;
+  ALTER TABLE approvals ADD COLUMN enterprise_id text;
+  CREATE TABLE slack_triggers (trigger_id text PRIMARY KEY, handled_at timestamptz NOT NULL);
+  CREATE INDEX slack_triggers_handled_at ON slack_triggers (handled_at);
+  `,
 ];
 
 /**
@@ -69,6 +77,8 @@ const APPROVAL_COLUMN_NAMES = [
   'id',
   'requester_id',
   'channel_id',
+  'team_id',
+  'enterprise_id',
   'message_ts',
   'profile',
   'target',
@@ -285,8 +295,9 @@ export class PostgresStore implements Store {
     let row: ApprovalRow | undefined;
     try {
       [row] = await this.rows<ApprovalRow>(
-        `INSERT INTO approvals (id, requester_id, channel_id, profile, target, reason, status, created_at, expires_at)
-         VALUES ($1, $2, $3, $4::json, $5, $6, 'pending', $7::timestamptz, $8::timestamptz)
+        `INSERT INTO approvals (id, requester_id, channel_id, profile, target, reason, status, created_at, expires_at,
+           team_id, enterprise_id)
+         VALUES ($1, $2, $3, $4::json, $5, $6, 'pending', $7::timestamptz, $8::timestamptz, $9, $10)
          RETURNING ${APPROVAL_COLUMNS}`,
         [
           request.id,
@@ -297,6 +308,8 @@ export class PostgresStore implements Store {
           request.reason,
           iso(request.createdAt),
           iso(request.expiresAt),
+          request.teamId,
+          request.enterpriseId,
         ],
       );
     } catch (error) {
@@ -392,6 +405,18 @@ export class PostgresStore implements Store {
 
   async listApprovedIncomplete(): Promise<ApprovalRequest[]> {
     return this.listByStatus('approved');
+  }
+
+  async claimTrigger(triggerId: string, at: Date): Promise<boolean> {
+    await this.query('DELETE FROM slack_triggers WHERE handled_at < $1::timestamptz', [
+      iso(new Date(at.getTime() - Rows.TRIGGER_MEMORY_MS)),
+    ]);
+    // One statement: of callers racing with the same id, exactly one inserts the row.
+    const { rowCount } = await this.query(
+      'INSERT INTO slack_triggers (trigger_id, handled_at) VALUES ($1, $2::timestamptz) ON CONFLICT DO NOTHING',
+      [triggerId, iso(at)],
+    );
+    return rowCount === 1;
   }
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {

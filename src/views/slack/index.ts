@@ -63,7 +63,14 @@ export {
   type AuditHistoryEntry,
   type AuditHistoryOptions,
 } from './audit';
-export { HOME_PENDING_MAX, homeView, type HomeInput, type HomeViewer } from './home';
+export {
+  HOME_PENDING_MAX,
+  homeView,
+  type HomeInput,
+  type HomeViewer,
+  restrictedHomeView,
+  type RestrictedReason,
+} from './home';
 export {
   SLASH_COMMANDS,
   TYPED_QUOTE_MAX,

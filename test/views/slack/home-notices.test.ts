@@ -6,6 +6,7 @@ import {
   homeView,
   invalidJsonProblem,
   refusalMessage,
+  restrictedHomeView,
   TYPED_QUOTE_MAX,
   usageMessage,
   workingNotice,
@@ -20,6 +21,17 @@ const base: HomeInput = {
   viewer: { userId: 'U0VIEW', operator: true, approver: false },
   pending: [],
 };
+
+describe('restrictedHomeView', () => {
+  it('says what the bot is for and why nothing else is shown, within Slack limits', () => {
+    const none = restrictedHomeView('no-permissions', { sandbox: true });
+    const unchecked = restrictedHomeView('unchecked', { sandbox: false });
+    expect(mrkdwnTexts(none.blocks).join('\n')).toMatch(/lets IT operators[\s\S]*no permissions/);
+    expect(allStrings(none).join()).toContain('SANDBOX');
+    expect(mrkdwnTexts(unchecked.blocks).join('\n')).toContain('Could not check your permissions');
+    for (const view of [none, unchecked]) expect(checkViewLimits(view)).toEqual([]);
+  });
+});
 
 describe('homeView', () => {
   it('shows connection, directory, permissions and pending requests', () => {
