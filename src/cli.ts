@@ -18,6 +18,7 @@ import {
 } from './iam';
 import { runAuditCommand } from './audit-command';
 import { runBulkCommand } from './bulk/command';
+import { runPolicyCommand } from './cli-policy';
 import { type CliAudit, openCliAudit } from './cli-audit';
 import { createLogger, redact } from './log';
 import { renderTextTable, resultTable } from './views/table';
@@ -56,6 +57,7 @@ Commands (XSOAR names; the short names work too):
   audit                               read the audit log (atlassian-iam audit --help)
   bulk <operation> FILE.csv           create, update, disable or enable every user of a CSV file
                                       (atlassian-iam bulk --help)
+  policy check FILE                   check an approval policy file (atlassian-iam policy --help)
 
 Options:
   --user-profile JSON    the user profile, e.g. '{"email":"jane@example.com","title":"Engineer"}'
@@ -223,6 +225,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   if (argv[0] === 'audit') return runAuditCommand(argv.slice(1), io);
   // `bulk` reads a CSV file and has options of its own: see src/bulk/command.ts.
   if (argv[0] === 'bulk') return runBulkCommand(argv.slice(1), io);
+  if (argv[0] === 'policy') return runPolicyCommand(argv.slice(1), io); // src/cli-policy.ts
   let invocation: Invocation | 'help';
   try {
     invocation = parseInvocation(argv);
