@@ -2,6 +2,8 @@
  * Reading a policy file: every kind of mistake is reported as FILE:LINE: KEY: message, pointing at the
  * line to fix, and nothing is loaded; a good file gives complete rules.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import {
   formatProblem,
   loadPolicy,
@@ -283,5 +285,20 @@ describe('policy durations', () => {
       '1m30s',
       '0s',
     ]);
+  });
+});
+
+describe('docs/POLICY.md', () => {
+  it('its example is a valid policy with the four rules it describes', () => {
+    const doc = fs.readFileSync(path.join(__dirname, '../../docs/POLICY.md'), 'utf8');
+    const example = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+    const policy = parsePolicy(example, 'POLICY.md', DEFAULTS);
+    expect(policy.rules.map((rule) => [rule.name, rule.actions, rule.approvals, rule.breakGlass])).toEqual([
+      ['admin-disable', ['disable'], 2, true],
+      ['disable', ['disable'], 1, true],
+      ['enable', ['enable'], 1, false],
+      ['identifier-change', ['identifier-change'], 2, false],
+    ]);
+    expect(policy.rules[3].reason).toBe('required');
   });
 });
