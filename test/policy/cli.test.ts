@@ -1,7 +1,9 @@
 /** `atlassian-iam policy check FILE` as a process (`node dist/cli.js`), on a good and a bad file. */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
+  CLI_PATH,
   type CliRun,
   describeRun,
   makeTempDir,
@@ -129,5 +131,13 @@ describe('atlassian-iam policy check', () => {
     expect(help.stdout).toMatch(/^Usage: atlassian-iam policy check FILE/);
     const main = await runCli(['--help'], { cwd });
     expect(main.stdout).toMatch(/policy check FILE\s+check an approval policy file/);
+  });
+
+  it('is loaded only when asked for: the other commands do not load the YAML parser', async () => {
+    const probe = `require(${JSON.stringify(CLI_PATH)}); process.stdout.write(String(Object.keys(require.cache).some((f) => f.includes('/node_modules/yaml/'))))`;
+    const loaded = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, ['-e', probe], (error, stdout) => (error ? reject(error) : resolve(stdout))),
+    );
+    expect(loaded).toBe('false');
   });
 });
