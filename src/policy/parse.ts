@@ -9,9 +9,17 @@ import { fileSchema, knownKeysAt } from './schema';
 import { closest } from './text';
 import { type Policy, type PolicyDefaults, PolicyError, type PolicyProblem } from './types';
 
+/**
+ * Only the three settings a policy needs: callers may pass `config.slack` as it is, and its tokens must
+ * not travel inside a policy object that could be logged.
+ */
+function onlyDefaults({ operators, approvers, approvalTtlMs }: PolicyDefaults): PolicyDefaults {
+  return { operators, approvers, approvalTtlMs };
+}
+
 /** No IAM_POLICY_FILE: only the built-in rules, which are today's behaviour. */
 export function defaultPolicy(defaults: PolicyDefaults): Policy {
-  return { file: null, rules: [], defaults };
+  return { file: null, rules: [], defaults: onlyDefaults(defaults) };
 }
 
 function valueAt(value: unknown, path: PolicyPath): unknown {
@@ -53,7 +61,8 @@ function syntaxProblems(doc: Document, file: string): PolicyProblem[] {
 }
 
 /** Parses and checks a policy; throws PolicyError listing every problem found, in line order. */
-export function parsePolicy(text: string, file: string, defaults: PolicyDefaults): Policy {
+export function parsePolicy(text: string, file: string, given: PolicyDefaults): Policy {
+  const defaults = onlyDefaults(given);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true });
   const syntax = syntaxProblems(doc, file);

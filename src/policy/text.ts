@@ -5,7 +5,7 @@
  * whole-string test.
  */
 export function globMatches(pattern: string, value: string): boolean {
-  const source = [...pattern]
+  const source = [...pattern.replace(/\*+/g, '*')]
     .map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
     .join('');
   return new RegExp(`^${source}$`, 'is').test(value);

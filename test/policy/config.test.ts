@@ -1,6 +1,6 @@
 /** IAM_POLICY_FILE in the configuration, and the configuration as the policy's defaults. */
 import { loadConfig } from '../../src/config';
-import { defaultPolicy, policyFor } from '../../src/policy';
+import { defaultPolicy, parsePolicy, policyFor } from '../../src/policy';
 
 const noFiles = (file: string): string => {
   throw new Error(`unexpected read of ${file}`);
@@ -31,5 +31,15 @@ describe('IAM_POLICY_FILE', () => {
       approvals: 1,
       expiresMs: 2 * 3_600_000,
     });
+  });
+
+  it('keeps no Slack token or secret from the settings it is given', () => {
+    const config = loadConfig(
+      { SLACK_BOT_TOKEN: 'xoxb-SECRET-1', SLACK_SIGNING_SECRET: 'SECRET-2' },
+      noFiles,
+    );
+    for (const policy of [defaultPolicy(config.slack), parsePolicy('rules: []', 'p.yaml', config.slack)]) {
+      expect(JSON.stringify(policy)).not.toMatch(/SECRET/);
+    }
   });
 });
