@@ -61,6 +61,8 @@ export interface Config {
   commands: CommandSwitches;
   incomingMapperPath: string | null;
   outgoingMapperPath: string | null;
+  /** IAM_POLICY_FILE: approval policy (docs/POLICY.md); null: the built-in rules. */
+  policyFile: string | null;
   instanceName: string;
   database: DatabaseLocation;
   logLevel: LogLevel;
@@ -144,6 +146,7 @@ const envSchema = z.object({
   IAM_CREATE_IF_NOT_FOUND: booleanText.default(true),
   IAM_INCOMING_MAPPER: nonEmpty.optional(),
   IAM_OUTGOING_MAPPER: nonEmpty.optional(),
+  IAM_POLICY_FILE: nonEmpty.optional(),
   IAM_INSTANCE_NAME: nonEmpty.default('Atlassian IAM_instance_1'),
   DATABASE_URL: nonEmpty
     .refine((v) => v.startsWith('sqlite:') || /^postgres(ql)?:\/\//.test(v), {
@@ -293,6 +296,7 @@ export function loadConfig(
     },
     incomingMapperPath: e.IAM_INCOMING_MAPPER ?? null,
     outgoingMapperPath: e.IAM_OUTGOING_MAPPER ?? null,
+    policyFile: e.IAM_POLICY_FILE ?? null,
     instanceName: e.IAM_INSTANCE_NAME,
     database,
     logLevel: e.LOG_LEVEL,
