@@ -534,6 +534,12 @@ describe('waiting instead of failing (issue 11 finding 4)', () => {
       'bulk disable: rate limited by Atlassian: waiting 2 s, then sending the rows again',
     );
     expect(run.stderr).not.toContain('try again later');
+    // The once-a-second progress line says so while the run waits.
+    expect(
+      progressLines(run, 'bulk disable').some((l) =>
+        /rows \(\d+%\), rate limited by Atlassian: waiting [12] s, /.test(l),
+      ),
+    ).toBe(true);
     expect(emails.map(activeOf)).toEqual(emails.map(() => false));
   }, 40_000);
 
@@ -556,6 +562,13 @@ describe('waiting instead of failing (issue 11 finding 4)', () => {
     const report = readReport(path.join(cwd, 'users.csv.report.jsonl'));
     expect(report.length).toBeLessThanOrEqual(8);
     expect(report.every((l) => l.outcome === 'failed')).toBe(true);
+
+    // Resume: with DNS fixed, the same command does every row (the failed ones and those not run).
+    seed(emails);
+    const rerun = await runCli(['bulk', 'disable', csv, '--json'], { env: env(cwd), cwd });
+    expectExit(rerun, 0);
+    expect(summaryOf(rerun).rows).toMatchObject({ success: 100, alreadyDone: 0, failed: 0, notRun: 0 });
+    expect(emails.map(activeOf)).toEqual(emails.map(() => false));
   }, 40_000);
 
   it('5xx storm opens the breaker: fewer than K requests sent during the storm, all rows done after it', async () => {
