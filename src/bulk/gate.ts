@@ -152,6 +152,10 @@ export class RunGate {
       this.#pause(error.retryAfterMs ?? DEFAULT_PAUSE_MS);
       if (ticket.probe) this.#probing = false;
       verdict = 'retry';
+    } else if (kind === 'unreachable') {
+      // The run stops (see runner): this says nothing about a storm either way.
+      if (ticket.probe) this.#probing = false;
+      verdict = 'done';
     } else if (kind === 'transient') {
       this.#lastTransient = (error as ScimRequestError).message;
       verdict = this.#transient(ticket);

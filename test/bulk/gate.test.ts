@@ -33,6 +33,7 @@ function gate(concurrency = 8, maxOpenMs = 60_000) {
     now: () => clock,
     sleep: async (ms) => {
       clock += ms;
+      await new Promise<void>((resolve) => setImmediate(resolve));
     },
     concurrency,
     onWait: (text) => waits.push(text),
@@ -104,4 +105,16 @@ it('a storm outlasting maxOpenMs gives up with the reason and lets nobody in', a
     /^Atlassian kept failing for \d+ s, the circuit breaker stopped the run \(last error: Atlassian is unavailable \(HTTP 503\)\); run the same command again later$/,
   );
   await expect(g.enter(() => false)).resolves.toBeNull();
+});
+
+it('Ctrl-C during a long pause is heard within a quarter second: waiting rows get no ticket', async () => {
+  const { g, enter, at } = gate();
+  await g.settle(await enter(), new ScimRateLimitedError('Too many requests.', 120_000));
+  let stop = false;
+  const waiting = g.enter(() => stop);
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  stop = true;
+  const stoppedAt = at();
+  await expect(waiting).resolves.toBeNull();
+  expect(at() - stoppedAt).toBeLessThanOrEqual(250);
 });
