@@ -231,7 +231,6 @@ async function run(invocation: BulkInvocation, io: BulkIo): Promise<number> {
   const logger = watchThrottling(baseLogger, () => controller.throttle());
   const gate = new RunGate({
     now: clock,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     concurrency: invocation.concurrency,
     onWait: (text) => progress.log(`${label}: ${text}\n`),
   });

@@ -67,9 +67,10 @@ export interface Ticket {
 export type Verdict = 'done' | 'retry' | 'fail';
 
 export interface GateOptions {
-  /** Milliseconds, monotonic. */
-  now: () => number;
-  sleep: (ms: number) => Promise<void>;
+  /** Milliseconds, monotonic (default performance.now). */
+  now?: () => number;
+  /** Default: a timer. */
+  sleep?: (ms: number) => Promise<void>;
   /** Told when the run starts waiting (a line for the progress log). */
   onWait?: (text: string) => void;
   breaker?: Partial<BreakerLimits>;
@@ -81,7 +82,7 @@ export interface GateOptions {
 const SLICE_MS = 250;
 
 export class RunGate {
-  readonly #o: GateOptions;
+  readonly #o: Required<Pick<GateOptions, 'now' | 'sleep'>> & GateOptions;
   readonly #limits: BreakerLimits;
   #pausedUntil = 0;
   #open = false;
@@ -98,7 +99,11 @@ export class RunGate {
   #opened = 0;
 
   constructor(options: GateOptions) {
-    this.#o = options;
+    this.#o = {
+      now: () => performance.now(),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      ...options,
+    };
     this.#limits = { ...DEFAULT_BREAKER, ...options.breaker };
   }
 

@@ -18,8 +18,8 @@ import {
   updateUser,
   type UserProfile,
 } from '../iam';
+import type { ScimRequestError } from '../scim/errors';
 import { type AimdController, runPool } from './concurrency';
-import { ScimRequestError } from '../scim/errors';
 import type { BulkRow } from './csv';
 import { failureKind, RunGate } from './gate';
 import type { ReportLine, ReportWriter, RowOutcome } from './report';
@@ -107,13 +107,7 @@ export async function runRows(rows: BulkRow[], options: RunnerOptions): Promise<
     if (row.problem !== undefined) finish(row, { outcome: 'malformed', error: row.problem });
   }
 
-  const gate =
-    options.gate ??
-    new RunGate({
-      now: () => performance.now(),
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      concurrency: options.controller.max,
-    });
+  const gate = options.gate ?? new RunGate({ concurrency: options.controller.max });
   const stopping = (): boolean => fatal !== null || gate.gaveUp !== null || (options.shouldStop?.() ?? false);
 
   /** One attempt at the row: its result, and the SCIM error behind a failed one. */
@@ -160,9 +154,10 @@ export async function runRows(rows: BulkRow[], options: RunnerOptions): Promise<
         return false;
       }
       last = tried.result;
-      if (tried.error !== null && failureKind(tried.error) === 'rate-limited') options.controller.throttle();
-      if (tried.error !== null && failureKind(tried.error) === 'unreachable') {
-        fatal ??= `${tried.error.message}: no row can reach Atlassian until this is fixed`;
+      const kind = tried.error === null ? null : failureKind(tried.error);
+      if (kind === 'rate-limited') options.controller.throttle();
+      if (kind === 'unreachable') {
+        fatal ??= `${tried.error?.message}: no row can reach Atlassian until this is fixed`;
       }
       const verdict = await gate.settle(ticket, tried.error);
       if (verdict === 'retry') continue;
