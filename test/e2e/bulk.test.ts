@@ -571,6 +571,24 @@ describe('waiting instead of failing (issue 11 finding 4)', () => {
     expect(emails.map(activeOf)).toEqual(emails.map(() => false));
   }, 40_000);
 
+  it('a TLS failure (https to a plain-HTTP port) stops the run early too', async () => {
+    const cwd = makeTempDir('atlassian-iam-bulk-tls-');
+    const emails = emailsFor('tls', 60);
+    const csv = writeCsv(cwd, `email\n${emails.join('\n')}\n`);
+    const url = atlassian.server.url.replace(/^http:/, 'https:');
+    const run = await runCli(['bulk', 'disable', csv, '--json'], {
+      env: env(cwd, { ATLASSIAN_URL: url }),
+      cwd,
+    });
+    expectExit(run, 1);
+    const summary = summaryOf(run);
+    expect(summary.stoppedBy).toMatch(
+      /^cannot reach 127\.0\.0\.1:\d+: EPROTO: no row can reach Atlassian until this is fixed$/,
+    );
+    expect(summary.rows.notRun).toBeGreaterThanOrEqual(52);
+    expect(summary.rows.failed + summary.rows.notRun).toBe(60);
+  });
+
   it('5xx storm opens the breaker: fewer than K requests sent during the storm, all rows done after it', async () => {
     const cwd = makeTempDir('atlassian-iam-bulk-5xx-storm-');
     const emails = emailsFor('storm', 60);
