@@ -29,6 +29,7 @@ const t = {
   crashIterations: sum('crashIterations'),
   approvedDisablesLost: sum('approvedDisablesLost'),
   approvedDisablesDoubled: sum('approvedDisablesDoubled'),
+  bulkRowsFailedByRateLimits: sum('bulkRowsFailedByRateLimits'),
 };
 
 const escapeCell = (value) => String(value).replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -62,6 +63,7 @@ const lines = [
       ['secrets leaked', t.secretsLeaked],
       ['crash iterations (SIGKILL during the approval flow)', t.crashIterations],
       ['approved disables lost / applied twice', `${t.approvedDisablesLost} / ${t.approvedDisablesDoubled}`],
+      ['bulk rows failed by rate limits', t.bulkRowsFailedByRateLimits],
     ],
   ),
   '',
@@ -83,6 +85,8 @@ if (t.forgedRequestsRejected !== t.forgedRequestsTried)
 if (t.secretsLeaked !== 0) failures.push(`${t.secretsLeaked} secrets leaked`);
 if (t.approvedDisablesLost + t.approvedDisablesDoubled !== 0)
   failures.push('an approved disable was lost or applied twice');
+if (t.bulkRowsFailedByRateLimits !== 0)
+  failures.push(`${t.bulkRowsFailedByRateLimits} bulk rows failed by rate limits`);
 console.log(`docs/RELIABILITY.md written from ${sections.length} sections`);
 if (failures.length > 0) {
   console.error(`reliability: ${failures.join('; ')}`);
