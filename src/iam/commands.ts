@@ -89,13 +89,17 @@ async function guarded(
     return await body();
   } catch (error) {
     if (!(error instanceof ScimRequestError)) throw error;
-    return buildResult({
-      action,
-      instanceName: context.instanceName,
-      profile,
-      error: { status: error.status, message: error.message },
-    });
+    return failed(context, action, profile, error);
   }
+}
+
+function failed(context: IamContext, action: IamAction, profile: UserProfile, error: ScimRequestError) {
+  return buildResult({
+    action,
+    instanceName: context.instanceName,
+    profile,
+    error: { status: error.status, message: error.message },
+  });
 }
 
 function skipped(
@@ -119,20 +123,37 @@ function updateAttributes(context: IamContext, profile: UserProfile): Record<str
  * governed by allow-enable and IAM_ENABLE_USER_ENABLED, and disabling is the disable command's job (which
  * has its own switch and, in Slack, an approval) — an update must not lock anybody out.
  */
-async function updateExisting(
+function updateValue(
   context: IamContext,
   profile: UserProfile,
   user: ScimUser,
   options: WriteOptions,
-): Promise<IamResult> {
+): Record<string, unknown> {
   const value = updateAttributes(context, profile);
   if (user.active === false && options.allowEnable && context.switches.enableEnabled) value.active = true;
+  return value;
+}
+
+/** Sends one update's PATCH (none when there is nothing to replace). */
+async function patchUpdate(
+  context: IamContext,
+  profile: UserProfile,
+  user: ScimUser,
+  value: Record<string, unknown>,
+): Promise<IamResult> {
   const updated =
     Object.keys(value).length === 0
       ? user
       : await context.directory.patchUser(user.id as string, [{ op: 'replace', value }]);
   return buildResult({ action: 'update', instanceName: context.instanceName, profile, user: updated });
 }
+
+const updateExisting = (
+  context: IamContext,
+  profile: UserProfile,
+  user: ScimUser,
+  options: WriteOptions,
+): Promise<IamResult> => patchUpdate(context, profile, user, updateValue(context, profile, user, options));
 
 async function createNew(context: IamContext, profile: UserProfile): Promise<IamResult> {
   const { id: _id, ...scimUser } = toScimUser(context.outgoing, profile);
@@ -270,4 +291,153 @@ export async function previewDisable(
 ): Promise<{ final: IamResult } | { user: ScimUser }> {
   const inspected = await inspectActive(context, profile, 'disable');
   return 'result' in inspected ? { final: inspected.result } : inspected;
+}
+
+/**
+ * Enable in two steps, for approvals: like previewDisable. `user` is the inactive user an approver must
+ * decide about.
+ */
+export async function previewEnable(
+  context: IamContext,
+  profile: UserProfile,
+): Promise<{ final: IamResult } | { user: ScimUser }> {
+  const inspected = await inspectActive(context, profile, 'enable');
+  return 'result' in inspected ? { final: inspected.result } : inspected;
+}
+
+/** One attribute an update would change, as a person reads it (null: no value). */
+export interface AttributeChange {
+  /** SCIM attribute, dotted for a sub-attribute: `title`, `name.givenName`, `emails`, `active`. */
+  attribute: string;
+  before: string | null;
+  after: string | null;
+}
+
+/** What an update of an existing user would do, found without changing anything. */
+export interface UpdatePreview {
+  user: ScimUser;
+  /** The PATCH `replace` value the update sends (the mapped attributes, `active: true` when it re-enables). */
+  value: Record<string, unknown>;
+  /** The attributes whose value differs from the user's, in the order the update names them. */
+  changes: AttributeChange[];
+  /** It would make an inactive user active (allow-enable). */
+  reenables: boolean;
+  /** It would change a sign-in identifier: userName, an email address or externalId. */
+  changesIdentifier: boolean;
+  /**
+   * It would hand the account to someone (re-enable it, or change how one signs in as it): a change a
+   * second person should approve where one is at hand (Slack). The command line runs it as XSOAR does.
+   */
+  takesOver: boolean;
+}
+
+/** Attributes whose change changes who can sign in as the account. */
+const IDENTIFIER_ATTRIBUTES = new Set(['userName', 'emails', 'externalId']);
+/** Compared without regard to case (RFC 7643: userName and email values are not case-exact). */
+const CASE_INSENSITIVE = new Set(['userName', 'emails']);
+
+function shown(value: unknown): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (Array.isArray(value)) {
+    const items = value
+      .map((item) => (item && typeof item === 'object' && 'value' in item ? shown(item.value) : shown(item)))
+      .filter((item): item is string => item !== null);
+    return items.length > 0 ? items.join(', ') : null;
+  }
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/** The value's leaves: sub-attributes of a complex attribute one by one, a multi-valued one whole. */
+function leaves(value: Record<string, unknown>, prefix = ''): [string, unknown][] {
+  return Object.entries(value).flatMap(([key, inner]) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner)
+      ? leaves(inner as Record<string, unknown>, `${prefix}${key}.`)
+      : [[`${prefix}${key}`, inner] as [string, unknown]],
+  );
+}
+
+function readLeaf(user: ScimUser, path: string): unknown {
+  return path
+    .split('.')
+    .reduce<unknown>(
+      (current, key) =>
+        current && typeof current === 'object' ? (current as Record<string, unknown>)[key] : undefined,
+      user,
+    );
+}
+
+function comparable(attribute: string, value: unknown): string | null {
+  const text = Array.isArray(value) ? (shown(value)?.split(', ').sort().join(', ') ?? null) : shown(value);
+  return text !== null && CASE_INSENSITIVE.has(attribute) ? text.toLowerCase() : text;
+}
+
+/** The attributes of `value` that differ from the user's. */
+export function changesOf(user: ScimUser, value: Record<string, unknown>): AttributeChange[] {
+  return leaves(value)
+    .filter(
+      ([attribute, after]) =>
+        comparable(attribute, readLeaf(user, attribute)) !== comparable(attribute, after),
+    )
+    .map(([attribute, after]) => ({
+      attribute,
+      before: shown(readLeaf(user, attribute)),
+      after: shown(after),
+    }));
+}
+
+/**
+ * Update in two steps, for approvals: the decision table up to the change. `final` when nothing is to be
+ * done (switch off, lookup failed); `notFound` when no user matches (the update then creates or skips,
+ * as updateUser decides); otherwise the `update` it would make to the user found. One lookup, no change.
+ */
+export async function previewUpdate(
+  context: IamContext,
+  profile: UserProfile,
+  options: WriteOptions,
+): Promise<{ final: IamResult } | { notFound: true } | { update: UpdatePreview }> {
+  if (!context.switches.updateEnabled)
+    return { final: skipped(context, 'update', profile, SKIP_REASONS.disabled) };
+  const plan = lookupPlan(context, profile, true);
+  let user: ScimUser | null;
+  try {
+    user = await findUser(context, plan);
+  } catch (error) {
+    if (!(error instanceof ScimRequestError)) throw error;
+    return { final: failed(context, 'update', profile, error) };
+  }
+  if (!user) return { notFound: true };
+  const value = updateValue(context, profile, user, options);
+  const changes = changesOf(user, value);
+  const reenables = value.active === true && user.active === false;
+  const changesIdentifier = changes.some((c) => IDENTIFIER_ATTRIBUTES.has(c.attribute));
+  return {
+    update: { user, value, changes, reenables, changesIdentifier, takesOver: reenables || changesIdentifier },
+  };
+}
+
+/** Carries out a previewed update at once (no second lookup): the PATCH previewUpdate described. */
+export const applyUpdate = (
+  context: IamContext,
+  profile: UserProfile,
+  preview: Pick<UpdatePreview, 'user' | 'value'>,
+): Promise<IamResult> =>
+  guarded(context, 'update', profile, () => patchUpdate(context, profile, preview.user, preview.value));
+
+/**
+ * Carries out an approved update: the `value` an approver saw, sent to the user pinned by id. The
+ * switches are read again (they may have changed since the request); a user gone since is not found.
+ */
+export async function applyPinnedUpdate(
+  context: IamContext,
+  profile: UserProfile,
+  id: string,
+  value: Record<string, unknown>,
+): Promise<IamResult> {
+  const off = !context.switches.updateEnabled || (value.active === true && !context.switches.enableEnabled);
+  if (off) return skipped(context, 'update', profile, SKIP_REASONS.disabled);
+  return guarded(context, 'update', profile, async () => {
+    const user = await context.directory.getUserById(id);
+    if (!user) return skipped(context, 'update', profile, SKIP_REASONS.notFound);
+    return patchUpdate(context, profile, user, value);
+  });
 }

@@ -5,6 +5,11 @@ export {
   disableUser,
   enableUser,
   previewDisable,
+  previewEnable,
+  previewUpdate,
+  applyUpdate,
+  type AttributeChange,
+  type UpdatePreview,
   type IamContext,
   type WriteOptions,
 } from './commands';
@@ -12,3 +17,13 @@ export { testModule, getMappingFields, type ConnectionStatus, type MappingField 
 export { BUILT_IN_INCOMING, BUILT_IN_OUTGOING, loadMapper, MapperError, type Mapper } from './mappers';
 export { parseUserProfile, parseAllowEnable, ProfileError, type UserProfile } from './profile';
 export { BRAND, SKIP_REASONS, type IamResult, type VendorResult, type IamAction } from './result';
+export {
+  APPROVAL_ACTIONS,
+  ApprovalPlanError,
+  carryOutPlan,
+  pinUser,
+  readApprovalPlan,
+  updatePlan,
+  type ApprovalAction,
+  type ApprovalPlan,
+} from './approval-plan';

@@ -54,6 +54,14 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // Who holds the lease, so a restart can take over a claim whose holder is known to be dead.
   `ALTER TABLE approvals ADD COLUMN claimed_by text;`,
+  // 3: what the request carries out (requests stored before are disables), and the status `failed`.
+  `
+  ALTER TABLE approvals ADD COLUMN action text NOT NULL DEFAULT 'disable'
+    CHECK (action IN ('disable', 'enable', 'update'));
+  ALTER TABLE approvals DROP CONSTRAINT approvals_status_check;
+  ALTER TABLE approvals ADD CONSTRAINT approvals_status_check
+    CHECK (status IN ('pending', 'approved', 'denied', 'expired', 'completed', 'failed'));
+  `,
 ];
 
 /**
@@ -70,6 +78,7 @@ const APPROVAL_COLUMN_NAMES = [
   'requester_id',
   'channel_id',
   'message_ts',
+  'action',
   'profile',
   'target',
   'reason',
@@ -275,8 +284,8 @@ export class PostgresStore implements Store {
     let row: ApprovalRow | undefined;
     try {
       [row] = await this.rows<ApprovalRow>(
-        `INSERT INTO approvals (id, requester_id, channel_id, profile, target, reason, status, created_at, expires_at)
-         VALUES ($1, $2, $3, $4::json, $5, $6, 'pending', $7::timestamptz, $8::timestamptz)
+        `INSERT INTO approvals (id, requester_id, channel_id, profile, target, reason, status, created_at, expires_at, action)
+         VALUES ($1, $2, $3, $4::json, $5, $6, 'pending', $7::timestamptz, $8::timestamptz, $9)
          RETURNING ${APPROVAL_COLUMNS}`,
         [
           request.id,
@@ -287,6 +296,7 @@ export class PostgresStore implements Store {
           request.reason,
           iso(request.createdAt),
           iso(request.expiresAt),
+          request.action,
         ],
       );
     } catch (error) {
@@ -349,6 +359,14 @@ export class PostgresStore implements Store {
       [JSON.stringify(result), id],
     );
     return rowCount === 1;
+  }
+
+  async failApproval(id: string, reason: string): Promise<ApprovalRequest | null> {
+    return this.approvalRow(
+      `UPDATE approvals SET status = 'failed', result = $1::json
+       WHERE id = $2 AND status IN ('pending', 'approved') RETURNING ${APPROVAL_COLUMNS}`,
+      [JSON.stringify({ reason }), id],
+    );
   }
 
   async expireApprovals(now: Date): Promise<ApprovalRequest[]> {

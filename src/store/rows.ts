@@ -1,4 +1,4 @@
-import type { ApprovalRequest, ApprovalStatus, AuditEntry, AuditKind } from './types';
+import type { ApprovalAction, ApprovalRequest, ApprovalStatus, AuditEntry, AuditKind } from './types';
 
 /**
  * Table rows as both backends store them; `T` is how a backend hands back times (SQLite: ISO text,
@@ -9,6 +9,7 @@ export interface ApprovalRow<T, J> {
   requester_id: string;
   channel_id: string;
   message_ts: string | null;
+  action: ApprovalAction;
   profile: J;
   target: string;
   reason: string | null;
@@ -46,6 +47,7 @@ export function approvalFromRow<T, J>(row: ApprovalRow<T, J>, decode: RowDecoder
     requesterId: row.requester_id,
     channelId: row.channel_id,
     messageTs: row.message_ts,
+    action: row.action,
     profile: decode.json(row.profile),
     target: row.target,
     reason: row.reason,

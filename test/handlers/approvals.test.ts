@@ -462,6 +462,7 @@ describe('restarts and shutdown', () => {
     const store = await openStore({ kind: 'sqlite', path: world.dbPath });
     await store.createApproval({
       id: 'req-crash',
+      action: 'disable',
       requesterId: 'UREQ',
       channelId: 'C1',
       profile: { id: userId, email: 'pia@example.com' },

@@ -1,5 +1,5 @@
 import { ProfileError } from '../../iam';
-import { requestDisable } from '../approvals';
+import { requestActiveChange } from '../approvals';
 import type { BotContext } from '../context';
 import { type CommandArgs, handleSlashCommand } from './profile-command';
 
@@ -14,12 +14,13 @@ export function iamDisableUser(context: BotContext) {
       }
       if (input.allowEnable !== undefined)
         throw new ProfileError('allow-enable applies to create and update only');
-      await requestDisable(context, args.client, {
+      const request = {
         requesterId: args.command.user_id,
         channelId: args.command.channel_id,
         profile: input.profile,
         reason: input.reason?.trim() || null,
         respond: args.respond,
-      });
+      };
+      await requestActiveChange(context, args.client, request, 'disable');
     });
 }

@@ -31,6 +31,7 @@ export {
   approvalRequestMessage,
   requesterNotice,
   type ApprovalCard,
+  type ApprovalChange,
   type ApprovalOptions,
   type ApprovalStatus,
   type DecidedOptions,
