@@ -17,7 +17,7 @@ const userId = z
   .string()
   .trim()
   .refine((id) => id !== '' && id !== '.' && id !== '..' && !id.includes('/'), {
-    message: 'has no usable Atlassian user id (empty, "." or "..", or with "/")',
+    message: 'not a usable Atlassian user id (empty, "." or "..", or with "/")',
   });
 
 const pinnedUser = z.object({ id: userId, email: z.string().optional(), username: z.string().optional() });
@@ -66,7 +66,7 @@ export const updatePlan = (preview: UpdatePreview): ApprovalPlan => ({
 });
 
 const describe = (error: z.ZodError): string =>
-  error.issues.map((issue) => `${issue.path.join('.') || 'profile'} ${issue.message}`).join('; ');
+  error.issues.map((issue) => `${issue.path.join('.') || 'profile'}: ${issue.message}`).join('; ');
 
 /** Reads a stored (or about to be stored) request; throws ApprovalPlanError when it cannot be carried out. */
 export function readApprovalPlan(action: string, profile: unknown): ApprovalPlan {
@@ -74,17 +74,16 @@ export function readApprovalPlan(action: string, profile: unknown): ApprovalPlan
     case 'disable':
     case 'enable': {
       const parsed = pinnedUser.safeParse(profile);
-      if (!parsed.success)
-        throw new ApprovalPlanError(`the stored ${action} request ${describe(parsed.error)}`);
+      if (!parsed.success) throw new ApprovalPlanError(`${action} request ${describe(parsed.error)}`);
       return { action, profile: parsed.data };
     }
     case 'update': {
       const parsed = pinnedUpdate.safeParse(profile);
-      if (!parsed.success) throw new ApprovalPlanError(`the stored update request ${describe(parsed.error)}`);
+      if (!parsed.success) throw new ApprovalPlanError(`update request ${describe(parsed.error)}`);
       return { action, profile: parsed.data };
     }
     default:
-      throw new ApprovalPlanError(`the stored request has an unknown action ${JSON.stringify(action)}`);
+      throw new ApprovalPlanError(`unknown action ${JSON.stringify(action)}`);
   }
 }
 

@@ -8,7 +8,7 @@
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import type { IamResult } from '../../iam/result';
 import { context, fields, header, plain, sandboxContext, sandboxPrefix, section } from './blocks';
-import { escapeTruncate, mention, oneLine, slackDate, truncate, truncateMrkdwn } from './escape';
+import { escapeTruncate, mention, oneLine, slackDate, truncate } from './escape';
 import { LIMITS, type SlackMessage } from './limits';
 import { resultOutcome } from './result';
 
@@ -105,18 +105,23 @@ const capital = (text: string): string => text.charAt(0).toUpperCase() + text.sl
 const changeValue = (value: string | null): string =>
   value === null ? '_none_' : `\`${escapeTruncate(oneLine(value), CHANGE_VALUE_MAX)}\``;
 
-/** An update's before → after, one line per attribute. */
+/** An update's before → after, one line per attribute, as many as fit (then how many more). */
 function changeBlocks(card: ApprovalCard): KnownBlock[] {
   if (card.action !== 'update' || !card.changes) return [];
-  const lines = card.changes
-    .slice(0, CHANGES_SHOWN)
-    .map(
-      (c) =>
-        `• \`${escapeTruncate(oneLine(c.attribute), 100)}\`: ${changeValue(c.before)} → ${changeValue(c.after)}`,
-    );
-  if (card.changes.length > CHANGES_SHOWN) lines.push(`…and ${card.changes.length - CHANGES_SHOWN} more`);
-  if (lines.length === 0) lines.push("No attribute differs from the user's current values.");
-  return [section(truncateMrkdwn(`*Changes*\n${lines.join('\n')}`, LIMITS.sectionText))];
+  const title = '*Changes*';
+  const room = LIMITS.sectionText - title.length - 40; // 40: the "…and N more" line
+  const lines: string[] = [];
+  let used = 0;
+  for (const c of card.changes) {
+    const line = `• \`${escapeTruncate(oneLine(c.attribute), 100)}\`: ${changeValue(c.before)} → ${changeValue(c.after)}`;
+    if (lines.length === CHANGES_SHOWN || used + line.length + 1 > room) break;
+    lines.push(line);
+    used += line.length + 1;
+  }
+  const more = card.changes.length - lines.length;
+  if (more > 0) lines.push(`…and ${more} more`);
+  if (card.changes.length === 0) lines.push("No attribute differs from the user's current values.");
+  return [section(`${title}\n${lines.join('\n')}`)];
 }
 
 const targetCode = (card: ApprovalCard): string => `\`${escapeTruncate(oneLine(card.target), 500)}\``;
