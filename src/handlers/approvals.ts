@@ -184,20 +184,23 @@ async function requestApproval(
   user: ScimUser,
 ): Promise<void> {
   const verb = plan.action;
+  let checked: ApprovalPlan;
   try {
-    readApprovalPlan(plan.action, plan.profile);
+    // The same check as when it is loaded: a request that could never be carried out is not stored.
+    checked = readApprovalPlan(plan.action, plan.profile);
   } catch (error) {
     // Atlassian's answer named no usable user (e.g. no id): nothing could be approved.
     return tellRequester(context, client, input, `Nothing was requested: ${(error as Error).message}.`);
   }
+  const { profile } = checked;
   const now = context.clock();
   const draft = {
     id: context.newId(),
-    action: plan.action,
+    action: checked.action,
     requesterId: input.requesterId,
     channelId: input.channelId,
-    profile: plan.profile,
-    target: plan.profile.email ?? plan.profile.username ?? plan.profile.id,
+    profile,
+    target: profile.email ?? profile.username ?? profile.id,
     reason: input.reason,
     createdAt: now,
     expiresAt: new Date(now.getTime() + context.approvalTtlMs),
@@ -205,11 +208,11 @@ async function requestApproval(
   await audit(context, {
     actor: input.requesterId,
     kind: 'command',
-    command: COMMAND_OF[plan.action],
+    command: COMMAND_OF[verb],
     target: draft.target,
     outcome: 'requested',
     requestId: draft.id,
-    detail: { action: plan.action, reason: input.reason, profile: plan.profile },
+    detail: { action: verb, reason: input.reason, profile },
   });
   let request: ApprovalRequest;
   try {
@@ -231,19 +234,15 @@ async function requestApproval(
   try {
     ts = await postMessage(client, input.channelId, card);
   } catch (error) {
-    const reason = cannotPost(error)
-      ? 'the bot cannot post in this channel'
-      : 'Slack refused the approval request message';
+    // Nobody could approve a request nobody sees: it is closed (failed), and the requester told why.
+    const notInChannel = cannotPost(error);
     context.logger.error('approval request not posted', { error: (error as Error).message });
+    const reason = notInChannel ? 'the bot cannot post in this channel' : 'Slack refused the request message';
     await failRequest(context, client, request, reason, { announce: false });
-    await tellRequester(
-      context,
-      client,
-      input,
-      cannotPost(error)
-        ? 'I cannot post the approval request in this channel, so no approver could see it: invite me with /invite and ask again.'
-        : `I could not post the approval request, so no approver could see it; it was closed and nothing will be done. Ask again.`,
-    );
+    const told = notInChannel
+      ? 'I cannot post the approval request in this channel, so no approver could see it: invite me with /invite and ask again.'
+      : 'I could not post the approval request, so no approver could see it; it was closed and nothing will be done. Ask again.';
+    await tellRequester(context, client, input, told);
     return;
   }
   if (ts) await context.store.setApprovalMessage(request.id, input.channelId, ts);

@@ -720,6 +720,26 @@ describe('the approval row is stored before its card is posted (issue 11)', () =
     expect(patchesTo(userId)).toEqual([]);
   });
 
+  it('a request whose card cannot be posted is closed as failed, audited, and the requester told', async () => {
+    world.seedUser('di@example.com', { active: false });
+    world.slack.closedChannels.add('CPRIV');
+    const driven = await world.startBot();
+    await driven.receiver.send(
+      slashCommand('/iam-enable-user', 'di@example.com', 'UREQ', world.responseUrl('closed'), 'CPRIV'),
+    );
+    await driven.receiver.idle();
+    expect(shown(world.slack.callsTo('response_url')[0])).toContain('/invite');
+    expect(await approval(driven, 'req-1')).toMatchObject({
+      action: 'enable',
+      status: 'failed',
+      result: { reason: 'the bot cannot post in this channel' },
+    });
+    expect((await auditOf(driven, 'req-1')).map((e) => [e.actor, e.kind, e.outcome])).toEqual([
+      ['UREQ', 'command', 'requested'],
+      ['system', 'result', 'failed'],
+    ]);
+  });
+
   it('the change is made before the card is updated: one update, showing the outcome', async () => {
     const driven = await world.startBot();
     const request = await requestDisable(driven, 'cy@example.com');
