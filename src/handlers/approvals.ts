@@ -5,16 +5,16 @@ import type { WebClient } from '@slack/web-api';
 import {
   type ApprovalAction,
   type ApprovalPlan,
-  applyUpdate,
+  applyWrite,
   carryOutPlan,
   type IamResult,
   pinUser,
+  previewCreate,
   previewDisable,
   previewEnable,
   previewUpdate,
   readApprovalPlan,
   updatePlan,
-  updateUser,
   type UserProfile,
 } from '../iam';
 import type { ScimUser } from '../scim/types';
@@ -147,27 +147,26 @@ export async function requestActiveChange(
 }
 
 /**
- * /iam-update-user (and the update modal): an update that takes an account over (the core says so:
- * it re-enables the user or changes a sign-in identifier) waits for an approver, with exactly the
- * changes previewed, pinned to the user found. Any other update (and a create, when nobody matches)
- * runs at once through `runNow`.
+ * /iam-update-user and /iam-create-user (and their modal): a write that takes an account over (the core
+ * says so: it re-enables the user or changes a sign-in identifier; a create that finds the user is an
+ * update) waits for an approver, with exactly the changes previewed, pinned to the user found. Any
+ * other write, and a create of a new user, runs at once through `runNow`, without a second lookup.
  */
-export async function requestUpdate(
+export async function requestWrite(
   context: BotContext,
   client: WebClient,
   input: ApprovalInput & { profile: UserProfile; allowEnable: boolean },
+  kind: 'create' | 'update',
   runNow: (execute: () => Promise<IamResult>) => Promise<void>,
 ): Promise<void> {
   const { profile, allowEnable } = input;
-  const preview = await previewUpdate(context.iam, profile, { allowEnable });
+  const preview = await (kind === 'create' ? previewCreate : previewUpdate)(context.iam, profile, {
+    allowEnable,
+  });
   if ('update' in preview && preview.update.takesOver) {
     return requestApproval(context, client, input, updatePlan(preview.update), preview.update.user);
   }
-  await runNow(async () => {
-    if ('final' in preview) return preview.final;
-    if ('update' in preview) return applyUpdate(context.iam, profile, preview.update);
-    return updateUser(context.iam, profile, { allowEnable });
-  });
+  await runNow(() => applyWrite(context.iam, profile, preview, kind));
 }
 
 /**

@@ -148,13 +148,6 @@ async function patchUpdate(
   return buildResult({ action: 'update', instanceName: context.instanceName, profile, user: updated });
 }
 
-const updateExisting = (
-  context: IamContext,
-  profile: UserProfile,
-  user: ScimUser,
-  options: WriteOptions,
-): Promise<IamResult> => patchUpdate(context, profile, user, updateValue(context, profile, user, options));
-
 async function createNew(context: IamContext, profile: UserProfile): Promise<IamResult> {
   const { id: _id, ...scimUser } = toScimUser(context.outgoing, profile);
   if (!scimUser.userName) {
@@ -164,20 +157,13 @@ async function createNew(context: IamContext, profile: UserProfile): Promise<Iam
   return buildResult({ action: 'create', instanceName: context.instanceName, profile, user });
 }
 
+/** A create or update, run through its own preview: the real change and the preview cannot disagree. */
 export async function createUser(
   context: IamContext,
   profile: UserProfile,
   options: WriteOptions,
 ): Promise<IamResult> {
-  if (!context.switches.createEnabled) return skipped(context, 'create', profile, SKIP_REASONS.disabled);
-  const plan = lookupPlan(context, profile, false);
-  return guarded(context, 'create', profile, async () => {
-    const existing = await findUser(context, plan);
-    if (!existing) return createNew(context, profile);
-    if (!context.switches.updateEnabled)
-      return skipped(context, 'update', profile, SKIP_REASONS.disabled, existing);
-    return updateExisting(context, profile, existing, options);
-  });
+  return applyWrite(context, profile, await previewCreate(context, profile, options), 'create');
 }
 
 export async function updateUser(
@@ -185,16 +171,7 @@ export async function updateUser(
   profile: UserProfile,
   options: WriteOptions,
 ): Promise<IamResult> {
-  if (!context.switches.updateEnabled) return skipped(context, 'update', profile, SKIP_REASONS.disabled);
-  const plan = lookupPlan(context, profile, true);
-  return guarded(context, 'update', profile, async () => {
-    const existing = await findUser(context, plan);
-    if (existing) return updateExisting(context, profile, existing, options);
-    // Creating is a create: with IAM_CREATE_USER_ENABLED=false an update never creates anybody.
-    if (context.switches.createIfNotFound && context.switches.createEnabled)
-      return createNew(context, profile);
-    return skipped(context, 'update', profile, SKIP_REASONS.notFound);
-  });
+  return applyWrite(context, profile, await previewUpdate(context, profile, options), 'update');
 }
 
 export async function getUser(context: IamContext, profile: UserProfile): Promise<IamResult> {
@@ -385,27 +362,27 @@ export function changesOf(user: ScimUser, value: Record<string, unknown>): Attri
     }));
 }
 
-/**
- * Update in two steps, for approvals: the decision table up to the change. `final` when nothing is to be
- * done (switch off, lookup failed); `notFound` when no user matches (the update then creates or skips,
- * as updateUser decides); otherwise the `update` it would make to the user found. One lookup, no change.
- */
-export async function previewUpdate(
+/** What a create or update would do, found with one lookup and no change (see previewCreate, previewUpdate). */
+export type WritePreview = { final: IamResult } | { notFound: true } | { update: UpdatePreview };
+
+/** The lookup and, for a user found, the update the decision table would send. */
+async function previewExisting(
   context: IamContext,
   profile: UserProfile,
   options: WriteOptions,
-): Promise<{ final: IamResult } | { notFound: true } | { update: UpdatePreview }> {
-  if (!context.switches.updateEnabled)
-    return { final: skipped(context, 'update', profile, SKIP_REASONS.disabled) };
-  const plan = lookupPlan(context, profile, true);
+  action: 'create' | 'update',
+): Promise<WritePreview> {
+  const plan = lookupPlan(context, profile, action === 'update');
   let user: ScimUser | null;
   try {
     user = await findUser(context, plan);
   } catch (error) {
     if (!(error instanceof ScimRequestError)) throw error;
-    return { final: failed(context, 'update', profile, error) };
+    return { final: failed(context, action, profile, error) };
   }
   if (!user) return { notFound: true };
+  if (!context.switches.updateEnabled)
+    return { final: skipped(context, 'update', profile, SKIP_REASONS.disabled, user) };
   const value = updateValue(context, profile, user, options);
   const changes = changesOf(user, value);
   const reenables = value.active === true && user.active === false;
@@ -415,13 +392,55 @@ export async function previewUpdate(
   };
 }
 
-/** Carries out a previewed update at once (no second lookup): the PATCH previewUpdate described. */
-export const applyUpdate = (
+/**
+ * Update in two steps, for approvals: the decision table up to the change. `final` when nothing is to be
+ * done (switch off, lookup failed); `notFound` when no user matches (the update then creates or skips);
+ * otherwise the `update` it would make to the user found. One lookup, no change.
+ */
+export async function previewUpdate(
   context: IamContext,
   profile: UserProfile,
-  preview: Pick<UpdatePreview, 'user' | 'value'>,
-): Promise<IamResult> =>
-  guarded(context, 'update', profile, () => patchUpdate(context, profile, preview.user, preview.value));
+  options: WriteOptions,
+): Promise<WritePreview> {
+  if (!context.switches.updateEnabled)
+    return { final: skipped(context, 'update', profile, SKIP_REASONS.disabled) };
+  return previewExisting(context, profile, options, 'update');
+}
+
+/**
+ * Create in two steps, like previewUpdate. A create that finds the user updates them (XSOAR's
+ * semantics), so that update is previewed (and may take the account over); `notFound` is the create.
+ */
+export async function previewCreate(
+  context: IamContext,
+  profile: UserProfile,
+  options: WriteOptions,
+): Promise<WritePreview> {
+  if (!context.switches.createEnabled)
+    return { final: skipped(context, 'create', profile, SKIP_REASONS.disabled) };
+  return previewExisting(context, profile, options, 'create');
+}
+
+/**
+ * Carries out a previewed create or update with no second lookup: the previewed update's PATCH; for a
+ * user not found, the create (an update creates only with IAM_CREATE_IF_NOT_FOUND and create enabled).
+ */
+export async function applyWrite(
+  context: IamContext,
+  profile: UserProfile,
+  preview: WritePreview,
+  action: 'create' | 'update',
+): Promise<IamResult> {
+  if ('final' in preview) return preview.final;
+  if ('update' in preview) {
+    const { user, value } = preview.update;
+    return guarded(context, action, profile, () => patchUpdate(context, profile, user, value));
+  }
+  const creates =
+    action === 'create' || (context.switches.createIfNotFound && context.switches.createEnabled);
+  if (!creates) return skipped(context, 'update', profile, SKIP_REASONS.notFound);
+  return guarded(context, action, profile, () => createNew(context, profile));
+}
 
 /**
  * Carries out an approved update: the `value` an approver saw, sent to the user pinned by id. The

@@ -673,6 +673,17 @@ describe('taking an account over needs two people (issue 10 finding 7)', () => {
     ]);
   });
 
+  it('a create that finds an existing inactive user (so re-enables them) needs approval; a new user is created at once', async () => {
+    const userId = world.seedUser('ivy@example.com', { active: false });
+    const driven = await world.startBot();
+    await run(driven, '/iam-create-user', 'email=ivy@example.com title=Lead');
+    expect(patchesTo(userId)).toEqual([]);
+    const request = latestRequest();
+    expect(await approval(driven, request.id)).toMatchObject({ action: 'update', profile: { id: userId } });
+    await run(driven, '/iam-create-user', 'email=new@example.com');
+    expect(world.scim().filter((r) => r === 'POST /Users')).toHaveLength(1);
+  });
+
   it('a plain title update (no identifier change, no re-enable) still runs at once', async () => {
     const userId = world.seedUser('yan@example.com', { title: 'Intern' });
     const driven = await world.startBot();

@@ -1,5 +1,5 @@
 import { parseAllowEnable } from '../../iam';
-import { requestUpdate } from '../approvals';
+import { requestWrite } from '../approvals';
 import { type BotContext, targetOf } from '../context';
 import { openUserModal } from '../views/open-user-modal';
 import { type CommandArgs, handleSlashCommand } from './profile-command';
@@ -29,7 +29,7 @@ export function iamUpdateUser(context: BotContext) {
         reason: input.reason?.trim() || null,
         respond: args.respond,
       };
-      await requestUpdate(context, args.client, request, (execute) =>
+      await requestWrite(context, args.client, request, 'update', (execute) =>
         runAndPost(context, who, 'iam-update-user', targetOf(input.profile), execute),
       );
     });

@@ -1,7 +1,7 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
-import { createUser, type IamResult, parseUserProfile, ProfileError } from '../../iam';
+import { type IamResult, parseUserProfile, ProfileError } from '../../iam';
 import { errorNotice, readModalMetadata, readModalValues, validateModalValues } from '../../views/slack';
-import { requestUpdate } from '../approvals';
+import { requestWrite } from '../approvals';
 import { runAndPost } from '../commands/run-and-post';
 import { auditNotOperator, type BotContext, targetOf } from '../context';
 import { RESTARTING } from '../in-flight';
@@ -14,8 +14,8 @@ export const UPDATE_CALLBACK = 'iam_update_user';
 
 /**
  * view_submission of the create/update modal: field errors go back into the modal; a non-operator is
- * told in the modal too; a valid form closes and the result is posted in the channel it came from (an
- * update that takes the account over posts an approval request there instead, see requestUpdate).
+ * told in the modal too; a valid form closes and the result is posted in the channel it came from (a
+ * write that takes the account over posts an approval request there instead, see requestWrite).
  */
 export function userModalSubmission(context: BotContext, kind: 'create' | 'update') {
   const name = kind === 'create' ? 'iam-create-user' : 'iam-update-user';
@@ -69,11 +69,8 @@ export function userModalSubmission(context: BotContext, kind: 'create' | 'updat
               targetOf(profile),
               execute,
             );
-          if (kind === 'create') await runNow(() => createUser(context.iam, profile, options));
-          else {
-            const request = { requesterId: userId, channelId, profile, reason: null, fallbackUserId: userId };
-            await requestUpdate(context, client, { ...request, ...options }, runNow);
-          }
+          const request = { requesterId: userId, channelId, profile, reason: null, fallbackUserId: userId };
+          await requestWrite(context, client, { ...request, ...options }, kind, runNow);
         } catch (error) {
           context.logger.error('modal submission failed', { command: name, error: (error as Error).message });
           await postMessage(
