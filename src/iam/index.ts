@@ -5,6 +5,13 @@ export {
   disableUser,
   enableUser,
   previewDisable,
+  previewEnable,
+  previewUpdate,
+  previewCreate,
+  applyWrite,
+  type WritePreview,
+  type AttributeChange,
+  type UpdatePreview,
   type IamContext,
   type WriteOptions,
 } from './commands';
@@ -18,3 +25,13 @@ export {
   type UserProfile,
 } from './profile';
 export { BRAND, SKIP_REASONS, type IamResult, type VendorResult, type IamAction } from './result';
+export {
+  APPROVAL_ACTIONS,
+  ApprovalPlanError,
+  carryOutPlan,
+  pinUser,
+  readApprovalPlan,
+  updatePlan,
+  type ApprovalAction,
+  type ApprovalPlan,
+} from './approval-plan';
