@@ -12,6 +12,7 @@ import {
   truncate,
   truncateMrkdwn,
 } from './escape';
+import { showInvisible } from '../invisible';
 import { LIMITS, type SlackMessage } from './limits';
 
 export interface ResultMessageOptions {
@@ -73,7 +74,10 @@ const WRAPPED = new Set(['details', 'errorMessage', 'reason']);
 export function resultTableBlock(result: IamResult): TableBlock {
   const table = slackResultTable(result);
   const columns = table.columns.slice(0, LIMITS.tableCells);
-  const cell = (text: string) => ({ type: 'raw_text' as const, text: text.trim() === '' ? '—' : text });
+  const cell = (text: string) => ({
+    type: 'raw_text' as const,
+    text: text.trim() === '' ? '—' : showInvisible(text),
+  });
   return {
     type: 'table',
     column_settings: columns.map((column) => ({ is_wrapped: WRAPPED.has(column) })),

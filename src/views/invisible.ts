@@ -1,0 +1,17 @@
+/**
+ * Characters that change how text around them is shown without being seen themselves: bidi embeddings,
+ * overrides, isolates and marks (U+202E can make `exe.txt` read as `txt.exe`) and zero-width characters.
+ * Renderers for people (terminal tables, Slack text) show them as a visible `<U+202E>`; the directory,
+ * the store and JSON output keep them as they are.
+ */
+/** The characters, as the inside of a RegExp character class. */
+export const INVISIBLE_CHARACTERS = String.raw`\u061C\u200B-\u200F\u202A-\u202E\u2060\u2066-\u2069\uFEFF`;
+const INVISIBLE = new RegExp(`[${INVISIBLE_CHARACTERS}]`, 'g');
+
+/** `text` with every bidi control and zero-width character replaced by a visible `<U+XXXX>`. */
+export function showInvisible(text: string): string {
+  return text.replace(
+    INVISIBLE,
+    (char) => `<U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}>`,
+  );
+}
