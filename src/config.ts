@@ -321,10 +321,10 @@ export function loadConfig(
   };
 }
 
-/** The URL as the HTTP client reads it: a proxy written without a scheme (`proxy:3128`) is http. */
-function parseLoosely(text: string): URL | null {
+/** A URL as the HTTP client reads it: a proxy written without a scheme (`proxy:3128`) is http. */
+export function parseLoosely(text: string): URL | null {
   try {
-    return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`);
+    return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(text.trim()) ? text.trim() : `http://${text.trim()}`);
   } catch {
     return null;
   }
