@@ -40,6 +40,13 @@ describe('finding 9: bidi and zero-width characters are neutralised for people',
     expect(showInvisible('Zoë 😀 עברית')).toBe('Zoë 😀 עברית');
   });
 
+  it('keeps the zero-width joiner inside emoji sequences, and only there', () => {
+    for (const emoji of ['👩🏽\u200D💻', '\u{1F3F3}\u{FE0F}\u200D\u{1F308}', '👨\u200D👩\u200D👧']) {
+      expect(showInvisible(emoji)).toBe(emoji);
+    }
+    expect(showInvisible('ja\u200Dne 😀\u200D')).toBe('ja<U+200D>ne 😀<U+200D>');
+  });
+
   it('the terminal result table shows them as <U+XXXX>', () => {
     const text = renderTextTable(resultTable(result));
     expect(text).not.toMatch(INVISIBLE);
