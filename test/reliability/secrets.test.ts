@@ -133,12 +133,13 @@ afterAll(async () => {
     description:
       'Recognisable values for ATLASSIAN_ACCESS_TOKEN, SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_APP_TOKEN and ' +
       `a database password (${TEST_DATABASE_URL ? 'in a PostgreSQL URL the CLI and a bot really used, and' : ''} in an ` +
-      'unreachable PostgreSQL URL), some read through the *_FILE variants. Every CLI command ran with LOG_LEVEL=debug ' +
+      'unreachable PostgreSQL URL) and a proxy password; the access token, the signing secret and the proxy password ' +
+      'hold `"` and `\\`, which JSON escapes. Some secrets were read through the *_FILE variants. Every CLI command ran with LOG_LEVEL=debug ' +
       '(create, update, get, disable, enable, test-module, get-mapping-fields, bulk, audit in table, --json and --csv; ' +
       'success, not found, bad input, a 401 that echoes the Authorization header back, a wrong key, an unreachable ' +
       'server, bad configuration lines) and every bot flow (each slash command, form open and submit, approve, deny, ' +
       'expiry, App Home, a forged request, Socket Mode, a bot whose Atlassian echoes the header). A place counts as ' +
-      `leaking when it holds any ${WINDOW}-character window of any secret. The Slack credential argument \`token\` ` +
+      `leaking when it holds any ${WINDOW}-character window of any secret, as it is or JSON-escaped. The Slack credential argument \`token\` ` +
       'is the only place a secret may go.',
     columns: ['where', 'places checked', 'secrets found'],
     rows,
