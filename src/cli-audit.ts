@@ -10,6 +10,9 @@ export interface CliAudit {
   close(): Promise<void>;
 }
 
+/** Who runs the command line, as audit rows name them: `cli:<OS user>`. */
+export const cliActor = (): string => `cli:${osUser()}`;
+
 function osUser(): string {
   try {
     return os.userInfo().username;
@@ -45,7 +48,7 @@ export async function openCliAudit(
       error: (error as Error).message,
     });
   }
-  const actor = `cli:${osUser()}`;
+  const actor = cliActor();
   const append = async (entry: Parameters<Store['appendAudit']>[0]) => {
     try {
       await store?.appendAudit(entry);

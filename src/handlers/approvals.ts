@@ -13,6 +13,7 @@ import {
   resultMessage,
 } from '../views/slack';
 import { audit, type BotContext, targetOf } from './context';
+import { type ClickOrigin, contextMismatch } from './decision-guards';
 import { cannotPost, postMessage, tellEphemeral, updateMessage } from './posting';
 
 export function cardOf(
@@ -57,6 +58,9 @@ async function auditResult(
 export interface DisableRequestInput {
   requesterId: string;
   channelId: string;
+  /** The workspace and Grid org of the command (Slack's team_id, enterprise_id): decisions count only there. */
+  teamId: string | null;
+  enterpriseId: string | null;
   profile: UserProfile;
   reason: string | null;
   respond?: RespondFn;
@@ -99,6 +103,8 @@ export async function requestDisable(
     id: context.newId(),
     requesterId: input.requesterId,
     channelId: input.channelId,
+    teamId: input.teamId,
+    enterpriseId: input.enterpriseId,
     profile,
     target: email ?? user.userName ?? targetOf(input.profile),
     reason: input.reason,
@@ -250,6 +256,7 @@ export interface DecisionInput {
   userId: string;
   decision: 'approved' | 'denied';
   respond: RespondFn;
+  origin: ClickOrigin;
 }
 
 async function refuse(context: BotContext, input: DecisionInput, reason: string, target: string | null) {
@@ -275,9 +282,12 @@ export async function decide(context: BotContext, client: WebClient, input: Deci
   }
   const request = await context.store.getApproval(input.requestId);
   if (!request) return refuse(context, input, 'This disable request does not exist.', null);
+  const mismatch = contextMismatch(request, input.origin);
+  if (mismatch) return refuse(context, input, mismatch, request.target);
   let approver: boolean;
   try {
-    approver = await context.access.isApprover(input.userId);
+    // Live: a permission removed in Slack stops a decision at once, whatever the cache holds.
+    approver = await context.access.isApprover(input.userId, { live: true });
   } catch (error) {
     context.logger.error('permission check failed', { error: (error as Error).message });
     return refuse(

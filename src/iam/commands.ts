@@ -1,7 +1,7 @@
 import type { CommandSwitches } from '../config';
 import { ScimRequestError } from '../scim/errors';
-import type { ScimDirectory, ScimUser } from '../scim/types';
-import { type Mapper, toScimUser, toUserProfile } from './mappers';
+import type { PatchOperation, ScimDirectory, ScimUser } from '../scim/types';
+import { clearablePath, type Mapper, toScimUser, toUserProfile } from './mappers';
 import { oldUserData, ProfileError, type UserProfile } from './profile';
 import { buildResult, type IamAction, type IamResult, SKIP_REASONS } from './result';
 
@@ -17,6 +17,8 @@ export interface IamContext {
 export interface WriteOptions {
   /** XSOAR's allow-enable: an update (or a create that finds the user) may re-activate an inactive user. */
   allowEnable: boolean;
+  /** Profile keys to empty on an existing user (update): sent as PATCH `remove` of the mapped attribute. */
+  clear?: readonly string[];
 }
 
 interface Identifiers {
@@ -114,24 +116,50 @@ function updateAttributes(context: IamContext, profile: UserProfile): Record<str
   return attributes;
 }
 
+/** Profile keys to empty and the PATCH `remove` operations that do it. */
+interface Clearing {
+  keys: readonly string[];
+  operations: PatchOperation[];
+}
+
 /**
- * PATCH of the mapped attributes only. `active` from the profile is never applied here: enabling is
- * governed by allow-enable and IAM_ENABLE_USER_ENABLED, and disabling is the disable command's job (which
- * has its own switch and, in Slack, an approval) — an update must not lock anybody out.
+ * Checked before anything is sent: a key that also has a value, or that the outgoing mapper does not
+ * map plainly, is refused.
+ */
+function clearing(context: IamContext, profile: UserProfile, keys: readonly string[] = []): Clearing {
+  const operations = keys.map((key): PatchOperation => {
+    if (profile[key] !== undefined) throw new ProfileError(`${key} is both given a value and cleared`);
+    const path = clearablePath(context.outgoing, key);
+    if (path === null)
+      throw new ProfileError(`${key} cannot be cleared: the outgoing mapper has no plain path for it`);
+    return { op: 'remove', path };
+  });
+  return { keys, operations };
+}
+
+/**
+ * PATCH of the mapped attributes only, plus a `remove` per cleared key. `active` from the profile is
+ * never applied here: enabling is governed by allow-enable and IAM_ENABLE_USER_ENABLED, and disabling is
+ * the disable command's job (which has its own switch and, in Slack, an approval) — an update must not
+ * lock anybody out. The result's profile shows a cleared key as null.
  */
 async function updateExisting(
   context: IamContext,
   profile: UserProfile,
   user: ScimUser,
   options: WriteOptions,
+  clear: Clearing = { keys: [], operations: [] },
 ): Promise<IamResult> {
   const value = updateAttributes(context, profile);
   if (user.active === false && options.allowEnable && context.switches.enableEnabled) value.active = true;
+  const operations: PatchOperation[] = [
+    ...(Object.keys(value).length > 0 ? [{ op: 'replace' as const, value }] : []),
+    ...clear.operations,
+  ];
   const updated =
-    Object.keys(value).length === 0
-      ? user
-      : await context.directory.patchUser(user.id as string, [{ op: 'replace', value }]);
-  return buildResult({ action: 'update', instanceName: context.instanceName, profile, user: updated });
+    operations.length === 0 ? user : await context.directory.patchUser(user.id as string, operations);
+  const shown = { ...profile, ...Object.fromEntries(clear.keys.map((key) => [key, null])) };
+  return buildResult({ action: 'update', instanceName: context.instanceName, profile: shown, user: updated });
 }
 
 async function createNew(context: IamContext, profile: UserProfile): Promise<IamResult> {
@@ -166,9 +194,10 @@ export async function updateUser(
 ): Promise<IamResult> {
   if (!context.switches.updateEnabled) return skipped(context, 'update', profile, SKIP_REASONS.disabled);
   const plan = lookupPlan(context, profile, true);
+  const clear = clearing(context, profile, options.clear);
   return guarded(context, 'update', profile, async () => {
     const existing = await findUser(context, plan);
-    if (existing) return updateExisting(context, profile, existing, options);
+    if (existing) return updateExisting(context, profile, existing, options, clear);
     // Creating is a create: with IAM_CREATE_USER_ENABLED=false an update never creates anybody.
     if (context.switches.createIfNotFound && context.switches.createEnabled)
       return createNew(context, profile);

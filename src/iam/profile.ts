@@ -14,6 +14,14 @@ export class ProfileError extends Error {
   }
 }
 
+/** The profile text is not JSON. `syntaxError` is the parser's own words; Slack rewords them for people. */
+export class ProfileJsonError extends ProfileError {
+  constructor(readonly syntaxError: string) {
+    super(`user-profile is not valid JSON (${syntaxError})`);
+    this.name = 'ProfileJsonError';
+  }
+}
+
 export const STRING_KEYS = [
   'id',
   'email',
@@ -120,7 +128,7 @@ export function parseUserProfile(input: unknown): UserProfile {
     try {
       value = JSON.parse(text);
     } catch (error) {
-      throw new ProfileError(`user-profile is not valid JSON (${(error as Error).message})`);
+      throw new ProfileJsonError((error as Error).message);
     }
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

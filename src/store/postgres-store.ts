@@ -55,6 +55,14 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // Who holds the lease, so a restart can take over a claim whose holder is known to be dead.
   `ALTER TABLE approvals ADD COLUMN claimed_by text;`,
+  // Where a request was made, so decisions count only from there; and the Slack trigger_ids already
+  // handled, so a replayed command or click does nothing twice (see Store.claimTrigger).
+  `
+  ALTER TABLE approvals ADD COLUMN team_id text;
+  ALTER TABLE approvals ADD COLUMN enterprise_id text;
+  CREATE TABLE slack_triggers (trigger_id text PRIMARY KEY, handled_at timestamptz NOT NULL);
+  CREATE INDEX slack_triggers_handled_at ON slack_triggers (handled_at);
+  `,
 ];
 
 /**
@@ -70,6 +78,8 @@ const APPROVAL_COLUMN_NAMES = [
   'id',
   'requester_id',
   'channel_id',
+  'team_id',
+  'enterprise_id',
   'message_ts',
   'profile',
   'target',
@@ -196,6 +206,12 @@ export interface PostgresStoreOptions {
   /** How long to wait for a connection before failing; default 10 s. */
   connectionTimeoutMs?: number;
   /**
+   * How long one statement may take. The server cancels it after this (`statement_timeout`), and the
+   * client gives up on its own 5 s later, for a server or network that has gone silent and can cancel
+   * nothing; default 10 s. No call then waits without limit, and neither does a SIGTERM behind it.
+   */
+  statementTimeoutMs?: number;
+  /**
    * Told when an idle pooled connection fails (the server restarted, a proxy dropped it): the pool
    * replaces it, so this is for logging. The message never holds DATABASE_URL or its password.
    */
@@ -218,7 +234,7 @@ export class PostgresStore implements Store {
 
   /** Connects, creates or migrates the schema, and returns the store; nothing is left open on failure. */
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
-    const { schema } = options;
+    const { schema, statementTimeoutMs = 10_000 } = options;
     if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
       throw new Error(`The PostgreSQL schema name "${schema}" must be lower-case letters, digits and _.`);
     }
@@ -227,6 +243,10 @@ export class PostgresStore implements Store {
       max: options.maxConnections ?? 10,
       connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
       keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      statement_timeout: statementTimeoutMs,
+      query_timeout: statementTimeoutMs + 5_000,
+      idle_in_transaction_session_timeout: statementTimeoutMs * 3,
       application_name: 'atlassian-iam',
       ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
     };
@@ -274,8 +294,9 @@ export class PostgresStore implements Store {
     let row: ApprovalRow | undefined;
     try {
       [row] = await this.rows<ApprovalRow>(
-        `INSERT INTO approvals (id, requester_id, channel_id, profile, target, reason, status, created_at, expires_at)
-         VALUES ($1, $2, $3, $4::json, $5, $6, 'pending', $7::timestamptz, $8::timestamptz)
+        `INSERT INTO approvals (id, requester_id, channel_id, profile, target, reason, status, created_at, expires_at,
+           team_id, enterprise_id)
+         VALUES ($1, $2, $3, $4::json, $5, $6, 'pending', $7::timestamptz, $8::timestamptz, $9, $10)
          RETURNING ${APPROVAL_COLUMNS}`,
         [
           request.id,
@@ -286,6 +307,8 @@ export class PostgresStore implements Store {
           request.reason,
           iso(request.createdAt),
           iso(request.expiresAt),
+          request.teamId,
+          request.enterpriseId,
         ],
       );
     } catch (error) {
@@ -383,6 +406,18 @@ export class PostgresStore implements Store {
     return this.listByStatus('approved');
   }
 
+  async claimTrigger(triggerId: string, at: Date): Promise<boolean> {
+    await this.query('DELETE FROM slack_triggers WHERE handled_at < $1::timestamptz', [
+      iso(new Date(at.getTime() - Rows.TRIGGER_MEMORY_MS)),
+    ]);
+    // One statement: of callers racing with the same id, exactly one inserts the row.
+    const { rowCount } = await this.query(
+      'INSERT INTO slack_triggers (trigger_id, handled_at) VALUES ($1, $2::timestamptz) ON CONFLICT DO NOTHING',
+      [triggerId, iso(at)],
+    );
+    return rowCount === 1;
+  }
+
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
     const [row] = await this.rows<AuditRow>(
       `INSERT INTO audit_log (at, actor, source, kind, command, target, outcome, request_id, detail)
@@ -415,6 +450,10 @@ export class PostgresStore implements Store {
       params.push(iso(query.since));
       where.push(`at >= $${params.length}::timestamptz`);
     }
+    if (query.before !== undefined) {
+      params.push(iso(query.before));
+      where.push(`at < $${params.length}::timestamptz`);
+    }
     if (query.target !== undefined) {
       // The same lower() on both sides, so the audit_log_target index applies.
       params.push(query.target);
@@ -427,6 +466,18 @@ export class PostgresStore implements Store {
       params,
     );
     return rows.map(toAudit);
+  }
+  async pruneAudit(before: Date, dryRun = false): Promise<number> {
+    if (dryRun) {
+      const [row] = await this.rows<{ n: string }>(
+        'SELECT count(*) AS n FROM audit_log WHERE at < $1::timestamptz',
+        [iso(before)],
+      );
+      return Number(row?.n ?? 0);
+    }
+    return (
+      (await this.query('DELETE FROM audit_log WHERE at < $1::timestamptz', [iso(before)])).rowCount ?? 0
+    );
   }
 
   /** Ends the pool once its queries have finished; a second call waits for the first. */

@@ -8,6 +8,8 @@ export interface ApprovalRow<T, J> {
   id: string;
   requester_id: string;
   channel_id: string;
+  team_id: string | null;
+  enterprise_id: string | null;
   message_ts: string | null;
   profile: J;
   target: string;
@@ -45,6 +47,8 @@ export function approvalFromRow<T, J>(row: ApprovalRow<T, J>, decode: RowDecoder
     id: row.id,
     requesterId: row.requester_id,
     channelId: row.channel_id,
+    teamId: row.team_id,
+    enterpriseId: row.enterprise_id,
     messageTs: row.message_ts,
     profile: decode.json(row.profile),
     target: row.target,
@@ -74,6 +78,9 @@ export function auditFromRow<T, J, N>(row: AuditRow<T, J, N>, decode: RowDecoder
     detail: row.detail === null ? null : decode.json(row.detail),
   };
 }
+
+/** How long a handled Slack trigger_id is remembered (see Store.claimTrigger). */
+export const TRIGGER_MEMORY_MS = 24 * 60 * 60_000;
 
 /** Oldest first; ties by id, so both backends list in the same order. */
 export const byCreation = (a: ApprovalRequest, b: ApprovalRequest): number =>

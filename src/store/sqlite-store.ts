@@ -52,6 +52,14 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE approvals ADD COLUMN claimed_until TEXT;`,
   // Who holds that lease, so a restart can take over a claim whose holder is known to be dead.
   `ALTER TABLE approvals ADD COLUMN claimed_by TEXT;`,
+  // Where a request was made, so decisions count only from there; and the Slack trigger_ids already
+  // handled, so a replayed command or click does nothing twice (see Store.claimTrigger).
+  `
+  ALTER TABLE approvals ADD COLUMN team_id TEXT;
+  ALTER TABLE approvals ADD COLUMN enterprise_id TEXT;
+  CREATE TABLE slack_triggers (trigger_id TEXT PRIMARY KEY, handled_at TEXT NOT NULL);
+  CREATE INDEX slack_triggers_handled_at ON slack_triggers (handled_at);
+  `,
 ];
 
 const DEFAULT_AUDIT_LIMIT = 100;
@@ -112,8 +120,10 @@ export class SqliteStore implements Store {
     migrate(db);
     this.sql = {
       insertApproval: db.prepare<Record<string, string | null>, ApprovalRow>(
-        `INSERT INTO approvals (id, requester_id, channel_id, profile, target, reason, status, created_at, expires_at)
-         VALUES (@id, @requesterId, @channelId, @profile, @target, @reason, 'pending', @createdAt, @expiresAt)
+        `INSERT INTO approvals (id, requester_id, channel_id, team_id, enterprise_id, profile, target, reason,
+           status, created_at, expires_at)
+         VALUES (@id, @requesterId, @channelId, @teamId, @enterpriseId, @profile, @target, @reason, 'pending',
+           @createdAt, @expiresAt)
          RETURNING *`,
       ),
       getApproval: db.prepare<[string], ApprovalRow>('SELECT * FROM approvals WHERE id = ?'),
@@ -138,6 +148,10 @@ export class SqliteStore implements Store {
       listByStatus: db.prepare<[ApprovalStatus], ApprovalRow>(
         'SELECT * FROM approvals WHERE status = ? ORDER BY created_at, id',
       ),
+      forgetTriggers: db.prepare<[string]>('DELETE FROM slack_triggers WHERE handled_at < ?'),
+      insertTrigger: db.prepare<[string, string]>(
+        'INSERT INTO slack_triggers (trigger_id, handled_at) VALUES (?, ?) ON CONFLICT DO NOTHING',
+      ),
       insertAudit: db.prepare<Record<string, string | null>, AuditRow>(
         `INSERT INTO audit_log (at, actor, source, kind, command, target, outcome, request_id, detail)
          VALUES (@at, @actor, @source, @kind, @command, @target, @outcome, @requestId, @detail)
@@ -153,6 +167,8 @@ export class SqliteStore implements Store {
         id: request.id,
         requesterId: request.requesterId,
         channelId: request.channelId,
+        teamId: request.teamId,
+        enterpriseId: request.enterpriseId,
         profile: JSON.stringify(request.profile),
         target: request.target,
         reason: request.reason,
@@ -219,6 +235,16 @@ export class SqliteStore implements Store {
     return this.sql.listByStatus.all('approved').map(toApproval);
   }
 
+  async claimTrigger(triggerId: string, at: Date): Promise<boolean> {
+    // One transaction (one commit to disk): forget the old triggers, then insert unless already there.
+    return this.db
+      .transaction(() => {
+        this.sql.forgetTriggers.run(iso(new Date(at.getTime() - Rows.TRIGGER_MEMORY_MS)));
+        return this.sql.insertTrigger.run(triggerId, iso(at)).changes === 1;
+      })
+      .immediate();
+  }
+
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
     const row = this.sql.insertAudit.get({
       at: iso(entry.at),
@@ -246,6 +272,10 @@ export class SqliteStore implements Store {
       where.push('at >= ?');
       params.push(iso(query.since));
     }
+    if (query.before !== undefined) {
+      where.push('at < ?');
+      params.push(iso(query.before));
+    }
     if (query.target !== undefined) {
       // The same lower() on both sides, so the audit_log_target index applies (SQLite folds ASCII only).
       where.push('lower(target) = lower(?)');
@@ -258,6 +288,19 @@ export class SqliteStore implements Store {
       )
       .all(...params, limit)
       .map(toAudit);
+  }
+
+  async pruneAudit(before: Date, dryRun = false): Promise<number> {
+    const cutoff = iso(before);
+    if (dryRun) {
+      return this.db
+        .prepare<[string], { n: number }>('SELECT count(*) AS n FROM audit_log WHERE at < ?')
+        .get(cutoff)!.n;
+    }
+    // In a transaction, so a failing commit (a full disk) throws instead of reporting rows as removed.
+    return this.db.transaction(
+      () => this.db.prepare<[string]>('DELETE FROM audit_log WHERE at < ?').run(cutoff).changes,
+    )();
   }
 
   async close(): Promise<void> {

@@ -15,6 +15,12 @@ export interface ApprovalRequest {
   id: string;
   requesterId: string;
   channelId: string;
+  /**
+   * The Slack workspace (team) and Enterprise Grid org the request was made in: a decision counts only
+   * from there. null when Slack sent none (no enterprise) or the request predates these columns.
+   */
+  teamId: string | null;
+  enterpriseId: string | null;
   /** The request message, once posted. */
   messageTs: string | null;
   /** The user profile to disable (JSON object). */
@@ -37,6 +43,8 @@ export interface NewApproval {
   id: string;
   requesterId: string;
   channelId: string;
+  teamId: string | null;
+  enterpriseId: string | null;
   profile: Record<string, unknown>;
   target: string;
   reason: string | null;
@@ -70,6 +78,8 @@ export interface AuditEntry extends NewAuditEntry {
 
 export interface AuditQuery {
   since?: Date;
+  /** Only entries strictly before this time. */
+  before?: Date;
   /** Matches `target` exactly (case-insensitive). */
   target?: string;
   /** Newest first; default 100. */
@@ -113,7 +123,18 @@ export interface Store {
   listPendingApprovals(): Promise<ApprovalRequest[]>;
   /** Approved but not completed: a crash came between the decision and the result. */
   listApprovedIncomplete(): Promise<ApprovalRequest[]>;
+  /**
+   * Records a Slack trigger_id as handled at `at`: true for the first caller only, on any connection
+   * or instance (one atomic insert), false for a replay. Triggers handled more than a day before `at`
+   * are forgotten (Slack refuses requests older than five minutes anyway).
+   */
+  claimTrigger(triggerId: string, at: Date): Promise<boolean>;
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
   listAudit(query?: AuditQuery): Promise<AuditEntry[]>;
+  /**
+   * Removes the audit entries older than `before` (strictly) in one transaction and says how many; with
+   * `dryRun`, only counts them. Nothing is ever pruned unless an operator asks.
+   */
+  pruneAudit(before: Date, dryRun?: boolean): Promise<number>;
   close(): Promise<void>;
 }

@@ -17,7 +17,7 @@ import {
 import { startEmulatedAtlassian, type EmulatedAtlassian } from '../support/scim-server';
 import { type SlackCall, startSlackStandIn, type SlackStandIn } from '../support/slack-standin.cjs';
 import { viewSubmission } from '../support/fake-receiver';
-import { approvalRequestId, buttonClick } from '../support/slack-payloads';
+import { approvalRequest, buttonClick } from '../support/slack-payloads';
 
 const TOKEN = 'tok-bot-e2e-SECRET';
 const DIRECTORY = 'dir-bot';
@@ -160,9 +160,10 @@ describe('slash commands', () => {
     const scimBefore = atlassian.server.requests.length;
     await command('/iam-create-user', '{"email": ', 'UADMIN', 'bad-json');
     const usage = await slack.waitFor(
-      (c) => c.method === 'response_url' && textOf(c).includes('not valid JSON'),
+      (c) => c.method === 'response_url' && textOf(c).includes("That profile isn't valid JSON"),
     );
     expect(usage.args.response_type).toBe('ephemeral');
+    expect(mrkdwnTexts(usage.args.blocks).join('\n')).toContain('You typed: `{"email":`');
     expect(atlassian.server.requests.length).toBe(scimBefore);
   });
 
@@ -229,24 +230,24 @@ describe('modal forms', () => {
 });
 
 describe('disable approvals', () => {
-  async function requestDisable(email: string, tag: string): Promise<string> {
+  async function requestDisable(email: string, tag: string): Promise<{ id: string; ts: string }> {
     atlassian.seedUser(email);
     await command('/iam-disable-user', `${email} reason="left the company"`, 'UREQ', tag);
-    return approvalRequestId(slack, email);
+    return approvalRequest(slack, email);
   }
 
   it('posts a request, refuses the requester and non-approvers, and two concurrent approvals disable once', async () => {
-    const id = await requestDisable('bob@example.com', 'disable-bob');
+    const { id, ts } = await requestDisable('bob@example.com', 'disable-bob');
     const patchesBefore = atlassian.server.requests.filter((r) => r.method === 'PATCH').length;
 
     await postSigned(
       bot.url,
-      interactionBody(buttonClick('iam_disable_approve', id, 'UREQ', responseUrl('self'), '1')),
+      interactionBody(buttonClick('iam_disable_approve', id, 'UREQ', responseUrl('self'), ts)),
     );
     await slack.waitFor((c) => c.method === 'response_url' && textOf(c).includes('someone else'));
     await postSigned(
       bot.url,
-      interactionBody(buttonClick('iam_disable_approve', id, 'UMEMBER', responseUrl('member'), '1')),
+      interactionBody(buttonClick('iam_disable_approve', id, 'UMEMBER', responseUrl('member'), ts)),
     );
     await slack.waitFor((c) => c.method === 'response_url' && textOf(c).includes('Only approvers'));
     expect(atlassian.server.requests.filter((r) => r.method === 'PATCH').length).toBe(patchesBefore);
@@ -254,11 +255,11 @@ describe('disable approvals', () => {
     const [a, b] = await Promise.all([
       postSigned(
         bot.url,
-        interactionBody(buttonClick('iam_disable_approve', id, 'UAPPROVER', responseUrl('a1'), '1')),
+        interactionBody(buttonClick('iam_disable_approve', id, 'UAPPROVER', responseUrl('a1'), ts)),
       ),
       postSigned(
         bot.url,
-        interactionBody(buttonClick('iam_disable_approve', id, 'UADMIN', responseUrl('a2'), '1')),
+        interactionBody(buttonClick('iam_disable_approve', id, 'UADMIN', responseUrl('a2'), ts)),
       ),
     ]);
     expect([a.status, b.status]).toEqual([200, 200]);
@@ -276,11 +277,11 @@ describe('disable approvals', () => {
   });
 
   it('deny leaves the user active and tells the requester', async () => {
-    const id = await requestDisable('carol@example.com', 'disable-carol');
+    const { id, ts } = await requestDisable('carol@example.com', 'disable-carol');
     const patchesBefore = atlassian.server.requests.filter((r) => r.method === 'PATCH').length;
     await postSigned(
       bot.url,
-      interactionBody(buttonClick('iam_disable_deny', id, 'UAPPROVER', responseUrl('deny'), '1')),
+      interactionBody(buttonClick('iam_disable_deny', id, 'UAPPROVER', responseUrl('deny'), ts)),
     );
     await slack.waitFor(
       (c) =>
@@ -292,12 +293,12 @@ describe('disable approvals', () => {
   });
 
   it('a pending request survives a restart and is approved afterwards', async () => {
-    const id = await requestDisable('dave@example.com', 'disable-dave');
+    const { id, ts } = await requestDisable('dave@example.com', 'disable-dave');
     expect(await bot.stop('SIGTERM')).toBe(0);
     bot = await startBot(env(), cwd);
     await postSigned(
       bot.url,
-      interactionBody(buttonClick('iam_disable_approve', id, 'UAPPROVER', responseUrl('after-restart'), '1')),
+      interactionBody(buttonClick('iam_disable_approve', id, 'UAPPROVER', responseUrl('after-restart'), ts)),
     );
     await slack.waitFor(
       (c) =>

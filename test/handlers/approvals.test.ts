@@ -464,6 +464,8 @@ describe('restarts and shutdown', () => {
       id: 'req-crash',
       requesterId: 'UREQ',
       channelId: 'C1',
+      teamId: 'T1',
+      enterpriseId: null,
       profile: { id: userId, email: 'pia@example.com' },
       target: 'pia@example.com',
       reason: 'left the company',
@@ -539,5 +541,105 @@ describe('restarts and shutdown', () => {
         slashCommand('/iam-get-user', 'x@example.com', 'UADMIN', world.responseUrl('late')),
       ),
     ).rejects.toThrow('not taking requests');
+  });
+});
+
+describe('finding 9: decisions are bound to their context', () => {
+  beforeEach(async () => {
+    world = await startWorld();
+  });
+
+  type Click = Record<string, unknown>;
+  const elsewhere: [string, (click: Click) => Click][] = [
+    ['another team', (c) => ({ ...c, team: { id: 'T2', domain: 'other' } })],
+    ['another enterprise', (c) => ({ ...c, enterprise: { id: 'E9', name: 'Other Org' } })],
+    ['another channel', (c) => ({ ...c, channel: { id: 'C2', name: 'random' } })],
+    [
+      'another message',
+      (c) => ({
+        ...c,
+        container: { type: 'message', message_ts: '1700000099.000100', channel_id: 'C1' },
+        message: { ts: '1700000099.000100', type: 'message', text: 'copy' },
+      }),
+    ],
+  ];
+
+  it.each(elsewhere)('a click from %s is refused, audited and decides nothing', async (_where, move) => {
+    const driven = await world.startBot();
+    const email = 'moe@example.com';
+    const userId = world.seedUser(email);
+    // Made in an Enterprise Grid workspace, so the enterprise is part of its context.
+    await driven.receiver.send({
+      ...slashCommand('/iam-disable-user', `${email} reason="left"`, 'UREQ', world.responseUrl('req')),
+      enterprise_id: 'E1',
+    });
+    await driven.receiver.idle();
+    const post = await world.slack.waitFor((c) => c.method === 'chat.postMessage' && hasButtons(c));
+    const request = { id: 'req-1', ts: tsOf(world.slack, post) };
+    const inGrid = (c: Click): Click => ({ ...c, enterprise: { id: 'E1', name: 'Org' } });
+    const clickFrom = (tag: string): Click =>
+      inGrid(buttonClick(APPROVE, request.id, 'UAPPROVER', world.responseUrl(tag), request.ts));
+
+    await driven.receiver.send(move(clickFrom('moved')));
+    await driven.receiver.idle();
+    const [refusal] = world.slack.callsTo('response_url');
+    expect(refusal.args.response_type).toBe('ephemeral');
+    expect(shown(refusal)).toContain('Nothing was done');
+    expect(shown(refusal)).not.toContain(email); // the refusal names no part of the request
+    expect(patchesTo(userId)).toEqual([]);
+    expect(updates()).toEqual([]);
+    expect(await approval(driven, request.id)).toMatchObject({ status: 'pending', decidedBy: null });
+    expect((await auditOf(driven, request.id)).map((e) => [e.actor, e.kind, e.command, e.outcome])).toEqual([
+      ['UREQ', 'command', 'iam-disable-user', 'requested'],
+      ['UAPPROVER', 'refusal', 'approve', 'refused'],
+    ]);
+
+    // The same approver, from the request's own team, org, channel and message, decides it.
+    await driven.receiver.send(clickFrom('home'));
+    await driven.receiver.idle();
+    expect(await approval(driven, request.id)).toMatchObject({ status: 'completed', decidedBy: 'UAPPROVER' });
+    expect(patchesTo(userId)).toHaveLength(1);
+  });
+
+  it('an admin of another workspace (users.info team T2) is no approver', async () => {
+    world.slack.users.set('UFOREIGN', { is_admin: true, team_id: 'T2' });
+    const driven = await world.startBot();
+    const request = await requestDisable(driven, 'kim@example.com');
+    await click(driven, APPROVE, request, 'UFOREIGN');
+    expect(shown(world.slack.callsTo('response_url')[0])).toContain('Only approvers');
+    expect(patchesTo(request.userId)).toEqual([]);
+    expect(await approval(driven, request.id)).toMatchObject({ status: 'pending' });
+  });
+
+  it('a permission removed in Slack stops Approve / Deny at once, and commands within 60 s', async () => {
+    const driven = await world.startBot();
+    const request = await requestDisable(driven, 'lou@example.com');
+    // UAPPROVER's rights are looked up (and cached) by a command of theirs.
+    await driven.receiver.send(
+      slashCommand('/iam-get-user', 'lou@example.com', 'UAPPROVER', world.responseUrl('get-1')),
+    );
+    await driven.receiver.idle();
+    world.slack.users.set('UAPPROVER', {}); // no longer an admin
+    world.advance(59_000);
+
+    await click(driven, APPROVE, request, 'UAPPROVER', 'approve-removed');
+    expect(shown(world.slack.callsTo('response_url').at(-1)!)).toContain('Only approvers');
+    expect(patchesTo(request.userId)).toEqual([]);
+    expect(await approval(driven, request.id)).toMatchObject({ status: 'pending' });
+
+    const getAs = async (tag: string) => {
+      await driven.receiver.send(
+        slashCommand('/iam-get-user', 'lou@example.com', 'UAPPROVER2', world.responseUrl(tag)),
+      );
+      await driven.receiver.idle();
+    };
+    await getAs('get-2');
+    expect(world.slack.callsTo('response_url').filter((c) => shown(c).includes('Only operators'))).toEqual(
+      [],
+    );
+    world.slack.users.set('UAPPROVER2', {});
+    world.advance(60_000);
+    await getAs('get-3');
+    expect(shown(world.slack.callsTo('response_url').at(-1)!)).toContain('Only operators');
   });
 });

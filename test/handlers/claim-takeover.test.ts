@@ -46,6 +46,8 @@ describe('claimApproval with takeOverFrom (SQLite)', () => {
         id: 'r1',
         requesterId: 'UREQ',
         channelId: 'C1',
+        teamId: 'T1',
+        enterpriseId: null,
         profile: { id: 'u1' },
         target: 'u1',
         reason: null,

@@ -67,7 +67,7 @@ const posts = () => world.slack.callsTo('chat.postMessage');
 const ephemerals = () => world.slack.callsTo('response_url');
 
 describe('slash commands ack at once and do the SCIM work after', () => {
-  it('/iam-create-user acks with no body, then looks the user up, creates them and posts the result table', async () => {
+  it('/iam-create-user acks with no body, then looks the user up, creates them and posts the result, attributes in its thread', async () => {
     const driven = await world.startBot();
     const ack = await runCommand(
       driven,
@@ -76,12 +76,14 @@ describe('slash commands ack at once and do the SCIM work after', () => {
     );
     expectAckedFirst(ack, 0);
     expect(world.scim()).toEqual(['GET /Users', 'POST /Users']);
-    const [post] = posts();
-    expect(posts()).toHaveLength(1);
+    const [post, reply] = posts();
+    expect(posts()).toHaveLength(2);
     expect(post.args.channel).toBe('C1');
+    expect(post.args.text).toBe('Created ann@example.com (active) in Atlassian');
     expect(shown(post)).toContain('Create User Results (Atlassian IAM)');
-    expect(shown(post)).toContain('ann@example.com');
     expect(blocksOf(post).filter((b) => b.type === 'table')).toHaveLength(1);
+    expect(reply.args.thread_ts).toBe(tsOf(world.slack, post));
+    expect(shown(reply)).toContain('*name.givenName*: Ann');
     expect(ephemerals()).toEqual([]);
   });
 
@@ -161,6 +163,21 @@ describe('slash commands ack at once and do the SCIM work after', () => {
 });
 
 describe('command text', () => {
+  it('invalid JSON text gets the friendly message quoting what was typed, and nothing runs', async () => {
+    const driven = await world.startBot();
+    await runCommand(driven, '/iam-create-user', '{"email": }');
+    const [reply] = ephemerals();
+    expect(ephemerals()).toHaveLength(1);
+    expect(reply.args.response_type).toBe('ephemeral');
+    expect(reply.args.text).toBe(
+      "⚠️ That profile isn't valid JSON: unexpected } (is a value missing, or a quote?).",
+    );
+    expect(shown(reply)).toContain('You typed: `{\\"email\\": }`');
+    expect(shown(reply)).not.toMatch(/Unexpected token|position|not valid JSON \(/);
+    expect(world.scim()).toEqual([]);
+    expect(posts()).toEqual([]);
+  });
+
   // Regression: a single email=… pair is a key=value pair, not a bare email.
   it('`/iam-create-user email=hal@example.com` (a single key=value pair) creates hal@example.com', async () => {
     const driven = await world.startBot();

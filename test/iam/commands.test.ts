@@ -404,3 +404,37 @@ describe('test-module', () => {
     });
   });
 });
+
+describe('update can clear attributes (issue 13: the update form can clear a field)', () => {
+  it('clearing sends a PATCH remove of the mapped path and the result shows the key as null', async () => {
+    const user = await seed({
+      userName: 'c@example.com',
+      title: 'Lead',
+      name: { givenName: 'Cy', familyName: 'Roe' },
+    });
+    const result = await updateUser(context(), profile({ email: 'c@example.com', department: 'Ops' }), {
+      ...ALLOW,
+      clear: ['title', 'givenname'],
+    });
+    expect(calls()).toEqual(['GET /Users', `PATCH /Users/${user.id}`]);
+    expect(result.IAM.Vendor.details).toMatchObject({ department: 'Ops', name: { familyName: 'Roe' } });
+    expect(result.IAM.Vendor.details).not.toHaveProperty('title');
+    expect(result.IAM.Vendor.details?.name).not.toHaveProperty('givenName');
+    expect(result.IAM.UserProfile).toMatchObject({ department: 'Ops', title: null, givenname: null });
+  });
+
+  it('refuses, before any request, a key that is also given a value or that the mapper cannot clear', async () => {
+    await seed({ userName: 'c@example.com', title: 'Lead' });
+    const both = updateUser(context(), profile({ email: 'c@example.com', title: 'New' }), {
+      ...ALLOW,
+      clear: ['title'],
+    });
+    await expect(both).rejects.toThrow(new ProfileError('title is both given a value and cleared'));
+    const unmapped = updateUser(context(), profile({ email: 'c@example.com' }), {
+      ...ALLOW,
+      clear: ['mobilephone'], // mapped into phoneNumbers[0]: no plain path to remove
+    });
+    await expect(unmapped).rejects.toThrow(/mobilephone cannot be cleared/);
+    expect(calls()).toEqual([]);
+  });
+});

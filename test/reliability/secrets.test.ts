@@ -28,7 +28,7 @@ import { recordReliability } from '../support/reliability';
 import { startEmulatedAtlassian, type EmulatedAtlassian } from '../support/scim-server';
 import { type SlackCall, startSlackStandIn, type SlackStandIn } from '../support/slack-standin.cjs';
 import { viewSubmission } from '../support/fake-receiver';
-import { approvalRequestId, buttonClick } from '../support/slack-payloads';
+import { approvalRequest, buttonClick } from '../support/slack-payloads';
 
 jest.setTimeout(180_000);
 
@@ -455,8 +455,12 @@ describe('the bot', () => {
   }
   const command = (bot: BotProcess, name: string, text: string, user = 'UADMIN') =>
     post(bot, `${name} ${text}`, slashCommandBody(name, text, user, responseUrl(`${name}-${text}`)));
-  const click = (bot: BotProcess, action: string, id: string, user: string) =>
-    post(bot, action, interactionBody(buttonClick(action, id, user, responseUrl(action), '1')));
+  const click = (bot: BotProcess, action: string, request: { id: string; ts: string }, user: string) =>
+    post(
+      bot,
+      action,
+      interactionBody(buttonClick(action, request.id, user, responseUrl(action), request.ts)),
+    );
 
   function botEnv(extra: Record<string, string> = {}): Record<string, string> {
     return {
@@ -470,12 +474,12 @@ describe('the bot', () => {
     };
   }
 
-  async function requestDisable(bot: BotProcess, email: string): Promise<string> {
+  async function requestDisable(bot: BotProcess, email: string): Promise<{ id: string; ts: string }> {
     atlassian.seedUser(email);
     await command(bot, '/iam-disable-user', `${email} reason="left"`, 'UREQ');
-    const id = await approvalRequestId(slack, email);
+    const request = await approvalRequest(slack, email);
     await new Promise((r) => setTimeout(r, 300)); // the request row is written just after the post
-    return id;
+    return request;
   }
 
   async function everyFlow(bot: BotProcess, prefix: string): Promise<void> {

@@ -10,6 +10,8 @@ export function newApproval(overrides: Partial<NewApproval> = {}): NewApproval {
     id: randomUUID(),
     requesterId: 'U0REQUESTER',
     channelId: 'C0CHANNEL',
+    teamId: 'T0TEAM',
+    enterpriseId: null,
     profile: { email: 'jane@example.com', olduserdata: { email: 'j.doe@example.com' }, active: true },
     target: 'jane@example.com',
     reason: 'left the company',
@@ -84,6 +86,16 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         expect(read?.createdAt).toBeInstanceOf(Date);
         expect(read?.createdAt.getTime()).toBe(request.createdAt.getTime());
         expect(read?.expiresAt.getTime()).toBe(request.expiresAt.getTime());
+      });
+
+      it('keeps the team and enterprise a request was made in, or null (finding 9: decisions bound to their context)', async () => {
+        const grid = newApproval({ teamId: 'T0GRID', enterpriseId: 'E0ORG' });
+        const unknown = newApproval({ teamId: null, enterpriseId: null, createdAt: at(1) });
+        await store.createApproval(grid);
+        await store.createApproval(unknown);
+        expect(await store.getApproval(grid.id)).toMatchObject({ teamId: 'T0GRID', enterpriseId: 'E0ORG' });
+        expect(await store.getApproval(unknown.id)).toMatchObject({ teamId: null, enterpriseId: null });
+        expect((await store.listPendingApprovals()).map((r) => r.enterpriseId)).toEqual(['E0ORG', null]);
       });
 
       it('keeps a null reason', async () => {
@@ -331,9 +343,20 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         expect(await outcomes({ target: 'JANE@example.COM' })).toEqual(['three', 'one']);
         expect(await outcomes({ limit: 2 })).toEqual(['five', 'four']);
         expect(await outcomes({ since: at(2), target: 'jane@example.com', limit: 5 })).toEqual(['three']);
+        expect(await outcomes({ before: at(3) })).toEqual(['two', 'one']);
+        expect(await outcomes({ since: at(2), before: at(5) })).toEqual(['four', 'three', 'two']);
         expect(await outcomes({ target: 'nobody@example.com' })).toEqual([]);
         const [newest] = await store.listAudit({ limit: 1 });
         expect(newest?.at.getTime()).toBe(at(5).getTime());
+      });
+
+      it('prunes entries strictly older than a time, and only counts them on a dry run', async () => {
+        for (let i = 1; i <= 5; i++) await store.appendAudit(newAudit({ at: at(i), outcome: `o${i}` }));
+        expect(await store.pruneAudit(at(3), true)).toBe(2);
+        expect((await store.listAudit()).length).toBe(5);
+        expect(await store.pruneAudit(at(3))).toBe(2);
+        expect((await store.listAudit()).map((e) => e.outcome)).toEqual(['o5', 'o4', 'o3']);
+        expect(await store.pruneAudit(at(3))).toBe(0);
       });
 
       it('orders entries with the same time by append order, newest first', async () => {
@@ -378,6 +401,38 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
           kind: 'refusal',
           source: 'cli',
         });
+      });
+    });
+
+    describe('Slack triggers (finding 9: a replayed trigger_id does nothing the second time)', () => {
+      const DAY = 24 * 60;
+
+      it('takes a trigger once; a replay is refused, on this connection and on another', async () => {
+        expect(await store.claimTrigger('1234.5678.abc', at(0))).toBe(true);
+        expect(await store.claimTrigger('1234.5678.abc', at(1))).toBe(false);
+        const b = await another();
+        expect(await b.claimTrigger('1234.5678.abc', at(2))).toBe(false);
+        expect(await b.claimTrigger('1234.5678.def', at(2))).toBe(true);
+        expect(await store.claimTrigger('1234.5678.def', at(3))).toBe(false);
+      });
+
+      it('hands a trigger raced by two connections to exactly one', async () => {
+        const b = await another();
+        const ids = Array.from({ length: 30 }, (_, i) => `race-${i}`);
+        const answers = await Promise.all(
+          ids.flatMap((id) => [store.claimTrigger(id, at(0)), b.claimTrigger(id, at(0))]),
+        );
+        for (let i = 0; i < ids.length; i++) {
+          expect(answers.slice(2 * i, 2 * i + 2).filter(Boolean)).toHaveLength(1);
+        }
+      });
+
+      it('forgets triggers handled more than a day ago, and only those', async () => {
+        await store.claimTrigger('old', at(0));
+        await store.claimTrigger('recent', at(DAY - 10));
+        await store.claimTrigger('other', at(DAY + 1));
+        expect(await store.claimTrigger('old', at(DAY + 2))).toBe(true);
+        expect(await store.claimTrigger('recent', at(DAY + 2))).toBe(false);
       });
     });
 

@@ -13,6 +13,9 @@ export interface SlackUserRecord {
   is_ultra_restricted?: boolean;
   is_bot?: boolean;
   deleted?: boolean;
+  /** The user's workspace; the stand-in answers T1 (its own, as auth.test says) when absent. */
+  team_id?: string;
+  enterprise_user?: { enterprise_id: string; teams?: string[]; is_admin?: boolean };
 }
 
 export interface SlackStandIn {
@@ -25,6 +28,8 @@ export interface SlackStandIn {
   groups: Map<string, string[]>;
   /** Channels the bot may not post in (chat.postMessage answers not_in_channel). */
   closedChannels: Set<string>;
+  /** Web API methods that answer `{ ok: false, error }` with the mapped error code. */
+  failing: Map<string, string>;
   /** What apps.connections.open answers as the Socket Mode WebSocket URL. */
   socketModeUrl: string | null;
   /** Resolves when a call matching `predicate` has been recorded (already or later). */

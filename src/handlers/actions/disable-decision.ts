@@ -2,6 +2,7 @@ import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } 
 import { refusalMessage } from '../../views/slack';
 import { decide } from '../approvals';
 import type { BotContext } from '../context';
+import { originOf } from '../decision-guards';
 import { RESTARTING } from '../in-flight';
 import { tellEphemeral } from '../posting';
 
@@ -16,7 +17,13 @@ export function disableDecision(context: BotContext, decision: 'approved' | 'den
     await context.inFlight.ackThenRun(
       () => ack(),
       () =>
-        decide(context, client, { requestId: action.value ?? '', userId: body.user.id, decision, respond }),
+        decide(context, client, {
+          requestId: action.value ?? '',
+          userId: body.user.id,
+          decision,
+          respond,
+          origin: originOf(body),
+        }),
       async () => {
         await ack();
         const text = `${RESTARTING} (Your decision was not recorded; the request is still open.)`;

@@ -17,6 +17,8 @@ export function iamDisableUser(context: BotContext) {
       await requestDisable(context, args.client, {
         requesterId: args.command.user_id,
         channelId: args.command.channel_id,
+        teamId: args.command.team_id || null,
+        enterpriseId: args.command.enterprise_id || null,
         profile: input.profile,
         reason: input.reason?.trim() || null,
         respond: args.respond,

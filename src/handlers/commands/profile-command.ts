@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { ProfileError } from '../../iam';
-import { errorNotice, refusalMessage, usageMessage } from '../../views/slack';
+import { ProfileError, ProfileJsonError } from '../../iam';
+import { errorNotice, invalidJsonProblem, refusalMessage, usageMessage } from '../../views/slack';
 import { parseCommandText, type CommandInput } from '../command-text';
 import { auditNotOperator, type BotContext } from '../context';
 import { RESTARTING } from '../in-flight';
@@ -41,7 +41,12 @@ export async function handleSlashCommand(
         await run(parseCommandText(command.text));
       } catch (error) {
         if (error instanceof ProfileError) {
-          await tellEphemeral(respond, usageMessage(`/${name}`, error.message, { sandbox: context.sandbox }));
+          const problem =
+            error instanceof ProfileJsonError ? invalidJsonProblem(error.syntaxError) : error.message;
+          await tellEphemeral(
+            respond,
+            usageMessage(`/${name}`, problem, { sandbox: context.sandbox, typed: command.text }),
+          );
           return;
         }
         context.logger.error('slash command failed', { command: name, error: (error as Error).message });

@@ -1,13 +1,13 @@
 import { type IamResult } from '../../iam';
-import { getSummaryMessage, resultMessage, userDetailsThreadMessage } from '../../views/slack';
+import { hasThreadDetails, resultMessage, userDetailsThreadMessage } from '../../views/slack';
 import { outcomeOf } from '../approvals';
 import { audit, type BotContext } from '../context';
 import { postMessage } from '../posting';
 import type { CommandArgs, SlashCommandName } from './profile-command';
 
 /**
- * Audits the command, runs it against the directory, posts the result table, then (as a follow-up, see
- * FollowUps) audits the result and posts a get's attribute list in the thread.
+ * Audits the command, runs it against the directory, posts the result, then (as a follow-up, see
+ * FollowUps) audits the result and posts the user's attribute list in the thread of a success.
  */
 export async function runAndPost(
   context: BotContext,
@@ -32,15 +32,14 @@ export async function runAndPost(
       await record('result', 'rejected', { reason });
       throw error;
     }
-    const message =
-      name === 'iam-get-user' ? getSummaryMessage(result, options) : resultMessage(result, options);
+    const message = resultMessage(result, { ...options, detailsInThread: hasThreadDetails(result) });
     return { result, ts: await postMessage(args.client, args.channelId, message, posting) };
   });
   // The requester has the result; the rest waits until the other commands in progress have theirs.
   await context.followUps.followUp(async () => {
     // The audit row first: a thread reply Slack refuses must not cost the record of what was done.
     await record('result', outcomeOf(result), result as unknown as Record<string, unknown>);
-    if (name === 'iam-get-user' && ts && result.IAM.Vendor.success) {
+    if (ts && hasThreadDetails(result)) {
       await postMessage(args.client, args.channelId, userDetailsThreadMessage(result, options), {
         threadTs: ts,
       });

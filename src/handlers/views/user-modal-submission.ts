@@ -53,7 +53,7 @@ export function userModalSubmission(context: BotContext, kind: 'create' | 'updat
       return;
     }
     const channelId = readModalMetadata(view.private_metadata)?.channelId ?? userId;
-    const options = { allowEnable: values.allowEnable };
+    const options = { allowEnable: values.allowEnable, clear: values.clear };
     const refuse = () => ack({ response_action: 'errors', errors: { email: RESTARTING } });
     await context.inFlight.ackThenRun(
       () => ack(),
@@ -70,14 +70,17 @@ export function userModalSubmission(context: BotContext, kind: 'create' | 'updat
                 : updateUser(context.iam, profile, options),
           );
         } catch (error) {
-          context.logger.error('modal submission failed', { command: name, error: (error as Error).message });
-          await postMessage(
-            client,
-            userId,
-            errorNotice(`${name} failed unexpectedly; the bot's log has the details.`, {
-              sandbox: context.sandbox,
-            }),
-          );
+          // Input found wrong only by the core (e.g. a field the mapper cannot clear): nothing was sent.
+          const input = error instanceof ProfileError;
+          if (!input)
+            context.logger.error('modal submission failed', {
+              command: name,
+              error: (error as Error).message,
+            });
+          const text = input
+            ? `${(error as Error).message}. Nothing was changed.`
+            : `${name} failed unexpectedly; the bot's log has the details.`;
+          await postMessage(client, userId, errorNotice(text, { sandbox: context.sandbox }));
         }
       },
       refuse,
