@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { EXIT, reportCliError } from './cli-errors';
+import { exitWhenWritten } from './cli-exit';
 import { loadConfig, loadDotenv } from './config';
 import {
   createUser,
@@ -254,5 +255,5 @@ if (require.main === module) {
     err: (text) => process.stderr.write(text),
     errIsTty: process.stderr.isTTY === true,
     errColumns: () => process.stderr.columns,
-  }).then((code) => process.exit(code));
+  }).then(exitWhenWritten);
 }

@@ -1,4 +1,5 @@
 import { type ClientBase, Pool, type PoolConfig, type QueryResult } from 'pg';
+import { redact } from '../log';
 import * as Rows from './rows';
 import type {
   ApprovalRequest,
@@ -150,9 +151,7 @@ export function describePostgresError(error: unknown, url: string): string {
   } catch {
     // not a URL: only the whole text is cut out
   }
-  for (const secret of secrets.filter((s) => s.length > 0).sort((a, b) => b.length - a.length)) {
-    message = message.split(secret).join('[REDACTED]');
-  }
+  message = redact(message, secrets);
   return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
 }
 
