@@ -64,7 +64,7 @@ describe('bot configuration', () => {
     expect(stderr).not.toMatch(/SECRET|db\.example\.com/);
   });
 
-  it('stops with a clear line when the PostgreSQL server cannot be reached, without the URL or password', async () => {
+  it('stops with one line and exit 1 when the PostgreSQL server cannot be reached, without the URL or password', async () => {
     const { code, stderr, stdout } = await startWith({
       SLACK_BOT_TOKEN: 'xoxb-bot-token-long-enough',
       SLACK_SIGNING_SECRET: 'signing-secret-long-enough',
@@ -73,9 +73,9 @@ describe('bot configuration', () => {
       // Port 1 on loopback refuses at once: no server is needed.
       DATABASE_URL: 'postgres://iam:pw-SECRET-2@127.0.0.1:1/iam',
     });
-    expect(code).toBe(2);
-    expect(stderr).toContain(
-      'cannot start:\n  PostgreSQL (DATABASE_URL): the database server refused the connection (ECONNREFUSED)',
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      'atlassian-iam bot: cannot start: PostgreSQL (DATABASE_URL): the database server refused the connection (ECONNREFUSED); check DATABASE_URL and that the database is running and reachable\n',
     );
     expect(stderr + stdout).not.toMatch(/SECRET|127\.0\.0\.1|postgres:\/\//);
   });
