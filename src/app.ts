@@ -224,14 +224,15 @@ function assemble(
   const listen = async () => {
     if (options.receiver) return void (await app.start());
     if (socketReceiver) {
-      await app.start().catch((error: unknown) => {
-        throw new StartupError(describeSlackFailure(error, 'SLACK_APP_TOKEN', slack.apiUrl));
-      });
+      // Health first: /healthz answers and /readyz says "not connected" while the connection opens.
       const healthPort = slack.healthPort;
       if (healthPort !== null)
         server = await listenOn('HEALTH_PORT', healthPort, () =>
           startRouteServer(healthPort, routes, logger),
         );
+      await app.start().catch((error: unknown) => {
+        throw new StartupError(describeSlackFailure(error, 'SLACK_APP_TOKEN', slack.apiUrl));
+      });
       return;
     }
     server = await listenOn('PORT', slack.port, () => app.start(slack.port) as Promise<Server>);
