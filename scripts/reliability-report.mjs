@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dir = path.join(root, '.reliability');
-const expected = ['1-faults', '2-slack', '3-hostile-input', '4-secrets', '5-crash'];
+const expected = ['1-faults', '2-slack', '3-hostile-input', '4-secrets', '5-crash', '6-http-fuzz'];
 const sections = fs.existsSync(dir)
   ? fs
       .readdirSync(dir)
@@ -29,6 +29,8 @@ const t = {
   crashIterations: sum('crashIterations'),
   approvedDisablesLost: sum('approvedDisablesLost'),
   approvedDisablesDoubled: sum('approvedDisablesDoubled'),
+  httpFuzzSurvived: sum('httpFuzzSurvived'),
+  httpFuzzRequests: sum('httpFuzzRequests'),
 };
 
 const escapeCell = (value) => String(value).replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -62,6 +64,7 @@ const lines = [
       ['secrets leaked', t.secretsLeaked],
       ['crash iterations (SIGKILL during the approval flow)', t.crashIterations],
       ['approved disables lost / applied twice', `${t.approvedDisablesLost} / ${t.approvedDisablesDoubled}`],
+      ['HTTP fuzz requests survived', `${t.httpFuzzSurvived} of ${t.httpFuzzRequests}`],
     ],
   ),
   '',
@@ -83,6 +86,7 @@ if (t.forgedRequestsRejected !== t.forgedRequestsTried)
 if (t.secretsLeaked !== 0) failures.push(`${t.secretsLeaked} secrets leaked`);
 if (t.approvedDisablesLost + t.approvedDisablesDoubled !== 0)
   failures.push('an approved disable was lost or applied twice');
+if (t.httpFuzzSurvived !== t.httpFuzzRequests) failures.push('the bot did not survive the HTTP fuzz');
 console.log(`docs/RELIABILITY.md written from ${sections.length} sections`);
 if (failures.length > 0) {
   console.error(`reliability: ${failures.join('; ')}`);

@@ -21,7 +21,7 @@ import {
 import { type ConnectionStatus, testModule } from './iam';
 import type { Logger, LogLevel } from './log';
 import {
-  boundConnections,
+  guardServer,
   closeServer,
   healthRoutes,
   type Readiness,
@@ -236,7 +236,7 @@ function assemble(
       return;
     }
     server = await listenOn('PORT', slack.port, () => app.start(slack.port) as Promise<Server>);
-    boundConnections(server);
+    guardServer(server);
   };
 
   return {

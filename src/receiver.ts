@@ -5,6 +5,7 @@
  * out of a request: 404 unknown path, 405 wrong method with Allow, 400 an unreadable URL.
  */
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import {
   type CustomRoute,
   HTTPReceiver,
@@ -61,17 +62,15 @@ function runRoute(route: Route, res: ServerResponse, logger: Logger): void {
 }
 
 /**
- * The answer to a request no route took: 405 with Allow on a known path, 404 otherwise. A request that
- * still carries a body is answered with `Connection: close`, so its body is not read just to be dropped.
+ * The answer to a request no route took: 405 with Allow on a known path, 404 otherwise. A body still
+ * arriving is read and dropped by Node after the answer (bounded by the server's requestTimeout), so the
+ * client can finish sending and read the answer instead of meeting a reset.
  */
 function answerUnrouted(req: IncomingMessage, res: ServerResponse, allowed: Map<string, string>): void {
   if (res.headersSent) return;
-  const hasBody =
-    req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
-  const close: Record<string, string> = hasBody && !req.complete ? { Connection: 'close' } : {};
   const allow = allowed.get(pathOf(req) ?? '');
-  if (allow !== undefined) res.writeHead(405, { Allow: allow, ...close });
-  else res.writeHead(404, close);
+  if (allow !== undefined) res.writeHead(405, { Allow: allow });
+  else res.writeHead(404);
   res.end();
 }
 
@@ -88,13 +87,19 @@ function allowedMethods(routes: Route[]): Map<string, string> {
 }
 
 /**
- * Bounds how long a client may take: a slow or half-open connection is cut instead of held. Slack's
- * requests arrive whole in well under a second.
+ * Guards a listening server: a slow or half-open connection is cut instead of held (Slack's requests
+ * arrive whole in well under a second), and CONNECT, which Node would drop without a word, gets 405.
  */
-export function boundConnections(server: Server): void {
+export function guardServer(server: Server): void {
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    socket.end(
+      'HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+    );
+  });
 }
 
 /** Slack's replay window: a request more than this far from our clock, either way, is refused. */
@@ -153,7 +158,7 @@ export async function startRouteServer(port: number, routes: Route[], logger: Lo
     if (route && (req.method === 'GET' || req.method === 'HEAD')) runRoute(route, res, logger);
     else answerUnrouted(req, res, allowed);
   });
-  boundConnections(server);
+  guardServer(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, () => {
