@@ -148,27 +148,7 @@ function assemble(
   const clock = options.clock ?? (() => new Date());
   const mode = socketMode ? 'socket' : 'http';
 
-  let draining = false;
-  let slackConnected = false;
-  const readiness: Readiness = {
-    alive: () => ({ sandbox: runtime.sandbox, mode }),
-    notReadyBecause: async () => {
-      if (draining) return 'draining: the bot is shutting down';
-      if (socketMode && !slackConnected) return 'slack: the Socket Mode connection is not open';
-      return databaseProblem(store);
-    },
-  };
-  // The routes table: /metrics joins here.
-  const routes: Route[] = healthRoutes(readiness);
-
   const boltLog = boltLogger(logger, config.logLevel);
-  const common = {
-    token: slack.botToken,
-    ...(identity ?? {}),
-    clientOptions: { slackApiUrl: slack.apiUrl },
-    logger: boltLog,
-    logLevel: BOLT_LEVELS[config.logLevel],
-  };
   const socketReceiver = socketMode
     ? new SocketModeReceiver({
         appToken: slack.appToken ?? '',
@@ -177,12 +157,27 @@ function assemble(
         installerOptions: { clientOptions: { slackApiUrl: slack.apiUrl } },
       })
     : null;
-  if (socketReceiver) {
-    socketReceiver.client.on('connected', () => (slackConnected = true));
-    for (const state of ['connecting', 'reconnecting', 'disconnecting', 'disconnected']) {
-      socketReceiver.client.on(state, () => (slackConnected = false));
-    }
-  }
+  const slackConnected = socketReceiver ? followConnection(socketReceiver) : () => true;
+
+  let draining = false;
+  const readiness: Readiness = {
+    alive: () => ({ sandbox: runtime.sandbox, mode }),
+    notReadyBecause: async () => {
+      if (draining) return 'draining: the bot is shutting down';
+      if (!slackConnected()) return 'slack: the Socket Mode connection is not open';
+      return databaseProblem(store);
+    },
+  };
+  // The routes table: /metrics joins here.
+  const routes: Route[] = healthRoutes(readiness);
+
+  const common = {
+    token: slack.botToken,
+    ...(identity ?? {}),
+    clientOptions: { slackApiUrl: slack.apiUrl },
+    logger: boltLog,
+    logLevel: BOLT_LEVELS[config.logLevel],
+  };
   const receiver =
     options.receiver ??
     socketReceiver ??
@@ -236,7 +231,7 @@ function assemble(
       return;
     }
     server = await listenOn('PORT', slack.port, () => app.start(slack.port) as Promise<Server>);
-    guardServer(server);
+    guardServer(server, 'GET, HEAD, POST');
   };
 
   return {
@@ -277,6 +272,16 @@ function assemble(
       await store.close();
     },
   };
+}
+
+/** Follows a Socket Mode connection: open from Slack's hello until it drops or closes. */
+function followConnection(receiver: SocketModeReceiver): () => boolean {
+  let open = false;
+  receiver.client.on('connected', () => (open = true));
+  for (const state of ['connecting', 'reconnecting', 'disconnecting', 'disconnected']) {
+    receiver.client.on(state, () => (open = false));
+  }
+  return () => open;
 }
 
 /** Resolves true when `work` settles within `ms`, false otherwise (the work is left running). */

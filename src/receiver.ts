@@ -90,14 +90,14 @@ function allowedMethods(routes: Route[]): Map<string, string> {
  * Guards a listening server: a slow or half-open connection is cut instead of held (Slack's requests
  * arrive whole in well under a second), and CONNECT, which Node would drop without a word, gets 405.
  */
-export function guardServer(server: Server): void {
+export function guardServer(server: Server, allow: string): void {
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => {
     socket.on('error', () => socket.destroy());
     socket.end(
-      'HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST\r\nContent-Length: 0\r\nConnection: close\r\n\r\n',
+      `HTTP/1.1 405 Method Not Allowed\r\nAllow: ${allow}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`,
     );
   });
 }
@@ -158,7 +158,7 @@ export async function startRouteServer(port: number, routes: Route[], logger: Lo
     if (route && (req.method === 'GET' || req.method === 'HEAD')) runRoute(route, res, logger);
     else answerUnrouted(req, res, allowed);
   });
-  guardServer(server);
+  guardServer(server, READ_METHODS);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, () => {

@@ -298,6 +298,34 @@ describe('finding 6: SIGTERM drains in-flight work and exits 0', () => {
   });
 });
 
+describe('SIGTERM with Atlassian not answering', () => {
+  it('stops waiting for the stuck command after the drain limit and exits 0 within 30 s', async () => {
+    const stuck = await startEmulatedAtlassian({
+      directoryId: 'dir-stuck',
+      token: 'tok-stuck',
+      latencyMs: 120_000,
+    });
+    try {
+      const bot = await startBot({ SLACK_API_URL: slack.apiUrl, ...stuck.env, ATLASSIAN_TIMEOUT: '120s' });
+      const body = slashCommandBody(
+        '/iam-get-user',
+        'stuck@example.com',
+        'UADMIN',
+        `${slack.responseUrlBase}st`,
+      );
+      expect((await postSigned(bot.url, body)).status).toBe(200);
+      await waitUntil(() => stuck.server.requests.length > 0, 'the SCIM request');
+      const started = Date.now();
+      bot.child.kill('SIGTERM');
+      expect(await bot.exited).toBe(0);
+      expect(Date.now() - started).toBeLessThan(30_000);
+      expect(bot.output()).toContain('stopping without waiting longer for work in flight');
+    } finally {
+      await stuck.close();
+    }
+  }, 45_000);
+});
+
 describe('Socket Mode health routes on HEALTH_PORT', () => {
   it('serves /healthz at once, /readyz 503 until the connection is open and again when it drops', async () => {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
