@@ -263,11 +263,10 @@ function assemble(
           note: 'approved disables left unfinished are carried out at the next start',
         });
       }
-      if (server && !socketMode) await closeServer(server, CONNECTION_GRACE_MS, () => app.stop());
-      else {
-        await app.stop();
-        if (server) await closeServer(server, CONNECTION_GRACE_MS);
-      }
+      // Socket Mode disconnects (also when it never connected); a server is closed only once it listens.
+      if (socketReceiver || options.receiver) await app.stop();
+      if (server)
+        await closeServer(server, CONNECTION_GRACE_MS, socketReceiver ? undefined : () => app.stop());
       runtime.close();
       await store.close();
     },
