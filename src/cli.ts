@@ -1,14 +1,17 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
+import { parseFlags } from './cli-args';
 import { EXIT, reportCliError } from './cli-errors';
 import { exitWhenWritten } from './cli-exit';
-import { loadConfig, loadDotenv } from './config';
+import { type CommandName, commandHelp, globalHelp, type ProfileCommand } from './cli-help';
+import { closest } from './closest-word';
+import { ConfigError, describeDatabase, loadConfig, loadDotenv } from './config';
 import {
   createUser,
   disableUser,
   enableUser,
   getMappingFields,
   getUser,
+  mapperSourceKeys,
   type IamContext,
   type IamResult,
   parseAllowEnable,
@@ -16,17 +19,15 @@ import {
   ProfileError,
   testModule,
   updateUser,
+  type UserProfile,
 } from './iam';
+import { looksLikeEmail } from './scim/value-rules';
 import { runAuditCommand } from './audit-command';
 import { runBulkCommand } from './bulk/command';
 import { type CliAudit, openCliAudit } from './cli-audit';
 import { createLogger, redact } from './log';
-import { renderTextTable, resultTable } from './views/table';
-import { createRuntime } from './wiring';
-
-type ProfileCommand =
-  'iam-create-user' | 'iam-update-user' | 'iam-get-user' | 'iam-disable-user' | 'iam-enable-user';
-type CommandName = ProfileCommand | 'test-module' | 'get-mapping-fields';
+import { renderTextTable, resultTable, terminalWidth } from './views/table';
+import { createRuntime, newDatabaseNotice } from './wiring';
 
 const ALIASES: Record<string, CommandName> = {
   'iam-create-user': 'iam-create-user',
@@ -44,37 +45,14 @@ const ALIASES: Record<string, CommandName> = {
   'get-mapping-fields': 'get-mapping-fields',
 };
 
-export const HELP = `Usage: atlassian-iam <command> [--user-profile JSON] [--allow-enable true|false] [--json]
-
-Commands (XSOAR names; the short names work too):
-  iam-create-user     (create-user)   create a user, or update it if it exists
-  iam-update-user     (update-user)   update a user; creates it if not found (IAM_CREATE_IF_NOT_FOUND)
-  iam-get-user        (get-user)      look a user up by id, username/email or employeeid
-  iam-disable-user    (disable-user)  deactivate a user (reversible)
-  iam-enable-user     (enable-user)   re-activate a user
-  test-module         (test)          check the connection to the directory
-  get-mapping-fields                  list the directory's user schema attributes
-  audit                               read the audit log (atlassian-iam audit --help)
-  bulk <operation> FILE.csv           create, update, disable or enable every user of a CSV file
-                                      (atlassian-iam bulk --help)
-  policy check FILE                   check an approval policy file (atlassian-iam policy --help)
-
-Options:
-  --user-profile JSON    the user profile, e.g. '{"email":"jane@example.com","title":"Engineer"}'
-  --allow-enable BOOL    create/update may re-activate an inactive user (default true)
-  --json                 print the result object as JSON
-  -h, --help             show this help
-
-Exit status: 0 success (skips included), 1 the operation failed, 2 bad input or configuration.
-Configuration comes from the environment and .env; see README.md. With no Atlassian credentials
-the commands run against a local SANDBOX directory.`;
-
 interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
   /** stderr is a terminal (bulk draws its progress bar there). */
   errIsTty?: boolean;
   errColumns?: () => number | undefined;
+  /** stdout's width when it is a terminal (tables fit it; 100 columns otherwise). */
+  outColumns?: () => number | undefined;
 }
 
 class UsageError extends Error {}
@@ -86,34 +64,46 @@ interface Invocation {
   json: boolean;
 }
 
-function parseInvocation(argv: string[]): Invocation | 'help' {
+/** `help`: the global help; a command name: that command's help. */
+type Help = { help: CommandName | 'global' };
+
+function parseInvocation(argv: string[]): Invocation | Help {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        'user-profile': { type: 'string' },
-        'allow-enable': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
+    parsed = parseFlags(argv, {
+      'user-profile': { type: 'string' },
+      'allow-enable': { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     });
   } catch (error) {
     throw new UsageError(`${(error as Error).message}; run atlassian-iam --help`);
   }
   const { values, positionals } = parsed;
-  if (values.help || positionals.length === 0) return 'help';
-  if (positionals.length > 1)
-    throw new UsageError(`unexpected argument "${positionals[1]}"; run atlassian-iam --help`);
+  if (positionals.length === 0) return { help: 'global' };
   const command = ALIASES[positionals[0]];
-  if (!command) throw new UsageError(`unknown command "${positionals[0]}"; run atlassian-iam --help`);
+  if (!command) {
+    if (values.help) return { help: 'global' };
+    const near = closest(positionals[0], Object.keys(ALIASES));
+    throw new UsageError(
+      `unknown command "${positionals[0]}"${near ? ` (did you mean ${near}?)` : ''}; run atlassian-iam --help`,
+    );
+  }
+  if (values.help) return { help: command };
+  if (positionals.length > 1)
+    throw new UsageError(`unexpected argument "${positionals[1]}"; run atlassian-iam ${command} --help`);
   return {
     command,
     profileText: values['user-profile'],
     allowEnable: values['allow-enable'],
     json: values.json,
   };
+}
+
+/** The --user-profile text: a JSON object, or a bare email as Slack takes it. */
+function profileInput(text: string): string | UserProfile {
+  const trimmed = text.trim();
+  return !trimmed.startsWith('{') && looksLikeEmail(trimmed) ? { email: trimmed } : text;
 }
 
 async function runProfileCommand(
@@ -128,10 +118,12 @@ async function runProfileCommand(
   }
   if (invocation.profileText === undefined) {
     throw new ProfileError(
-      `${command} needs --user-profile, e.g. --user-profile '{"email":"jane@example.com"}'`,
+      `${command} needs --user-profile, e.g. --user-profile jane@example.com or --user-profile '{"email":"jane@example.com"}'; run atlassian-iam ${command} --help`,
     );
   }
-  const profile = parseUserProfile(invocation.profileText);
+  const profile = parseUserProfile(profileInput(invocation.profileText), {
+    mapperKeys: mapperSourceKeys(context.outgoing),
+  });
   const allowEnable = parseAllowEnable(invocation.allowEnable);
   const execute = (): Promise<IamResult> => {
     switch (command) {
@@ -170,6 +162,7 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, write: io.err, secrets: config.secrets });
   const scrub = (text: string): string => redact(text, config.secrets);
+  const notice = newDatabaseNotice(config.database);
   const runtime = createRuntime(config, logger);
   try {
     if (runtime.sandbox) {
@@ -179,6 +172,7 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
       );
     }
     const sandboxTag = runtime.sandbox ? ' (SANDBOX)' : '';
+    const maxWidth = terminalWidth(io.outColumns?.());
     if (invocation.command === 'test-module') {
       checkNoProfileArguments(invocation);
       const status = await testModule(runtime.context.directory);
@@ -193,11 +187,14 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
       else {
         const rows = fields.map((f) => [f.name, f.type, f.description.replace(/\s+/g, ' ')]);
         io.out(
-          renderTextTable({
-            title: `Mapping Fields (Atlassian IAM)${sandboxTag}`,
-            columns: ['name', 'type', 'description'],
-            rows,
-          }) + '\n',
+          renderTextTable(
+            {
+              title: `Mapping Fields (Atlassian IAM)${sandboxTag}`,
+              columns: ['name', 'type', 'description'],
+              rows,
+            },
+            { maxWidth },
+          ) + '\n',
         );
       }
       return EXIT.success;
@@ -207,7 +204,10 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
       scrub(
         invocation.json
           ? JSON.stringify(result, null, 2)
-          : renderTextTable(resultTable(result, { detailsMax: 120 })),
+          : renderTextTable(resultTable(result, { detailsMax: 120, titleSuffix: sandboxTag }), {
+              maxWidth,
+              shrinkFirst: ['details'],
+            }),
       ) + '\n',
     );
     return result.IAM.Vendor.success ? EXIT.success : EXIT.failure;
@@ -216,6 +216,8 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
     throw error;
   } finally {
     runtime.close();
+    const created = notice();
+    if (created) io.err(created);
   }
 }
 
@@ -231,21 +233,33 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const { runPolicyCommand } = require('./cli-policy') as typeof import('./cli-policy');
     return runPolicyCommand(argv.slice(1), io);
   }
-  let invocation: Invocation | 'help';
+  // Known before the flags are read, so that even a usage error is JSON when --json was asked for.
+  const jsonOut = argv.includes('--json') ? io.out : undefined;
+  let invocation: Invocation | Help;
   try {
     invocation = parseInvocation(argv);
   } catch (error) {
-    io.err(`atlassian-iam: ${(error as Error).message}\n`);
-    return EXIT.badInput;
+    return reportCliError(error, io.err, 'atlassian-iam', [UsageError], jsonOut);
   }
-  if (invocation === 'help') {
-    io.out(HELP + '\n');
+  if ('help' in invocation) {
+    io.out((invocation.help === 'global' ? globalHelp(databaseLine()) : commandHelp(invocation.help)) + '\n');
     return EXIT.success;
   }
   try {
     return await run(invocation, io);
   } catch (error) {
-    return reportCliError(error, io.err, 'atlassian-iam', [UsageError]);
+    return reportCliError(error, io.err, 'atlassian-iam', [UsageError], jsonOut);
+  }
+}
+
+/** Which database this installation uses, for the help; the help is printed even when the configuration is invalid. */
+function databaseLine(): string {
+  try {
+    loadDotenv();
+    return `Database (DATABASE_URL): ${describeDatabase(loadConfig().database)}`;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return 'Database (DATABASE_URL): unknown, the configuration is invalid (run a command to see why)';
   }
 }
 
@@ -255,5 +269,6 @@ if (require.main === module) {
     err: (text) => process.stderr.write(text),
     errIsTty: process.stderr.isTTY === true,
     errColumns: () => process.stderr.columns,
+    outColumns: () => (process.stdout.isTTY ? process.stdout.columns : undefined),
   }).then(exitWhenWritten);
 }

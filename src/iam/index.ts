@@ -16,10 +16,22 @@ export {
   type WriteOptions,
 } from './commands';
 export { testModule, getMappingFields, type ConnectionStatus, type MappingField } from './directory-info';
-export { BUILT_IN_INCOMING, BUILT_IN_OUTGOING, loadMapper, MapperError, type Mapper } from './mappers';
+export {
+  BUILT_IN_INCOMING,
+  BUILT_IN_OUTGOING,
+  loadMapper,
+  MapperError,
+  mapperSourceKeys,
+  type Mapper,
+} from './mappers';
 export {
   parseUserProfile,
   parseAllowEnable,
+  checkProfileKey,
+  SCIM_PREFIX,
+  type ProfileOptions,
+  PROFILE_KEYS,
+  unknownKeyError,
   ProfileError,
   ProfileJsonError,
   type UserProfile,
