@@ -11,6 +11,9 @@ import {
   enableUser,
   getMappingFields,
   getUser,
+  BUILT_IN_OUTGOING,
+  loadMapper,
+  type Mapper,
   mapperSourceKeys,
   type IamContext,
   type IamResult,
@@ -106,11 +109,17 @@ function profileInput(text: string): string | UserProfile {
   return !trimmed.startsWith('{') && looksLikeEmail(trimmed) ? { email: trimmed } : text;
 }
 
-async function runProfileCommand(
-  context: IamContext,
-  invocation: Invocation,
-  openAudit: () => Promise<CliAudit>,
-): Promise<IamResult> {
+interface ProfileInput {
+  command: ProfileCommand;
+  profile: UserProfile;
+  allowEnable: boolean;
+}
+
+/**
+ * The checked input of an iam-*-user command, read before the directory or the audit log is opened:
+ * bad input touches nothing, not even the sandbox file. Keys the outgoing mapper reads are known too.
+ */
+function readProfileInput(invocation: Invocation, outgoing: Mapper): ProfileInput {
   const command = invocation.command as ProfileCommand;
   const writes = command === 'iam-create-user' || command === 'iam-update-user';
   if (invocation.allowEnable !== undefined && !writes) {
@@ -122,9 +131,16 @@ async function runProfileCommand(
     );
   }
   const profile = parseUserProfile(profileInput(invocation.profileText), {
-    mapperKeys: mapperSourceKeys(context.outgoing),
+    mapperKeys: mapperSourceKeys(outgoing),
   });
-  const allowEnable = parseAllowEnable(invocation.allowEnable);
+  return { command, profile, allowEnable: parseAllowEnable(invocation.allowEnable) };
+}
+
+async function runProfileCommand(
+  context: IamContext,
+  { command, profile, allowEnable }: ProfileInput,
+  openAudit: () => Promise<CliAudit>,
+): Promise<IamResult> {
   const execute = (): Promise<IamResult> => {
     switch (command) {
       case 'iam-create-user':
@@ -162,6 +178,10 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, write: io.err, secrets: config.secrets });
   const scrub = (text: string): string => redact(text, config.secrets);
+  const input =
+    invocation.command === 'test-module' || invocation.command === 'get-mapping-fields'
+      ? null
+      : readProfileInput(invocation, loadMapper(config.outgoingMapperPath, BUILT_IN_OUTGOING));
   const notice = newDatabaseNotice(config.database);
   const runtime = createRuntime(config, logger);
   try {
@@ -199,7 +219,8 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
       }
       return EXIT.success;
     }
-    const result = await runProfileCommand(runtime.context, invocation, () => openCliAudit(config, logger));
+    if (input === null) throw new Error(`${invocation.command} is not a profile command`);
+    const result = await runProfileCommand(runtime.context, input, () => openCliAudit(config, logger));
     io.out(
       scrub(
         invocation.json
