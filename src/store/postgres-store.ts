@@ -1,4 +1,5 @@
 import { type ClientBase, Pool, type PoolConfig, type QueryResult } from 'pg';
+import { assertStorable } from '../storable-text';
 import * as Rows from './rows';
 import type {
   ApprovalRequest,
@@ -207,7 +208,9 @@ export interface PostgresStoreOptions {
  * The store on PostgreSQL, for several bot instances sharing one state. Every state change is one
  * conditional UPDATE … RETURNING, so it is atomic and exactly-once across connections, pools and
  * processes: a concurrent UPDATE of the same row waits for the first to commit, then re-checks its
- * WHERE clause against the committed row (READ COMMITTED), and no longer matches.
+ * WHERE clause against the committed row (READ COMMITTED), and no longer matches. Each statement
+ * commits on its own, and the server reports a failed commit as that statement's error before its rows
+ * count as returned, so no write is claimed that was not stored (unlike SQLite's `.get()`).
  */
 export class PostgresStore implements Store {
   private closed: Promise<void> | null = null;
@@ -272,6 +275,7 @@ export class PostgresStore implements Store {
   }
 
   async createApproval(request: NewApproval): Promise<ApprovalRequest> {
+    assertStorable(Rows.approvalTexts(request));
     let row: ApprovalRow | undefined;
     try {
       [row] = await this.rows<ApprovalRow>(
@@ -301,10 +305,12 @@ export class PostgresStore implements Store {
   }
 
   async getApproval(id: string): Promise<ApprovalRequest | null> {
+    assertStorable({ id });
     return this.approvalRow(`SELECT ${APPROVAL_COLUMNS} FROM approvals WHERE id = $1`, [id]);
   }
 
   async setApprovalMessage(id: string, channelId: string, messageTs: string): Promise<void> {
+    assertStorable({ id, channelId, messageTs });
     await this.query('UPDATE approvals SET channel_id = $1, message_ts = $2 WHERE id = $3', [
       channelId,
       messageTs,
@@ -318,6 +324,7 @@ export class PostgresStore implements Store {
     deciderId: string,
     at: Date,
   ): Promise<ApprovalRequest | null> {
+    assertStorable({ id, deciderId });
     // One statement: only the caller whose UPDATE changed the row gets it back.
     return this.approvalRow(
       `UPDATE approvals SET status = $1, decided_by = $2, decided_at = $3::timestamptz
@@ -334,6 +341,7 @@ export class PostgresStore implements Store {
     owner?: string,
     takeOverFrom?: string,
   ): Promise<ApprovalRequest | null> {
+    assertStorable({ id, owner, takeOverFrom });
     return this.approvalRow(
       `UPDATE approvals SET claimed_until = $1::timestamptz, claimed_by = $4
        WHERE id = $2 AND status = 'approved'
@@ -344,6 +352,7 @@ export class PostgresStore implements Store {
   }
 
   async completeApproval(id: string, result: Record<string, unknown>): Promise<boolean> {
+    assertStorable({ id });
     const { rowCount } = await this.query(
       "UPDATE approvals SET status = 'completed', result = $1::json WHERE id = $2 AND status = 'approved'",
       [JSON.stringify(result), id],
@@ -385,6 +394,7 @@ export class PostgresStore implements Store {
   }
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    assertStorable(Rows.auditTexts(entry));
     const [row] = await this.rows<AuditRow>(
       `INSERT INTO audit_log (at, actor, source, kind, command, target, outcome, request_id, detail)
        VALUES ($1::timestamptz, $2, $3, $4, $5, $6, $7, $8, $9::json)
@@ -417,6 +427,7 @@ export class PostgresStore implements Store {
       where.push(`at >= $${params.length}::timestamptz`);
     }
     if (query.target !== undefined) {
+      assertStorable({ target: query.target });
       // The same lower() on both sides, so the audit_log_target index applies.
       params.push(query.target);
       where.push(`lower(target) = lower($${params.length})`);

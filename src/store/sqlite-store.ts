@@ -1,3 +1,4 @@
+import { assertStorable } from '../storable-text';
 import * as Rows from './rows';
 import type { SqliteDatabase } from './sqlite';
 import type {
@@ -102,7 +103,9 @@ export function migrate(db: SqliteDatabase): void {
 /**
  * The store on SQLite. Every state change is one conditional UPDATE (… RETURNING), so it is atomic and
  * exactly-once across connections and processes sharing the file; there is never a read-then-write.
- * Methods are async to honour the `Store` contract, though better-sqlite3 runs them synchronously.
+ * Every write runs in its own transaction (see `write`), so a failing COMMIT is an error, never a row
+ * claimed but not stored. Methods are async to honour the `Store` contract, though better-sqlite3 runs
+ * them synchronously.
  */
 export class SqliteStore implements Store {
   private readonly sql;
@@ -146,19 +149,31 @@ export class SqliteStore implements Store {
     };
   }
 
+  /**
+   * Runs a write in a write-locked transaction. Outside one, `.get()` on `… RETURNING` hands back the
+   * row and better-sqlite3 drops the error of the implicit COMMIT that follows (a full disk: the row is
+   * not stored and nobody is told); here COMMIT is a statement of its own and its failure throws.
+   */
+  private write<T>(work: () => T): T {
+    return this.db.transaction(work).immediate();
+  }
+
   async createApproval(request: NewApproval): Promise<ApprovalRequest> {
+    assertStorable(Rows.approvalTexts(request));
     let row: ApprovalRow | undefined;
     try {
-      row = this.sql.insertApproval.get({
-        id: request.id,
-        requesterId: request.requesterId,
-        channelId: request.channelId,
-        profile: JSON.stringify(request.profile),
-        target: request.target,
-        reason: request.reason,
-        createdAt: iso(request.createdAt),
-        expiresAt: iso(request.expiresAt),
-      });
+      row = this.write(() =>
+        this.sql.insertApproval.get({
+          id: request.id,
+          requesterId: request.requesterId,
+          channelId: request.channelId,
+          profile: JSON.stringify(request.profile),
+          target: request.target,
+          reason: request.reason,
+          createdAt: iso(request.createdAt),
+          expiresAt: iso(request.expiresAt),
+        }),
+      );
     } catch (error) {
       // Rethrown as our own Error: callers (and tests) should not depend on the driver's error class.
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
@@ -171,12 +186,14 @@ export class SqliteStore implements Store {
   }
 
   async getApproval(id: string): Promise<ApprovalRequest | null> {
+    assertStorable({ id });
     const row = this.sql.getApproval.get(id);
     return row ? toApproval(row) : null;
   }
 
   async setApprovalMessage(id: string, channelId: string, messageTs: string): Promise<void> {
-    this.sql.setMessage.run(channelId, messageTs, id);
+    assertStorable({ id, channelId, messageTs });
+    this.write(() => this.sql.setMessage.run(channelId, messageTs, id));
   }
 
   async decideApproval(
@@ -185,9 +202,10 @@ export class SqliteStore implements Store {
     deciderId: string,
     at: Date,
   ): Promise<ApprovalRequest | null> {
+    assertStorable({ id, deciderId });
     const when = iso(at);
     // One statement: only the caller whose UPDATE changed the row gets it back.
-    const row = this.sql.decide.get(decision, deciderId, when, id, when);
+    const row = this.write(() => this.sql.decide.get(decision, deciderId, when, id, when));
     return row ? toApproval(row) : null;
   }
 
@@ -198,17 +216,21 @@ export class SqliteStore implements Store {
     owner?: string,
     takeOverFrom?: string,
   ): Promise<ApprovalRequest | null> {
+    assertStorable({ id, owner, takeOverFrom });
     const until = iso(new Date(at.getTime() + leaseMs));
-    const row = this.sql.claim.get(until, owner ?? null, id, iso(at), takeOverFrom ?? null);
+    const row = this.write(() => this.sql.claim.get(until, owner ?? null, id, iso(at), takeOverFrom ?? null));
     return row ? toApproval(row) : null;
   }
 
   async completeApproval(id: string, result: Record<string, unknown>): Promise<boolean> {
-    return this.sql.complete.run(JSON.stringify(result), id).changes === 1;
+    assertStorable({ id });
+    return this.write(() => this.sql.complete.run(JSON.stringify(result), id).changes === 1);
   }
 
   async expireApprovals(now: Date): Promise<ApprovalRequest[]> {
-    return this.sql.expire.all(iso(now)).map(toApproval).sort(byCreation);
+    return this.write(() => this.sql.expire.all(iso(now)))
+      .map(toApproval)
+      .sort(byCreation);
   }
 
   async listPendingApprovals(): Promise<ApprovalRequest[]> {
@@ -220,17 +242,20 @@ export class SqliteStore implements Store {
   }
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
-    const row = this.sql.insertAudit.get({
-      at: iso(entry.at),
-      actor: entry.actor,
-      source: entry.source,
-      kind: entry.kind,
-      command: entry.command,
-      target: entry.target,
-      outcome: entry.outcome,
-      requestId: entry.requestId,
-      detail: entry.detail === null ? null : JSON.stringify(entry.detail),
-    });
+    assertStorable(Rows.auditTexts(entry));
+    const row = this.write(() =>
+      this.sql.insertAudit.get({
+        at: iso(entry.at),
+        actor: entry.actor,
+        source: entry.source,
+        kind: entry.kind,
+        command: entry.command,
+        target: entry.target,
+        outcome: entry.outcome,
+        requestId: entry.requestId,
+        detail: entry.detail === null ? null : JSON.stringify(entry.detail),
+      }),
+    );
     if (!row) throw new Error('The audit entry was not stored.');
     return toAudit(row);
   }
@@ -247,6 +272,7 @@ export class SqliteStore implements Store {
       params.push(iso(query.since));
     }
     if (query.target !== undefined) {
+      assertStorable({ target: query.target });
       // The same lower() on both sides, so the audit_log_target index applies (SQLite folds ASCII only).
       where.push('lower(target) = lower(?)');
       params.push(query.target);

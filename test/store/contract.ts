@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { unstorableCharacter, UnstorableTextError } from '../../src/storable-text';
 import type { NewApproval, NewAuditEntry, Store } from '../../src/store';
+import { hostileText } from '../support/hostile-text';
 
 /** Fixed times, with milliseconds, so a store that drops precision fails the round trip. */
 export const T0 = new Date('2030-01-01T00:00:00.123Z');
@@ -378,6 +381,77 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
           kind: 'refusal',
           source: 'cli',
         });
+      });
+    });
+
+    describe('text fields (one rule for both stores: src/storable-text.ts)', () => {
+      const TEXT_RUNS = { seed: 20_261_206, numRuns: 40 };
+      const AUDIT_TEXT = ['actor', 'command', 'target', 'outcome', 'requestId'] as const;
+      const APPROVAL_TEXT = ['id', 'requesterId', 'channelId', 'target', 'reason'] as const;
+
+      it('keeps every text an audit entry may hold exactly, refuses the rest alike and stores nothing', async () => {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.constantFrom(...AUDIT_TEXT),
+            hostileText,
+            hostileText,
+            async (field, text, inDetail) => {
+              const entry = newAudit({ [field]: text, detail: { value: inDetail, [inDetail]: [inDetail] } });
+              const before = (await store.listAudit({ limit: 1 }))[0]?.id ?? 0;
+              if (unstorableCharacter(text) === null) {
+                const stored = await store.appendAudit(entry);
+                expect(stored).toEqual({ ...entry, id: stored.id });
+                expect((await store.listAudit({ limit: 1 }))[0]).toEqual(stored);
+              } else {
+                await expect(store.appendAudit(entry)).rejects.toThrow(UnstorableTextError);
+                await expect(store.appendAudit(entry)).rejects.toThrow(`\`${field}\` contains`);
+                expect((await store.listAudit({ limit: 1 }))[0]?.id ?? 0).toBe(before);
+              }
+            },
+          ),
+          TEXT_RUNS,
+        );
+      });
+
+      it('keeps every text an approval request may hold exactly, refuses the rest alike and stores nothing', async () => {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.constantFrom(...APPROVAL_TEXT),
+            hostileText,
+            hostileText,
+            async (field, text, inProfile) => {
+              const request = newApproval({
+                [field]: text,
+                profile: { email: inProfile, [inProfile]: inProfile },
+              });
+              // A fresh id unless the id is the field under test (an earlier run may have stored that text).
+              if (field === 'id' && (await store.getApproval(text).catch(() => null))) return;
+              const pendingBefore = (await store.listPendingApprovals()).length;
+              if (unstorableCharacter(text) === null) {
+                const stored = await store.createApproval(request);
+                const read = await store.getApproval(request.id);
+                expect(read).toEqual(stored);
+                expect(read).toMatchObject({ ...request, status: 'pending' });
+              } else {
+                await expect(store.createApproval(request)).rejects.toThrow(UnstorableTextError);
+                expect((await store.listPendingApprovals()).length).toBe(pendingBefore);
+              }
+            },
+          ),
+          TEXT_RUNS,
+        );
+      });
+
+      it('refuses unstorable text in lookups the same way (no driver error, no silent miss)', async () => {
+        await expect(store.getApproval('x\u0000')).rejects.toThrow(
+          '`id` contains a NUL character (U+0000); remove it',
+        );
+        await expect(store.listAudit({ target: 'a\ud800' })).rejects.toThrow(
+          '`target` contains an unpaired surrogate (U+D800); remove it',
+        );
+        await expect(store.decideApproval('x', 'approved', 'U\u0000', at(0))).rejects.toThrow(
+          UnstorableTextError,
+        );
       });
     });
 
