@@ -1,6 +1,7 @@
 import { ConfigError } from './config';
 import { MapperError, ProfileError } from './iam';
 import { ScimRequestError } from './scim/errors';
+import { AuditUnavailableError } from './store/unavailable';
 import { SetupError } from './wiring';
 
 /** The CLI's exit statuses, shared by every subcommand. */
@@ -28,7 +29,7 @@ export function reportCliError(
     err(`${prefix}: ${(error as Error).message}\n`);
     return EXIT.badInput;
   }
-  if (error instanceof ScimRequestError) {
+  if (error instanceof ScimRequestError || error instanceof AuditUnavailableError) {
     err(`${prefix}: ${error.message}\n`);
     return EXIT.failure;
   }

@@ -1,7 +1,8 @@
 /**
  * Runs the rows of a bulk file: each valid row through the same ILM core as the single commands,
  * with the adaptive concurrency of ./concurrency, a report line written as each row finishes, and an
- * audit entry for each (command `bulk-<operation>`, best-effort like the rest of the CLI).
+ * audit entry for each (command `bulk-<operation>`): a row whose "received" entry cannot be written
+ * is not run, and the run stops (see CliAudit).
  */
 import type { CliAudit } from '../cli-audit';
 import {
@@ -103,7 +104,13 @@ export async function runRows(rows: BulkRow[], options: RunnerOptions): Promise<
     // would run as one task, with no progress drawn and Ctrl-C unheard until the end.
     await new Promise<void>((resolve) => setImmediate(resolve));
     const profile = row.profile as UserProfile;
-    await options.audit.command(command, profile);
+    try {
+      await options.audit.command(command, profile);
+    } catch (error) {
+      // No row, no action: this row stays not run (a rerun takes it) and no further row starts.
+      fatal ??= (error as Error).message;
+      return false;
+    }
     let result: IamResult;
     try {
       result = await execute(options.operation, options.context, profile, options.allowEnable);

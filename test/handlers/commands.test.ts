@@ -2,6 +2,7 @@
  * The five slash commands through Bolt's processEvent (FakeReceiver): ack at once, SCIM work after,
  * results in the channel; who may run them; what the audit log keeps.
  */
+import { openSqlite } from '../../src/store/sqlite';
 import type { AuditEntry } from '../../src/store/types';
 import {
   type AckResponse,
@@ -293,5 +294,59 @@ describe('audit', () => {
     // …nor in anything posted to Slack (the bot token travels only as the credential).
     const posted = JSON.stringify(world.slack.calls.map(({ args: { token: _token, ...rest } }) => rest));
     for (const secret of SECRETS) expect(posted).not.toContain(secret);
+  });
+});
+
+describe('no action without its audit row (issue 10 finding 3, issue 11 findings 2–3)', () => {
+  /** Makes the bot's own SQLite file refuse audit rows (all, or of one kind), the way a broken disk would. */
+  function breakAuditLog(kind?: 'result') {
+    const db = openSqlite(world.dbPath);
+    try {
+      const when = kind ? `WHEN NEW.kind = '${kind}'` : '';
+      db.exec(`CREATE TRIGGER broken_audit BEFORE INSERT ON audit_log ${when}
+               BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`);
+    } finally {
+      db.close();
+    }
+  }
+
+  it('issue 11 finding 2: with the audit log unavailable, a create calls nothing and the person is told', async () => {
+    const driven = await world.startBot();
+    breakAuditLog();
+    await runCommand(driven, '/iam-create-user', 'email=hal@example.com givenname=Hal');
+    await runCommand(driven, '/iam-get-user', 'hal@example.com');
+    expect(world.scim()).toEqual([]);
+    expect(posts()).toEqual([]);
+    const told = ephemerals().map(shown);
+    expect(told).toHaveLength(2);
+    for (const text of told) expect(text).toContain('The audit log is unavailable, so nothing was done.');
+    expect(driven.logs.join('\n')).toContain('audit write failed; nothing was done');
+  });
+
+  it('issue 11 finding 3: the result row is written even when the result cannot be posted anywhere', async () => {
+    const driven = await world.startBot();
+    world.slack.closedChannels.add('C1');
+    // not_in_channel, and a response_url that no longer answers: nothing reaches the requester.
+    await driven.receiver.send(
+      slashCommand('/iam-create-user', 'email=ida@example.com', 'UADMIN', 'http://127.0.0.1:1/expired'),
+    );
+    await driven.receiver.idle();
+    expect(world.scim()).toEqual(['GET /Users', 'POST /Users']);
+    const rows = await driven.bot.context.store.listAudit({ target: 'ida@example.com' });
+    expect(rows.map((r) => [r.kind, r.outcome]).reverse()).toEqual([
+      ['command', 'received'],
+      ['result', 'success'],
+    ]);
+  });
+
+  it('a result row that cannot be written after the change is logged loudly and the result still posted', async () => {
+    const driven = await world.startBot();
+    breakAuditLog('result');
+    await runCommand(driven, '/iam-create-user', 'email=jo@example.com');
+    expect(world.scim()).toEqual(['GET /Users', 'POST /Users']);
+    expect(shown(posts()[0])).toContain('jo@example.com');
+    const rows = await driven.bot.context.store.listAudit({ target: 'jo@example.com' });
+    expect(rows.map((r) => [r.kind, r.outcome])).toEqual([['command', 'received']]);
+    expect(driven.logs.join('\n')).toMatch(/AUDIT ROW MISSING.*iam-create-user.*jo@example\.com.*success/);
   });
 });

@@ -2,7 +2,7 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { ProfileError } from '../../iam';
 import { errorNotice, refusalMessage, usageMessage } from '../../views/slack';
 import { parseCommandText, type CommandInput } from '../command-text';
-import { auditNotOperator, type BotContext } from '../context';
+import { AuditUnavailableError, auditNotOperator, type BotContext } from '../context';
 import { RESTARTING } from '../in-flight';
 import { tellEphemeral } from '../posting';
 
@@ -42,6 +42,10 @@ export async function handleSlashCommand(
       } catch (error) {
         if (error instanceof ProfileError) {
           await tellEphemeral(respond, usageMessage(`/${name}`, error.message, { sandbox: context.sandbox }));
+          return;
+        }
+        if (error instanceof AuditUnavailableError) {
+          await tellEphemeral(respond, errorNotice(error.message, { sandbox: context.sandbox }));
           return;
         }
         context.logger.error('slash command failed', { command: name, error: (error as Error).message });

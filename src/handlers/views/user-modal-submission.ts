@@ -2,7 +2,7 @@ import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } fro
 import { createUser, parseUserProfile, ProfileError, updateUser } from '../../iam';
 import { errorNotice, readModalMetadata, readModalValues, validateModalValues } from '../../views/slack';
 import { runAndPost } from '../commands/run-and-post';
-import { auditNotOperator, type BotContext, targetOf } from '../context';
+import { AuditUnavailableError, auditNotOperator, type BotContext, targetOf } from '../context';
 import { RESTARTING } from '../in-flight';
 import { postMessage } from '../posting';
 
@@ -70,14 +70,17 @@ export function userModalSubmission(context: BotContext, kind: 'create' | 'updat
                 : updateUser(context.iam, profile, options),
           );
         } catch (error) {
-          context.logger.error('modal submission failed', { command: name, error: (error as Error).message });
-          await postMessage(
-            client,
-            userId,
-            errorNotice(`${name} failed unexpectedly; the bot's log has the details.`, {
-              sandbox: context.sandbox,
-            }),
-          );
+          const unavailable = error instanceof AuditUnavailableError;
+          if (!unavailable) {
+            context.logger.error('modal submission failed', {
+              command: name,
+              error: (error as Error).message,
+            });
+          }
+          const text = unavailable
+            ? (error as Error).message
+            : `${name} failed unexpectedly; the bot's log has the details.`;
+          await postMessage(client, userId, errorNotice(text, { sandbox: context.sandbox }));
         }
       },
       refuse,
