@@ -10,5 +10,5 @@ export {
 } from './commands';
 export { testModule, getMappingFields, type ConnectionStatus, type MappingField } from './directory-info';
 export { BUILT_IN_INCOMING, BUILT_IN_OUTGOING, loadMapper, MapperError, type Mapper } from './mappers';
-export { parseUserProfile, parseAllowEnable, ProfileError, type UserProfile } from './profile';
+export { checkStorable, parseUserProfile, parseAllowEnable, ProfileError, type UserProfile } from './profile';
 export { BRAND, SKIP_REASONS, type IamResult, type VendorResult, type IamAction } from './result';

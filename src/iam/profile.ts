@@ -3,6 +3,8 @@
  * Keys are case-insensitive; known keys are stored lower-case, SCIM attribute names pass through
  * under their SCIM spelling, anything else is kept as given (a mapper file may use it).
  */
+import { unstorableCharacter, unstorableMessage } from '../storable-text';
+
 export type UserProfile = Record<string, unknown>;
 
 export class ProfileError extends Error {
@@ -74,6 +76,29 @@ function stringValue(value: unknown, key: string): string | undefined {
   return trimmed === '' ? undefined : trimmed;
 }
 
+/**
+ * Refuses text that the stores cannot keep exactly (NUL, unpaired surrogates: see storable-text.ts),
+ * anywhere in a value, keys included, naming the field: "`email` contains a NUL character (U+0000);
+ * remove it". Refused here, such text never reaches the directory or the audit log.
+ */
+export function checkStorable(value: unknown, label: string): void {
+  if (typeof value === 'string') {
+    const problem = unstorableCharacter(value);
+    if (problem) throw new ProfileError(unstorableMessage(label, problem));
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => checkStorable(item, `${label}[${i}]`));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) {
+      const keyProblem = unstorableCharacter(key);
+      if (keyProblem) {
+        const where = label ? `\`${label}\`` : 'user-profile';
+        throw new ProfileError(`a key in ${where} contains ${keyProblem}; remove it`);
+      }
+      checkStorable(inner, label ? `${label}.${key}` : key);
+    }
+  }
+}
+
 function normalise(raw: Record<string, unknown>, where: string, nested: boolean): UserProfile {
   const profile: UserProfile = {};
   for (const [givenKey, value] of Object.entries(raw)) {
@@ -125,6 +150,7 @@ export function parseUserProfile(input: unknown): UserProfile {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ProfileError('user-profile must be a JSON object such as {"email":"jane@example.com"}');
   }
+  checkStorable(value, '');
   return normalise(value as Record<string, unknown>, '', false);
 }
 

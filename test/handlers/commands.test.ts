@@ -3,6 +3,7 @@
  * results in the channel; who may run them; what the audit log keeps.
  */
 import { openSqlite } from '../../src/store/sqlite';
+import { createDatabase, dropDatabase, uniqueName, withPostgres } from '../support/postgres';
 import type { AuditEntry } from '../../src/store/types';
 import {
   type AckResponse,
@@ -348,5 +349,52 @@ describe('no action without its audit row (issue 10 finding 3, issue 11 findings
     const rows = await driven.bot.context.store.listAudit({ target: 'jo@example.com' });
     expect(rows.map((r) => [r.kind, r.outcome])).toEqual([['command', 'received']]);
     expect(driven.logs.join('\n')).toMatch(/AUDIT ROW MISSING.*iam-create-user.*jo@example\.com.*success/);
+  });
+});
+
+withPostgres((testUrl) => {
+  describe('text PostgreSQL cannot keep is refused at input (issue 10 finding 3)', () => {
+    let databaseName: string;
+    let databaseUrl: string;
+    const bots: DrivenBot[] = [];
+    beforeEach(async () => {
+      databaseName = uniqueName('iam_nul');
+      databaseUrl = await createDatabase(testUrl, databaseName);
+    });
+    afterEach(async () => {
+      for (const bot of bots.splice(0)) await bot.stop(); // the bot's pool first, then the database
+      await dropDatabase(testUrl, databaseName);
+    });
+
+    it('issue 10 finding 3: enable with a NUL in email, get with a NUL employeeid and a NUL reason change nothing', async () => {
+      const id = world.seedUser('kim@example.com', { active: false });
+      const driven = await world.startBot({ env: { DATABASE_URL: databaseUrl } });
+      bots.push(driven);
+      await runCommand(driven, '/iam-enable-user', `{"id":"${id}","email":"x\\u0000"}`, 'UADMIN', 'enable');
+      await runCommand(driven, '/iam-get-user', '{"employeeid":"\\u0000"}', 'UADMIN', 'get');
+      await runCommand(
+        driven,
+        '/iam-disable-user',
+        'kim@example.com reason="left\u0000"',
+        'UADMIN',
+        'disable',
+      );
+      expect(ephemerals().map(shown)).toEqual([
+        expect.stringContaining('`email` contains a NUL character (U+0000); remove it'),
+        expect.stringContaining('`employeeid` contains a NUL character (U+0000); remove it'),
+        expect.stringContaining('`reason` contains a NUL character (U+0000); remove it'),
+      ]);
+      expect(world.scim()).toEqual([]);
+      expect(posts()).toEqual([]);
+      expect(await driven.bot.context.store.listAudit()).toEqual([]);
+      expect(await driven.bot.context.store.listPendingApprovals()).toEqual([]);
+      const stored = world.atlassian?.directory.handle({
+        method: 'GET',
+        path: `/Users/${id}`,
+        query: new URLSearchParams(),
+        body: undefined,
+      });
+      expect(stored?.body).toMatchObject({ active: false });
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
+import { parseUserProfile, ProfileError } from '../../src/iam/profile';
 import { unstorableCharacter, UnstorableTextError } from '../../src/storable-text';
 import type { NewApproval, NewAuditEntry, Store } from '../../src/store';
 import { hostileText } from '../support/hostile-text';
@@ -436,6 +437,33 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
                 await expect(store.createApproval(request)).rejects.toThrow(UnstorableTextError);
                 expect((await store.listPendingApprovals()).length).toBe(pendingBefore);
               }
+            },
+          ),
+          TEXT_RUNS,
+        );
+      });
+
+      it('keeps exactly whatever the profile parser lets through; what it refuses never reaches the store', async () => {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.constantFrom('email', 'employeeid', 'title', 'x-custom'),
+            hostileText,
+            async (key, text) => {
+              let profile;
+              try {
+                profile = parseUserProfile({ id: 'u-1', [key]: text });
+              } catch (error) {
+                expect(error).toBeInstanceOf(ProfileError);
+                expect(unstorableCharacter(text)).not.toBeNull();
+                return;
+              }
+              const value = typeof profile[key] === 'string' ? (profile[key] as string) : 'u-1';
+              const entry = newAudit({ target: value, detail: { UserProfile: profile } });
+              const stored = await store.appendAudit(entry);
+              expect((await store.listAudit({ limit: 1 }))[0]).toEqual({ ...entry, id: stored.id });
+              const request = newApproval({ profile, target: value, reason: value });
+              await store.createApproval(request);
+              expect(await store.getApproval(request.id)).toMatchObject({ ...request, status: 'pending' });
             },
           ),
           TEXT_RUNS,
