@@ -1,6 +1,7 @@
 import { ConfigError } from './config';
 import { MapperError, ProfileError } from './iam';
 import { ScimRequestError } from './scim/errors';
+import { InvalidUserIdError } from './scim/user-id';
 import { AuditUnavailableError } from './store/unavailable';
 import { SetupError } from './wiring';
 
@@ -24,7 +25,13 @@ export function reportCliError(
     err(`${prefix}: the configuration is invalid:\n${error.problems.map((p) => `  ${p}`).join('\n')}\n`);
     return EXIT.badInput;
   }
-  const inputErrors: readonly ErrorClass[] = [ProfileError, MapperError, SetupError, ...moreInputErrors];
+  const inputErrors: readonly ErrorClass[] = [
+    ProfileError,
+    MapperError,
+    SetupError,
+    InvalidUserIdError,
+    ...moreInputErrors,
+  ];
   if (inputErrors.some((kind) => error instanceof kind)) {
     err(`${prefix}: ${(error as Error).message}\n`);
     return EXIT.badInput;

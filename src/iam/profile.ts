@@ -3,6 +3,7 @@
  * Keys are case-insensitive; known keys are stored lower-case, SCIM attribute names pass through
  * under their SCIM spelling, anything else is kept as given (a mapper file may use it).
  */
+import { userIdProblem } from '../scim/user-id';
 import { unstorableCharacter, unstorableMessage } from '../storable-text';
 
 export type UserProfile = Record<string, unknown>;
@@ -110,6 +111,9 @@ function normalise(raw: Record<string, unknown>, where: string, nested: boolean)
     }
     if ((STRING_KEYS as readonly string[]).includes(key)) {
       const text = stringValue(value, label);
+      const idProblem = key === 'id' && text !== undefined ? userIdProblem(text) : null;
+      if (idProblem)
+        throw new ProfileError(`${label} ${JSON.stringify(text)} is not a user id: it ${idProblem}`);
       if (text !== undefined) profile[key] = text;
     } else if (key === 'active') {
       if (value !== null && value !== undefined) profile.active = parseBooleanText(value, label);

@@ -100,3 +100,20 @@ it('issue 11 finding 2: with the audit log unavailable the CLI sends nothing, sa
     expect(atlassian.server.requests.length).toBe(before);
   }
 });
+
+it('issue 10 finding 4: iam-get-user with the id "." exits 2 and sends no request', async () => {
+  const cwd = makeTempDir('atlassian-iam-audit-');
+  const before = atlassian.server.requests.length;
+  for (const id of ['.', '..', 'a/b']) {
+    const run = await runCli(['iam-get-user', '--user-profile', JSON.stringify({ id })], {
+      env: { ...atlassian.env, DATABASE_URL: `sqlite:${path.join(cwd, 'audit.db')}` },
+      cwd,
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`id ${JSON.stringify(id)} is not a user id`);
+    expect(run.stdout).toBe('');
+  }
+  expect(atlassian.server.requests.length).toBe(before);
+  // Bad input touches nothing, not even the audit log.
+  expect(fs.existsSync(path.join(cwd, 'audit.db'))).toBe(false);
+});

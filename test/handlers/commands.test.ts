@@ -352,6 +352,21 @@ describe('no action without its audit row (issue 10 finding 3, issue 11 findings
   });
 });
 
+describe('answers from Atlassian are checked before they are believed (issue 10 finding 4)', () => {
+  it('issue 10 finding 4: /iam-get-user {"id":"."} is refused at input; the user list is never read', async () => {
+    world.seedUser('lee@example.com');
+    const driven = await world.startBot();
+    await runCommand(driven, '/iam-get-user', '{"id":"."}');
+    await runCommand(driven, '/iam-disable-user', '{"id":".."}');
+    expect(world.scim()).toEqual([]);
+    expect(posts()).toEqual([]);
+    expect(ephemerals().map(shown)).toEqual([
+      expect.stringContaining('id \\".\\" is not a user id'),
+      expect.stringContaining('id \\"..\\" is not a user id'),
+    ]);
+  });
+});
+
 withPostgres((testUrl) => {
   describe('text PostgreSQL cannot keep is refused at input (issue 10 finding 3)', () => {
     let databaseName: string;
