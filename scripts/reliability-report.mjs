@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dir = path.join(root, '.reliability');
-const expected = ['1-faults', '2-slack', '3-hostile-input', '4-secrets', '5-crash'];
+const expected = ['1-faults', '2-slack', '3-hostile-input', '4-secrets', '5-crash', '6-audit-first'];
 const sections = fs.existsSync(dir)
   ? fs
       .readdirSync(dir)
@@ -29,6 +29,8 @@ const t = {
   crashIterations: sum('crashIterations'),
   approvedDisablesLost: sum('approvedDisablesLost'),
   approvedDisablesDoubled: sum('approvedDisablesDoubled'),
+  auditRowsMissing: sum('auditRowsMissing'),
+  commandsUnanswered: sum('commandsUnanswered'),
 };
 
 const escapeCell = (value) => String(value).replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -62,6 +64,8 @@ const lines = [
       ['secrets leaked', t.secretsLeaked],
       ['crash iterations (SIGKILL during the approval flow)', t.crashIterations],
       ['approved disables lost / applied twice', `${t.approvedDisablesLost} / ${t.approvedDisablesDoubled}`],
+      ['audit rows missing (changes without their record)', t.auditRowsMissing],
+      ['commands whose requester was told nothing', t.commandsUnanswered],
     ],
   ),
   '',
@@ -83,6 +87,8 @@ if (t.forgedRequestsRejected !== t.forgedRequestsTried)
 if (t.secretsLeaked !== 0) failures.push(`${t.secretsLeaked} secrets leaked`);
 if (t.approvedDisablesLost + t.approvedDisablesDoubled !== 0)
   failures.push('an approved disable was lost or applied twice');
+if (t.auditRowsMissing + t.commandsUnanswered !== 0)
+  failures.push('a command ran without its audit row or went unanswered');
 console.log(`docs/RELIABILITY.md written from ${sections.length} sections`);
 if (failures.length > 0) {
   console.error(`reliability: ${failures.join('; ')}`);
