@@ -340,6 +340,22 @@ describe('no action without its audit row (issue 10 finding 3, issue 11 findings
     ]);
   });
 
+  it('issue 11 finding 3: a change Slack will not post is told privately, never as "failed unexpectedly"', async () => {
+    const driven = await world.startBot();
+    world.slack.channelErrors.set('C1', 'restricted_action');
+    await runCommand(driven, '/iam-create-user', 'email=max@example.com');
+    expect(world.scim()).toEqual(['GET /Users', 'POST /Users']);
+    const told = ephemerals().map(shown);
+    expect(told).toEqual([expect.stringContaining('Create User Results (Atlassian IAM)')]);
+    expect(told[0]).toContain('max@example.com');
+    expect(told[0]).not.toContain('failed unexpectedly');
+    const rows = await driven.bot.context.store.listAudit({ target: 'max@example.com' });
+    expect(rows.map((r) => [r.kind, r.outcome])).toEqual([
+      ['result', 'success'],
+      ['command', 'received'],
+    ]);
+  });
+
   it('a result row that cannot be written after the change is logged loudly and the result still posted', async () => {
     const driven = await world.startBot();
     breakAuditLog('result');

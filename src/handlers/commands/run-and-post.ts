@@ -2,7 +2,8 @@ import { type IamResult } from '../../iam';
 import { getSummaryMessage, resultMessage, userDetailsThreadMessage } from '../../views/slack';
 import { outcomeOf } from '../approvals';
 import { audit, auditDone, type BotContext } from '../context';
-import { postMessage } from '../posting';
+import { postMessage, tellEphemeral } from '../posting';
+import type { SlackMessage } from '../../views/slack';
 import type { CommandArgs, SlashCommandName } from './profile-command';
 
 /**
@@ -46,12 +47,42 @@ export async function runAndPost(
     );
     const message =
       name === 'iam-get-user' ? getSummaryMessage(result, options) : resultMessage(result, options);
-    return { result, ts: await postMessage(args.client, args.channelId, message, posting) };
+    return { result, ts: await postResult(context, args, message, posting) };
   });
   // The requester has the result; the attribute list waits until the other commands in progress have theirs.
   if (name === 'iam-get-user' && ts && result.IAM.Vendor.success) {
     await context.followUps.followUp(() =>
       postMessage(args.client, args.channelId, userDetailsThreadMessage(result, options), { threadTs: ts }),
     );
+  }
+}
+
+/**
+ * Posts the result in the channel. Where Slack refuses (restricted_action, a revoked token, an outage)
+ * the change has still been made and recorded, so the requester is told privately (response_url, else
+ * the app's DM) instead of hearing that the command failed; returns the ts, or null when not posted.
+ */
+async function postResult(
+  context: BotContext,
+  args: Pick<CommandArgs, 'client'> &
+    Partial<Pick<CommandArgs, 'respond'>> & { channelId: string; userId: string },
+  message: SlackMessage,
+  posting: Parameters<typeof postMessage>[3],
+): Promise<string | null> {
+  try {
+    return await postMessage(args.client, args.channelId, message, posting);
+  } catch (error) {
+    context.logger.error('the result could not be posted; telling the requester privately', {
+      error: (error as Error).message,
+    });
+    try {
+      if (args.respond) await tellEphemeral(args.respond, message);
+      else await postMessage(args.client, posting?.fallbackUserId ?? args.userId, message);
+    } catch (again) {
+      context.logger.error('the result reached nobody; the audit log has it', {
+        error: (again as Error).message,
+      });
+    }
+    return null;
   }
 }
