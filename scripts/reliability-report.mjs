@@ -7,7 +7,15 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dir = path.join(root, '.reliability');
-const expected = ['1-faults', '2-slack', '3-hostile-input', '4-secrets', '5-crash', '6-audit-first'];
+const expected = [
+  '1-faults',
+  '2-slack',
+  '3-hostile-input',
+  '4-secrets',
+  '5-crash',
+  '6-audit-first',
+  '7-store-full',
+];
 const sections = fs.existsSync(dir)
   ? fs
       .readdirSync(dir)
@@ -31,6 +39,7 @@ const t = {
   approvedDisablesDoubled: sum('approvedDisablesDoubled'),
   auditRowsMissing: sum('auditRowsMissing'),
   commandsUnanswered: sum('commandsUnanswered'),
+  storeWriteFailuresUnreported: sum('storeWriteFailuresUnreported'),
 };
 
 const escapeCell = (value) => String(value).replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -66,6 +75,7 @@ const lines = [
       ['approved disables lost / applied twice', `${t.approvedDisablesLost} / ${t.approvedDisablesDoubled}`],
       ['audit rows missing (changes without their record)', t.auditRowsMissing],
       ['commands whose requester was told nothing', t.commandsUnanswered],
+      ['store write failures unreported (full disk)', t.storeWriteFailuresUnreported],
     ],
   ),
   '',
@@ -87,7 +97,7 @@ if (t.forgedRequestsRejected !== t.forgedRequestsTried)
 if (t.secretsLeaked !== 0) failures.push(`${t.secretsLeaked} secrets leaked`);
 if (t.approvedDisablesLost + t.approvedDisablesDoubled !== 0)
   failures.push('an approved disable was lost or applied twice');
-if (t.auditRowsMissing + t.commandsUnanswered !== 0)
+if (t.auditRowsMissing + t.commandsUnanswered + t.storeWriteFailuresUnreported !== 0)
   failures.push('a command ran without its audit row or went unanswered');
 console.log(`docs/RELIABILITY.md written from ${sections.length} sections`);
 if (failures.length > 0) {

@@ -7,7 +7,11 @@
  * a command whose requester heard nothing is a silent one.
  */
 import { AUDIT_UNAVAILABLE } from '../../src/store/unavailable';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { openSqlite } from '../../src/store/sqlite';
+import { DIST_STORE, fillUntilFull, unstoredClaims } from '../support/full-sqlite';
 import { type DrivenBot, slashCommand, startWorld, type World } from '../support/fake-receiver';
 import { recordReliability } from '../support/reliability';
 
@@ -15,6 +19,7 @@ const PER_SCENARIO = 20;
 const rows: (string | number)[][] = [];
 let missingTotal = 0;
 let silentTotal = 0;
+const fullDisk: (string | number)[][] = [];
 
 afterAll(() => {
   recordReliability({
@@ -30,6 +35,20 @@ afterAll(() => {
     columns: ['scenario', 'commands', 'SCIM requests', 'received rows', 'result rows', 'missing', 'silent'],
     rows,
     totals: { auditRowsMissing: missingTotal, commandsUnanswered: silentTotal },
+  });
+  recordReliability({
+    id: '7-store-full',
+    title: 'A full SQLite disk',
+    description:
+      'A process whose file size is capped (ulimit -f 256, the way a full disk answers a write) appends ' +
+      'audit rows, stores approval requests and decides them through the SQLite store until long past ' +
+      'the cap; the file is then read back without the cap. Unreported: a write the store said it ' +
+      'stored that is not in the file, or a decision answered "not decided" without an error.',
+    columns: ['writes tried', 'stored', 'failed with an error', 'unreported'],
+    rows: fullDisk,
+    totals: {
+      storeWriteFailuresUnreported: fullDisk.reduce((n, row) => n + Number(row[3]), 0),
+    },
   });
 });
 
@@ -146,4 +165,22 @@ it('Slack refuses the result post: the result rows are written all the same', as
     reachable: false,
   });
   expect(r).toMatchObject({ received: PER_SCENARIO, results: PER_SCENARIO, missing: 0 });
+});
+
+const describeIfBuilt = fs.existsSync(path.join(DIST_STORE, 'sqlite-store.js')) ? describe : describe.skip;
+describeIfBuilt('a full SQLite disk (needs npm run build)', () => {
+  it('every store write that fails says so; nothing is claimed that was not stored', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iam-full-'));
+    try {
+      const file = path.join(dir, 'iam.db');
+      const outcome = fillUntilFull(dir, file);
+      const unreported = outcome.silent + (await unstoredClaims(file, outcome));
+      const stored = outcome.attempts - outcome.failures;
+      fullDisk.push([outcome.attempts, stored, outcome.failures, unreported]);
+      expect(outcome.failures).toBeGreaterThan(0);
+      expect(unreported).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
