@@ -26,6 +26,11 @@ export function unstorableCharacter(text: string): string | null {
   return null;
 }
 
+/** True when both stores keep `text` exactly; a lookup by text that is not can match no row. */
+export function isStorable(text: string): boolean {
+  return unstorableCharacter(text) === null;
+}
+
 /** The message for a field whose text cannot be kept: "`email` contains a NUL character (U+0000); remove it". */
 export function unstorableMessage(field: string, problem: string): string {
   return `\`${field}\` contains ${problem}; remove it`;

@@ -1,5 +1,5 @@
 import { type ClientBase, Pool, type PoolConfig, type QueryResult } from 'pg';
-import { assertStorable } from '../storable-text';
+import { assertStorable, isStorable } from '../storable-text';
 import * as Rows from './rows';
 import type {
   ApprovalRequest,
@@ -305,12 +305,13 @@ export class PostgresStore implements Store {
   }
 
   async getApproval(id: string): Promise<ApprovalRequest | null> {
-    assertStorable({ id });
+    if (!isStorable(id)) return null; // no row can hold such an id
     return this.approvalRow(`SELECT ${APPROVAL_COLUMNS} FROM approvals WHERE id = $1`, [id]);
   }
 
   async setApprovalMessage(id: string, channelId: string, messageTs: string): Promise<void> {
-    assertStorable({ id, channelId, messageTs });
+    assertStorable({ channelId, messageTs });
+    if (!isStorable(id)) return;
     await this.query('UPDATE approvals SET channel_id = $1, message_ts = $2 WHERE id = $3', [
       channelId,
       messageTs,
@@ -324,7 +325,8 @@ export class PostgresStore implements Store {
     deciderId: string,
     at: Date,
   ): Promise<ApprovalRequest | null> {
-    assertStorable({ id, deciderId });
+    assertStorable({ deciderId });
+    if (!isStorable(id)) return null;
     // One statement: only the caller whose UPDATE changed the row gets it back.
     return this.approvalRow(
       `UPDATE approvals SET status = $1, decided_by = $2, decided_at = $3::timestamptz
@@ -341,7 +343,8 @@ export class PostgresStore implements Store {
     owner?: string,
     takeOverFrom?: string,
   ): Promise<ApprovalRequest | null> {
-    assertStorable({ id, owner, takeOverFrom });
+    assertStorable({ owner, takeOverFrom });
+    if (!isStorable(id)) return null;
     return this.approvalRow(
       `UPDATE approvals SET claimed_until = $1::timestamptz, claimed_by = $4
        WHERE id = $2 AND status = 'approved'
@@ -352,7 +355,7 @@ export class PostgresStore implements Store {
   }
 
   async completeApproval(id: string, result: Record<string, unknown>): Promise<boolean> {
-    assertStorable({ id });
+    if (!isStorable(id)) return false;
     const { rowCount } = await this.query(
       "UPDATE approvals SET status = 'completed', result = $1::json WHERE id = $2 AND status = 'approved'",
       [JSON.stringify(result), id],
@@ -427,7 +430,7 @@ export class PostgresStore implements Store {
       where.push(`at >= $${params.length}::timestamptz`);
     }
     if (query.target !== undefined) {
-      assertStorable({ target: query.target });
+      if (!isStorable(query.target)) return []; // no row can hold such a target
       // The same lower() on both sides, so the audit_log_target index applies.
       params.push(query.target);
       where.push(`lower(target) = lower($${params.length})`);

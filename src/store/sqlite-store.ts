@@ -1,4 +1,4 @@
-import { assertStorable } from '../storable-text';
+import { assertStorable, isStorable } from '../storable-text';
 import * as Rows from './rows';
 import type { SqliteDatabase } from './sqlite';
 import type {
@@ -186,13 +186,14 @@ export class SqliteStore implements Store {
   }
 
   async getApproval(id: string): Promise<ApprovalRequest | null> {
-    assertStorable({ id });
+    if (!isStorable(id)) return null; // no row can hold such an id
     const row = this.sql.getApproval.get(id);
     return row ? toApproval(row) : null;
   }
 
   async setApprovalMessage(id: string, channelId: string, messageTs: string): Promise<void> {
-    assertStorable({ id, channelId, messageTs });
+    assertStorable({ channelId, messageTs });
+    if (!isStorable(id)) return;
     this.write(() => this.sql.setMessage.run(channelId, messageTs, id));
   }
 
@@ -202,7 +203,8 @@ export class SqliteStore implements Store {
     deciderId: string,
     at: Date,
   ): Promise<ApprovalRequest | null> {
-    assertStorable({ id, deciderId });
+    assertStorable({ deciderId });
+    if (!isStorable(id)) return null;
     const when = iso(at);
     // One statement: only the caller whose UPDATE changed the row gets it back.
     const row = this.write(() => this.sql.decide.get(decision, deciderId, when, id, when));
@@ -216,14 +218,15 @@ export class SqliteStore implements Store {
     owner?: string,
     takeOverFrom?: string,
   ): Promise<ApprovalRequest | null> {
-    assertStorable({ id, owner, takeOverFrom });
+    assertStorable({ owner, takeOverFrom });
+    if (!isStorable(id)) return null;
     const until = iso(new Date(at.getTime() + leaseMs));
     const row = this.write(() => this.sql.claim.get(until, owner ?? null, id, iso(at), takeOverFrom ?? null));
     return row ? toApproval(row) : null;
   }
 
   async completeApproval(id: string, result: Record<string, unknown>): Promise<boolean> {
-    assertStorable({ id });
+    if (!isStorable(id)) return false;
     return this.write(() => this.sql.complete.run(JSON.stringify(result), id).changes === 1);
   }
 
@@ -272,7 +275,7 @@ export class SqliteStore implements Store {
       params.push(iso(query.since));
     }
     if (query.target !== undefined) {
-      assertStorable({ target: query.target });
+      if (!isStorable(query.target)) return []; // no row can hold such a target
       // The same lower() on both sides, so the audit_log_target index applies (SQLite folds ASCII only).
       where.push('lower(target) = lower(?)');
       params.push(query.target);

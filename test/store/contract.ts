@@ -470,16 +470,21 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         );
       });
 
-      it('refuses unstorable text in lookups the same way (no driver error, no silent miss)', async () => {
-        await expect(store.getApproval('x\u0000')).rejects.toThrow(
-          '`id` contains a NUL character (U+0000); remove it',
+      it('finds nothing by text no store can hold, and refuses to write such text, alike on both', async () => {
+        const stored = await store.createApproval(newApproval());
+        await store.appendAudit(newAudit());
+        expect(await store.getApproval('x\u0000')).toBeNull();
+        expect(await store.listAudit({ target: 'a\ud800' })).toEqual([]);
+        expect(await store.decideApproval('x\u0000', 'approved', 'U0A', at(0))).toBeNull();
+        expect(await store.claimApproval('\udc00', at(0), 1000, 'me')).toBeNull();
+        expect(await store.completeApproval('\u0000', {})).toBe(false);
+        await expect(store.decideApproval(stored.id, 'approved', 'U\u0000', at(0))).rejects.toThrow(
+          '`deciderId` contains a NUL character (U+0000); remove it',
         );
-        await expect(store.listAudit({ target: 'a\ud800' })).rejects.toThrow(
-          '`target` contains an unpaired surrogate (U+D800); remove it',
-        );
-        await expect(store.decideApproval('x', 'approved', 'U\u0000', at(0))).rejects.toThrow(
+        await expect(store.setApprovalMessage(stored.id, 'C\ud800', '1.2')).rejects.toThrow(
           UnstorableTextError,
         );
+        expect(await store.getApproval(stored.id)).toEqual(stored);
       });
     });
 
