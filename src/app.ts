@@ -182,7 +182,9 @@ function assemble(
     iam: runtime.context,
     sandbox: runtime.sandbox,
     store,
-    access: new AccessPolicy(webPeopleDirectory(app.client), slack.operators, slack.approvers),
+    access: new AccessPolicy(webPeopleDirectory(app.client), slack.operators, slack.approvers, () =>
+      clock().getTime(),
+    ),
     inFlight: new InFlight(),
     followUps: new FollowUps(),
     logger,

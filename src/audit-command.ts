@@ -10,9 +10,11 @@ import {
   AuditUsageError,
   describeQuery,
   parseAuditArgs,
+  parsePruneArgs,
 } from './audit-options';
+import { cliActor } from './cli-audit';
 import { EXIT } from './cli-errors';
-import { ConfigError, loadConfig, loadDotenv } from './config';
+import { type Config, ConfigError, loadConfig, loadDotenv } from './config';
 import { redact } from './log';
 import type { AuditEntry, Store } from './store/types';
 import { renderAuditCsv, renderAuditJson, renderAuditText, terminalSafe } from './views/audit-table';
@@ -31,7 +33,7 @@ export async function runAuditCommand(
   now: () => Date = () => new Date(),
 ): Promise<number> {
   try {
-    return await run(argv, io, now);
+    return argv[0] === 'prune' ? await prune(argv.slice(1), io, now) : await run(argv, io, now);
   } catch (error) {
     io.err(`atlassian-iam audit: unexpected error: ${(error as Error).message ?? String(error)}\n`);
     return EXIT.failure;
@@ -50,23 +52,25 @@ function reportNone(io: AuditIo, format: AuditFormat, line: string): number {
   return EXIT.success;
 }
 
-async function run(argv: string[], io: AuditIo, now: () => Date): Promise<number> {
+/** Parses with `parse`; bad input is reported and answered with its exit status, help is printed. */
+function parseOrExit<T>(parse: () => T | 'help', io: AuditIo): T | number {
   let invocation;
   try {
-    invocation = parseAuditArgs(argv, now());
+    invocation = parse();
   } catch (error) {
     if (!(error instanceof AuditUsageError)) throw error;
     io.err(`atlassian-iam audit: ${error.message}\n`);
     return EXIT.badInput;
   }
-  if (invocation === 'help') {
-    io.out(AUDIT_HELP + '\n');
-    return EXIT.success;
-  }
-  let config;
+  if (invocation !== 'help') return invocation;
+  io.out(AUDIT_HELP + '\n');
+  return EXIT.success;
+}
+
+function configOrExit(io: AuditIo): Config | number {
   try {
     loadDotenv();
-    config = loadConfig();
+    return loadConfig();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     io.err(
@@ -74,6 +78,25 @@ async function run(argv: string[], io: AuditIo, now: () => Date): Promise<number
     );
     return EXIT.badInput;
   }
+}
+
+/** Opens the store (loaded on demand, so --help and bad input never load the native SQLite module). */
+async function withStore<T>(config: Config, work: (store: Store) => Promise<T>): Promise<T> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { openStore } = require('./store') as typeof import('./store');
+  const store = await openStore(config.database);
+  try {
+    return await work(store);
+  } finally {
+    await store.close().catch(() => undefined);
+  }
+}
+
+async function run(argv: string[], io: AuditIo, now: () => Date): Promise<number> {
+  const invocation = parseOrExit(() => parseAuditArgs(argv, now()), io);
+  if (typeof invocation === 'number') return invocation;
+  const config = configOrExit(io);
+  if (typeof config === 'number') return config;
   const scrub = (text: string): string => redact(text, config.secrets);
   const { query, format } = invocation;
   const none = `no audit entries${terminalSafe(describeQuery(query))}`;
@@ -85,19 +108,11 @@ async function run(argv: string[], io: AuditIo, now: () => Date): Promise<number
   }
 
   let entries: AuditEntry[];
-  let store: Store | null = null;
   try {
-    // Loaded on demand so that --help and bad input never load the native SQLite module.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { openStore } = require('./store') as typeof import('./store');
-    // `await` whether openStore answers a store or a promise of one.
-    store = await openStore(location);
-    entries = await store.listAudit(query);
+    entries = await withStore(config, (store) => store.listAudit(query));
   } catch (error) {
     io.err(`atlassian-iam audit: cannot read the audit log: ${scrub((error as Error).message)}\n`);
     return EXIT.failure;
-  } finally {
-    await store?.close().catch(() => undefined);
   }
 
   if (entries.length === 0) return reportNone(io, format, none);
@@ -113,4 +128,68 @@ async function run(argv: string[], io: AuditIo, now: () => Date): Promise<number
       break;
   }
   return EXIT.success;
+}
+
+/**
+ * `atlassian-iam audit prune --before WHEN [--dry-run]`. The prune is itself recorded: its row is
+ * written before anything is removed (no row, nothing removed), and the count after.
+ */
+async function prune(argv: string[], io: AuditIo, now: () => Date): Promise<number> {
+  const invocation = parseOrExit(() => parsePruneArgs(argv, now()), io);
+  if (typeof invocation === 'number') return invocation;
+  const { before, dryRun } = invocation;
+  if (before.getTime() > now().getTime()) {
+    io.err(`atlassian-iam audit: --before ${before.toISOString()} is in the future; name a past time\n`);
+    return EXIT.badInput;
+  }
+  const config = configOrExit(io);
+  if (typeof config === 'number') return config;
+  const cutoff = before.toISOString();
+  const location = config.database;
+  if (location.kind === 'sqlite' && !fs.existsSync(location.path)) {
+    io.out(
+      `no audit entries before ${cutoff} (there is no database at ${terminalSafe(location.path)} yet)\n`,
+    );
+    return EXIT.success;
+  }
+  const record = (
+    store: Store,
+    kind: 'command' | 'result',
+    outcome: string,
+    detail: Record<string, unknown>,
+  ) =>
+    store.appendAudit({
+      at: now(),
+      actor: cliActor(),
+      source: 'cli',
+      kind,
+      command: 'audit-prune',
+      target: null,
+      outcome,
+      requestId: null,
+      detail,
+    });
+  try {
+    const count = await withStore(config, async (store) => {
+      if (dryRun) return store.pruneAudit(before, true);
+      await record(store, 'command', 'received', { before: cutoff });
+      const removed = await store.pruneAudit(before);
+      await record(store, 'result', 'success', { before: cutoff, removed }).catch((error: Error) =>
+        io.err(`atlassian-iam audit: the count of removed entries was not recorded: ${error.message}\n`),
+      );
+      return removed;
+    });
+    if (dryRun) {
+      io.out(`${count} audit entries are older than ${cutoff}; nothing was removed (dry run).\n`);
+      io.err(
+        `Pruned entries are gone for good; export them first: atlassian-iam audit --before ${cutoff} --limit 10000 --csv > audit-before.csv\n`,
+      );
+    } else {
+      io.out(`Removed ${count} audit entries older than ${cutoff}.\n`);
+    }
+    return EXIT.success;
+  } catch (error) {
+    io.err(`atlassian-iam audit: nothing was pruned: ${redact((error as Error).message, config.secrets)}\n`);
+    return EXIT.failure;
+  }
 }

@@ -8,7 +8,8 @@ import type { AuditQuery } from './store/types';
 export const DEFAULT_AUDIT_LIMIT = 100;
 export const MAX_AUDIT_LIMIT = 10_000;
 
-export const AUDIT_HELP = `Usage: atlassian-iam audit [--since DURATION|DATE] [--user EMAIL] [--limit N] [--json|--csv]
+export const AUDIT_HELP = `Usage: atlassian-iam audit [--since WHEN] [--before WHEN] [--user EMAIL] [--limit N] [--json|--csv]
+       atlassian-iam audit prune --before WHEN [--dry-run]
 
 Reads the audit log (DATABASE_URL): the commands, refusals, approval decisions and results of the
 Slack bot and of this command line. Newest first; the latest 100 entries unless --limit says otherwise.
@@ -16,13 +17,23 @@ Slack bot and of this command line. Newest first; the latest 100 entries unless 
 Options:
   --since WHEN     only entries at or after WHEN: a duration back from now (30m, 24h, 7d, 2w)
                    or an ISO date or date-time (2025-01-15, 2025-01-15T09:30Z; no zone means UTC)
+  --before WHEN    only entries before WHEN (same forms)
   --user EMAIL     only entries about this user (email, username or id; case-insensitive)
   --limit N        at most N entries (1 to ${MAX_AUDIT_LIMIT}; default ${DEFAULT_AUDIT_LIMIT})
   --json           print a JSON array of the entries, with their details
   --csv            print CSV (RFC 4180) with a header row
   -h, --help       show this help
 
+Pruning: \`audit prune --before WHEN\` removes the entries older than WHEN for good (it is recorded in
+the log itself); --dry-run only counts them. Nothing is pruned unless you ask. Export first, e.g.
+  atlassian-iam audit --before 2025-01-01 --limit 10000 --csv > audit-before-2025.csv
+
 Exit status: 0 (also when no entry matches), 1 the log cannot be read, 2 bad input or configuration.`;
+
+export interface PruneInvocation {
+  before: Date;
+  dryRun: boolean;
+}
 
 export type AuditFormat = 'text' | 'json' | 'csv';
 
@@ -76,18 +87,21 @@ export function parseIsoDate(text: string): Date | null {
   return new Date(utc - offsetMin * 60_000);
 }
 
-/** `--since`: a duration back from `now`, or an ISO date / date-time. Throws AuditUsageError otherwise. */
-export function parseSince(text: string, now: Date): Date {
+/**
+ * `--since` / `--before`: a duration back from `now`, or an ISO date / date-time. Throws AuditUsageError
+ * naming `flag` otherwise.
+ */
+export function parseSince(text: string, now: Date, flag = '--since'): Date {
   const value = text.trim();
   const ago = parseAgo(value);
   if (ago !== null) {
-    if (ago === 0) throw new AuditUsageError(`--since ${value}: the duration must be more than 0`);
+    if (ago === 0) throw new AuditUsageError(`${flag} ${value}: the duration must be more than 0`);
     return new Date(now.getTime() - ago);
   }
   const date = parseIsoDate(value);
   if (date !== null) return date;
   throw new AuditUsageError(
-    `--since "${text}" is neither a duration (30m, 24h, 7d, 2w) nor an ISO date (2025-01-15, 2025-01-15T09:30Z)`,
+    `${flag} "${text}" is neither a duration (30m, 24h, 7d, 2w) nor an ISO date (2025-01-15, 2025-01-15T09:30Z)`,
   );
 }
 
@@ -110,6 +124,7 @@ export function parseAuditArgs(argv: string[], now: Date): AuditInvocation | 'he
       strict: true,
       options: {
         since: { type: 'string' },
+        before: { type: 'string' },
         user: { type: 'string' },
         limit: { type: 'string' },
         json: { type: 'boolean', default: false },
@@ -128,6 +143,7 @@ export function parseAuditArgs(argv: string[], now: Date): AuditInvocation | 'he
     limit: values.limit === undefined ? DEFAULT_AUDIT_LIMIT : parseLimit(values.limit),
   };
   if (values.since !== undefined) query.since = parseSince(values.since, now);
+  if (values.before !== undefined) query.before = parseSince(values.before, now, '--before');
   if (values.user !== undefined) {
     const user = values.user.trim();
     if (user === '') throw new AuditUsageError(`--user needs an email, username or id; ${HINT}`);
@@ -136,10 +152,37 @@ export function parseAuditArgs(argv: string[], now: Date): AuditInvocation | 'he
   return { query, format: values.json ? 'json' : values.csv ? 'csv' : 'text' };
 }
 
+/** The arguments after `audit prune`; 'help' for -h/--help. */
+export function parsePruneArgs(argv: string[], now: Date): PruneInvocation | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        before: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (error) {
+    throw new AuditUsageError(`${(error as Error).message}; ${HINT}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  if (positionals.length > 0) throw new AuditUsageError(`unexpected argument "${positionals[0]}"; ${HINT}`);
+  if (values.before === undefined) {
+    throw new AuditUsageError(`audit prune needs --before WHEN (e.g. --before 365d); ${HINT}`);
+  }
+  return { before: parseSince(values.before, now, '--before'), dryRun: values['dry-run'] };
+}
+
 /** Says which filters applied, for the "no audit entries" line: ` about jane@example.com since …`. */
 export function describeQuery(query: AuditQuery): string {
   const parts: string[] = [];
   if (query.target !== undefined) parts.push(`about ${query.target}`);
   if (query.since !== undefined) parts.push(`since ${query.since.toISOString()}`);
+  if (query.before !== undefined) parts.push(`before ${query.before.toISOString()}`);
   return parts.length > 0 ? ` ${parts.join(' ')}` : '';
 }

@@ -17,6 +17,9 @@ export interface CliAudit {
   close(): Promise<void>;
 }
 
+/** Who runs the command line, as audit rows name them: `cli:<OS user>`. */
+export const cliActor = (): string => `cli:${osUser()}`;
+
 function osUser(): string {
   try {
     return os.userInfo().username;
@@ -51,7 +54,7 @@ export async function openCliAudit(
     logger.error('the audit log cannot be opened; nothing was done', { error: (error as Error).message });
     throw new AuditUnavailableError(error);
   }
-  const actor = `cli:${osUser()}`;
+  const actor = cliActor();
   const base = () => ({ at: now(), actor, source: 'cli' as const, requestId: null });
   return {
     command: async (name, profile) => {

@@ -5,12 +5,37 @@ export interface SlackPerson {
   isGuest: boolean;
   isBot: boolean;
   deleted: boolean;
+  /** users.info `team_id`: the workspace the account belongs to. */
+  teamId: string | null;
+  /** Enterprise Grid: the org (`enterprise_user.enterprise_id`) and its workspaces the user is in. */
+  enterpriseId: string | null;
+  teams: string[];
 }
 
-/** The two Slack lookups authorization needs; the WebClient implementation is below, tests pass fakes. */
+/** The app's own workspace (and Grid org), as auth.test says for the bot token. */
+export interface HomeTeam {
+  teamId: string;
+  enterpriseId: string | null;
+}
+
+/** The Slack lookups authorization needs; the WebClient implementation is below, tests pass fakes. */
 export interface PeopleDirectory {
   person(userId: string): Promise<SlackPerson | null>;
   groupMembers(groupId: string): Promise<string[]>;
+  home(): Promise<HomeTeam>;
+}
+
+/**
+ * A person counts only as a member of the app's own workspace: one from another workspace or Grid org
+ * (a Slack Connect user, whose users.info may well say admin, of their own org) is nobody here. In a
+ * Grid org the user must belong to the same org and be a member of the app's workspace.
+ */
+export function belongsHome(person: SlackPerson, home: HomeTeam): boolean {
+  if (home.enterpriseId === null) return person.enterpriseId === null && person.teamId === home.teamId;
+  return (
+    person.enterpriseId === home.enterpriseId &&
+    (person.teamId === home.teamId || person.teams.includes(home.teamId))
+  );
 }
 
 export function webPeopleDirectory(client: WebClient): PeopleDirectory {
@@ -32,11 +57,21 @@ export function webPeopleDirectory(client: WebClient): PeopleDirectory {
         isGuest: Boolean(user.is_restricted || user.is_ultra_restricted),
         isBot: Boolean(user.is_bot),
         deleted: Boolean(user.deleted),
+        teamId: user.team_id ?? null,
+        enterpriseId: user.enterprise_user?.enterprise_id ?? null,
+        teams: user.enterprise_user?.teams ?? [],
       };
     },
     async groupMembers(groupId) {
       const answer = await client.usergroups.users.list({ usergroup: groupId });
       return answer.users ?? [];
+    },
+    async home() {
+      // auth.test, not the team a request names: it is the same answer in Socket and HTTP modes, and a
+      // click or command from a Slack Connect channel names the other side's team.
+      const answer = await client.auth.test();
+      if (!answer.team_id) throw new Error('auth.test did not name the app’s workspace');
+      return { teamId: answer.team_id, enterpriseId: answer.enterprise_id || null };
     },
   };
 }
@@ -51,54 +86,88 @@ interface Cached<T> {
   until: number;
 }
 
+/** How long a permission answer from Slack is believed. */
+export const PERMISSION_CACHE_MS = 60_000;
+
+export interface CheckOptions {
+  /** Ask Slack now, whatever the cache holds (the fresh answer is cached). Approve / Deny use it. */
+  live?: boolean;
+}
+
 /**
  * Who may run commands (operators) and decide disables (approvers). A list names user ids (U…/W…) and
  * user groups (S…); no list means workspace admins and owners; approvers default to the operators.
- * Guests, bots and deactivated accounts are never either. Slack answers are cached for `cacheMs`.
+ * Guests, bots, deactivated accounts and people of another workspace or Grid org are never either.
+ * Slack answers are cached for `cacheMs` (at most a minute by default); the app's own workspace, once
+ * known, for good.
  */
 export class AccessPolicy {
   readonly #people = new Map<string, Cached<SlackPerson | null>>();
   readonly #groups = new Map<string, Cached<string[]>>();
+  #home: Promise<HomeTeam> | null = null;
 
   constructor(
     private readonly directory: PeopleDirectory,
     private readonly operators: readonly string[] | null,
     private readonly approvers: readonly string[] | null,
     private readonly now: () => number = Date.now,
-    private readonly cacheMs = 5 * 60_000,
+    private readonly cacheMs = PERMISSION_CACHE_MS,
   ) {}
 
-  #cached<T>(map: Map<string, Cached<T>>, key: string, load: () => Promise<T>): Promise<T> {
+  #homeTeam(): Promise<HomeTeam> {
+    if (!this.#home) {
+      const home = this.directory.home();
+      this.#home = home;
+      home.catch(() => {
+        if (this.#home === home) this.#home = null;
+      });
+    }
+    return this.#home;
+  }
+
+  #cached<T>(
+    map: Map<string, Cached<T>>,
+    key: string,
+    load: () => Promise<T>,
+    options: CheckOptions,
+  ): Promise<T> {
     const hit = map.get(key);
-    if (hit && hit.until > this.now()) return hit.value;
+    if (!options.live && hit && hit.until > this.now()) return hit.value;
     const value = load();
     map.set(key, { value, until: this.now() + this.cacheMs });
     // A failed lookup is not remembered: the next click asks Slack again.
-    value.catch(() => map.delete(key));
+    value.catch(() => {
+      if (map.get(key)?.value === value) map.delete(key);
+    });
     return value;
   }
 
-  async #listed(userId: string, list: readonly string[]): Promise<boolean> {
+  async #listed(userId: string, list: readonly string[], options: CheckOptions): Promise<boolean> {
     if (list.includes(userId)) return true;
     for (const groupId of list.filter((id) => id.startsWith('S'))) {
-      const members = await this.#cached(this.#groups, groupId, () => this.directory.groupMembers(groupId));
+      const load = () => this.directory.groupMembers(groupId);
+      const members = await this.#cached(this.#groups, groupId, load, options);
       if (members.includes(userId)) return true;
     }
     return false;
   }
 
-  async #allowed(userId: string, list: readonly string[] | null): Promise<boolean> {
-    const person = await this.#cached(this.#people, userId, () => this.directory.person(userId));
+  async #allowed(userId: string, list: readonly string[] | null, options: CheckOptions): Promise<boolean> {
+    const [home, person] = await Promise.all([
+      this.#homeTeam(),
+      this.#cached(this.#people, userId, () => this.directory.person(userId), options),
+    ]);
     if (!person || person.isGuest || person.isBot || person.deleted) return false;
-    return list === null ? person.isAdmin : this.#listed(userId, list);
+    if (!belongsHome(person, home)) return false;
+    return list === null ? person.isAdmin : this.#listed(userId, list, options);
   }
 
-  isOperator(userId: string): Promise<boolean> {
-    return this.#allowed(userId, this.operators);
+  isOperator(userId: string, options: CheckOptions = {}): Promise<boolean> {
+    return this.#allowed(userId, this.operators, options);
   }
 
-  isApprover(userId: string): Promise<boolean> {
-    return this.#allowed(userId, this.approvers ?? this.operators);
+  isApprover(userId: string, options: CheckOptions = {}): Promise<boolean> {
+    return this.#allowed(userId, this.approvers ?? this.operators, options);
   }
 
   async permissions(userId: string): Promise<Permissions> {

@@ -8,6 +8,7 @@ import { iamGetUser } from './commands/iam-get-user';
 import { iamUpdateUser } from './commands/iam-update-user';
 import type { BotContext } from './context';
 import { appHomeOpened } from './events/app-home-opened';
+import { refuseReplays } from './replays';
 import { CREATE_CALLBACK, UPDATE_CALLBACK, userModalSubmission } from './views/user-modal-submission';
 
 export { AccessPolicy, webPeopleDirectory } from './access';
@@ -16,8 +17,9 @@ export type { BotContext } from './context';
 export { FollowUps } from './follow-ups';
 export { InFlight } from './in-flight';
 
-/** Every listener, grouped by Slack surface. */
+/** Every listener, grouped by Slack surface, behind the replay guard (a trigger_id runs once). */
 export function registerListeners(app: App, context: BotContext): void {
+  app.use(refuseReplays(context));
   app.command('/iam-create-user', iamCreateUser(context));
   app.command('/iam-update-user', iamUpdateUser(context));
   app.command('/iam-get-user', iamGetUser(context));

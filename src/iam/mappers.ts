@@ -203,6 +203,18 @@ export function toScimUser(mapper: Mapper, profile: UserProfile): ScimUser {
   return user;
 }
 
+/**
+ * The SCIM attribute path a profile key is written to, for a PATCH `remove`: the one mapper target
+ * whose only source is that key, when it is a plain path (`title`, `name.givenName`). Null when the
+ * key is not mapped that way (not mapped, mapped with fallbacks, or into a multi-valued attribute).
+ */
+export function clearablePath(mapper: Mapper, key: string): string | null {
+  const targets = Object.entries(mapper)
+    .filter(([, source]) => source === key)
+    .map(([target]) => target);
+  return targets.length === 1 && !targets[0].includes('[') ? targets[0] : null;
+}
+
 export function toUserProfile(mapper: Mapper, user: ScimUser): UserProfile {
   return applyMapper(mapper, user);
 }

@@ -5,6 +5,7 @@
  */
 import { userIdProblem } from '../scim/user-id';
 import { unstorableCharacter, unstorableMessage } from '../storable-text';
+import { booleanFromText } from '../boolean-text';
 
 export type UserProfile = Record<string, unknown>;
 
@@ -12,6 +13,14 @@ export class ProfileError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ProfileError';
+  }
+}
+
+/** The profile text is not JSON. `syntaxError` is the parser's own words; Slack rewords them for people. */
+export class ProfileJsonError extends ProfileError {
+  constructor(readonly syntaxError: string) {
+    super(`user-profile is not valid JSON (${syntaxError})`);
+    this.name = 'ProfileJsonError';
   }
 }
 
@@ -49,13 +58,12 @@ const BOOLEAN_ATTRIBUTES = new Set(['active', 'primary']);
 
 export function parseBooleanText(value: unknown, what: string): boolean {
   if (typeof value === 'boolean') return value;
-  if (typeof value === 'string' && ['true', 'false'].includes(value.trim().toLowerCase())) {
-    return value.trim().toLowerCase() === 'true';
-  }
+  const parsed = typeof value === 'string' ? booleanFromText(value) : null;
+  if (parsed !== null) return parsed;
   throw new ProfileError(`${what} must be true or false, got ${JSON.stringify(value)}`);
 }
 
-/** Turns "true"/"false" into booleans in the SCIM boolean attributes of a pass-through value. */
+/** Turns yes/no words ("true", "off", …) into booleans in the SCIM boolean attributes of a pass-through value. */
 function scimBooleans(value: unknown, path: string): unknown {
   if (Array.isArray(value)) return value.map((item, i) => scimBooleans(item, `${path}[${i}]`));
   if (value === null || typeof value !== 'object') return value;
@@ -148,7 +156,7 @@ export function parseUserProfile(input: unknown): UserProfile {
     try {
       value = JSON.parse(text);
     } catch (error) {
-      throw new ProfileError(`user-profile is not valid JSON (${(error as Error).message})`);
+      throw new ProfileJsonError((error as Error).message);
     }
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

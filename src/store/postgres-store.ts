@@ -1,5 +1,6 @@
 import { type ClientBase, Pool, type PoolConfig, type QueryResult } from 'pg';
 import { assertStorable, isStorable } from '../storable-text';
+import { redact } from '../log';
 import * as Rows from './rows';
 import type {
   ApprovalRequest,
@@ -55,6 +56,22 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // Who holds the lease, so a restart can take over a claim whose holder is known to be dead.
   `ALTER TABLE approvals ADD COLUMN claimed_by text;`,
+  // 3: what the request carries out (requests stored before are disables), and the status `failed`.
+  `
+  ALTER TABLE approvals ADD COLUMN action text NOT NULL DEFAULT 'disable'
+    CHECK (action IN ('disable', 'enable', 'update'));
+  ALTER TABLE approvals DROP CONSTRAINT approvals_status_check;
+  ALTER TABLE approvals ADD CONSTRAINT approvals_status_check
+    CHECK (status IN ('pending', 'approved', 'denied', 'expired', 'completed', 'failed'));
+  `,
+  // Where a request was made, so decisions count only from there; and the Slack trigger_ids already
+  // handled, so a replayed command or click does nothing twice (see Store.claimTrigger).
+  `
+  ALTER TABLE approvals ADD COLUMN team_id text;
+  ALTER TABLE approvals ADD COLUMN enterprise_id text;
+  CREATE TABLE slack_triggers (trigger_id text PRIMARY KEY, handled_at timestamptz NOT NULL);
+  CREATE INDEX slack_triggers_handled_at ON slack_triggers (handled_at);
+  `,
 ];
 
 /**
@@ -70,7 +87,10 @@ const APPROVAL_COLUMN_NAMES = [
   'id',
   'requester_id',
   'channel_id',
+  'team_id',
+  'enterprise_id',
   'message_ts',
+  'action',
   'profile',
   'target',
   'reason',
@@ -91,6 +111,25 @@ type ApprovalRow = Rows.ApprovalRow<Date, Record<string, unknown>>;
 type AuditRow = Rows.AuditRow<Date, Record<string, unknown>, string>;
 
 const iso = (date: Date): string => date.toISOString();
+
+/** The placeholders of an audit row's values (see auditParams), numbered from `first`. */
+const AUDIT_VALUES = (first: number): string =>
+  ['timestamptz', '', '', '', '', '', '', '', 'json']
+    .map((cast, i) => `$${first + i}${cast ? `::${cast}` : ''}`)
+    .join(', ');
+
+/** An audit row's values in column order: at, actor, source, kind, command, target, outcome, request_id, detail. */
+const auditParams = (entry: NewAuditEntry): unknown[] => [
+  iso(entry.at),
+  entry.actor,
+  entry.source,
+  entry.kind,
+  entry.command,
+  entry.target,
+  entry.outcome,
+  entry.requestId,
+  entry.detail === null ? null : JSON.stringify(entry.detail),
+];
 const decode: Rows.RowDecoder<Date, Record<string, unknown>> = {
   time: (date) => date,
   json: (value) => value,
@@ -132,9 +171,7 @@ export function describePostgresError(error: unknown, url: string): string {
   } catch {
     // not a URL: only the whole text is cut out
   }
-  for (const secret of secrets.filter((s) => s.length > 0).sort((a, b) => b.length - a.length)) {
-    message = message.split(secret).join('[REDACTED]');
-  }
+  message = redact(message, secrets);
   return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
 }
 
@@ -198,6 +235,12 @@ export interface PostgresStoreOptions {
   /** How long to wait for a connection before failing; default 10 s. */
   connectionTimeoutMs?: number;
   /**
+   * How long one statement may take. The server cancels it after this (`statement_timeout`), and the
+   * client gives up on its own 5 s later, for a server or network that has gone silent and can cancel
+   * nothing; default 10 s. No call then waits without limit, and neither does a SIGTERM behind it.
+   */
+  statementTimeoutMs?: number;
+  /**
    * Told when an idle pooled connection fails (the server restarted, a proxy dropped it): the pool
    * replaces it, so this is for logging. The message never holds DATABASE_URL or its password.
    */
@@ -222,7 +265,7 @@ export class PostgresStore implements Store {
 
   /** Connects, creates or migrates the schema, and returns the store; nothing is left open on failure. */
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
-    const { schema } = options;
+    const { schema, statementTimeoutMs = 10_000 } = options;
     if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
       throw new Error(`The PostgreSQL schema name "${schema}" must be lower-case letters, digits and _.`);
     }
@@ -231,6 +274,10 @@ export class PostgresStore implements Store {
       max: options.maxConnections ?? 10,
       connectionTimeoutMillis: options.connectionTimeoutMs ?? 10_000,
       keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      statement_timeout: statementTimeoutMs,
+      query_timeout: statementTimeoutMs + 5_000,
+      idle_in_transaction_session_timeout: statementTimeoutMs * 3,
       application_name: 'atlassian-iam',
       ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
     };
@@ -279,8 +326,9 @@ export class PostgresStore implements Store {
     let row: ApprovalRow | undefined;
     try {
       [row] = await this.rows<ApprovalRow>(
-        `INSERT INTO approvals (id, requester_id, channel_id, profile, target, reason, status, created_at, expires_at)
-         VALUES ($1, $2, $3, $4::json, $5, $6, 'pending', $7::timestamptz, $8::timestamptz)
+        `INSERT INTO approvals (id, requester_id, channel_id, profile, target, reason, status, created_at, expires_at,
+           action, team_id, enterprise_id)
+         VALUES ($1, $2, $3, $4::json, $5, $6, 'pending', $7::timestamptz, $8::timestamptz, $9, $10, $11)
          RETURNING ${APPROVAL_COLUMNS}`,
         [
           request.id,
@@ -291,6 +339,9 @@ export class PostgresStore implements Store {
           request.reason,
           iso(request.createdAt),
           iso(request.expiresAt),
+          request.action,
+          request.teamId,
+          request.enterpriseId,
         ],
       );
     } catch (error) {
@@ -324,15 +375,26 @@ export class PostgresStore implements Store {
     decision: 'approved' | 'denied',
     deciderId: string,
     at: Date,
+    record?: NewAuditEntry,
   ): Promise<ApprovalRequest | null> {
     assertStorable({ deciderId });
+    if (record) assertStorable(Rows.auditTexts(record));
     if (!isStorable(id)) return null;
-    // One statement: only the caller whose UPDATE changed the row gets it back.
-    return this.approvalRow(
-      `UPDATE approvals SET status = $1, decided_by = $2, decided_at = $3::timestamptz
+    const decide = `UPDATE approvals SET status = $1, decided_by = $2, decided_at = $3::timestamptz
        WHERE id = $4 AND status = 'pending' AND expires_at > $3::timestamptz
-       RETURNING ${APPROVAL_COLUMNS}`,
-      [decision, deciderId, iso(at), id],
+       RETURNING ${APPROVAL_COLUMNS}`;
+    const params = [decision, deciderId, iso(at), id];
+    // One statement: only the caller whose UPDATE changed the row gets it back, and its audit row is
+    // inserted by the same statement, so a row that cannot be written undoes the decision.
+    if (!record) return this.approvalRow(decide, params);
+    return this.approvalRow(
+      `WITH decided AS (${decide}),
+       logged AS (
+         INSERT INTO audit_log (at, actor, source, kind, command, target, outcome, request_id, detail)
+         SELECT ${AUDIT_VALUES(5)} FROM decided
+       )
+       SELECT * FROM decided`,
+      [...params, ...auditParams(record)],
     );
   }
 
@@ -361,6 +423,15 @@ export class PostgresStore implements Store {
       [JSON.stringify(result), id],
     );
     return rowCount === 1;
+  }
+
+  async failApproval(id: string, reason: string): Promise<ApprovalRequest | null> {
+    if (!isStorable(id)) return null;
+    return this.approvalRow(
+      `UPDATE approvals SET status = 'failed', result = $1::json
+       WHERE id = $2 AND status IN ('pending', 'approved') RETURNING ${APPROVAL_COLUMNS}`,
+      [JSON.stringify({ reason }), id],
+    );
   }
 
   async expireApprovals(now: Date): Promise<ApprovalRequest[]> {
@@ -396,23 +467,26 @@ export class PostgresStore implements Store {
     return this.listByStatus('approved');
   }
 
+  async claimTrigger(triggerId: string, at: Date): Promise<boolean> {
+    assertStorable({ triggerId });
+    await this.query('DELETE FROM slack_triggers WHERE handled_at < $1::timestamptz', [
+      iso(new Date(at.getTime() - Rows.TRIGGER_MEMORY_MS)),
+    ]);
+    // One statement: of callers racing with the same id, exactly one inserts the row.
+    const { rowCount } = await this.query(
+      'INSERT INTO slack_triggers (trigger_id, handled_at) VALUES ($1, $2::timestamptz) ON CONFLICT DO NOTHING',
+      [triggerId, iso(at)],
+    );
+    return rowCount === 1;
+  }
+
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
     assertStorable(Rows.auditTexts(entry));
     const [row] = await this.rows<AuditRow>(
       `INSERT INTO audit_log (at, actor, source, kind, command, target, outcome, request_id, detail)
-       VALUES ($1::timestamptz, $2, $3, $4, $5, $6, $7, $8, $9::json)
+       VALUES (${AUDIT_VALUES(1)})
        RETURNING *`,
-      [
-        iso(entry.at),
-        entry.actor,
-        entry.source,
-        entry.kind,
-        entry.command,
-        entry.target,
-        entry.outcome,
-        entry.requestId,
-        entry.detail === null ? null : JSON.stringify(entry.detail),
-      ],
+      auditParams(entry),
     );
     if (!row) throw new Error('The audit entry was not stored.');
     return toAudit(row);
@@ -429,6 +503,10 @@ export class PostgresStore implements Store {
       params.push(iso(query.since));
       where.push(`at >= $${params.length}::timestamptz`);
     }
+    if (query.before !== undefined) {
+      params.push(iso(query.before));
+      where.push(`at < $${params.length}::timestamptz`);
+    }
     if (query.target !== undefined) {
       if (!isStorable(query.target)) return []; // no row can hold such a target
       // The same lower() on both sides, so the audit_log_target index applies.
@@ -442,6 +520,19 @@ export class PostgresStore implements Store {
       params,
     );
     return rows.map(toAudit);
+  }
+
+  async pruneAudit(before: Date, dryRun = false): Promise<number> {
+    if (dryRun) {
+      const [row] = await this.rows<{ n: string }>(
+        'SELECT count(*) AS n FROM audit_log WHERE at < $1::timestamptz',
+        [iso(before)],
+      );
+      return Number(row?.n ?? 0);
+    }
+    return (
+      (await this.query('DELETE FROM audit_log WHERE at < $1::timestamptz', [iso(before)])).rowCount ?? 0
+    );
   }
 
   /** Ends the pool once its queries have finished; a second call waits for the first. */

@@ -1,4 +1,5 @@
 import type {
+  ApprovalAction,
   ApprovalRequest,
   ApprovalStatus,
   AuditEntry,
@@ -15,7 +16,10 @@ export interface ApprovalRow<T, J> {
   id: string;
   requester_id: string;
   channel_id: string;
+  team_id: string | null;
+  enterprise_id: string | null;
   message_ts: string | null;
+  action: ApprovalAction;
   profile: J;
   target: string;
   reason: string | null;
@@ -52,7 +56,10 @@ export function approvalFromRow<T, J>(row: ApprovalRow<T, J>, decode: RowDecoder
     id: row.id,
     requesterId: row.requester_id,
     channelId: row.channel_id,
+    teamId: row.team_id,
+    enterpriseId: row.enterprise_id,
     messageTs: row.message_ts,
+    action: row.action,
     profile: decode.json(row.profile),
     target: row.target,
     reason: row.reason,
@@ -82,6 +89,9 @@ export function auditFromRow<T, J, N>(row: AuditRow<T, J, N>, decode: RowDecoder
   };
 }
 
+/** How long a handled Slack trigger_id is remembered (see Store.claimTrigger). */
+export const TRIGGER_MEMORY_MS = 24 * 60 * 60_000;
+
 /** Oldest first; ties by id, so both backends list in the same order. */
 export const byCreation = (a: ApprovalRequest, b: ApprovalRequest): number =>
   a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -102,6 +112,8 @@ export const approvalTexts = (request: NewApproval): Record<string, string | nul
   id: request.id,
   requesterId: request.requesterId,
   channelId: request.channelId,
+  teamId: request.teamId,
+  enterpriseId: request.enterpriseId,
   target: request.target,
   reason: request.reason,
 });

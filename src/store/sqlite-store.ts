@@ -53,6 +53,44 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE approvals ADD COLUMN claimed_until TEXT;`,
   // Who holds that lease, so a restart can take over a claim whose holder is known to be dead.
   `ALTER TABLE approvals ADD COLUMN claimed_by TEXT;`,
+  // 4: what the request carries out (requests stored before are disables), and the status `failed`.
+  // SQLite cannot change a CHECK constraint in place, so the table is rebuilt with every column kept.
+  `
+  CREATE TABLE approvals_v4 (
+    id TEXT PRIMARY KEY,
+    requester_id TEXT NOT NULL,
+    channel_id TEXT NOT NULL,
+    message_ts TEXT,
+    action TEXT NOT NULL DEFAULT 'disable' CHECK (action IN ('disable', 'enable', 'update')),
+    profile TEXT NOT NULL,
+    target TEXT NOT NULL,
+    reason TEXT,
+    status TEXT NOT NULL
+      CHECK (status IN ('pending', 'approved', 'denied', 'expired', 'completed', 'failed')),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at TEXT,
+    result TEXT,
+    claimed_until TEXT,
+    claimed_by TEXT
+  );
+  INSERT INTO approvals_v4 (id, requester_id, channel_id, message_ts, profile, target, reason, status,
+    created_at, expires_at, decided_by, decided_at, result, claimed_until, claimed_by)
+  SELECT id, requester_id, channel_id, message_ts, profile, target, reason, status,
+    created_at, expires_at, decided_by, decided_at, result, claimed_until, claimed_by FROM approvals;
+  DROP TABLE approvals;
+  ALTER TABLE approvals_v4 RENAME TO approvals;
+  CREATE INDEX approvals_status_expires ON approvals (status, expires_at);
+  `,
+  // Where a request was made, so decisions count only from there; and the Slack trigger_ids already
+  // handled, so a replayed command or click does nothing twice (see Store.claimTrigger).
+  `
+  ALTER TABLE approvals ADD COLUMN team_id TEXT;
+  ALTER TABLE approvals ADD COLUMN enterprise_id TEXT;
+  CREATE TABLE slack_triggers (trigger_id TEXT PRIMARY KEY, handled_at TEXT NOT NULL);
+  CREATE INDEX slack_triggers_handled_at ON slack_triggers (handled_at);
+  `,
 ];
 
 const DEFAULT_AUDIT_LIMIT = 100;
@@ -115,8 +153,10 @@ export class SqliteStore implements Store {
     migrate(db);
     this.sql = {
       insertApproval: db.prepare<Record<string, string | null>, ApprovalRow>(
-        `INSERT INTO approvals (id, requester_id, channel_id, profile, target, reason, status, created_at, expires_at)
-         VALUES (@id, @requesterId, @channelId, @profile, @target, @reason, 'pending', @createdAt, @expiresAt)
+        `INSERT INTO approvals (id, action, requester_id, channel_id, team_id, enterprise_id, profile, target,
+           reason, status, created_at, expires_at)
+         VALUES (@id, @action, @requesterId, @channelId, @teamId, @enterpriseId, @profile, @target, @reason,
+           'pending', @createdAt, @expiresAt)
          RETURNING *`,
       ),
       getApproval: db.prepare<[string], ApprovalRow>('SELECT * FROM approvals WHERE id = ?'),
@@ -135,11 +175,19 @@ export class SqliteStore implements Store {
       complete: db.prepare<[string, string]>(
         "UPDATE approvals SET status = 'completed', result = ? WHERE id = ? AND status = 'approved'",
       ),
+      fail: db.prepare<[string, string], ApprovalRow>(
+        `UPDATE approvals SET status = 'failed', result = ?
+         WHERE id = ? AND status IN ('pending', 'approved') RETURNING *`,
+      ),
       expire: db.prepare<[string], ApprovalRow>(
         "UPDATE approvals SET status = 'expired' WHERE status = 'pending' AND expires_at <= ? RETURNING *",
       ),
       listByStatus: db.prepare<[ApprovalStatus], ApprovalRow>(
         'SELECT * FROM approvals WHERE status = ? ORDER BY created_at, id',
+      ),
+      forgetTriggers: db.prepare<[string]>('DELETE FROM slack_triggers WHERE handled_at < ?'),
+      insertTrigger: db.prepare<[string, string]>(
+        'INSERT INTO slack_triggers (trigger_id, handled_at) VALUES (?, ?) ON CONFLICT DO NOTHING',
       ),
       insertAudit: db.prepare<Record<string, string | null>, AuditRow>(
         `INSERT INTO audit_log (at, actor, source, kind, command, target, outcome, request_id, detail)
@@ -165,8 +213,11 @@ export class SqliteStore implements Store {
       row = this.write(() =>
         this.sql.insertApproval.get({
           id: request.id,
+          action: request.action,
           requesterId: request.requesterId,
           channelId: request.channelId,
+          teamId: request.teamId,
+          enterpriseId: request.enterpriseId,
           profile: JSON.stringify(request.profile),
           target: request.target,
           reason: request.reason,
@@ -202,12 +253,19 @@ export class SqliteStore implements Store {
     decision: 'approved' | 'denied',
     deciderId: string,
     at: Date,
+    record?: NewAuditEntry,
   ): Promise<ApprovalRequest | null> {
     assertStorable({ deciderId });
+    if (record) assertStorable(Rows.auditTexts(record));
     if (!isStorable(id)) return null;
     const when = iso(at);
-    // One statement: only the caller whose UPDATE changed the row gets it back.
-    const row = this.write(() => this.sql.decide.get(decision, deciderId, when, id, when));
+    // One statement: only the caller whose UPDATE changed the row gets it back; its audit row in the
+    // same transaction, so a row that cannot be written undoes the decision.
+    const row = this.write(() => {
+      const decided = this.sql.decide.get(decision, deciderId, when, id, when);
+      if (decided && record) this.insertAudit(record);
+      return decided;
+    });
     return row ? toApproval(row) : null;
   }
 
@@ -230,6 +288,12 @@ export class SqliteStore implements Store {
     return this.write(() => this.sql.complete.run(JSON.stringify(result), id).changes === 1);
   }
 
+  async failApproval(id: string, reason: string): Promise<ApprovalRequest | null> {
+    if (!isStorable(id)) return null;
+    const row = this.write(() => this.sql.fail.get(JSON.stringify({ reason }), id));
+    return row ? toApproval(row) : null;
+  }
+
   async expireApprovals(now: Date): Promise<ApprovalRequest[]> {
     return this.write(() => this.sql.expire.all(iso(now)))
       .map(toApproval)
@@ -244,23 +308,35 @@ export class SqliteStore implements Store {
     return this.sql.listByStatus.all('approved').map(toApproval);
   }
 
+  async claimTrigger(triggerId: string, at: Date): Promise<boolean> {
+    assertStorable({ triggerId });
+    // One transaction (one commit to disk): forget the old triggers, then insert unless already there.
+    return this.write(() => {
+      this.sql.forgetTriggers.run(iso(new Date(at.getTime() - Rows.TRIGGER_MEMORY_MS)));
+      return this.sql.insertTrigger.run(triggerId, iso(at)).changes === 1;
+    });
+  }
+
+  /** Inserts an audit row; call inside `write`. */
+  private insertAudit(entry: NewAuditEntry): AuditRow {
+    const row = this.sql.insertAudit.get({
+      at: iso(entry.at),
+      actor: entry.actor,
+      source: entry.source,
+      kind: entry.kind,
+      command: entry.command,
+      target: entry.target,
+      outcome: entry.outcome,
+      requestId: entry.requestId,
+      detail: entry.detail === null ? null : JSON.stringify(entry.detail),
+    });
+    if (!row) throw new Error('The audit entry was not stored.');
+    return row;
+  }
+
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
     assertStorable(Rows.auditTexts(entry));
-    const row = this.write(() =>
-      this.sql.insertAudit.get({
-        at: iso(entry.at),
-        actor: entry.actor,
-        source: entry.source,
-        kind: entry.kind,
-        command: entry.command,
-        target: entry.target,
-        outcome: entry.outcome,
-        requestId: entry.requestId,
-        detail: entry.detail === null ? null : JSON.stringify(entry.detail),
-      }),
-    );
-    if (!row) throw new Error('The audit entry was not stored.');
-    return toAudit(row);
+    return toAudit(this.write(() => this.insertAudit(entry)));
   }
 
   async listAudit(query: AuditQuery = {}): Promise<AuditEntry[]> {
@@ -273,6 +349,10 @@ export class SqliteStore implements Store {
     if (query.since !== undefined) {
       where.push('at >= ?');
       params.push(iso(query.since));
+    }
+    if (query.before !== undefined) {
+      where.push('at < ?');
+      params.push(iso(query.before));
     }
     if (query.target !== undefined) {
       if (!isStorable(query.target)) return []; // no row can hold such a target
@@ -287,6 +367,18 @@ export class SqliteStore implements Store {
       )
       .all(...params, limit)
       .map(toAudit);
+  }
+
+  async pruneAudit(before: Date, dryRun = false): Promise<number> {
+    const cutoff = iso(before);
+    if (dryRun) {
+      return this.db
+        .prepare<[string], { n: number }>('SELECT count(*) AS n FROM audit_log WHERE at < ?')
+        .get(cutoff)!.n;
+    }
+    return this.write(
+      () => this.db.prepare<[string]>('DELETE FROM audit_log WHERE at < ?').run(cutoff).changes,
+    );
   }
 
   async close(): Promise<void> {

@@ -1,25 +1,39 @@
 /**
- * The store contract: disable approvals and the audit log. SQLite (sqlite-store.ts, the embedded
+ * The store contract: approval requests (disable, enable, update) and the audit log. SQLite (sqlite-store.ts, the embedded
  * default) and PostgreSQL (postgres-store.ts, for several bot instances sharing one state) implement it
  * and pass the same contract tests (test/store/contract.ts).
  */
+import type { ApprovalAction } from '../iam/approval-plan';
 
 /**
- * pending → approved → completed (the disable ran and its result is kept),
- * pending → denied, pending → expired. A request is decided exactly once.
+ * pending → approved → completed (the action ran and its result is kept),
+ * pending → denied, pending → expired, pending or approved → failed (the request could not be posted or
+ * carried out: its stored form is invalid, or the action threw; the reason is kept as its result).
+ * A request is decided exactly once.
  */
-export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'completed';
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'completed' | 'failed';
+
+/** What an approved request does (see src/iam/approval-plan.ts); requests stored before it existed are disables. */
+export type { ApprovalAction };
 
 export interface ApprovalRequest {
   /** Unguessable id (the button value). */
   id: string;
   requesterId: string;
   channelId: string;
+  /**
+   * The Slack workspace (team) and Enterprise Grid org the request was made in: a decision counts only
+   * from there. null when Slack sent none (no enterprise) or the request predates these columns.
+   */
+  teamId: string | null;
+  enterpriseId: string | null;
   /** The request message, once posted. */
   messageTs: string | null;
-  /** The user profile to disable (JSON object). */
+  /** What the approval carries out. */
+  action: ApprovalAction;
+  /** What to apply (JSON object): the pinned user, and for an update the changes (see approval-plan.ts). */
   profile: Record<string, unknown>;
-  /** Who is to be disabled, as a person reads it (email or username). */
+  /** Whom it concerns, as a person reads it (email or username). */
   target: string;
   reason: string | null;
   status: ApprovalStatus;
@@ -27,7 +41,7 @@ export interface ApprovalRequest {
   expiresAt: Date;
   decidedBy: string | null;
   decidedAt: Date | null;
-  /** The disable's result object once completed. */
+  /** The action's result object once completed; `{ reason }` once failed. */
   result: Record<string, unknown> | null;
   /** Who last claimed it to carry it out (see Store.claimApproval); null or absent when never claimed. */
   claimedBy?: string | null;
@@ -35,8 +49,11 @@ export interface ApprovalRequest {
 
 export interface NewApproval {
   id: string;
+  action: ApprovalAction;
   requesterId: string;
   channelId: string;
+  teamId: string | null;
+  enterpriseId: string | null;
   profile: Record<string, unknown>;
   target: string;
   reason: string | null;
@@ -70,6 +87,8 @@ export interface AuditEntry extends NewAuditEntry {
 
 export interface AuditQuery {
   since?: Date;
+  /** Only entries strictly before this time. */
+  before?: Date;
   /** Matches `target` exactly (case-insensitive). */
   target?: string;
   /** Newest first; default 100. */
@@ -83,13 +102,16 @@ export interface Store {
   setApprovalMessage(id: string, channelId: string, messageTs: string): Promise<void>;
   /**
    * Decides a pending, unexpired request atomically: returns the updated request for the one caller
-   * that decided it, null for every other caller (already decided, expired, unknown id).
+   * that decided it, null for every other caller (already decided, expired, unknown id). `record`, the
+   * decision's audit row, is written in the same transaction, only by the caller that decides: if it
+   * cannot be written the call rejects and nothing is decided (no decision without its audit row).
    */
   decideApproval(
     id: string,
     decision: 'approved' | 'denied',
     deciderId: string,
     at: Date,
+    record?: NewAuditEntry,
   ): Promise<ApprovalRequest | null>;
   /**
    * Takes the right to carry out an approved request for `leaseMs`: returns it to exactly one caller
@@ -105,15 +127,31 @@ export interface Store {
     owner?: string,
     takeOverFrom?: string,
   ): Promise<ApprovalRequest | null>;
-  /** approved → completed with the disable's result; returns false when the request was not approved. */
+  /** approved → completed with the action's result; returns false when the request was not approved. */
   completeApproval(id: string, result: Record<string, unknown>): Promise<boolean>;
+  /**
+   * pending or approved → failed, keeping `{ reason }` as its result: returns the updated request to the
+   * one caller that ended it, null otherwise (already decided, completed, failed, or unknown).
+   */
+  failApproval(id: string, reason: string): Promise<ApprovalRequest | null>;
   /** Marks every pending request whose expiry is at or before `now` as expired and returns them (each once). */
   expireApprovals(now: Date): Promise<ApprovalRequest[]>;
   /** Pending requests, oldest first. */
   listPendingApprovals(): Promise<ApprovalRequest[]>;
   /** Approved but not completed: a crash came between the decision and the result. */
   listApprovedIncomplete(): Promise<ApprovalRequest[]>;
+  /**
+   * Records a Slack trigger_id as handled at `at`: true for the first caller only, on any connection
+   * or instance (one atomic insert), false for a replay. Triggers handled more than a day before `at`
+   * are forgotten (Slack refuses requests older than five minutes anyway).
+   */
+  claimTrigger(triggerId: string, at: Date): Promise<boolean>;
   appendAudit(entry: NewAuditEntry): Promise<AuditEntry>;
   listAudit(query?: AuditQuery): Promise<AuditEntry[]>;
+  /**
+   * Removes the audit entries older than `before` (strictly) in one transaction and says how many; with
+   * `dryRun`, only counts them. Nothing is ever pruned unless an operator asks.
+   */
+  pruneAudit(before: Date, dryRun?: boolean): Promise<number>;
   close(): Promise<void>;
 }

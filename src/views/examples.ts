@@ -12,8 +12,8 @@ import {
   AUDIT_HISTORY_LIMIT,
   auditHistoryMessage,
   errorNotice,
-  getSummaryMessage,
   homeView,
+  invalidJsonProblem,
   refusalMessage,
   requesterNotice,
   resultMessage,
@@ -127,8 +127,8 @@ export function messageExamples(): MessageExample[] {
   const updated = buildResult({
     action: 'update',
     instanceName: INSTANCE,
-    profile: { email: 'jane.doe@example.com', title: 'Head of Platform' },
-    user: { ...jane, title: 'Head of Platform' },
+    profile: { email: 'jane.doe@example.com', title: 'Head of Platform', organization: null },
+    user: { ...jane, title: 'Head of Platform', organization: undefined },
   });
   const got = buildResult({
     action: 'get',
@@ -149,42 +149,46 @@ export function messageExamples(): MessageExample[] {
     error: { status: 400, message: 'The domain unverified.example is not verified for this organization.' },
   });
   const actor = { sandbox: false, actorId: OPERATOR };
+  const withThread = { ...actor, detailsInThread: true };
   return [
     {
       name: 'create-success',
       kind: 'message',
-      description: '`/iam-create-user` created the user: result table in the channel.',
-      payload: resultMessage(created, actor),
+      description:
+        '`/iam-create-user` created the user: what happened and a short table in the channel; every attribute follows in the thread (like `get-thread-details`).',
+      payload: resultMessage(created, withThread),
     },
     {
       name: 'update-success-sandbox',
       kind: 'message',
-      description: '`/iam-update-user` changed the title, while the bot runs against the SANDBOX directory.',
-      payload: resultMessage(updated, { sandbox: true, actorId: OPERATOR }),
+      description:
+        'The update form changed the title and cleared the organization, while the bot runs against the SANDBOX directory.',
+      payload: resultMessage(updated, { ...withThread, sandbox: true }),
     },
     {
       name: 'get-summary',
       kind: 'message',
-      description: '`/iam-get-user`: short summary and the result table in the channel.',
-      payload: getSummaryMessage(got, actor),
+      description: '`/iam-get-user`: who, active or not, and the id in the channel.',
+      payload: resultMessage(got, withThread),
     },
     {
       name: 'get-thread-details',
       kind: 'message',
-      description: '`/iam-get-user`: every attribute of the SCIM user, posted in the thread of the summary.',
+      description:
+        'Every attribute of the SCIM user, posted in the thread of a successful result (get, create, update, enable, disable).',
       payload: userDetailsThreadMessage(got, { sandbox: false }),
     },
     {
       name: 'skipped',
       kind: 'message',
       description:
-        'A skipped command (`/iam-update-user` of a user who does not exist): the short XSOAR layout.',
+        'A skipped command (`/iam-update-user` of a user who does not exist): the reason, and nothing else to read.',
       payload: resultMessage(skipped, actor),
     },
     {
       name: 'failure',
       kind: 'message',
-      description: 'A failed command: Atlassian refused the create; error code and message are shown.',
+      description: 'A failed command: Atlassian refused the create; its message is shown once, quoted.',
       payload: resultMessage(failed, actor),
     },
     {
@@ -235,10 +239,12 @@ export function messageExamples(): MessageExample[] {
     {
       name: 'usage',
       kind: 'message',
-      description: 'Ephemeral help when a slash command’s text cannot be understood.',
+      description:
+        'Ephemeral help when a slash command’s text cannot be understood: here a JSON profile with a comma missing, quoted back.',
       payload: usageMessage(
         '/iam-create-user',
-        'user-profile is not valid JSON (Unexpected token } in JSON at position 9)',
+        invalidJsonProblem("Expected ',' or '}' after property value in JSON at position 28"),
+        { typed: '{"email":"jane@example.com" "title":"CTO"}' },
       ),
     },
     {

@@ -17,7 +17,7 @@ import {
 import { startEmulatedAtlassian, type EmulatedAtlassian } from '../support/scim-server';
 import { type SlackCall, startSlackStandIn, type SlackStandIn } from '../support/slack-standin.cjs';
 import { viewSubmission } from '../support/fake-receiver';
-import { approvalRequestId, buttonClick } from '../support/slack-payloads';
+import { approvalRequest, buttonClick } from '../support/slack-payloads';
 
 const TOKEN = 'tok-bot-e2e-SECRET';
 const DIRECTORY = 'dir-bot';
@@ -160,9 +160,10 @@ describe('slash commands', () => {
     const scimBefore = atlassian.server.requests.length;
     await command('/iam-create-user', '{"email": ', 'UADMIN', 'bad-json');
     const usage = await slack.waitFor(
-      (c) => c.method === 'response_url' && textOf(c).includes('not valid JSON'),
+      (c) => c.method === 'response_url' && textOf(c).includes("That profile isn't valid JSON"),
     );
     expect(usage.args.response_type).toBe('ephemeral');
+    expect(mrkdwnTexts(usage.args.blocks).join('\n')).toContain('You typed: `{"email":`');
     expect(atlassian.server.requests.length).toBe(scimBefore);
   });
 
@@ -229,24 +230,24 @@ describe('modal forms', () => {
 });
 
 describe('disable approvals', () => {
-  async function requestDisable(email: string, tag: string): Promise<string> {
+  async function requestDisable(email: string, tag: string): Promise<{ id: string; ts: string }> {
     atlassian.seedUser(email);
     await command('/iam-disable-user', `${email} reason="left the company"`, 'UREQ', tag);
-    return approvalRequestId(slack, email);
+    return approvalRequest(slack, email);
   }
 
   it('posts a request, refuses the requester and non-approvers, and two concurrent approvals disable once', async () => {
-    const id = await requestDisable('bob@example.com', 'disable-bob');
+    const { id, ts } = await requestDisable('bob@example.com', 'disable-bob');
     const patchesBefore = atlassian.server.requests.filter((r) => r.method === 'PATCH').length;
 
     await postSigned(
       bot.url,
-      interactionBody(buttonClick('iam_disable_approve', id, 'UREQ', responseUrl('self'), '1')),
+      interactionBody(buttonClick('iam_disable_approve', id, 'UREQ', responseUrl('self'), ts)),
     );
     await slack.waitFor((c) => c.method === 'response_url' && textOf(c).includes('someone else'));
     await postSigned(
       bot.url,
-      interactionBody(buttonClick('iam_disable_approve', id, 'UMEMBER', responseUrl('member'), '1')),
+      interactionBody(buttonClick('iam_disable_approve', id, 'UMEMBER', responseUrl('member'), ts)),
     );
     await slack.waitFor((c) => c.method === 'response_url' && textOf(c).includes('Only approvers'));
     expect(atlassian.server.requests.filter((r) => r.method === 'PATCH').length).toBe(patchesBefore);
@@ -254,11 +255,11 @@ describe('disable approvals', () => {
     const [a, b] = await Promise.all([
       postSigned(
         bot.url,
-        interactionBody(buttonClick('iam_disable_approve', id, 'UAPPROVER', responseUrl('a1'), '1')),
+        interactionBody(buttonClick('iam_disable_approve', id, 'UAPPROVER', responseUrl('a1'), ts)),
       ),
       postSigned(
         bot.url,
-        interactionBody(buttonClick('iam_disable_approve', id, 'UADMIN', responseUrl('a2'), '1')),
+        interactionBody(buttonClick('iam_disable_approve', id, 'UADMIN', responseUrl('a2'), ts)),
       ),
     ]);
     expect([a.status, b.status]).toEqual([200, 200]);
@@ -276,11 +277,11 @@ describe('disable approvals', () => {
   });
 
   it('deny leaves the user active and tells the requester', async () => {
-    const id = await requestDisable('carol@example.com', 'disable-carol');
+    const { id, ts } = await requestDisable('carol@example.com', 'disable-carol');
     const patchesBefore = atlassian.server.requests.filter((r) => r.method === 'PATCH').length;
     await postSigned(
       bot.url,
-      interactionBody(buttonClick('iam_disable_deny', id, 'UAPPROVER', responseUrl('deny'), '1')),
+      interactionBody(buttonClick('iam_disable_deny', id, 'UAPPROVER', responseUrl('deny'), ts)),
     );
     await slack.waitFor(
       (c) =>
@@ -292,12 +293,12 @@ describe('disable approvals', () => {
   });
 
   it('a pending request survives a restart and is approved afterwards', async () => {
-    const id = await requestDisable('dave@example.com', 'disable-dave');
+    const { id, ts } = await requestDisable('dave@example.com', 'disable-dave');
     expect(await bot.stop('SIGTERM')).toBe(0);
     bot = await startBot(env(), cwd);
     await postSigned(
       bot.url,
-      interactionBody(buttonClick('iam_disable_approve', id, 'UAPPROVER', responseUrl('after-restart'), '1')),
+      interactionBody(buttonClick('iam_disable_approve', id, 'UAPPROVER', responseUrl('after-restart'), ts)),
     );
     await slack.waitFor(
       (c) =>
@@ -318,6 +319,85 @@ describe('disable approvals', () => {
       ]);
     } finally {
       db.close();
+    }
+  });
+});
+
+describe('taking an account over needs two people (issue 10 findings 4 and 7)', () => {
+  const patchesOf = (userId: string) =>
+    atlassian.server.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith(`/Users/${userId}`));
+
+  it('an email change is applied only after a second person approves, exactly as approved', async () => {
+    const userId = atlassian.seedUser('fred@example.com');
+    await command(
+      '/iam-update-user',
+      '{"email":"fred.new@example.com","olduserdata":{"email":"fred@example.com"}}',
+      'UREQ',
+      'rename-fred',
+    );
+    const { id, ts } = await approvalRequest(slack, 'fred@example.com');
+    expect(patchesOf(userId)).toEqual([]);
+    await postSigned(
+      bot.url,
+      interactionBody(buttonClick('iam_disable_approve', id, 'UREQ', responseUrl('self-rename'), ts)),
+    );
+    await slack.waitFor((c) => c.method === 'response_url' && textOf(c).includes('someone else'));
+    expect(patchesOf(userId)).toEqual([]);
+    await postSigned(
+      bot.url,
+      interactionBody(buttonClick('iam_disable_approve', id, 'UAPPROVER', responseUrl('ok-rename'), ts)),
+    );
+    await slack.waitFor((c) => c.method === 'chat.update' && textOf(c).includes('User updated'));
+    expect(patchesOf(userId)).toHaveLength(1);
+    expect(patchesOf(userId)[0].body).toMatchObject({
+      Operations: [{ op: 'replace', value: { userName: 'fred.new@example.com' } }],
+    });
+  });
+
+  it('the bot starts on a database holding an approved request it cannot carry out, fails it, and carries out the next', async () => {
+    const userId = atlassian.seedUser('gina@example.com');
+    expect(await bot.stop('SIGTERM')).toBe(0);
+    const db = new Database(path.join(cwd, 'bot.db'));
+    try {
+      const insert = db.prepare(
+        `INSERT INTO approvals (id, action, requester_id, channel_id, message_ts, profile, target, status,
+           created_at, expires_at, decided_by, decided_at)
+         VALUES (?, 'disable', 'UREQ', 'C1', ?, ?, ?, 'approved', ?, ?, 'UAPPROVER', ?)`,
+      );
+      const now = new Date().toISOString();
+      const later = new Date(Date.now() + 3_600_000).toISOString();
+      insert.run('bad-row', '1700000900.000100', '{"id":"."}', '.', now, later, now);
+      insert.run(
+        'good-row',
+        '1700000901.000100',
+        JSON.stringify({ id: userId }),
+        'gina@example.com',
+        now,
+        later,
+        now,
+      );
+    } finally {
+      db.close();
+    }
+    bot = await startBot(env(), cwd);
+    expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
+    await slack.waitFor((c) => c.method === 'chat.update' && c.args.ts === '1700000900.000100');
+    await slack.waitFor((c) => c.method === 'chat.update' && c.args.ts === '1700000901.000100');
+    expect(patchesOf(userId)).toHaveLength(1);
+    const check = new Database(path.join(cwd, 'bot.db'), { readonly: true });
+    try {
+      const rows = check
+        .prepare("SELECT id, status FROM approvals WHERE id IN ('bad-row', 'good-row') ORDER BY id")
+        .all();
+      expect(rows).toEqual([
+        { id: 'bad-row', status: 'failed' },
+        { id: 'good-row', status: 'completed' },
+      ]);
+      expect(check.prepare("SELECT kind, outcome FROM audit_log WHERE request_id = 'bad-row'").all()).toEqual(
+        [{ kind: 'result', outcome: 'failed' }],
+      );
+    } finally {
+      check.close();
     }
   });
 });

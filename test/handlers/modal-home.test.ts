@@ -13,6 +13,7 @@ import {
   type World,
 } from '../support/fake-receiver';
 import { openSqlite } from '../../src/store/sqlite';
+import { assertValidRequests } from '../support/openapi';
 import type { SlackCall } from '../support/slack-standin.cjs';
 
 let world: World;
@@ -40,7 +41,7 @@ async function command(driven: DrivenBot, name: string, text: string, userId = '
 
 async function submit(
   driven: DrivenBot,
-  fields: Record<string, string>,
+  fields: Record<string, string | string[]>,
   userId = 'UADMIN',
   metadata?: string,
 ) {
@@ -60,7 +61,7 @@ describe('modal', () => {
     const driven = await world.startBot();
     expect(await command(driven, '/iam-update-user', '', 'UADMIN', 'CMODAL')).toBeUndefined();
     const open = await world.slack.waitFor((c) => c.method === 'views.open');
-    expect(open.args.trigger_id).toBe('trigger-iam-update-user-UADMIN');
+    expect(open.args.trigger_id).toMatch(/^trigger-iam-update-user-UADMIN-\d+$/);
     const view = viewOf(open);
     expect(view.type).toBe('modal');
     expect(view.callback_id).toBe('iam_update_user');
@@ -157,6 +158,38 @@ describe('modal', () => {
     ]);
   });
 
+  it('update modal can clear a field and the PATCH is valid', async () => {
+    const id = world.seedUser('kim@example.com', { title: 'Intern', department: 'Ops', displayName: 'Kim' });
+    const driven = await world.startBot();
+    // The form came pre-filled: the title is still in its input, and ticked under "Clear these fields".
+    const fields = { email: 'kim@example.com', title: 'Intern', department: 'Platform', clear: ['title'] };
+    expect(await submit(driven, fields)).toBeUndefined();
+    expect(world.scim()).toEqual(['GET /Users', `PATCH /Users/${id}`]);
+    const [patch] = world.patches() as { body: { Operations: Record<string, unknown>[] } }[];
+    expect(patch.body.Operations).toEqual([
+      { op: 'replace', value: expect.objectContaining({ department: 'Platform' }) },
+      { op: 'remove', path: 'title' },
+    ]);
+    expect(patch.body.Operations[0].value).not.toHaveProperty('title');
+    // Checked against Atlassian's document where it is (off, and said once, where it is not).
+    assertValidRequests(world.atlassian?.server.requests ?? []);
+    const stored = world.atlassian?.directory.handle({
+      method: 'GET',
+      path: `/Users/${id}`,
+      query: new URLSearchParams(),
+      body: undefined,
+    });
+    expect(stored?.body).toMatchObject({ department: 'Platform', displayName: 'Kim' });
+    expect(stored?.body).not.toHaveProperty('title');
+    const post = await world.slack.waitFor((c) => c.method === 'chat.postMessage');
+    expect(post.args.text).toBe('Updated kim@example.com (active) in Atlassian');
+    expect(shown(post)).toContain('department: Platform · title cleared');
+    const audit = await driven.bot.context.store.listAudit();
+    expect(audit.find((e) => e.kind === 'result')?.detail).toMatchObject({
+      IAM: { UserProfile: { title: null } },
+    });
+  });
+
   it('a valid submission without usable private_metadata posts to the submitter instead', async () => {
     world.seedUser('eve@example.com');
     const driven = await world.startBot();
@@ -197,11 +230,65 @@ describe('App Home', () => {
     expect(text).toContain('<@UREQ>');
     expect(text).toContain('Pending disable requests (1)');
     expect(text).toContain('Connected');
+  });
 
-    await openHome(driven, 'UMEMBER');
-    const member = shown(published('UMEMBER')[0]);
-    expect(member).toContain('🚫 run commands');
-    expect(member).toContain('🚫 approve disable requests');
+  describe('finding 2: pending requests, reasons and user data only for operators and approvers', () => {
+    /** A disable asked for in a private channel, with a reason nobody else should read. */
+    async function pendingInPrivate(driven: DrivenBot) {
+      await command(driven, '/iam-create-user', 'email=fay@example.com givenname=Fay', 'UREQ');
+      await command(
+        driven,
+        '/iam-disable-user',
+        'fay@example.com reason="Terminated for cause: theft"',
+        'UREQ',
+        'GPRIVATE',
+      );
+      expect(await driven.bot.context.store.listPendingApprovals()).toHaveLength(1);
+    }
+    const expectNothingShown = (text: string) => {
+      for (const secret of ['fay@example.com', 'Terminated', '<@UREQ>', 'Pending disable', 'Instance']) {
+        expect(text).not.toContain(secret);
+      }
+    };
+
+    it('a member with no role, a guest, an unknown user id and another workspace’s admin see only what the bot does', async () => {
+      world = await startWorld({ atlassian: false });
+      world.slack.users.set('UFOREIGN', { is_admin: true, team_id: 'T2' });
+      const driven = await world.startBot();
+      await pendingInPrivate(driven);
+      for (const viewer of ['UMEMBER', 'UGUEST', 'UNOBODY', 'UFOREIGN']) {
+        await openHome(driven, viewer);
+        const [home] = published(viewer);
+        expect((home.args.view as { type: string }).type).toBe('home');
+        const text = shown(home);
+        expectNothingShown(text);
+        expect(text).toContain('create, update, look up, disable and enable Atlassian accounts');
+        expect(text).toContain('You have no permissions for this app');
+      }
+      await openHome(driven, 'UADMIN');
+      const admin = shown(published('UADMIN')[0]);
+      expect(admin).toContain('fay@example.com');
+      expect(admin).toContain('Terminated for cause: theft');
+    });
+
+    it('an approver who is no operator sees the pending requests', async () => {
+      world = await startWorld({ atlassian: false });
+      const driven = await world.startBot({ env: { IAM_OPERATORS: 'UREQ', IAM_APPROVERS: 'UAPPROVER' } });
+      await pendingInPrivate(driven);
+      await openHome(driven, 'UAPPROVER');
+      expect(shown(published('UAPPROVER')[0])).toContain('fay@example.com');
+    });
+
+    it('shows the safe view, with no data, when Slack cannot say who the viewer is', async () => {
+      world = await startWorld({ atlassian: false });
+      const driven = await world.startBot();
+      await pendingInPrivate(driven);
+      world.slack.failing.set('users.info', 'internal_error');
+      await openHome(driven, 'UADMIN');
+      const text = shown(published('UADMIN')[0]);
+      expectNothingShown(text);
+      expect(text).toContain('Could not check your permissions with Slack');
+    });
   });
 
   it('shows separate operator and approver rights', async () => {

@@ -29,10 +29,20 @@ afterAll(() => {
       `${PER_SCENARIO} slash commands per scenario (create, update, enable, get, in turn) through the bot ` +
       'with the emulated Atlassian and the Slack stand-in, while the audit log refuses every row, refuses ' +
       'result rows only, or Slack refuses the result post (not_in_channel and a dead response_url). An ' +
-      'audit row is missing when a command reached Atlassian without its "received" row, or when its ' +
-      'result row is neither stored nor logged at error level (AUDIT ROW MISSING). Silent: the ' +
-      'requester was told nothing although Slack could be reached.',
-    columns: ['scenario', 'commands', 'SCIM requests', 'received rows', 'result rows', 'missing', 'silent'],
+      'enable waits for an approver, so it gets a "requested" row and no result row. An audit row is ' +
+      'missing when a command reached Atlassian (even a lookup) without its "received" row, or when the ' +
+      'result row of a command that ran is neither stored nor logged at error level (AUDIT ROW ' +
+      'MISSING). Silent: the requester was told nothing although Slack could be reached.',
+    columns: [
+      'scenario',
+      'commands',
+      'SCIM requests',
+      'received rows',
+      'approval requests',
+      'result rows',
+      'missing',
+      'silent',
+    ],
     rows,
     totals: { auditRowsMissing: missingTotal, commandsUnanswered: silentTotal },
   });
@@ -103,19 +113,24 @@ async function runScenario(scenario: Scenario) {
   const scim = world.atlassian?.server.requests.length ?? 0;
   const audit = openSqlite(world.dbPath);
   let received = 0;
+  let requested = 0;
   let results = 0;
   try {
-    const count = audit.prepare<[string], { n: number }>(
-      'SELECT COUNT(*) AS n FROM audit_log WHERE kind = ?',
+    // A command's own rows (requestId null); an approval request's later rows belong to its decision.
+    const count = audit.prepare<[string, string], { n: number }>(
+      "SELECT COUNT(*) AS n FROM audit_log WHERE kind = ? AND outcome LIKE ? AND (request_id IS NULL OR outcome = 'requested')",
     );
-    received = count.get('command')?.n ?? 0;
-    results = count.get('result')?.n ?? 0;
+    received = count.get('command', 'received')?.n ?? 0;
+    requested = count.get('command', 'requested')?.n ?? 0;
+    results = count.get('result', '%')?.n ?? 0;
   } finally {
     audit.close();
   }
   const loggedMissing = driven.logs.filter((line) => line.includes('AUDIT ROW MISSING')).length;
-  // Every command that runs asks Atlassian at least once, so any request without N received rows is one.
-  const missing = (scim > 0 ? PER_SCENARIO - received : 0) + Math.max(0, received - results - loggedMissing);
+  // Every command asks Atlassian at least once, so any request without N received rows is one; every
+  // command that did not become an approval request needs its result row (or the logged line).
+  const missing =
+    (scim > 0 ? PER_SCENARIO - received : 0) + Math.max(0, received - requested - results - loggedMissing);
   const said = (c: { args: unknown }, text: string) => JSON.stringify(c.args).includes(text);
   const answered =
     targets.filter((target) =>
@@ -124,15 +139,24 @@ async function runScenario(scenario: Scenario) {
       ),
     ).length + world.slack.callsTo('response_url').filter((c) => said(c, AUDIT_UNAVAILABLE)).length;
   const silent = scenario.reachable ? PER_SCENARIO - answered : 0;
-  rows.push([scenario.name, PER_SCENARIO, scim, received, results, missing, silent]);
+  rows.push([scenario.name, PER_SCENARIO, scim, received, requested, results, missing, silent]);
   missingTotal += missing;
   silentTotal += silent;
-  return { scim, received, results, missing, silent };
+  return { scim, received, requested, results, missing, silent };
 }
 
-it('healthy: every command has its received and result rows', async () => {
+/** Every fourth command is an enable, which waits for an approver (issue 10 finding 7). */
+const ENABLES = PER_SCENARIO / 4;
+
+it('healthy: every command has its received row, and its result row or approval request', async () => {
   const r = await runScenario({ name: 'healthy', prepare: () => undefined, reachable: true });
-  expect(r).toMatchObject({ received: PER_SCENARIO, results: PER_SCENARIO, missing: 0, silent: 0 });
+  expect(r).toMatchObject({
+    received: PER_SCENARIO,
+    requested: ENABLES,
+    results: PER_SCENARIO - ENABLES,
+    missing: 0,
+    silent: 0,
+  });
 });
 
 it('the audit log refuses every row: nothing reaches Atlassian and everyone is told', async () => {
@@ -154,7 +178,7 @@ it('the audit log refuses result rows: each is logged as missing and the result 
     prepare: () => breakAuditLog('result'),
     reachable: true,
   });
-  expect(r).toMatchObject({ received: PER_SCENARIO, results: 0, missing: 0, silent: 0 });
+  expect(r).toMatchObject({ received: PER_SCENARIO, requested: ENABLES, results: 0, missing: 0, silent: 0 });
 });
 
 it('Slack refuses the result post: the result rows are written all the same', async () => {
@@ -164,7 +188,7 @@ it('Slack refuses the result post: the result rows are written all the same', as
     responseUrl: 'http://127.0.0.1:1/expired',
     reachable: false,
   });
-  expect(r).toMatchObject({ received: PER_SCENARIO, results: PER_SCENARIO, missing: 0 });
+  expect(r).toMatchObject({ received: PER_SCENARIO, results: PER_SCENARIO - ENABLES, missing: 0 });
 });
 
 const describeIfBuilt = fs.existsSync(path.join(DIST_STORE, 'sqlite-store.js')) ? describe : describe.skip;

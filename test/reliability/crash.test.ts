@@ -18,7 +18,7 @@ import { recordReliability } from '../support/reliability';
 import { startEmulatedAtlassian, type EmulatedAtlassian } from '../support/scim-server';
 import { seededRandom } from '../support/seeded-random';
 import { type SlackCall, startSlackStandIn, type SlackStandIn } from '../support/slack-standin.cjs';
-import { approveIdOf, buttonClick } from '../support/slack-payloads';
+import { approveIdOf, buttonClick, tsOf } from '../support/slack-payloads';
 
 const TOKEN = 'tok-crash-SECRET';
 const DIRECTORY = 'dir-crash';
@@ -177,7 +177,7 @@ async function iteration(i: number, random: () => number): Promise<Outcome> {
           requestId,
           'UAPPROVER',
           `${slack.responseUrlBase}${tag}`,
-          post.args.ts as string,
+          tsOf(slack, post),
         ),
       ),
     ).catch(() => undefined); // the process may die before it answers

@@ -185,13 +185,17 @@ async function requestDisable(bot: BotProcess, email: string, requester = 'UREQ'
   );
   expect(answer.status).toBe(200);
   const id = await approvalRequestId(slack, email);
-  for (let i = 0; i < 200 && (await auditRows(id)).length === 0; i++) await sleep(25);
-  const row = await approvalRow(id);
+  // Stored before its message is posted; the message's ts is recorded just after.
+  let row = await approvalRow(id);
+  for (let i = 0; i < 200 && !row?.message_ts; i++) {
+    await sleep(25);
+    row = await approvalRow(id);
+  }
   expect(row?.status).toBe('pending');
   return { id, ts: String(row?.message_ts), userId };
 }
 
-const clickBody = (action: string, id: string, user: string, tag: string, ts = '1') =>
+const clickBody = (action: string, id: string, user: string, tag: string, ts: string) =>
   interactionBody(buttonClick(action, id, user, responseUrl(tag), ts));
 
 describe('forged, unsigned, replayed and tampered requests', () => {
@@ -439,12 +443,14 @@ describe('approval-button abuse', () => {
     kind: string,
     bot: BotProcess,
     action: 'iam_disable_approve' | 'iam_disable_deny',
-    id: string,
+    /** The request id the button carries, and the message it is clicked on. */
+    on: { id: string; ts: string },
     user: string,
     expected: RegExp,
   ): Promise<void> {
+    const { id } = on;
     const before = { responses: slack.callsTo('response_url').length, patches: patches().length };
-    const answer = await postSigned(bot.url, clickBody(action, id, user, `abuse-${kind}`));
+    const answer = await postSigned(bot.url, clickBody(action, id, user, `abuse-${kind}`, on.ts));
     expect(answer.status).toBe(200);
     const reply = await slack
       .waitFor(
@@ -473,7 +479,7 @@ describe('approval-button abuse', () => {
     for (const bot of [a, b]) {
       for (const action of ['iam_disable_approve', 'iam_disable_deny'] as const) {
         for (const user of ['UMEMBER', 'UGUEST', 'UGONE', 'UNKNOWN1']) {
-          await abusiveClick('non-approver', bot, action, request.id, user, /Only approvers/);
+          await abusiveClick('non-approver', bot, action, request, user, /Only approvers/);
         }
       }
     }
@@ -484,7 +490,7 @@ describe('approval-button abuse', () => {
     const request = await requestDisable(b, 'abuse-2@example.com', 'UAPP5');
     for (const bot of [a, b]) {
       for (const action of ['iam_disable_approve', 'iam_disable_deny'] as const) {
-        await abusiveClick('requester', bot, action, request.id, 'UAPP5', /someone else/);
+        await abusiveClick('requester', bot, action, request, 'UAPP5', /someone else/);
       }
     }
     expect(await approvalStatus(request.id)).toBe('pending');
@@ -498,7 +504,7 @@ describe('approval-button abuse', () => {
     for (const bot of [a, b, short]) {
       for (const action of ['iam_disable_approve', 'iam_disable_deny'] as const) {
         for (const user of ['UAPPROVER', 'UADMIN']) {
-          await abusiveClick('after expiry', bot, action, request.id, user, /expired/);
+          await abusiveClick('after expiry', bot, action, request, user, /expired/);
         }
       }
     }
@@ -510,11 +516,14 @@ describe('approval-button abuse', () => {
 
   it('clicks after a decision are refused (approved and denied requests)', async () => {
     const approved = await requestDisable(a, 'abuse-4@example.com');
-    await postSigned(a.url, clickBody('iam_disable_approve', approved.id, 'UAPPROVER', 'decide-4'));
+    await postSigned(
+      a.url,
+      clickBody('iam_disable_approve', approved.id, 'UAPPROVER', 'decide-4', approved.ts),
+    );
     for (let i = 0; i < 200 && (await approvalStatus(approved.id)) !== 'completed'; i++) await sleep(25);
     expect(await approvalStatus(approved.id)).toBe('completed');
     const denied = await requestDisable(b, 'abuse-5@example.com');
-    await postSigned(b.url, clickBody('iam_disable_deny', denied.id, 'UADMIN', 'decide-5'));
+    await postSigned(b.url, clickBody('iam_disable_deny', denied.id, 'UADMIN', 'decide-5', denied.ts));
     for (let i = 0; i < 200 && (await approvalStatus(denied.id)) !== 'denied'; i++) await sleep(25);
     expect(await approvalStatus(denied.id)).toBe('denied');
     const patchesAfterDecisions = patches().length;
@@ -522,8 +531,8 @@ describe('approval-button abuse', () => {
     for (const bot of [a, b]) {
       for (const action of ['iam_disable_approve', 'iam_disable_deny'] as const) {
         for (const user of ['UAPP3', 'UAPPROVER']) {
-          await abusiveClick('after a decision', bot, action, approved.id, user, /already approved/);
-          await abusiveClick('after a decision', bot, action, denied.id, user, /already denied/);
+          await abusiveClick('after a decision', bot, action, approved, user, /already approved/);
+          await abusiveClick('after a decision', bot, action, denied, user, /already denied/);
         }
       }
     }
@@ -559,13 +568,22 @@ describe('approval-button abuse', () => {
           'tampered request id',
           bot,
           'iam_disable_approve',
-          id,
+          { id, ts: target.ts },
           'UAPPROVER',
           /does not exist/,
         );
       }
-      // UAPP4 clicks Approve on the other request's message, with the id of a request UAPP4 made.
-      await abusiveClick('tampered request id', bot, 'iam_disable_approve', mine.id, 'UAPP4', /someone else/);
+      // UAPP4 clicks Approve on the other request's message, with the id of a request UAPP4 made: the
+      // id names a request of another message.
+      const swapped = { id: mine.id, ts: target.ts };
+      await abusiveClick(
+        'tampered request id',
+        bot,
+        'iam_disable_approve',
+        swapped,
+        'UAPP4',
+        /does not belong/,
+      );
     }
     expect(await approvalStatus(target.id)).toBe('pending');
     expect(await approvalStatus(mine.id)).toBe('pending');

@@ -12,8 +12,11 @@ export const at = (minutes: number): Date => new Date(T0.getTime() + minutes * 6
 export function newApproval(overrides: Partial<NewApproval> = {}): NewApproval {
   return {
     id: randomUUID(),
+    action: 'disable',
     requesterId: 'U0REQUESTER',
     channelId: 'C0CHANNEL',
+    teamId: 'T0TEAM',
+    enterpriseId: null,
     profile: { email: 'jane@example.com', olduserdata: { email: 'j.doe@example.com' }, active: true },
     target: 'jane@example.com',
     reason: 'left the company',
@@ -88,6 +91,16 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         expect(read?.createdAt).toBeInstanceOf(Date);
         expect(read?.createdAt.getTime()).toBe(request.createdAt.getTime());
         expect(read?.expiresAt.getTime()).toBe(request.expiresAt.getTime());
+      });
+
+      it('keeps the team and enterprise a request was made in, or null (finding 9: decisions bound to their context)', async () => {
+        const grid = newApproval({ teamId: 'T0GRID', enterpriseId: 'E0ORG' });
+        const unknown = newApproval({ teamId: null, enterpriseId: null, createdAt: at(1) });
+        await store.createApproval(grid);
+        await store.createApproval(unknown);
+        expect(await store.getApproval(grid.id)).toMatchObject({ teamId: 'T0GRID', enterpriseId: 'E0ORG' });
+        expect(await store.getApproval(unknown.id)).toMatchObject({ teamId: null, enterpriseId: null });
+        expect((await store.listPendingApprovals()).map((r) => r.enterpriseId)).toEqual(['E0ORG', null]);
       });
 
       it('keeps a null reason', async () => {
@@ -182,6 +195,96 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         expect(winners).toHaveLength(1);
         const read = await store.getApproval(request.id);
         expect(read).toMatchObject({ status: winners[0]?.status, decidedBy: winners[0]?.decidedBy });
+      });
+
+      it('writes the decision row with the decision: once, by the winner of concurrent decisions', async () => {
+        const request = newApproval();
+        await store.createApproval(request);
+        const record = (i: number) =>
+          newAudit({ kind: 'decision', command: 'approve', actor: `U0DECIDER${i}`, requestId: request.id });
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            store.decideApproval(request.id, 'approved', `U0DECIDER${i}`, at(1), record(i)),
+          ),
+        );
+        const winners = results.filter((r) => r !== null);
+        expect(winners).toHaveLength(1);
+        const rows = (await store.listAudit({ limit: 100 })).filter((e) => e.requestId === request.id);
+        expect(rows).toEqual([{ ...record(0), actor: winners[0]?.decidedBy, id: rows[0]?.id }]);
+      });
+
+      it('decides nothing when the decision row cannot be written', async () => {
+        const request = newApproval();
+        await store.createApproval(request);
+        const before = (await store.listAudit({ limit: 1 }))[0]?.id ?? 0;
+        await expect(
+          store.decideApproval(
+            request.id,
+            'approved',
+            'U0APPROVER',
+            at(1),
+            newAudit({ actor: 'U0\u0000', kind: 'decision', requestId: request.id }),
+          ),
+        ).rejects.toThrow(UnstorableTextError);
+        expect(await store.getApproval(request.id)).toMatchObject({ status: 'pending', decidedBy: null });
+        expect((await store.listAudit({ limit: 1 }))[0]?.id ?? 0).toBe(before);
+      });
+    });
+
+    describe('actions and failing', () => {
+      it('keeps the action of each request: disable, enable, update', async () => {
+        for (const action of ['disable', 'enable', 'update'] as const) {
+          const request = newApproval({ action });
+          expect((await store.createApproval(request)).action).toBe(action);
+          expect((await store.getApproval(request.id))?.action).toBe(action);
+        }
+      });
+
+      it('ends a pending or an approved request as failed, once, keeping the reason', async () => {
+        const pending = newApproval();
+        const approved = newApproval({ action: 'update' });
+        await store.createApproval(pending);
+        await store.createApproval(approved);
+        await store.decideApproval(approved.id, 'approved', 'U0APPROVER', at(1));
+        const ended = await Promise.all(
+          Array.from({ length: 10 }, () => store.failApproval(approved.id, 'no usable id')),
+        );
+        expect(ended.filter((r) => r !== null)).toHaveLength(1);
+        expect(ended.find((r) => r !== null)).toMatchObject({
+          id: approved.id,
+          action: 'update',
+          status: 'failed',
+          decidedBy: 'U0APPROVER',
+          result: { reason: 'no usable id' },
+        });
+        expect(await store.failApproval(pending.id, 'not posted')).toMatchObject({ status: 'failed' });
+        expect((await store.getApproval(pending.id))?.result).toEqual({ reason: 'not posted' });
+      });
+
+      it('never fails a denied, expired, completed or unknown request; a failed one is never decided, claimed, completed, expired or listed', async () => {
+        const denied = newApproval();
+        const expired = newApproval({ expiresAt: at(1) });
+        const completed = newApproval();
+        const failed = newApproval({ expiresAt: at(1) });
+        for (const r of [denied, expired, completed, failed]) await store.createApproval(r);
+        await store.decideApproval(denied.id, 'denied', 'U0APPROVER', at(0));
+        await store.decideApproval(completed.id, 'approved', 'U0APPROVER', at(0));
+        await store.completeApproval(completed.id, { ok: true });
+        await store.failApproval(failed.id, 'broken');
+        await store.expireApprovals(at(2));
+        for (const r of [denied, expired, completed, failed]) {
+          expect(await store.failApproval(r.id, 'again')).toBeNull();
+        }
+        expect(await store.failApproval('no-such-id', 'x')).toBeNull();
+        expect(await store.decideApproval(failed.id, 'approved', 'U0APPROVER', at(0))).toBeNull();
+        expect(await store.claimApproval(failed.id, at(0), 1000)).toBeNull();
+        expect(await store.completeApproval(failed.id, { ok: true })).toBe(false);
+        expect(await store.listPendingApprovals()).toEqual([]);
+        expect(await store.listApprovedIncomplete()).toEqual([]);
+        expect(await store.getApproval(failed.id)).toMatchObject({
+          status: 'failed',
+          result: { reason: 'broken' },
+        });
       });
     });
 
@@ -335,9 +438,20 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         expect(await outcomes({ target: 'JANE@example.COM' })).toEqual(['three', 'one']);
         expect(await outcomes({ limit: 2 })).toEqual(['five', 'four']);
         expect(await outcomes({ since: at(2), target: 'jane@example.com', limit: 5 })).toEqual(['three']);
+        expect(await outcomes({ before: at(3) })).toEqual(['two', 'one']);
+        expect(await outcomes({ since: at(2), before: at(5) })).toEqual(['four', 'three', 'two']);
         expect(await outcomes({ target: 'nobody@example.com' })).toEqual([]);
         const [newest] = await store.listAudit({ limit: 1 });
         expect(newest?.at.getTime()).toBe(at(5).getTime());
+      });
+
+      it('prunes entries strictly older than a time, and only counts them on a dry run', async () => {
+        for (let i = 1; i <= 5; i++) await store.appendAudit(newAudit({ at: at(i), outcome: `o${i}` }));
+        expect(await store.pruneAudit(at(3), true)).toBe(2);
+        expect((await store.listAudit()).length).toBe(5);
+        expect(await store.pruneAudit(at(3))).toBe(2);
+        expect((await store.listAudit()).map((e) => e.outcome)).toEqual(['o5', 'o4', 'o3']);
+        expect(await store.pruneAudit(at(3))).toBe(0);
       });
 
       it('orders entries with the same time by append order, newest first', async () => {
@@ -485,6 +599,38 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
           UnstorableTextError,
         );
         expect(await store.getApproval(stored.id)).toEqual(stored);
+      });
+    });
+
+    describe('Slack triggers (finding 9: a replayed trigger_id does nothing the second time)', () => {
+      const DAY = 24 * 60;
+
+      it('takes a trigger once; a replay is refused, on this connection and on another', async () => {
+        expect(await store.claimTrigger('1234.5678.abc', at(0))).toBe(true);
+        expect(await store.claimTrigger('1234.5678.abc', at(1))).toBe(false);
+        const b = await another();
+        expect(await b.claimTrigger('1234.5678.abc', at(2))).toBe(false);
+        expect(await b.claimTrigger('1234.5678.def', at(2))).toBe(true);
+        expect(await store.claimTrigger('1234.5678.def', at(3))).toBe(false);
+      });
+
+      it('hands a trigger raced by two connections to exactly one', async () => {
+        const b = await another();
+        const ids = Array.from({ length: 30 }, (_, i) => `race-${i}`);
+        const answers = await Promise.all(
+          ids.flatMap((id) => [store.claimTrigger(id, at(0)), b.claimTrigger(id, at(0))]),
+        );
+        for (let i = 0; i < ids.length; i++) {
+          expect(answers.slice(2 * i, 2 * i + 2).filter(Boolean)).toHaveLength(1);
+        }
+      });
+
+      it('forgets triggers handled more than a day ago, and only those', async () => {
+        await store.claimTrigger('old', at(0));
+        await store.claimTrigger('recent', at(DAY - 10));
+        await store.claimTrigger('other', at(DAY + 1));
+        expect(await store.claimTrigger('old', at(DAY + 2))).toBe(true);
+        expect(await store.claimTrigger('recent', at(DAY + 2))).toBe(false);
       });
     });
 

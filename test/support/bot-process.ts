@@ -58,15 +58,16 @@ export function sharedBotEnv(
   };
 }
 
-/** Starts the bot in HTTP mode and waits until /healthz answers. */
+/** Starts the bot (by default this checkout's build) in HTTP mode and waits until /healthz answers. */
 export async function startBot(
   env: Record<string, string>,
   cwd = makeTempDir('atlassian-iam-bot-'),
+  script = BOT_PATH,
 ): Promise<BotProcess> {
-  requireBuiltBot();
+  if (script === BOT_PATH) requireBuiltBot();
   const port = await freePort();
   let output = '';
-  const child = spawn(process.execPath, [BOT_PATH], {
+  const child = spawn(process.execPath, [script], {
     cwd,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',

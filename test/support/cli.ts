@@ -28,6 +28,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Called with the child once spawned, e.g. to signal it mid-run. */
   onSpawn?: (child: ChildProcess) => void;
+  /** The CLI script to run; default this checkout's dist/cli.js. */
+  script?: string;
 }
 
 /** Throws with a clear message when the CLI has not been built. */
@@ -61,7 +63,7 @@ export function runCli(args: string[], options: RunOptions = {}): Promise<CliRun
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, ...options.env };
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], {
+    const child = spawn(process.execPath, [options.script ?? CLI_PATH, ...args], {
       cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

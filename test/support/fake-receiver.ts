@@ -87,7 +87,7 @@ export class FakeReceiver implements Receiver {
   }
 }
 
-export { appHomeOpened, buttonClick, slashCommand, viewSubmission } from './slack-payloads';
+export { appHomeOpened, buttonClick, slashCommand, tsOf, viewSubmission } from './slack-payloads';
 
 // ---------------------------------------------------------------------------------------------------
 // A world to run bots in
@@ -261,19 +261,3 @@ export interface Block {
 export const blocksOf = (call: SlackCall): Block[] => (call.args.blocks ?? []) as Block[];
 
 export const hasButtons = (call: SlackCall): boolean => blocksOf(call).some((b) => b.type === 'actions');
-
-/**
- * The ts the stand-in answered a chat.postMessage with. The stand-in numbers the messages it accepts
- * (postMessage outside closed channels, postEphemeral) 1_700_000_001, 1_700_000_002, … in arrival
- * order, which is the order of `slack.calls`.
- */
-export function tsOf(slack: SlackStandIn, call: SlackCall): string {
-  const numbered = slack.calls.filter(
-    (c) =>
-      (c.method === 'chat.postMessage' && !slack.closedChannels.has(String(c.args.channel))) ||
-      c.method === 'chat.postEphemeral',
-  );
-  const index = numbered.indexOf(call);
-  if (index < 0) throw new Error(`${call.method} was not answered with a ts`);
-  return `${1_700_000_000 + index + 1}.${call.method === 'chat.postEphemeral' ? '000200' : '000100'}`;
-}

@@ -4,6 +4,13 @@
  */
 import type { SlackCall, SlackStandIn } from './slack-standin.cjs';
 
+/**
+ * Slack gives every command, click and submission its own trigger_id, and the bot runs each only once:
+ * the builders number theirs, so two payloads built alike are still two requests.
+ */
+let triggers = 0;
+const nextTrigger = (what: string): string => `trigger-${what}-${++triggers}`;
+
 export function slashCommand(
   command: string,
   text: string,
@@ -24,7 +31,7 @@ export function slashCommand(
     api_app_id: 'A1',
     is_enterprise_install: 'false',
     response_url: responseUrl,
-    trigger_id: `trigger-${command.slice(1)}-${userId}`,
+    trigger_id: nextTrigger(`${command.slice(1)}-${userId}`),
   };
 }
 
@@ -44,7 +51,7 @@ export function buttonClick(
     channel: { id: channelId, name: 'it-ops' },
     container: { type: 'message', message_ts: messageTs, channel_id: channelId, is_ephemeral: false },
     message: { ts: messageTs, type: 'message', text: 'approval' },
-    trigger_id: `trigger-${actionId}-${userId}`,
+    trigger_id: nextTrigger(`${actionId}-${userId}`),
     response_url: responseUrl,
     actions: [
       {
@@ -62,21 +69,23 @@ export function buttonClick(
 export function viewSubmission(
   callbackId: string,
   userId: string,
-  fields: Record<string, string>,
+  fields: Record<string, string | string[]>,
   privateMetadata: string,
 ): Record<string, unknown> {
+  // A string is a text input's value (email uses email_text_input); a list is the ticked checkboxes.
+  const state = (blockId: string, value: string | string[]) =>
+    Array.isArray(value)
+      ? { type: 'checkboxes', selected_options: value.map((v) => ({ value: v })) }
+      : { type: blockId === 'email' ? 'email_text_input' : 'plain_text_input', value };
   const values = Object.fromEntries(
-    Object.entries(fields).map(([blockId, value]) => [
-      blockId,
-      { value: { type: 'plain_text_input', value } },
-    ]),
+    Object.entries(fields).map(([blockId, value]) => [blockId, { value: state(blockId, value) }]),
   );
   return {
     type: 'view_submission',
     api_app_id: 'A1',
     team: { id: 'T1', domain: 'example' },
     user: { id: userId, username: userId.toLowerCase(), team_id: 'T1' },
-    trigger_id: `trigger-submit-${userId}`,
+    trigger_id: nextTrigger(`submit-${userId}`),
     view: {
       id: 'V-submitted',
       team_id: 'T1',
@@ -115,11 +124,35 @@ export function approveIdOf(post: SlackCall): string {
   return id;
 }
 
-/** Waits until the bot posts the approval request about `email`; returns its request id (the Approve value). */
-export async function approvalRequestId(slack: SlackStandIn, email: string): Promise<string> {
+/**
+ * The ts the stand-in answered a chat.postMessage with. The stand-in numbers the messages it accepts
+ * (postMessage outside closed channels, postEphemeral) 1_700_000_001, 1_700_000_002, … in arrival
+ * order, which is the order of `slack.calls`.
+ */
+export function tsOf(slack: SlackStandIn, call: SlackCall): string {
+  const numbered = slack.calls.filter(
+    (c) =>
+      (c.method === 'chat.postMessage' && !slack.closedChannels.has(String(c.args.channel))) ||
+      c.method === 'chat.postEphemeral',
+  );
+  const index = numbered.indexOf(call);
+  if (index < 0) throw new Error(`${call.method} was not answered with a ts`);
+  return `${1_700_000_000 + index + 1}.${call.method === 'chat.postEphemeral' ? '000200' : '000100'}`;
+}
+
+/** Waits until the bot posts the approval request about `email`; returns its id (the Approve value) and ts. */
+export async function approvalRequest(
+  slack: SlackStandIn,
+  email: string,
+): Promise<{ id: string; ts: string }> {
   const post = await slack.waitFor((c) => {
     const shown = JSON.stringify([c.args.text, c.args.blocks]);
     return c.method === 'chat.postMessage' && shown.includes('iam_disable_approve') && shown.includes(email);
   });
-  return approveIdOf(post);
+  return { id: approveIdOf(post), ts: tsOf(slack, post) };
+}
+
+/** Waits until the bot posts the approval request about `email`; returns its request id (the Approve value). */
+export async function approvalRequestId(slack: SlackStandIn, email: string): Promise<string> {
+  return (await approvalRequest(slack, email)).id;
 }

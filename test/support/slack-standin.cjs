@@ -40,11 +40,13 @@ async function startSlackStandIn() {
   const groups = new Map();
   const closedChannels = new Set();
   const channelErrors = new Map();
+  const failing = new Map();
   const waiters = [];
   let ts = 1_700_000_000;
   let viewId = 0;
 
   const answer = (method, args) => {
+    if (failing.has(method)) return { ok: false, error: failing.get(method) };
     switch (method) {
       case 'apps.connections.open':
         return standIn.socketModeUrl
@@ -76,7 +78,8 @@ async function startSlackStandIn() {
       case 'users.info': {
         const record = users.get(String(args.user));
         if (!record) return { ok: false, error: 'user_not_found' };
-        return { ok: true, user: { id: args.user, ...record } };
+        // Slack names every user's workspace; the stand-in's own is T1 (see auth.test).
+        return { ok: true, user: { id: args.user, team_id: 'T1', ...record } };
       }
       case 'usergroups.users.list':
         return { ok: true, users: groups.get(String(args.usergroup)) ?? [] };
@@ -114,6 +117,7 @@ async function startSlackStandIn() {
     groups,
     closedChannels,
     channelErrors,
+    failing,
     callsTo: (method) => calls.filter((c) => c.method === method),
     waitFor(predicate, timeoutMs = 10_000) {
       const done = calls.find(predicate);

@@ -13,6 +13,9 @@ export interface SlackUserRecord {
   is_ultra_restricted?: boolean;
   is_bot?: boolean;
   deleted?: boolean;
+  /** The user's workspace; the stand-in answers T1 (its own, as auth.test says) when absent. */
+  team_id?: string;
+  enterprise_user?: { enterprise_id: string; teams?: string[]; is_admin?: boolean };
 }
 
 export interface SlackStandIn {
@@ -27,6 +30,8 @@ export interface SlackStandIn {
   closedChannels: Set<string>;
   /** Channels where chat.postMessage answers this error (e.g. restricted_action, token_revoked). */
   channelErrors: Map<string, string>;
+  /** Web API methods that answer `{ ok: false, error }` with the mapped error code. */
+  failing: Map<string, string>;
   /** What apps.connections.open answers as the Socket Mode WebSocket URL. */
   socketModeUrl: string | null;
   /** Resolves when a call matching `predicate` has been recorded (already or later). */

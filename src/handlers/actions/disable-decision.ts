@@ -2,6 +2,7 @@ import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } 
 import { errorNotice, refusalMessage } from '../../views/slack';
 import { decide } from '../approvals';
 import { AuditUnavailableError, type BotContext } from '../context';
+import { originOf } from '../decision-guards';
 import { RESTARTING } from '../in-flight';
 import { tellEphemeral } from '../posting';
 
@@ -22,6 +23,7 @@ export function disableDecision(context: BotContext, decision: 'approved' | 'den
             userId: body.user.id,
             decision,
             respond,
+            origin: originOf(body),
           });
         } catch (error) {
           // The decision's audit row could not be written before it took effect: the clicker is told.

@@ -1,9 +1,10 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { ProfileError } from '../../iam';
-import { errorNotice, refusalMessage, usageMessage } from '../../views/slack';
+import { ProfileError, ProfileJsonError } from '../../iam';
+import { errorNotice, invalidJsonProblem, refusalMessage, usageMessage } from '../../views/slack';
 import { parseCommandText, type CommandInput } from '../command-text';
 import { AuditUnavailableError, auditNotOperator, type BotContext } from '../context';
 import { RESTARTING } from '../in-flight';
+import type { ApprovalInput } from '../approvals';
 import { tellEphemeral } from '../posting';
 
 export type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
@@ -41,7 +42,12 @@ export async function handleSlashCommand(
         await run(parseCommandText(command.text));
       } catch (error) {
         if (error instanceof ProfileError) {
-          await tellEphemeral(respond, usageMessage(`/${name}`, error.message, { sandbox: context.sandbox }));
+          const problem =
+            error instanceof ProfileJsonError ? invalidJsonProblem(error.syntaxError) : error.message;
+          await tellEphemeral(
+            respond,
+            usageMessage(`/${name}`, problem, { sandbox: context.sandbox, typed: command.text }),
+          );
           return;
         }
         if (error instanceof AuditUnavailableError) {
@@ -59,4 +65,16 @@ export async function handleSlashCommand(
     },
     refuse,
   );
+}
+
+/** Who asks and where, for a slash command that may post an approval request. */
+export function requesterOf(args: CommandArgs, input: ProfileInput): ApprovalInput {
+  return {
+    requesterId: args.command.user_id,
+    channelId: args.command.channel_id,
+    teamId: args.command.team_id || null,
+    enterpriseId: args.command.enterprise_id || null,
+    reason: input.reason?.trim() || null,
+    respond: args.respond,
+  };
 }

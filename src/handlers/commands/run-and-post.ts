@@ -1,5 +1,5 @@
 import { type IamResult } from '../../iam';
-import { getSummaryMessage, resultMessage, userDetailsThreadMessage } from '../../views/slack';
+import { hasThreadDetails, resultMessage, userDetailsThreadMessage } from '../../views/slack';
 import { outcomeOf } from '../approvals';
 import { audit, auditDone, type BotContext } from '../context';
 import { postMessage, tellEphemeral } from '../posting';
@@ -10,12 +10,18 @@ import type { CommandArgs, SlashCommandName } from './profile-command';
  * Audits the command (no row, no action: AuditUnavailableError is thrown before Atlassian is called),
  * runs it against the directory, audits the result as soon as Atlassian has answered, then posts the
  * result table and (as a follow-up, see FollowUps) a get's attribute list in the thread. The result row
- * never waits for Slack: a post that fails cannot cost the record of what was done.
+ * never waits for Slack: a post that fails cannot cost the record of what was done. With `received`,
+ * the caller has already written the command's row (requestWrite, before its lookup).
  */
 export async function runAndPost(
   context: BotContext,
   args: Pick<CommandArgs, 'client'> &
-    Partial<Pick<CommandArgs, 'respond'>> & { userId: string; channelId: string; fallbackUserId?: string },
+    Partial<Pick<CommandArgs, 'respond'>> & {
+      userId: string;
+      channelId: string;
+      fallbackUserId?: string;
+      received?: true;
+    },
   name: SlashCommandName,
   target: string,
   execute: () => Promise<IamResult>,
@@ -32,7 +38,7 @@ export async function runAndPost(
   const options = { sandbox: context.sandbox, actorId: args.userId };
   const posting = { respond: args.respond, fallbackUserId: args.fallbackUserId };
   const { result, ts } = await context.followUps.result(async () => {
-    await audit(context, entry('command', 'received', null));
+    if (!args.received) await audit(context, entry('command', 'received', null));
     let result: IamResult;
     try {
       result = await execute();
@@ -45,12 +51,11 @@ export async function runAndPost(
       context,
       entry('result', outcomeOf(result), result as unknown as Record<string, unknown>),
     );
-    const message =
-      name === 'iam-get-user' ? getSummaryMessage(result, options) : resultMessage(result, options);
+    const message = resultMessage(result, { ...options, detailsInThread: hasThreadDetails(result) });
     return { result, ts: await postResult(context, args, message, posting) };
   });
   // The requester has the result; the attribute list waits until the other commands in progress have theirs.
-  if (name === 'iam-get-user' && ts && result.IAM.Vendor.success) {
+  if (ts && hasThreadDetails(result)) {
     await context.followUps.followUp(() =>
       postMessage(args.client, args.channelId, userDetailsThreadMessage(result, options), { threadTs: ts }),
     );

@@ -1,8 +1,11 @@
-/** The App Home tab: connection, directory (SANDBOX or production), the viewer's permissions, pending disables. */
+/**
+ * The App Home tab. Operators and approvers see connection, directory (SANDBOX or production), their
+ * permissions and the pending disables; anyone else sees only what the bot is for (restrictedHomeView).
+ */
 import type { HomeView, KnownBlock } from '@slack/types';
 import type { ConnectionStatus } from '../../iam/directory-info';
 import type { ApprovalCard } from './approval';
-import { context, divider, header, SANDBOX_TEXT, section } from './blocks';
+import { context, divider, header, SANDBOX_TEXT, sandboxContext, section } from './blocks';
 import { escapeTruncate, mention, oneLine, slackDate } from './escape';
 
 export interface HomeViewer {
@@ -36,13 +39,39 @@ function connectionText(connection: HomeInput['connection']): string {
 function pendingLine(card: ApprovalCard): string {
   const reason =
     card.reason && card.reason.trim() !== '' ? `\n>${escapeTruncate(oneLine(card.reason.trim()), 300)}` : '';
+  // The header says disable requests; an enable or update request says what it is.
+  const action = card.action && card.action !== 'disable' ? `${card.action} ` : '';
   return (
-    `*\`${escapeTruncate(oneLine(card.target), 300)}\`* · asked by ${mention(card.requesterId)} ` +
+    `${action}*\`${escapeTruncate(oneLine(card.target), 300)}\`* · asked by ${mention(card.requesterId)} ` +
     `${slackDate(card.createdAt)} · expires ${slackDate(card.expiresAt)}${reason}`
   );
 }
 
-/** The Home tab view. */
+/** Why the viewer sees the restricted Home tab: no role here, or Slack could not say. */
+export type RestrictedReason = 'no-permissions' | 'unchecked';
+
+/**
+ * The Home tab for someone who is neither operator nor approver, or whose permissions could not be
+ * checked: what the bot does and why nothing else is shown. No request, reason, user or directory data.
+ */
+export function restrictedHomeView(reason: RestrictedReason, options: { sandbox: boolean }): HomeView {
+  const why =
+    reason === 'unchecked'
+      ? '⏳ Could not check your permissions with Slack just now, so nothing else is shown. Open this tab again in a minute.'
+      : '🚫 You have no permissions for this app: you are neither an operator nor an approver. Ask your Slack admins if you need to be.';
+  const blocks: KnownBlock[] = [
+    header('Atlassian IAM'),
+    section(
+      'This app lets IT operators create, update, look up, disable and enable Atlassian accounts from ' +
+        'Slack. A disable is carried out only after a second person approves it.',
+    ),
+    section(why),
+    ...(options.sandbox ? [sandboxContext()] : []),
+  ];
+  return { type: 'home', blocks };
+}
+
+/** The Home tab view for an operator or approver. */
 export function homeView(input: HomeInput): HomeView {
   const { viewer } = input;
   const yes = (allowed: boolean): string => (allowed ? '✅' : '🚫');

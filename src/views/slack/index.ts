@@ -12,10 +12,12 @@ export { LIMITS, blockTextLength, checkMessageLimits, checkViewLimits, type Slac
 export { SANDBOX_TEXT } from './blocks';
 export {
   CELL_MAX,
-  DETAILS_CELL_MAX,
-  getSummaryMessage,
+  RESULT_TABLE_COLUMNS,
+  changedText,
+  hasThreadDetails,
   resultMessage,
   resultOutcome,
+  resultSentence,
   resultTableBlock,
   userAttributeLines,
   userDetailsThreadMessage,
@@ -31,6 +33,7 @@ export {
   approvalRequestMessage,
   requesterNotice,
   type ApprovalCard,
+  type ApprovalChange,
   type ApprovalOptions,
   type ApprovalStatus,
   type DecidedOptions,
@@ -61,12 +64,22 @@ export {
   type AuditHistoryEntry,
   type AuditHistoryOptions,
 } from './audit';
-export { HOME_PENDING_MAX, homeView, type HomeInput, type HomeViewer } from './home';
+export {
+  HOME_PENDING_MAX,
+  homeView,
+  type HomeInput,
+  type HomeViewer,
+  restrictedHomeView,
+  type RestrictedReason,
+} from './home';
 export {
   SLASH_COMMANDS,
+  TYPED_QUOTE_MAX,
   errorNotice,
+  invalidJsonProblem,
   refusalMessage,
   usageMessage,
   workingNotice,
   type NoticeOptions,
+  type UsageOptions,
 } from './notices';

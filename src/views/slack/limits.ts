@@ -106,6 +106,11 @@ class Checker {
       this.textObject(`${where}.deny`, value.deny, LIMITS.confirmButton, ['plain_text']);
   }
 
+  placeholder(where: string, element: Json): void {
+    if (element.placeholder !== undefined)
+      this.textObject(`${where}.placeholder`, element.placeholder, LIMITS.inputPlaceholder, ['plain_text']);
+  }
+
   options(where: string, options: unknown): void {
     if (!Array.isArray(options)) return this.fail(where, 'missing options');
     if (options.length === 0) this.fail(where, 'no options');
@@ -134,12 +139,12 @@ class Checker {
           this.fail(`${where}.max_length`, `${maxLength} > ${LIMITS.plainTextInputLength}`);
         if (element.initial_value !== undefined)
           this.max(`${where}.initial_value`, str(element.initial_value), maxLength, false);
-        if (element.placeholder !== undefined)
-          this.textObject(`${where}.placeholder`, element.placeholder, LIMITS.inputPlaceholder, [
-            'plain_text',
-          ]);
+        this.placeholder(where, element);
         break;
       }
+      case 'email_text_input':
+        this.placeholder(where, element);
+        break;
       case 'checkboxes':
       case 'radio_buttons':
         this.options(`${where}.options`, element.options);

@@ -28,6 +28,12 @@ export type ModalKind = 'create' | 'update';
 export const CREATE_CALLBACK_ID = 'iam_create_user';
 export const UPDATE_CALLBACK_ID = 'iam_update_user';
 export const ALLOW_ENABLE_BLOCK_ID = 'allow_enable';
+/** The update form's "Clear these fields" checkboxes. */
+export const CLEAR_BLOCK_ID = 'clear';
+/** Fields the update form can empty (email and username identify the user and stay). */
+export const CLEARABLE_FIELDS = PROFILE_FIELDS.filter(
+  (field): field is Exclude<ProfileField, 'email' | 'username'> => field !== 'email' && field !== 'username',
+);
 /** Every input's `action_id`. */
 export const VALUE_ACTION_ID = 'value';
 /** Longest value a field accepts (the input's `max_length` and the server-side check). */
@@ -66,10 +72,10 @@ export interface UserModalOptions {
 function fieldBlock(field: ProfileField, kind: ModalKind, initial: string | undefined): InputBlock {
   const text = FIELD_TEXT[field];
   const required = field === 'email';
-  let hint = text.hint;
-  if (field === 'email' && kind === 'update') hint = 'Identifies the user to update.';
-  if (field !== 'email' && kind === 'update')
-    hint = [hint, 'Leave blank to keep the current value.'].filter(Boolean).join(' ');
+  // On update the intro says once that a blank field keeps its value; the create hints do not apply.
+  let hint = kind === 'create' ? text.hint : undefined;
+  if (field === 'email')
+    return emailBlock(kind === 'update' ? 'Identifies the user to update.' : hint, initial);
   // A current value longer than the input can hold is left out rather than cut: a cut value would be
   // written back on submit, a blank one leaves the attribute as it is.
   const tooLong = initial !== undefined && initial.length > FIELD_MAX_LENGTH;
@@ -87,6 +93,46 @@ function fieldBlock(field: ProfileField, kind: ModalKind, initial: string | unde
       max_length: FIELD_MAX_LENGTH,
       ...(text.placeholder ? { placeholder: plain(text.placeholder, LIMITS.inputPlaceholder) } : {}),
       ...(initial !== undefined && initial !== '' && !tooLong ? { initial_value: initial } : {}),
+    },
+  };
+}
+
+/** Email uses Slack's email input, which checks the shape on the client too. */
+function emailBlock(hint: string | undefined, initial: string | undefined): InputBlock {
+  return {
+    type: 'input',
+    block_id: 'email',
+    label: plain(FIELD_TEXT.email.label, LIMITS.inputLabel),
+    ...(hint ? { hint: plain(hint, LIMITS.inputHint) } : {}),
+    element: {
+      type: 'email_text_input',
+      action_id: VALUE_ACTION_ID,
+      placeholder: plain(FIELD_TEXT.email.placeholder ?? '', LIMITS.inputPlaceholder),
+      ...(initial !== undefined && initial !== '' && initial.length <= FIELD_MAX_LENGTH
+        ? { initial_value: initial }
+        : {}),
+    },
+  };
+}
+
+/** Update form: the explicit way to empty attributes (a blank field keeps the current value). */
+function clearBlock(): InputBlock {
+  return {
+    type: 'input',
+    block_id: CLEAR_BLOCK_ID,
+    optional: true,
+    label: plain('Clear these fields', LIMITS.inputLabel),
+    hint: plain(
+      'Each ticked field is removed from the user in Atlassian, whatever is typed in it above.',
+      LIMITS.inputHint,
+    ),
+    element: {
+      type: 'checkboxes',
+      action_id: VALUE_ACTION_ID,
+      options: CLEARABLE_FIELDS.map((field) => ({
+        text: plain(FIELD_TEXT[field].label, LIMITS.optionText),
+        value: field,
+      })),
     },
   };
 }
@@ -116,12 +162,12 @@ export function userModal(kind: ModalKind, options: UserModalOptions): ModalView
   const intro =
     kind === 'create'
       ? 'Creates the user in Atlassian. If the username already exists, that user is updated instead.'
-      : 'Changes only the fields you fill in.';
+      : 'Changes only the fields you fill in: a blank field keeps its current value. To empty a field, tick it under “Clear these fields”.';
   const blocks: KnownBlock[] = [
     ...(options.sandbox ? [context(SANDBOX_TEXT)] : []),
     context(intro),
     ...PROFILE_FIELDS.map((field) => fieldBlock(field, kind, options.initial?.[field]?.trim())),
-    ...(kind === 'update' ? [allowEnableBlock()] : []),
+    ...(kind === 'update' ? [clearBlock(), allowEnableBlock()] : []),
   ];
   const metadata: ModalMetadata = { channelId: options.channelId };
   return {
@@ -163,23 +209,34 @@ export type ModalStateValues = Record<
 >;
 
 export interface ModalValues {
-  /** The non-empty fields, trimmed, keyed by profile key. */
+  /** The non-empty fields, trimmed, keyed by profile key (without the ones to clear). */
   fields: Partial<Record<ProfileField, string>>;
+  /** Fields ticked under "Clear these fields" (update only; empty otherwise). */
+  clear: ProfileField[];
   /** The `allow_enable` checkbox; true when the modal has none (create), like the CLI default. */
   allowEnable: boolean;
 }
 
-/** Turns `view.state.values` into the non-empty profile fields and the allow-enable flag. */
+/**
+ * Turns `view.state.values` into the non-empty profile fields, the fields to clear and the
+ * allow-enable flag. A ticked field is cleared whatever its input holds (the update form is often
+ * pre-filled with the current values).
+ */
 export function readModalValues(stateValues: ModalStateValues): ModalValues {
+  const ticked = (stateValues[CLEAR_BLOCK_ID]?.[VALUE_ACTION_ID]?.selected_options ?? []).map(
+    (option) => option.value,
+  );
+  const clear = CLEARABLE_FIELDS.filter((field) => ticked.includes(field));
   const fields: Partial<Record<ProfileField, string>> = {};
   for (const field of PROFILE_FIELDS) {
     const value = stateValues[field]?.[VALUE_ACTION_ID]?.value;
-    if (typeof value === 'string' && value.trim() !== '') fields[field] = value.trim();
+    if (typeof value === 'string' && value.trim() !== '' && !(clear as ProfileField[]).includes(field))
+      fields[field] = value.trim();
   }
   const allow = stateValues[ALLOW_ENABLE_BLOCK_ID]?.[VALUE_ACTION_ID];
   const allowEnable =
     allow === undefined ? true : (allow.selected_options ?? []).some((option) => option.value === 'true');
-  return { fields, allowEnable };
+  return { fields, clear, allowEnable };
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;

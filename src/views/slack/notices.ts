@@ -36,6 +36,51 @@ export function workingNotice(commandText: string, options: NoticeOptions = {}):
   return notice('⏳', `Working on \`${escapeTruncate(oneLine(commandText), 500)}\`…`, options);
 }
 
+/** What JSON.parse's messages mean, in words a Slack user understands (V8's wording, Node 20 and later). */
+const JSON_PROBLEMS: [RegExp, string][] = [
+  [/^Unexpected end of JSON input/, 'it ends too early (a closing } or " is missing)'],
+  [/^Unterminated string/, 'a text value has no closing "'],
+  [/^Expected ',' or '}' after property value/, 'a comma or } is missing after a value'],
+  [/^Expected ',' or ']' after array element/, 'a comma or ] is missing in a list'],
+  [/^Expected (double-quoted property name|property name or '\}')/, 'every key needs "double quotes"'],
+  [/^Unexpected non-whitespace character after JSON/, 'there is more text after the closing }'],
+  [/^Bad (control|escaped) character/, 'a text value has a line break, tab or stray \\ in it'],
+  [/^Unexpected token '(.+?)'/, 'unexpected $1 (is a value missing, or a quote?)'],
+];
+
+/**
+ * "That profile isn't valid JSON: a comma or } is missing after a value (near character 14)." from
+ * the parser's own message (`Expected ',' or '}' after property value in JSON at position 13`).
+ */
+export function invalidJsonProblem(syntaxError: string): string {
+  let reason = 'check the quotes, colons and commas';
+  for (const [pattern, words] of JSON_PROBLEMS) {
+    const match = pattern.exec(syntaxError);
+    if (match) {
+      reason = match[0].replace(pattern, words);
+      break;
+    }
+  }
+  const position = /at position (\d+)/.exec(syntaxError);
+  const where = position ? ` (near character ${Number(position[1]) + 1})` : '';
+  return `That profile isn't valid JSON: ${reason}${where}.`;
+}
+
+/** Longest typed text quoted back in a usage message. */
+export const TYPED_QUOTE_MAX = 300;
+
+/** What the user typed, as inline code on one line (backticks inside would end the code span). */
+const typedQuote = (typed: string): string =>
+  `You typed: \`${escapeTruncate(oneLine(typed).trim().replace(/`/g, "'"), TYPED_QUOTE_MAX)}\``;
+
+export interface UsageOptions extends NoticeOptions {
+  /** The command text as typed: quoted back under the problem. */
+  typed?: string;
+}
+
+/** The fallback text of a usage message: the problem alone, one line, short. */
+const FALLBACK_PROBLEM_MAX = 130;
+
 export const SLASH_COMMANDS = [
   '/iam-create-user',
   '/iam-update-user',
@@ -49,21 +94,27 @@ export const SLASH_COMMANDS = [
  * Help for a slash command whose text could not be understood: what to type, with the three text
  * forms (JSON, key=value, bare email). `problem` says what was wrong (escaped).
  */
-export function usageMessage(command: string, problem?: string, options: NoticeOptions = {}): SlackMessage {
+export function usageMessage(command: string, problem?: string, options: UsageOptions = {}): SlackMessage {
   const name = `/${command.trim().replace(/^\/+/, '')}`;
   const known = (SLASH_COMMANDS as readonly string[]).includes(name);
-  const lead = problem ? `⚠️ ${escapeTruncate(problem, 1000)}\n` : '';
+  const typed = options.typed?.trim() ? `${typedQuote(options.typed)}\n` : '';
+  const lead = problem ? `⚠️ ${escapeTruncate(problem, 1000)}\n${typed}` : '';
+  const prefix = sandboxPrefix(options.sandbox === true);
+  const short = (fallback: string): string =>
+    problem
+      ? `${prefix}⚠️ ${escapeTruncate(oneLine(problem), FALLBACK_PROBLEM_MAX)}`
+      : `${prefix}${fallback}`;
   if (!known) {
     const body = `${lead}Unknown command \`${escapeTruncate(oneLine(name), 100)}\`. Commands: ${SLASH_COMMANDS.map((c) => `\`${c}\``).join(', ')}.`;
     return {
-      text: `${sandboxPrefix(options.sandbox === true)}${body}`,
+      text: short(`Unknown command ${escapeTruncate(oneLine(name), 100)}.`),
       blocks: [section(body), ...(options.sandbox ? [sandboxContext()] : [])],
     };
   }
   if (name === '/iam-audit') {
     const body = `${lead}*How to use \`/iam-audit\`*: give the user's email, e.g. \`/iam-audit jane@example.com\`.`;
     return {
-      text: `${sandboxPrefix(options.sandbox === true)}${lead}How to use /iam-audit: give the user's email.`,
+      text: short("How to use /iam-audit: give the user's email."),
       blocks: [
         section(body),
         context('Shows the latest audit entries about that user, to you alone. Operators only.'),
@@ -93,7 +144,7 @@ export function usageMessage(command: string, problem?: string, options: NoticeO
   );
   const body = `${lead}*How to use \`${name}\`*: give the user in one of three forms:\n${examples.join('\n')}`;
   return {
-    text: `${sandboxPrefix(options.sandbox === true)}${lead}How to use ${name}: JSON, key=value pairs or a bare email.`,
+    text: short(`How to use ${name}: JSON, key=value pairs or a bare email.`),
     blocks: [section(body), context(...notes), ...(options.sandbox ? [sandboxContext()] : [])],
   };
 }

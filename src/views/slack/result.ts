@@ -1,8 +1,14 @@
-/** Result messages: the XSOAR result table as a Slack `table` block, with the outcome obvious at a glance. */
+/**
+ * Result messages: one sentence saying what happened, a short table of what a person needs (user,
+ * email, id, active, what changed), and, for a success, every attribute in the thread
+ * (userDetailsThreadMessage). The top-level `text` is that sentence alone, for notifications.
+ */
 import type { KnownBlock, TableBlock } from '@slack/types';
+import type { UserProfile } from '../../iam/profile';
 import type { IamAction, IamResult, VendorResult } from '../../iam/result';
-import { renderTextTable, resultTable, type TextTable } from '../table';
-import { context, fields, header, md, sandboxContext, sandboxPrefix, section } from './blocks';
+import { showInvisible } from '../invisible';
+import { resultTitle } from '../table';
+import { context, header, md, sandboxContext, sandboxPrefix, section } from './blocks';
 import {
   escapeMrkdwn,
   escapeTruncate,
@@ -18,17 +24,21 @@ export interface ResultMessageOptions {
   sandbox: boolean;
   /** Slack user who ran the command; shown as a mention when it is a valid `U…`/`W…` id. */
   actorId?: string;
+  /** The attribute list follows in the thread (see hasThreadDetails): the message says so. */
+  detailsInThread?: boolean;
 }
 
 export type ResultOutcome = 'success' | 'skipped' | 'failure';
 
-/** The `details` cell (SCIM user JSON) is cut to this many characters in the table. */
-export const DETAILS_CELL_MAX = 300;
-/** Any other table cell. */
-export const CELL_MAX = 500;
-/** The text table inside the top-level `text` fallback. */
-const FALLBACK_TABLE_MAX = 3000;
+/** Any table cell is cut to this many characters. */
+export const CELL_MAX = 200;
+/** The columns a result table may have, in this order: at most five. */
+export const RESULT_TABLE_COLUMNS = ['User', 'Email', 'ID', 'Active', 'Changed'] as const;
 const ERROR_MESSAGE_MAX = 1800;
+/** The one-sentence fallback text: its length, the user's name in it, and the least room for a reason. */
+const FALLBACK_MAX = 145;
+const FALLBACK_NAME_MAX = 50;
+const FALLBACK_WHY_MIN = 60;
 
 export const OUTCOME_ICON: Record<ResultOutcome, string> = { success: '✅', skipped: '⏭️', failure: '❌' };
 
@@ -45,116 +55,28 @@ const DONE: Record<IamAction, string> = {
   enable: 'Enabled',
 };
 
-/** The user a result is about, as escaped inline code: username, else email, else id. */
+/** The action as the object of "could not …" / "skipped …ing". */
+const VERB: Record<IamAction, { base: string; ing: string }> = {
+  create: { base: 'create', ing: 'creating' },
+  update: { base: 'update', ing: 'updating' },
+  get: { base: 'look up', ing: 'looking up' },
+  disable: { base: 'disable', ing: 'disabling' },
+  enable: { base: 'enable', ing: 'enabling' },
+};
+
+/** The user a result is about, unescaped: email, else username, else id. */
+function whoText(vendor: VendorResult): string | null {
+  return vendor.email ?? vendor.username ?? vendor.id;
+}
+
+/** The user a result is about, as escaped inline code. */
 function who(vendor: VendorResult): string {
-  const name = vendor.username ?? vendor.email ?? vendor.id;
+  const name = whoText(vendor);
   return name ? `\`${escapeTruncate(oneLine(name), 200)}\`` : 'the user';
 }
 
 const activeText = (active: boolean | null): string =>
   active === true ? '🟢 active' : active === false ? '⚪ inactive' : '❔ status unknown';
-
-/** The result table with long cells cut: `details` to 300 characters, others to 500. */
-export function slackResultTable(result: IamResult): TextTable {
-  const table = resultTable(result);
-  const rows = table.rows.map((row) =>
-    row.map((cell, i) => {
-      const max = table.columns[i] === 'details' ? DETAILS_CELL_MAX : CELL_MAX;
-      const text = truncate(cell, max);
-      return text.trim() === '' ? '—' : text;
-    }),
-  );
-  return { ...table, rows };
-}
-
-const WRAPPED = new Set(['details', 'errorMessage', 'reason']);
-
-/** Slack `table` block: a header row with the column names, then the values (never an empty cell). */
-export function resultTableBlock(result: IamResult): TableBlock {
-  const table = slackResultTable(result);
-  const columns = table.columns.slice(0, LIMITS.tableCells);
-  const cell = (text: string) => ({ type: 'raw_text' as const, text: text.trim() === '' ? '—' : text });
-  return {
-    type: 'table',
-    column_settings: columns.map((column) => ({ is_wrapped: WRAPPED.has(column) })),
-    rows: [
-      columns.map(cell),
-      ...table.rows.slice(0, LIMITS.tableRows - 1).map((row) => row.slice(0, columns.length).map(cell)),
-    ],
-  };
-}
-
-/** The text fallback: status line, then the text table in a code block (escaped, cut). */
-function fallbackText(result: IamResult, sandbox: boolean): string {
-  const vendor = result.IAM.Vendor;
-  const table = slackResultTable(result);
-  // renderTextTable's first line is the title, already on the status line.
-  const body = truncateMrkdwn(
-    escapeMrkdwn(renderTextTable(table).split('\n').slice(1).join('\n')),
-    FALLBACK_TABLE_MAX,
-  );
-  const first = `${sandboxPrefix(sandbox)}${OUTCOME_ICON[resultOutcome(vendor)]} ${escapeMrkdwn(table.title)}`;
-  return [first, '```', body, '```'].join('\n');
-}
-
-function statusBlocks(vendor: VendorResult): KnownBlock[] {
-  switch (resultOutcome(vendor)) {
-    case 'success':
-      return [
-        section(
-          `*Succeeded*: ${DONE[vendor.action].toLowerCase()} ${who(vendor)} · ${activeText(vendor.active)}`,
-        ),
-      ];
-    case 'skipped':
-      return [
-        section(
-          `*Skipped*: ${escapeTruncate(oneLine(vendor.reason ?? 'no reason given'), 1000)} (${who(vendor)}). Nothing was changed.`,
-        ),
-      ];
-    case 'failure':
-      return [
-        section(`*Failed*: could not ${vendor.action} ${who(vendor)}.`),
-        fields([
-          `*Error code*\n${vendor.errorCode === null ? 'none (no HTTP status)' : String(vendor.errorCode)}`,
-          `*Error message*\n${escapeTruncate(vendor.errorMessage ?? 'no message', ERROR_MESSAGE_MAX)}`,
-        ]),
-      ];
-  }
-}
-
-function footer(vendor: VendorResult, options: ResultMessageOptions): KnownBlock {
-  const instance = `instance \`${escapeTruncate(oneLine(vendor.instanceName), 200)}\``;
-  const actor = options.actorId !== undefined && isSlackUserId(options.actorId) ? options.actorId : undefined;
-  return context(
-    actor
-      ? `Run by ${mention(actor)} · ${instance}`
-      : `${instance.charAt(0).toUpperCase()}${instance.slice(1)}`,
-  );
-}
-
-function build(
-  result: IamResult,
-  options: ResultMessageOptions,
-  middle: KnownBlock[],
-  extra: KnownBlock[],
-): SlackMessage {
-  const vendor = result.IAM.Vendor;
-  const table = resultTable(result);
-  const blocks: KnownBlock[] = [
-    header(`${OUTCOME_ICON[resultOutcome(vendor)]} ${table.title}`),
-    ...(options.sandbox ? [sandboxContext()] : []),
-    ...middle,
-    resultTableBlock(result),
-    footer(vendor, options),
-    ...extra,
-  ];
-  return { text: fallbackText(result, options.sandbox), blocks };
-}
-
-/** The result of any iam-* command, posted in the channel. */
-export function resultMessage(result: IamResult, options: ResultMessageOptions): SlackMessage {
-  return build(result, options, statusBlocks(result.IAM.Vendor), []);
-}
 
 /** Display name of a SCIM user: displayName, else given + family name, else null. */
 function displayName(vendor: VendorResult): string | null {
@@ -167,17 +89,147 @@ function displayName(vendor: VendorResult): string | null {
   return parts.length > 0 ? parts.join(' ') : null;
 }
 
-/** iam-get-user: a short summary (who, active or not, id) and the result table; details go to the thread. */
-export function getSummaryMessage(result: IamResult, options: ResultMessageOptions): SlackMessage {
+/** Profile keys that say who the user is, not what was written. */
+const IDENTITY_KEYS = new Set(['id', 'email', 'olduserdata']);
+
+/**
+ * What a create or update wrote, from the profile it was given: `title: Team Lead`, `title cleared`
+ * (a null value), or the bare key for a structured value (its value is in the thread).
+ */
+export function changedText(action: IamAction, profile: UserProfile): string {
+  if (action === 'enable') return 'enabled';
+  if (action === 'disable') return 'disabled';
+  const parts = Object.entries(profile)
+    // An update never applies `active` from the profile (see updateExisting in src/iam/commands.ts).
+    .filter(([key, value]) => !IDENTITY_KEYS.has(key) && value !== undefined)
+    .filter(([key]) => !(action === 'update' && key === 'active'))
+    .map(([key, value]) =>
+      value === null ? `${key} cleared` : typeof value === 'string' ? `${key}: ${value}` : key,
+    );
+  if (parts.length > 0) return parts.join(' · ');
+  return action === 'create' ? 'new user' : 'nothing to change';
+}
+
+/** The cells of a result: only what a person reads, each column only when it has a value. */
+function tableCells(vendor: VendorResult, profile: UserProfile): [string, string][] {
+  const user = displayName(vendor) ?? vendor.username;
+  const cells: [string, string | null][] = [
+    ['User', user],
+    ['Email', vendor.email === user ? null : vendor.email],
+    ['ID', vendor.id],
+    ['Active', vendor.active === null ? null : vendor.active ? 'yes' : 'no'],
+    [
+      'Changed',
+      resultOutcome(vendor) === 'success' && vendor.action !== 'get'
+        ? changedText(vendor.action, profile)
+        : null,
+    ],
+  ];
+  return cells
+    .filter((cell): cell is [string, string] => cell[1] !== null && oneLine(cell[1]).trim() !== '')
+    .map(([column, text]) => [column, truncate(oneLine(text), CELL_MAX)]);
+}
+
+/**
+ * Slack `table` block of a result about a known user (one with an id): a header row, then the value
+ * row. Null when there is no user record to show (the sentence above says everything).
+ */
+export function resultTableBlock(result: IamResult): TableBlock | null {
   const vendor = result.IAM.Vendor;
-  if (resultOutcome(vendor) !== 'success') return resultMessage(result, options);
-  const name = displayName(vendor);
-  const id = vendor.id ? ` · id \`${escapeTruncate(oneLine(vendor.id), 200)}\`` : '';
-  const summary = section(
-    `${name ? `*${escapeTruncate(oneLine(name), 300)}* ` : ''}${who(vendor)}\n${activeText(vendor.active)}${id}`,
-  );
-  const extra = vendor.details ? [context('🧵 The full attribute list is in the thread.')] : [];
-  return build(result, options, [summary], extra);
+  if (vendor.id === null || vendor.details === null) return null;
+  const cells = tableCells(vendor, result.IAM.UserProfile);
+  const cell = (text: string) => ({ type: 'raw_text' as const, text: showInvisible(text) });
+  return {
+    type: 'table',
+    column_settings: cells.map(([column]) => ({ is_wrapped: column === 'Changed' })),
+    rows: [cells.map(([column]) => cell(column)), cells.map(([, text]) => cell(text))],
+  };
+}
+
+/**
+ * The top-level `text`: one sentence for notification previews and screen readers, e.g.
+ * "Created jane@example.com (active) in Atlassian", "Could not disable jane@example.com: <error>".
+ */
+export function resultSentence(vendor: VendorResult, sandbox: boolean): string {
+  const prefix = sandboxPrefix(sandbox);
+  const name = escapeTruncate(oneLine(whoText(vendor) ?? 'the user'), FALLBACK_NAME_MAX);
+  /** "<head>: <why>", the why cut to what is left of the sentence's budget. */
+  const because = (head: string, why: string | null, fallback: string) => {
+    const room = Math.max(FALLBACK_WHY_MIN, FALLBACK_MAX - prefix.length - head.length - 2);
+    return `${head}: ${escapeTruncate(
+      oneLine(why ?? fallback)
+        .trim()
+        .replace(/\.$/, ''),
+      room,
+    )}`;
+  };
+  switch (resultOutcome(vendor)) {
+    case 'success': {
+      const state = vendor.active === null ? '' : vendor.active ? ' (active)' : ' (inactive)';
+      return `${prefix}${DONE[vendor.action]} ${name}${state}${sandbox ? '' : ' in Atlassian'}`;
+    }
+    case 'skipped':
+      return prefix + because(`Skipped ${VERB[vendor.action].ing} ${name}`, vendor.reason, 'no reason given');
+    case 'failure':
+      return (
+        prefix + because(`Could not ${VERB[vendor.action].base} ${name}`, vendor.errorMessage, 'no message')
+      );
+  }
+}
+
+function statusBlocks(vendor: VendorResult): KnownBlock[] {
+  switch (resultOutcome(vendor)) {
+    case 'success': {
+      const name = displayName(vendor);
+      const named = name ? `*${escapeTruncate(oneLine(name), 300)}* ` : '';
+      return [section(`${DONE[vendor.action]} ${named}${who(vendor)} · ${activeText(vendor.active)}`)];
+    }
+    case 'skipped':
+      return [
+        section(
+          `*Skipped*: ${escapeTruncate(oneLine(vendor.reason ?? 'no reason given'), 1000)} (${who(vendor)}). Nothing was changed.`,
+        ),
+      ];
+    case 'failure': {
+      const status = vendor.errorCode === null ? '' : `\n_HTTP status ${vendor.errorCode}_`;
+      const message = escapeTruncate(vendor.errorMessage ?? 'no message', ERROR_MESSAGE_MAX);
+      return [
+        section(
+          `*Failed*: could not ${VERB[vendor.action].base} ${who(vendor)}.\n>${message.replace(/\r?\n/g, '\n>')}${status}`,
+        ),
+      ];
+    }
+  }
+}
+
+function footer(options: ResultMessageOptions): KnownBlock | null {
+  const actor = options.actorId !== undefined && isSlackUserId(options.actorId) ? options.actorId : undefined;
+  const parts = [
+    ...(actor ? [`Run by ${mention(actor)}`] : []),
+    ...(options.detailsInThread ? ['🧵 Every attribute is in the thread.'] : []),
+  ];
+  return parts.length > 0 ? context(parts.join(' · ')) : null;
+}
+
+/** A success with a SCIM user: its attribute list belongs in the thread of the result. */
+export function hasThreadDetails(result: IamResult): boolean {
+  const vendor = result.IAM.Vendor;
+  return resultOutcome(vendor) === 'success' && vendor.details !== null;
+}
+
+/** The result of any iam-* command, posted in the channel. */
+export function resultMessage(result: IamResult, options: ResultMessageOptions): SlackMessage {
+  const vendor = result.IAM.Vendor;
+  const table = resultTableBlock(result);
+  const foot = footer(options);
+  const blocks: KnownBlock[] = [
+    header(`${OUTCOME_ICON[resultOutcome(vendor)]} ${resultTitle(vendor)}`),
+    ...(options.sandbox ? [sandboxContext()] : []),
+    ...statusBlocks(vendor),
+    ...(table ? [table] : []),
+    ...(foot ? [foot] : []),
+  ];
+  return { text: resultSentence(vendor, options.sandbox), blocks };
 }
 
 /** Known SCIM attributes first, in a readable order; the rest follow as the directory sent them. */

@@ -4,7 +4,10 @@ import {
   errorNotice,
   HOME_PENDING_MAX,
   homeView,
+  invalidJsonProblem,
   refusalMessage,
+  restrictedHomeView,
+  TYPED_QUOTE_MAX,
   usageMessage,
   workingNotice,
   type HomeInput,
@@ -18,6 +21,17 @@ const base: HomeInput = {
   viewer: { userId: 'U0VIEW', operator: true, approver: false },
   pending: [],
 };
+
+describe('restrictedHomeView', () => {
+  it('says what the bot is for and why nothing else is shown, within Slack limits', () => {
+    const none = restrictedHomeView('no-permissions', { sandbox: true });
+    const unchecked = restrictedHomeView('unchecked', { sandbox: false });
+    expect(mrkdwnTexts(none.blocks).join('\n')).toMatch(/lets IT operators[\s\S]*no permissions/);
+    expect(allStrings(none).join()).toContain('SANDBOX');
+    expect(mrkdwnTexts(unchecked.blocks).join('\n')).toContain('Could not check your permissions');
+    for (const view of [none, unchecked]) expect(checkViewLimits(view)).toEqual([]);
+  });
+});
 
 describe('homeView', () => {
   it('shows connection, directory, permissions and pending requests', () => {
@@ -33,6 +47,16 @@ describe('homeView', () => {
     expect(allStrings(view.blocks).join()).toContain('Pending disable requests (2)');
     expect(allStrings(view).join()).not.toContain('SANDBOX');
     expect(checkViewLimits(view)).toEqual([]);
+  });
+
+  it('says which pending requests are enables or updates', () => {
+    const view = homeView({
+      ...base,
+      pending: [card({ action: 'enable' }), card({ id: 'r2', action: 'update' })],
+    });
+    const text = mrkdwnTexts(view.blocks).join('\n');
+    expect(text).toContain('enable *`jane@example.com`*');
+    expect(text).toContain('update *`jane@example.com`*');
   });
 
   it('shows a failed or unchecked connection and the SANDBOX', () => {
@@ -79,6 +103,43 @@ describe('notices', () => {
       '🚫 Only approvers can decide. Nothing was done.',
     );
     expect(errorNotice('boom', { sandbox: true }).text).toBe('[SANDBOX] ❌ boom');
+  });
+
+  it('invalid JSON text gets the friendly message quoting what was typed', () => {
+    const cases = [
+      [
+        'Unexpected token \'}\', "{"email": }" is not valid JSON',
+        'unexpected } (is a value missing, or a quote?)',
+      ],
+      [
+        "Expected ',' or '}' after property value in JSON at position 13",
+        'a comma or } is missing after a value (near character 14)',
+      ],
+      [
+        "Expected property name or '}' in JSON at position 1",
+        'every key needs "double quotes" (near character 2)',
+      ],
+      ['Unexpected end of JSON input', 'it ends too early (a closing } or " is missing)'],
+      ['Something new from V8 at position 3', 'check the quotes, colons and commas (near character 4)'],
+    ];
+    for (const [parser, words] of cases) {
+      expect(invalidJsonProblem(parser)).toBe(`That profile isn't valid JSON: ${words}.`);
+    }
+    const typed = '{"email": "<!channel>" `x` ' + 'y'.repeat(1000);
+    const message = usageMessage('/iam-create-user', invalidJsonProblem('Unexpected end of JSON input'), {
+      typed,
+    });
+    const shown = mrkdwnTexts(message.blocks).join('\n');
+    expect(shown).toContain("⚠️ That profile isn't valid JSON: it ends too early");
+    expect(shown).toContain('You typed: `{"email": "&lt;!channel&gt;" \'x\' yyy');
+    expect(shown).not.toContain('<!channel>');
+    const quoted = /You typed: `([^`]*)`/.exec(shown)?.[1] ?? '';
+    expect(quoted.length).toBeLessThanOrEqual(TYPED_QUOTE_MAX);
+    expect(quoted.endsWith('…')).toBe(true);
+    expect(message.text).toBe(
+      '⚠️ That profile isn\'t valid JSON: it ends too early (a closing } or " is missing).',
+    );
+    expect(checkMessageLimits(message)).toEqual([]);
   });
 
   it('usage shows the three text forms of the command', () => {

@@ -35,8 +35,9 @@ describe('userModal', () => {
       'preferredlanguage',
     ]);
     for (const block of blocks) {
-      expect(block.element).toMatchObject({ type: 'plain_text_input', action_id: 'value' });
-      expect(block.optional).toBe(block.block_id !== 'email');
+      const type = block.block_id === 'email' ? 'email_text_input' : 'plain_text_input';
+      expect(block.element).toMatchObject({ type, action_id: 'value' });
+      expect(block.optional ?? false).toBe(block.block_id !== 'email');
     }
     expect(checkViewLimits(view)).toEqual([]);
   });
@@ -51,10 +52,13 @@ describe('userModal', () => {
     expect(view.title.text).toBe('Update Atlassian user');
     expect(view.submit?.text).toBe('Update');
     const blocks = inputs(view.blocks);
-    expect(blocks.map((b) => b.block_id)).toEqual([...PROFILE_FIELDS, 'allow_enable']);
+    expect(blocks.map((b) => b.block_id)).toEqual([...PROFILE_FIELDS, 'clear', 'allow_enable']);
     const byId = Object.fromEntries(blocks.map((b) => [b.block_id, b]));
-    expect(byId.email.optional).toBe(false);
-    expect(byId.email.element).toMatchObject({ initial_value: 'jane@example.com' });
+    expect(byId.email.optional ?? false).toBe(false);
+    expect(byId.email.element).toMatchObject({
+      type: 'email_text_input',
+      initial_value: 'jane@example.com',
+    });
     expect(byId.title.element).toMatchObject({ initial_value: 'Lead' });
     expect(byId.department.element).not.toHaveProperty('initial_value');
     expect(byId.allow_enable.element).toMatchObject({
@@ -63,6 +67,18 @@ describe('userModal', () => {
       initial_options: [{ value: 'true' }],
     });
     expect(checkViewLimits(view)).toEqual([]);
+  });
+
+  it('update modal can clear a field: a "Clear these fields" checkbox per attribute but email and username', () => {
+    const update = inputs(userModal('update', { channelId: 'C1', sandbox: false }).blocks);
+    const clear = update.find((b) => b.block_id === 'clear');
+    expect(clear?.label.text).toBe('Clear these fields');
+    expect(clear?.optional).toBe(true);
+    expect(clear?.element).toMatchObject({ type: 'checkboxes', action_id: 'value' });
+    const options = (clear?.element as { options: { value: string }[] }).options.map((o) => o.value);
+    expect(options).toEqual(PROFILE_FIELDS.filter((f) => f !== 'email' && f !== 'username'));
+    const create = inputs(userModal('create', { channelId: 'C1', sandbox: false }).blocks);
+    expect(create.map((b) => b.block_id)).not.toContain('clear');
   });
 
   it('does not prefill a value longer than the input holds (it would be written back cut)', () => {
@@ -111,7 +127,25 @@ describe('readModalValues', () => {
     const values = readModalValues(
       state({ email: ' jane@example.com ', title: '', department: null, surname: 'Doe', other: 'x' }),
     );
-    expect(values).toEqual({ fields: { email: 'jane@example.com', surname: 'Doe' }, allowEnable: true });
+    expect(values).toEqual({
+      fields: { email: 'jane@example.com', surname: 'Doe' },
+      clear: [],
+      allowEnable: true,
+    });
+  });
+
+  it('reads the fields to clear; a ticked field is cleared whatever its input holds', () => {
+    const values = readModalValues({
+      ...state({ email: 'jane@example.com', title: 'Lead', surname: 'Doe' }),
+      clear: {
+        value: {
+          type: 'checkboxes',
+          selected_options: [{ value: 'title' }, { value: 'department' }, { value: 'email' }],
+        },
+      },
+    });
+    expect(values.clear).toEqual(['title', 'department']);
+    expect(values.fields).toEqual({ email: 'jane@example.com', surname: 'Doe' });
   });
 
   it('reads allow_enable from the checkbox', () => {
@@ -122,7 +156,7 @@ describe('readModalValues', () => {
 
 describe('validateModalValues', () => {
   const check = (fields: Record<string, string>, kind: 'create' | 'update' = 'create') =>
-    validateModalValues({ fields, allowEnable: true }, kind);
+    validateModalValues({ fields, clear: [], allowEnable: true }, kind);
 
   it('accepts a good submission', () => {
     expect(check({ email: 'jane@example.com', username: 'jane' })).toEqual({});

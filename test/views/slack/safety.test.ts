@@ -10,7 +10,6 @@ import {
   checkMessageLimits,
   checkViewLimits,
   errorNotice,
-  getSummaryMessage,
   homeView,
   refusalMessage,
   requesterNotice,
@@ -72,7 +71,7 @@ function everything(
     for (const sandbox of [false, true]) {
       messages.push(resultMessage(result, { sandbox, actorId: text }));
       messages.push(resultMessage(result, { sandbox, actorId: 'U0ACTOR' }));
-      messages.push(getSummaryMessage(result, { sandbox, actorId: text }));
+      messages.push(resultMessage(result, { sandbox, actorId: text, detailsInThread: true }));
       messages.push(userDetailsThreadMessage(result, { sandbox }));
     }
   }

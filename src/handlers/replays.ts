@@ -1,0 +1,96 @@
+import type { AnyMiddlewareArgs, Middleware, RespondFn } from '@slack/bolt';
+import { errorNotice, refusalMessage, type SlackMessage } from '../views/slack';
+import { APPROVE_ACTION, DENY_ACTION } from './actions/disable-decision';
+import { audit, type BotContext } from './context';
+import { tellEphemeral } from './posting';
+
+/** A slash command, button click or modal submission: each carries its own Slack trigger_id. */
+interface Triggered {
+  kind: 'command' | 'click' | 'submission';
+  triggerId: string;
+  actor: string;
+  /** As the audit log names it: `iam-get-user`, `approve`, `iam-create-user`, … */
+  command: string;
+}
+
+const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
+const field = (value: unknown, key: string): unknown =>
+  typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+
+const ACTION_NAMES: Record<string, string> = { [APPROVE_ACTION]: 'approve', [DENY_ACTION]: 'deny' };
+
+function triggeredOf(body: unknown): Triggered | null {
+  const triggerId = text(field(body, 'trigger_id'));
+  if (!triggerId) return null;
+  const command = text(field(body, 'command'));
+  const userId = text(field(body, 'user_id'));
+  if (command && userId) {
+    return { kind: 'command', triggerId, actor: userId, command: command.replace(/^\/+/, '') };
+  }
+  const actor = text(field(field(body, 'user'), 'id')) ?? 'unknown';
+  const type = field(body, 'type');
+  if (type === 'block_actions') {
+    const actions = field(body, 'actions');
+    const actionId = (Array.isArray(actions) && text(field(actions[0], 'action_id'))) || 'action';
+    return { kind: 'click', triggerId, actor, command: ACTION_NAMES[actionId] ?? actionId };
+  }
+  if (type === 'view_submission') {
+    const callbackId = text(field(field(body, 'view'), 'callback_id')) ?? 'view';
+    return { kind: 'submission', triggerId, actor, command: callbackId.replaceAll('_', '-') };
+  }
+  return null;
+}
+
+/** The parts of the listener arguments an answer needs (present for commands, clicks and submissions). */
+interface Answering {
+  ack?: (response?: unknown) => Promise<void>;
+  respond?: RespondFn;
+}
+
+/** Acknowledges and tells the person, where they will see it: ephemerally, or in the modal. */
+async function answer(args: Answering, triggered: Triggered, message: SlackMessage): Promise<void> {
+  if (triggered.kind === 'submission') {
+    await args.ack?.({ response_action: 'errors', errors: { email: message.text } });
+  } else if (triggered.kind === 'command') {
+    await args.ack?.({ response_type: 'ephemeral', text: message.text, blocks: message.blocks });
+  } else {
+    await args.ack?.();
+    if (args.respond) await tellEphemeral(args.respond, message);
+  }
+}
+
+const REPLAYED =
+  'Slack delivered this request a second time (the same trigger_id was already handled), so it was not carried out again.';
+const UNRECORDED = 'Could not record this request, so it was not carried out. Try again in a minute.';
+
+/**
+ * Global middleware: a command, click or modal submission runs only the first time its Slack
+ * trigger_id arrives, in any instance (Store.claimTrigger is one atomic insert). A replay is answered
+ * and audited as a refusal; nothing else happens. When the store cannot record the trigger, nothing
+ * runs either (the same store could not have kept the audit row).
+ */
+export function refuseReplays(context: BotContext): Middleware<AnyMiddlewareArgs> {
+  return async (args) => {
+    const triggered = triggeredOf(args.body);
+    if (!triggered) return args.next();
+    const answering = args as unknown as Answering; // ack and respond exist for these three payload kinds
+    let first: boolean;
+    try {
+      first = await context.store.claimTrigger(triggered.triggerId, context.clock());
+    } catch (error) {
+      context.logger.error('recording a trigger failed', { error: (error as Error).message });
+      return answer(answering, triggered, errorNotice(UNRECORDED, { sandbox: context.sandbox }));
+    }
+    if (first) return args.next();
+    await answer(answering, triggered, refusalMessage(REPLAYED, { sandbox: context.sandbox }));
+    await audit(context, {
+      actor: triggered.actor,
+      kind: 'refusal',
+      command: triggered.command,
+      target: null,
+      outcome: 'refused',
+      requestId: null,
+      detail: { reason: 'replayed trigger_id' },
+    });
+  };
+}

@@ -1,0 +1,115 @@
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+/**
+ * What the bot counts, in Prometheus form (served at /metrics). Each room reports through the narrow
+ * method it needs, so src/scim and src/handlers depend on an interface, not on prom-client.
+ * docs/OPERATIONS.md says what each metric means and which alert to set.
+ */
+export interface Metrics {
+  /** One HTTP attempt to Atlassian: method, status (`network` when none came back), seconds taken. */
+  scimRequest(method: string, status: number | 'network', seconds: number): void;
+  /** An attempt that will be retried, and why (`429`, `5xx`, `network`, `timeout`). */
+  scimRetry(reason: string): void;
+  /** Time from a Slack request's arrival to its acknowledgement. */
+  slackAck(seconds: number): void;
+  /** A command's end: its name and outcome (`success`, `skipped`, `failure`, `requested`, `refused`, …). */
+  command(name: string, outcome: string): void;
+  /** An approval decision: `approved`, `denied`, `expired`. */
+  decision(outcome: string): void;
+  /** An audit row that could not be written. */
+  auditWriteFailure(): void;
+  /** A bulk row's outcome. */
+  bulkRow(outcome: string): void;
+  /** Serves the registry's text; `contentType` is Prometheus's text format. */
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+export interface MetricsOptions {
+  /** Counts pending approval requests when scraped. */
+  pendingApprovals?: () => Promise<number>;
+  /** Include Node's process metrics (CPU, memory, event-loop lag); off in unit tests. */
+  processMetrics?: boolean;
+}
+
+/** A registry of its own (not prom-client's global one), so two bots in one process never collide. */
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry();
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+
+  const scimRequests = new Counter({
+    name: 'atlassian_iam_scim_requests_total',
+    help: 'HTTP requests to Atlassian SCIM, by method and status (network: no answer)',
+    labelNames: ['method', 'status'] as const,
+    registers,
+  });
+  const scimLatency = new Histogram({
+    name: 'atlassian_iam_scim_request_duration_seconds',
+    help: 'Time of one HTTP request to Atlassian SCIM',
+    labelNames: ['method'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers,
+  });
+  const scimRetries = new Counter({
+    name: 'atlassian_iam_scim_retries_total',
+    help: 'SCIM requests retried, by reason (429, 5xx, network, timeout)',
+    labelNames: ['reason'] as const,
+    registers,
+  });
+  const slackAcks = new Histogram({
+    name: 'atlassian_iam_slack_ack_duration_seconds',
+    help: 'Time from a Slack request to its acknowledgement (Slack gives up after 3 s)',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 3],
+    registers,
+  });
+  const commands = new Counter({
+    name: 'atlassian_iam_commands_total',
+    help: 'Commands by name and outcome',
+    labelNames: ['command', 'outcome'] as const,
+    registers,
+  });
+  const decisions = new Counter({
+    name: 'atlassian_iam_approval_decisions_total',
+    help: 'Approval decisions by outcome (approved, denied, expired)',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const auditFailures = new Counter({
+    name: 'atlassian_iam_audit_write_failures_total',
+    help: 'Audit rows that could not be written (the action was then not carried out)',
+    registers,
+  });
+  const bulkRows = new Counter({
+    name: 'atlassian_iam_bulk_rows_total',
+    help: 'Bulk CSV rows by outcome',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
+  const pending = options.pendingApprovals;
+  if (pending) {
+    new Gauge({
+      name: 'atlassian_iam_pending_approvals',
+      help: 'Approval requests waiting for a decision',
+      registers,
+      async collect() {
+        this.set(await pending());
+      },
+    });
+  }
+
+  return {
+    scimRequest(method, status, seconds) {
+      scimRequests.inc({ method, status: String(status) });
+      scimLatency.observe({ method }, seconds);
+    },
+    scimRetry: (reason) => scimRetries.inc({ reason }),
+    slackAck: (seconds) => slackAcks.observe(seconds),
+    command: (command, outcome) => commands.inc({ command, outcome }),
+    decision: (outcome) => decisions.inc({ outcome }),
+    auditWriteFailure: () => auditFailures.inc(),
+    bulkRow: (outcome) => bulkRows.inc({ outcome }),
+    async render() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}
