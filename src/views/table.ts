@@ -9,6 +9,7 @@ export const RESULT_COLUMNS = [
   'id',
   'username',
   'email',
+  'group',
   'errorCode',
   'errorMessage',
   'details',
@@ -17,14 +18,22 @@ export const RESULT_COLUMNS = [
 export const SKIPPED_COLUMNS = [
   'brand',
   'instanceName',
+  'group',
   'skipped',
   'reason',
 ] as const satisfies readonly (keyof VendorResult)[];
 
 const capitalise = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);
 
+const GROUP_TITLES: Partial<Record<VendorResult['action'], string>> = {
+  'add-to-group': 'Add User To Group',
+  'remove-from-group': 'Remove User From Group',
+  'get-groups': 'Get Groups',
+};
+
 export function resultTitle(vendor: VendorResult): string {
-  return `${capitalise(vendor.action)} User Results (${vendor.brand})`;
+  const what = GROUP_TITLES[vendor.action] ?? `${capitalise(vendor.action)} User`;
+  return `${what} Results (${vendor.brand})`;
 }
 
 const isEmpty = (value: unknown): boolean => value === null || value === undefined || value === '';

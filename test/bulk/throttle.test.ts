@@ -119,6 +119,12 @@ it('counts the calls made through the directory', async () => {
     patchUser: async () => ({}),
     getUserSchema: async () => ({}),
     testConnection: async () => {},
+    findGroupsByName: async () => [],
+    getGroupById: async () => null,
+    createGroup: async () => ({ id: 'g', displayName: 'g' }),
+    addGroupMembers: async () => {},
+    removeGroupMembers: async () => {},
+    listGroups: async () => ({ groups: [], totalResults: 0 }),
   } satisfies ScimDirectory;
   const directory = observeDirectory(inner, { onThrottle: () => signals++, onCall: () => calls++ });
   await directory.getUserById('x');
