@@ -10,6 +10,7 @@ export const RESULT_COLUMNS = [
   'username',
   'email',
   'group',
+  'groups',
   'errorCode',
   'errorMessage',
   'details',
@@ -53,10 +54,22 @@ export interface TextTable {
 /** Title, the columns that have a value in some row, and the cells; skipped results use the short layout. */
 export function resultTable(result: IamResult, options: { detailsMax?: number } = {}): TextTable {
   const vendor = result.IAM.Vendor;
+  if (vendor.success && vendor.groups !== undefined && vendor.action === 'get-groups') {
+    // A listing: one row per group; whose groups (if a user's) goes in the title.
+    const whose = vendor.username ?? vendor.email ?? vendor.id;
+    return {
+      title: `${resultTitle(vendor)}${whose === null ? '' : ` for ${cellText(whose)}`}`,
+      columns: ['group', 'id'],
+      rows: vendor.groups.map((group) => [cellText(group.displayName), cellText(group.id)]),
+    };
+  }
   const layout: readonly (keyof VendorResult)[] = vendor.skipped ? SKIPPED_COLUMNS : RESULT_COLUMNS;
   const columns = layout.filter((column) => !isEmpty(vendor[column]));
   const cell = (column: keyof VendorResult): string => {
-    const text = cellText(vendor[column]);
+    const text =
+      column === 'groups'
+        ? (vendor.groups ?? []).map((group) => cellText(group.displayName)).join(', ')
+        : cellText(vendor[column]);
     // The SCIM user can be long: a terminal table may show its start; --json shows all of it.
     const max = options.detailsMax ?? Infinity;
     return column === 'details' && text.length > max ? `${text.slice(0, max - 1)}…` : text;
