@@ -50,7 +50,7 @@ const ALIASES: Record<string, CommandName> = {
   'get-mapping-fields': 'get-mapping-fields',
 };
 
-export const HELP = `Usage: atlassian-iam <command> [--user-profile JSON] [--allow-enable true|false] [--json]
+export const HELP = `Usage: atlassian-iam <command> [--user-profile JSON] [--allow-enable true|false] [--group NAME] [--json]
 
 Commands (XSOAR names; the short names work too):
   iam-create-user     (create-user)   create a user, or update it if it exists
