@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
+import { booleanFromText } from './boolean-text';
 import type { LogLevel } from './log';
 
 /** Environment as this module reads it; tests pass their own instead of touching process.env. */
@@ -61,11 +62,15 @@ export interface Config {
   commands: CommandSwitches;
   incomingMapperPath: string | null;
   outgoingMapperPath: string | null;
+  /** IAM_POLICY_FILE: approval policy (docs/POLICY.md); null: the built-in rules. */
+  policyFile: string | null;
   instanceName: string;
   database: DatabaseLocation;
   logLevel: LogLevel;
   /** Every secret value in force, so loggers and error printers can scrub them. */
   secrets: string[];
+  /** What the configuration allows that a careful admin should know (logged at start). */
+  warnings: string[];
 }
 
 /** Thrown when the environment is invalid; `problems` holds one line per variable. */
@@ -85,12 +90,8 @@ const SECRET_VARIABLES = [
 
 const booleanText = z
   .string()
-  .trim()
-  .toLowerCase()
-  .refine((v) => ['true', 'false', '1', '0', 'yes', 'no'].includes(v), {
-    message: 'must be true or false',
-  })
-  .transform((v) => ['true', '1', 'yes'].includes(v));
+  .refine((v) => booleanFromText(v) !== null, { message: 'must be true or false' })
+  .transform((v) => booleanFromText(v) as boolean);
 
 const durationText = z
   .string()
@@ -144,6 +145,7 @@ const envSchema = z.object({
   IAM_CREATE_IF_NOT_FOUND: booleanText.default(true),
   IAM_INCOMING_MAPPER: nonEmpty.optional(),
   IAM_OUTGOING_MAPPER: nonEmpty.optional(),
+  IAM_POLICY_FILE: nonEmpty.optional(),
   IAM_INSTANCE_NAME: nonEmpty.default('Atlassian IAM_instance_1'),
   DATABASE_URL: nonEmpty
     .refine((v) => v.startsWith('sqlite:') || /^postgres(ql)?:\/\//.test(v), {
@@ -169,6 +171,7 @@ const envSchema = z.object({
   IAM_OPERATORS: slackIdList.optional(),
   IAM_APPROVERS: slackIdList.optional(),
   IAM_APPROVAL_TTL: durationText.default(24 * 3_600_000),
+  IAM_ALLOW_INSECURE_HTTP: booleanText.default(false),
   HTTPS_PROXY: z.string().optional(),
   HTTP_PROXY: z.string().optional(),
   NO_PROXY: z.string().optional(),
@@ -268,8 +271,28 @@ export function loadConfig(
     e.SLACK_APP_TOKEN,
   ].filter((s): s is string => s !== undefined);
   if (database.kind === 'postgres') {
-    const password = safeUrlPassword(database.url);
-    if (password) secrets.push(password);
+    secrets.push(...urlPasswords(database.url));
+  }
+  const proxy = directory.mode === 'atlassian' ? directory.proxy : null;
+  for (const proxyUrl of [proxy?.httpsProxy, proxy?.httpProxy]) {
+    if (proxyUrl) secrets.push(...urlPasswords(proxyUrl));
+  }
+
+  const cleartext = cleartextUrls(e.SLACK_API_URL, directory);
+  const warnings: string[] = [];
+  if (e.IAM_ALLOW_INSECURE_HTTP) {
+    for (const [name, url] of cleartext) {
+      warnings.push(
+        `IAM_ALLOW_INSECURE_HTTP=true: ${name} (${hostOf(url)}) is plain http://, so tokens cross the network in cleartext; use https:// in production`,
+      );
+    }
+  } else if (cleartext.length > 0) {
+    throw new ConfigError(
+      cleartext.map(
+        ([name, url]) =>
+          `${name}: plain http:// to ${hostOf(url)} would send tokens in cleartext; use https:// (http:// is allowed for loopback hosts only), or set IAM_ALLOW_INSECURE_HTTP=true to accept the risk`,
+      ),
+    );
   }
 
   return {
@@ -293,19 +316,58 @@ export function loadConfig(
     },
     incomingMapperPath: e.IAM_INCOMING_MAPPER ?? null,
     outgoingMapperPath: e.IAM_OUTGOING_MAPPER ?? null,
+    policyFile: e.IAM_POLICY_FILE ?? null,
     instanceName: e.IAM_INSTANCE_NAME,
     database,
     logLevel: e.LOG_LEVEL,
     secrets,
+    warnings,
   };
 }
 
-function safeUrlPassword(url: string): string | null {
+/** A URL as the HTTP client reads it: a proxy written without a scheme (`proxy:3128`) is http. */
+export function parseLoosely(text: string): URL | null {
   try {
-    const password = decodeURIComponent(new URL(url).password);
-    return password.length > 0 ? password : null;
+    return new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(text.trim()) ? text.trim() : `http://${text.trim()}`);
   } catch {
     return null;
+  }
+}
+
+const hostOf = (url: string): string => parseLoosely(url)?.host ?? url;
+
+/** localhost, 127.0.0.0/8 and ::1: traffic that never leaves the machine. */
+function isLoopback(url: URL): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return (
+    host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host)
+  );
+}
+
+/** The variables whose URLs would carry a token over plain http to another machine: [name, url]. */
+function cleartextUrls(
+  slackApiUrl: string,
+  directory: AtlassianConnection | SandboxConnection,
+): [string, string][] {
+  const urls: [string, string | undefined][] = [['SLACK_API_URL', slackApiUrl]];
+  if (directory.mode === 'atlassian') {
+    urls.push(['ATLASSIAN_URL', directory.url]);
+    urls.push(['HTTPS_PROXY', directory.proxy?.httpsProxy], ['HTTP_PROXY', directory.proxy?.httpProxy]);
+  }
+  return urls.filter((entry): entry is [string, string] => {
+    const url = entry[1] === undefined ? null : parseLoosely(entry[1]);
+    return url !== null && url.protocol === 'http:' && !isLoopback(url);
+  });
+}
+
+/** The password of a URL with credentials, as written and decoded (both can show up in text). */
+function urlPasswords(url: string): string[] {
+  const raw = parseLoosely(url)?.password ?? '';
+  if (raw === '') return [];
+  try {
+    return [...new Set([raw, decodeURIComponent(raw)])];
+  } catch {
+    return [raw];
   }
 }
 

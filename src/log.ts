@@ -18,11 +18,24 @@ export interface LoggerOptions {
   now?: () => Date;
 }
 
+/**
+ * How a secret can appear in text: as it is, JSON-escaped once (a log line, a JSON error body) and
+ * twice (JSON text carried inside a JSON string), so that a secret with `"` or `\\` is caught too.
+ */
+function formsOf(secret: string): string[] {
+  const once = JSON.stringify(secret).slice(1, -1);
+  const twice = JSON.stringify(once).slice(1, -1);
+  return [...new Set([secret, once, twice])];
+}
+
+/** Replaces every secret, in each of its forms, by `[REDACTED]` (longest first, so none is cut in half). */
 export function redact(text: string, secrets: readonly string[]): string {
+  const forms = secrets
+    .filter((secret) => secret.length > 0)
+    .flatMap(formsOf)
+    .sort((a, b) => b.length - a.length);
   let out = text;
-  for (const secret of secrets) {
-    if (secret.length > 0) out = out.split(secret).join('[REDACTED]');
-  }
+  for (const form of forms) out = out.split(form).join('[REDACTED]');
   return out;
 }
 

@@ -64,6 +64,7 @@ function openDirectory(
 
 /** Builds the ILM context from the configuration; mapper files are read and checked here, once. */
 export function createRuntime(config: Config, logger: Logger): Runtime {
+  for (const warning of config.warnings) logger.warn(warning);
   const outgoing = loadMapper(config.outgoingMapperPath, BUILT_IN_OUTGOING);
   const incoming = loadMapper(config.incomingMapperPath, BUILT_IN_INCOMING);
   const { directory, close, location } = openDirectory(config, logger);

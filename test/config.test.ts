@@ -111,19 +111,88 @@ describe('loadConfig', () => {
     const base = {
       ATLASSIAN_ACCESS_TOKEN: 't',
       ATLASSIAN_DIRECTORY_ID: 'd',
-      HTTPS_PROXY: 'http://proxy:3128',
+      HTTPS_PROXY: 'https://proxy:3128',
       NO_PROXY: 'localhost',
     };
     expect(loadConfig(base, noFiles).directory).toMatchObject({ proxy: null });
     expect(loadConfig({ ...base, ATLASSIAN_USE_PROXY: 'true' }, noFiles).directory).toMatchObject({
-      proxy: { httpsProxy: 'http://proxy:3128', noProxy: 'localhost' },
+      proxy: { httpsProxy: 'https://proxy:3128', noProxy: 'localhost' },
     });
   });
 
-  it('treats the database password as a secret', () => {
+  it('treats the database password as a secret, as written and decoded', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://root:s3cr%40t@localhost/test' }, noFiles).secrets).toEqual([
+      's3cr%40t',
       's3cr@t',
     ]);
+  });
+
+  it('issue 13: every switch reads true/false, yes/no, on/off and 1/0 in any case', () => {
+    const switches = (value: string) =>
+      loadConfig({ IAM_CREATE_USER_ENABLED: value, IAM_CREATE_IF_NOT_FOUND: value }, noFiles).commands;
+    for (const word of ['true', 'YES', 'On', '1', ' on ']) {
+      expect(switches(word)).toMatchObject({ createEnabled: true, createIfNotFound: true });
+    }
+    for (const word of ['false', 'No', 'OFF', '0']) {
+      expect(switches(word)).toMatchObject({ createEnabled: false, createIfNotFound: false });
+    }
+    expect(problemsOf({ IAM_CREATE_USER_ENABLED: 'enabled' })).toEqual([
+      'IAM_CREATE_USER_ENABLED: must be true or false',
+    ]);
+  });
+});
+
+describe('finding 9 (issue 10): configuration refuses cleartext', () => {
+  const atlassian = { ATLASSIAN_ACCESS_TOKEN: 'tok', ATLASSIAN_DIRECTORY_ID: 'd' };
+  const proxied = (proxy: string) => ({ ...atlassian, ATLASSIAN_USE_PROXY: 'yes', HTTPS_PROXY: proxy });
+
+  it.each([
+    [
+      'ATLASSIAN_URL',
+      { ...atlassian, ATLASSIAN_URL: 'http://atlassian.example.com' },
+      'atlassian.example.com',
+    ],
+    ['SLACK_API_URL', { SLACK_API_URL: 'http://slack.example.com/api' }, 'slack.example.com'],
+    ['HTTPS_PROXY', proxied('http://proxy.example.com:3128'), 'proxy.example.com:3128'],
+    ['HTTPS_PROXY', proxied('proxy.example.com:3128'), 'proxy.example.com:3128'],
+    [
+      'HTTP_PROXY',
+      { ...atlassian, ATLASSIAN_USE_PROXY: 'true', HTTP_PROXY: 'http://10.0.0.1:80' },
+      '10.0.0.1',
+    ],
+  ])('refuses plain http:// in %s to another machine, naming the variable and the fix', (name, env, host) => {
+    expect(problemsOf(env)).toEqual([
+      `${name}: plain http:// to ${host} would send tokens in cleartext; use https:// (http:// is allowed for loopback hosts only), or set IAM_ALLOW_INSECURE_HTTP=true to accept the risk`,
+    ]);
+  });
+
+  it.each(['http://127.0.0.1:8080', 'http://127.1.2.3', 'http://localhost:3000', 'http://[::1]:8080'])(
+    'accepts plain http:// to the loopback host %s',
+    (url) => {
+      const config = loadConfig({ ...atlassian, ATLASSIAN_URL: url, SLACK_API_URL: url }, noFiles);
+      expect(config.warnings).toEqual([]);
+    },
+  );
+
+  it('accepts http:// elsewhere only with IAM_ALLOW_INSECURE_HTTP=true, and says so in a warning', () => {
+    const config = loadConfig(
+      { ...atlassian, ATLASSIAN_URL: 'http://atlassian.example.com', IAM_ALLOW_INSECURE_HTTP: 'true' },
+      noFiles,
+    );
+    expect(config.warnings).toEqual([
+      'IAM_ALLOW_INSECURE_HTTP=true: ATLASSIAN_URL (atlassian.example.com) is plain http://, so tokens cross the network in cleartext; use https:// in production',
+    ]);
+  });
+
+  it('ignores ATLASSIAN_URL and the proxies in the sandbox (no token is sent)', () => {
+    expect(loadConfig({ ATLASSIAN_URL: 'http://atlassian.example.com' }, noFiles).directory.mode).toBe(
+      'sandbox',
+    );
+  });
+
+  it('treats the proxy password as a secret', () => {
+    const config = loadConfig(proxied('https://me:p%22ss%5Cword@proxy.example.com:3128'), noFiles);
+    expect(config.secrets).toEqual(['tok', 'p%22ss%5Cword', 'p"ss\\word']);
   });
 });
 

@@ -1,6 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
+import { describeWithDocument, SLACK_MANIFEST_SCHEMA } from './support/shared-documents';
 
 interface Manifest {
   features: {
@@ -52,5 +55,16 @@ describe('manifest.yml', () => {
     expect(manifest.features.app_home.home_tab_enabled).toBe(true);
     expect(manifest.settings.event_subscriptions.bot_events).toEqual(['app_home_opened']);
     expect(registered).toContain("app.event('app_home_opened'");
+  });
+});
+
+// Slack's published schema (slackapi/manifest-schema), read from ../shared or SLACK_MANIFEST_SCHEMA_PATH.
+describeWithDocument(SLACK_MANIFEST_SCHEMA, "manifest.yml against Slack's manifest schema", (file) => {
+  it('is a manifest Slack accepts', () => {
+    // strict: false, because the schema carries annotations of its own (e.g. `_note`).
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    addFormats(ajv);
+    const validate = ajv.compile(JSON.parse(fs.readFileSync(file, 'utf8')) as object);
+    expect(validate(manifest) ? [] : validate.errors).toEqual([]);
   });
 });

@@ -14,6 +14,7 @@ import { createLogger, redact } from '../log';
 import { createRuntime, type Runtime } from '../wiring';
 import { AimdController, DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from './concurrency';
 import { type BulkRow, BulkFileError, readCsv, toBulkRows } from './csv';
+import { RunGate } from './gate';
 import { type ProgressSnapshot, ProgressDisplay, RateMeter } from './progress';
 import { defaultReportPath, planResume, type PreviousReport, readReport, ReportWriter } from './report';
 import { BULK_OPERATIONS, type BulkOperation, runRows } from './runner';
@@ -33,6 +34,10 @@ Options:
   --allow-enable BOOL   create/update may re-activate an inactive user (default true)
   --concurrency N       rows in flight at most, 1 to ${MAX_CONCURRENCY} (default ${DEFAULT_CONCURRENCY}); halved while Atlassian
                         answers 429 (rate limited), then raised again one at a time
+
+A rate limit the client does not wait out pauses the whole run for its Retry-After; a storm of 5xx
+answers or timeouts opens a circuit breaker (one probe row, then resume); the rows they met are sent
+again, not failed. A bad token (401/403), DNS or TLS failure stops the run: rows not started are not run.
   --report FILE         JSON-lines report, one line per row (default FILE.csv.report.jsonl). When
                         it exists, rows it records as success or skipped are not run again: run the
                         same command again to resume an interrupted run or to retry failed rows
@@ -204,6 +209,7 @@ async function run(invocation: BulkInvocation, io: BulkIo): Promise<number> {
       malformed: tally.malformed,
       limit: controller.limit,
       throttled: controller.stats().throttled,
+      waiting: gate.waiting(),
       elapsedMs: now - startedAt,
       rate,
       etaMs: rate && rate > 0 ? (left / rate) * 1000 : null,
@@ -223,6 +229,11 @@ async function run(invocation: BulkInvocation, io: BulkIo): Promise<number> {
     secrets: config.secrets,
   });
   const logger = watchThrottling(baseLogger, () => controller.throttle());
+  const gate = new RunGate({
+    now: clock,
+    concurrency: invocation.concurrency,
+    onWait: (text) => progress.log(`${label}: ${text}\n`),
+  });
 
   const runtime: Runtime = createRuntime(config, logger);
   let audit: CliAudit | null = null;
@@ -248,10 +259,7 @@ async function run(invocation: BulkInvocation, io: BulkIo): Promise<number> {
     }
     const context = {
       ...runtime.context,
-      directory: observeDirectory(runtime.context.directory, {
-        onThrottle: () => controller.throttle(),
-        onCall: () => scimCalls++,
-      }),
+      directory: observeDirectory(runtime.context.directory, { onCall: () => scimCalls++ }),
     };
     // The report first: a report that cannot be written stops the run before the audit log is touched.
     report = ReportWriter.open(invocation.reportPath, scrub);
@@ -265,6 +273,7 @@ async function run(invocation: BulkInvocation, io: BulkIo): Promise<number> {
       audit,
       report,
       controller,
+      gate,
       shouldStop: stopSignals.stopping,
       onRow: (line) => {
         tally.add(line.outcome);
@@ -298,6 +307,8 @@ async function run(invocation: BulkInvocation, io: BulkIo): Promise<number> {
       rowsPerSecond: elapsedMs > 0 ? Math.round((tally.done / elapsedMs) * 10_000) / 10 : 0,
       scimCalls,
       throttled: stats.throttled,
+      rateLimitPauses: gate.counts.pauses,
+      breakerOpened: gate.counts.breakerOpened,
       concurrency: {
         initial: invocation.concurrency,
         lowest: stats.lowestLimit,

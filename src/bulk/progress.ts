@@ -16,6 +16,8 @@ export interface ProgressSnapshot {
   limit: number;
   /** 429 answers met so far. */
   throttled: number;
+  /** What the run waits for (a rate limit, the circuit breaker); null while it sends. */
+  waiting?: string | null;
   elapsedMs: number;
   /** Rows per second lately; null before there is anything to measure. */
   rate: number | null;
@@ -52,7 +54,8 @@ function figures(s: ProgressSnapshot): string[] {
 
 /** A line for logs: `bulk disable: 120/2000 rows (6%), 24.0 rows/s, ETA 1m 18s, 0 failed, concurrency 4`. */
 export function plainLine(label: string, s: ProgressSnapshot): string {
-  return `${label}: ${s.done}/${s.total} rows (${percent(s)}), ${figures(s).join(', ')}, ${formatDuration(
+  const waiting = s.waiting ? `${s.waiting}, ` : '';
+  return `${label}: ${s.done}/${s.total} rows (${percent(s)}), ${waiting}${figures(s).join(', ')}, ${formatDuration(
     s.elapsedMs,
   )} elapsed`;
 }
@@ -62,7 +65,7 @@ export function barLine(label: string, s: ProgressSnapshot, columns: number): st
   // Fixed-width figures, so that the bar keeps its length as the numbers change.
   const counts = `${String(s.done).padStart(String(s.total).length)}/${s.total} ${percent(s).padStart(4)}`;
   const [rate, eta, ...rest] = figures(s);
-  const tail = [rate.padStart(13), eta.padEnd(11), ...rest].join('  ');
+  const tail = [rate.padStart(13), eta.padEnd(11), ...(s.waiting ? [s.waiting] : []), ...rest].join('  ');
   const fixed = `${label}  ${counts}  ${tail}`;
   const room = columns - 1 - fixed.length - 3;
   if (room < 10) return fixed.slice(0, Math.max(0, columns - 1));

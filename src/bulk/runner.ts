@@ -1,7 +1,11 @@
 /**
  * Runs the rows of a bulk file: each valid row through the same ILM core as the single commands,
  * with the adaptive concurrency of ./concurrency, a report line written as each row finishes, and an
- * audit entry for each (command `bulk-<operation>`, best-effort like the rest of the CLI).
+ * audit entry for each (command `bulk-<operation>`, best-effort like the rest of the CLI). The gate of
+ * ./gate decides when rows may send: a rate limit pauses the run and a 5xx storm opens its circuit
+ * breaker, and the rows they met are sent again rather than failed. A row sent again runs its whole
+ * command again, lookup first, so a create that reached Atlassian before a 5xx or timeout is found and
+ * not posted twice. Unreachable Atlassian (DNS, TLS, certificates) stops the run like a bad token.
  */
 import type { CliAudit } from '../cli-audit';
 import {
@@ -14,9 +18,12 @@ import {
   updateUser,
   type UserProfile,
 } from '../iam';
+import type { ScimRequestError } from '../scim/errors';
 import { type AimdController, runPool } from './concurrency';
 import type { BulkRow } from './csv';
+import { failureKind, RunGate } from './gate';
 import type { ReportLine, ReportWriter, RowOutcome } from './report';
+import { observeDirectory } from './throttle';
 
 export const BULK_OPERATIONS = ['create', 'update', 'disable', 'enable'] as const;
 export type BulkOperation = (typeof BULK_OPERATIONS)[number];
@@ -36,12 +43,14 @@ export interface RunnerOptions {
   /** True stops starting rows (Ctrl-C); those in flight finish and are reported. */
   shouldStop?: () => boolean;
   now?: () => Date;
+  /** Rate-limit pauses and the circuit breaker (default: real time, default limits). */
+  gate?: RunGate;
 }
 
 export interface RunOutcome {
   /** Rows that ran or were reported malformed. */
   finished: number;
-  /** Set when a directory-wide error (bad token, no permission) stopped the run early. */
+  /** Set when a directory-wide error (bad token, no permission, unreachable, a storm) stopped the run early. */
   fatal: string | null;
 }
 
@@ -98,30 +107,70 @@ export async function runRows(rows: BulkRow[], options: RunnerOptions): Promise<
     if (row.problem !== undefined) finish(row, { outcome: 'malformed', error: row.problem });
   }
 
+  const gate = options.gate ?? new RunGate({ concurrency: options.controller.max });
+  const stopping = (): boolean => fatal !== null || gate.gaveUp !== null || (options.shouldStop?.() ?? false);
+
+  /** One attempt at the row: its result, and the SCIM error behind a failed one. */
+  const attempt = async (profile: UserProfile) => {
+    const seen: { error: ScimRequestError | null } = { error: null };
+    const directory = observeDirectory(options.context.directory, {
+      onError: (error) => {
+        seen.error = error;
+      },
+    });
+    const result = await execute(
+      options.operation,
+      { ...options.context, directory },
+      profile,
+      options.allowEnable,
+    );
+    const vendor = result.IAM.Vendor;
+    const { error } = seen;
+    // Only the error the result reports (a lookup's "several users match" is not a SCIM answer).
+    return { result, error: !vendor.success && error?.message === vendor.errorMessage ? error : null };
+  };
+
   const runOne = async (row: BulkRow): Promise<boolean> => {
     // The sandbox directory answers without any I/O: without this turn of the event loop a whole file
     // would run as one task, with no progress drawn and Ctrl-C unheard until the end.
     await new Promise<void>((resolve) => setImmediate(resolve));
     const profile = row.profile as UserProfile;
-    await options.audit.command(command, profile);
-    let result: IamResult;
-    try {
-      result = await execute(options.operation, options.context, profile, options.allowEnable);
-    } catch (error) {
-      if (error instanceof ProfileError) {
-        // e.g. no identifier: found before any request is sent.
-        finish(row, { outcome: 'malformed', error: error.message });
+    let last: IamResult | null = null;
+    for (;;) {
+      const ticket = await gate.enter(stopping);
+      if (ticket === null) break;
+      if (last === null) await options.audit.command(command, profile);
+      let tried;
+      try {
+        tried = await attempt(profile);
+      } catch (error) {
+        gate.release(ticket);
+        if (error instanceof ProfileError) {
+          // e.g. no identifier: found before any request is sent.
+          finish(row, { outcome: 'malformed', error: error.message });
+          return false;
+        }
+        finish(row, { outcome: 'failed', error: (error as Error).message ?? String(error) });
         return false;
       }
-      finish(row, { outcome: 'failed', error: (error as Error).message ?? String(error) });
-      return false;
+      last = tried.result;
+      const kind = tried.error === null ? null : failureKind(tried.error);
+      if (kind === 'rate-limited') options.controller.throttle();
+      if (kind === 'unreachable') {
+        fatal ??= `${tried.error?.message}: no row can reach Atlassian until this is fixed`;
+      }
+      const verdict = await gate.settle(ticket, tried.error);
+      if (verdict === 'retry') continue;
+      break;
     }
-    const line = finish(row, { outcome: outcomeOf(result), result });
-    const status = result.IAM.Vendor.errorCode;
+    // Stopped before it was ever sent: not run, not reported (a rerun does it).
+    if (last === null) return false;
+    const line = finish(row, { outcome: outcomeOf(last), result: last });
+    const status = last.IAM.Vendor.errorCode;
     if (line.outcome === 'failed' && status !== null && FATAL_STATUSES.has(status) && fatal === null) {
-      fatal = result.IAM.Vendor.errorMessage ?? `Atlassian answered HTTP ${status}`;
+      fatal = last.IAM.Vendor.errorMessage ?? `Atlassian answered HTTP ${status}`;
     }
-    await options.audit.result(command, profile, result);
+    await options.audit.result(command, profile, last);
     return line.outcome !== 'failed';
   };
 
@@ -129,7 +178,8 @@ export async function runRows(rows: BulkRow[], options: RunnerOptions): Promise<
     rows.filter((row) => row.problem === undefined),
     options.controller,
     runOne,
-    { shouldStop: () => fatal !== null || (options.shouldStop?.() ?? false) },
+    { shouldStop: stopping },
   );
+  fatal ??= gate.gaveUp;
   return { finished, fatal };
 }

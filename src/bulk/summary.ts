@@ -27,9 +27,13 @@ export interface BulkSummary {
   scimCalls: number;
   /** 429 answers met (each one retried by the client after Retry-After). */
   throttled: number;
+  /** Times the whole run paused for a rate limit longer than the client waits. */
+  rateLimitPauses: number;
+  /** Times the circuit breaker opened (a storm of 5xx answers or timeouts). */
+  breakerOpened: number;
   concurrency: { initial: number; lowest: number; final: number; maxInFlight: number; decreases: number };
   interrupted: boolean;
-  /** Why the run stopped early (a directory-wide error), if it did. */
+  /** Why the run stopped early (a bad token, unreachable Atlassian, a storm outlasting the breaker), if it did. */
   stoppedBy: string | null;
 }
 
@@ -75,7 +79,9 @@ export function renderSummary(summary: BulkSummary): string {
     '',
     `elapsed ${summary.elapsedMs < 60_000 ? `${(summary.elapsedMs / 1000).toFixed(1)} s` : formatDuration(summary.elapsedMs)}, ` +
       `${summary.rowsPerSecond.toFixed(1)} rows/s, ${summary.scimCalls} SCIM calls, ` +
-      `${summary.throttled} rate-limited (429)`,
+      `${summary.throttled} rate-limited (429)` +
+      (summary.rateLimitPauses > 0 ? `, ${summary.rateLimitPauses} rate-limit pauses` : '') +
+      (summary.breakerOpened > 0 ? `, circuit breaker opened ${summary.breakerOpened}×` : ''),
     `concurrency ${concurrency.initial} at the start, lowest ${concurrency.lowest}, ${concurrency.final} at the end`,
     `report: ${summary.report}`,
   ];

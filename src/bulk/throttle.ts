@@ -7,7 +7,8 @@
  * `watchThrottling` wraps that logger: such a line is a throttle signal for the concurrency controller,
  * and is logged at debug level instead of warn, because the progress display counts them (a run at the
  * quota would otherwise print one warning per 429). A 429 that outlasts the client's retry budget
- * comes out of the directory as a ScimRequestError with status 429, which `observeDirectory` signals.
+ * comes out of the directory as a ScimRateLimitedError, which `observeDirectory` hands to the runner
+ * (it lowers the limit and pauses the whole run: see ./gate).
  * test/bulk/throttle.test.ts runs the real client against 429s to keep this seam honest.
  */
 import type { Logger } from '../log';
@@ -33,20 +34,20 @@ export function watchThrottling(logger: Logger, onThrottle: () => void): Logger 
 }
 
 export interface DirectoryObserver {
-  /** A call ended with a 429 the client gave up on. */
-  onThrottle(): void;
   /** Each call made (a lookup, a create, a change), for the summary. */
   onCall?(): void;
+  /** A call failed: the typed error, for the runner to tell a rate limit or a storm from the row's own. */
+  onError?(error: ScimRequestError): void;
 }
 
-/** The same directory, with each call counted and a 429 that reaches the caller signalled. */
+/** The same directory, with each call counted and each SCIM error shown to the observer. */
 export function observeDirectory(directory: ScimDirectory, observer: DirectoryObserver): ScimDirectory {
   const watch = async <R>(call: () => Promise<R>): Promise<R> => {
     observer.onCall?.();
     try {
       return await call();
     } catch (error) {
-      if (error instanceof ScimRequestError && error.status === RATE_LIMITED) observer.onThrottle();
+      if (error instanceof ScimRequestError) observer.onError?.(error);
       throw error;
     }
   };

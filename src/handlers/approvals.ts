@@ -2,26 +2,60 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { disableUser, type IamResult, previewDisable, type UserProfile } from '../iam';
+import {
+  type ApprovalAction,
+  type ApprovalPlan,
+  applyWrite,
+  carryOutPlan,
+  type IamResult,
+  pinUser,
+  previewCreate,
+  previewDisable,
+  previewEnable,
+  previewUpdate,
+  readApprovalPlan,
+  updatePlan,
+  type UserProfile,
+} from '../iam';
+import type { ScimUser } from '../scim/types';
 import type { ApprovalRequest } from '../store/types';
 import {
   approvalDecidedMessage,
   approvalRequestMessage,
   type ApprovalCard,
+  type ApprovalChange,
   refusalMessage,
   requesterNotice,
   resultMessage,
+  type SlackMessage,
 } from '../views/slack';
 import { audit, type BotContext, targetOf } from './context';
 import { type ClickOrigin, contextMismatch } from './decision-guards';
 import { cannotPost, postMessage, tellEphemeral, updateMessage } from './posting';
 
+/** The slash command whose approval each action is; audit rows name it. */
+const COMMAND_OF: Record<ApprovalAction, 'iam-disable-user' | 'iam-enable-user' | 'iam-update-user'> = {
+  disable: 'iam-disable-user',
+  enable: 'iam-enable-user',
+  update: 'iam-update-user',
+};
+
+/** An update's changes as stored with it (read loosely: a card is shown even for a request that failed). */
+function storedChanges(request: ApprovalRequest): ApprovalChange[] | undefined {
+  const changes = request.profile.changes;
+  return request.action === 'update' && Array.isArray(changes) ? (changes as ApprovalChange[]) : undefined;
+}
+
 export function cardOf(
   request: ApprovalRequest,
   current?: { active: boolean | null; id: string | null },
 ): ApprovalCard {
+  const reason = request.status === 'failed' ? request.result?.reason : undefined;
   return {
     id: request.id,
+    action: request.action,
+    changes: storedChanges(request),
+    failureReason: typeof reason === 'string' ? reason : null,
     requesterId: request.requesterId,
     target: request.target,
     reason: request.reason,
@@ -41,13 +75,14 @@ export const outcomeOf = (result: IamResult): string =>
 async function auditResult(
   context: BotContext,
   actorId: string,
+  action: ApprovalAction,
   result: IamResult,
   requestId: string | null,
 ) {
   await audit(context, {
     actor: actorId,
     kind: 'result',
-    command: 'iam-disable-user',
+    command: COMMAND_OF[action],
     target: targetOf(result.IAM.UserProfile),
     outcome: outcomeOf(result),
     requestId,
@@ -55,96 +90,178 @@ async function auditResult(
   });
 }
 
-export interface DisableRequestInput {
+/** Who asks, where, and how to reach them privately (a slash command's response_url, or a DM for a modal). */
+export interface ApprovalInput {
   requesterId: string;
   channelId: string;
   /** The workspace and Grid org of the command (Slack's team_id, enterprise_id): decisions count only there. */
   teamId: string | null;
   enterpriseId: string | null;
-  profile: UserProfile;
   reason: string | null;
   respond?: RespondFn;
+  /** Where to tell the requester when there is no response_url (a modal): their user id. */
+  fallbackUserId?: string;
 }
 
-/** How long an instance may take to carry out an approved disable before another may take over. */
+/** How long an instance may take to carry out an approved request before another may take over. */
 export const APPROVAL_LEASE_MS = 2 * 60_000;
 
-/**
- * /iam-disable-user: never immediate. An active user gets an approval request in the channel; a user
- * who cannot be disabled (switch off, not found, already inactive, lookup failed) gets the result at once.
- */
-export async function requestDisable(
+/** Tells the requester privately: by response_url, else in a DM; a failure to tell is logged. */
+async function tellRequester(context: BotContext, client: WebClient, input: ApprovalInput, text: string) {
+  const message = refusalMessage(text, { sandbox: context.sandbox });
+  try {
+    if (input.respond) await tellEphemeral(input.respond, message);
+    else await postMessage(client, input.fallbackUserId ?? input.requesterId, message);
+  } catch (error) {
+    context.logger.error('could not tell the requester', { error: (error as Error).message });
+  }
+}
+
+/** A result that needed no approval (nothing to do, or a lookup failure): posted and audited at once. */
+async function postFinal(
   context: BotContext,
   client: WebClient,
-  input: DisableRequestInput,
+  input: ApprovalInput,
+  action: ApprovalAction,
+  result: IamResult,
+) {
+  await postMessage(
+    client,
+    input.channelId,
+    resultMessage(result, { sandbox: context.sandbox, actorId: input.requesterId }),
+    { respond: input.respond, fallbackUserId: input.fallbackUserId },
+  );
+  await auditResult(context, input.requesterId, action, result, null);
+}
+
+/**
+ * /iam-disable-user and /iam-enable-user: never immediate. A user who can be changed gets an approval
+ * request in the channel; one who cannot (switch off, not found, already in that state, lookup failed)
+ * gets the result at once.
+ */
+export async function requestActiveChange(
+  context: BotContext,
+  client: WebClient,
+  input: ApprovalInput & { profile: UserProfile },
+  action: 'disable' | 'enable',
 ): Promise<void> {
-  const preview = await previewDisable(context.iam, input.profile);
-  if ('final' in preview) {
-    const result = preview.final;
-    await postMessage(
-      client,
-      input.channelId,
-      resultMessage(result, { sandbox: context.sandbox, actorId: input.requesterId }),
-      { respond: input.respond },
-    );
-    await auditResult(context, input.requesterId, result, null);
-    return;
+  const preview = await (action === 'disable' ? previewDisable : previewEnable)(context.iam, input.profile);
+  if ('final' in preview) return postFinal(context, client, input, action, preview.final);
+  await requestApproval(context, client, input, { action, profile: pinUser(preview.user) }, preview.user);
+}
+
+/**
+ * /iam-update-user and /iam-create-user (and their modal): a write that takes an account over (the core
+ * says so: it re-enables the user or changes a sign-in identifier; a create that finds the user is an
+ * update) waits for an approver, with exactly the changes previewed, pinned to the user found. Any
+ * other write, and a create of a new user, runs at once through `runNow`, without a second lookup.
+ */
+export async function requestWrite(
+  context: BotContext,
+  client: WebClient,
+  input: ApprovalInput & { profile: UserProfile; allowEnable: boolean; clear?: readonly string[] },
+  kind: 'create' | 'update',
+  runNow: (execute: () => Promise<IamResult>) => Promise<void>,
+): Promise<void> {
+  const { profile, allowEnable, clear } = input;
+  const preview = await (kind === 'create' ? previewCreate : previewUpdate)(context.iam, profile, {
+    allowEnable,
+    clear,
+  });
+  if ('update' in preview && preview.update.takesOver) {
+    return requestApproval(context, client, input, updatePlan(preview.update), preview.update.user);
   }
-  const user = preview.user;
-  const email = user.emails?.find((e) => e.primary)?.value ?? user.emails?.[0]?.value;
-  // The request pins the user's id, so the approval disables exactly the person shown to the approver.
-  const profile: Record<string, unknown> = {
-    id: user.id,
-    ...(email ? { email } : {}),
-    ...(user.userName ? { username: user.userName } : {}),
-  };
+  await runNow(() => applyWrite(context.iam, profile, preview, kind));
+}
+
+/**
+ * Asks for an approval: the "requested" audit row first (no audit row, nothing done), then the request
+ * is stored, then its card is posted, so a card on screen always names a stored request. A request
+ * that cannot be stored is never posted; one whose card cannot be posted ends as failed (nobody could
+ * approve it), and either way the requester is told.
+ */
+async function requestApproval(
+  context: BotContext,
+  client: WebClient,
+  input: ApprovalInput,
+  plan: ApprovalPlan,
+  user: ScimUser,
+): Promise<void> {
+  const verb = plan.action;
+  let checked: ApprovalPlan;
+  try {
+    // The same check as when it is loaded: a request that could never be carried out is not stored.
+    checked = readApprovalPlan(plan.action, plan.profile);
+  } catch (error) {
+    // Atlassian's answer named no usable user (e.g. no id): nothing could be approved.
+    return tellRequester(context, client, input, `Nothing was requested: ${(error as Error).message}.`);
+  }
+  const { profile } = checked;
   const now = context.clock();
   const draft = {
     id: context.newId(),
+    action: checked.action,
     requesterId: input.requesterId,
     channelId: input.channelId,
     teamId: input.teamId,
     enterpriseId: input.enterpriseId,
     profile,
-    target: email ?? user.userName ?? targetOf(input.profile),
+    target: profile.email ?? profile.username ?? profile.id,
     reason: input.reason,
     createdAt: now,
     expiresAt: new Date(now.getTime() + context.approvalTtlMs),
   };
-  const card = cardOf(
-    { ...draft, messageTs: null, status: 'pending', decidedBy: null, decidedAt: null, result: null },
-    { active: user.active ?? null, id: user.id ?? null },
-  );
-  // Posted before it is stored: a request that approvers cannot see must not exist (it could only expire).
-  let ts: string | null;
-  try {
-    ts = await postMessage(
-      client,
-      input.channelId,
-      approvalRequestMessage(card, { sandbox: context.sandbox }),
-    );
-  } catch (error) {
-    if (!cannotPost(error) || !input.respond) throw error;
-    await tellEphemeral(
-      input.respond,
-      refusalMessage(
-        'I cannot post the approval request in this channel, so no approver could see it: invite me with /invite and ask again.',
-        { sandbox: context.sandbox },
-      ),
-    );
-    return;
-  }
-  const request = await context.store.createApproval(draft);
-  if (ts) await context.store.setApprovalMessage(request.id, input.channelId, ts);
   await audit(context, {
     actor: input.requesterId,
     kind: 'command',
-    command: 'iam-disable-user',
-    target: request.target,
+    command: COMMAND_OF[verb],
+    target: draft.target,
     outcome: 'requested',
-    requestId: request.id,
-    detail: { reason: input.reason, profile },
+    requestId: draft.id,
+    detail: { action: verb, reason: input.reason, profile },
   });
+  let request: ApprovalRequest;
+  try {
+    request = await context.store.createApproval(draft);
+  } catch (error) {
+    context.logger.error('approval request not stored', { error: (error as Error).message });
+    await tellRequester(
+      context,
+      client,
+      input,
+      `Your ${verb} request could not be stored, so it was not posted and nothing will be done. Try again.`,
+    );
+    return;
+  }
+  const card = approvalRequestMessage(cardOf(request, { active: user.active ?? null, id: user.id ?? null }), {
+    sandbox: context.sandbox,
+  });
+  let ts: string | null;
+  try {
+    ts = await postMessage(client, input.channelId, card);
+  } catch (error) {
+    // Nobody could approve a request nobody sees: it is closed (failed), and the requester told why.
+    const notInChannel = cannotPost(error);
+    context.logger.error('approval request not posted', { error: (error as Error).message });
+    const reason = notInChannel ? 'the bot cannot post in this channel' : 'Slack refused the request message';
+    await failRequest(context, client, request, reason, { announce: false });
+    const told = notInChannel
+      ? 'I cannot post the approval request in this channel, so no approver could see it: invite me with /invite and ask again.'
+      : 'I could not post the approval request, so no approver could see it; it was closed and nothing will be done. Ask again.';
+    await tellRequester(context, client, input, told);
+    return;
+  }
+  if (ts) await context.store.setApprovalMessage(request.id, input.channelId, ts);
+}
+
+/** Posts in the request's thread, or in its channel when its card was never posted. */
+async function postAbout(client: WebClient, request: ApprovalRequest, message: SlackMessage) {
+  await postMessage(
+    client,
+    request.channelId,
+    message,
+    request.messageTs ? { threadTs: request.messageTs } : {},
+  );
 }
 
 /** Updates the request message (when it was posted) and tells the requester in its thread. */
@@ -154,7 +271,12 @@ async function announceDecision(
   request: ApprovalRequest,
   result?: IamResult,
 ) {
-  if (!request.messageTs) return;
+  const notice = requesterNotice(cardOf(request), result, { sandbox: context.sandbox });
+  if (!request.messageTs) {
+    // A failed request whose card was never posted still says so in its channel.
+    if (request.status === 'failed') await postAbout(client, request, notice);
+    return;
+  }
   await updateMessage(
     client,
     request.channelId,
@@ -163,34 +285,52 @@ async function announceDecision(
   );
   if (result) {
     const actor = request.decidedBy ?? request.requesterId;
-    await postMessage(
-      client,
-      request.channelId,
-      resultMessage(result, { sandbox: context.sandbox, actorId: actor }),
-      {
-        threadTs: request.messageTs,
-      },
-    );
+    await postAbout(client, request, resultMessage(result, { sandbox: context.sandbox, actorId: actor }));
   }
-  await postMessage(
-    client,
-    request.channelId,
-    requesterNotice(cardOf(request), result, { sandbox: context.sandbox }),
-    {
-      threadTs: request.messageTs,
-    },
-  );
+  await postAbout(client, request, notice);
 }
 
 /**
- * Runs an approved disable that this instance has claimed, keeps its result, and shows it. Safe to
- * repeat after a crash: a second run finds the user inactive and changes nothing.
+ * Ends a request that cannot be carried out (or posted) as failed, once across instances: its audit
+ * row, then (unless told not to) its card and a message in its channel.
+ */
+async function failRequest(
+  context: BotContext,
+  client: WebClient,
+  request: ApprovalRequest,
+  reason: string,
+  options: { announce: boolean } = { announce: true },
+): Promise<void> {
+  const ended = await context.store.failApproval(request.id, reason);
+  if (!ended) return; // another instance ended or completed it
+  context.logger.warn('approval request failed', { requestId: request.id, reason });
+  await audit(context, {
+    actor: 'system',
+    kind: 'result',
+    command: COMMAND_OF[request.action],
+    target: request.target,
+    outcome: 'failed',
+    requestId: request.id,
+    detail: { reason },
+  });
+  if (options.announce) await announceDecision(context, client, ended);
+}
+
+/**
+ * Runs an approved request that this instance has claimed, keeps its result, and shows it. Safe to
+ * repeat after a crash: a second run finds the change made and changes nothing. A request whose stored
+ * form is invalid, or whose carrying out throws, ends as failed instead.
  */
 async function carryOut(context: BotContext, client: WebClient, request: ApprovalRequest): Promise<void> {
-  const result = await disableUser(context.iam, request.profile);
+  let result: IamResult;
+  try {
+    result = await carryOutPlan(context.iam, readApprovalPlan(request.action, request.profile));
+  } catch (error) {
+    return failRequest(context, client, request, (error as Error).message);
+  }
   const stored = result as unknown as Record<string, unknown>;
   if (!(await context.store.completeApproval(request.id, stored))) return; // another instance finished it
-  await auditResult(context, request.decidedBy ?? request.requesterId, result, request.id);
+  await auditResult(context, request.decidedBy ?? request.requesterId, request.action, result, request.id);
   await announceDecision(context, client, { ...request, status: 'completed', result: stored }, result);
 }
 
@@ -278,12 +418,13 @@ export async function decide(context: BotContext, client: WebClient, input: Deci
   // lookup (and the refusal's audit row) would fail and the click would go unanswered.
   if (input.requestId.includes('\u0000')) {
     const requestId = input.requestId.replaceAll('\u0000', '\uFFFD');
-    return refuse(context, { ...input, requestId }, 'This disable request does not exist.', null);
+    return refuse(context, { ...input, requestId }, 'This approval request does not exist.', null);
   }
   const request = await context.store.getApproval(input.requestId);
-  if (!request) return refuse(context, input, 'This disable request does not exist.', null);
+  if (!request) return refuse(context, input, 'This approval request does not exist.', null);
   const mismatch = contextMismatch(request, input.origin);
   if (mismatch) return refuse(context, input, mismatch, request.target);
+  const what = `${request.action} request`;
   let approver: boolean;
   try {
     // Live: a permission removed in Slack stops a decision at once, whatever the cache holds.
@@ -298,20 +439,30 @@ export async function decide(context: BotContext, client: WebClient, input: Deci
     );
   }
   if (!approver) {
-    return refuse(
-      context,
-      input,
-      'Only approvers (IAM_APPROVERS) can decide disable requests.',
-      request.target,
-    );
+    return refuse(context, input, `Only approvers (IAM_APPROVERS) can decide ${what}s.`, request.target);
   }
   if (input.userId === request.requesterId) {
     return refuse(
       context,
       input,
-      'You asked for this disable, so someone else has to decide it.',
+      `You asked for this ${request.action}, so someone else has to decide it.`,
       request.target,
     );
+  }
+  if (request.status === 'pending') {
+    // Validated when loaded: a stored request that could never be carried out is not decided but ended.
+    try {
+      readApprovalPlan(request.action, request.profile);
+    } catch (error) {
+      const reason = (error as Error).message;
+      await failRequest(context, client, request, reason);
+      return refuse(
+        context,
+        input,
+        `This ${what} cannot be carried out (${reason}); it was closed.`,
+        request.target,
+      );
+    }
   }
   const now = context.clock();
   const decided = await context.store.decideApproval(request.id, input.decision, input.userId, now);
@@ -322,16 +473,17 @@ export async function decide(context: BotContext, client: WebClient, input: Deci
       return refuse(
         context,
         input,
-        'This disable request has expired; ask for it again if it is still needed.',
+        `This ${what} has expired; ask for it again if it is still needed.`,
         request.target,
       );
     }
-    return refuse(
-      context,
-      input,
-      `This disable request was already ${latest.status === 'completed' ? 'approved' : latest.status}.`,
-      request.target,
-    );
+    const state =
+      latest.status === 'completed'
+        ? 'approved'
+        : latest.status === 'failed'
+          ? 'closed as failed'
+          : latest.status;
+    return refuse(context, input, `This ${what} was already ${state}.`, request.target);
   }
   await audit(context, {
     actor: input.userId,
@@ -343,14 +495,7 @@ export async function decide(context: BotContext, client: WebClient, input: Deci
     detail: { requesterId: decided.requesterId, reason: decided.reason },
   });
   if (decided.status === 'denied') return announceDecision(context, client, decided);
-  if (decided.messageTs) {
-    await updateMessage(
-      client,
-      decided.channelId,
-      decided.messageTs,
-      approvalDecidedMessage(cardOf(decided), { sandbox: context.sandbox }),
-    );
-  }
+  // The change first, then the card: a Slack outage must not hold up (or lose) an approved change.
   await claimAndCarryOut(context, client, decided.id);
 }
 
@@ -358,32 +503,56 @@ export async function decide(context: BotContext, client: WebClient, input: Deci
 export async function expireDue(context: BotContext, client: WebClient): Promise<void> {
   const expired = await context.store.expireApprovals(context.clock());
   for (const request of expired) {
-    await audit(context, {
-      actor: 'system',
-      kind: 'decision',
-      command: 'expire',
-      target: request.target,
-      outcome: 'expired',
-      requestId: request.id,
-      detail: null,
-    });
-    await announceDecision(context, client, request);
+    // One at a time: a message Slack refuses must not keep the others' from being updated.
+    try {
+      await audit(context, {
+        actor: 'system',
+        kind: 'decision',
+        command: 'expire',
+        target: request.target,
+        outcome: 'expired',
+        requestId: request.id,
+        detail: null,
+      });
+      await announceDecision(context, client, request);
+    } catch (error) {
+      context.logger.error('could not announce an expired request', {
+        requestId: request.id,
+        error: (error as Error).message,
+      });
+    }
   }
 }
 
 /**
- * At start (and on every sweep): approved disables that a crash interrupted are carried out, each by one
- * instance (the claim), and the disable itself finds an already inactive user unchanged. A claim whose
- * holder is certainly dead (killed on this host, see claimHolderIsDead) is taken over at once: without
- * that, a bot restarted after `kill -9` mid-disable would leave the approved disable stuck until the
- * lease ran out, and, recovery running only at start, until some later restart. Other claims wait for
- * their lease to run out.
+ * At start (and on every sweep): approved requests that a crash interrupted are carried out, each by
+ * one instance (the claim), and carrying out again finds the change made and changes nothing. A claim
+ * whose holder is certainly dead (killed on this host, see claimHolderIsDead) is taken over at once:
+ * without that, a bot restarted after `kill -9` mid-change would leave the approved request stuck until
+ * the lease ran out, and, recovery running only at start, until some later restart. Other claims wait
+ * for their lease to run out. Each request is handled on its own: one that cannot be carried out ends
+ * as failed (see carryOut), and any other error is logged and the next request is still handled, so
+ * stored data never stops the start or the sweep.
  */
 export async function recoverApproved(context: BotContext, client: WebClient): Promise<number> {
+  let approved: ApprovalRequest[];
+  try {
+    approved = await context.store.listApprovedIncomplete();
+  } catch (error) {
+    context.logger.error('could not list approved requests', { error: (error as Error).message });
+    return 0;
+  }
   let count = 0;
-  for (const request of await context.store.listApprovedIncomplete()) {
-    const dead = claimHolderIsDead(request.claimedBy) ? (request.claimedBy ?? undefined) : undefined;
-    if (await claimAndCarryOut(context, client, request.id, dead)) count += 1;
+  for (const request of approved) {
+    try {
+      const dead = claimHolderIsDead(request.claimedBy) ? (request.claimedBy ?? undefined) : undefined;
+      if (await claimAndCarryOut(context, client, request.id, dead)) count += 1;
+    } catch (error) {
+      context.logger.error('could not carry out an approved request', {
+        requestId: request.id,
+        error: (error as Error).message,
+      });
+    }
   }
   return count;
 }

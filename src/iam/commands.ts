@@ -91,13 +91,17 @@ export async function guarded(
     return await body();
   } catch (error) {
     if (!(error instanceof ScimRequestError)) throw error;
-    return buildResult({
-      action,
-      instanceName: context.instanceName,
-      profile,
-      error: { status: error.status, message: error.message },
-    });
+    return failed(context, action, profile, error);
   }
+}
+
+function failed(context: IamContext, action: IamAction, profile: UserProfile, error: ScimRequestError) {
+  return buildResult({
+    action,
+    instanceName: context.instanceName,
+    profile,
+    error: { status: error.status, message: error.message },
+  });
 }
 
 function skipped(
@@ -117,10 +121,12 @@ function updateAttributes(context: IamContext, profile: UserProfile): Record<str
 }
 
 /** Profile keys to empty and the PATCH `remove` operations that do it. */
-interface Clearing {
+export interface Clearing {
   keys: readonly string[];
   operations: PatchOperation[];
 }
+
+const NO_CLEARING: Clearing = { keys: [], operations: [] };
 
 /**
  * Checked before anything is sent: a key that also has a value, or that the outgoing mapper does not
@@ -138,20 +144,32 @@ function clearing(context: IamContext, profile: UserProfile, keys: readonly stri
 }
 
 /**
- * PATCH of the mapped attributes only, plus a `remove` per cleared key. `active` from the profile is
- * never applied here: enabling is governed by allow-enable and IAM_ENABLE_USER_ENABLED, and disabling is
- * the disable command's job (which has its own switch and, in Slack, an approval) — an update must not
- * lock anybody out. The result's profile shows a cleared key as null.
+ * PATCH of the mapped attributes only. `active` from the profile is never applied here: enabling is
+ * governed by allow-enable and IAM_ENABLE_USER_ENABLED, and disabling is the disable command's job (which
+ * has its own switch and, in Slack, an approval) — an update must not lock anybody out.
  */
-async function updateExisting(
+function updateValue(
   context: IamContext,
   profile: UserProfile,
   user: ScimUser,
   options: WriteOptions,
-  clear: Clearing = { keys: [], operations: [] },
-): Promise<IamResult> {
+): Record<string, unknown> {
   const value = updateAttributes(context, profile);
   if (user.active === false && options.allowEnable && context.switches.enableEnabled) value.active = true;
+  return value;
+}
+
+/**
+ * Sends one update's PATCH: the `replace` of `value` plus a `remove` per cleared key (none when there is
+ * nothing to change). The result's profile shows a cleared key as null.
+ */
+async function patchUpdate(
+  context: IamContext,
+  profile: UserProfile,
+  user: ScimUser,
+  value: Record<string, unknown>,
+  clear: Clearing = NO_CLEARING,
+): Promise<IamResult> {
   const operations: PatchOperation[] = [
     ...(Object.keys(value).length > 0 ? [{ op: 'replace' as const, value }] : []),
     ...clear.operations,
@@ -171,20 +189,13 @@ async function createNew(context: IamContext, profile: UserProfile): Promise<Iam
   return buildResult({ action: 'create', instanceName: context.instanceName, profile, user });
 }
 
+/** A create or update, run through its own preview: the real change and the preview cannot disagree. */
 export async function createUser(
   context: IamContext,
   profile: UserProfile,
   options: WriteOptions,
 ): Promise<IamResult> {
-  if (!context.switches.createEnabled) return skipped(context, 'create', profile, SKIP_REASONS.disabled);
-  const plan = lookupPlan(context, profile, false);
-  return guarded(context, 'create', profile, async () => {
-    const existing = await findUser(context, plan);
-    if (!existing) return createNew(context, profile);
-    if (!context.switches.updateEnabled)
-      return skipped(context, 'update', profile, SKIP_REASONS.disabled, existing);
-    return updateExisting(context, profile, existing, options);
-  });
+  return applyWrite(context, profile, await previewCreate(context, profile, options), 'create');
 }
 
 export async function updateUser(
@@ -192,17 +203,7 @@ export async function updateUser(
   profile: UserProfile,
   options: WriteOptions,
 ): Promise<IamResult> {
-  if (!context.switches.updateEnabled) return skipped(context, 'update', profile, SKIP_REASONS.disabled);
-  const plan = lookupPlan(context, profile, true);
-  const clear = clearing(context, profile, options.clear);
-  return guarded(context, 'update', profile, async () => {
-    const existing = await findUser(context, plan);
-    if (existing) return updateExisting(context, profile, existing, options, clear);
-    // Creating is a create: with IAM_CREATE_USER_ENABLED=false an update never creates anybody.
-    if (context.switches.createIfNotFound && context.switches.createEnabled)
-      return createNew(context, profile);
-    return skipped(context, 'update', profile, SKIP_REASONS.notFound);
-  });
+  return applyWrite(context, profile, await previewUpdate(context, profile, options), 'update');
 }
 
 export async function getUser(context: IamContext, profile: UserProfile): Promise<IamResult> {
@@ -299,4 +300,213 @@ export async function previewDisable(
 ): Promise<{ final: IamResult } | { user: ScimUser }> {
   const inspected = await inspectActive(context, profile, 'disable');
   return 'result' in inspected ? { final: inspected.result } : inspected;
+}
+
+/**
+ * Enable in two steps, for approvals: like previewDisable. `user` is the inactive user an approver must
+ * decide about.
+ */
+export async function previewEnable(
+  context: IamContext,
+  profile: UserProfile,
+): Promise<{ final: IamResult } | { user: ScimUser }> {
+  const inspected = await inspectActive(context, profile, 'enable');
+  return 'result' in inspected ? { final: inspected.result } : inspected;
+}
+
+/** One attribute an update would change, as a person reads it (null: no value). */
+export interface AttributeChange {
+  /** SCIM attribute, dotted for a sub-attribute: `title`, `name.givenName`, `emails`, `active`. */
+  attribute: string;
+  before: string | null;
+  after: string | null;
+}
+
+/** What an update of an existing user would do, found without changing anything. */
+export interface UpdatePreview {
+  user: ScimUser;
+  /** The PATCH `replace` value the update sends (the mapped attributes, `active: true` when it re-enables). */
+  value: Record<string, unknown>;
+  /** The attributes it empties (PATCH `remove`). */
+  clear: Clearing;
+  /** The attributes whose value differs from the user's, in the order the update names them. */
+  changes: AttributeChange[];
+  /** It would make an inactive user active (allow-enable). */
+  reenables: boolean;
+  /** It would change a sign-in identifier: userName, an email address or externalId. */
+  changesIdentifier: boolean;
+  /**
+   * It would hand the account to someone (re-enable it, or change how one signs in as it): a change a
+   * second person should approve where one is at hand (Slack). The command line runs it as XSOAR does.
+   */
+  takesOver: boolean;
+}
+
+/** Attributes whose change changes who can sign in as the account. */
+const IDENTIFIER_ATTRIBUTES = new Set(['userName', 'emails', 'externalId']);
+/** Compared without regard to case (RFC 7643: userName and email values are not case-exact). */
+const CASE_INSENSITIVE = new Set(['userName', 'emails']);
+
+function shown(value: unknown): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (Array.isArray(value)) {
+    const items = value
+      .map((item) => (item && typeof item === 'object' && 'value' in item ? shown(item.value) : shown(item)))
+      .filter((item): item is string => item !== null);
+    return items.length > 0 ? items.join(', ') : null;
+  }
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/** The value's leaves: sub-attributes of a complex attribute one by one, a multi-valued one whole. */
+function leaves(value: Record<string, unknown>, prefix = ''): [string, unknown][] {
+  return Object.entries(value).flatMap(([key, inner]) =>
+    inner && typeof inner === 'object' && !Array.isArray(inner)
+      ? leaves(inner as Record<string, unknown>, `${prefix}${key}.`)
+      : [[`${prefix}${key}`, inner] as [string, unknown]],
+  );
+}
+
+function readLeaf(user: ScimUser, path: string): unknown {
+  return path
+    .split('.')
+    .reduce<unknown>(
+      (current, key) =>
+        current && typeof current === 'object' ? (current as Record<string, unknown>)[key] : undefined,
+      user,
+    );
+}
+
+function comparable(attribute: string, value: unknown): string | null {
+  const text = Array.isArray(value) ? (shown(value)?.split(', ').sort().join(', ') ?? null) : shown(value);
+  return text !== null && CASE_INSENSITIVE.has(attribute) ? text.toLowerCase() : text;
+}
+
+/** The attributes of `value` that differ from the user's, then those it empties that have a value. */
+export function changesOf(
+  user: ScimUser,
+  value: Record<string, unknown>,
+  clear: Clearing = NO_CLEARING,
+): AttributeChange[] {
+  const removed: [string, unknown][] = clear.operations.map((operation) => [operation.path ?? '', null]);
+  return [...leaves(value), ...removed]
+    .filter(
+      ([attribute, after]) =>
+        comparable(attribute, readLeaf(user, attribute)) !== comparable(attribute, after),
+    )
+    .map(([attribute, after]) => ({
+      attribute,
+      before: shown(readLeaf(user, attribute)),
+      after: shown(after),
+    }));
+}
+
+/** What a create or update would do, found with one lookup and no change (see previewCreate, previewUpdate). */
+export type WritePreview = { final: IamResult } | { notFound: true } | { update: UpdatePreview };
+
+/** The lookup and, for a user found, the update the decision table would send. */
+async function previewExisting(
+  context: IamContext,
+  profile: UserProfile,
+  options: WriteOptions,
+  action: 'create' | 'update',
+  clear: Clearing = NO_CLEARING,
+): Promise<WritePreview> {
+  const plan = lookupPlan(context, profile, action === 'update');
+  let user: ScimUser | null;
+  try {
+    user = await findUser(context, plan);
+  } catch (error) {
+    if (!(error instanceof ScimRequestError)) throw error;
+    return { final: failed(context, action, profile, error) };
+  }
+  if (!user) return { notFound: true };
+  if (!context.switches.updateEnabled)
+    return { final: skipped(context, 'update', profile, SKIP_REASONS.disabled, user) };
+  const value = updateValue(context, profile, user, options);
+  const changes = changesOf(user, value, clear);
+  const reenables = value.active === true && user.active === false;
+  const changesIdentifier = changes.some((c) => IDENTIFIER_ATTRIBUTES.has(c.attribute));
+  return {
+    update: {
+      user,
+      value,
+      clear,
+      changes,
+      reenables,
+      changesIdentifier,
+      takesOver: reenables || changesIdentifier,
+    },
+  };
+}
+
+/**
+ * Update in two steps, for approvals: the decision table up to the change. `final` when nothing is to be
+ * done (switch off, lookup failed); `notFound` when no user matches (the update then creates or skips);
+ * otherwise the `update` it would make to the user found. One lookup, no change.
+ */
+export async function previewUpdate(
+  context: IamContext,
+  profile: UserProfile,
+  options: WriteOptions,
+): Promise<WritePreview> {
+  if (!context.switches.updateEnabled)
+    return { final: skipped(context, 'update', profile, SKIP_REASONS.disabled) };
+  const clear = clearing(context, profile, options.clear);
+  return previewExisting(context, profile, options, 'update', clear);
+}
+
+/**
+ * Create in two steps, like previewUpdate. A create that finds the user updates them (XSOAR's
+ * semantics), so that update is previewed (and may take the account over); `notFound` is the create.
+ */
+export async function previewCreate(
+  context: IamContext,
+  profile: UserProfile,
+  options: WriteOptions,
+): Promise<WritePreview> {
+  if (!context.switches.createEnabled)
+    return { final: skipped(context, 'create', profile, SKIP_REASONS.disabled) };
+  return previewExisting(context, profile, options, 'create');
+}
+
+/**
+ * Carries out a previewed create or update with no second lookup: the previewed update's PATCH; for a
+ * user not found, the create (an update creates only with IAM_CREATE_IF_NOT_FOUND and create enabled).
+ */
+export async function applyWrite(
+  context: IamContext,
+  profile: UserProfile,
+  preview: WritePreview,
+  action: 'create' | 'update',
+): Promise<IamResult> {
+  if ('final' in preview) return preview.final;
+  if ('update' in preview) {
+    const { user, value, clear } = preview.update;
+    return guarded(context, action, profile, () => patchUpdate(context, profile, user, value, clear));
+  }
+  const creates =
+    action === 'create' || (context.switches.createIfNotFound && context.switches.createEnabled);
+  if (!creates) return skipped(context, 'update', profile, SKIP_REASONS.notFound);
+  return guarded(context, action, profile, () => createNew(context, profile));
+}
+
+/**
+ * Carries out an approved update: the `value` an approver saw, sent to the user pinned by id. The
+ * switches are read again (they may have changed since the request); a user gone since is not found.
+ */
+export async function applyPinnedUpdate(
+  context: IamContext,
+  profile: UserProfile,
+  id: string,
+  value: Record<string, unknown>,
+  clear: Clearing = NO_CLEARING,
+): Promise<IamResult> {
+  const off = !context.switches.updateEnabled || (value.active === true && !context.switches.enableEnabled);
+  if (off) return skipped(context, 'update', profile, SKIP_REASONS.disabled);
+  return guarded(context, 'update', profile, async () => {
+    const user = await context.directory.getUserById(id);
+    if (!user) return skipped(context, 'update', profile, SKIP_REASONS.notFound);
+    return patchUpdate(context, profile, user, value, clear);
+  });
 }

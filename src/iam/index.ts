@@ -4,6 +4,13 @@ export {
   disableUser,
   enableUser,
   previewDisable,
+  previewEnable,
+  previewUpdate,
+  previewCreate,
+  applyWrite,
+  type WritePreview,
+  type AttributeChange,
+  type UpdatePreview,
   type IamContext,
   type WriteOptions,
 } from './commands';
@@ -33,3 +40,13 @@ export {
   type VendorResult,
   type IamAction,
 } from './result';
+export {
+  APPROVAL_ACTIONS,
+  ApprovalPlanError,
+  carryOutPlan,
+  pinUser,
+  readApprovalPlan,
+  updatePlan,
+  type ApprovalAction,
+  type ApprovalPlan,
+} from './approval-plan';

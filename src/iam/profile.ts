@@ -3,6 +3,8 @@
  * Keys are case-insensitive; known keys are stored lower-case, SCIM attribute names pass through
  * under their SCIM spelling, anything else is kept as given (a mapper file may use it).
  */
+import { booleanFromText } from '../boolean-text';
+
 export type UserProfile = Record<string, unknown>;
 
 export class ProfileError extends Error {
@@ -54,13 +56,12 @@ const BOOLEAN_ATTRIBUTES = new Set(['active', 'primary']);
 
 export function parseBooleanText(value: unknown, what: string): boolean {
   if (typeof value === 'boolean') return value;
-  if (typeof value === 'string' && ['true', 'false'].includes(value.trim().toLowerCase())) {
-    return value.trim().toLowerCase() === 'true';
-  }
+  const parsed = typeof value === 'string' ? booleanFromText(value) : null;
+  if (parsed !== null) return parsed;
   throw new ProfileError(`${what} must be true or false, got ${JSON.stringify(value)}`);
 }
 
-/** Turns "true"/"false" into booleans in the SCIM boolean attributes of a pass-through value. */
+/** Turns yes/no words ("true", "off", …) into booleans in the SCIM boolean attributes of a pass-through value. */
 function scimBooleans(value: unknown, path: string): unknown {
   if (Array.isArray(value)) return value.map((item, i) => scimBooleans(item, `${path}[${i}]`));
   if (value === null || typeof value !== 'object') return value;

@@ -1,7 +1,7 @@
 import axios, { type AxiosAdapter, type AxiosInstance, type AxiosResponse } from 'axios';
 import type { AtlassianConnection, ProxySettings } from '../config';
 import { redact, silentLogger, type Logger } from '../log';
-import { ScimRequestError } from './errors';
+import { ScimRateLimitedError, ScimRequestError } from './errors';
 import { equalityFilter } from './filter';
 import { asGroup, checkResourceId, groupNameFilter, memberPatchBody } from './groups';
 import { chooseProxy, createAgents, type HttpAgents, type ProxyChoice } from './http-agent';
@@ -104,7 +104,7 @@ interface Verdict {
 const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
 
 /** Network failures worth another try. */
-const RETRYABLE_CODES = new Set([
+export const RETRYABLE_CODES = new Set([
   'ECONNRESET',
   'ECONNREFUSED',
   'ECONNABORTED',
@@ -523,18 +523,24 @@ class AtlassianScimClient implements ScimClient {
     if (outcome.kind === 'response') {
       const { status } = outcome;
       const retryable = RETRYABLE_STATUSES.has(status);
+      const error = this.#httpError(spec, status, outcome.data, outcome.nonJson);
+      const retryAfterMs = retryable ? parseRetryAfter(outcome.headers['retry-after'], this.#now()) : null;
       return {
-        error: this.#httpError(spec, status, outcome.data, outcome.nonJson),
+        error: status === 429 ? new ScimRateLimitedError(error.message, retryAfterMs) : error,
         retryable,
         // A 2xx whose body cannot be read, or a 5xx, may come after Atlassian acted on the request.
         mayHaveReached: status >= 500 || (status >= 200 && status < 300),
-        retryAfterMs: retryable ? parseRetryAfter(outcome.headers['retry-after'], this.#now()) : null,
+        retryAfterMs,
       };
     }
     const { code } = outcome;
     if (outcome.timedOut) {
       return {
-        error: new ScimRequestError(null, `Atlassian did not answer within ${this.#timeoutMs} ms`),
+        error: new ScimRequestError(
+          null,
+          `Atlassian did not answer within ${this.#timeoutMs} ms`,
+          'ETIMEDOUT',
+        ),
         retryable: true,
         mayHaveReached: true,
         retryAfterMs: null,
@@ -545,6 +551,7 @@ class AtlassianScimClient implements ScimClient {
         error: new ScimRequestError(
           null,
           `TLS certificate of ${this.#host} is not trusted (${code}); fix the certificate or set ATLASSIAN_INSECURE=true`,
+          code,
         ),
         retryable: false,
         mayHaveReached: false,
@@ -564,7 +571,7 @@ class AtlassianScimClient implements ScimClient {
       ? `cannot reach ${this.#host}: ${code}`
       : `request to ${this.#host} failed: ${outcome.detail ?? code}`;
     return {
-      error: new ScimRequestError(null, this.#clean(message)),
+      error: new ScimRequestError(null, this.#clean(message), code),
       retryable: RETRYABLE_CODES.has(code),
       mayHaveReached: !NOT_SENT_CODES.has(code),
       retryAfterMs: null,
@@ -748,7 +755,7 @@ function uncertain(spec: RequestSpec, error: ScimRequestError, reached: boolean)
 }
 
 function withSuffix(error: ScimRequestError, suffix: string, separator = ' '): ScimRequestError {
-  return new ScimRequestError(error.status, `${error.message}${separator}${suffix}`);
+  return error.withMessage(`${error.message}${separator}${suffix}`);
 }
 
 function seconds(ms: number): string {

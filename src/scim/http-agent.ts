@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { AxiosProxyConfig } from 'axios';
-import type { ProxySettings } from '../config';
+import { parseLoosely, type ProxySettings } from '../config';
 
 /** Keep-alive agents for the Atlassian connection; `insecure` turns TLS verification off. */
 export interface HttpAgents {
@@ -54,13 +54,8 @@ export function chooseProxy(targetUrl: string, settings: ProxySettings | null): 
   if (matchesNoProxy(target, settings.noProxy)) return direct;
 
   const [variable, raw] = picked as [string, string];
-  const text = raw.trim();
-  let proxyUrl: URL;
-  try {
-    proxyUrl = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`);
-  } catch {
-    return { proxy: false, via: null, problem: `${variable} is not a valid proxy URL` };
-  }
+  const proxyUrl = parseLoosely(raw);
+  if (proxyUrl === null) return { proxy: false, via: null, problem: `${variable} is not a valid proxy URL` };
   if (proxyUrl.protocol !== 'http:' && proxyUrl.protocol !== 'https:') {
     return {
       proxy: false,

@@ -1,4 +1,5 @@
 import { type ClientBase, Pool, type PoolConfig, type QueryResult } from 'pg';
+import { redact } from '../log';
 import * as Rows from './rows';
 import type {
   ApprovalRequest,
@@ -54,6 +55,14 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // Who holds the lease, so a restart can take over a claim whose holder is known to be dead.
   `ALTER TABLE approvals ADD COLUMN claimed_by text;`,
+  // 3: what the request carries out (requests stored before are disables), and the status `failed`.
+  `
+  ALTER TABLE approvals ADD COLUMN action text NOT NULL DEFAULT 'disable'
+    CHECK (action IN ('disable', 'enable', 'update'));
+  ALTER TABLE approvals DROP CONSTRAINT approvals_status_check;
+  ALTER TABLE approvals ADD CONSTRAINT approvals_status_check
+    CHECK (status IN ('pending', 'approved', 'denied', 'expired', 'completed', 'failed'));
+  `,
   // Where a request was made, so decisions count only from there; and the Slack trigger_ids already
   // handled, so a replayed command or click does nothing twice (see Store.claimTrigger).
   `
@@ -80,6 +89,7 @@ const APPROVAL_COLUMN_NAMES = [
   'team_id',
   'enterprise_id',
   'message_ts',
+  'action',
   'profile',
   'target',
   'reason',
@@ -141,9 +151,7 @@ export function describePostgresError(error: unknown, url: string): string {
   } catch {
     // not a URL: only the whole text is cut out
   }
-  for (const secret of secrets.filter((s) => s.length > 0).sort((a, b) => b.length - a.length)) {
-    message = message.split(secret).join('[REDACTED]');
-  }
+  message = redact(message, secrets);
   return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
 }
 
@@ -296,8 +304,8 @@ export class PostgresStore implements Store {
     try {
       [row] = await this.rows<ApprovalRow>(
         `INSERT INTO approvals (id, requester_id, channel_id, profile, target, reason, status, created_at, expires_at,
-           team_id, enterprise_id)
-         VALUES ($1, $2, $3, $4::json, $5, $6, 'pending', $7::timestamptz, $8::timestamptz, $9, $10)
+           action, team_id, enterprise_id)
+         VALUES ($1, $2, $3, $4::json, $5, $6, 'pending', $7::timestamptz, $8::timestamptz, $9, $10, $11)
          RETURNING ${APPROVAL_COLUMNS}`,
         [
           request.id,
@@ -308,6 +316,7 @@ export class PostgresStore implements Store {
           request.reason,
           iso(request.createdAt),
           iso(request.expiresAt),
+          request.action,
           request.teamId,
           request.enterpriseId,
         ],
@@ -372,6 +381,14 @@ export class PostgresStore implements Store {
       [JSON.stringify(result), id],
     );
     return rowCount === 1;
+  }
+
+  async failApproval(id: string, reason: string): Promise<ApprovalRequest | null> {
+    return this.approvalRow(
+      `UPDATE approvals SET status = 'failed', result = $1::json
+       WHERE id = $2 AND status IN ('pending', 'approved') RETURNING ${APPROVAL_COLUMNS}`,
+      [JSON.stringify({ reason }), id],
+    );
   }
 
   async expireApprovals(now: Date): Promise<ApprovalRequest[]> {

@@ -1,4 +1,4 @@
-import type { ApprovalRequest, ApprovalStatus, AuditEntry, AuditKind } from './types';
+import type { ApprovalAction, ApprovalRequest, ApprovalStatus, AuditEntry, AuditKind } from './types';
 
 /**
  * Table rows as both backends store them; `T` is how a backend hands back times (SQLite: ISO text,
@@ -11,6 +11,7 @@ export interface ApprovalRow<T, J> {
   team_id: string | null;
   enterprise_id: string | null;
   message_ts: string | null;
+  action: ApprovalAction;
   profile: J;
   target: string;
   reason: string | null;
@@ -50,6 +51,7 @@ export function approvalFromRow<T, J>(row: ApprovalRow<T, J>, decode: RowDecoder
     teamId: row.team_id,
     enterpriseId: row.enterprise_id,
     messageTs: row.message_ts,
+    action: row.action,
     profile: decode.json(row.profile),
     target: row.target,
     reason: row.reason,

@@ -52,6 +52,36 @@ export const MIGRATIONS: readonly string[] = [
   `ALTER TABLE approvals ADD COLUMN claimed_until TEXT;`,
   // Who holds that lease, so a restart can take over a claim whose holder is known to be dead.
   `ALTER TABLE approvals ADD COLUMN claimed_by TEXT;`,
+  // 4: what the request carries out (requests stored before are disables), and the status `failed`.
+  // SQLite cannot change a CHECK constraint in place, so the table is rebuilt with every column kept.
+  `
+  CREATE TABLE approvals_v4 (
+    id TEXT PRIMARY KEY,
+    requester_id TEXT NOT NULL,
+    channel_id TEXT NOT NULL,
+    message_ts TEXT,
+    action TEXT NOT NULL DEFAULT 'disable' CHECK (action IN ('disable', 'enable', 'update')),
+    profile TEXT NOT NULL,
+    target TEXT NOT NULL,
+    reason TEXT,
+    status TEXT NOT NULL
+      CHECK (status IN ('pending', 'approved', 'denied', 'expired', 'completed', 'failed')),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at TEXT,
+    result TEXT,
+    claimed_until TEXT,
+    claimed_by TEXT
+  );
+  INSERT INTO approvals_v4 (id, requester_id, channel_id, message_ts, profile, target, reason, status,
+    created_at, expires_at, decided_by, decided_at, result, claimed_until, claimed_by)
+  SELECT id, requester_id, channel_id, message_ts, profile, target, reason, status,
+    created_at, expires_at, decided_by, decided_at, result, claimed_until, claimed_by FROM approvals;
+  DROP TABLE approvals;
+  ALTER TABLE approvals_v4 RENAME TO approvals;
+  CREATE INDEX approvals_status_expires ON approvals (status, expires_at);
+  `,
   // Where a request was made, so decisions count only from there; and the Slack trigger_ids already
   // handled, so a replayed command or click does nothing twice (see Store.claimTrigger).
   `
@@ -120,10 +150,10 @@ export class SqliteStore implements Store {
     migrate(db);
     this.sql = {
       insertApproval: db.prepare<Record<string, string | null>, ApprovalRow>(
-        `INSERT INTO approvals (id, requester_id, channel_id, team_id, enterprise_id, profile, target, reason,
-           status, created_at, expires_at)
-         VALUES (@id, @requesterId, @channelId, @teamId, @enterpriseId, @profile, @target, @reason, 'pending',
-           @createdAt, @expiresAt)
+        `INSERT INTO approvals (id, action, requester_id, channel_id, team_id, enterprise_id, profile, target,
+           reason, status, created_at, expires_at)
+         VALUES (@id, @action, @requesterId, @channelId, @teamId, @enterpriseId, @profile, @target, @reason,
+           'pending', @createdAt, @expiresAt)
          RETURNING *`,
       ),
       getApproval: db.prepare<[string], ApprovalRow>('SELECT * FROM approvals WHERE id = ?'),
@@ -141,6 +171,10 @@ export class SqliteStore implements Store {
       ),
       complete: db.prepare<[string, string]>(
         "UPDATE approvals SET status = 'completed', result = ? WHERE id = ? AND status = 'approved'",
+      ),
+      fail: db.prepare<[string, string], ApprovalRow>(
+        `UPDATE approvals SET status = 'failed', result = ?
+         WHERE id = ? AND status IN ('pending', 'approved') RETURNING *`,
       ),
       expire: db.prepare<[string], ApprovalRow>(
         "UPDATE approvals SET status = 'expired' WHERE status = 'pending' AND expires_at <= ? RETURNING *",
@@ -165,6 +199,7 @@ export class SqliteStore implements Store {
     try {
       row = this.sql.insertApproval.get({
         id: request.id,
+        action: request.action,
         requesterId: request.requesterId,
         channelId: request.channelId,
         teamId: request.teamId,
@@ -221,6 +256,11 @@ export class SqliteStore implements Store {
 
   async completeApproval(id: string, result: Record<string, unknown>): Promise<boolean> {
     return this.sql.complete.run(JSON.stringify(result), id).changes === 1;
+  }
+
+  async failApproval(id: string, reason: string): Promise<ApprovalRequest | null> {
+    const row = this.sql.fail.get(JSON.stringify({ reason }), id);
+    return row ? toApproval(row) : null;
   }
 
   async expireApprovals(now: Date): Promise<ApprovalRequest[]> {

@@ -1,14 +1,20 @@
 /**
- * The store contract: disable approvals and the audit log. SQLite (sqlite-store.ts, the embedded
+ * The store contract: approval requests (disable, enable, update) and the audit log. SQLite (sqlite-store.ts, the embedded
  * default) and PostgreSQL (postgres-store.ts, for several bot instances sharing one state) implement it
  * and pass the same contract tests (test/store/contract.ts).
  */
+import type { ApprovalAction } from '../iam/approval-plan';
 
 /**
- * pending → approved → completed (the disable ran and its result is kept),
- * pending → denied, pending → expired. A request is decided exactly once.
+ * pending → approved → completed (the action ran and its result is kept),
+ * pending → denied, pending → expired, pending or approved → failed (the request could not be posted or
+ * carried out: its stored form is invalid, or the action threw; the reason is kept as its result).
+ * A request is decided exactly once.
  */
-export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'completed';
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'completed' | 'failed';
+
+/** What an approved request does (see src/iam/approval-plan.ts); requests stored before it existed are disables. */
+export type { ApprovalAction };
 
 export interface ApprovalRequest {
   /** Unguessable id (the button value). */
@@ -23,9 +29,11 @@ export interface ApprovalRequest {
   enterpriseId: string | null;
   /** The request message, once posted. */
   messageTs: string | null;
-  /** The user profile to disable (JSON object). */
+  /** What the approval carries out. */
+  action: ApprovalAction;
+  /** What to apply (JSON object): the pinned user, and for an update the changes (see approval-plan.ts). */
   profile: Record<string, unknown>;
-  /** Who is to be disabled, as a person reads it (email or username). */
+  /** Whom it concerns, as a person reads it (email or username). */
   target: string;
   reason: string | null;
   status: ApprovalStatus;
@@ -33,7 +41,7 @@ export interface ApprovalRequest {
   expiresAt: Date;
   decidedBy: string | null;
   decidedAt: Date | null;
-  /** The disable's result object once completed. */
+  /** The action's result object once completed; `{ reason }` once failed. */
   result: Record<string, unknown> | null;
   /** Who last claimed it to carry it out (see Store.claimApproval); null or absent when never claimed. */
   claimedBy?: string | null;
@@ -41,6 +49,7 @@ export interface ApprovalRequest {
 
 export interface NewApproval {
   id: string;
+  action: ApprovalAction;
   requesterId: string;
   channelId: string;
   teamId: string | null;
@@ -115,8 +124,13 @@ export interface Store {
     owner?: string,
     takeOverFrom?: string,
   ): Promise<ApprovalRequest | null>;
-  /** approved → completed with the disable's result; returns false when the request was not approved. */
+  /** approved → completed with the action's result; returns false when the request was not approved. */
   completeApproval(id: string, result: Record<string, unknown>): Promise<boolean>;
+  /**
+   * pending or approved → failed, keeping `{ reason }` as its result: returns the updated request to the
+   * one caller that ended it, null otherwise (already decided, completed, failed, or unknown).
+   */
+  failApproval(id: string, reason: string): Promise<ApprovalRequest | null>;
   /** Marks every pending request whose expiry is at or before `now` as expired and returns them (each once). */
   expireApprovals(now: Date): Promise<ApprovalRequest[]>;
   /** Pending requests, oldest first. */

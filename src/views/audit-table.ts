@@ -3,6 +3,7 @@
  * that a spreadsheet opens without running anything. Pure functions of the entries.
  */
 import type { AuditEntry } from '../store/types';
+import { INVISIBLE_CHARACTERS, showInvisible } from './invisible';
 import { truncate } from './slack/escape';
 import { renderTextTable, type TextTable } from './table';
 
@@ -26,10 +27,11 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
 /**
  * One line of terminal-safe text: line breaks and tabs become spaces and any other control character
- * (such as the ESC of an ANSI sequence hidden in a profile value) becomes U+FFFD.
+ * (such as the ESC of an ANSI sequence hidden in a profile value) becomes U+FFFD; bidi controls and
+ * zero-width characters are shown as `<U+XXXX>`.
  */
 export function terminalSafe(text: string): string {
-  return text.replace(/[\r\n\t]+/g, ' ').replace(CONTROL, '\uFFFD');
+  return showInvisible(text.replace(/[\r\n\t]+/g, ' ').replace(CONTROL, '\uFFFD'));
 }
 
 /** `2025-01-15 09:30:05Z`: UTC, second precision, fixed width. */
@@ -88,11 +90,17 @@ export function renderAuditJson(entries: readonly AuditEntry[]): string {
   return JSON.stringify(entries.map(auditJsonEntry), null, 2);
 }
 
-/** A cell a spreadsheet would take for a formula (or DDE payload) when opened. */
-const FORMULA_START = /^[=+\-@\t\r]/;
+/**
+ * A cell a spreadsheet would take for a formula (or DDE payload) when opened: `=`, `+`, `-`, `@` or
+ * their full-width forms (`＝＋－＠`), after any leading whitespace (space, NBSP, …) or invisible
+ * characters (zero-width space, BOM, bidi controls), which spreadsheets may skip; or a tab or CR first.
+ */
+const FORMULA_START = new RegExp(
+  String.raw`^[\s${INVISIBLE_CHARACTERS}]*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]|^[\t\r]`,
+);
 
 /**
- * One RFC 4180 field. A value starting with `=`, `+`, `-`, `@` (or tab, CR) gets a leading `'` so a
+ * One RFC 4180 field. A value that starts like a formula (see FORMULA_START) gets a leading `'` so a
  * spreadsheet shows it as text instead of evaluating it (CSV formula injection); a value holding a
  * comma, a double quote, CR or LF is quoted, with its double quotes doubled.
  */

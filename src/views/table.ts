@@ -1,4 +1,5 @@
 import type { IamResult, VendorResult } from '../iam/result';
+import { showInvisible } from './invisible';
 
 /** Columns of the human-readable result table, in XSOAR's order. */
 export const RESULT_COLUMNS = [
@@ -77,8 +78,16 @@ export function resultTable(result: IamResult, options: { detailsMax?: number } 
   return { title: resultTitle(vendor), columns, rows: [columns.map(cell)] };
 }
 
-/** Renders a table as aligned plain text: title line, header, rule, rows. */
-export function renderTextTable(table: TextTable): string {
+/**
+ * Renders a table as aligned plain text: title line, header, rule, rows. Bidi controls and zero-width
+ * characters are shown as `<U+XXXX>`, so no value can reorder or hide what the terminal shows.
+ */
+export function renderTextTable(shown: TextTable): string {
+  const table: TextTable = {
+    title: showInvisible(shown.title),
+    columns: shown.columns.map(showInvisible),
+    rows: shown.rows.map((row) => row.map(showInvisible)),
+  };
   const widths = table.columns.map((column, i) =>
     Math.max(column.length, ...table.rows.map((row) => (row[i] ?? '').length)),
   );

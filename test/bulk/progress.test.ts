@@ -66,6 +66,16 @@ describe('formatting', () => {
     );
   });
 
+  it('says what the run waits for, right after the counts (issue 11: a rate limit pauses the run)', () => {
+    const waiting = 'rate limited by Atlassian: waiting 120 s';
+    expect(plainLine('bulk disable', snap({ waiting }))).toBe(
+      'bulk disable: 120/2000 rows (6%), rate limited by Atlassian: waiting 120 s, 24.0 rows/s, ETA 1m 18s, 1 failed, concurrency 4, 5s elapsed',
+    );
+    expect(barLine('bulk disable', snap({ waiting }), 200)).toContain(
+      'ETA 1m 18s   rate limited by Atlassian: waiting 120 s  1 failed',
+    );
+  });
+
   it('fits the bar line to the terminal width', () => {
     const wide = barLine('bulk disable', snap(), 120);
     expect(wide).toBe(

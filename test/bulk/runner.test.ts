@@ -3,13 +3,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AimdController } from '../../src/bulk/concurrency';
+import { RunGate } from '../../src/bulk/gate';
 import { readCsv, toBulkRows } from '../../src/bulk/csv';
 import { type ReportLine, ReportWriter } from '../../src/bulk/report';
 import { type BulkOperation, runRows } from '../../src/bulk/runner';
 import type { CliAudit } from '../../src/cli-audit';
 import type { IamContext, IamResult, UserProfile } from '../../src/iam';
 import { BUILT_IN_INCOMING, BUILT_IN_OUTGOING } from '../../src/iam/mappers';
+import type { RecordedRequest, ScriptedResponse } from '../../src/sandbox';
+import { createScimClient } from '../../src/scim/client';
 import { sandboxHarness, type SandboxHarness } from '../support/sandbox-directory';
+import { type EmulatedAtlassian, startEmulatedAtlassian } from '../support/scim-server';
 
 let harness: SandboxHarness;
 let dir: string;
@@ -145,4 +149,161 @@ it('stops starting rows after a directory-wide error (bad token), reporting it',
   report.close();
   expect(outcome.fatal).toBe('Unauthorized.');
   expect(outcome.finished).toBe(1);
+});
+
+describe('waiting instead of failing (issue 11), with the real client on a virtual clock', () => {
+  const TOKEN = 'tok-runner';
+  const DIRECTORY = 'dir-runner';
+  let atlassian: EmulatedAtlassian;
+  let clock = 0;
+  let script: (at: number, request: RecordedRequest) => ScriptedResponse | undefined = () => undefined;
+  /** Virtual time of every request that reached the emulated Atlassian. */
+  let sentAt: number[] = [];
+  beforeAll(async () => {
+    atlassian = await startEmulatedAtlassian({
+      directoryId: DIRECTORY,
+      token: TOKEN,
+      intercept: (request) => {
+        sentAt.push(clock);
+        return script(clock, request);
+      },
+    });
+  });
+  afterAll(() => atlassian.close());
+  beforeEach(() => {
+    clock = 0;
+    sentAt = [];
+    script = () => undefined;
+  });
+
+  /** Sleeping moves the virtual clock; a turn of the event loop lets the other rows go on. */
+  const sleep = async (ms: number): Promise<void> => {
+    clock += ms;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  };
+
+  async function runAgainst(baseUrl: string, emails: string[], breaker = {}) {
+    const client = createScimClient({ baseUrl, directoryId: DIRECTORY, accessToken: TOKEN, sleep });
+    const rows = toBulkRows(readCsv(`email\n${emails.join('\n')}\n`), 'disable');
+    const file = path.join(dir, `${emails[0]}.jsonl`);
+    const report = ReportWriter.open(file);
+    const waits: string[] = [];
+    const gate = new RunGate({
+      now: () => clock,
+      sleep,
+      concurrency: 8,
+      onWait: (t) => waits.push(t),
+      breaker,
+    });
+    try {
+      const outcome = await runRows(rows, {
+        operation: 'disable',
+        allowEnable: true,
+        context: { ...context(), directory: client },
+        audit: recordingAudit().audit,
+        report,
+        controller: new AimdController({ max: 8, now: () => clock }),
+        gate,
+      });
+      const lines = fs
+        .readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l) as ReportLine);
+      return { outcome, lines, waits, gate };
+    } finally {
+      report.close();
+      client.close();
+    }
+  }
+
+  const seeded = (prefix: string, n: number): string[] =>
+    Array.from({ length: n }, (_, i) => {
+      const email = `${prefix}-${i}@example.com`;
+      atlassian.seedUser(email);
+      return email;
+    });
+
+  const problem = (status: number, detail: string) => ({
+    schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+    status: String(status),
+    detail,
+  });
+
+  it('429 with Retry-After 120 for 20 s: no row fails', async () => {
+    const emails = seeded('limited', 40);
+    script = (at) =>
+      at < 20_000
+        ? { status: 429, headers: { 'Retry-After': '120' }, body: problem(429, 'Too many requests.') }
+        : undefined;
+    const { outcome, lines, waits, gate } = await runAgainst(atlassian.server.url, emails);
+    expect(outcome.fatal).toBeNull();
+    expect(lines.map((l) => l.outcome)).toEqual(emails.map(() => 'success'));
+    expect(waits[0]).toBe('rate limited by Atlassian: waiting 120 s, then sending the rows again');
+    expect(gate.counts.pauses).toBe(1);
+    // The whole run waited: before Retry-After ran out only the first 8 rows (in flight at once) sent.
+    expect(sentAt.filter((at) => at < 120_000)).toHaveLength(8);
+    expect(sentAt).toHaveLength(8 + 40 * 2);
+  });
+
+  it('DNS failure stops the run early: rows not started are not run', async () => {
+    const emails = Array.from({ length: 30 }, (_, i) => `nowhere-${i}@example.com`);
+    const { outcome, lines } = await runAgainst('http://atlassian.invalid', emails);
+    expect(outcome.fatal).toMatch(
+      /^cannot reach atlassian\.invalid: (ENOTFOUND|EAI_AGAIN): no row can reach Atlassian until this is fixed$/,
+    );
+    // Only the rows already in flight ran (8 at most); the rest are not reported, so a rerun does them.
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThanOrEqual(8);
+    expect(lines.every((l) => l.outcome === 'failed')).toBe(true);
+  });
+
+  it('5xx storm opens the breaker: few requests during the storm, all rows done after it', async () => {
+    const emails = seeded('storm', 60);
+    script = (at) => (at < 60_000 ? { status: 503, body: problem(503, 'Down for maintenance.') } : undefined);
+    const { outcome, lines, waits, gate } = await runAgainst(atlassian.server.url, emails);
+    expect(outcome.fatal).toBeNull();
+    expect(lines.map((l) => l.outcome)).toEqual(emails.map(() => 'success'));
+    expect(gate.counts.breakerOpened).toBe(1);
+    expect(waits[0]).toMatch(
+      /^Atlassian failing: Down for maintenance\. .*; circuit breaker open, pausing: one row probes in 1 s$/,
+    );
+    // 8 rows in flight at 5 attempts each, then one probe row at a time with a growing cooldown.
+    expect(sentAt.filter((at) => at < 60_000).length).toBeLessThan(80);
+  });
+
+  it('a storm outlasting the breaker stops the run with the reason; rows that met it fail, the rest are not run', async () => {
+    const emails = seeded('endless', 30);
+    script = () => ({ status: 502, body: problem(502, 'Bad gateway.') });
+    const { outcome, lines } = await runAgainst(atlassian.server.url, emails, { maxOpenMs: 60_000 });
+    expect(outcome.fatal).toMatch(
+      /^Atlassian kept failing for \d+ s, the circuit breaker stopped the run \(last error: Bad gateway\./,
+    );
+    expect(lines.length).toBeGreaterThanOrEqual(8);
+    expect(lines.length).toBeLessThan(30);
+    expect(lines.every((l) => l.outcome === 'failed')).toBe(true);
+  });
+
+  it('an isolated 5xx among answered rows still fails only its row; the breaker stays closed', async () => {
+    const emails = seeded('isolated', 12);
+    script = (_at, request) =>
+      request.method === 'PATCH' && request.path.endsWith(unluckyId)
+        ? { status: 500, body: problem(500, 'Atlassian had a hiccup.') }
+        : undefined;
+    const unluckyId = (
+      atlassian.directory.handle({
+        method: 'GET',
+        path: '/Users',
+        query: new URLSearchParams({ filter: `userName eq "${emails[4]}"` }),
+        body: undefined,
+      }).body as { Resources: { id: string }[] }
+    ).Resources[0].id;
+    const { outcome, lines, gate } = await runAgainst(atlassian.server.url, emails);
+    expect(outcome.fatal).toBeNull();
+    expect(gate.counts.breakerOpened).toBe(0);
+    const failed = lines.filter((l) => l.outcome === 'failed').map((l) => l.identifier);
+    expect(failed).toEqual([emails[4]]);
+    expect(lines.filter((l) => l.outcome === 'success')).toHaveLength(11);
+  });
 });

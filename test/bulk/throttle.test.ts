@@ -6,7 +6,7 @@
 import { observeDirectory, watchThrottling } from '../../src/bulk/throttle';
 import type { Logger } from '../../src/log';
 import { createScimClient } from '../../src/scim/client';
-import { ScimRequestError } from '../../src/scim/errors';
+import { ScimRateLimitedError, ScimRequestError } from '../../src/scim/errors';
 import type { ScimDirectory } from '../../src/scim/types';
 import { type EmulatedAtlassian, startEmulatedAtlassian } from '../support/scim-server';
 
@@ -78,11 +78,11 @@ describe('with the real SCIM client', () => {
     ]);
   });
 
-  it('signals a 429 the client gave up on, through the directory', async () => {
+  it('hands a 429 the client gave up on to the observer, typed, with its Retry-After', async () => {
     const { logger } = recordingLogger();
-    let signals = 0;
+    const seen: ScimRequestError[] = [];
     const { scim } = client(logger);
-    const directory = observeDirectory(scim, { onThrottle: () => signals++ });
+    const directory = observeDirectory(scim, { onError: (error) => seen.push(error) });
     answer429 = 3;
     try {
       await expect(directory.findUsers('userName', 'nobody@example.com')).rejects.toMatchObject({
@@ -91,7 +91,9 @@ describe('with the real SCIM client', () => {
     } finally {
       scim.close();
     }
-    expect(signals).toBe(1);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toBeInstanceOf(ScimRateLimitedError);
+    expect((seen[0] as ScimRateLimitedError).retryAfterMs).toBe(1000);
   });
 });
 
@@ -106,9 +108,9 @@ it('passes other warnings through unchanged', () => {
   expect(lines.map((l) => l.level)).toEqual(['warn', 'info', 'error']);
 });
 
-it('counts the calls made through the directory', async () => {
+it('counts the calls made through the directory and shows each SCIM error to the observer', async () => {
   let calls = 0;
-  let signals = 0;
+  const seen: ScimRequestError[] = [];
   const failing = new ScimRequestError(500, 'boom');
   const inner = {
     getUserById: async () => null,
@@ -126,11 +128,11 @@ it('counts the calls made through the directory', async () => {
     removeGroupMembers: async () => {},
     listGroups: async () => ({ groups: [], totalResults: 0 }),
   } satisfies ScimDirectory;
-  const directory = observeDirectory(inner, { onThrottle: () => signals++, onCall: () => calls++ });
+  const directory = observeDirectory(inner, { onError: (error) => seen.push(error), onCall: () => calls++ });
   await directory.getUserById('x');
   await directory.findUsers('userName', 'y');
   await expect(directory.createUser({ userName: 'z' })).rejects.toBe(failing);
   await directory.patchUser('x', []);
   expect(calls).toBe(4);
-  expect(signals).toBe(0);
+  expect(seen).toEqual([failing]);
 });

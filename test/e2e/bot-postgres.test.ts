@@ -106,12 +106,15 @@ withPostgres((testUrl) => {
       slashCommandBody('/iam-disable-user', `${email} reason="left"`, 'UREQ', responseUrl(email)),
     );
     const id = await approvalRequestId(slack, email);
-    // The request row is written just after the message is posted.
-    for (let i = 0; i < 100 && (await auditOf(id)).length === 0; i++)
+    // The request is stored before its message is posted, and the message's ts recorded just after.
+    const storedTs = async () =>
+      (await db.query<{ message_ts: string | null }>('SELECT message_ts FROM approvals WHERE id = $1', [id]))
+        .rows[0]?.message_ts;
+    let ts = await storedTs();
+    for (let i = 0; i < 100 && !ts; i++) {
       await new Promise((r) => setTimeout(r, 50));
-    const ts = (
-      await db.query<{ message_ts: string }>('SELECT message_ts FROM approvals WHERE id = $1', [id])
-    ).rows[0]?.message_ts;
+      ts = await storedTs();
+    }
     if (!ts) throw new Error('the approval request was not stored');
     return { id, ts, userId };
   }

@@ -322,3 +322,82 @@ describe('disable approvals', () => {
     }
   });
 });
+
+describe('taking an account over needs two people (issue 10 findings 4 and 7)', () => {
+  const patchesOf = (userId: string) =>
+    atlassian.server.requests.filter((r) => r.method === 'PATCH' && r.path.endsWith(`/Users/${userId}`));
+
+  it('an email change is applied only after a second person approves, exactly as approved', async () => {
+    const userId = atlassian.seedUser('fred@example.com');
+    await command(
+      '/iam-update-user',
+      '{"email":"fred.new@example.com","olduserdata":{"email":"fred@example.com"}}',
+      'UREQ',
+      'rename-fred',
+    );
+    const { id, ts } = await approvalRequest(slack, 'fred@example.com');
+    expect(patchesOf(userId)).toEqual([]);
+    await postSigned(
+      bot.url,
+      interactionBody(buttonClick('iam_disable_approve', id, 'UREQ', responseUrl('self-rename'), ts)),
+    );
+    await slack.waitFor((c) => c.method === 'response_url' && textOf(c).includes('someone else'));
+    expect(patchesOf(userId)).toEqual([]);
+    await postSigned(
+      bot.url,
+      interactionBody(buttonClick('iam_disable_approve', id, 'UAPPROVER', responseUrl('ok-rename'), ts)),
+    );
+    await slack.waitFor((c) => c.method === 'chat.update' && textOf(c).includes('User updated'));
+    expect(patchesOf(userId)).toHaveLength(1);
+    expect(patchesOf(userId)[0].body).toMatchObject({
+      Operations: [{ op: 'replace', value: { userName: 'fred.new@example.com' } }],
+    });
+  });
+
+  it('the bot starts on a database holding an approved request it cannot carry out, fails it, and carries out the next', async () => {
+    const userId = atlassian.seedUser('gina@example.com');
+    expect(await bot.stop('SIGTERM')).toBe(0);
+    const db = new Database(path.join(cwd, 'bot.db'));
+    try {
+      const insert = db.prepare(
+        `INSERT INTO approvals (id, action, requester_id, channel_id, message_ts, profile, target, status,
+           created_at, expires_at, decided_by, decided_at)
+         VALUES (?, 'disable', 'UREQ', 'C1', ?, ?, ?, 'approved', ?, ?, 'UAPPROVER', ?)`,
+      );
+      const now = new Date().toISOString();
+      const later = new Date(Date.now() + 3_600_000).toISOString();
+      insert.run('bad-row', '1700000900.000100', '{"id":"."}', '.', now, later, now);
+      insert.run(
+        'good-row',
+        '1700000901.000100',
+        JSON.stringify({ id: userId }),
+        'gina@example.com',
+        now,
+        later,
+        now,
+      );
+    } finally {
+      db.close();
+    }
+    bot = await startBot(env(), cwd);
+    expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
+    await slack.waitFor((c) => c.method === 'chat.update' && c.args.ts === '1700000900.000100');
+    await slack.waitFor((c) => c.method === 'chat.update' && c.args.ts === '1700000901.000100');
+    expect(patchesOf(userId)).toHaveLength(1);
+    const check = new Database(path.join(cwd, 'bot.db'), { readonly: true });
+    try {
+      const rows = check
+        .prepare("SELECT id, status FROM approvals WHERE id IN ('bad-row', 'good-row') ORDER BY id")
+        .all();
+      expect(rows).toEqual([
+        { id: 'bad-row', status: 'failed' },
+        { id: 'good-row', status: 'completed' },
+      ]);
+      expect(check.prepare("SELECT kind, outcome FROM audit_log WHERE request_id = 'bad-row'").all()).toEqual(
+        [{ kind: 'result', outcome: 'failed' }],
+      );
+    } finally {
+      check.close();
+    }
+  });
+});

@@ -1,7 +1,8 @@
 /**
  * Whole-process tests of `atlassian-iam bulk` (the built dist/cli.js) against the emulated Atlassian on
  * 127.0.0.1: a file with malformed rows, bad usage, resuming after failed rows, after SIGKILL and after
- * Ctrl-C, 429 bursts, progress on a pipe, and the sandbox.
+ * Ctrl-C, 429 bursts, progress on a pipe, the sandbox, and (issue 11) a rate limit pausing the run, DNS
+ * and TLS failures stopping it, a 5xx storm opening the circuit breaker.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -486,4 +487,125 @@ it('works on the sandbox with no credentials, and says SANDBOX', async () => {
   expectExit(again, 0);
   expect(again.stderr).toContain('2 of 2 rows are already done');
   expect(again.stdout).toMatch(/^already done \(earlier run\) +2$/m);
+});
+
+describe('waiting instead of failing (issue 11 finding 4)', () => {
+  const problem = (status: number, detail: string) => ({
+    schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'],
+    status: String(status),
+    detail,
+  });
+
+  /** Answers `answer` to every request for `ms` from the first one, then lets them through. */
+  function stormFor(
+    ms: number,
+    answer: { status: number; body?: unknown; headers?: Record<string, string> },
+  ) {
+    let startedAt: number | null = null;
+    const during: number[] = [];
+    scripted = () => {
+      const now = performance.now();
+      startedAt ??= now;
+      if (now - startedAt >= ms) return undefined;
+      during.push(now - startedAt);
+      return answer;
+    };
+    return during;
+  }
+
+  // The whole-process form of test/bulk/runner.test.ts "429 with Retry-After 120 for 20 s: no row fails"
+  // (which runs that very case on a virtual clock): here Retry-After is 2 s so the test takes seconds,
+  // and the 429s last 9 s, past the client's 5 attempts, so that the client gives up as it did with 120 s.
+  it('429 with Retry-After 120 for 20 s: no row fails (scaled: Retry-After 2 for 9 s)', async () => {
+    const cwd = makeTempDir('atlassian-iam-bulk-429-storm-');
+    const emails = emailsFor('limited', 40);
+    seed(emails);
+    stormFor(9000, {
+      status: 429,
+      headers: { 'Retry-After': '2' },
+      body: problem(429, 'Too many requests.'),
+    });
+    const csv = writeCsv(cwd, `email\n${emails.join('\n')}\n`);
+    const run = await runCli(['bulk', 'disable', csv, '--json'], { env: env(cwd), cwd, timeoutMs: 30_000 });
+    expectExit(run, 0);
+    const summary = summaryOf(run);
+    expect(summary.rows).toMatchObject({ success: 40, failed: 0, notRun: 0 });
+    expect(summary.rateLimitPauses).toBeGreaterThanOrEqual(1);
+    expect(run.stderr).toContain(
+      'bulk disable: rate limited by Atlassian: waiting 2 s, then sending the rows again',
+    );
+    expect(run.stderr).not.toContain('try again later');
+    // The once-a-second progress line says so while the run waits.
+    expect(
+      progressLines(run, 'bulk disable').some((l) =>
+        /rows \(\d+%\), rate limited by Atlassian: waiting [12] s, /.test(l),
+      ),
+    ).toBe(true);
+    expect(emails.map(activeOf)).toEqual(emails.map(() => false));
+  }, 40_000);
+
+  it('DNS failure stops the run early: rows not started are not run, the summary says why, exit 1', async () => {
+    const cwd = makeTempDir('atlassian-iam-bulk-dns-');
+    const emails = emailsFor('dns', 100);
+    const csv = writeCsv(cwd, `email\n${emails.join('\n')}\n`);
+    const run = await runCli(['bulk', 'disable', csv], {
+      env: env(cwd, { ATLASSIAN_URL: 'https://scim.atlassian-iam-test.invalid' }),
+      cwd,
+      timeoutMs: 30_000,
+    });
+    expectExit(run, 1);
+    expect(run.stdout).toMatch(
+      /^stopped early: cannot reach scim\.atlassian-iam-test\.invalid: (ENOTFOUND|EAI_AGAIN): no row can reach Atlassian until this is fixed$/m,
+    );
+    const notRun = /^not run +(\d+)$/m.exec(run.stdout);
+    expect(Number(notRun?.[1])).toBeGreaterThanOrEqual(92);
+    // Only the rows that were in flight are in the report (as failed): a rerun does all the others.
+    const report = readReport(path.join(cwd, 'users.csv.report.jsonl'));
+    expect(report.length).toBeLessThanOrEqual(8);
+    expect(report.every((l) => l.outcome === 'failed')).toBe(true);
+
+    // Resume: with DNS fixed, the same command does every row (the failed ones and those not run).
+    seed(emails);
+    const rerun = await runCli(['bulk', 'disable', csv, '--json'], { env: env(cwd), cwd });
+    expectExit(rerun, 0);
+    expect(summaryOf(rerun).rows).toMatchObject({ success: 100, alreadyDone: 0, failed: 0, notRun: 0 });
+    expect(emails.map(activeOf)).toEqual(emails.map(() => false));
+  }, 40_000);
+
+  it('a TLS failure (https to a plain-HTTP port) stops the run early too', async () => {
+    const cwd = makeTempDir('atlassian-iam-bulk-tls-');
+    const emails = emailsFor('tls', 60);
+    const csv = writeCsv(cwd, `email\n${emails.join('\n')}\n`);
+    const url = atlassian.server.url.replace(/^http:/, 'https:');
+    const run = await runCli(['bulk', 'disable', csv, '--json'], {
+      env: env(cwd, { ATLASSIAN_URL: url }),
+      cwd,
+    });
+    expectExit(run, 1);
+    const summary = summaryOf(run);
+    expect(summary.stoppedBy).toMatch(
+      /^cannot reach 127\.0\.0\.1:\d+: EPROTO: no row can reach Atlassian until this is fixed$/,
+    );
+    expect(summary.rows.notRun).toBeGreaterThanOrEqual(52);
+    expect(summary.rows.failed + summary.rows.notRun).toBe(60);
+  });
+
+  it('5xx storm opens the breaker: fewer than K requests sent during the storm, all rows done after it', async () => {
+    const cwd = makeTempDir('atlassian-iam-bulk-5xx-storm-');
+    const emails = emailsFor('storm', 60);
+    seed(emails);
+    const during = stormFor(6000, { status: 503, body: problem(503, 'Down for maintenance.') });
+    const csv = writeCsv(cwd, `email\n${emails.join('\n')}\n`);
+    const run = await runCli(['bulk', 'disable', csv, '--json'], { env: env(cwd), cwd, timeoutMs: 40_000 });
+    expectExit(run, 0);
+    const summary = summaryOf(run);
+    expect(summary.rows).toMatchObject({ success: 60, failed: 0, notRun: 0 });
+    expect(summary.breakerOpened).toBeGreaterThanOrEqual(1);
+    expect(run.stderr).toMatch(/circuit breaker open, pausing: one row probes in 1 s/);
+    expect(run.stderr).toContain('Atlassian answers again: circuit breaker closed, resuming');
+    // 8 rows in flight at up to 5 attempts each, then one probe row at a time: the old runner sent
+    // ~5 requests per row for every row it started during the storm (195 in the issue's run).
+    expect(during.length).toBeLessThan(70);
+    expect(emails.map(activeOf)).toEqual(emails.map(() => false));
+  }, 50_000);
 });

@@ -76,6 +76,17 @@ describe('the runtime stage of the container image, reproduced in a temporary fo
     expect(created.stderr).toContain('SANDBOX');
   });
 
+  it('checks a policy file with the CLI (the YAML parser is a runtime dependency)', async () => {
+    const home = makeTempDir();
+    fs.writeFileSync(path.join(home, 'policy.yaml'), 'rules:\n  - action: disable\n    approvals: 1\n');
+    const checked = await runCli(['policy', 'check', 'policy.yaml'], {
+      script: path.join(app, 'dist', 'cli.js'),
+      cwd: home,
+    });
+    expect({ code: checked.code, stderr: checked.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(checked.stdout).toMatch(/^Rules in effect \(policy\.yaml\)/);
+  });
+
   it('starts the bot, which answers /healthz and exits 0 on SIGTERM', async () => {
     const bot = await startBot(
       { SLACK_API_URL: slack.apiUrl },

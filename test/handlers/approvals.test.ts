@@ -2,7 +2,7 @@
  * Disable approvals through Bolt's processEvent (FakeReceiver): who may decide, deciding exactly once,
  * expiry on an injected clock, crash recovery and graceful stop.
  */
-import { expireDue } from '../../src/handlers';
+import { expireDue, recoverApproved } from '../../src/handlers';
 import { openStore } from '../../src/store';
 import type { ApprovalRequest, AuditEntry } from '../../src/store/types';
 import {
@@ -462,6 +462,7 @@ describe('restarts and shutdown', () => {
     const store = await openStore({ kind: 'sqlite', path: world.dbPath });
     await store.createApproval({
       id: 'req-crash',
+      action: 'disable',
       requesterId: 'UREQ',
       channelId: 'C1',
       teamId: 'T1',
@@ -507,8 +508,9 @@ describe('restarts and shutdown', () => {
     await first.receiver.send(
       buttonClick(APPROVE, request.id, 'UAPPROVER', world.responseUrl('multi'), request.ts),
     );
-    // "Approved: disabling now" is posted just before the first instance asks Atlassian.
-    await world.slack.waitFor((c) => c.method === 'chat.update');
+    // The first instance's lookup by id (just before its PATCH) has reached Atlassian.
+    while (!world.scim().includes(`GET /Users/${request.userId}`))
+      await new Promise((r) => setTimeout(r, 10));
     const second = await world.startBot();
     await first.receiver.idle();
     await second.stop();
@@ -641,5 +643,294 @@ describe('finding 9: decisions are bound to their context', () => {
     world.advance(60_000);
     await getAs('get-3');
     expect(shown(world.slack.callsTo('response_url').at(-1)!)).toContain('Only operators');
+  });
+});
+
+/** Runs a slash command as `userId` and waits until the bot is done with it. */
+async function run(driven: DrivenBot, command: string, text: string, userId = 'UREQ', tag = text) {
+  await driven.receiver.send(slashCommand(command, text, userId, world.responseUrl(tag)));
+  await driven.receiver.idle();
+}
+
+/** The newest approval request message (with buttons) and its request id. */
+function latestRequest(): Pick<Requested, 'id' | 'post' | 'ts'> {
+  const post = world.slack.callsTo('chat.postMessage').filter(hasButtons).pop();
+  if (!post) throw new Error('no approval request was posted');
+  const id = blocksOf(post)
+    .find((b) => b.type === 'actions')
+    ?.elements?.find((e) => e.action_id === APPROVE)?.value;
+  if (!id) throw new Error('the request message has no Approve button');
+  return { id, post, ts: tsOf(world.slack, post) };
+}
+
+describe('taking an account over needs two people (issue 10 finding 7)', () => {
+  beforeEach(async () => {
+    world = await startWorld();
+  });
+
+  it('/iam-enable-user needs an approval: nothing is enabled until an approver approves', async () => {
+    const userId = world.seedUser('una@example.com', { active: false });
+    const driven = await world.startBot();
+    await run(driven, '/iam-enable-user', 'una@example.com reason="back from leave"');
+    const request = latestRequest();
+    expect(shown(request.post)).toContain('asks to enable');
+    expect(shown(request.post)).toContain('Approve and enable');
+    expect(patchesTo(userId)).toEqual([]);
+    expect(await approval(driven, request.id)).toMatchObject({
+      action: 'enable',
+      status: 'pending',
+      profile: { id: userId, email: 'una@example.com' },
+      reason: 'back from leave',
+    });
+
+    await click(driven, APPROVE, request, 'UAPPROVER');
+    expect(world.patches()).toEqual([
+      expect.objectContaining({
+        path: expect.stringContaining(`/Users/${userId}`),
+        body: expect.objectContaining({ Operations: [{ op: 'replace', value: { active: true } }] }),
+      }),
+    ]);
+    expect(shown(updates()[updates().length - 1])).toContain('User enabled');
+    const thread = threadPosts(request.ts);
+    expect(shown(thread[0])).toContain('Enable User Results (Atlassian IAM)');
+    expect((await auditOf(driven, request.id)).map((e) => [e.actor, e.kind, e.command, e.outcome])).toEqual([
+      ['UREQ', 'command', 'iam-enable-user', 'requested'],
+      ['UAPPROVER', 'decision', 'approve', 'approved'],
+      ['UAPPROVER', 'result', 'iam-enable-user', 'success'],
+    ]);
+  });
+
+  it('the requester cannot approve their own enable', async () => {
+    const userId = world.seedUser('vic@example.com', { active: false });
+    const driven = await world.startBot();
+    await run(driven, '/iam-enable-user', 'vic@example.com');
+    const request = latestRequest();
+    await click(driven, APPROVE, request, 'UREQ');
+    const [refusal] = world.slack.callsTo('response_url');
+    expect(refusal.args.response_type).toBe('ephemeral');
+    expect(shown(refusal)).toContain('You asked for this enable, so someone else has to decide it');
+    expect(patchesTo(userId)).toEqual([]);
+    expect(await approval(driven, request.id)).toMatchObject({ status: 'pending' });
+  });
+
+  it('/iam-update-user changing the email needs approval, and Approve applies exactly the approved change', async () => {
+    const userId = world.seedUser('wes@example.com', { title: 'Analyst' });
+    const driven = await world.startBot();
+    await run(
+      driven,
+      '/iam-update-user',
+      '{"email":"mallory@evil.example","olduserdata":{"email":"wes@example.com"}}',
+    );
+    const request = latestRequest();
+    expect(patchesTo(userId)).toEqual([]);
+    const card = shown(request.post);
+    expect(card).toContain('asks to update');
+    expect(card).toContain('wes@example.com');
+    expect(card).toContain('mallory@evil.example');
+    expect(card).toContain('→');
+    const stored = await approval(driven, request.id);
+    expect(stored).toMatchObject({ action: 'update', target: 'wes@example.com', profile: { id: userId } });
+    const value = stored?.profile.value as Record<string, unknown>;
+    expect(value).toMatchObject({ userName: 'mallory@evil.example' });
+    expect(stored?.profile.changes).toEqual(
+      expect.arrayContaining([
+        { attribute: 'userName', before: 'wes@example.com', after: 'mallory@evil.example' },
+        { attribute: 'emails', before: 'wes@example.com', after: 'mallory@evil.example' },
+      ]),
+    );
+
+    await click(driven, APPROVE, request, 'UAPPROVER');
+    expect(world.patches()).toEqual([
+      expect.objectContaining({
+        path: expect.stringContaining(`/Users/${userId}`),
+        body: expect.objectContaining({ Operations: [{ op: 'replace', value }] }),
+      }),
+    ]);
+    expect(await approval(driven, request.id)).toMatchObject({ status: 'completed' });
+    expect(shown(updates()[updates().length - 1])).toContain('User updated');
+    expect(shown(threadPosts(request.ts)[0])).toContain('Update User Results (Atlassian IAM)');
+  });
+
+  it('an update that would re-enable an inactive user needs approval', async () => {
+    const userId = world.seedUser('xia@example.com', { active: false, title: 'Intern' });
+    const driven = await world.startBot();
+    await run(driven, '/iam-update-user', 'email=xia@example.com title="Team Lead"');
+    const request = latestRequest();
+    expect(patchesTo(userId)).toEqual([]);
+    const stored = await approval(driven, request.id);
+    expect(stored?.profile.changes).toEqual([
+      { attribute: 'title', before: 'Intern', after: 'Team Lead' },
+      { attribute: 'active', before: 'false', after: 'true' },
+    ]);
+    expect(shown(request.post)).toContain('Intern');
+    await click(driven, APPROVE, request, 'UAPPROVER');
+    expect(world.patches()).toEqual([
+      expect.objectContaining({
+        body: expect.objectContaining({
+          Operations: [
+            { op: 'replace', value: expect.objectContaining({ title: 'Team Lead', active: true }) },
+          ],
+        }),
+      }),
+    ]);
+  });
+
+  it('a create that finds an existing inactive user (so re-enables them) needs approval; a new user is created at once', async () => {
+    const userId = world.seedUser('ivy@example.com', { active: false });
+    const driven = await world.startBot();
+    await run(driven, '/iam-create-user', 'email=ivy@example.com title=Lead');
+    expect(patchesTo(userId)).toEqual([]);
+    const request = latestRequest();
+    expect(await approval(driven, request.id)).toMatchObject({ action: 'update', profile: { id: userId } });
+    await run(driven, '/iam-create-user', 'email=new@example.com');
+    expect(world.scim().filter((r) => r === 'POST /Users')).toHaveLength(1);
+  });
+
+  it('a plain title update (no identifier change, no re-enable) still runs at once', async () => {
+    const userId = world.seedUser('yan@example.com', { title: 'Intern' });
+    const driven = await world.startBot();
+    await run(driven, '/iam-update-user', 'email=yan@example.com title="Team Lead"');
+    expect(patchesTo(userId)).toHaveLength(1);
+    expect(world.slack.callsTo('chat.postMessage').some(hasButtons)).toBe(false);
+    expect(await driven.bot.context.store.listPendingApprovals()).toEqual([]);
+    // …and so does one that leaves an inactive user inactive (allow-enable=false).
+    const offId = world.seedUser('zed@example.com', { active: false });
+    await run(driven, '/iam-update-user', 'email=zed@example.com title=Lead allow-enable=false');
+    expect(patchesTo(offId)).toHaveLength(1);
+    expect(await driven.bot.context.store.listPendingApprovals()).toEqual([]);
+  });
+});
+
+describe('the approval row is stored before its card is posted (issue 11)', () => {
+  beforeEach(async () => {
+    world = await startWorld();
+  });
+
+  it('the request is in the store when its card is posted', async () => {
+    world.seedUser('ann@example.com');
+    const driven = await world.startBot();
+    const store = driven.bot.context.store;
+    const create = store.createApproval.bind(store);
+    let postsWhenStored = -1;
+    store.createApproval = (request) => {
+      postsWhenStored = world.slack.callsTo('chat.postMessage').length;
+      return create(request);
+    };
+    await run(driven, '/iam-disable-user', 'ann@example.com');
+    expect(postsWhenStored).toBe(0);
+    expect(latestRequest().id).toBe('req-1');
+  });
+
+  it('when storing fails, no card is posted and the requester is told', async () => {
+    const userId = world.seedUser('bo@example.com');
+    const driven = await world.startBot();
+    driven.bot.context.store.createApproval = () => Promise.reject(new Error('disk full'));
+    await run(driven, '/iam-disable-user', 'bo@example.com', 'UREQ', 'store-fails');
+    expect(world.slack.callsTo('chat.postMessage')).toEqual([]);
+    const [told] = world.slack.callsTo('response_url');
+    expect(told.args.response_type).toBe('ephemeral');
+    expect(shown(told)).toContain('could not be stored');
+    expect(patchesTo(userId)).toEqual([]);
+  });
+
+  it('a request whose card cannot be posted is closed as failed, audited, and the requester told', async () => {
+    world.seedUser('di@example.com', { active: false });
+    world.slack.closedChannels.add('CPRIV');
+    const driven = await world.startBot();
+    await driven.receiver.send(
+      slashCommand('/iam-enable-user', 'di@example.com', 'UREQ', world.responseUrl('closed'), 'CPRIV'),
+    );
+    await driven.receiver.idle();
+    expect(shown(world.slack.callsTo('response_url')[0])).toContain('/invite');
+    expect(await approval(driven, 'req-1')).toMatchObject({
+      action: 'enable',
+      status: 'failed',
+      result: { reason: 'the bot cannot post in this channel' },
+    });
+    expect((await auditOf(driven, 'req-1')).map((e) => [e.actor, e.kind, e.outcome])).toEqual([
+      ['UREQ', 'command', 'requested'],
+      ['system', 'result', 'failed'],
+    ]);
+  });
+
+  it('the change is made before the card is updated: one update, showing the outcome', async () => {
+    const driven = await world.startBot();
+    const request = await requestDisable(driven, 'cy@example.com');
+    await click(driven, APPROVE, request, 'UAPPROVER');
+    expect(updates()).toHaveLength(1);
+    expect(shown(updates()[0])).toContain('User disabled');
+  });
+});
+
+describe('one bad approved row never stops the others (issue 10 finding 4)', () => {
+  /** An approved request as a crash leaves it; `profile` is what was stored. */
+  async function storeApproved(
+    id: string,
+    profile: Record<string, unknown>,
+    target: string,
+    messageTs: string,
+  ) {
+    const store = await openStore({ kind: 'sqlite', path: world.dbPath });
+    try {
+      await store.createApproval({
+        id,
+        action: 'disable',
+        requesterId: 'UREQ',
+        channelId: 'C1',
+        teamId: 'T1',
+        enterpriseId: null,
+        profile,
+        target,
+        reason: null,
+        createdAt: world.now,
+        expiresAt: new Date(world.now.getTime() + HOUR),
+      });
+      await store.setApprovalMessage(id, 'C1', messageTs);
+      await store.decideApproval(id, 'approved', 'UAPPROVER', world.now);
+    } finally {
+      await store.close();
+    }
+  }
+
+  const expectFailed = async (driven: DrivenBot, id: string, ts: string) => {
+    expect(await approval(driven, id)).toMatchObject({
+      status: 'failed',
+      result: { reason: expect.stringContaining('disable request id: not a usable Atlassian user id') },
+    });
+    expect((await auditOf(driven, id)).map((e) => [e.actor, e.kind, e.outcome])).toEqual([
+      ['system', 'result', 'failed'],
+    ]);
+    const update = world.slack.callsTo('chat.update').find((c) => c.args.ts === ts);
+    expect(shown(update as SlackCall)).toContain('request failed');
+    expect(threadPosts(ts).map(shown).join()).toContain('could not be carried out');
+  };
+
+  it('at start: a stored bad row ends as failed, the bot starts, and the next approved request is carried out', async () => {
+    world = await startWorld();
+    const userId = world.seedUser('dot@example.com');
+    // /iam-disable-user {"id":"."} once stored a profile with no identifier (ids: req-bad, then req-good).
+    await storeApproved('req-bad', { id: '.' }, '.', '1699999999.000100');
+    await storeApproved(
+      'req-good',
+      { id: userId, email: 'dot@example.com' },
+      'dot@example.com',
+      '1699999999.000200',
+    );
+    const driven = await world.startBot();
+    await expectFailed(driven, 'req-bad', '1699999999.000100');
+    expect(patchesTo(userId)).toHaveLength(1);
+    expect(await approval(driven, 'req-good')).toMatchObject({ status: 'completed' });
+  });
+
+  it('in the sweep: a bad row fails on its own and the next approved request is still carried out', async () => {
+    world = await startWorld();
+    const userId = world.seedUser('eli@example.com');
+    const driven = await world.startBot();
+    await storeApproved('req-bad', {}, 'unknown user', '1699999999.000300');
+    await storeApproved('req-good', { id: userId }, 'eli@example.com', '1699999999.000400');
+    await recoverApproved(driven.bot.context, driven.bot.app.client);
+    expect(await approval(driven, 'req-bad')).toMatchObject({ status: 'failed' });
+    expect(patchesTo(userId)).toHaveLength(1);
+    expect(await approval(driven, 'req-good')).toMatchObject({ status: 'completed' });
   });
 });

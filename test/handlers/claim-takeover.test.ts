@@ -44,6 +44,7 @@ describe('claimApproval with takeOverFrom (SQLite)', () => {
       const now = new Date('2026-11-29T12:00:00Z');
       await store.createApproval({
         id: 'r1',
+        action: 'disable',
         requesterId: 'UREQ',
         channelId: 'C1',
         teamId: 'T1',

@@ -6,6 +6,7 @@ import type { AuditEntry } from '../../src/store/types';
 import {
   type AckResponse,
   blocksOf,
+  buttonClick,
   type DrivenBot,
   SECRETS,
   shown,
@@ -147,18 +148,26 @@ describe('slash commands ack at once and do the SCIM work after', () => {
     });
   });
 
-  it('/iam-enable-user acks with no body, then PATCHes active:true and posts the result', async () => {
-    const id = world.seedUser('eve@example.com', { active: false });
+  it('/iam-enable-user acks with no body, then looks the user up and posts an approval request (no PATCH)', async () => {
+    world.seedUser('eve@example.com', { active: false });
     const driven = await world.startBot();
-    const ack = await runCommand(driven, '/iam-enable-user', 'eve@example.com');
+    const ack = await runCommand(driven, '/iam-enable-user', 'eve@example.com', 'UREQ');
     expectAckedFirst(ack, 0);
-    expect(world.scim()).toEqual(['GET /Users', `PATCH /Users/${id}`]);
-    expect(world.patches()[0]).toMatchObject({
-      body: { Operations: [{ op: 'replace', value: { active: true } }] },
+    expect(world.scim()).toEqual(['GET /Users']);
+    const [post] = posts();
+    expect(posts()).toHaveLength(1);
+    const actions = blocksOf(post).find((b) => b.type === 'actions');
+    expect(actions?.elements?.map((e) => [e.action_id, e.value])).toEqual([
+      ['iam_disable_approve', 'req-1'],
+      ['iam_disable_deny', 'req-1'],
+    ]);
+    expect(shown(post)).toContain('asks to enable');
+    expect(await driven.bot.context.store.getApproval('req-1')).toMatchObject({
+      action: 'enable',
+      status: 'pending',
+      requesterId: 'UREQ',
+      target: 'eve@example.com',
     });
-    const post = await world.slack.waitFor((c) => c.method === 'chat.postMessage');
-    expect(shown(post)).toContain('Enable User Results (Atlassian IAM)');
-    expect(shown(post)).toContain('eve@example.com');
   });
 });
 
@@ -272,8 +281,8 @@ describe('audit', () => {
   it('a create leaves a command row and a result row with the result object, and no secret anywhere', async () => {
     const driven = await world.startBot();
     await runCommand(driven, '/iam-create-user', 'email=gus@example.com givenname=Gus', 'UADMIN');
-    // A failing command too (renaming a user onto gus's userName: Atlassian answers 409): error text is
-    // where a leaked credential would most likely turn up.
+    // A failing command too (renaming a user onto gus's userName, approved by a second person: Atlassian
+    // answers 409): error text is where a leaked credential would most likely turn up.
     world.seedUser('old@example.com');
     await runCommand(
       driven,
@@ -282,16 +291,31 @@ describe('audit', () => {
       'UADMIN',
       'update-conflict',
     );
+    const request = posts()[posts().length - 1];
+    await driven.receiver.send(
+      buttonClick(
+        'iam_disable_approve',
+        'req-1',
+        'UAPPROVER',
+        world.responseUrl('ok'),
+        tsOf(world.slack, request),
+      ),
+    );
+    await driven.receiver.idle();
     const rows = (await driven.bot.context.store.listAudit({ limit: 1000 })).reverse();
     const mine = rows.filter((r) => r.actor === 'UADMIN' && r.target === 'gus@example.com');
     expect(mine.map((r) => [r.kind, r.command, r.outcome])).toEqual([
       ['command', 'iam-create-user', 'received'],
       ['result', 'iam-create-user', 'success'],
-      ['command', 'iam-update-user', 'received'],
-      ['result', 'iam-update-user', 'failure'],
     ]);
     expect(mine.every((r) => r.source === 'slack')).toBe(true);
-    expect(mine[3].detail).toMatchObject({ IAM: { Vendor: { success: false, errorCode: 409 } } });
+    const update = rows.filter((r) => r.requestId === 'req-1');
+    expect(update.map((r) => [r.actor, r.kind, r.command, r.outcome])).toEqual([
+      ['UADMIN', 'command', 'iam-update-user', 'requested'],
+      ['UAPPROVER', 'decision', 'approve', 'approved'],
+      ['UAPPROVER', 'result', 'iam-update-user', 'failure'],
+    ]);
+    expect(update[2].detail).toMatchObject({ IAM: { Vendor: { success: false, errorCode: 409 } } });
     expect(mine[1].detail).toMatchObject({
       IAM: {
         Vendor: {

@@ -40,10 +40,15 @@ const replayRefusals = async (driven: DrivenBot): Promise<AuditEntry[]> =>
 const patches = () => world.scim().filter((r) => r.startsWith('PATCH'));
 
 describe('finding 9: a replayed trigger_id does nothing the second time', () => {
-  it('a replayed /iam-enable-user is refused ephemerally and audited; Atlassian is called once', async () => {
-    world.seedUser('ida@example.com', { active: false });
+  it('a replayed /iam-update-user is refused ephemerally and audited; Atlassian is called once', async () => {
+    world.seedUser('ida@example.com');
     const driven = await world.startBot();
-    const payload = slashCommand('/iam-enable-user', 'ida@example.com', 'UADMIN', world.responseUrl('en'));
+    const payload = slashCommand(
+      '/iam-update-user',
+      'email=ida@example.com title="Lead"',
+      'UADMIN',
+      world.responseUrl('up'),
+    );
     expect(await deliver(driven, payload)).toBeUndefined();
     expect(patches()).toHaveLength(1);
     const posts = world.slack.callsTo('chat.postMessage').length;
@@ -54,7 +59,7 @@ describe('finding 9: a replayed trigger_id does nothing the second time', () => 
     expect(patches()).toHaveLength(1);
     expect(world.slack.callsTo('chat.postMessage')).toHaveLength(posts);
     expect((await replayRefusals(driven)).map((e) => [e.actor, e.command, e.outcome])).toEqual([
-      ['UADMIN', 'iam-enable-user', 'refused'],
+      ['UADMIN', 'iam-update-user', 'refused'],
     ]);
   });
 
@@ -111,10 +116,15 @@ describe('finding 9: a replayed trigger_id does nothing the second time', () => 
   });
 
   it('a command replayed to a second instance on the same database does nothing there', async () => {
-    world.seedUser('lia@example.com', { active: false });
+    world.seedUser('lia@example.com');
     const first = await world.startBot();
     const second = await world.startBot();
-    const payload = slashCommand('/iam-enable-user', 'lia@example.com', 'UADMIN', world.responseUrl('en'));
+    const payload = slashCommand(
+      '/iam-update-user',
+      'email=lia@example.com title="Lead"',
+      'UADMIN',
+      world.responseUrl('up'),
+    );
     await deliver(first, payload);
     const replayed = (await deliver(second, payload)) as { text: string };
     expect(replayed.text).toContain('a second time');

@@ -5,9 +5,12 @@ import {
   enableUser,
   getUser,
   previewDisable,
+  previewEnable,
+  previewUpdate,
   type IamContext,
   updateUser,
 } from '../../src/iam/commands';
+import { readApprovalPlan } from '../../src/iam/approval-plan';
 import { getMappingFields, testModule } from '../../src/iam/directory-info';
 import { BUILT_IN_INCOMING, BUILT_IN_OUTGOING } from '../../src/iam/mappers';
 import { parseUserProfile, ProfileError } from '../../src/iam/profile';
@@ -386,6 +389,107 @@ describe('previewDisable (the approval step of disable)', () => {
     const off = await previewDisable(context({ disableEnabled: false }), profile({ email: 'a@example.com' }));
     expect(off).toMatchObject({ final: { IAM: { Vendor: { reason: 'Command is disabled.' } } } });
     expect(calls()).toEqual(['GET /Users', 'GET /Users']);
+  });
+});
+
+describe('previewEnable and previewUpdate (the approval step of enable and update)', () => {
+  it('previewEnable finds an inactive user with one lookup; an active one is the final result', async () => {
+    const off = await seed({ userName: 'off@example.com', active: false });
+    expect(await previewEnable(context(), profile({ email: 'off@example.com' }))).toEqual({
+      user: expect.objectContaining({ id: off.id, active: false }),
+    });
+    await seed({ userName: 'on@example.com' });
+    expect(await previewEnable(context(), profile({ email: 'on@example.com' }))).toMatchObject({
+      final: { IAM: { Vendor: { reason: 'User is already enabled.' } } },
+    });
+    expect(calls()).toEqual(['GET /Users']);
+  });
+
+  it('an update changing only a title does not take the account over; case-only email differences are no change', async () => {
+    await seed({ userName: 'Jane@Example.com', title: 'Intern' });
+    const preview = await previewUpdate(
+      context(),
+      profile({ email: 'jane@example.com', title: 'Lead' }),
+      ALLOW,
+    );
+    expect(preview).toMatchObject({
+      update: {
+        changes: [{ attribute: 'title', before: 'Intern', after: 'Lead' }],
+        reenables: false,
+        changesIdentifier: false,
+        takesOver: false,
+      },
+    });
+    expect(calls()).toEqual(['GET /Users']);
+  });
+
+  it('an update changing userName, an email or externalId, or re-enabling, takes the account over', async () => {
+    await seed({ userName: 'kim@example.com', externalId: 'E1' });
+    const renamed = await previewUpdate(
+      context(),
+      profile({ email: 'evil@example.com', olduserdata: { email: 'kim@example.com' } }),
+      ALLOW,
+    );
+    expect(renamed).toMatchObject({ update: { changesIdentifier: true, takesOver: true } });
+    const external = await previewUpdate(
+      context(),
+      profile({ email: 'kim@example.com', employeeid: 'E2' }),
+      ALLOW,
+    );
+    expect(external).toMatchObject({
+      update: { changes: [{ attribute: 'externalId', before: 'E1', after: 'E2' }], takesOver: true },
+    });
+    await seed({ userName: 'off@example.com', active: false });
+    const reenable = await previewUpdate(context(), profile({ email: 'off@example.com' }), ALLOW);
+    expect(reenable).toMatchObject({
+      update: { reenables: true, takesOver: true, value: expect.objectContaining({ active: true }) },
+    });
+    const stays = await previewUpdate(context(), profile({ email: 'off@example.com' }), {
+      allowEnable: false,
+    });
+    expect(stays).toMatchObject({ update: { reenables: false, takesOver: false } });
+    expect(await previewUpdate(context(), profile({ email: 'nobody@example.com' }), ALLOW)).toEqual({
+      notFound: true,
+    });
+    expect(calls().every((c) => c.startsWith('GET'))).toBe(true);
+  });
+});
+
+describe('readApprovalPlan (a stored request is validated when loaded)', () => {
+  it('accepts a pinned user and a pinned update', () => {
+    expect(readApprovalPlan('disable', { id: 'u1', email: 'a@example.com' })).toEqual({
+      action: 'disable',
+      profile: { id: 'u1', email: 'a@example.com' },
+    });
+    const update = {
+      id: 'u1',
+      value: { title: 'x' },
+      changes: [{ attribute: 'title', before: null, after: 'x' }],
+    };
+    // A request stored before fields could be cleared reads as clearing nothing.
+    expect(readApprovalPlan('update', update)).toEqual({
+      action: 'update',
+      profile: { ...update, cleared: [], remove: [] },
+    });
+    const clearing = {
+      id: 'u1',
+      value: {},
+      cleared: ['title'],
+      remove: ['title'],
+      changes: [{ attribute: 'title', before: 'x', after: null }],
+    };
+    expect(readApprovalPlan('update', clearing)).toEqual({ action: 'update', profile: clearing });
+  });
+
+  it.each([
+    ['disable', {}, /id/],
+    ['disable', { id: '.' }, /not a usable Atlassian user id/],
+    ['enable', { id: 'a/b' }, /not a usable Atlassian user id/],
+    ['update', { id: 'u1', value: {}, changes: [] }, /no attribute to change/],
+    ['update', { id: 'u1' }, /value/],
+    ['rename', { id: 'u1' }, /unknown action/],
+  ])('refuses %s with %j, saying why', (action, stored, reason) => {
+    expect(() => readApprovalPlan(action, stored)).toThrow(reason);
   });
 });
 

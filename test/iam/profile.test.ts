@@ -49,7 +49,10 @@ describe('parseUserProfile', () => {
     ['{"email":"a@example.com","EMAIL":"b@example.com"}', /EMAIL is given twice/],
     ['{"email":{"value":"x"}}', /email must be a string/],
     ['{"email":"a@example.com","olduserdata":"x"}', /olduserdata must be an object/],
-    ['{"emails":[{"value":"a@example.com","primary":"yes"}]}', /emails\[0\]\.primary must be true or false/],
+    [
+      '{"emails":[{"value":"a@example.com","primary":"maybe"}]}',
+      /emails\[0\]\.primary must be true or false/,
+    ],
   ])('rejects %s with a message that says what to fix', (text, message) => {
     expect(() => parseUserProfile(text)).toThrow(ProfileError);
     expect(() => parseUserProfile(text)).toThrow(message);
@@ -66,6 +69,12 @@ describe('parseAllowEnable', () => {
     expect(parseAllowEnable(undefined)).toBe(true);
     expect(parseAllowEnable('FALSE')).toBe(false);
     expect(parseAllowEnable('true')).toBe(true);
+  });
+
+  it('issue 13: reads the same yes/no words as the configuration (yes/no, on/off, 1/0)', () => {
+    for (const word of ['yes', 'ON', ' on ', '1', 'True']) expect(parseAllowEnable(word)).toBe(true);
+    for (const word of ['no', 'OFF', 'off', '0', 'False']) expect(parseAllowEnable(word)).toBe(false);
+    expect(parseUserProfile('{"email":"a@example.com","active":"off"}').active).toBe(false);
   });
 
   it('rejects anything else', () => {

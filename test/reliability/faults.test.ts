@@ -14,7 +14,10 @@
  */
 import { recordReliability } from '../support/reliability';
 import { type FaultAction, type FaultProxy, type FaultRule, startFaultProxy } from '../support/fault-proxy';
-import { describeRun, removeTempDirs, requireBuiltCli, runCli } from '../support/cli';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BulkSummary } from '../../src/bulk/summary';
+import { describeRun, makeTempDir, removeTempDirs, requireBuiltCli, runCli } from '../support/cli';
 import { type EmulatedAtlassian, startEmulatedAtlassian } from '../support/scim-server';
 
 const TOKEN = 'tok-faults-SECRET-7';
@@ -52,7 +55,8 @@ interface Case {
 interface Outcome {
   fault: string;
   variant: string;
-  command: Command;
+  /** A command, or `bulk <operation>` for a bulk run. */
+  command: string;
   problems: string[];
   saw: string;
 }
@@ -169,6 +173,8 @@ const F = {
   resetPatch: 'connection reset after the server acted on a PATCH',
   malformed: 'malformed JSON body',
   html: 'HTML 502 page from a proxy',
+  bulkRate: 'bulk run: 429s outlasting the client’s retries',
+  bulkStorm: 'bulk run: 5xx storm',
 };
 
 const MAY_CREATE = /the user may have been created all the same: look the user up before trying again$/;
@@ -436,6 +442,8 @@ const CASES: Case[] = [
 
 let atlassian: EmulatedAtlassian;
 const outcomes: Outcome[] = [];
+/** Rows of the bulk runs through 429s that ended failed (issue 11: must be 0). */
+let bulkRowsFailedByRateLimits = 0;
 
 beforeAll(async () => {
   requireBuiltCli();
@@ -469,6 +477,7 @@ afterAll(async () => {
     totals: {
       faultsSurvived: outcomes.filter((o) => o.problems.length === 0).length,
       faultRuns: outcomes.length,
+      bulkRowsFailedByRateLimits,
     },
   });
   removeTempDirs();
@@ -654,3 +663,98 @@ test('every injected fault ends in the right result, nothing duplicated, a clear
   expect(wrong).toEqual([]);
   expect(outcomes).toHaveLength(CASES.length);
 }, 120_000);
+
+// ------------------------------------------------------------------------------------------------
+// Bulk runs (issue 11 finding 4): a rate limit pauses the run, a 5xx storm opens the circuit breaker;
+// the rows they met are sent again, and none fails for it.
+
+interface BulkCase {
+  fault: string;
+  variant: string;
+  operation: 'create' | 'disable';
+  rows: number;
+  rules: FaultRule[];
+  /** The progress line that says what the run waited for. */
+  waited: RegExp;
+}
+
+const BULK_CASES: BulkCase[] = [
+  {
+    fault: F.bulkRate,
+    variant: '44 requests answered 429 Retry-After: 1 (8 rows in flight, 5 attempts each, then the pause)',
+    operation: 'disable',
+    rows: 40,
+    rules: [{ actions: Array<FaultAction>(44).fill(tooMany('1')) }],
+    waited: /rate limited by Atlassian: waiting 1 s, then sending the rows again/,
+  },
+  {
+    fault: F.bulkStorm,
+    variant: '42 requests answered 503 (8 rows in flight, 5 attempts each, then a probe row)',
+    operation: 'disable',
+    rows: 40,
+    rules: [{ actions: Array<FaultAction>(42).fill(err503) }],
+    waited: /circuit breaker open, pausing: one row probes in 1 s/,
+  },
+  {
+    fault: F.bulkStorm,
+    variant: '40 POSTs acted on, then answered 503: sent again, the users are found, not created twice',
+    operation: 'create',
+    rows: 30,
+    rules: [{ method: 'POST', actions: Array<FaultAction>(40).fill(after(err503)) }],
+    waited: /circuit breaker open, pausing: one row probes in 1 s/,
+  },
+];
+
+async function runBulkCase(testCase: BulkCase, index: number): Promise<Outcome> {
+  const emails = Array.from({ length: testCase.rows }, (_, i) => `bulk-${index}-${i}@example.com`);
+  if (testCase.operation === 'disable') for (const email of emails) seedUser(email, 'active');
+  const proxy = await startFaultProxy(atlassian.server.url, testCase.rules);
+  const cwd = makeTempDir('atlassian-iam-faults-bulk-');
+  const problems: string[] = [];
+  let saw = '';
+  try {
+    fs.writeFileSync(path.join(cwd, 'users.csv'), `email\n${emails.join('\n')}\n`);
+    const run = await runCli(['bulk', testCase.operation, 'users.csv', '--json'], {
+      cwd,
+      env: {
+        ATLASSIAN_URL: proxy.url,
+        ATLASSIAN_ACCESS_TOKEN: TOKEN,
+        ATLASSIAN_DIRECTORY_ID: DIRECTORY_ID,
+        ATLASSIAN_TIMEOUT: TIMEOUT,
+        DATABASE_URL: `sqlite:${path.join(cwd, 'audit.db')}`,
+      },
+      timeoutMs: 60_000,
+    });
+    const summary = JSON.parse(run.stdout) as BulkSummary;
+    if (testCase.fault === F.bulkRate) bulkRowsFailedByRateLimits += summary.rows.failed;
+    const waited = testCase.waited.exec(run.stderr)?.[0] ?? 'no word of waiting';
+    saw = `${waited}; ${summary.rows.failed} of ${testCase.rows} rows failed`;
+    if (run.code !== 0) problems.push(`exit ${run.code}: ${describeRun(run)}`);
+    if (summary.rows.success !== testCase.rows) problems.push(`rows: ${json(summary.rows)}`);
+    if (!testCase.waited.test(run.stderr)) problems.push('the progress did not say what the run waited for');
+    for (const email of emails) {
+      const users = usersNamed(email);
+      const wanted = testCase.operation === 'disable' ? false : true;
+      if (users.length !== 1 || users[0]?.active !== wanted)
+        problems.push(`${email}: ${json(users.map((u) => u.active))} in the directory`);
+    }
+  } catch (error) {
+    problems.push(`the run itself failed: ${(error as Error).message}`);
+  } finally {
+    await proxy.close();
+  }
+  return {
+    fault: testCase.fault,
+    variant: testCase.variant,
+    command: `bulk ${testCase.operation}`,
+    problems,
+    saw,
+  };
+}
+
+test('bulk waits instead of failing: rate limits and 5xx storms fail no row, creates are not doubled', async () => {
+  const results = await Promise.all(BULK_CASES.map((c, i) => runBulkCase(c, i)));
+  outcomes.push(...results);
+  expect(results.filter((o) => o.problems.length > 0)).toEqual([]);
+  expect(bulkRowsFailedByRateLimits).toBe(0);
+}, 90_000);

@@ -185,8 +185,12 @@ async function requestDisable(bot: BotProcess, email: string, requester = 'UREQ'
   );
   expect(answer.status).toBe(200);
   const id = await approvalRequestId(slack, email);
-  for (let i = 0; i < 200 && (await auditRows(id)).length === 0; i++) await sleep(25);
-  const row = await approvalRow(id);
+  // Stored before its message is posted; the message's ts is recorded just after.
+  let row = await approvalRow(id);
+  for (let i = 0; i < 200 && !row?.message_ts; i++) {
+    await sleep(25);
+    row = await approvalRow(id);
+  }
   expect(row?.status).toBe('pending');
   return { id, ts: String(row?.message_ts), userId };
 }

@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import type { SandboxDirectory } from '../../src/sandbox';
+import { ATLASSIAN_OPENAPI, describeWithDocument } from '../support/shared-documents';
 import { bodyOf, call, idOf, memoryDirectory, newUser, patchBody } from './fixtures';
 
 /**
@@ -11,14 +11,12 @@ import { bodyOf, call, idOf, memoryDirectory, newUser, patchBody } from './fixtu
  * document's own examples ("resourceType":"Group") use the capitalised resource name, which the
  * sandbox returns ('User'). The enum is dropped here.
  */
-const OPENAPI_PATH = join(__dirname, '../../../shared/atlassian-scim/user-provisioning.openapi.json');
-
 interface OpenApi {
   components: { schemas: Record<string, { properties?: Record<string, Record<string, unknown>> }> };
 }
 
-function loadValidator(): (schema: string, value: unknown) => string[] {
-  const document = JSON.parse(readFileSync(OPENAPI_PATH, 'utf8')) as OpenApi;
+function loadValidator(file: string): (schema: string, value: unknown) => string[] {
+  const document = JSON.parse(readFileSync(file, 'utf8')) as OpenApi;
   delete document.components.schemas.ScimMetadata?.properties?.resourceType?.enum;
   const ajv = new Ajv({ strict: false, allErrors: true });
   addFormats(ajv);
@@ -31,16 +29,13 @@ function loadValidator(): (schema: string, value: unknown) => string[] {
   };
 }
 
-// The document lives beside the repository (../shared), not in it: skip where it is absent.
-const describeIfDocument = existsSync(OPENAPI_PATH) ? describe : describe.skip;
-
-describeIfDocument('responses match the Atlassian OpenAPI schemas', () => {
+describeWithDocument(ATLASSIAN_OPENAPI, 'responses match the Atlassian OpenAPI schemas', (file) => {
   let validate: (schema: string, value: unknown) => string[];
   let directory: SandboxDirectory;
   let id: string;
 
   beforeAll(() => {
-    validate = loadValidator();
+    validate = loadValidator(file);
   });
 
   beforeEach(() => {

@@ -8,6 +8,7 @@ export const at = (minutes: number): Date => new Date(T0.getTime() + minutes * 6
 export function newApproval(overrides: Partial<NewApproval> = {}): NewApproval {
   return {
     id: randomUUID(),
+    action: 'disable',
     requesterId: 'U0REQUESTER',
     channelId: 'C0CHANNEL',
     teamId: 'T0TEAM',
@@ -190,6 +191,63 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         expect(winners).toHaveLength(1);
         const read = await store.getApproval(request.id);
         expect(read).toMatchObject({ status: winners[0]?.status, decidedBy: winners[0]?.decidedBy });
+      });
+    });
+
+    describe('actions and failing', () => {
+      it('keeps the action of each request: disable, enable, update', async () => {
+        for (const action of ['disable', 'enable', 'update'] as const) {
+          const request = newApproval({ action });
+          expect((await store.createApproval(request)).action).toBe(action);
+          expect((await store.getApproval(request.id))?.action).toBe(action);
+        }
+      });
+
+      it('ends a pending or an approved request as failed, once, keeping the reason', async () => {
+        const pending = newApproval();
+        const approved = newApproval({ action: 'update' });
+        await store.createApproval(pending);
+        await store.createApproval(approved);
+        await store.decideApproval(approved.id, 'approved', 'U0APPROVER', at(1));
+        const ended = await Promise.all(
+          Array.from({ length: 10 }, () => store.failApproval(approved.id, 'no usable id')),
+        );
+        expect(ended.filter((r) => r !== null)).toHaveLength(1);
+        expect(ended.find((r) => r !== null)).toMatchObject({
+          id: approved.id,
+          action: 'update',
+          status: 'failed',
+          decidedBy: 'U0APPROVER',
+          result: { reason: 'no usable id' },
+        });
+        expect(await store.failApproval(pending.id, 'not posted')).toMatchObject({ status: 'failed' });
+        expect((await store.getApproval(pending.id))?.result).toEqual({ reason: 'not posted' });
+      });
+
+      it('never fails a denied, expired, completed or unknown request; a failed one is never decided, claimed, completed, expired or listed', async () => {
+        const denied = newApproval();
+        const expired = newApproval({ expiresAt: at(1) });
+        const completed = newApproval();
+        const failed = newApproval({ expiresAt: at(1) });
+        for (const r of [denied, expired, completed, failed]) await store.createApproval(r);
+        await store.decideApproval(denied.id, 'denied', 'U0APPROVER', at(0));
+        await store.decideApproval(completed.id, 'approved', 'U0APPROVER', at(0));
+        await store.completeApproval(completed.id, { ok: true });
+        await store.failApproval(failed.id, 'broken');
+        await store.expireApprovals(at(2));
+        for (const r of [denied, expired, completed, failed]) {
+          expect(await store.failApproval(r.id, 'again')).toBeNull();
+        }
+        expect(await store.failApproval('no-such-id', 'x')).toBeNull();
+        expect(await store.decideApproval(failed.id, 'approved', 'U0APPROVER', at(0))).toBeNull();
+        expect(await store.claimApproval(failed.id, at(0), 1000)).toBeNull();
+        expect(await store.completeApproval(failed.id, { ok: true })).toBe(false);
+        expect(await store.listPendingApprovals()).toEqual([]);
+        expect(await store.listApprovedIncomplete()).toEqual([]);
+        expect(await store.getApproval(failed.id)).toMatchObject({
+          status: 'failed',
+          result: { reason: 'broken' },
+        });
       });
     });
 

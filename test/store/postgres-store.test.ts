@@ -52,6 +52,28 @@ withPostgres((url) => {
       await dropSchema(url, schema);
     });
 
+    it('reads a request stored before migration 3 as a disable, and can end it as failed', async () => {
+      await inSchema(async (c) => {
+        await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        await c.query(`SET search_path TO ${schema}`);
+        await c.query(
+          'CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL)',
+        );
+        for (const [i, sql] of MIGRATIONS.slice(0, 2).entries()) {
+          await c.query(sql);
+          await c.query('INSERT INTO schema_migrations VALUES ($1, now())', [i + 1]);
+        }
+        await c.query(
+          `INSERT INTO approvals (id, requester_id, channel_id, profile, target, status, created_at, expires_at)
+           VALUES ('old', 'U1', 'C1', '{"id":"u1"}', 'ann@example.com', 'pending', $1, $2)`,
+          [at(0), at(60)],
+        );
+      });
+      const migrated = await store();
+      expect(await migrated.getApproval('old')).toMatchObject({ action: 'disable', profile: { id: 'u1' } });
+      expect(await migrated.failApproval('old', 'broken')).toMatchObject({ status: 'failed' });
+    });
+
     it('applies each migration once; a second start applies nothing', async () => {
       const first = await store();
       await first.close();

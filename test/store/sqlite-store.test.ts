@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { SqliteStore, openStore } from '../../src/store';
@@ -61,6 +61,31 @@ describe('SqliteStore on a file', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('reads a request stored before migration 4 as a disable, and can end it as failed', async () => {
+    mkdirSync(join(dir, 'data'));
+    const db = openSqlite(file);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)');
+    MIGRATIONS.slice(0, 3).forEach((sql, i) => {
+      db.exec(sql);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(i + 1, new Date().toISOString());
+    });
+    db.prepare(
+      `INSERT INTO approvals (id, requester_id, channel_id, profile, target, reason, status, created_at, expires_at,
+         decided_by, decided_at, claimed_until, claimed_by)
+       VALUES ('old', 'U1', 'C1', '{"id":"u1"}', 'ann@example.com', NULL, 'approved', ?, ?, 'U2', ?, ?, 'h/1/b')`,
+    ).run(at(0).toISOString(), at(60).toISOString(), at(1).toISOString(), at(2).toISOString());
+    db.close();
+    const migrated = store();
+    expect(await migrated.getApproval('old')).toMatchObject({
+      action: 'disable',
+      status: 'approved',
+      profile: { id: 'u1' },
+      decidedBy: 'U2',
+      claimedBy: 'h/1/b',
+    });
+    expect(await migrated.failApproval('old', 'broken')).toMatchObject({ status: 'failed' });
   });
 
   it('refuses a database whose schema is newer than it knows', () => {

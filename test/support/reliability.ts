@@ -18,7 +18,8 @@ export interface ReliabilitySection {
   /**
    * Headline counters summed across sections into the summary: use the names `faultsSurvived`,
    * `faultRuns`, `badInputsTried`, `badInputsHandled`, `forgedRequestsRejected`, `forgedRequestsTried`,
-   * `secretsLeaked`, `crashIterations`, `approvedDisablesLost`, `approvedDisablesDoubled`.
+   * `secretsLeaked`, `crashIterations`, `approvedDisablesLost`, `approvedDisablesDoubled`,
+   * `bulkRowsFailedByRateLimits`.
    */
   totals: Record<string, number>;
 }

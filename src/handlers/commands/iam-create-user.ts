@@ -1,10 +1,14 @@
-import { createUser, parseAllowEnable } from '../../iam';
+import { parseAllowEnable } from '../../iam';
+import { requestWrite } from '../approvals';
 import { type BotContext, targetOf } from '../context';
 import { openUserModal } from '../views/open-user-modal';
-import { type CommandArgs, handleSlashCommand } from './profile-command';
+import { type CommandArgs, handleSlashCommand, requesterOf } from './profile-command';
 import { runAndPost } from './run-and-post';
 
-/** /iam-create-user: empty text opens the modal; a profile creates (or updates an existing user). */
+/**
+ * /iam-create-user: empty text opens the modal; a profile creates (or updates an existing user; an
+ * update that would re-enable them or change a sign-in identifier waits for an approver).
+ */
 export function iamCreateUser(context: BotContext) {
   return (args: CommandArgs) =>
     handleSlashCommand(context, args, 'iam-create-user', async (input) => {
@@ -16,8 +20,9 @@ export function iamCreateUser(context: BotContext) {
         userId: args.command.user_id,
         channelId: args.command.channel_id,
       };
-      await runAndPost(context, who, 'iam-create-user', targetOf(input.profile), () =>
-        createUser(context.iam, input.profile, { allowEnable }),
+      const request = { ...requesterOf(args, input), profile: input.profile, allowEnable };
+      await requestWrite(context, args.client, request, 'create', (execute) =>
+        runAndPost(context, who, 'iam-create-user', targetOf(input.profile), execute),
       );
     });
 }

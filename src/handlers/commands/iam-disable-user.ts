@@ -1,7 +1,7 @@
 import { ProfileError } from '../../iam';
-import { requestDisable } from '../approvals';
+import { requestActiveChange } from '../approvals';
 import type { BotContext } from '../context';
-import { type CommandArgs, handleSlashCommand } from './profile-command';
+import { type CommandArgs, handleSlashCommand, requesterOf } from './profile-command';
 
 /** /iam-disable-user: posts an approval request; a second person decides (see approvals.ts). */
 export function iamDisableUser(context: BotContext) {
@@ -14,14 +14,7 @@ export function iamDisableUser(context: BotContext) {
       }
       if (input.allowEnable !== undefined)
         throw new ProfileError('allow-enable applies to create and update only');
-      await requestDisable(context, args.client, {
-        requesterId: args.command.user_id,
-        channelId: args.command.channel_id,
-        teamId: args.command.team_id || null,
-        enterpriseId: args.command.enterprise_id || null,
-        profile: input.profile,
-        reason: input.reason?.trim() || null,
-        respond: args.respond,
-      });
+      const request = { ...requesterOf(args, input), profile: input.profile };
+      await requestActiveChange(context, args.client, request, 'disable');
     });
 }

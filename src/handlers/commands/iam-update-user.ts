@@ -1,10 +1,14 @@
-import { parseAllowEnable, updateUser } from '../../iam';
+import { parseAllowEnable } from '../../iam';
+import { requestWrite } from '../approvals';
 import { type BotContext, targetOf } from '../context';
 import { openUserModal } from '../views/open-user-modal';
-import { type CommandArgs, handleSlashCommand } from './profile-command';
+import { type CommandArgs, handleSlashCommand, requesterOf } from './profile-command';
 import { runAndPost } from './run-and-post';
 
-/** /iam-update-user: empty text opens the modal, a bare email the modal pre-filled, a profile updates. */
+/**
+ * /iam-update-user: empty text opens the modal, a bare email the modal pre-filled, a profile updates:
+ * at once, unless it re-enables the user or changes a sign-in identifier, which waits for an approver.
+ */
 export function iamUpdateUser(context: BotContext) {
   return (args: CommandArgs) =>
     handleSlashCommand(context, args, 'iam-update-user', async (input) => {
@@ -17,8 +21,9 @@ export function iamUpdateUser(context: BotContext) {
         userId: args.command.user_id,
         channelId: args.command.channel_id,
       };
-      await runAndPost(context, who, 'iam-update-user', targetOf(input.profile), () =>
-        updateUser(context.iam, input.profile, { allowEnable }),
+      const request = { ...requesterOf(args, input), profile: input.profile, allowEnable };
+      await requestWrite(context, args.client, request, 'update', (execute) =>
+        runAndPost(context, who, 'iam-update-user', targetOf(input.profile), execute),
       );
     });
 }

@@ -4,6 +4,7 @@ import { errorNotice, invalidJsonProblem, refusalMessage, usageMessage } from '.
 import { parseCommandText, type CommandInput } from '../command-text';
 import { auditNotOperator, type BotContext } from '../context';
 import { RESTARTING } from '../in-flight';
+import type { ApprovalInput } from '../approvals';
 import { tellEphemeral } from '../posting';
 
 export type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
@@ -60,4 +61,16 @@ export async function handleSlashCommand(
     },
     refuse,
   );
+}
+
+/** Who asks and where, for a slash command that may post an approval request. */
+export function requesterOf(args: CommandArgs, input: ProfileInput): ApprovalInput {
+  return {
+    requesterId: args.command.user_id,
+    channelId: args.command.channel_id,
+    teamId: args.command.team_id || null,
+    enterpriseId: args.command.enterprise_id || null,
+    reason: input.reason?.trim() || null,
+    respond: args.respond,
+  };
 }

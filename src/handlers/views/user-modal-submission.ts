@@ -1,6 +1,7 @@
 import type { AllMiddlewareArgs, SlackViewMiddlewareArgs, ViewSubmitAction } from '@slack/bolt';
-import { createUser, parseUserProfile, ProfileError, updateUser } from '../../iam';
+import { type IamResult, parseUserProfile, ProfileError } from '../../iam';
 import { errorNotice, readModalMetadata, readModalValues, validateModalValues } from '../../views/slack';
+import { requestWrite } from '../approvals';
 import { runAndPost } from '../commands/run-and-post';
 import { auditNotOperator, type BotContext, targetOf } from '../context';
 import { RESTARTING } from '../in-flight';
@@ -13,7 +14,8 @@ export const UPDATE_CALLBACK = 'iam_update_user';
 
 /**
  * view_submission of the create/update modal: field errors go back into the modal; a non-operator is
- * told in the modal too; a valid form closes and the result is posted in the channel it came from.
+ * told in the modal too; a valid form closes and the result is posted in the channel it came from (a
+ * write that takes the account over posts an approval request there instead, see requestWrite).
  */
 export function userModalSubmission(context: BotContext, kind: 'create' | 'update') {
   const name = kind === 'create' ? 'iam-create-user' : 'iam-update-user';
@@ -59,16 +61,24 @@ export function userModalSubmission(context: BotContext, kind: 'create' | 'updat
       () => ack(),
       async () => {
         try {
-          await runAndPost(
-            context,
-            { client, userId, channelId, fallbackUserId: userId },
-            name,
-            targetOf(profile),
-            () =>
-              kind === 'create'
-                ? createUser(context.iam, profile, options)
-                : updateUser(context.iam, profile, options),
-          );
+          const runNow = (execute: () => Promise<IamResult>) =>
+            runAndPost(
+              context,
+              { client, userId, channelId, fallbackUserId: userId },
+              name,
+              targetOf(profile),
+              execute,
+            );
+          const request = {
+            requesterId: userId,
+            channelId,
+            teamId: body.team?.id ?? body.user.team_id ?? null,
+            enterpriseId: body.enterprise?.id ?? body.team?.enterprise_id ?? null,
+            profile,
+            reason: null,
+            fallbackUserId: userId,
+          };
+          await requestWrite(context, client, { ...request, ...options }, kind, runNow);
         } catch (error) {
           // Input found wrong only by the core (e.g. a field the mapper cannot clear): nothing was sent.
           const input = error instanceof ProfileError;

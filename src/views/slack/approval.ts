@@ -1,7 +1,9 @@
 /**
- * Disable approvals: the request card with Approve/Deny buttons, the decided card (no buttons; who,
- * when, outcome), and the short notice to the requester. The input is structural, so the store's own
- * record type only has to carry these fields.
+ * Approvals (disable, enable, update): the request card with Approve/Deny buttons, the decided card (no
+ * buttons; who, when, outcome), and the short notice to the requester. The input is structural, so the
+ * store's own record type only has to carry these fields. Every action uses the same two action ids
+ * (`iam_disable_approve` / `iam_disable_deny`, named when disable was the only action), so cards posted
+ * before enable and update needed approval keep working.
  */
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import type { IamResult } from '../../iam/result';
@@ -10,14 +12,28 @@ import { escapeTruncate, mention, oneLine, slackDate, truncate } from './escape'
 import { LIMITS, type SlackMessage } from './limits';
 import { resultOutcome } from './result';
 
-export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'completed';
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'completed' | 'failed';
+export type ApprovalCardAction = 'disable' | 'enable' | 'update';
+
+/** One attribute an update changes (null: no value). */
+export interface ApprovalChange {
+  attribute: string;
+  before: string | null;
+  after: string | null;
+}
 
 export interface ApprovalCard {
   /** Request id: the buttons' `value`. */
   id: string;
+  /** What approving does; disable when absent. */
+  action?: ApprovalCardAction;
+  /** For an update: each attribute it changes, before → after. */
+  changes?: ApprovalChange[];
+  /** Why a `failed` request could not be carried out. */
+  failureReason?: string | null;
   /** Slack user id of whoever asked. */
   requesterId: string;
-  /** The Atlassian user to disable, as given (email, username, id…). */
+  /** The Atlassian user concerned, as given (email, username, id…). */
   target: string;
   reason: string | null;
   status: ApprovalStatus;
@@ -37,7 +53,7 @@ export interface ApprovalOptions {
 }
 
 export interface DecidedOptions extends ApprovalOptions {
-  /** Result of the disable, once it ran (approved requests). */
+  /** Result of the action, once it ran (approved requests). */
   outcome?: IamResult;
 }
 
@@ -46,6 +62,67 @@ export const DENY_ACTION_ID = 'iam_disable_deny';
 export const DECISION_BLOCK_ID = 'iam_disable_decision';
 
 const REASON_MAX = 2500;
+const CHANGE_VALUE_MAX = 200;
+const CHANGES_SHOWN = 20;
+
+/** The words of each action, so one card serves them all. */
+interface ActionWords {
+  verb: string;
+  ing: string;
+  /** "The user is now …" */
+  now: string;
+  confirm: string;
+  footer: string;
+}
+
+const WORDS: Record<ApprovalCardAction, ActionWords> = {
+  disable: {
+    verb: 'disable',
+    ing: 'disabling',
+    now: 'disabled (inactive)',
+    confirm: 'They lose access to Atlassian until someone enables them again.',
+    footer: 'disabling is reversible with `/iam-enable-user`',
+  },
+  enable: {
+    verb: 'enable',
+    ing: 'enabling',
+    now: 'enabled (active)',
+    confirm: 'They can sign in to Atlassian again.',
+    footer: 'enabling is reversible with `/iam-disable-user`',
+  },
+  update: {
+    verb: 'update',
+    ing: 'updating',
+    now: 'updated with the changes shown',
+    confirm: 'The changes shown are applied; a new email or username changes who can sign in as them.',
+    footer: 'exactly the changes shown are applied, to the user with the id shown',
+  },
+};
+
+const wordsOf = (card: ApprovalCard): ActionWords => WORDS[card.action ?? 'disable'];
+const capital = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+
+const changeValue = (value: string | null): string =>
+  value === null ? '_none_' : `\`${escapeTruncate(oneLine(value), CHANGE_VALUE_MAX)}\``;
+
+/** An update's before → after, one line per attribute, as many as fit (then how many more). */
+function changeBlocks(card: ApprovalCard): KnownBlock[] {
+  if (card.action !== 'update' || !card.changes) return [];
+  const title = '*Changes*';
+  const room = LIMITS.sectionText - title.length - 40; // 40: the "…and N more" line
+  const lines: string[] = [];
+  let used = 0;
+  for (const c of card.changes) {
+    const line = `• \`${escapeTruncate(oneLine(c.attribute), 100)}\`: ${changeValue(c.before)} → ${changeValue(c.after)}`;
+    if (lines.length === CHANGES_SHOWN || used + line.length + 1 > room) break;
+    lines.push(line);
+    used += line.length + 1;
+  }
+  const more = card.changes.length - lines.length;
+  if (more > 0) lines.push(`…and ${more} more`);
+  if (card.changes.length === 0) lines.push("No attribute differs from the user's current values.");
+  return [section(`${title}\n${lines.join('\n')}`)];
+}
 
 const targetCode = (card: ApprovalCard): string => `\`${escapeTruncate(oneLine(card.target), 500)}\``;
 
@@ -62,19 +139,20 @@ function reasonBlocks(card: ApprovalCard): KnownBlock[] {
 }
 
 function approveButton(card: ApprovalCard): Button {
+  const words = wordsOf(card);
   return {
     type: 'button',
     action_id: APPROVE_ACTION_ID,
-    text: plain('Approve and disable', LIMITS.buttonText),
+    text: plain(`Approve and ${words.verb}`, LIMITS.buttonText),
     style: 'danger',
     value: card.id,
     confirm: {
-      title: plain('Disable this user?', LIMITS.confirmTitle),
+      title: plain(`${capital(words.verb)} this user?`, LIMITS.confirmTitle),
       text: plain(
-        `Disable ${truncate(oneLine(card.target), 150)}? They lose access to Atlassian until someone enables them again.`,
+        `${capital(words.verb)} ${truncate(oneLine(card.target), 150)}? ${words.confirm}`,
         LIMITS.confirmText,
       ),
-      confirm: plain('Disable', LIMITS.confirmButton),
+      confirm: plain(capital(words.verb), LIMITS.confirmButton),
       deny: plain('Cancel', LIMITS.confirmButton),
       style: 'danger',
     },
@@ -94,27 +172,29 @@ function decisionActions(card: ApprovalCard): ActionsBlock {
 
 const requestIdText = (card: ApprovalCard): string => `Request \`${escapeTruncate(oneLine(card.id), 100)}\``;
 
-/** Posted in the channel by /iam-disable-user: who asked, which user, its status, why, until when; Approve/Deny. */
+/**
+ * Posted in the channel by /iam-disable-user, /iam-enable-user and an /iam-update-user that takes an
+ * account over: who asked, which user, its status, what changes, why, until when; Approve/Deny.
+ */
 export function approvalRequestMessage(card: ApprovalCard, options: ApprovalOptions): SlackMessage {
+  const { verb, footer } = wordsOf(card);
   const blocks: KnownBlock[] = [
-    header('🔐 Approval needed: disable an Atlassian user'),
+    header(`🔐 Approval needed: ${verb} an Atlassian user`),
     ...(options.sandbox ? [sandboxContext()] : []),
-    section(`${mention(card.requesterId)} asks to disable ${targetCode(card)}.`),
+    section(`${mention(card.requesterId)} asks to ${verb} ${targetCode(card)}.`),
     fields([
       `*User*\n${targetCode(card)}`,
       `*Current status*\n${statusText(card)}`,
       `*Requested*\n${slackDate(card.createdAt)}`,
       `*Expires*\n${slackDate(card.expiresAt)}`,
     ]),
+    ...changeBlocks(card),
     ...reasonBlocks(card),
     decisionActions(card),
-    context(
-      `${requestIdText(card)} · an approver other than the requester decides · ` +
-        'disabling is reversible with `/iam-enable-user`',
-    ),
+    context(`${requestIdText(card)} · an approver other than the requester decides · ${footer}`),
   ];
   return {
-    text: `${sandboxPrefix(options.sandbox)}Approval needed: ${mention(card.requesterId)} asks to disable ${targetCode(card)}`,
+    text: `${sandboxPrefix(options.sandbox)}Approval needed: ${mention(card.requesterId)} asks to ${verb} ${targetCode(card)}`,
     blocks,
   };
 }
@@ -130,27 +210,37 @@ interface Verdict {
 function verdict(card: ApprovalCard, outcome: IamResult | undefined): Verdict {
   const by = mention(card.decidedBy);
   const when = card.decidedAt ? ` on ${slackDate(card.decidedAt)}` : '';
+  const { verb, ing, now } = wordsOf(card);
+  const Verb = capital(verb);
   switch (card.status) {
     case 'pending':
       return {
-        headline: '⏳ Disable request pending',
+        headline: `⏳ ${Verb} request pending`,
         outcome: `Waiting for an approver until ${slackDate(card.expiresAt)}.`,
         short: 'is waiting for an approver.',
       };
     case 'denied':
       return {
-        headline: '🚫 Disable request denied',
+        headline: `🚫 ${Verb} request denied`,
         outcome: `Denied by ${by}${when}. Nothing was changed.`,
         short: `was denied by ${by}. Nothing was changed.`,
       };
     case 'expired':
       return {
-        headline: '⌛ Disable request expired',
+        headline: `⌛ ${Verb} request expired`,
         outcome:
           `Nobody decided before ${slackDate(card.expiresAt)}. Nothing was changed; ` +
-          'ask again with `/iam-disable-user` if it is still needed.',
+          `ask again with \`/iam-${verb}-user\` if it is still needed.`,
         short: 'expired before anyone decided. Nothing was changed.',
       };
+    case 'failed': {
+      const reason = escapeTruncate(oneLine(card.failureReason ?? 'no reason recorded'), 1000);
+      return {
+        headline: `❌ ${Verb} request failed`,
+        outcome: `It could not be carried out: ${reason}. Ask again if it is still needed.`,
+        short: `could not be carried out: ${reason}.`,
+      };
+    }
     case 'approved':
     case 'completed':
       break;
@@ -158,12 +248,12 @@ function verdict(card: ApprovalCard, outcome: IamResult | undefined): Verdict {
   if (!outcome) {
     return card.status === 'approved'
       ? {
-          headline: '⏳ Approved: disabling the user',
-          outcome: `Approved by ${by}${when}. Disabling now; the result follows in the thread.`,
-          short: `was approved by ${by}; disabling now.`,
+          headline: `⏳ Approved: ${ing} the user`,
+          outcome: `Approved by ${by}${when}. ${capital(ing)} now; the result follows in the thread.`,
+          short: `was approved by ${by}; ${ing} now.`,
         }
       : {
-          headline: '✅ Disable request completed',
+          headline: `✅ ${Verb} request completed`,
           outcome: `Approved by ${by}${when}. The result is in the thread.`,
           short: `was approved by ${by} and carried out.`,
         };
@@ -172,14 +262,14 @@ function verdict(card: ApprovalCard, outcome: IamResult | undefined): Verdict {
   switch (resultOutcome(vendor)) {
     case 'success':
       return {
-        headline: '✅ User disabled',
-        outcome: `Approved by ${by}${when}. ${targetCode(card)} is now disabled (inactive).`,
-        short: `was approved by ${by}: the user is now disabled.`,
+        headline: `✅ User ${verb}d`,
+        outcome: `Approved by ${by}${when}. ${targetCode(card)} is now ${now}.`,
+        short: `was approved by ${by}: the user is now ${verb}d.`,
       };
     case 'skipped': {
       const reason = escapeTruncate(oneLine(vendor.reason ?? 'no reason given'), 500);
       return {
-        headline: '⏭️ Disable skipped',
+        headline: `⏭️ ${Verb} skipped`,
         outcome: `Approved by ${by}${when}, then skipped: ${reason}. Nothing was changed.`,
         short: `was approved by ${by} but skipped: ${reason}.`,
       };
@@ -188,9 +278,9 @@ function verdict(card: ApprovalCard, outcome: IamResult | undefined): Verdict {
       const code = vendor.errorCode === null ? 'no HTTP status' : `error ${vendor.errorCode}`;
       const message = escapeTruncate(oneLine(vendor.errorMessage ?? 'no message'), 1000);
       return {
-        headline: '❌ Disable failed',
-        outcome: `Approved by ${by}${when}, but disabling failed (${code}): ${message}`,
-        short: `was approved by ${by} but disabling failed (${code}): ${message}`,
+        headline: `❌ ${Verb} failed`,
+        outcome: `Approved by ${by}${when}, but ${ing} failed (${code}): ${message}`,
+        short: `was approved by ${by} but ${ing} failed (${code}): ${message}`,
       };
     }
   }
@@ -219,6 +309,7 @@ export function approvalDecidedMessage(card: ApprovalCard, options: DecidedOptio
       `*Requested*\n${slackDate(card.createdAt)}`,
       ...decision,
     ]),
+    ...changeBlocks(card),
     ...reasonBlocks(card),
     context(requestIdText(card)),
   ];
@@ -243,7 +334,7 @@ export function requesterNotice(
   options: ApprovalOptions = { sandbox: false },
 ): SlackMessage {
   const { short } = verdict(card, outcome);
-  const line = `${mention(card.requesterId)} your request to disable ${targetCode(card)} ${short}`;
+  const line = `${mention(card.requesterId)} your request to ${wordsOf(card).verb} ${targetCode(card)} ${short}`;
   return {
     text: `${sandboxPrefix(options.sandbox)}${line}`,
     blocks: [section(line), ...(options.sandbox ? [sandboxContext()] : [])],

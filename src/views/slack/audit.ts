@@ -6,6 +6,7 @@
 import type { KnownBlock, TableBlock } from '@slack/types';
 import { context, header, sandboxContext, sandboxPrefix, section } from './blocks';
 import { escapeTruncate, isSlackUserId, mention, oneLine, truncate, truncateMrkdwn, utcText } from './escape';
+import { showInvisible } from '../invisible';
 import { LIMITS, type SlackMessage } from './limits';
 
 /** What the message shows of an audit entry (the store's AuditEntry has these fields). */
@@ -95,7 +96,7 @@ function fittingRows(entries: readonly AuditHistoryEntry[]): string[][] {
 }
 
 export function auditTableBlock(rows: string[][]): TableBlock {
-  const cell = (text: string) => ({ type: 'raw_text' as const, text });
+  const cell = (text: string) => ({ type: 'raw_text' as const, text: showInvisible(text) });
   return {
     type: 'table',
     column_settings: [

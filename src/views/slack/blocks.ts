@@ -7,12 +7,17 @@ import type {
   PlainTextElement,
   SectionBlock,
 } from '@slack/types';
+import { showInvisible } from '../invisible';
 import { truncate, truncateMrkdwn } from './escape';
 import { LIMITS } from './limits';
 
 /** A plain_text object (shown literally: no escaping needed), cut to `max`; never empty. */
 export function plain(text: string, max: number): PlainTextElement {
-  return { type: 'plain_text', text: truncate(text.trim() === '' ? '—' : text, max), emoji: true };
+  return {
+    type: 'plain_text',
+    text: truncate(text.trim() === '' ? '—' : showInvisible(text), max),
+    emoji: true,
+  };
 }
 
 /** A mrkdwn object; `text` must already be escaped where it carries user text. */

@@ -3,14 +3,19 @@
  * syntax: `<!channel>`, `<@U…>`, `<url|label>`. Every user- or directory-supplied string that goes into
  * mrkdwn passes through `escapeMrkdwn`, which turns `&`, `<` and `>` into entities so it renders inert.
  * plain_text objects and table `raw_text` cells are shown literally and need no escaping, only
- * truncation.
+ * truncation and `showInvisible`.
  */
+
+import { showInvisible } from '../invisible';
 
 const ELLIPSIS = '…';
 
-/** Escapes the three characters Slack's mrkdwn gives meaning to (`&`, `<`, `>`). */
+/**
+ * Escapes the three characters Slack's mrkdwn gives meaning to (`&`, `<`, `>`), after showing bidi
+ * controls and zero-width characters as visible `<U+XXXX>` (see ../invisible.ts).
+ */
 export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return showInvisible(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;

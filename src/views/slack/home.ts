@@ -39,8 +39,10 @@ function connectionText(connection: HomeInput['connection']): string {
 function pendingLine(card: ApprovalCard): string {
   const reason =
     card.reason && card.reason.trim() !== '' ? `\n>${escapeTruncate(oneLine(card.reason.trim()), 300)}` : '';
+  // The header says disable requests; an enable or update request says what it is.
+  const action = card.action && card.action !== 'disable' ? `${card.action} ` : '';
   return (
-    `*\`${escapeTruncate(oneLine(card.target), 300)}\`* · asked by ${mention(card.requesterId)} ` +
+    `${action}*\`${escapeTruncate(oneLine(card.target), 300)}\`* · asked by ${mention(card.requesterId)} ` +
     `${slackDate(card.createdAt)} · expires ${slackDate(card.expiresAt)}${reason}`
   );
 }

@@ -33,6 +33,7 @@ export {
   approvalRequestMessage,
   requesterNotice,
   type ApprovalCard,
+  type ApprovalChange,
   type ApprovalOptions,
   type ApprovalStatus,
   type DecidedOptions,

@@ -6,6 +6,7 @@
 import type { KnownBlock, TableBlock } from '@slack/types';
 import type { UserProfile } from '../../iam/profile';
 import type { IamAction, IamResult, VendorResult } from '../../iam/result';
+import { showInvisible } from '../invisible';
 import { resultTitle } from '../table';
 import { context, header, md, sandboxContext, sandboxPrefix, section } from './blocks';
 import {
@@ -143,7 +144,7 @@ export function resultTableBlock(result: IamResult): TableBlock | null {
   const vendor = result.IAM.Vendor;
   if (vendor.id === null || vendor.details === null) return null;
   const cells = tableCells(vendor, result.IAM.UserProfile);
-  const cell = (text: string) => ({ type: 'raw_text' as const, text });
+  const cell = (text: string) => ({ type: 'raw_text' as const, text: showInvisible(text) });
   return {
     type: 'table',
     column_settings: cells.map(([column]) => ({ is_wrapped: column === 'Changed' })),

@@ -10,7 +10,7 @@ import {
   DENY_ACTION_ID,
   requesterNotice,
 } from '../../../src/views/slack';
-import { allStrings, blocksOfType, card, INSTANCE, mrkdwnTexts, user } from './helpers';
+import { allStrings, blocksOfType, card, INSTANCE, mrkdwnTexts, success, user } from './helpers';
 
 const disabled = buildResult({
   action: 'disable',
@@ -153,5 +153,53 @@ describe('requesterNotice', () => {
     const message = requesterNotice(approved, disabled, { sandbox: true });
     expect(message.text.startsWith('[SANDBOX]')).toBe(true);
     expect(allStrings(message.blocks).join()).toContain('SANDBOX');
+  });
+});
+
+describe('approval cards for enable and update', () => {
+  it('an enable card says enable on its header, button and confirmation, with the same action ids', () => {
+    const message = approvalRequestMessage(card({ action: 'enable', currentActive: false }), {
+      sandbox: false,
+    });
+    const text = allStrings(message).join('\n');
+    expect(text).toContain('Approval needed: enable an Atlassian user');
+    expect(text).toContain('Approve and enable');
+    expect(text).toContain('Enable this user?');
+    const [actions] = blocksOfType(message.blocks, 'actions') as ActionsBlock[];
+    expect(actions.elements.map((e) => (e as Button).action_id)).toEqual([APPROVE_ACTION_ID, DENY_ACTION_ID]);
+    expect(checkMessageLimits(message)).toEqual([]);
+  });
+
+  it('an update card shows each changed attribute before → after, escaped, and stays within limits', () => {
+    const changes = [
+      { attribute: 'userName', before: 'jane@example.com', after: 'mallory@evil.example' },
+      { attribute: 'title', before: null, after: '<!here> *Lead*' },
+      ...Array.from({ length: 30 }, (_, i) => ({ attribute: `x${i}`, before: 'a'.repeat(500), after: 'b' })),
+    ];
+    const message = approvalRequestMessage(card({ action: 'update', changes }), { sandbox: false });
+    const text = mrkdwnTexts(message.blocks).join('\n');
+    expect(text).toContain('`userName`: `jane@example.com` → `mallory@evil.example`');
+    expect(text).toContain('`title`: _none_ →');
+    expect(text).not.toContain('<!here>');
+    expect(text).toMatch(/…and \d+ more/);
+    expect(checkMessageLimits(message)).toEqual([]);
+    const decided = approvalDecidedMessage(card({ action: 'update', changes, status: 'completed' }), {
+      sandbox: false,
+      outcome: success('update'),
+    });
+    expect(allStrings(decided).join('\n')).toContain('User updated');
+    expect(checkMessageLimits(decided)).toEqual([]);
+  });
+
+  it('a failed request says why, with no buttons', () => {
+    const failed = card({
+      status: 'failed',
+      failureReason: 'disable request id: not a usable Atlassian user id',
+    });
+    const message = approvalDecidedMessage(failed, { sandbox: false });
+    expect(allStrings(message).join('\n')).toContain('Disable request failed');
+    expect(allStrings(message).join('\n')).toContain('not a usable Atlassian user id');
+    expect(blocksOfType(message.blocks, 'actions')).toEqual([]);
+    expect(requesterNotice(failed).text).toContain('could not be carried out');
   });
 });

@@ -49,6 +49,16 @@ describe('homeView', () => {
     expect(checkViewLimits(view)).toEqual([]);
   });
 
+  it('says which pending requests are enables or updates', () => {
+    const view = homeView({
+      ...base,
+      pending: [card({ action: 'enable' }), card({ id: 'r2', action: 'update' })],
+    });
+    const text = mrkdwnTexts(view.blocks).join('\n');
+    expect(text).toContain('enable *`jane@example.com`*');
+    expect(text).toContain('update *`jane@example.com`*');
+  });
+
   it('shows a failed or unchecked connection and the SANDBOX', () => {
     const failed = mrkdwnTexts(
       homeView({

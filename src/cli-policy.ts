@@ -1,0 +1,72 @@
+/**
+ * `atlassian-iam policy check FILE`: checks a policy file (the format of IAM_POLICY_FILE, docs/POLICY.md)
+ * and prints the rules in effect, with the defaults this environment gives (IAM_APPROVERS,
+ * IAM_OPERATORS, IAM_APPROVAL_TTL). It reads the file and the configuration; it changes nothing.
+ */
+import { parseArgs } from 'node:util';
+import { EXIT, reportCliError } from './cli-errors';
+import { loadConfig, loadDotenv } from './config';
+import { formatProblem, loadPolicy, PolicyError } from './policy';
+import { terminalSafe } from './views/audit-table';
+import { policyTable } from './views/policy-table';
+import { renderTextTable } from './views/table';
+
+export const POLICY_HELP = `Usage: atlassian-iam policy check FILE
+
+Checks an approval policy file (YAML; the bot reads it from IAM_POLICY_FILE) and prints the rules in
+effect: file rules in order (the first that matches a request wins), then the built-in defaults, with
+approvers and expiry from IAM_APPROVERS and IAM_APPROVAL_TTL where a rule leaves them out.
+
+Problems are printed one per line as FILE:LINE: KEY: message. The format is in docs/POLICY.md.
+
+Exit status: 0 the file is valid, 2 it is not (or bad arguments or configuration).`;
+
+interface PolicyIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+class PolicyUsageError extends Error {}
+
+function fileArgument(argv: string[]): string | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { help: { type: 'boolean', short: 'h', default: false } },
+    });
+  } catch (error) {
+    throw new PolicyUsageError(`${(error as Error).message}; run atlassian-iam policy --help`);
+  }
+  const [subcommand, file, ...extra] = parsed.positionals;
+  if (parsed.values.help || subcommand === undefined) return 'help';
+  if (subcommand !== 'check') {
+    throw new PolicyUsageError(`unknown policy command "${subcommand}"; run atlassian-iam policy --help`);
+  }
+  if (file === undefined)
+    throw new PolicyUsageError('policy check needs a FILE, e.g. policy check policy.yaml');
+  if (extra.length > 0) throw new PolicyUsageError(`unexpected argument "${extra[0]}"`);
+  return file;
+}
+
+/** Runs `atlassian-iam policy <argv>`; returns the exit status. Never throws. */
+export function runPolicyCommand(argv: string[], io: PolicyIo): number {
+  try {
+    const file = fileArgument(argv);
+    if (file === 'help') {
+      io.out(POLICY_HELP + '\n');
+      return EXIT.success;
+    }
+    loadDotenv();
+    const policy = loadPolicy(file, loadConfig().slack);
+    io.out(renderTextTable(policyTable(policy)) + '\n');
+    return EXIT.success;
+  } catch (error) {
+    if (!(error instanceof PolicyError)) {
+      return reportCliError(error, io.err, 'atlassian-iam policy', [PolicyUsageError]);
+    }
+    io.err(error.problems.map((problem) => terminalSafe(formatProblem(problem)) + '\n').join(''));
+    return EXIT.badInput;
+  }
+}

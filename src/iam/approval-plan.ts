@@ -1,0 +1,122 @@
+/**
+ * What an approval request carries out: an action and the profile to apply, pinned to the Atlassian
+ * user found when it was asked for, so the approver approves exactly what will be done. A new action is
+ * a new case here (schema, plan, carry-out), not a new flow. Stored requests are read back through
+ * `readApprovalPlan`, which refuses a stored form that cannot be carried out.
+ */
+import { z } from 'zod';
+import type { ScimUser } from '../scim/types';
+import {
+  applyPinnedUpdate,
+  type Clearing,
+  disableUser,
+  enableUser,
+  type IamContext,
+  type UpdatePreview,
+} from './commands';
+import { primaryEmail, type IamResult } from './result';
+
+export const APPROVAL_ACTIONS = ['disable', 'enable', 'update'] as const;
+export type ApprovalAction = (typeof APPROVAL_ACTIONS)[number];
+
+/** An id that names one user in `/Users/{id}`: not empty, not a dot segment, no `/`. */
+const userId = z
+  .string()
+  .trim()
+  .refine((id) => id !== '' && id !== '.' && id !== '..' && !id.includes('/'), {
+    message: 'not a usable Atlassian user id (empty, "." or "..", or with "/")',
+  });
+
+const pinnedUser = z.object({ id: userId, email: z.string().optional(), username: z.string().optional() });
+
+const attributeChange = z.object({
+  attribute: z.string(),
+  before: z.string().nullable(),
+  after: z.string().nullable(),
+});
+
+const pinnedUpdate = pinnedUser
+  .extend({
+    value: z.record(z.string(), z.unknown()),
+    /** Profile keys the update empties, and the SCIM paths it sends a PATCH `remove` for. */
+    cleared: z.array(z.string()).default([]),
+    remove: z.array(z.string().min(1)).default([]),
+    changes: z.array(attributeChange),
+  })
+  .refine((update) => Object.keys(update.value).length > 0 || update.remove.length > 0, {
+    message: 'has no attribute to change',
+    path: ['value'],
+  });
+
+export type PinnedUser = z.infer<typeof pinnedUser>;
+export type PinnedUpdate = z.infer<typeof pinnedUpdate>;
+
+export type ApprovalPlan =
+  { action: 'disable' | 'enable'; profile: PinnedUser } | { action: 'update'; profile: PinnedUpdate };
+
+/** A stored request that cannot be carried out; the message says why, for the request's `failed` reason. */
+export class ApprovalPlanError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ApprovalPlanError';
+  }
+}
+
+/** The user as an approval pins them: id, and email and username for people to read. */
+export function pinUser(user: ScimUser): PinnedUser {
+  const email = primaryEmail(user);
+  return {
+    id: user.id ?? '',
+    ...(email ? { email } : {}),
+    ...(user.userName ? { username: user.userName } : {}),
+  };
+}
+
+/** The plan of an update that needs approval: exactly the PATCH value previewUpdate found, for that user. */
+export const updatePlan = (preview: UpdatePreview): ApprovalPlan => ({
+  action: 'update',
+  profile: {
+    ...pinUser(preview.user),
+    value: preview.value,
+    cleared: [...preview.clear.keys],
+    remove: preview.clear.operations.map((operation) => operation.path ?? ''),
+    changes: preview.changes,
+  },
+});
+
+const describe = (error: z.ZodError): string =>
+  error.issues.map((issue) => `${issue.path.join('.') || 'profile'}: ${issue.message}`).join('; ');
+
+/** Reads a stored (or about to be stored) request; throws ApprovalPlanError when it cannot be carried out. */
+export function readApprovalPlan(action: string, profile: unknown): ApprovalPlan {
+  switch (action) {
+    case 'disable':
+    case 'enable': {
+      const parsed = pinnedUser.safeParse(profile);
+      if (!parsed.success) throw new ApprovalPlanError(`${action} request ${describe(parsed.error)}`);
+      return { action, profile: parsed.data };
+    }
+    case 'update': {
+      const parsed = pinnedUpdate.safeParse(profile);
+      if (!parsed.success) throw new ApprovalPlanError(`update request ${describe(parsed.error)}`);
+      return { action, profile: parsed.data };
+    }
+    default:
+      throw new ApprovalPlanError(`unknown action ${JSON.stringify(action)}`);
+  }
+}
+
+/** Carries out an approved plan; repeating it after a crash finds the change made and changes nothing. */
+export function carryOutPlan(context: IamContext, plan: ApprovalPlan): Promise<IamResult> {
+  switch (plan.action) {
+    case 'disable':
+      return disableUser(context, plan.profile);
+    case 'enable':
+      return enableUser(context, plan.profile);
+    case 'update': {
+      const { value, cleared, remove, changes: _changes, ...who } = plan.profile;
+      const clear: Clearing = { keys: cleared, operations: remove.map((path) => ({ op: 'remove', path })) };
+      return applyPinnedUpdate(context, who, plan.profile.id, value, clear);
+    }
+  }
+}

@@ -1,0 +1,304 @@
+/**
+ * Reading a policy file: every kind of mistake is reported as FILE:LINE: KEY: message, pointing at the
+ * line to fix, and nothing is loaded; a good file gives complete rules.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  formatProblem,
+  loadPolicy,
+  parsePolicy,
+  type PolicyDefaults,
+  PolicyError,
+  parsePolicyDuration,
+  formatPolicyDuration,
+} from '../../src/policy';
+
+const DEFAULTS: PolicyDefaults = { operators: null, approvers: null, approvalTtlMs: 24 * 3_600_000 };
+const FILE = 'policy.yaml';
+
+/** The problems of a file, formatted as `policy check` prints them. */
+function problemsOf(text: string, defaults: PolicyDefaults = DEFAULTS): string[] {
+  try {
+    parsePolicy(text, FILE, defaults);
+  } catch (error) {
+    if (!(error instanceof PolicyError)) throw error;
+    return error.problems.map(formatProblem);
+  }
+  throw new Error('the policy was accepted');
+}
+
+const lines = (...text: string[]) => text.join('\n') + '\n';
+
+describe('a policy file with a mistake is refused with FILE:LINE: KEY: message', () => {
+  it.each<[string, string, string]>([
+    [
+      'unknown key, with the closest known key',
+      lines('rules:', '  - action: disable', '    aprovers: [U0AAA]'),
+      'policy.yaml:3: rule 1 aprovers: unknown key; did you mean approvers?',
+    ],
+    [
+      'unknown key inside remind',
+      lines('rules:', '  - action: disable', '    remind:', '      afer: 2h'),
+      'policy.yaml:4: rule 1 remind.afer: unknown key; did you mean after?',
+    ],
+    [
+      'unknown top-level key',
+      lines('rule:', '  - action: disable'),
+      'policy.yaml:1: rule: unknown key; did you mean rules?',
+    ],
+    [
+      'unknown action',
+      lines('rules:', '  - action: disabel'),
+      'policy.yaml:2: rule 1 action: unknown action "disabel"; did you mean disable? (known: disable, enable, identifier-change, update, create, grant)',
+    ],
+    [
+      'duration that does not parse',
+      lines('rules:', '  - action: grant', '    expires: 3 fortnights'),
+      'policy.yaml:3: rule 1 expires: "3 fortnights" is not a duration such as 30m, 4h, 1d12h or 7d (units s, m, h, d, w)',
+    ],
+    [
+      'a bare number as a duration',
+      lines('rules:', '  - action: disable', '    expires: 3600'),
+      'policy.yaml:3: rule 1 expires: must be a duration such as 30m, 4h, 1d12h or 7d (units s, m, h, d, w)',
+    ],
+    [
+      'approvals below 1',
+      lines('rules:', '  - action: disable', '    approvals: 0'),
+      'policy.yaml:3: rule 1 approvals: must be at least 1 (distinct approvers needed, never the requester)',
+    ],
+    [
+      'empty approvers',
+      lines('rules:', '  - action: disable', '    approvers: []'),
+      'policy.yaml:3: rule 1 approvers: is empty: no one could ever approve',
+    ],
+    [
+      'an approver given by name',
+      lines('rules:', '  - action: disable', '    approvers: [U0AAA, "@alice"]'),
+      'policy.yaml:3: rule 1 approvers: must be a Slack user id (U…, W…) or user-group id (S…), not a name or handle: in Slack, open the profile or group and copy its ID',
+    ],
+    [
+      'a channel by name',
+      lines('rules:', '  - action: disable', '    channel: "#security"'),
+      'policy.yaml:3: rule 1 channel: must be a channel id (C…), not a name: in Slack, open the channel details and copy the Channel ID',
+    ],
+    [
+      'breakGlass that is not a boolean',
+      lines('rules:', '  - action: disable', '    breakGlass: yes'),
+      'policy.yaml:3: rule 1 breakGlass: must be true or false',
+    ],
+    [
+      'a rule without action',
+      lines('rules:', '  - approvals: 1', '  - approvals: 2'),
+      'policy.yaml:2: rule 1 action: is required',
+    ],
+    [
+      'approvals larger than the named approvers',
+      lines(
+        'rules:',
+        '  - action: disable',
+        '    approvers: [U0AAA, U0BBB]',
+        '    requesters: [U0CCC]',
+        '    approvals: 3',
+      ),
+      'policy.yaml:5: rule 1 approvals: 3 distinct approvers are needed, never the requester, but approvers lists only 2 people: it could never be approved. List more approvers or a user group, or lower approvals',
+    ],
+    [
+      'approvals that a requester among the approvers makes impossible',
+      lines('rules:', '  - action: disable', '    approvers: [U0AAA, U0BBB]', '    approvals: 2'),
+      'policy.yaml:4: rule 1 approvals: 2 distinct approvers are needed, never the requester, but approvers lists only 2 people and a requester (an operator) may be one of them: such a request could never be approved. List more approvers or a user group, or lower approvals',
+    ],
+    [
+      'approvers who are only the requesters themselves',
+      lines('rules:', '  - action: enable', '    requesters: [U0AAA]', '    approvers: [U0AAA]'),
+      'policy.yaml:4: rule 1 approvers: 1 distinct approver is needed, never the requester, but approvers lists only 1 person and requester U0AAA is one of them: such a request could never be approved. List more approvers or a user group, or lower approvals',
+    ],
+    [
+      'reminders starting at or after expiry',
+      lines('rules:', '  - action: disable', '    expires: 4h', '    remind: {after: 4h}'),
+      'policy.yaml:4: rule 1 remind.after: 4h is not before the expiry: requests expire after 4h, so no reminder would ever be sent',
+    ],
+    [
+      'more reminders than fit before expiry',
+      lines(
+        'rules:',
+        '  - action: disable',
+        '    expires: 4h',
+        '    remind:',
+        '      after: 1h',
+        '      times: 4',
+      ),
+      'policy.yaml:6: rule 1 remind.times: 4 reminders every 1h do not fit: requests expire after 4h, so at most 3 would be sent; lower times or remind.after',
+    ],
+    [
+      'escalation at or after expiry (the IAM_APPROVAL_TTL default)',
+      lines('rules:', '  - action: disable', '    escalate:', '      after: 2d', '      to: [S0SEC]'),
+      'policy.yaml:4: rule 1 escalate.after: 2d is not before the expiry: requests expire after 1d (IAM_APPROVAL_TTL), so it would never escalate',
+    ],
+    [
+      'a target key the action has not',
+      lines('rules:', '  - action: disable', '    target: {group: jira-*}'),
+      'policy.yaml:3: rule 1 target.group: does not apply to disable (it targets domain, email, username, department); put it in a rule of its own',
+    ],
+    [
+      'maxScheduleAhead on an action that cannot be scheduled',
+      lines('rules:', '  - action: create', '    maxScheduleAhead: 7d'),
+      'policy.yaml:3: rule 1 maxScheduleAhead: does not apply: create cannot be scheduled',
+    ],
+    [
+      'a rule hidden behind an earlier catch-all',
+      lines('rules:', '  - action: disable', '  - action: disable', '    target: {domain: example.com}'),
+      'policy.yaml:3: rule 2 action: is never used for disable: rule 1 (line 2) matches every such disable first (the first matching rule wins); move this rule above it',
+    ],
+    [
+      'a YAML syntax error',
+      lines('rules:', '  - action: disable', '    action: enable'),
+      'policy.yaml:3: (yaml): Map keys must be unique',
+    ],
+    [
+      'not a mapping',
+      lines('- action: disable'),
+      'policy.yaml:1: (file): the policy file must be a mapping with a "rules:" list',
+    ],
+    ['an empty file', '', 'policy.yaml:1: rules: is required'],
+  ])('%s', (_name, text, expected) => {
+    expect(problemsOf(text)).toContain(expected);
+  });
+
+  it('reports every problem of the file at once, in line order', () => {
+    const problems = problemsOf(
+      lines('rules:', '  - action: disable', '    approvals: two', '  - action: enabel', '    reason: maybe'),
+    );
+    expect(problems.map((p) => p.split(': ')[0])).toEqual([
+      'policy.yaml:3',
+      'policy.yaml:4',
+      'policy.yaml:5',
+    ]);
+  });
+
+  it('checks approvals against IAM_APPROVERS when the rule names no approvers', () => {
+    expect(
+      problemsOf(lines('rules:', '  - action: disable', '    approvals: 2'), {
+        ...DEFAULTS,
+        approvers: ['U0AAA'],
+      }),
+    ).toEqual([
+      'policy.yaml:3: rule 1 approvals: 2 distinct approvers are needed, never the requester, but IAM_APPROVERS (U0AAA) lists only 1 person: it could never be approved. List more approvers or a user group, or lower approvals',
+    ]);
+  });
+
+  it('cannot count the members of a user group, so approvals above the named ids are accepted with one', () => {
+    expect(() =>
+      parsePolicy(
+        lines('rules:', '  - action: disable', '    approvers: [S0SEC]', '    approvals: 5'),
+        FILE,
+        DEFAULTS,
+      ),
+    ).not.toThrow();
+  });
+});
+
+describe('loadPolicy', () => {
+  it('names the file when it cannot be read, without a line', () => {
+    expect(() => loadPolicy('/nonexistent/policy.yaml', DEFAULTS)).toThrow(
+      new PolicyError([
+        { file: '/nonexistent/policy.yaml', line: 0, key: 'file', message: 'there is no such file' },
+      ]),
+    );
+    expect(() => loadPolicy('/nonexistent/policy.yaml', DEFAULTS)).toThrow(
+      '/nonexistent/policy.yaml: file: there is no such file',
+    );
+  });
+
+  it('reads a good file into complete rules, with defaults filled in', () => {
+    const text = lines(
+      'rules:',
+      '  - name: admins',
+      '    action: [disable, enable]',
+      '    target: {domain: example.com}',
+      '    approvers: S0SEC',
+      '    approvals: 2',
+      '    reason: required',
+      '    expires: 8h',
+      '    channel: C0SEC',
+      '    remind: {after: 2h, times: 2}',
+      '    escalate: {after: 6h, to: [S0ONCALL]}',
+      '    breakGlass: true',
+      '    maxScheduleAhead: 30d',
+      '  - action: identifier-change',
+    );
+    const policy = loadPolicy('p.yaml', DEFAULTS, () => text);
+    expect(policy.file).toBe('p.yaml');
+    expect(policy.rules).toEqual([
+      {
+        number: 1,
+        line: 2,
+        name: 'admins',
+        actions: ['disable', 'enable'],
+        target: { domain: ['example.com'] },
+        requesters: { ids: [], admins: true },
+        approvers: { ids: ['S0SEC'], admins: false },
+        approversFromConfig: false,
+        approvals: 2,
+        reason: 'required',
+        expiresMs: 8 * 3_600_000,
+        channel: 'C0SEC',
+        remind: { afterMs: 2 * 3_600_000, times: 2 },
+        escalate: { afterMs: 6 * 3_600_000, to: ['S0ONCALL'] },
+        breakGlass: true,
+        maxScheduleAheadMs: 30 * 86_400_000,
+      },
+      expect.objectContaining({
+        number: 2,
+        line: 14,
+        actions: ['identifier-change'],
+        approvals: 1,
+        approversFromConfig: true,
+        expiresMs: DEFAULTS.approvalTtlMs,
+        maxScheduleAheadMs: null,
+      }),
+    ]);
+  });
+});
+
+describe('policy durations', () => {
+  it.each<[string, number | null]>([
+    ['90s', 90_000],
+    ['30m', 1_800_000],
+    ['4h', 14_400_000],
+    ['1d12h', 129_600_000],
+    ['2w', 1_209_600_000],
+    ['4H', 14_400_000],
+    ['3600', null],
+    ['4 h', null],
+    ['3 fortnights', null],
+    ['', null],
+    ['-1h', null],
+  ])('%j → %j ms', (text, ms) => {
+    expect(parsePolicyDuration(text)).toBe(ms);
+  });
+
+  it('prints back the way a file writes it', () => {
+    expect([129_600_000, 14_400_000, 90_000, 0].map(formatPolicyDuration)).toEqual([
+      '1d12h',
+      '4h',
+      '1m30s',
+      '0s',
+    ]);
+  });
+});
+
+describe('docs/POLICY.md', () => {
+  it('its example is a valid policy with the four rules it describes', () => {
+    const doc = fs.readFileSync(path.join(__dirname, '../../docs/POLICY.md'), 'utf8');
+    const example = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+    const policy = parsePolicy(example, 'POLICY.md', DEFAULTS);
+    expect(policy.rules.map((rule) => [rule.name, rule.actions, rule.approvals, rule.breakGlass])).toEqual([
+      ['admin-disable', ['disable'], 2, true],
+      ['disable', ['disable'], 1, true],
+      ['enable', ['enable'], 1, false],
+      ['identifier-change', ['identifier-change'], 2, false],
+    ]);
+    expect(policy.rules[3].reason).toBe('required');
+  });
+});
