@@ -750,8 +750,10 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
  */
 function uncertain(spec: RequestSpec, error: ScimRequestError, reached: boolean): ScimRequestError {
   if (!reached || spec.method === 'GET') return error;
-  const what = spec.method === 'POST' ? 'the user may have been created' : 'the change may have been made';
-  return withSuffix(error, `; ${what} all the same: look the user up before trying again`, '');
+  const subject = spec.path.startsWith('/Groups') ? 'group' : 'user';
+  const what =
+    spec.method === 'POST' ? `the ${subject} may have been created` : 'the change may have been made';
+  return withSuffix(error, `; ${what} all the same: look the ${subject} up before trying again`, '');
 }
 
 function withSuffix(error: ScimRequestError, suffix: string, separator = ' '): ScimRequestError {

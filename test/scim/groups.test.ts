@@ -140,6 +140,17 @@ describe('group errors', () => {
     scope.done();
   });
 
+  it('a group write that may have landed (5xx until the retries end) says to look the group up, not a user', async () => {
+    atlassian().post(`${PREFIX}/Groups`).times(5).reply(503);
+    const error = await scimFailure(client().createGroup('team-a'));
+    expect(error.message).toMatch(
+      /the group may have been created all the same: look the group up before trying again$/,
+    );
+    atlassian().patch(`${PREFIX}/Groups/g-1`).times(5).reply(503);
+    const patch = await scimFailure(client().addGroupMembers('g-1', ['u-1']));
+    expect(patch.message).toMatch(/the change may have been made all the same: look the group up/);
+  });
+
   it.each(['', '.', '..', 'a/b'])('refuses the group id %j before any URL is built', async (id) => {
     const c = client();
     await expect(c.getGroupById(id)).rejects.toThrow(/not a valid group id; nothing was sent/);
