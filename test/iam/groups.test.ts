@@ -258,6 +258,15 @@ describe('iam-create-user with groups', () => {
     expect(calls().some((c) => c.includes('/Groups'))).toBe(false);
   });
 
+  it('groups in a profile: a list or a comma-separated string, trimmed, without empties or repeats in any case', () => {
+    expect(profile({ Groups: ' jira-software-users , ,Confluence-Users,confluence-users' }).groups).toEqual([
+      'jira-software-users',
+      'Confluence-Users',
+    ]);
+    expect(profile({ groups: ['a', 'A', ' b '] }).groups).toEqual(['a', 'b']);
+    expect(profile({ groups: '' })).not.toHaveProperty('groups');
+  });
+
   it('groups must be names: a number is bad input', () => {
     expect(() => profile({ ...JANE, groups: [1] })).toThrow(ProfileError);
   });
