@@ -16,7 +16,7 @@ const generatedPath = path.join(dir, 'RELIABILITY.md');
 const committedPath = path.join(root, 'docs', 'RELIABILITY.md');
 
 /** Section ids (the suites' `recordReliability({ id })`), in report order. */
-const EXPECTED_SECTIONS = ['1-faults', '2-slack', '3-hostile-input', '4-secrets', '5-crash'];
+const EXPECTED_SECTIONS = ['1-faults', '2-slack', '3-hostile-input', '4-secrets', '5-crash', '6-http-fuzz'];
 
 /**
  * The summary's headline figures, from the sections' `totals`. `better`: `share` (the first of two
@@ -52,6 +52,7 @@ const FIGURES = [
     better: 'none',
   },
   { label: 'bulk rows failed by rate limits', totals: ['bulkRowsFailedByRateLimits'], better: 'none' },
+  { label: 'HTTP fuzz requests survived', totals: ['httpFuzzSurvived', 'httpFuzzRequests'], better: 'share' },
 ];
 
 const sections = EXPECTED_SECTIONS.filter((id) => fs.existsSync(path.join(dir, `${id}.json`))).map((id) =>

@@ -19,7 +19,7 @@ export interface ReliabilitySection {
    * Headline counters summed across sections into the summary: use the names `faultsSurvived`,
    * `faultRuns`, `badInputsTried`, `badInputsHandled`, `forgedRequestsRejected`, `forgedRequestsTried`,
    * `secretsLeaked`, `crashIterations`, `approvedDisablesLost`, `approvedDisablesDoubled`,
-   * `bulkRowsFailedByRateLimits`.
+   * `bulkRowsFailedByRateLimits`, `httpFuzzRequests`, `httpFuzzSurvived`.
    */
   totals: Record<string, number>;
 }
