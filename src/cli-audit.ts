@@ -5,7 +5,8 @@ import type { Logger } from './log';
 import type { Store } from './store/types';
 
 export interface CliAudit {
-  command(name: string, profile: UserProfile): Promise<void>;
+  /** `detail`: what else the command names, e.g. `{group}`. */
+  command(name: string, profile: UserProfile, detail?: Record<string, unknown> | null): Promise<void>;
   result(name: string, profile: UserProfile, result: IamResult): Promise<void>;
   close(): Promise<void>;
 }
@@ -58,14 +59,14 @@ export async function openCliAudit(
   };
   const base = () => ({ at: now(), actor, source: 'cli' as const, requestId: null });
   return {
-    command: (name, profile) =>
+    command: (name, profile, detail = null) =>
       append({
         ...base(),
         kind: 'command',
         command: name,
         target: targetOf(profile),
         outcome: 'received',
-        detail: null,
+        detail,
       }),
     result: (name, profile, result) => {
       const vendor = result.IAM.Vendor;
