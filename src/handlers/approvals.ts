@@ -7,12 +7,15 @@ import {
   type ApprovalPlan,
   applyWrite,
   carryOutPlan,
+  createUser,
   type IamResult,
   pinUser,
   previewCreate,
   previewDisable,
   previewEnable,
   previewUpdate,
+  ProfileError,
+  profileGroups,
   readApprovalPlan,
   updatePlan,
   type UserProfile,
@@ -168,6 +171,15 @@ export async function requestWrite(
     allowEnable,
     clear,
   });
+  if (kind === 'create' && profileGroups(profile).length > 0) {
+    // Groups go to a user this command creates; an existing user's access is changed on its own.
+    if ('update' in preview) {
+      throw new ProfileError(
+        `groups are given only to a user this command creates, and ${targetOf(profile)} exists already: add them to a group with atlassian-iam iam-add-to-group`,
+      );
+    }
+    if ('notFound' in preview) return runNow(() => createUser(context.iam, profile, { allowEnable }));
+  }
   if ('update' in preview && preview.update.takesOver) {
     return requestApproval(context, client, input, updatePlan(preview.update), preview.update.user);
   }

@@ -207,7 +207,7 @@ export async function getGroups(context: IamContext, profile?: UserProfile): Pro
 }
 
 /** Group names of a profile (`groups`, normalised to a list by parseUserProfile). */
-function profileGroups(profile: UserProfile): string[] {
+export function profileGroups(profile: UserProfile): string[] {
   return Array.isArray(profile.groups)
     ? profile.groups.filter((g): g is string => typeof g === 'string')
     : [];

@@ -17,6 +17,7 @@ export {
 // iam-create-user everywhere (CLI, Slack, bulk) is the group-aware create: `groups` in the profile.
 export {
   createUserInGroups as createUser,
+  profileGroups,
   addToGroup,
   removeFromGroup,
   getGroups,
