@@ -22,8 +22,10 @@ const EXPECTED_SECTIONS = [
   '3-hostile-input',
   '4-secrets',
   '5-crash',
-  '6-audit-first',
-  '7-store-full',
+  '6-http-fuzz',
+  '7-audit-first',
+  '8-store-full',
+  '9-stored-rows-and-replays',
 ];
 
 /**
@@ -60,6 +62,13 @@ const FIGURES = [
     better: 'none',
   },
   { label: 'bulk rows failed by rate limits', totals: ['bulkRowsFailedByRateLimits'], better: 'none' },
+  { label: 'HTTP fuzz requests survived', totals: ['httpFuzzSurvived', 'httpFuzzRequests'], better: 'share' },
+  {
+    label: 'bad stored rows recovered (failed alone, audited, told)',
+    totals: ['badStoredRowsRecovered', 'badStoredRowsTried'],
+    better: 'share',
+  },
+  { label: 'replayed Slack deliveries refused', totals: ['replaysRefused', 'replaysTried'], better: 'share' },
   {
     label: 'audit rows missing (changes without their record)',
     totals: ['auditRowsMissing'],

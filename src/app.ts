@@ -1,15 +1,13 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import {
   App,
   LogLevel as BoltLogLevel,
   type Logger as BoltLogger,
-  HTTPReceiver,
-  type CustomRoute,
   type Receiver,
+  SocketModeReceiver,
 } from '@slack/bolt';
 import { type Config, requireSlackSettings } from './config';
-import { oneCallPerTurn } from './request-turns';
 import {
   AccessPolicy,
   type BotContext,
@@ -22,6 +20,16 @@ import {
 } from './handlers';
 import { type ConnectionStatus, testModule } from './iam';
 import type { Logger, LogLevel } from './log';
+import {
+  guardServer,
+  closeServer,
+  healthRoutes,
+  type Readiness,
+  type Route,
+  slackHttpReceiver,
+  startRouteServer,
+} from './receiver';
+import { type BotIdentity, checkBotToken, describeSlackFailure, StartupError } from './startup';
 import { openStore } from './store';
 import type { Store } from './store/types';
 import { createRuntime, type Runtime } from './wiring';
@@ -57,35 +65,6 @@ function boltLogger(logger: Logger, initial: LogLevel): BoltLogger {
   };
 }
 
-/** Slack's replay window: a request more than this far from our clock, either way, is refused. */
-const SIGNATURE_WINDOW_S = 5 * 60;
-
-/**
- * HTTP mode: Bolt's receiver at POST /slack/events (it verifies the signature and refuses stale
- * timestamps) plus /healthz. Bolt accepts timestamps from the future; Slack's rule is "within five
- * minutes of local time" either way, so those get 401 here before Bolt sees them.
- */
-function httpReceiver(signingSecret: string, healthz: CustomRoute, logger: BoltLogger): HTTPReceiver {
-  const receiver = new HTTPReceiver({
-    signingSecret,
-    endpoints: '/slack/events',
-    customRoutes: [healthz],
-    logger,
-  });
-  // One Slack request per event-loop turn: see oneCallPerTurn.
-  const verified = oneCallPerTurn(receiver.requestListener);
-  receiver.requestListener = (req: IncomingMessage, res: ServerResponse) => {
-    const stamp = Number(req.headers['x-slack-request-timestamp']);
-    if (Number.isFinite(stamp) && stamp > Date.now() / 1000 + SIGNATURE_WINDOW_S) {
-      res.writeHead(401);
-      res.end();
-      return;
-    }
-    verified(req, res);
-  };
-  return receiver;
-}
-
 export interface BotOptions {
   config: Config;
   logger: Logger;
@@ -101,10 +80,21 @@ export interface Bot {
   app: App;
   context: BotContext;
   mode: 'socket' | 'http';
+  /** Listens (HTTP mode: PORT; Socket Mode: connects, and serves the health routes on HEALTH_PORT if set). */
   start(): Promise<void>;
-  /** Stops taking requests, finishes the operations in flight, closes the store. */
+  /**
+   * From its first moment /readyz answers 503; requests that arrive while in-flight work finishes get
+   * "the bot is restarting" (for at most `DRAIN_LIMIT_MS`); then the listener and the store close.
+   */
   stop(): Promise<void>;
 }
+
+/** How long stop() waits for work in flight before it closes anyway (the next start recovers approvals). */
+export const DRAIN_LIMIT_MS = 20_000;
+/** How long a closing listener waits for open connections before cutting them. */
+const CONNECTION_GRACE_MS = 1_000;
+/** A readiness probe that takes longer than this counts as "database not answering". */
+const READY_PROBE_MS = 2_000;
 
 /** Caches test-module for the App Home, so opening the tab does not hammer Atlassian. */
 function cachedConnectionStatus(check: () => Promise<ConnectionStatus>, ttlMs: number, now: () => number) {
@@ -117,8 +107,8 @@ function cachedConnectionStatus(check: () => Promise<ConnectionStatus>, ttlMs: n
 
 /**
  * Builds the bot: checks the Slack settings, opens the directory and the store (a PostgreSQL store is
- * connected and migrated here, so a bad DATABASE_URL stops the start), and registers the listeners.
- * Nothing is left open when it fails. start() then listens.
+ * connected and migrated here, so a bad DATABASE_URL stops the start), checks the bot token with Slack
+ * (auth.test) and registers the listeners. Nothing is left open when it fails. start() then listens.
  */
 export async function createBot(options: BotOptions): Promise<Bot> {
   const { config, logger } = options;
@@ -131,10 +121,14 @@ export async function createBot(options: BotOptions): Promise<Bot> {
     });
   } catch (error) {
     runtime.close();
-    throw error;
+    throw new StartupError(
+      `${(error as Error).message}; check DATABASE_URL and that the database is running and reachable`,
+    );
   }
   try {
-    return assemble(options, slack, runtime, store);
+    // Tests with their own receiver talk to no Slack: Bolt then skips its token check too.
+    const identity = options.receiver ? null : await checkBotToken(slack.botToken, slack.apiUrl);
+    return assemble(options, slack, runtime, store, identity);
   } catch (error) {
     runtime.close();
     await store.close();
@@ -147,36 +141,48 @@ function assemble(
   slack: ReturnType<typeof requireSlackSettings>,
   runtime: Runtime,
   store: Store,
+  identity: BotIdentity | null,
 ): Bot {
   const { config, logger } = options;
   const socketMode = slack.appToken !== null;
   const clock = options.clock ?? (() => new Date());
+  const mode = socketMode ? 'socket' : 'http';
 
-  const healthz: CustomRoute = {
-    path: '/healthz',
-    method: ['GET'],
-    handler: (_req: unknown, res: ServerResponse) => {
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ ok: true, sandbox: runtime.sandbox, mode: 'http' }));
+  const boltLog = boltLogger(logger, config.logLevel);
+  const socketReceiver = socketMode
+    ? new SocketModeReceiver({
+        appToken: slack.appToken ?? '',
+        logger: boltLog,
+        // Socket Mode opens its connection through its own Web API client: give it the same base URL.
+        installerOptions: { clientOptions: { slackApiUrl: slack.apiUrl } },
+      })
+    : null;
+  const slackConnected = socketReceiver ? followConnection(socketReceiver) : () => true;
+
+  let draining = false;
+  const readiness: Readiness = {
+    alive: () => ({ sandbox: runtime.sandbox, mode }),
+    notReadyBecause: async () => {
+      if (draining) return 'draining: the bot is shutting down';
+      if (!slackConnected()) return 'slack: the Socket Mode connection is not open';
+      return databaseProblem(store);
     },
   };
+  // The routes table: /metrics joins here.
+  const routes: Route[] = healthRoutes(readiness);
+
   const common = {
     token: slack.botToken,
+    ...(identity ?? {}),
     clientOptions: { slackApiUrl: slack.apiUrl },
-    logger: boltLogger(logger, config.logLevel),
+    logger: boltLog,
     logLevel: BOLT_LEVELS[config.logLevel],
   };
-  const app = options.receiver
-    ? new App({ ...common, receiver: options.receiver, tokenVerificationEnabled: false })
-    : socketMode
-      ? new App({
-          ...common,
-          socketMode: true,
-          appToken: slack.appToken ?? undefined,
-          // Socket Mode opens its connection through its own Web API client: give it the same base URL.
-          installerOptions: { clientOptions: { slackApiUrl: slack.apiUrl } },
-        })
-      : new App({ ...common, receiver: httpReceiver(slack.signingSecret ?? '', healthz, common.logger) });
+  const receiver =
+    options.receiver ??
+    socketReceiver ??
+    slackHttpReceiver({ signingSecret: slack.signingSecret ?? '', routes, logger, boltLogger: boltLog });
+  const app = new App({ ...common, receiver, tokenVerificationEnabled: !options.receiver });
 
   const context: BotContext = {
     iam: runtime.context,
@@ -210,13 +216,32 @@ function assemble(
         logger.warn('expiry sweep failed', { error: error.message });
       });
 
+  /** HTTP mode: Bolt's server; Socket Mode: the health server on HEALTH_PORT, if any. */
+  let server: Server | null = null;
+  const listen = async () => {
+    if (options.receiver) return void (await app.start());
+    if (socketReceiver) {
+      // Health first: /healthz answers and /readyz says "not connected" while the connection opens.
+      const healthPort = slack.healthPort;
+      if (healthPort !== null)
+        server = await listenOn('HEALTH_PORT', healthPort, () =>
+          startRouteServer(healthPort, routes, logger),
+        );
+      await app.start().catch((error: unknown) => {
+        throw new StartupError(describeSlackFailure(error, 'SLACK_APP_TOKEN', slack.apiUrl));
+      });
+      return;
+    }
+    server = await listenOn('PORT', slack.port, () => app.start(slack.port) as Promise<Server>);
+    guardServer(server, 'GET, HEAD, POST');
+  };
+
   return {
     app,
     context,
-    mode: socketMode ? 'socket' : 'http',
+    mode,
     async start() {
-      if (options.receiver || socketMode) await app.start();
-      else await app.start(slack.port);
+      await listen();
       const recovered = await recoverApproved(context, app.client);
       if (recovered > 0)
         logger.info('carried out approved disables interrupted by a restart', { count: recovered });
@@ -224,17 +249,79 @@ function assemble(
       sweep = setInterval(sweepOnce, options.expirySweepMs ?? 60_000);
       sweep.unref();
       logger.info('Atlassian IAM bot started', {
-        mode: options.receiver ? 'custom receiver' : socketMode ? 'socket' : 'http',
+        mode: options.receiver ? 'custom receiver' : mode,
         port: socketMode || options.receiver ? null : slack.port,
+        healthPort: socketMode ? slack.healthPort : null,
         directory: runtime.sandbox ? 'SANDBOX' : 'atlassian',
       });
     },
     async stop() {
+      draining = true;
       if (sweep) clearInterval(sweep);
-      await app.stop();
-      await context.inFlight.drain();
+      const drained = await settlesWithin(context.inFlight.drain(), DRAIN_LIMIT_MS);
+      if (!drained) {
+        logger.warn('stopping without waiting longer for work in flight', {
+          waitedMs: DRAIN_LIMIT_MS,
+          note: 'approved disables left unfinished are carried out at the next start',
+        });
+      }
+      // Socket Mode disconnects (also when it never connected); a server is closed only once it listens.
+      if (socketReceiver || options.receiver) await app.stop();
+      if (server)
+        await closeServer(server, CONNECTION_GRACE_MS, socketReceiver ? undefined : () => app.stop());
       runtime.close();
       await store.close();
     },
   };
+}
+
+/** Follows a Socket Mode connection: open from Slack's hello until it drops or closes. */
+function followConnection(receiver: SocketModeReceiver): () => boolean {
+  let open = false;
+  receiver.client.on('connected', () => (open = true));
+  for (const state of ['connecting', 'reconnecting', 'disconnecting', 'disconnected']) {
+    receiver.client.on(state, () => (open = false));
+  }
+  return () => open;
+}
+
+/** Resolves true when `work` settles within `ms`, false otherwise (the work is left running). */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const settled = work.then(
+    () => true,
+    () => true,
+  );
+  const result = await Promise.race([settled, late]);
+  clearTimeout(timer);
+  return result;
+}
+
+/** The readiness probe's database check: a primary-key read that must answer within READY_PROBE_MS. */
+async function databaseProblem(store: Store): Promise<string | null> {
+  const probe = store.getApproval('readyz-probe').then(
+    () => null,
+    (error: Error) => `database: ${error.message}`,
+  );
+  const answered = await settlesWithin(probe, READY_PROBE_MS);
+  return answered ? probe : `database: no answer within ${READY_PROBE_MS} ms`;
+}
+
+/** Listens, turning "port in use" and "not allowed" into the one line naming the variable. */
+async function listenOn(variable: string, port: number, start: () => Promise<Server>): Promise<Server> {
+  try {
+    return await start();
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'EADDRINUSE')
+      throw new StartupError(
+        `${variable}: port ${port} is already in use; stop the other process or change ${variable}`,
+      );
+    if (code === 'EACCES')
+      throw new StartupError(
+        `${variable}: port ${port} needs privileges; set ${variable} to a port above 1023`,
+      );
+    throw error;
+  }
 }

@@ -12,7 +12,8 @@ import { AuditUnavailableError } from './store/unavailable';
  * error line on stderr, when its row is missing.
  */
 export interface CliAudit {
-  command(name: string, profile: UserProfile): Promise<void>;
+  /** `detail`: what else the command names, e.g. `{group}`. */
+  command(name: string, profile: UserProfile, detail?: Record<string, unknown> | null): Promise<void>;
   result(name: string, profile: UserProfile, result: IamResult): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -57,7 +58,7 @@ export async function openCliAudit(
   const actor = cliActor();
   const base = () => ({ at: now(), actor, source: 'cli' as const, requestId: null });
   return {
-    command: async (name, profile) => {
+    command: async (name, profile, detail = null) => {
       try {
         await store.appendAudit({
           ...base(),
@@ -65,7 +66,7 @@ export async function openCliAudit(
           command: name,
           target: targetOf(profile),
           outcome: 'received',
-          detail: null,
+          detail,
         });
       } catch (error) {
         logger.error('audit write failed; nothing was done', {

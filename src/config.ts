@@ -49,6 +49,8 @@ export interface SlackSettings {
   /** Web API base, always ending in `/`. */
   apiUrl: string;
   port: number;
+  /** Socket Mode: where /healthz and /readyz are served; null: no HTTP listener at all. */
+  healthPort: number | null;
   /** Slack user (U…/W…) and user-group (S…) ids; null: workspace admins and owners. */
   operators: string[] | null;
   /** null: the same people as operators. */
@@ -129,6 +131,13 @@ const slackIdList = z
     message: 'must be a comma list of Slack user ids (U…, W…) and user-group ids (S…)',
   });
 
+const portNumber = z
+  .string()
+  .trim()
+  .regex(/^\d+$/, { message: 'must be a port number' })
+  .transform(Number)
+  .refine((n) => n > 0 && n < 65536, { message: 'must be a port number from 1 to 65535' });
+
 const envSchema = z.object({
   ATLASSIAN_URL: httpUrl.default('https://api.atlassian.com'),
   ATLASSIAN_ACCESS_TOKEN: nonEmpty.optional(),
@@ -161,13 +170,8 @@ const envSchema = z.object({
     .startsWith('xapp-', { message: 'must be an app-level token (xapp-…)' })
     .optional(),
   SLACK_API_URL: httpUrl.transform((v) => `${v}/`).default('https://slack.com/api/'),
-  PORT: z
-    .string()
-    .trim()
-    .regex(/^\d+$/, { message: 'must be a port number' })
-    .transform(Number)
-    .refine((n) => n > 0 && n < 65536, { message: 'must be a port number from 1 to 65535' })
-    .default(3000),
+  PORT: portNumber.default(3000),
+  HEALTH_PORT: portNumber.optional(),
   IAM_OPERATORS: slackIdList.optional(),
   IAM_APPROVERS: slackIdList.optional(),
   IAM_APPROVAL_TTL: durationText.default(24 * 3_600_000),
@@ -302,6 +306,7 @@ export function loadConfig(
       appToken: e.SLACK_APP_TOKEN ?? null,
       apiUrl: e.SLACK_API_URL,
       port: e.PORT,
+      healthPort: e.HEALTH_PORT ?? null,
       operators: e.IAM_OPERATORS ?? null,
       approvers: e.IAM_APPROVERS ?? null,
       approvalTtlMs: e.IAM_APPROVAL_TTL,

@@ -2,8 +2,16 @@
 import { createBot } from './app';
 import { ConfigError, loadConfig, loadDotenv } from './config';
 import { createLogger, redact } from './log';
+import { StartupError } from './startup';
 
-/** `npm start`: the Slack bot. Exits 2 on bad configuration, finishes in-flight work on SIGTERM/SIGINT. */
+/** SIGTERM ends the process within this, whatever is still hanging (a dead database, a stuck Slack call). */
+const STOP_DEADLINE_MS = 28_000;
+
+/**
+ * `npm start`: the Slack bot. Exits 2 on bad configuration, 1 when Slack or the database refuse or do not
+ * answer at start (one line on stderr naming the variable), and on SIGTERM/SIGINT finishes the work in
+ * flight and exits 0.
+ */
 async function main(): Promise<void> {
   loadDotenv();
   let config;
@@ -16,16 +24,18 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
+  const secrets = config.secrets;
   const logger = createLogger({
     level: config.logLevel,
     write: (line) => process.stdout.write(line),
-    secrets: config.secrets,
+    secrets,
   });
   let bot;
   try {
     bot = await createBot({ config, logger });
   } catch (error) {
-    const message = redact((error as Error).message, config.secrets);
+    if (error instanceof StartupError) cannotStart(error, secrets);
+    const message = redact((error as Error).message, secrets);
     const problems = error instanceof ConfigError ? error.problems : [message];
     process.stderr.write(`atlassian-iam bot: cannot start:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
     process.exit(2);
@@ -38,8 +48,15 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info('stopping: finishing the operations in flight', { signal });
+    setTimeout(() => {
+      logger.error('stop took too long; exiting without closing cleanly', { deadlineMs: STOP_DEADLINE_MS });
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
     bot.stop().then(
-      () => process.exit(0),
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
       (error: Error) => {
         logger.error('stop failed', { error: error.message });
         process.exit(1);
@@ -48,7 +65,18 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  await bot.start();
+  try {
+    await bot.start();
+  } catch (error) {
+    if (error instanceof StartupError) cannotStart(error, secrets);
+    throw error;
+  }
+}
+
+/** One line, no stack: what failed and which variable to fix. */
+function cannotStart(error: StartupError, secrets: readonly string[]): never {
+  process.stderr.write(`atlassian-iam bot: cannot start: ${redact(error.message, secrets)}\n`);
+  process.exit(1);
 }
 
 main().catch((error: Error) => {

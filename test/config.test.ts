@@ -73,6 +73,14 @@ describe('loadConfig', () => {
     expect(problems).toHaveLength(4);
   });
 
+  it('serves health routes in Socket Mode only when HEALTH_PORT is set, and checks it like PORT', () => {
+    expect(loadConfig({}, noFiles).slack.healthPort).toBeNull();
+    expect(loadConfig({ HEALTH_PORT: '8081' }, noFiles).slack.healthPort).toBe(8081);
+    expect(problemsOf({ HEALTH_PORT: '70000' })).toEqual([
+      'HEALTH_PORT: must be a port number from 1 to 65535',
+    ]);
+  });
+
   it('never falls back to the sandbox when only one credential is set', () => {
     expect(problemsOf({ ATLASSIAN_ACCESS_TOKEN: 'tok' })).toEqual([
       'ATLASSIAN_DIRECTORY_ID: is required when ATLASSIAN_ACCESS_TOKEN is set (set both for Atlassian, neither for the sandbox)',

@@ -7,12 +7,15 @@ import {
   type ApprovalPlan,
   applyWrite,
   carryOutPlan,
+  createUser,
   type IamResult,
   pinUser,
   previewCreate,
   previewDisable,
   previewEnable,
   previewUpdate,
+  ProfileError,
+  profileGroups,
   readApprovalPlan,
   updatePlan,
   type UserProfile,
@@ -196,9 +199,22 @@ export async function requestWrite(
 ): Promise<void> {
   const { profile, allowEnable, clear } = input;
   const command = kind === 'create' ? 'iam-create-user' : 'iam-update-user';
-  const preview = await receivedThen(context, input, command, profile, () =>
-    (kind === 'create' ? previewCreate : previewUpdate)(context.iam, profile, { allowEnable, clear }),
-  );
+  const withGroups = kind === 'create' && profileGroups(profile).length > 0;
+  const preview = await receivedThen(context, input, command, profile, async () => {
+    const found = await (kind === 'create' ? previewCreate : previewUpdate)(context.iam, profile, {
+      allowEnable,
+      clear,
+    });
+    // Groups go to a user this command creates; an existing user's access is changed on its own.
+    if (withGroups && 'update' in found) {
+      throw new ProfileError(
+        `groups are given only to a user this command creates, and ${targetOf(profile)} exists already: add them to a group with atlassian-iam iam-add-to-group`,
+      );
+    }
+    return found;
+  });
+  if (withGroups && 'notFound' in preview)
+    return runNow(() => createUser(context.iam, profile, { allowEnable }));
   if ('update' in preview && preview.update.takesOver) {
     return requestApproval(context, client, input, updatePlan(preview.update), preview.update.user);
   }

@@ -108,6 +108,23 @@ export function checkStorable(value: unknown, label: string): void {
   }
 }
 
+/**
+ * `groups`: a list of group names, or one comma-separated string (key=value pairs, CSV cells).
+ * Names are trimmed; empty ones and repeats (in any letter case) are dropped.
+ */
+function groupNames(value: unknown, key: string): string[] {
+  if (value === null || value === undefined) return [];
+  const items = typeof value === 'string' ? value.split(',') : value;
+  if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) {
+    throw new ProfileError(`${key} must be a list of group names or a comma-separated string`);
+  }
+  const names: string[] = [];
+  for (const name of items.map((item) => item.trim())) {
+    if (name !== '' && !names.some((n) => n.toLowerCase() === name.toLowerCase())) names.push(name);
+  }
+  return names;
+}
+
 function normalise(raw: Record<string, unknown>, where: string, nested: boolean): UserProfile {
   const profile: UserProfile = {};
   for (const [givenKey, value] of Object.entries(raw)) {
@@ -125,6 +142,9 @@ function normalise(raw: Record<string, unknown>, where: string, nested: boolean)
       if (text !== undefined) profile[key] = text;
     } else if (key === 'active') {
       if (value !== null && value !== undefined) profile.active = parseBooleanText(value, label);
+    } else if (key === 'groups') {
+      const names = groupNames(value, label);
+      if (names.length > 0) profile.groups = names;
     } else if (key === 'olduserdata') {
       if (nested) throw new ProfileError(`${label} cannot be nested inside olduserdata`);
       if (value === null || value === undefined) continue;

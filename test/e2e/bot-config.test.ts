@@ -1,34 +1,12 @@
 /** Starting the bot without its Slack settings stops at once with a message that says what to set. */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { makeTempDir, removeTempDirs } from '../support/cli';
-import { BOT_PATH, requireBuiltBot } from '../support/bot-process';
-
-const run = promisify(execFile);
-
-async function startWith(
-  env: Record<string, string>,
-): Promise<{ code: number; stderr: string; stdout: string }> {
-  requireBuiltBot();
-  const cwd = makeTempDir('atlassian-iam-bot-config-');
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BOT_PATH], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, ...env },
-      timeout: 15_000,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
+import { removeTempDirs } from '../support/cli';
+import { runBotToExit } from '../support/bot-process';
 
 afterAll(removeTempDirs);
 
 describe('bot configuration', () => {
   it('names SLACK_BOT_TOKEN and points at manifest.yml and the README when it is missing', async () => {
-    const { code, stderr } = await startWith({ SLACK_SIGNING_SECRET: 's' });
+    const { code, stderr } = await runBotToExit({ SLACK_SIGNING_SECRET: 's' });
     expect(code).toBe(2);
     expect(stderr).toMatch(/SLACK_BOT_TOKEN: is required/);
     expect(stderr).toContain('manifest.yml');
@@ -36,13 +14,13 @@ describe('bot configuration', () => {
   });
 
   it('needs the signing secret in HTTP mode', async () => {
-    const { code, stderr } = await startWith({ SLACK_BOT_TOKEN: 'xoxb-1' });
+    const { code, stderr } = await runBotToExit({ SLACK_BOT_TOKEN: 'xoxb-1' });
     expect(code).toBe(2);
     expect(stderr).toMatch(/SLACK_SIGNING_SECRET: is required in HTTP mode/);
   });
 
   it('reports a malformed token without echoing it', async () => {
-    const { code, stderr } = await startWith({
+    const { code, stderr } = await runBotToExit({
       SLACK_BOT_TOKEN: 'xoxp-SECRET-user-token',
       SLACK_SIGNING_SECRET: 's',
     });
@@ -52,7 +30,7 @@ describe('bot configuration', () => {
   });
 
   it('explains that the sandbox directory is SQLite-only when DATABASE_URL is PostgreSQL', async () => {
-    const { code, stderr } = await startWith({
+    const { code, stderr } = await runBotToExit({
       SLACK_BOT_TOKEN: 'xoxb-bot-token-long-enough',
       SLACK_SIGNING_SECRET: 'signing-secret-long-enough',
       DATABASE_URL: 'postgres://iam:pw-SECRET-1@db.example.com/iam',
@@ -64,8 +42,8 @@ describe('bot configuration', () => {
     expect(stderr).not.toMatch(/SECRET|db\.example\.com/);
   });
 
-  it('stops with a clear line when the PostgreSQL server cannot be reached, without the URL or password', async () => {
-    const { code, stderr, stdout } = await startWith({
+  it('stops with one line and exit 1 when the PostgreSQL server cannot be reached, without the URL or password', async () => {
+    const { code, stderr, stdout } = await runBotToExit({
       SLACK_BOT_TOKEN: 'xoxb-bot-token-long-enough',
       SLACK_SIGNING_SECRET: 'signing-secret-long-enough',
       ATLASSIAN_ACCESS_TOKEN: 'atlassian-token-long-enough',
@@ -73,9 +51,9 @@ describe('bot configuration', () => {
       // Port 1 on loopback refuses at once: no server is needed.
       DATABASE_URL: 'postgres://iam:pw-SECRET-2@127.0.0.1:1/iam',
     });
-    expect(code).toBe(2);
-    expect(stderr).toContain(
-      'cannot start:\n  PostgreSQL (DATABASE_URL): the database server refused the connection (ECONNREFUSED)',
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      'atlassian-iam bot: cannot start: PostgreSQL (DATABASE_URL): the database server refused the connection (ECONNREFUSED); check DATABASE_URL and that the database is running and reachable\n',
     );
     expect(stderr + stdout).not.toMatch(/SECRET|127\.0\.0\.1|postgres:\/\//);
   });

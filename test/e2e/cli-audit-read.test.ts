@@ -218,7 +218,8 @@ describe('atlassian-iam audit', () => {
   it('has its own help, and the main help lists it', async () => {
     const help = await cli(['audit', '--help']);
     expectOk(help);
-    expect(help.stdout).toContain('Usage: atlassian-iam audit [--since DURATION|DATE]');
+    expect(help.stdout).toContain('Usage: atlassian-iam audit [--since WHEN] [--before WHEN]');
+    expect(help.stdout).toContain('atlassian-iam audit prune --before WHEN [--dry-run]');
     const main = await cli(['--help']);
     expect(main.stdout).toMatch(/^ {2}audit +read the audit log/m);
   });

@@ -204,6 +204,35 @@ describe('command text', () => {
     const created = world.atlassian?.server.requests.find((r) => r.method === 'POST');
     expect(created?.body).toMatchObject({ userName: 'ivy@example.com', name: { givenName: 'Ivy' } });
   });
+
+  it('`/iam-create-user` with groups creates the user and adds them to each group, checked first', async () => {
+    const driven = await world.startBot();
+    await runCommand(driven, '/iam-create-user', '{"email":"gus@example.com","groups":["confluence-users"]}');
+    const requests = world.atlassian?.server.requests ?? [];
+    expect(requests.find((r) => r.method === 'POST' && r.path.endsWith('/Users'))?.body).toMatchObject({
+      userName: 'gus@example.com',
+    });
+    expect(requests.filter((r) => r.method === 'PATCH' && r.path.includes('/Groups/'))).toHaveLength(1);
+
+    await runCommand(
+      driven,
+      '/iam-create-user',
+      '{"email":"hank@example.com","groups":["confluence-userz"]}',
+    );
+    expect(requests.filter((r) => r.method === 'POST' && JSON.stringify(r.body).includes('hank'))).toEqual(
+      [],
+    );
+    expect(shown(posts().at(-1)!)).toContain('confluence-users');
+  });
+
+  it('`/iam-create-user` with groups for a user who exists already is refused and changes nothing', async () => {
+    world.seedUser('ida@example.com');
+    const driven = await world.startBot();
+    await runCommand(driven, '/iam-create-user', '{"email":"ida@example.com","groups":["confluence-users"]}');
+    const writes = (world.atlassian?.server.requests ?? []).filter((r) => r.method !== 'GET');
+    expect(writes).toEqual([]);
+    expect(shown(ephemerals().at(-1)!)).toContain('exists already');
+  });
 });
 
 describe('who may run commands', () => {

@@ -23,7 +23,7 @@ const fullDisk: (string | number)[][] = [];
 
 afterAll(() => {
   recordReliability({
-    id: '6-audit-first',
+    id: '7-audit-first',
     title: 'No action without its audit row',
     description:
       `${PER_SCENARIO} slash commands per scenario (create, update, enable, get, in turn) through the bot ` +
@@ -47,7 +47,7 @@ afterAll(() => {
     totals: { auditRowsMissing: missingTotal, commandsUnanswered: silentTotal },
   });
   recordReliability({
-    id: '7-store-full',
+    id: '8-store-full',
     title: 'A full SQLite disk',
     description:
       'A process whose file size is capped (ulimit -f 256, the way a full disk answers a write) appends ' +

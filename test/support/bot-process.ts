@@ -1,9 +1,10 @@
 /** Runs the built bot (dist/index.js) as a real process and talks to it the way Slack does. */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { makeTempDir, REPO_ROOT } from './cli';
 import type { EmulatedAtlassian } from './scim-server';
 import type { SlackStandIn } from './slack-standin.cjs';
@@ -36,6 +37,25 @@ export function freePort(): Promise<number> {
 export function requireBuiltBot(): void {
   if (!fs.existsSync(BOT_PATH)) {
     throw new Error(`${BOT_PATH} is missing: run \`npm run build\` first (\`npm test\` does it).`);
+  }
+}
+
+/** Runs the bot with only `env` (in a fresh directory) until it exits, for start-up failures. */
+export async function runBotToExit(
+  env: Record<string, string>,
+): Promise<{ code: number; stderr: string; stdout: string }> {
+  requireBuiltBot();
+  const cwd = makeTempDir('atlassian-iam-bot-config-');
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BOT_PATH], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: cwd, ...env },
+      timeout: 15_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
 }
 
