@@ -23,6 +23,8 @@ const EXPECTED_SECTIONS = [
   '4-secrets',
   '5-crash',
   '6-http-fuzz',
+  '7-audit-first',
+  '8-store-full',
   '9-stored-rows-and-replays',
 ];
 
@@ -67,6 +69,17 @@ const FIGURES = [
     better: 'share',
   },
   { label: 'replayed Slack deliveries refused', totals: ['replaysRefused', 'replaysTried'], better: 'share' },
+  {
+    label: 'audit rows missing (changes without their record)',
+    totals: ['auditRowsMissing'],
+    better: 'none',
+  },
+  { label: 'commands whose requester was told nothing', totals: ['commandsUnanswered'], better: 'none' },
+  {
+    label: 'store write failures unreported (full disk)',
+    totals: ['storeWriteFailuresUnreported'],
+    better: 'none',
+  },
 ];
 
 const sections = EXPECTED_SECTIONS.filter((id) => fs.existsSync(path.join(dir, `${id}.json`))).map((id) =>

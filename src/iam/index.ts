@@ -27,6 +27,7 @@ export {
 export { testModule, getMappingFields, type ConnectionStatus, type MappingField } from './directory-info';
 export { BUILT_IN_INCOMING, BUILT_IN_OUTGOING, loadMapper, MapperError, type Mapper } from './mappers';
 export {
+  checkStorable,
   parseUserProfile,
   parseAllowEnable,
   ProfileError,

@@ -5,7 +5,9 @@ import { ScimRateLimitedError, ScimRequestError } from './errors';
 import { equalityFilter } from './filter';
 import { asGroup, checkResourceId, groupNameFilter, memberPatchBody } from './groups';
 import { chooseProxy, createAgents, type HttpAgents, type ProxyChoice } from './http-agent';
+import { assertUserId, notAUserProblem } from './user-id';
 import {
+  LIST_SCHEMA,
   PATCH_SCHEMA,
   USER_SCHEMA,
   type CreatedUser,
@@ -241,6 +243,7 @@ class AtlassianScimClient implements ScimClient {
   }
 
   async getUserById(id: string): Promise<ScimUser | null> {
+    assertUserId(id);
     const reply = await this.#execute({
       method: 'GET',
       path: `/Users/${encodeURIComponent(id)}`,
@@ -267,7 +270,7 @@ class AtlassianScimClient implements ScimClient {
         `unexpected list response from ${this.#host}: Resources is not a list of users`,
       );
     }
-    return resources as ScimUser[];
+    return resources.map((resource) => this.#checkedUser(reply.status, resource));
   }
 
   async createUser(user: ScimUser): Promise<CreatedUser> {
@@ -299,6 +302,7 @@ class AtlassianScimClient implements ScimClient {
   }
 
   async patchUser(id: string, operations: PatchOperation[]): Promise<ScimUser> {
+    assertUserId(id);
     const reply = await this.#execute({
       method: 'PATCH',
       path: `/Users/${encodeURIComponent(id)}`,
@@ -441,8 +445,20 @@ class AtlassianScimClient implements ScimClient {
     return groups as ScimGroup[];
   }
 
+  /** The answer as a User resource; anything else (a list, `{}`, no string id) is a failure, never a user. */
   #userFrom(reply: Reply): ScimUser {
-    return this.#objectFrom(reply) as ScimUser;
+    return this.#checkedUser(reply.status, this.#objectFrom(reply));
+  }
+
+  #checkedUser(status: number, data: Record<string, unknown>): ScimUser {
+    const problem = notAUserProblem(data, LIST_SCHEMA);
+    if (problem) {
+      throw new ScimRequestError(
+        status,
+        `unexpected response (HTTP ${status}) from ${this.#host}: ${problem}, not a User resource`,
+      );
+    }
+    return data as ScimUser;
   }
 
   /** Sends with retries; returns a 2xx answer or one of `passStatuses`, else throws ScimRequestError. */
