@@ -6,6 +6,14 @@
  */
 import { parseArgs } from 'node:util';
 import { closest } from './closest-word';
+import type { UserProfile } from './iam';
+import { looksLikeEmail } from './scim/value-rules';
+
+/** A --user-profile argument: a JSON object as text, or a bare email as Slack takes it. */
+export function profileArgument(text: string): string | UserProfile {
+  const trimmed = text.trim();
+  return !trimmed.startsWith('{') && looksLikeEmail(trimmed) ? { email: trimmed } : text;
+}
 
 export interface FlagSpec {
   type: 'string' | 'boolean';

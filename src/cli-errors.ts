@@ -1,6 +1,8 @@
 import { ConfigError } from './config';
 import { MapperError, ProfileError } from './iam';
 import { ScimRequestError } from './scim/errors';
+import { InvalidUserIdError } from './scim/user-id';
+import { AuditUnavailableError } from './store/unavailable';
 import { SetupError } from './wiring';
 
 /** The CLI's exit statuses, shared by every subcommand. */
@@ -10,7 +12,7 @@ type ErrorClass = abstract new (...args: never[]) => Error;
 
 /** What went wrong, as `--json` prints it: `{"error": CliFailure}`. */
 export interface CliFailure {
-  kind: 'input' | 'configuration' | 'request' | 'unexpected';
+  kind: 'input' | 'configuration' | 'request' | 'audit' | 'unexpected';
   message: string;
   /** Configuration: one line per variable. */
   problems?: string[];
@@ -28,12 +30,21 @@ function describe(
     };
     return { failure, exit: EXIT.badInput };
   }
-  const inputErrors: readonly ErrorClass[] = [ProfileError, MapperError, SetupError, ...moreInputErrors];
+  const inputErrors: readonly ErrorClass[] = [
+    ProfileError,
+    MapperError,
+    SetupError,
+    InvalidUserIdError,
+    ...moreInputErrors,
+  ];
   if (inputErrors.some((kind) => error instanceof kind)) {
     return { failure: { kind: 'input', message: (error as Error).message }, exit: EXIT.badInput };
   }
   if (error instanceof ScimRequestError) {
     return { failure: { kind: 'request', message: error.message }, exit: EXIT.failure };
+  }
+  if (error instanceof AuditUnavailableError) {
+    return { failure: { kind: 'audit', message: error.message }, exit: EXIT.failure };
   }
   const message = (error as Error | undefined)?.message ?? String(error);
   return { failure: { kind: 'unexpected', message: `unexpected error: ${message}` }, exit: EXIT.failure };

@@ -1,13 +1,14 @@
 /** The help texts of the iam-* command line: the global one and one per command. */
+import type { GroupCommand } from './cli-groups';
 import { PROFILE_KEYS, SCIM_PREFIX } from './iam';
 
 export type ProfileCommand =
   'iam-create-user' | 'iam-update-user' | 'iam-get-user' | 'iam-disable-user' | 'iam-enable-user';
-export type CommandName = ProfileCommand | 'test-module' | 'get-mapping-fields';
+export type CommandName = ProfileCommand | GroupCommand | 'test-module' | 'get-mapping-fields';
 
 /** `where`: the line that says which database this installation uses (DATABASE_URL). */
 export function globalHelp(where: string): string {
-  return `Usage: atlassian-iam <command> [--user-profile JSON|EMAIL] [--allow-enable BOOL] [--json]
+  return `Usage: atlassian-iam <command> [--user-profile JSON|EMAIL] [--allow-enable BOOL] [--group NAME] [--json]
        atlassian-iam <command> --help      that command's profile keys and an example
 
 Commands (XSOAR names; the short names work too):
@@ -16,6 +17,10 @@ Commands (XSOAR names; the short names work too):
   iam-get-user        (get-user)      look a user up by id, username/email or employeeid
   iam-disable-user    (disable-user)  deactivate a user (reversible)
   iam-enable-user     (enable-user)   re-activate a user
+  iam-get-groups      (get-groups)    list the directory's groups, or one user's (--user-profile)
+  iam-add-to-group    (add-to-group)  add a user to a group (--user-profile, --group NAME)
+  iam-remove-from-group (remove-from-group)
+                                      remove a user from a group (--user-profile, --group NAME)
   test-module         (test)          check the connection to the directory
   get-mapping-fields                  list the directory's user schema attributes
   audit                               read the audit log (atlassian-iam audit --help)
@@ -28,6 +33,7 @@ Options:
                          or a bare email: --user-profile jane@example.com
   --allow-enable BOOL    create/update may re-activate an inactive user (true/false, yes/no, on/off,
                          1/0; default true)
+  --group NAME           the group of iam-add-to-group and iam-remove-from-group
   --json                 print the outcome as one JSON object, errors included
   -h, --help             show this help
 
@@ -39,6 +45,7 @@ ${where}`;
 
 interface CommandText {
   summary: string;
+  /** The profile keys it reads; empty: it takes no profile. */
   keys: string;
   example: string;
 }
@@ -74,6 +81,21 @@ const TEXTS: Record<CommandName, CommandText> = {
     keys: IDENTIFIERS,
     example: '--user-profile jane@example.com',
   },
+  'iam-get-groups': {
+    summary: "Lists the directory's groups, or with --user-profile the groups of that user.",
+    keys: IDENTIFIERS,
+    example: '--user-profile jane@example.com',
+  },
+  'iam-add-to-group': {
+    summary: 'Adds the user to the group named by --group NAME.',
+    keys: IDENTIFIERS,
+    example: '--user-profile jane@example.com --group jira-software-users',
+  },
+  'iam-remove-from-group': {
+    summary: 'Removes the user from the group named by --group NAME.',
+    keys: IDENTIFIERS,
+    example: '--user-profile jane@example.com --group jira-software-users',
+  },
   'test-module': {
     summary:
       'Checks the connection to the directory (Atlassian, or the sandbox). Takes no options but --json.',
@@ -91,11 +113,15 @@ const TEXTS: Record<CommandName, CommandText> = {
 export function commandHelp(command: CommandName): string {
   const text = TEXTS[command];
   if (text.keys === '') return `Usage: atlassian-iam ${command} [--json]\n\n${text.summary}`;
-  const allowEnable =
-    command === 'iam-create-user' || command === 'iam-update-user'
-      ? '\n  --allow-enable BOOL    may re-activate an inactive user (default true)'
+  const writes = command === 'iam-create-user' || command === 'iam-update-user';
+  const grouped = command === 'iam-add-to-group' || command === 'iam-remove-from-group';
+  const extra = writes
+    ? '\n  --allow-enable BOOL    may re-activate an inactive user (default true)'
+    : grouped
+      ? '\n  --group NAME           the group'
       : '';
-  return `Usage: atlassian-iam ${command} --user-profile JSON|EMAIL [--json]${allowEnable ? ' [--allow-enable BOOL]' : ''}
+  const flag = writes ? ' [--allow-enable BOOL]' : grouped ? ' --group NAME' : '';
+  return `Usage: atlassian-iam ${command} --user-profile JSON|EMAIL${flag} [--json]
 
 ${text.summary}
 
@@ -105,7 +131,7 @@ phoneNumbers, active) pass as they are; any other SCIM attribute goes as "${SCIM
 outgoing mapper file (IAM_OUTGOING_MAPPER) reads are accepted. Any other key is refused.
 
 Options:
-  --user-profile JSON    the user profile (a JSON object), or a bare email${allowEnable}
+  --user-profile JSON    the user profile (a JSON object), or a bare email${extra}
   --json                 print the outcome as one JSON object, errors included
 
 Example:

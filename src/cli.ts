@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { parseFlags } from './cli-args';
+import { parseFlags, profileArgument } from './cli-args';
 import { EXIT, reportCliError } from './cli-errors';
 import { exitWhenWritten } from './cli-exit';
 import { type CommandName, commandHelp, globalHelp, type ProfileCommand } from './cli-help';
@@ -24,12 +24,12 @@ import {
   updateUser,
   type UserProfile,
 } from './iam';
-import { looksLikeEmail } from './scim/value-rules';
 import { runAuditCommand } from './audit-command';
 import { runBulkCommand } from './bulk/command';
 import { type CliAudit, openCliAudit } from './cli-audit';
+import { isGroupCommand, runGroupCommand } from './cli-groups';
 import { createLogger, redact } from './log';
-import { renderTextTable, resultTable, terminalWidth } from './views/table';
+import { renderResultText, renderTextTable, resultTable, terminalWidth } from './views/table';
 import { createRuntime, newDatabaseNotice } from './wiring';
 
 const ALIASES: Record<string, CommandName> = {
@@ -43,6 +43,12 @@ const ALIASES: Record<string, CommandName> = {
   'disable-user': 'iam-disable-user',
   'iam-enable-user': 'iam-enable-user',
   'enable-user': 'iam-enable-user',
+  'iam-get-groups': 'iam-get-groups',
+  'get-groups': 'iam-get-groups',
+  'iam-add-to-group': 'iam-add-to-group',
+  'add-to-group': 'iam-add-to-group',
+  'iam-remove-from-group': 'iam-remove-from-group',
+  'remove-from-group': 'iam-remove-from-group',
   'test-module': 'test-module',
   test: 'test-module',
   'get-mapping-fields': 'get-mapping-fields',
@@ -64,6 +70,7 @@ interface Invocation {
   command: CommandName;
   profileText?: string;
   allowEnable?: string;
+  group?: string;
   json: boolean;
 }
 
@@ -76,6 +83,7 @@ function parseInvocation(argv: string[]): Invocation | Help {
     parsed = parseFlags(argv, {
       'user-profile': { type: 'string' },
       'allow-enable': { type: 'string' },
+      group: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     });
@@ -99,14 +107,18 @@ function parseInvocation(argv: string[]): Invocation | Help {
     command,
     profileText: values['user-profile'],
     allowEnable: values['allow-enable'],
+    group: values.group,
     json: values.json,
   };
 }
 
-/** The --user-profile text: a JSON object, or a bare email as Slack takes it. */
-function profileInput(text: string): string | UserProfile {
-  const trimmed = text.trim();
-  return !trimmed.startsWith('{') && looksLikeEmail(trimmed) ? { email: trimmed } : text;
+const isProfileCommand = (command: CommandName): command is ProfileCommand =>
+  !isGroupCommand(command) && command !== 'test-module' && command !== 'get-mapping-fields';
+
+/** The input read before the runtime opened; only a profile command has one. */
+function profileInputOf(input: ProfileInput | null, command: CommandName): ProfileInput {
+  if (input === null) throw new Error(`${command} is not a profile command`);
+  return input;
 }
 
 interface ProfileInput {
@@ -130,7 +142,7 @@ function readProfileInput(invocation: Invocation, outgoing: Mapper): ProfileInpu
       `${command} needs --user-profile, e.g. --user-profile jane@example.com or --user-profile '{"email":"jane@example.com"}'; run atlassian-iam ${command} --help`,
     );
   }
-  const profile = parseUserProfile(profileInput(invocation.profileText), {
+  const profile = parseUserProfile(profileArgument(invocation.profileText), {
     mapperKeys: mapperSourceKeys(outgoing),
   });
   return { command, profile, allowEnable: parseAllowEnable(invocation.allowEnable) };
@@ -168,8 +180,12 @@ async function runProfileCommand(
 }
 
 function checkNoProfileArguments(invocation: Invocation): void {
-  if (invocation.profileText !== undefined || invocation.allowEnable !== undefined) {
-    throw new UsageError(`${invocation.command} takes no --user-profile or --allow-enable`);
+  if (
+    invocation.profileText !== undefined ||
+    invocation.allowEnable !== undefined ||
+    invocation.group !== undefined
+  ) {
+    throw new UsageError(`${invocation.command} takes no --user-profile, --allow-enable or --group`);
   }
 }
 
@@ -178,10 +194,9 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, write: io.err, secrets: config.secrets });
   const scrub = (text: string): string => redact(text, config.secrets);
-  const input =
-    invocation.command === 'test-module' || invocation.command === 'get-mapping-fields'
-      ? null
-      : readProfileInput(invocation, loadMapper(config.outgoingMapperPath, BUILT_IN_OUTGOING));
+  const input = isProfileCommand(invocation.command)
+    ? readProfileInput(invocation, loadMapper(config.outgoingMapperPath, BUILT_IN_OUTGOING))
+    : null;
   const notice = newDatabaseNotice(config.database);
   const runtime = createRuntime(config, logger);
   try {
@@ -219,16 +234,23 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
       }
       return EXIT.success;
     }
-    if (input === null) throw new Error(`${invocation.command} is not a profile command`);
-    const result = await runProfileCommand(runtime.context, input, () => openCliAudit(config, logger));
+    const openAudit = () => openCliAudit(config, logger);
+    const { command } = invocation;
+    if (!isGroupCommand(command) && invocation.group !== undefined) {
+      throw new UsageError('--group applies to iam-add-to-group and iam-remove-from-group only');
+    }
+    const result = isGroupCommand(command)
+      ? await runGroupCommand(runtime.context, { ...invocation, command }, openAudit)
+      : await runProfileCommand(runtime.context, profileInputOf(input, command), openAudit);
     io.out(
       scrub(
         invocation.json
           ? JSON.stringify(result, null, 2)
-          : renderTextTable(resultTable(result, { detailsMax: 120, titleSuffix: sandboxTag }), {
-              maxWidth,
-              shrinkFirst: ['details'],
-            }),
+          : renderResultText(
+              resultTable(result, { detailsMax: 120, titleSuffix: sandboxTag }),
+              result.IAM.Vendor,
+              { maxWidth, shrinkFirst: ['details'] },
+            ),
       ) + '\n',
     );
     return result.IAM.Vendor.success ? EXIT.success : EXIT.failure;

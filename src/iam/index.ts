@@ -1,5 +1,4 @@
 export {
-  createUser,
   updateUser,
   getUser,
   disableUser,
@@ -15,6 +14,16 @@ export {
   type IamContext,
   type WriteOptions,
 } from './commands';
+// iam-create-user everywhere (CLI, Slack, bulk) is the group-aware create: `groups` in the profile.
+export {
+  createUserInGroups as createUser,
+  profileGroups,
+  addToGroup,
+  removeFromGroup,
+  getGroups,
+  closestNames,
+  GroupCommandError,
+} from './groups';
 export { testModule, getMappingFields, type ConnectionStatus, type MappingField } from './directory-info';
 export {
   BUILT_IN_INCOMING,
@@ -25,6 +34,7 @@ export {
   type Mapper,
 } from './mappers';
 export {
+  checkStorable,
   parseUserProfile,
   parseAllowEnable,
   checkProfileKey,
@@ -36,7 +46,14 @@ export {
   ProfileJsonError,
   type UserProfile,
 } from './profile';
-export { BRAND, SKIP_REASONS, type IamResult, type VendorResult, type IamAction } from './result';
+export {
+  BRAND,
+  SKIP_REASONS,
+  type GroupSummary,
+  type IamResult,
+  type VendorResult,
+  type IamAction,
+} from './result';
 export {
   APPROVAL_ACTIONS,
   ApprovalPlanError,

@@ -5,6 +5,8 @@
  * `scim:` prefix (sent as that SCIM attribute, see toScimUser), is a schema URN (`urn:…`), or the
  * outgoing mapper file reads it (`mapperKeys`).
  */
+import { userIdProblem } from '../scim/user-id';
+import { unstorableCharacter, unstorableMessage } from '../storable-text';
 import { booleanFromText } from '../boolean-text';
 import { closest } from '../closest-word';
 import { emailProblem, textValueProblem } from '../scim/value-rules';
@@ -166,6 +168,46 @@ interface Scope {
   mapperKeys: ReadonlySet<string>;
 }
 
+/**
+ * Refuses text that the stores cannot keep exactly (NUL, unpaired surrogates: see storable-text.ts),
+ * anywhere in a value, keys included, naming the field: "`email` contains a NUL character (U+0000);
+ * remove it". Refused here, such text never reaches the directory or the audit log.
+ */
+export function checkStorable(value: unknown, label: string): void {
+  if (typeof value === 'string') {
+    const problem = unstorableCharacter(value);
+    if (problem) throw new ProfileError(unstorableMessage(label, problem));
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => checkStorable(item, `${label}[${i}]`));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) {
+      const keyProblem = unstorableCharacter(key);
+      if (keyProblem) {
+        const where = label ? `\`${label}\`` : 'user-profile';
+        throw new ProfileError(`a key in ${where} contains ${keyProblem}; remove it`);
+      }
+      checkStorable(inner, label ? `${label}.${key}` : key);
+    }
+  }
+}
+
+/**
+ * `groups`: a list of group names, or one comma-separated string (key=value pairs, CSV cells).
+ * Names are trimmed; empty ones and repeats (in any letter case) are dropped.
+ */
+function groupNames(value: unknown, key: string): string[] {
+  if (value === null || value === undefined) return [];
+  const items = typeof value === 'string' ? value.split(',') : value;
+  if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) {
+    throw new ProfileError(`${key} must be a list of group names or a comma-separated string`);
+  }
+  const names: string[] = [];
+  for (const name of items.map((item) => item.trim())) {
+    if (name !== '' && !names.some((n) => n.toLowerCase() === name.toLowerCase())) names.push(name);
+  }
+  return names;
+}
+
 function normalise(raw: Record<string, unknown>, scope: Scope): UserProfile {
   const { where, nested, mapperKeys } = scope;
   const profile: UserProfile = {};
@@ -178,9 +220,15 @@ function normalise(raw: Record<string, unknown>, scope: Scope): UserProfile {
     }
     if ((STRING_KEYS as readonly string[]).includes(key)) {
       const text = stringValue(value, key, label);
+      const idProblem = key === 'id' && text !== undefined ? userIdProblem(text) : null;
+      if (idProblem)
+        throw new ProfileError(`${label} ${JSON.stringify(text)} is not a user id: it ${idProblem}`);
       if (text !== undefined) profile[key] = text;
     } else if (key === 'active') {
       if (value !== null && value !== undefined) profile.active = parseBooleanText(value, label);
+    } else if (key === 'groups') {
+      const names = groupNames(value, label);
+      if (names.length > 0) profile.groups = names;
     } else if (key === 'olduserdata') {
       if (nested) throw new ProfileError(`${label} cannot be nested inside olduserdata`);
       if (value === null || value === undefined) continue;
@@ -192,8 +240,6 @@ function normalise(raw: Record<string, unknown>, scope: Scope): UserProfile {
         where: label,
         nested: true,
       });
-    } else if (key === 'groups') {
-      if (value !== null && value !== undefined) profile.groups = value;
     } else if (SCIM_PASS_THROUGH[key]) {
       const scimKey = SCIM_PASS_THROUGH[key];
       if (scimKey === 'emails') checkScimEmails(value, label);
@@ -232,6 +278,7 @@ export function parseUserProfile(input: unknown, options: ProfileOptions = {}): 
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ProfileError('user-profile must be a JSON object such as {"email":"jane@example.com"}');
   }
+  checkStorable(value, '');
   return normalise(value as Record<string, unknown>, {
     where: '',
     nested: false,

@@ -11,17 +11,30 @@ export const RESULT_COLUMNS = [
   'id',
   'username',
   'email',
+  'group',
+  'groups',
   'errorCode',
   'errorMessage',
   'details',
 ] as const satisfies readonly (keyof VendorResult)[];
 
-export const SKIPPED_COLUMNS = ['skipped', 'reason'] as const satisfies readonly (keyof VendorResult)[];
+export const SKIPPED_COLUMNS = [
+  'group',
+  'skipped',
+  'reason',
+] as const satisfies readonly (keyof VendorResult)[];
 
 const capitalise = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);
 
+const GROUP_TITLES: Partial<Record<VendorResult['action'], string>> = {
+  'add-to-group': 'Add User To Group',
+  'remove-from-group': 'Remove User From Group',
+  'get-groups': 'Get Groups',
+};
+
 export function resultTitle(vendor: VendorResult): string {
-  return `${capitalise(vendor.action)} User Results (${vendor.brand})`;
+  const what = GROUP_TITLES[vendor.action] ?? `${capitalise(vendor.action)} User`;
+  return `${what} Results (${vendor.brand})`;
 }
 
 const isEmpty = (value: unknown): boolean => value === null || value === undefined || value === '';
@@ -44,10 +57,22 @@ export function resultTable(
   options: { detailsMax?: number; titleSuffix?: string } = {},
 ): TextTable {
   const vendor = result.IAM.Vendor;
+  if (vendor.success && vendor.groups !== undefined && vendor.action === 'get-groups') {
+    // A listing: one row per group; whose groups (if a user's) goes in the title.
+    const whose = vendor.username ?? vendor.email ?? vendor.id;
+    return {
+      title: `${resultTitle(vendor)}${whose === null ? '' : ` for ${cellText(whose)}`}${options.titleSuffix ?? ''}`,
+      columns: ['group', 'id'],
+      rows: vendor.groups.map((group) => [cellText(group.displayName), cellText(group.id)]),
+    };
+  }
   const layout: readonly (keyof VendorResult)[] = vendor.skipped ? SKIPPED_COLUMNS : RESULT_COLUMNS;
   const columns = layout.filter((column) => !isEmpty(vendor[column]));
   const cell = (column: keyof VendorResult): string => {
-    const text = cellText(vendor[column]);
+    const text =
+      column === 'groups'
+        ? (vendor.groups ?? []).map((group) => cellText(group.displayName)).join(', ')
+        : cellText(vendor[column]);
     // The SCIM user can be long: a terminal table may show its start; --json shows all of it.
     const max = options.detailsMax ?? Infinity;
     return column === 'details' && text.length > max ? `${text.slice(0, max - 1)}…` : text;
@@ -89,6 +114,17 @@ export interface RenderOptions {
   maxWidth?: number;
   /** Columns that give way before the others (raw detail the person can get in full with --json). */
   shrinkFirst?: string[];
+}
+
+/**
+ * A result table cut to `maxWidth`, followed by the error message in full when the table had to cut
+ * it: that is the one cell a person must read whole.
+ */
+export function renderResultText(table: TextTable, vendor: VendorResult, options: RenderOptions): string {
+  const rendered = renderTextTable(table, options);
+  const message = cellText(vendor.errorMessage);
+  const shown = showInvisible(message);
+  return message === '' || rendered.includes(shown) ? rendered : `${rendered}\nerror: ${shown}`;
 }
 
 /** The width a CLI table gets: the terminal's, or 100 columns when stdout is not a terminal. */

@@ -1,5 +1,5 @@
 import { buildResult } from '../../src/iam/result';
-import { renderTextTable, resultTable, terminalWidth } from '../../src/views/table';
+import { renderResultText, renderTextTable, resultTable, terminalWidth } from '../../src/views/table';
 
 const user = {
   id: 'u1',
@@ -97,6 +97,22 @@ describe('issue 13: the CLI table fits the terminal', () => {
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(100);
     expect(lines[3]).toContain('table.e2e@example.com');
     expect(lines[3]).toMatch(/\{"…$|…$/);
+  });
+
+  it('prints a failure message the table had to cut in full under it', () => {
+    const message = `Group "jira-users" does not exist in the directory (closest: "jira-software-users").`;
+    const result = buildResult({
+      action: 'get',
+      instanceName: 'inst',
+      profile: { email: 'jane@example.com' },
+      success: false,
+      error: { status: 404, message },
+    });
+    const lines = renderResultText(resultTable(result), result.IAM.Vendor, { maxWidth: 80 }).split('\n');
+    expect(lines[3]).toMatch(/…$/);
+    expect(lines[4]).toBe(`error: ${message}`);
+    const wide = renderResultText(resultTable(result), result.IAM.Vendor, { maxWidth: 200 });
+    expect(wide).not.toContain('error: ');
   });
 
   it('leaves a table that fits as it was', () => {
