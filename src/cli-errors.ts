@@ -64,6 +64,17 @@ export function reportCliError(
   jsonOut?: (text: string) => void,
 ): number {
   const { failure, exit } = describe(error, moreInputErrors);
+  printCliFailure(failure, err, prefix, jsonOut);
+  return exit;
+}
+
+/** Prints a failure: a sentence on stderr, or with `jsonOut` (--json) `{"error": failure}` there. */
+export function printCliFailure(
+  failure: CliFailure,
+  err: (text: string) => void,
+  prefix: string,
+  jsonOut?: (text: string) => void,
+): void {
   if (jsonOut) {
     jsonOut(JSON.stringify({ error: failure }) + '\n');
   } else if (failure.problems) {
@@ -71,5 +82,4 @@ export function reportCliError(
   } else {
     err(`${prefix}: ${failure.message}\n`);
   }
-  return exit;
 }
