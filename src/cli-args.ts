@@ -6,8 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { closest } from './closest-word';
-import type { UserProfile } from './iam';
-import { looksLikeEmail } from './scim/value-rules';
+import { looksLikeEmail, type UserProfile } from './iam';
 
 /** A --user-profile argument: a JSON object as text, or a bare email as Slack takes it. */
 export function profileArgument(text: string): string | UserProfile {

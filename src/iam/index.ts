@@ -64,3 +64,5 @@ export {
   type ApprovalAction,
   type ApprovalPlan,
 } from './approval-plan';
+/** One email shape for every room (the profile parser, the sandbox, Slack's and the CLI's bare email). */
+export { looksLikeEmail } from '../scim/value-rules';
