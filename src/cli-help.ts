@@ -109,6 +109,19 @@ const TEXTS: Record<CommandName, CommandText> = {
   },
 };
 
+/** Text folded into lines of at most `width` characters, at spaces. */
+function wrap(text: string, width = 100): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  return [...lines, line].join('\n');
+}
+
 /** The help of one command: what it does, its profile keys and an example. */
 export function commandHelp(command: CommandName): string {
   const text = TEXTS[command];
@@ -125,7 +138,7 @@ export function commandHelp(command: CommandName): string {
 
 ${text.summary}
 
-Profile keys (case-insensitive): ${text.keys}.
+${wrap(`Profile keys (case-insensitive): ${text.keys}.`)}
 A bare email stands for {"email": EMAIL}. SCIM attribute names (userName, emails, name, externalId,
 phoneNumbers, active) pass as they are; any other SCIM attribute goes as "${SCIM_PREFIX}NAME", and keys an
 outgoing mapper file (IAM_OUTGOING_MAPPER) reads are accepted. Any other key is refused.
