@@ -18,6 +18,8 @@ export interface BotContext {
   clock: () => Date;
   newId: () => string;
   approvalTtlMs: number;
+  /** How far ahead a disable may be scheduled (policy `maxScheduleAhead`); 90 days when absent. */
+  maxScheduleAheadMs?: number;
   /** test-module, cached briefly: the App Home shows it. */
   connectionStatus: () => Promise<ConnectionStatus>;
 }
