@@ -3,6 +3,7 @@ import { ProfileError } from '../../iam';
 import { parseSchedule, type Schedule, splitSchedule } from '../../iam/schedule';
 import { DEFAULT_MAX_SCHEDULE_AHEAD_MS } from '../../policy/rules';
 import { requestActiveChange } from '../approvals';
+import { parseCommandText } from '../command-text';
 import type { BotContext } from '../context';
 import { type CommandArgs, handleSlashCommand, requesterOf } from './profile-command';
 
@@ -32,7 +33,7 @@ export function iamDisableUser(context: BotContext) {
     let schedule: Schedule | undefined;
     return handleSlashCommand(
       context,
-      { ...args, command: { ...args.command, text } },
+      args,
       'iam-disable-user',
       async (input) => {
         if (input.kind === 'empty') {
@@ -52,6 +53,7 @@ export function iamDisableUser(context: BotContext) {
         const request = { ...requesterOf(args, input), profile: input.profile, schedule };
         await requestActiveChange(context, args.client, request, 'disable');
       },
+      () => parseCommandText(text),
     );
   };
 }
