@@ -131,6 +131,9 @@ async function claimFromTheDead(context: BotContext): Promise<ApprovalRequest[]>
   return taken;
 }
 
+/** How soon to look again while a due request is held by another claimant (see claimFromTheDead). */
+const OVERDUE_RETRY_MS = 1_000;
+
 /**
  * Runs runScheduled when the soonest approved schedule falls due, and at least every `pollMs` (another
  * instance or the CLI may have stored a sooner one). Returns a stop function.
@@ -143,11 +146,13 @@ export function startScheduleTimer(
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
   const next = async (): Promise<number> => {
-    const soonest = (await context.store.listScheduled()).find((request) => request.status === 'approved');
-    const untilDue = soonest?.scheduledAt
-      ? soonest.scheduledAt.getTime() - context.clock().getTime()
-      : Infinity;
-    return Math.max(0, Math.min(options.pollMs, untilDue));
+    const now = context.clock().getTime();
+    const approved = (await context.store.listScheduled()).filter((r) => r.status === 'approved');
+    const times = approved.map((r) => (r.scheduledAt ?? new Date(now)).getTime());
+    const future = times.filter((t) => t > now);
+    // Due but claimed by another: look again soon, to take over if its holder dies.
+    const overdue = times.length > future.length ? OVERDUE_RETRY_MS : Infinity;
+    return Math.min(options.pollMs, overdue, ...future.map((t) => t - now));
   };
   const tick = async () => {
     let delay = options.pollMs;
