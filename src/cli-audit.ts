@@ -3,10 +3,18 @@ import type { Config } from './config';
 import type { IamResult, UserProfile } from './iam';
 import type { Logger } from './log';
 import type { Store } from './store/types';
+import { AuditUnavailableError } from './store/unavailable';
 
+/**
+ * The CLI's audit rows. `command` comes before the directory is touched and rejects with
+ * AuditUnavailableError when its row cannot be written (the command must then not run); `result`
+ * records what was done, never throws (the outcome is still printed) and answers false, after an
+ * error line on stderr, when its row is missing.
+ */
 export interface CliAudit {
-  command(name: string, profile: UserProfile): Promise<void>;
-  result(name: string, profile: UserProfile, result: IamResult): Promise<void>;
+  /** `detail`: what else the command names, e.g. `{group}`. */
+  command(name: string, profile: UserProfile, detail?: Record<string, unknown> | null): Promise<void>;
+  result(name: string, profile: UserProfile, result: IamResult): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -29,58 +37,68 @@ function targetOf(profile: UserProfile): string | null {
 }
 
 /**
- * The CLI's audit rows (actor `cli:<OS user>`), in the same log as the bot's. A store that cannot be
- * opened is reported on stderr and the command still runs: the log must not lock admins out.
+ * The CLI's audit rows (actor `cli:<OS user>`), in the same log as the bot's. No row, no action: a
+ * store that cannot be opened rejects with AuditUnavailableError, so the command does not run.
  */
 export async function openCliAudit(
   config: Config,
   logger: Logger,
   now: () => Date = () => new Date(),
 ): Promise<CliAudit> {
-  let store: Store | null = null;
+  let store: Store;
   try {
     // Loaded on demand so that --help and bad input never load the native SQLite module.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { openStore } = require('./store') as typeof import('./store');
     store = await openStore(config.database);
   } catch (error) {
-    logger.warn('the audit log cannot be opened; this command is not audited', {
-      error: (error as Error).message,
-    });
+    logger.error('the audit log cannot be opened; nothing was done', { error: (error as Error).message });
+    throw new AuditUnavailableError(error);
   }
   const actor = cliActor();
-  const append = async (entry: Parameters<Store['appendAudit']>[0]) => {
-    try {
-      await store?.appendAudit(entry);
-    } catch (error) {
-      logger.warn('audit write failed', { error: (error as Error).message });
-    }
-  };
   const base = () => ({ at: now(), actor, source: 'cli' as const, requestId: null });
   return {
-    command: (name, profile) =>
-      append({
-        ...base(),
-        kind: 'command',
-        command: name,
-        target: targetOf(profile),
-        outcome: 'received',
-        detail: null,
-      }),
-    result: (name, profile, result) => {
+    command: async (name, profile, detail = null) => {
+      try {
+        await store.appendAudit({
+          ...base(),
+          kind: 'command',
+          command: name,
+          target: targetOf(profile),
+          outcome: 'received',
+          detail,
+        });
+      } catch (error) {
+        logger.error('audit write failed; nothing was done', {
+          command: name,
+          error: (error as Error).message,
+        });
+        throw new AuditUnavailableError(error);
+      }
+    },
+    result: async (name, profile, result) => {
       const vendor = result.IAM.Vendor;
       const outcome = !vendor.success ? 'failure' : vendor.skipped ? 'skipped' : 'success';
-      return append({
-        ...base(),
-        kind: 'result',
-        command: name,
-        target: targetOf(profile),
-        outcome,
-        detail: result as unknown as Record<string, unknown>,
-      });
+      try {
+        await store.appendAudit({
+          ...base(),
+          kind: 'result',
+          command: name,
+          target: targetOf(profile),
+          outcome,
+          detail: result as unknown as Record<string, unknown>,
+        });
+        return true;
+      } catch (error) {
+        logger.error('AUDIT ROW MISSING: the result of a command was not recorded', {
+          command: name,
+          target: targetOf(profile),
+          outcome,
+          error: (error as Error).message,
+        });
+        return false;
+      }
     },
-    close: async () => {
-      await store?.close();
-    },
+    close: () => store.close(),
   };
 }

@@ -20,13 +20,14 @@ import {
 import { runAuditCommand } from './audit-command';
 import { runBulkCommand } from './bulk/command';
 import { type CliAudit, openCliAudit } from './cli-audit';
+import { type GroupCommand, isGroupCommand, runGroupCommand } from './cli-groups';
 import { createLogger, redact } from './log';
 import { renderTextTable, resultTable } from './views/table';
 import { createRuntime } from './wiring';
 
 type ProfileCommand =
   'iam-create-user' | 'iam-update-user' | 'iam-get-user' | 'iam-disable-user' | 'iam-enable-user';
-type CommandName = ProfileCommand | 'test-module' | 'get-mapping-fields' | 'run-scheduled';
+type CommandName = ProfileCommand | GroupCommand | 'test-module' | 'get-mapping-fields' | 'run-scheduled';
 
 const ALIASES: Record<string, CommandName> = {
   'iam-create-user': 'iam-create-user',
@@ -39,13 +40,19 @@ const ALIASES: Record<string, CommandName> = {
   'disable-user': 'iam-disable-user',
   'iam-enable-user': 'iam-enable-user',
   'enable-user': 'iam-enable-user',
+  'iam-get-groups': 'iam-get-groups',
+  'get-groups': 'iam-get-groups',
+  'iam-add-to-group': 'iam-add-to-group',
+  'add-to-group': 'iam-add-to-group',
+  'iam-remove-from-group': 'iam-remove-from-group',
+  'remove-from-group': 'iam-remove-from-group',
   'test-module': 'test-module',
   test: 'test-module',
   'get-mapping-fields': 'get-mapping-fields',
   'run-scheduled': 'run-scheduled',
 };
 
-export const HELP = `Usage: atlassian-iam <command> [--user-profile JSON] [--allow-enable true|false] [--json]
+export const HELP = `Usage: atlassian-iam <command> [--user-profile JSON] [--allow-enable true|false] [--group NAME] [--json]
 
 Commands (XSOAR names; the short names work too):
   iam-create-user     (create-user)   create a user, or update it if it exists
@@ -53,6 +60,10 @@ Commands (XSOAR names; the short names work too):
   iam-get-user        (get-user)      look a user up by id, username/email or employeeid
   iam-disable-user    (disable-user)  deactivate a user (reversible); with --at, at that time
   iam-enable-user     (enable-user)   re-activate a user
+  iam-get-groups      (get-groups)    list the directory's groups, or one user's (--user-profile)
+  iam-add-to-group    (add-to-group)  add a user to a group (--user-profile, --group NAME)
+  iam-remove-from-group (remove-from-group)
+                                      remove a user from a group (--user-profile, --group NAME)
   test-module         (test)          check the connection to the directory
   get-mapping-fields                  list the directory's user schema attributes
   run-scheduled                       carry out the scheduled disables that are due (for installations
@@ -69,6 +80,7 @@ Options:
                          "2026-12-31 17:00" (this machine's time zone), "2026-12-31 17:00 Europe/Berlin",
                          "2026-12-31 17:00 +01:00" or "in 2h" (m, h, d); at most 90 days ahead
   --reason TEXT          why (kept with a scheduled disable)
+  --group NAME           the group of iam-add-to-group and iam-remove-from-group
   --json                 print the result object as JSON
   -h, --help             show this help
 
@@ -92,6 +104,7 @@ interface Invocation {
   allowEnable?: string;
   at?: string;
   reason?: string;
+  group?: string;
   json: boolean;
 }
 
@@ -106,6 +119,7 @@ function parseInvocation(argv: string[]): Invocation | 'help' {
         'allow-enable': { type: 'string' },
         at: { type: 'string' },
         reason: { type: 'string' },
+        group: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -125,6 +139,7 @@ function parseInvocation(argv: string[]): Invocation | 'help' {
     allowEnable: values['allow-enable'],
     at: values.at,
     reason: values.reason,
+    group: values.group,
     json: values.json,
   };
 }
@@ -173,9 +188,11 @@ async function runProfileCommand(
 }
 
 function checkNoProfileArguments(invocation: Invocation): void {
-  const given = [invocation.profileText, invocation.allowEnable, invocation.at, invocation.reason];
-  if (given.some((value) => value !== undefined)) {
-    throw new UsageError(`${invocation.command} takes no --user-profile, --allow-enable, --at or --reason`);
+  const { profileText, allowEnable, group, at, reason } = invocation;
+  if ([profileText, allowEnable, group, at, reason].some((value) => value !== undefined)) {
+    throw new UsageError(
+      `${invocation.command} takes no --user-profile, --allow-enable, --group, --at or --reason`,
+    );
   }
 }
 
@@ -281,7 +298,14 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
       return await runScheduleCommand(config, runtime.context, invocation, io);
     }
     if (invocation.reason !== undefined) throw new ProfileError('--reason applies with --at only');
-    const result = await runProfileCommand(runtime.context, invocation, () => openCliAudit(config, logger));
+    const openAudit = () => openCliAudit(config, logger);
+    const { command } = invocation;
+    if (!isGroupCommand(command) && invocation.group !== undefined) {
+      throw new UsageError('--group applies to iam-add-to-group and iam-remove-from-group only');
+    }
+    const result = isGroupCommand(command)
+      ? await runGroupCommand(runtime.context, { ...invocation, command }, openAudit)
+      : await runProfileCommand(runtime.context, invocation, openAudit);
     io.out(
       scrub(
         invocation.json

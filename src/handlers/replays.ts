@@ -1,7 +1,7 @@
 import type { AnyMiddlewareArgs, Middleware, RespondFn } from '@slack/bolt';
 import { errorNotice, refusalMessage, type SlackMessage } from '../views/slack';
 import { APPROVE_ACTION, DENY_ACTION } from './actions/disable-decision';
-import { audit, type BotContext } from './context';
+import { auditDone, type BotContext } from './context';
 import { tellEphemeral } from './posting';
 
 /** A slash command, button click or modal submission: each carries its own Slack trigger_id. */
@@ -83,7 +83,8 @@ export function refuseReplays(context: BotContext): Middleware<AnyMiddlewareArgs
     }
     if (first) return args.next();
     await answer(answering, triggered, refusalMessage(REPLAYED, { sandbox: context.sandbox }));
-    await audit(context, {
+    // The refusal has been sent: its row records it and never throws.
+    await auditDone(context, {
       actor: triggered.actor,
       kind: 'refusal',
       command: triggered.command,

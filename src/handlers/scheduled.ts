@@ -16,7 +16,7 @@ import {
   carryOut,
   claimHolderIsDead,
 } from './approvals';
-import { audit, type BotContext } from './context';
+import { auditDone, type BotContext } from './context';
 import { postMessage } from './posting';
 
 /** Claimed per statement: few enough that an instance killed mid-batch strands few, for its peers to take over. */
@@ -58,7 +58,7 @@ async function carryOutScheduled(context: BotContext, slack: WebClient, request:
   const stored = await context.store.getApproval(request.id);
   const now = context.clock();
   const outcome = scheduledOutcomeOf(request, (stored?.result ?? null) as IamResult | null, now);
-  await audit(context, {
+  await auditDone(context, {
     actor: 'system',
     kind: 'result',
     command: 'run-scheduled',
@@ -135,8 +135,8 @@ async function claimFromTheDead(context: BotContext): Promise<ApprovalRequest[]>
 const OVERDUE_RETRY_MS = 1_000;
 
 /**
- * Runs runScheduled when the soonest approved schedule falls due, and at least every `pollMs` (another
- * instance or the CLI may have stored a sooner one). Returns a stop function.
+ * Runs runScheduled when the soonest schedule (pending or approved) falls due, and at least every
+ * `pollMs` (another instance or the CLI may have stored a sooner one). Returns a stop function.
  */
 export function startScheduleTimer(
   context: BotContext,
@@ -147,11 +147,13 @@ export function startScheduleTimer(
   let stopped = false;
   const next = async (): Promise<number> => {
     const now = context.clock().getTime();
-    const approved = (await context.store.listScheduled()).filter((r) => r.status === 'approved');
-    const times = approved.map((r) => (r.scheduledAt ?? new Date(now)).getTime());
-    const future = times.filter((t) => t > now);
+    const scheduled = await context.store.listScheduled();
+    // Pending ones too: one approved on another instance meanwhile is then run on time all the same.
+    const future = scheduled.map((r) => r.scheduledAt?.getTime() ?? now).filter((t) => t > now);
     // Due but claimed by another: look again soon, to take over if its holder dies.
-    const overdue = times.length > future.length ? OVERDUE_RETRY_MS : Infinity;
+    const overdue = scheduled.some((r) => r.status === 'approved' && (r.scheduledAt?.getTime() ?? now) <= now)
+      ? OVERDUE_RETRY_MS
+      : Infinity;
     return Math.min(options.pollMs, overdue, ...future.map((t) => t - now));
   };
   const tick = async () => {
@@ -193,7 +195,7 @@ export async function cancelScheduled(
     : await context.store.getApproval(input.requestId);
   const refuse = async (reason: string) => {
     await postMessage(client, input.userId, refusalMessage(reason, { sandbox: context.sandbox }));
-    await audit(context, {
+    await auditDone(context, {
       actor: input.userId,
       kind: 'refusal',
       command: 'cancel',
@@ -217,7 +219,7 @@ export async function cancelScheduled(
       latest.status === 'approved' || latest.status === 'pending' ? 'being carried out' : latest.status;
     return refuse(`This scheduled ${request.action} can no longer be cancelled: it is ${state}.`);
   }
-  await audit(context, {
+  await auditDone(context, {
     actor: input.userId,
     kind: 'decision',
     command: 'cancel',

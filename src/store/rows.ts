@@ -5,6 +5,7 @@ import type {
   AuditEntry,
   AuditKind,
   NewApproval,
+  NewAuditEntry,
 } from './types';
 
 /**
@@ -114,3 +115,25 @@ export const bySchedule = (a: ApprovalRequest, b: ApprovalRequest): number =>
 /** Oldest first; ties by id, so both backends list in the same order. */
 export const byCreation = (a: ApprovalRequest, b: ApprovalRequest): number =>
   a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** The text columns of an audit entry, by field name, for assertStorable. */
+export const auditTexts = (entry: NewAuditEntry): Record<string, string | null> => ({
+  actor: entry.actor,
+  source: entry.source,
+  kind: entry.kind,
+  command: entry.command,
+  target: entry.target,
+  outcome: entry.outcome,
+  requestId: entry.requestId,
+});
+
+/** The text columns of a new approval request, by field name, for assertStorable. */
+export const approvalTexts = (request: NewApproval): Record<string, string | null> => ({
+  id: request.id,
+  requesterId: request.requesterId,
+  channelId: request.channelId,
+  teamId: request.teamId,
+  enterpriseId: request.enterpriseId,
+  target: request.target,
+  reason: request.reason,
+});

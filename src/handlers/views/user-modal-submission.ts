@@ -3,7 +3,7 @@ import { type IamResult, parseUserProfile, ProfileError } from '../../iam';
 import { errorNotice, readModalMetadata, readModalValues, validateModalValues } from '../../views/slack';
 import { requestWrite } from '../approvals';
 import { runAndPost } from '../commands/run-and-post';
-import { auditNotOperator, type BotContext, targetOf } from '../context';
+import { AuditUnavailableError, auditNotOperator, type BotContext, targetOf } from '../context';
 import { RESTARTING } from '../in-flight';
 import { postMessage } from '../posting';
 
@@ -64,7 +64,7 @@ export function userModalSubmission(context: BotContext, kind: 'create' | 'updat
           const runNow = (execute: () => Promise<IamResult>) =>
             runAndPost(
               context,
-              { client, userId, channelId, fallbackUserId: userId },
+              { client, userId, channelId, fallbackUserId: userId, received: true },
               name,
               targetOf(profile),
               execute,
@@ -82,14 +82,18 @@ export function userModalSubmission(context: BotContext, kind: 'create' | 'updat
         } catch (error) {
           // Input found wrong only by the core (e.g. a field the mapper cannot clear): nothing was sent.
           const input = error instanceof ProfileError;
-          if (!input)
+          const unavailable = error instanceof AuditUnavailableError;
+          if (!input && !unavailable) {
             context.logger.error('modal submission failed', {
               command: name,
               error: (error as Error).message,
             });
-          const text = input
-            ? `${(error as Error).message}. Nothing was changed.`
-            : `${name} failed unexpectedly; the bot's log has the details.`;
+          }
+          const text = unavailable
+            ? (error as Error).message
+            : input
+              ? `${(error as Error).message}. Nothing was changed.`
+              : `${name} failed unexpectedly; the bot's log has the details.`;
           await postMessage(client, userId, errorNotice(text, { sandbox: context.sandbox }));
         }
       },
