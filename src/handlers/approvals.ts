@@ -34,6 +34,7 @@ import {
 } from '../views/slack';
 import { audit, auditDone, AuditUnavailableError, type BotContext, targetOf } from './context';
 import { type ClickOrigin, contextMismatch } from './decision-guards';
+import { cardSchedule, expiryOf } from './schedule-card';
 import { cannotPost, postMessage, tellEphemeral, updateMessage } from './posting';
 
 /**
@@ -92,6 +93,7 @@ export function cardOf(
     decidedAt: request.decidedAt,
     currentActive: current?.active ?? null,
     currentId: current?.id ?? null,
+    ...cardSchedule(request),
   };
 }
 
@@ -128,6 +130,8 @@ export interface ApprovalInput {
   respond?: RespondFn;
   /** Where to tell the requester when there is no response_url (a modal): their user id. */
   fallbackUserId?: string;
+  /** Carry it out at this time once approved (see src/handlers/scheduled.ts), not at once. */
+  schedule?: { at: Date; zone: string };
 }
 
 /** How long an instance may take to carry out an approved request before another may take over. */
@@ -256,16 +260,17 @@ async function requestApproval(
     target: profile.email ?? profile.username ?? profile.id,
     reason: input.reason,
     createdAt: now,
-    expiresAt: new Date(now.getTime() + context.approvalTtlMs),
+    expiresAt: expiryOf(now, context.approvalTtlMs, input.schedule),
+    ...(input.schedule ? { schedule: input.schedule } : {}),
   };
   await audit(context, {
     actor: input.requesterId,
     kind: 'command',
     command: COMMAND_OF[verb],
     target: draft.target,
-    outcome: 'requested',
+    outcome: input.schedule ? 'scheduled' : 'requested',
     requestId: draft.id,
-    detail: { action: verb, reason: input.reason, profile },
+    detail: { action: verb, reason: input.reason, profile, ...(input.schedule ?? {}) },
   });
   let request: ApprovalRequest;
   try {
@@ -312,7 +317,7 @@ async function postAbout(client: WebClient, request: ApprovalRequest, message: S
 }
 
 /** Updates the request message (when it was posted) and tells the requester in its thread. */
-async function announceDecision(
+export async function announceDecision(
   context: BotContext,
   client: WebClient,
   request: ApprovalRequest,
@@ -369,7 +374,11 @@ async function failRequest(
  * repeat after a crash: a second run finds the change made and changes nothing. A request whose stored
  * form is invalid, or whose carrying out throws, ends as failed instead.
  */
-async function carryOut(context: BotContext, client: WebClient, request: ApprovalRequest): Promise<void> {
+export async function carryOut(
+  context: BotContext,
+  client: WebClient,
+  request: ApprovalRequest,
+): Promise<void> {
   let result: IamResult;
   try {
     result = await carryOutPlan(context.iam, readApprovalPlan(request.action, request.profile));
@@ -556,6 +565,8 @@ export async function decide(context: BotContext, client: WebClient, input: Deci
     return refuse(context, input, `This ${what} was already ${state}.`, request.target);
   }
   if (decided.status === 'denied') return announceDecision(context, client, decided);
+  // Approved ahead: shown as scheduled; src/handlers/scheduled.ts carries it out at its time.
+  if (decided.scheduledAt && decided.scheduledAt > now) return announceDecision(context, client, decided);
   // The change first, then the card: a Slack outage must not hold up (or lose) an approved change.
   await claimAndCarryOut(context, client, decided.id);
 }
@@ -613,6 +624,7 @@ export async function recoverApproved(context: BotContext, client: WebClient): P
   }
   let count = 0;
   for (const request of approved) {
+    if (request.scheduledAt) continue; // src/handlers/scheduled.ts carries these out at their time
     try {
       const dead = claimHolderIsDead(request.claimedBy) ? (request.claimedBy ?? undefined) : undefined;
       if (await claimAndCarryOut(context, client, request.id, dead)) count += 1;

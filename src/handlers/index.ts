@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import { APPROVE_ACTION, DENY_ACTION, disableDecision } from './actions/disable-decision';
+import { CANCEL_SCHEDULE_ACTION, scheduleCancel } from './actions/schedule-cancel';
 import { iamAudit } from './commands/iam-audit';
 import { iamCreateUser } from './commands/iam-create-user';
 import { iamDisableUser } from './commands/iam-disable-user';
@@ -15,6 +16,7 @@ export { AccessPolicy, webPeopleDirectory } from './access';
 export { expireDue, recoverApproved } from './approvals';
 export type { BotContext } from './context';
 export { FollowUps } from './follow-ups';
+export { runScheduled, startScheduleTimer } from './scheduled';
 export { InFlight } from './in-flight';
 
 /** Every listener, grouped by Slack surface, behind the replay guard (a trigger_id runs once). */
@@ -28,6 +30,7 @@ export function registerListeners(app: App, context: BotContext): void {
   app.command('/iam-audit', iamAudit(context));
   app.action(APPROVE_ACTION, disableDecision(context, 'approved'));
   app.action(DENY_ACTION, disableDecision(context, 'denied'));
+  app.action(CANCEL_SCHEDULE_ACTION, scheduleCancel(context));
   app.view(CREATE_CALLBACK, userModalSubmission(context, 'create'));
   app.view(UPDATE_CALLBACK, userModalSubmission(context, 'update'));
   app.event('app_home_opened', appHomeOpened(context));

@@ -12,7 +12,8 @@ import { escapeTruncate, mention, oneLine, slackDate, truncate } from './escape'
 import { LIMITS, type SlackMessage } from './limits';
 import { resultOutcome } from './result';
 
-export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'completed' | 'failed';
+export type ApprovalStatus =
+  'pending' | 'approved' | 'denied' | 'expired' | 'completed' | 'failed' | 'cancelled';
 export type ApprovalCardAction = 'disable' | 'enable' | 'update';
 
 /** One attribute an update changes (null: no value). */
@@ -46,6 +47,10 @@ export interface ApprovalCard {
   currentActive?: boolean | null;
   /** The user's SCIM id when known. */
   currentId?: string | null;
+  /** A scheduled request: when it is carried out, the time as written and the zone it was read in. */
+  schedule?: { at: Date; local: string; zone: string } | null;
+  /** Who cancelled a scheduled request (Slack id or `cli:<user>`). */
+  cancelledBy?: string | null;
 }
 
 export interface ApprovalOptions {
@@ -170,6 +175,15 @@ function decisionActions(card: ApprovalCard): ActionsBlock {
   };
 }
 
+/** `2026-12-31 17:00 (Europe/Berlin)`, with Slack's rendering of the instant in each reader's zone. */
+export function scheduleText(schedule: NonNullable<ApprovalCard['schedule']>): string {
+  return `${schedule.local} (${escapeTruncate(oneLine(schedule.zone), 100)}) · ${slackDate(schedule.at)}`;
+}
+
+function scheduleBlocks(card: ApprovalCard): KnownBlock[] {
+  return card.schedule ? [section(`🗓️ *Scheduled for* ${scheduleText(card.schedule)}`)] : [];
+}
+
 const requestIdText = (card: ApprovalCard): string => `Request \`${escapeTruncate(oneLine(card.id), 100)}\``;
 
 /**
@@ -188,6 +202,7 @@ export function approvalRequestMessage(card: ApprovalCard, options: ApprovalOpti
       `*Requested*\n${slackDate(card.createdAt)}`,
       `*Expires*\n${slackDate(card.expiresAt)}`,
     ]),
+    ...scheduleBlocks(card),
     ...changeBlocks(card),
     ...reasonBlocks(card),
     decisionActions(card),
@@ -241,9 +256,25 @@ function verdict(card: ApprovalCard, outcome: IamResult | undefined): Verdict {
         short: `could not be carried out: ${reason}.`,
       };
     }
+    case 'cancelled': {
+      const who = card.cancelledBy ? ` by ${mention(card.cancelledBy)}` : '';
+      return {
+        headline: `🛑 Scheduled ${verb} cancelled`,
+        outcome: `Cancelled${who} before its time. Nothing was changed.`,
+        short: `was cancelled${who}. Nothing was changed.`,
+      };
+    }
     case 'approved':
     case 'completed':
       break;
+  }
+  if (!outcome && card.status === 'approved' && card.schedule) {
+    const at = scheduleText(card.schedule);
+    return {
+      headline: `🗓️ Scheduled: ${ing} the user`,
+      outcome: `Approved by ${by}${when}. Scheduled for ${at}; cancel it from the App Home before then.`,
+      short: `was approved by ${by}; scheduled for ${at}.`,
+    };
   }
   if (!outcome) {
     return card.status === 'approved'
@@ -309,6 +340,7 @@ export function approvalDecidedMessage(card: ApprovalCard, options: DecidedOptio
       `*Requested*\n${slackDate(card.createdAt)}`,
       ...decision,
     ]),
+    ...scheduleBlocks(card),
     ...changeBlocks(card),
     ...reasonBlocks(card),
     context(requestIdText(card)),

@@ -65,6 +65,13 @@ export {
   type AuditHistoryOptions,
 } from './audit';
 export {
+  CANCEL_SCHEDULE_ACTION_ID,
+  HOME_SCHEDULED_MAX,
+  scheduledHomeBlocks,
+  scheduledOutcomeMessage,
+  type ScheduledOutcome,
+} from './schedule';
+export {
   HOME_PENDING_MAX,
   homeView,
   type HomeInput,
