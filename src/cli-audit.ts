@@ -1,12 +1,14 @@
 import os from 'node:os';
 import type { Config } from './config';
-import type { IamResult, UserProfile } from './iam';
+import type { CommandPlan, IamResult, UserProfile } from './iam';
 import type { Logger } from './log';
 import type { Store } from './store/types';
 
 export interface CliAudit {
   command(name: string, profile: UserProfile): Promise<void>;
   result(name: string, profile: UserProfile, result: IamResult): Promise<void>;
+  /** A dry run: one `command` row with outcome `dry-run` and the plan as its detail (nothing was sent). */
+  dryRun(name: string, profile: UserProfile, plan: CommandPlan): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -79,6 +81,15 @@ export async function openCliAudit(
         detail: result as unknown as Record<string, unknown>,
       });
     },
+    dryRun: (name, profile, plan) =>
+      append({
+        ...base(),
+        kind: 'command',
+        command: name,
+        target: targetOf(profile),
+        outcome: 'dry-run',
+        detail: { plan },
+      }),
     close: async () => {
       await store?.close();
     },

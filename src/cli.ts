@@ -11,15 +11,14 @@ import {
   getUser,
   type IamContext,
   type IamResult,
-  parseAllowEnable,
-  parseUserProfile,
-  ProfileError,
   testModule,
   updateUser,
 } from './iam';
 import { runAuditCommand } from './audit-command';
 import { runBulkCommand } from './bulk/command';
 import { type CliAudit, openCliAudit } from './cli-audit';
+import { runDryRun } from './cli-dry-run';
+import { readProfileInput } from './cli-profile-input';
 import { createLogger, redact } from './log';
 import { renderTextTable, resultTable } from './views/table';
 import { createRuntime } from './wiring';
@@ -63,6 +62,7 @@ Options:
   --user-profile JSON    the user profile, e.g. '{"email":"jane@example.com","title":"Engineer"}'
   --allow-enable BOOL    create/update may re-activate an inactive user (default true)
   --json                 print the result object as JSON
+  --dry-run              write commands: print what would change (before → after), send no write
   -h, --help             show this help
 
 Exit status: 0 success (skips included), 1 the operation failed, 2 bad input or configuration.
@@ -84,6 +84,8 @@ interface Invocation {
   profileText?: string;
   allowEnable?: string;
   json: boolean;
+  /** Print what the write would change; send no write (src/cli-dry-run.ts). */
+  dryRun: boolean;
 }
 
 function parseInvocation(argv: string[]): Invocation | 'help' {
@@ -96,6 +98,7 @@ function parseInvocation(argv: string[]): Invocation | 'help' {
         'user-profile': { type: 'string' },
         'allow-enable': { type: 'string' },
         json: { type: 'boolean', default: false },
+        'dry-run': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -113,6 +116,7 @@ function parseInvocation(argv: string[]): Invocation | 'help' {
     profileText: values['user-profile'],
     allowEnable: values['allow-enable'],
     json: values.json,
+    dryRun: values['dry-run'],
   };
 }
 
@@ -122,17 +126,7 @@ async function runProfileCommand(
   openAudit: () => Promise<CliAudit>,
 ): Promise<IamResult> {
   const command = invocation.command as ProfileCommand;
-  const writes = command === 'iam-create-user' || command === 'iam-update-user';
-  if (invocation.allowEnable !== undefined && !writes) {
-    throw new ProfileError('--allow-enable applies to iam-create-user and iam-update-user only');
-  }
-  if (invocation.profileText === undefined) {
-    throw new ProfileError(
-      `${command} needs --user-profile, e.g. --user-profile '{"email":"jane@example.com"}'`,
-    );
-  }
-  const profile = parseUserProfile(invocation.profileText);
-  const allowEnable = parseAllowEnable(invocation.allowEnable);
+  const { profile, allowEnable } = readProfileInput(command, invocation.profileText, invocation.allowEnable);
   const execute = (): Promise<IamResult> => {
     switch (command) {
       case 'iam-create-user':
@@ -179,6 +173,16 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
       );
     }
     const sandboxTag = runtime.sandbox ? ' (SANDBOX)' : '';
+    if (invocation.dryRun) {
+      const openAudit = () => openCliAudit(config, logger);
+      return await runDryRun(
+        runtime.context,
+        invocation,
+        openAudit,
+        (text) => io.out(scrub(text)),
+        runtime.sandbox,
+      );
+    }
     if (invocation.command === 'test-module') {
       checkNoProfileArguments(invocation);
       const status = await testModule(runtime.context.directory);

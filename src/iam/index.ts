@@ -35,3 +35,11 @@ export {
   type ApprovalAction,
   type ApprovalPlan,
 } from './approval-plan';
+export {
+  planCommand,
+  planOfWrite,
+  WRITE_COMMANDS,
+  type CommandPlan,
+  type PlannedUser,
+  type WriteCommand,
+} from './plan';

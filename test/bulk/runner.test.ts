@@ -51,6 +51,9 @@ function recordingAudit() {
     result: async (name: string, profile: UserProfile, result: IamResult) => {
       entries.push({ kind: 'result', name, target: profile.email, outcome: result.IAM.Vendor.success });
     },
+    dryRun: async (name: string, profile: UserProfile) => {
+      entries.push({ kind: 'dry-run', name, target: profile.email });
+    },
     close: async () => {},
   };
   return { audit, entries };
