@@ -63,3 +63,20 @@ export function renderRowPlan(row: number, identifier: string | null, plan: Comm
     '\n',
   );
 }
+
+/** The end of a bulk dry run: what a real run would do, row counts by plan. */
+export function renderDryRunSummary(
+  label: string,
+  counts: Record<CommandPlan['kind'] | 'malformed' | 'alreadyDone', number>,
+): string {
+  const parts = [
+    `${counts.change} would change`,
+    `${counts.create} would be created`,
+    `${counts['no-change']} no change`,
+    `${counts.skip} would skip`,
+    `${counts.fail} lookup failed`,
+    `${counts.malformed} malformed`,
+    `${counts.alreadyDone} already done (a real run leaves them)`,
+  ];
+  return `DRY RUN: ${label}: nothing was sent\n${parts.join(', ')}`;
+}

@@ -3,6 +3,7 @@
  * before → after, "no change", what would be created, or why it is skipped), exit 0, and Atlassian sees
  * lookups only (GET), never a write. One audit row with outcome `dry-run` is written.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { RecordedRequest } from '../../src/sandbox';
@@ -70,6 +71,7 @@ function stored(id: string): Record<string, unknown> {
     method: 'GET',
     path: `/Users/${id}`,
     query: new URLSearchParams(),
+    body: undefined,
   });
   return answer.body as Record<string, unknown>;
 }
@@ -116,6 +118,7 @@ describe('--dry-run on each write command: only GETs reach Atlassian, the plan i
       method: 'GET',
       path: '/Users',
       query: new URLSearchParams({ filter: 'userName eq "dry.new@example.com"' }),
+      body: undefined,
     });
     expect((listed.body as { totalResults: number }).totalResults).toBe(0);
   });
@@ -166,5 +169,49 @@ describe('--dry-run on each write command: only GETs reach Atlassian, the plan i
     expectExit(run, 2);
     expect(run.stderr).toContain('--dry-run applies to the write commands only');
     expect(requests).toEqual([]);
+  });
+});
+
+describe('bulk --dry-run', () => {
+  it("prints each row's plan marked dry-run and a summary, sends only GETs, writes no report; a real run then does every row", async () => {
+    const id = atlassian.seedUser('bulk.dry.a@example.com', { title: 'Engineer' });
+    atlassian.seedUser('bulk.dry.b@example.com', { title: 'Lead' });
+    const csv = path.join(cwd, 'dry.csv');
+    fs.writeFileSync(
+      csv,
+      [
+        'email,title',
+        'bulk.dry.a@example.com,Staff Engineer',
+        'bulk.dry.b@example.com,Lead',
+        'bulk.dry.c@example.com,Intern',
+      ].join('\n') + '\n',
+    );
+    const before = atlassian.server.requests.length;
+    const run = await runCli(['bulk', 'update', 'dry.csv', '--dry-run'], {
+      env: { ...env(), IAM_CREATE_IF_NOT_FOUND: 'true' },
+      cwd,
+    });
+    expectExit(run, 0);
+    expectOnlyLookups(atlassian.server.requests.slice(before));
+    expect(run.stdout).toContain(
+      `row 2 (bulk.dry.a@example.com): dry-run: would change bulk.dry.a@example.com (id ${id}): 1 attribute`,
+    );
+    expect(run.stdout).toMatch(/title\s+Engineer → Staff Engineer/);
+    expect(run.stdout).toMatch(/row 3 \(bulk\.dry\.b@example\.com\): dry-run: no change/);
+    expect(run.stdout).toContain(
+      'row 4 (bulk.dry.c@example.com): dry-run: would create bulk.dry.c@example.com',
+    );
+    expect(run.stdout).toContain('DRY RUN: bulk update: nothing was sent');
+    expect(run.stdout).toContain('1 would change, 1 would be created, 1 no change, 0 would skip');
+    expect(fs.existsSync(`${csv}.report.jsonl`)).toBe(false);
+    expect(stored(id)).toMatchObject({ title: 'Engineer' });
+
+    const real = await runCli(['bulk', 'update', 'dry.csv', '--json'], {
+      env: { ...env(), IAM_CREATE_IF_NOT_FOUND: 'true' },
+      cwd,
+    });
+    expectExit(real, 0);
+    expect(JSON.parse(real.stdout)).toMatchObject({ rows: { total: 3, success: 3, alreadyDone: 0 } });
+    expect(stored(id)).toMatchObject({ title: 'Staff Engineer' });
   });
 });
