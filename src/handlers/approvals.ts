@@ -15,6 +15,7 @@ import {
   previewUpdate,
   readApprovalPlan,
   updatePlan,
+  type WritePreview,
   type UserProfile,
 } from '../iam';
 import type { ScimUser } from '../scim/types';
@@ -168,10 +169,25 @@ export async function requestWrite(
     allowEnable,
     clear,
   });
+  await requestPreviewedWrite(context, client, { ...input, preview }, kind, runNow);
+}
+
+/**
+ * Carries out a write already previewed (the update modal's confirmation): exactly that preview, or,
+ * when it takes the account over, its approval request.
+ */
+export async function requestPreviewedWrite(
+  context: BotContext,
+  client: WebClient,
+  input: ApprovalInput & { profile: UserProfile; preview: WritePreview },
+  kind: 'create' | 'update',
+  runNow: (execute: () => Promise<IamResult>) => Promise<void>,
+): Promise<void> {
+  const { preview } = input;
   if ('update' in preview && preview.update.takesOver) {
     return requestApproval(context, client, input, updatePlan(preview.update), preview.update.user);
   }
-  await runNow(() => applyWrite(context.iam, profile, preview, kind));
+  await runNow(() => applyWrite(context.iam, input.profile, preview, kind));
 }
 
 /**

@@ -37,6 +37,7 @@ export {
 } from './approval-plan';
 export {
   planCommand,
+  planFingerprint,
   planOfWrite,
   WRITE_COMMANDS,
   type CommandPlan,

@@ -3,6 +3,7 @@
  * (previewCreate / previewUpdate / previewDisable / previewEnable), so a plan and the real change cannot
  * disagree. Lookups only: nothing is sent that changes the directory.
  */
+import { createHash } from 'node:crypto';
 import type { ScimUser } from '../scim/types';
 import {
   type AttributeChange,
@@ -131,3 +132,10 @@ export async function planCommand(
       return planActive(name, context, profile);
   }
 }
+
+/**
+ * Names one plan exactly (user, every before → after, the kind): a confirmation carries it, and the
+ * confirmed write goes ahead only when the plan found again has the same fingerprint.
+ */
+export const planFingerprint = (plan: CommandPlan): string =>
+  createHash('sha256').update(JSON.stringify(plan)).digest('base64url');
