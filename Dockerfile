@@ -33,5 +33,7 @@ RUN mkdir /data && chown node:node /data
 VOLUME /data
 USER node
 EXPOSE 3000
+# Exec form, no shell: node itself asks the bot's own /healthz (PORT, or HEALTH_PORT in Socket Mode).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s CMD ["node", "dist/healthcheck.js"]
 # Exec form: node runs as PID 1 and gets SIGTERM from `docker stop` itself; the bot drains and exits 0.
 CMD ["node", "dist/index.js"]

@@ -16,7 +16,17 @@ const generatedPath = path.join(dir, 'RELIABILITY.md');
 const committedPath = path.join(root, 'docs', 'RELIABILITY.md');
 
 /** Section ids (the suites' `recordReliability({ id })`), in report order. */
-const EXPECTED_SECTIONS = ['1-faults', '2-slack', '3-hostile-input', '4-secrets', '5-crash', '6-http-fuzz'];
+const EXPECTED_SECTIONS = [
+  '1-faults',
+  '2-slack',
+  '3-hostile-input',
+  '4-secrets',
+  '5-crash',
+  '6-http-fuzz',
+  '7-audit-first',
+  '8-store-full',
+  '9-stored-rows-and-replays',
+];
 
 /**
  * The summary's headline figures, from the sections' `totals`. `better`: `share` (the first of two
@@ -53,6 +63,23 @@ const FIGURES = [
   },
   { label: 'bulk rows failed by rate limits', totals: ['bulkRowsFailedByRateLimits'], better: 'none' },
   { label: 'HTTP fuzz requests survived', totals: ['httpFuzzSurvived', 'httpFuzzRequests'], better: 'share' },
+  {
+    label: 'bad stored rows recovered (failed alone, audited, told)',
+    totals: ['badStoredRowsRecovered', 'badStoredRowsTried'],
+    better: 'share',
+  },
+  { label: 'replayed Slack deliveries refused', totals: ['replaysRefused', 'replaysTried'], better: 'share' },
+  {
+    label: 'audit rows missing (changes without their record)',
+    totals: ['auditRowsMissing'],
+    better: 'none',
+  },
+  { label: 'commands whose requester was told nothing', totals: ['commandsUnanswered'], better: 'none' },
+  {
+    label: 'store write failures unreported (full disk)',
+    totals: ['storeWriteFailuresUnreported'],
+    better: 'none',
+  },
 ];
 
 const sections = EXPECTED_SECTIONS.filter((id) => fs.existsSync(path.join(dir, `${id}.json`))).map((id) =>

@@ -2,12 +2,23 @@ import os from 'node:os';
 import type { Config } from './config';
 import type { CommandPlan, IamResult, UserProfile } from './iam';
 import type { Logger } from './log';
-import type { Store } from './store/types';
+import type { NewAuditEntry, Store } from './store/types';
+import { AuditUnavailableError } from './store/unavailable';
 
+/**
+ * The CLI's audit rows. `command` comes before the directory is touched and rejects with
+ * AuditUnavailableError when its row cannot be written (the command must then not run); `result`
+ * records what was done, never throws (the outcome is still printed) and answers false, after an
+ * error line on stderr, when its row is missing.
+ */
 export interface CliAudit {
-  command(name: string, profile: UserProfile): Promise<void>;
-  result(name: string, profile: UserProfile, result: IamResult): Promise<void>;
-  /** A dry run: one `command` row with outcome `dry-run` and the plan as its detail (nothing was sent). */
+  /** `detail`: what else the command names, e.g. `{group}`. */
+  command(name: string, profile: UserProfile, detail?: Record<string, unknown> | null): Promise<void>;
+  result(name: string, profile: UserProfile, result: IamResult): Promise<boolean>;
+  /**
+   * A dry run: one `command` row with outcome `dry-run` and the plan as its detail (nothing was sent).
+   * Rejects with AuditUnavailableError like `command`: the plan is then not printed.
+   */
   dryRun(name: string, profile: UserProfile, plan: CommandPlan): Promise<void>;
   close(): Promise<void>;
 }
@@ -31,67 +42,76 @@ function targetOf(profile: UserProfile): string | null {
 }
 
 /**
- * The CLI's audit rows (actor `cli:<OS user>`), in the same log as the bot's. A store that cannot be
- * opened is reported on stderr and the command still runs: the log must not lock admins out.
+ * The CLI's audit rows (actor `cli:<OS user>`), in the same log as the bot's. No row, no action: a
+ * store that cannot be opened rejects with AuditUnavailableError, so the command does not run.
  */
 export async function openCliAudit(
   config: Config,
   logger: Logger,
   now: () => Date = () => new Date(),
 ): Promise<CliAudit> {
-  let store: Store | null = null;
+  let store: Store;
   try {
     // Loaded on demand so that --help and bad input never load the native SQLite module.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { openStore } = require('./store') as typeof import('./store');
     store = await openStore(config.database);
   } catch (error) {
-    logger.warn('the audit log cannot be opened; this command is not audited', {
-      error: (error as Error).message,
-    });
+    logger.error('the audit log cannot be opened; nothing was done', { error: (error as Error).message });
+    throw new AuditUnavailableError(error);
   }
   const actor = cliActor();
-  const append = async (entry: Parameters<Store['appendAudit']>[0]) => {
+  const base = () => ({ at: now(), actor, source: 'cli' as const, requestId: null });
+  /** A row that must be written before the command goes on: AuditUnavailableError when it cannot. */
+  const required = async (entry: NewAuditEntry, failure: string): Promise<void> => {
     try {
-      await store?.appendAudit(entry);
+      await store.appendAudit(entry);
     } catch (error) {
-      logger.warn('audit write failed', { error: (error as Error).message });
+      logger.error(failure, { command: entry.command, error: (error as Error).message });
+      throw new AuditUnavailableError(error);
     }
   };
-  const base = () => ({ at: now(), actor, source: 'cli' as const, requestId: null });
   return {
-    command: (name, profile) =>
-      append({
-        ...base(),
-        kind: 'command',
-        command: name,
-        target: targetOf(profile),
-        outcome: 'received',
-        detail: null,
-      }),
-    result: (name, profile, result) => {
+    command: (name, profile, detail = null) =>
+      required(
+        { ...base(), kind: 'command', command: name, target: targetOf(profile), outcome: 'received', detail },
+        'audit write failed; nothing was done',
+      ),
+    result: async (name, profile, result) => {
       const vendor = result.IAM.Vendor;
       const outcome = !vendor.success ? 'failure' : vendor.skipped ? 'skipped' : 'success';
-      return append({
-        ...base(),
-        kind: 'result',
-        command: name,
-        target: targetOf(profile),
-        outcome,
-        detail: result as unknown as Record<string, unknown>,
-      });
+      try {
+        await store.appendAudit({
+          ...base(),
+          kind: 'result',
+          command: name,
+          target: targetOf(profile),
+          outcome,
+          detail: result as unknown as Record<string, unknown>,
+        });
+        return true;
+      } catch (error) {
+        logger.error('AUDIT ROW MISSING: the result of a command was not recorded', {
+          command: name,
+          target: targetOf(profile),
+          outcome,
+          error: (error as Error).message,
+        });
+        return false;
+      }
     },
     dryRun: (name, profile, plan) =>
-      append({
-        ...base(),
-        kind: 'command',
-        command: name,
-        target: targetOf(profile),
-        outcome: 'dry-run',
-        detail: { plan },
-      }),
-    close: async () => {
-      await store?.close();
-    },
+      required(
+        {
+          ...base(),
+          kind: 'command',
+          command: name,
+          target: targetOf(profile),
+          outcome: 'dry-run',
+          detail: { plan },
+        },
+        'audit write failed; the plan is not shown',
+      ),
+    close: () => store.close(),
   };
 }

@@ -1,6 +1,8 @@
 import { ConfigError } from './config';
 import { MapperError, ProfileError } from './iam';
 import { ScimRequestError } from './scim/errors';
+import { InvalidUserIdError } from './scim/user-id';
+import { AuditUnavailableError } from './store/unavailable';
 import { SetupError } from './wiring';
 
 /** The CLI's exit statuses, shared by every subcommand. */
@@ -23,12 +25,18 @@ export function reportCliError(
     err(`${prefix}: the configuration is invalid:\n${error.problems.map((p) => `  ${p}`).join('\n')}\n`);
     return EXIT.badInput;
   }
-  const inputErrors: readonly ErrorClass[] = [ProfileError, MapperError, SetupError, ...moreInputErrors];
+  const inputErrors: readonly ErrorClass[] = [
+    ProfileError,
+    MapperError,
+    SetupError,
+    InvalidUserIdError,
+    ...moreInputErrors,
+  ];
   if (inputErrors.some((kind) => error instanceof kind)) {
     err(`${prefix}: ${(error as Error).message}\n`);
     return EXIT.badInput;
   }
-  if (error instanceof ScimRequestError) {
+  if (error instanceof ScimRequestError || error instanceof AuditUnavailableError) {
     err(`${prefix}: ${error.message}\n`);
     return EXIT.failure;
   }

@@ -18,6 +18,7 @@ import { runAuditCommand } from './audit-command';
 import { runBulkCommand } from './bulk/command';
 import { type CliAudit, openCliAudit } from './cli-audit';
 import { runDryRun } from './cli-dry-run';
+import { type GroupCommand, isGroupCommand, runGroupCommand } from './cli-groups';
 import { readProfileInput } from './cli-profile-input';
 import { createLogger, redact } from './log';
 import { renderTextTable, resultTable } from './views/table';
@@ -25,7 +26,7 @@ import { createRuntime } from './wiring';
 
 type ProfileCommand =
   'iam-create-user' | 'iam-update-user' | 'iam-get-user' | 'iam-disable-user' | 'iam-enable-user';
-type CommandName = ProfileCommand | 'test-module' | 'get-mapping-fields';
+type CommandName = ProfileCommand | GroupCommand | 'test-module' | 'get-mapping-fields';
 
 const ALIASES: Record<string, CommandName> = {
   'iam-create-user': 'iam-create-user',
@@ -38,12 +39,18 @@ const ALIASES: Record<string, CommandName> = {
   'disable-user': 'iam-disable-user',
   'iam-enable-user': 'iam-enable-user',
   'enable-user': 'iam-enable-user',
+  'iam-get-groups': 'iam-get-groups',
+  'get-groups': 'iam-get-groups',
+  'iam-add-to-group': 'iam-add-to-group',
+  'add-to-group': 'iam-add-to-group',
+  'iam-remove-from-group': 'iam-remove-from-group',
+  'remove-from-group': 'iam-remove-from-group',
   'test-module': 'test-module',
   test: 'test-module',
   'get-mapping-fields': 'get-mapping-fields',
 };
 
-export const HELP = `Usage: atlassian-iam <command> [--user-profile JSON] [--allow-enable true|false] [--json]
+export const HELP = `Usage: atlassian-iam <command> [--user-profile JSON] [--allow-enable true|false] [--group NAME] [--json]
 
 Commands (XSOAR names; the short names work too):
   iam-create-user     (create-user)   create a user, or update it if it exists
@@ -51,6 +58,10 @@ Commands (XSOAR names; the short names work too):
   iam-get-user        (get-user)      look a user up by id, username/email or employeeid
   iam-disable-user    (disable-user)  deactivate a user (reversible)
   iam-enable-user     (enable-user)   re-activate a user
+  iam-get-groups      (get-groups)    list the directory's groups, or one user's (--user-profile)
+  iam-add-to-group    (add-to-group)  add a user to a group (--user-profile, --group NAME)
+  iam-remove-from-group (remove-from-group)
+                                      remove a user from a group (--user-profile, --group NAME)
   test-module         (test)          check the connection to the directory
   get-mapping-fields                  list the directory's user schema attributes
   audit                               read the audit log (atlassian-iam audit --help)
@@ -61,6 +72,7 @@ Commands (XSOAR names; the short names work too):
 Options:
   --user-profile JSON    the user profile, e.g. '{"email":"jane@example.com","title":"Engineer"}'
   --allow-enable BOOL    create/update may re-activate an inactive user (default true)
+  --group NAME           the group of iam-add-to-group and iam-remove-from-group
   --json                 print the result object as JSON
   --dry-run              write commands: print what would change (before → after), send no write
   -h, --help             show this help
@@ -83,6 +95,7 @@ interface Invocation {
   command: CommandName;
   profileText?: string;
   allowEnable?: string;
+  group?: string;
   json: boolean;
   /** Print what the write would change; send no write (src/cli-dry-run.ts). */
   dryRun: boolean;
@@ -97,6 +110,7 @@ function parseInvocation(argv: string[]): Invocation | 'help' {
       options: {
         'user-profile': { type: 'string' },
         'allow-enable': { type: 'string' },
+        group: { type: 'string' },
         json: { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -115,6 +129,7 @@ function parseInvocation(argv: string[]): Invocation | 'help' {
     command,
     profileText: values['user-profile'],
     allowEnable: values['allow-enable'],
+    group: values.group,
     json: values.json,
     dryRun: values['dry-run'],
   };
@@ -154,8 +169,12 @@ async function runProfileCommand(
 }
 
 function checkNoProfileArguments(invocation: Invocation): void {
-  if (invocation.profileText !== undefined || invocation.allowEnable !== undefined) {
-    throw new UsageError(`${invocation.command} takes no --user-profile or --allow-enable`);
+  if (
+    invocation.profileText !== undefined ||
+    invocation.allowEnable !== undefined ||
+    invocation.group !== undefined
+  ) {
+    throw new UsageError(`${invocation.command} takes no --user-profile, --allow-enable or --group`);
   }
 }
 
@@ -173,8 +192,12 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
       );
     }
     const sandboxTag = runtime.sandbox ? ' (SANDBOX)' : '';
+    const openAudit = () => openCliAudit(config, logger);
+    const { command } = invocation;
+    if (!isGroupCommand(command) && invocation.group !== undefined) {
+      throw new UsageError('--group applies to iam-add-to-group and iam-remove-from-group only');
+    }
     if (invocation.dryRun) {
-      const openAudit = () => openCliAudit(config, logger);
       return await runDryRun(
         runtime.context,
         invocation,
@@ -206,7 +229,9 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
       }
       return EXIT.success;
     }
-    const result = await runProfileCommand(runtime.context, invocation, () => openCliAudit(config, logger));
+    const result = isGroupCommand(command)
+      ? await runGroupCommand(runtime.context, { ...invocation, command }, openAudit)
+      : await runProfileCommand(runtime.context, invocation, openAudit);
     io.out(
       scrub(
         invocation.json

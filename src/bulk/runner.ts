@@ -1,11 +1,12 @@
 /**
  * Runs the rows of a bulk file: each valid row through the same ILM core as the single commands,
  * with the adaptive concurrency of ./concurrency, a report line written as each row finishes, and an
- * audit entry for each (command `bulk-<operation>`, best-effort like the rest of the CLI). The gate of
- * ./gate decides when rows may send: a rate limit pauses the run and a 5xx storm opens its circuit
- * breaker, and the rows they met are sent again rather than failed. A row sent again runs its whole
- * command again, lookup first, so a create that reached Atlassian before a 5xx or timeout is found and
- * not posted twice. Unreachable Atlassian (DNS, TLS, certificates) stops the run like a bad token.
+ * audit entry for each (command `bulk-<operation>`): a row whose "received" entry cannot be written
+ * is not run, and the run stops (see CliAudit). The gate of ./gate decides when rows may send: a rate
+ * limit pauses the run and a 5xx storm opens its circuit breaker, and the rows they met are sent again
+ * rather than failed. A row sent again runs its whole command again, lookup first, so a create that
+ * reached Atlassian before a 5xx or timeout is found and not posted twice. Unreachable Atlassian (DNS,
+ * TLS, certificates) stops the run like a bad token.
  */
 import type { CliAudit } from '../cli-audit';
 import {
@@ -139,7 +140,16 @@ export async function runRows(rows: BulkRow[], options: RunnerOptions): Promise<
     for (;;) {
       const ticket = await gate.enter(stopping);
       if (ticket === null) break;
-      if (last === null) await options.audit.command(command, profile);
+      if (last === null) {
+        try {
+          await options.audit.command(command, profile);
+        } catch (error) {
+          // No row, no action: this row stays not run (a rerun takes it) and no further row starts.
+          gate.release(ticket);
+          fatal ??= (error as Error).message;
+          return false;
+        }
+      }
       let tried;
       try {
         tried = await attempt(profile);

@@ -58,5 +58,11 @@ export function observeDirectory(directory: ScimDirectory, observer: DirectoryOb
     patchUser: (id, operations) => watch(() => directory.patchUser(id, operations)),
     getUserSchema: () => watch(() => directory.getUserSchema()),
     testConnection: () => watch(() => directory.testConnection()),
+    findGroupsByName: (name) => watch(() => directory.findGroupsByName(name)),
+    getGroupById: (id) => watch(() => directory.getGroupById(id)),
+    createGroup: (name) => watch(() => directory.createGroup(name)),
+    addGroupMembers: (groupId, userIds) => watch(() => directory.addGroupMembers(groupId, userIds)),
+    removeGroupMembers: (groupId, userIds) => watch(() => directory.removeGroupMembers(groupId, userIds)),
+    listGroups: (startIndex, count) => watch(() => directory.listGroups(startIndex, count)),
   };
 }

@@ -7,12 +7,15 @@ import {
   type ApprovalPlan,
   applyWrite,
   carryOutPlan,
+  createUser,
   type IamResult,
   pinUser,
   previewCreate,
   previewDisable,
   previewEnable,
   previewUpdate,
+  ProfileError,
+  profileGroups,
   readApprovalPlan,
   updatePlan,
   type WritePreview,
@@ -30,9 +33,32 @@ import {
   resultMessage,
   type SlackMessage,
 } from '../views/slack';
-import { audit, type BotContext, targetOf } from './context';
+import { audit, auditDone, AuditUnavailableError, type BotContext, targetOf } from './context';
 import { type ClickOrigin, contextMismatch } from './decision-guards';
 import { cannotPost, postMessage, tellEphemeral, updateMessage } from './posting';
+
+/**
+ * The command's "received" row, then `preview` (a lookup): with no row Atlassian is not asked anything
+ * (the caller tells the person); a preview that throws (bad input found by the lookup) is recorded as
+ * rejected.
+ */
+async function receivedThen<T>(
+  context: BotContext,
+  input: ApprovalInput,
+  command: string,
+  profile: UserProfile,
+  preview: () => Promise<T>,
+): Promise<T> {
+  const entry = { actor: input.requesterId, command, target: targetOf(profile), requestId: null };
+  await audit(context, { ...entry, kind: 'command', outcome: 'received', detail: null });
+  try {
+    return await preview();
+  } catch (error) {
+    const detail = { reason: (error as Error).message };
+    await auditDone(context, { ...entry, kind: 'result', outcome: 'rejected', detail });
+    throw error;
+  }
+}
 
 /** The slash command whose approval each action is; audit rows name it. */
 const COMMAND_OF: Record<ApprovalAction, 'iam-disable-user' | 'iam-enable-user' | 'iam-update-user'> = {
@@ -73,6 +99,7 @@ export function cardOf(
 export const outcomeOf = (result: IamResult): string =>
   !result.IAM.Vendor.success ? 'failure' : result.IAM.Vendor.skipped ? 'skipped' : 'success';
 
+/** The result row of something Atlassian already answered: never throws (see auditDone). */
 async function auditResult(
   context: BotContext,
   actorId: string,
@@ -80,7 +107,7 @@ async function auditResult(
   result: IamResult,
   requestId: string | null,
 ) {
-  await audit(context, {
+  await auditDone(context, {
     actor: actorId,
     kind: 'result',
     command: COMMAND_OF[action],
@@ -118,7 +145,10 @@ async function tellRequester(context: BotContext, client: WebClient, input: Appr
   }
 }
 
-/** A result that needed no approval (nothing to do, or a lookup failure): posted and audited at once. */
+/**
+ * A result that needed no approval (nothing to do, or a lookup failure): audited, then posted at once
+ * (the row never waits for Slack).
+ */
 async function postFinal(
   context: BotContext,
   client: WebClient,
@@ -126,13 +156,13 @@ async function postFinal(
   action: ApprovalAction,
   result: IamResult,
 ) {
+  await auditResult(context, input.requesterId, action, result, null);
   await postMessage(
     client,
     input.channelId,
     resultMessage(result, { sandbox: context.sandbox, actorId: input.requesterId }),
     { respond: input.respond, fallbackUserId: input.fallbackUserId },
   );
-  await auditResult(context, input.requesterId, action, result, null);
 }
 
 /**
@@ -146,7 +176,9 @@ export async function requestActiveChange(
   input: ApprovalInput & { profile: UserProfile },
   action: 'disable' | 'enable',
 ): Promise<void> {
-  const preview = await (action === 'disable' ? previewDisable : previewEnable)(context.iam, input.profile);
+  const preview = await receivedThen(context, input, COMMAND_OF[action], input.profile, () =>
+    (action === 'disable' ? previewDisable : previewEnable)(context.iam, input.profile),
+  );
   if ('final' in preview) return postFinal(context, client, input, action, preview.final);
   await requestApproval(context, client, input, { action, profile: pinUser(preview.user) }, preview.user);
 }
@@ -156,6 +188,8 @@ export async function requestActiveChange(
  * says so: it re-enables the user or changes a sign-in identifier; a create that finds the user is an
  * update) waits for an approver, with exactly the changes previewed, pinned to the user found. Any
  * other write, and a create of a new user, runs at once through `runNow`, without a second lookup.
+ * The command's "received" row is written here, before the lookup, so `runNow` must not write another
+ * (runAndPost with `received: true`).
  */
 export async function requestWrite(
   context: BotContext,
@@ -165,18 +199,51 @@ export async function requestWrite(
   runNow: (execute: () => Promise<IamResult>) => Promise<void>,
 ): Promise<void> {
   const { profile, allowEnable, clear } = input;
-  const preview = await (kind === 'create' ? previewCreate : previewUpdate)(context.iam, profile, {
-    allowEnable,
-    clear,
+  const command = kind === 'create' ? 'iam-create-user' : 'iam-update-user';
+  const withGroups = kind === 'create' && profileGroups(profile).length > 0;
+  const preview = await receivedThen(context, input, command, profile, async () => {
+    const found = await (kind === 'create' ? previewCreate : previewUpdate)(context.iam, profile, {
+      allowEnable,
+      clear,
+    });
+    // Groups go to a user this command creates; an existing user's access is changed on its own.
+    if (withGroups && 'update' in found) {
+      throw new ProfileError(
+        `groups are given only to a user this command creates, and ${targetOf(profile)} exists already: add them to a group with atlassian-iam iam-add-to-group`,
+      );
+    }
+    return found;
   });
-  await requestPreviewedWrite(context, client, { ...input, preview }, kind, runNow);
+  if (withGroups && 'notFound' in preview)
+    return runNow(() => createUser(context.iam, profile, { allowEnable }));
+  await carryOutPreview(context, client, { ...input, preview }, kind, runNow);
 }
 
 /**
- * Carries out a write already previewed (the update modal's confirmation): exactly that preview, or,
- * when it takes the account over, its approval request.
+ * Carries out a write already previewed and confirmed (the update modal's confirmation): its
+ * "received" row first (no row, nothing done), then exactly that preview, or, when it takes the
+ * account over, its approval request. `runNow` must not write another row (`received: true`).
  */
 export async function requestPreviewedWrite(
+  context: BotContext,
+  client: WebClient,
+  input: ApprovalInput & { profile: UserProfile; preview: WritePreview },
+  kind: 'create' | 'update',
+  runNow: (execute: () => Promise<IamResult>) => Promise<void>,
+): Promise<void> {
+  await audit(context, {
+    actor: input.requesterId,
+    kind: 'command',
+    command: kind === 'create' ? 'iam-create-user' : 'iam-update-user',
+    target: targetOf(input.profile),
+    outcome: 'received',
+    requestId: null,
+    detail: null,
+  });
+  await carryOutPreview(context, client, input, kind, runNow);
+}
+
+async function carryOutPreview(
   context: BotContext,
   client: WebClient,
   input: ApprovalInput & { profile: UserProfile; preview: WritePreview },
@@ -320,7 +387,8 @@ async function failRequest(
   const ended = await context.store.failApproval(request.id, reason);
   if (!ended) return; // another instance ended or completed it
   context.logger.warn('approval request failed', { requestId: request.id, reason });
-  await audit(context, {
+  // The request has ended: its row records what happened and never stops the announcement.
+  await auditDone(context, {
     actor: 'system',
     kind: 'result',
     command: COMMAND_OF[request.action],
@@ -417,7 +485,7 @@ export interface DecisionInput {
 
 async function refuse(context: BotContext, input: DecisionInput, reason: string, target: string | null) {
   await tellEphemeral(input.respond, refusalMessage(reason, { sandbox: context.sandbox }));
-  await audit(context, {
+  await auditDone(context, {
     actor: input.userId,
     kind: 'refusal',
     command: input.decision === 'approved' ? 'approve' : 'deny',
@@ -481,7 +549,27 @@ export async function decide(context: BotContext, client: WebClient, input: Deci
     }
   }
   const now = context.clock();
-  const decided = await context.store.decideApproval(request.id, input.decision, input.userId, now);
+  // The decision's row is written with it, in one transaction: no row, nothing decided, clicker told.
+  let decided: ApprovalRequest | null;
+  try {
+    decided = await context.store.decideApproval(request.id, input.decision, input.userId, now, {
+      at: now,
+      source: 'slack',
+      actor: input.userId,
+      kind: 'decision',
+      command: input.decision === 'approved' ? 'approve' : 'deny',
+      target: request.target,
+      outcome: input.decision,
+      requestId: request.id,
+      detail: { requesterId: request.requesterId, reason: request.reason },
+    });
+  } catch (error) {
+    context.logger.error('decision not recorded; nothing was decided', {
+      requestId: request.id,
+      error: (error as Error).message,
+    });
+    throw new AuditUnavailableError(error);
+  }
   if (!decided) {
     const latest = (await context.store.getApproval(request.id)) ?? request;
     if (latest.status === 'pending') {
@@ -501,15 +589,6 @@ export async function decide(context: BotContext, client: WebClient, input: Deci
           : latest.status;
     return refuse(context, input, `This ${what} was already ${state}.`, request.target);
   }
-  await audit(context, {
-    actor: input.userId,
-    kind: 'decision',
-    command: input.decision === 'approved' ? 'approve' : 'deny',
-    target: decided.target,
-    outcome: decided.status,
-    requestId: decided.id,
-    detail: { requesterId: decided.requesterId, reason: decided.reason },
-  });
   if (decided.status === 'denied') return announceDecision(context, client, decided);
   // The change first, then the card: a Slack outage must not hold up (or lose) an approved change.
   await claimAndCarryOut(context, client, decided.id);
@@ -517,11 +596,19 @@ export async function decide(context: BotContext, client: WebClient, input: Deci
 
 /** Marks pending requests past their expiry as expired and updates their messages; any instance may run it. */
 export async function expireDue(context: BotContext, client: WebClient): Promise<void> {
-  const expired = await context.store.expireApprovals(context.clock());
+  let expired: ApprovalRequest[];
+  try {
+    expired = await context.store.expireApprovals(context.clock());
+  } catch (error) {
+    // Logged, not thrown: the sweep still goes on to recover approved requests.
+    context.logger.error('could not expire due requests', { error: (error as Error).message });
+    return;
+  }
   for (const request of expired) {
-    // One at a time: a message Slack refuses must not keep the others' from being updated.
+    // One at a time: a message Slack refuses must not keep the others' from being updated. The
+    // request has expired already: its row never throws.
     try {
-      await audit(context, {
+      await auditDone(context, {
         actor: 'system',
         kind: 'decision',
         command: 'expire',

@@ -1,4 +1,4 @@
-import { parseUserProfile, ProfileError, type UserProfile } from '../iam';
+import { checkStorable, parseUserProfile, ProfileError, type UserProfile } from '../iam';
 
 /** What a slash command's text asked for. */
 export type CommandInput =
@@ -74,6 +74,7 @@ export function parseCommandText(raw: string): CommandInput {
     if (key in bucket) throw new ProfileError(`${key} is given twice`);
     bucket[key] = value;
   }
+  checkStorable(options, '');
   const profile = parseUserProfile(fields);
   const keys = Object.keys(profile);
   return {

@@ -1,6 +1,7 @@
 import type { ConnectionStatus, IamContext, UserProfile } from '../iam';
 import type { Logger } from '../log';
 import type { NewAuditEntry, Store } from '../store/types';
+import { AuditUnavailableError } from '../store/unavailable';
 import type { AccessPolicy } from './access';
 import type { FollowUps } from './follow-ups';
 import type { InFlight } from './in-flight';
@@ -22,6 +23,8 @@ export interface BotContext {
   connectionStatus: () => Promise<ConnectionStatus>;
 }
 
+export { AUDIT_UNAVAILABLE, AuditUnavailableError } from '../store/unavailable';
+
 /** Whom a profile is about, as a person reads it. */
 export function targetOf(profile: UserProfile): string {
   for (const key of ['email', 'username', 'employeeid', 'id']) {
@@ -31,18 +34,52 @@ export function targetOf(profile: UserProfile): string {
   return 'unknown user';
 }
 
-/** Appends to the audit log; a failing audit write is logged loudly but does not undo the operation. */
-export async function audit(context: BotContext, entry: Omit<NewAuditEntry, 'at' | 'source'>): Promise<void> {
+type BotAuditEntry = Omit<NewAuditEntry, 'at' | 'source'>;
+
+/**
+ * Writes an audit row that must exist before anything is done (a command's "received"/"requested" row,
+ * a decision before it takes effect). Resolves once the row is stored; if it cannot be written, logs
+ * loudly and rejects with AuditUnavailableError, so the caller stops before calling Atlassian or
+ * storing anything else. The listeners tell the person AUDIT_UNAVAILABLE.
+ */
+export async function audit(context: BotContext, entry: BotAuditEntry): Promise<void> {
   try {
     await context.store.appendAudit({ ...entry, at: context.clock(), source: 'slack' });
   } catch (error) {
-    context.logger.error('audit write failed', { command: entry.command, error: (error as Error).message });
+    context.logger.error('audit write failed; nothing was done', {
+      command: entry.command,
+      error: (error as Error).message,
+    });
+    throw new AuditUnavailableError(error);
+  }
+}
+
+/**
+ * Writes the row of something that has already happened (a result from Atlassian, a refusal already
+ * sent): never throws, because the person must still be told what was done. A failure is logged loudly
+ * (error level, naming the command, target and outcome so an operator can restore the record) and
+ * answered with false.
+ */
+export async function auditDone(context: BotContext, entry: BotAuditEntry): Promise<boolean> {
+  try {
+    await context.store.appendAudit({ ...entry, at: context.clock(), source: 'slack' });
+    return true;
+  } catch (error) {
+    context.logger.error('AUDIT ROW MISSING: the result of a command was not recorded', {
+      command: entry.command,
+      actor: entry.actor,
+      target: entry.target,
+      outcome: entry.outcome,
+      requestId: entry.requestId,
+      error: (error as Error).message,
+    });
+    return false;
   }
 }
 
 /** Audits that someone who is not an operator tried to run `command`; nothing was done. */
-export function auditNotOperator(context: BotContext, actor: string, command: string): Promise<void> {
-  return audit(context, {
+export function auditNotOperator(context: BotContext, actor: string, command: string): Promise<boolean> {
+  return auditDone(context, {
     actor,
     kind: 'refusal',
     command,

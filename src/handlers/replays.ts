@@ -7,7 +7,7 @@ import {
   UPDATE_CONFIRM_CALLBACK_ID,
 } from '../views/slack';
 import { APPROVE_ACTION, DENY_ACTION } from './actions/disable-decision';
-import { audit, type BotContext } from './context';
+import { auditDone, type BotContext } from './context';
 import { tellEphemeral } from './posting';
 
 /** A slash command, button click or modal submission: each carries its own Slack trigger_id. */
@@ -109,7 +109,8 @@ export function refuseReplays(context: BotContext): Middleware<AnyMiddlewareArgs
       refusalMessage(REPLAYED, { sandbox: context.sandbox }),
       context.sandbox,
     );
-    await audit(context, {
+    // The refusal has been sent: its row records it and never throws.
+    await auditDone(context, {
       actor: triggered.actor,
       kind: 'refusal',
       command: triggered.command,

@@ -41,7 +41,7 @@ function identifiersOf(profile: UserProfile, mapped: ScimUser): Identifiers {
 const hasIdentifier = (ids: Identifiers): boolean => Boolean(ids.id || ids.userName || ids.externalId);
 
 /** The identifiers to try, in order: olduserdata's first (for update), then the profile's own. */
-function lookupPlan(context: IamContext, profile: UserProfile, useOldData: boolean): Identifiers[] {
+export function lookupPlan(context: IamContext, profile: UserProfile, useOldData: boolean): Identifiers[] {
   const plan: Identifiers[] = [];
   const old = useOldData ? oldUserData(profile) : null;
   if (old) {
@@ -72,7 +72,7 @@ async function findOne(directory: ScimDirectory, ids: Identifiers): Promise<Scim
   return users[0] ?? null;
 }
 
-async function findUser(context: IamContext, plan: Identifiers[]): Promise<ScimUser | null> {
+export async function findUser(context: IamContext, plan: Identifiers[]): Promise<ScimUser | null> {
   for (const ids of plan) {
     const user = await findOne(context.directory, ids);
     if (user) return user;
@@ -81,7 +81,7 @@ async function findUser(context: IamContext, plan: Identifiers[]): Promise<ScimU
 }
 
 /** Runs a command body, turning Atlassian and network failures into the failed result of that action. */
-async function guarded(
+export async function guarded(
   context: IamContext,
   action: IamAction,
   profile: UserProfile,

@@ -1,5 +1,4 @@
 export {
-  createUser,
   updateUser,
   getUser,
   disableUser,
@@ -15,16 +14,34 @@ export {
   type IamContext,
   type WriteOptions,
 } from './commands';
+// iam-create-user everywhere (CLI, Slack, bulk) is the group-aware create: `groups` in the profile.
+export {
+  createUserInGroups as createUser,
+  profileGroups,
+  addToGroup,
+  removeFromGroup,
+  getGroups,
+  closestNames,
+  GroupCommandError,
+} from './groups';
 export { testModule, getMappingFields, type ConnectionStatus, type MappingField } from './directory-info';
 export { BUILT_IN_INCOMING, BUILT_IN_OUTGOING, loadMapper, MapperError, type Mapper } from './mappers';
 export {
+  checkStorable,
   parseUserProfile,
   parseAllowEnable,
   ProfileError,
   ProfileJsonError,
   type UserProfile,
 } from './profile';
-export { BRAND, SKIP_REASONS, type IamResult, type VendorResult, type IamAction } from './result';
+export {
+  BRAND,
+  SKIP_REASONS,
+  type GroupSummary,
+  type IamResult,
+  type VendorResult,
+  type IamAction,
+} from './result';
 export {
   APPROVAL_ACTIONS,
   ApprovalPlanError,

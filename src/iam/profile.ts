@@ -3,6 +3,8 @@
  * Keys are case-insensitive; known keys are stored lower-case, SCIM attribute names pass through
  * under their SCIM spelling, anything else is kept as given (a mapper file may use it).
  */
+import { userIdProblem } from '../scim/user-id';
+import { unstorableCharacter, unstorableMessage } from '../storable-text';
 import { booleanFromText } from '../boolean-text';
 
 export type UserProfile = Record<string, unknown>;
@@ -83,6 +85,46 @@ function stringValue(value: unknown, key: string): string | undefined {
   return trimmed === '' ? undefined : trimmed;
 }
 
+/**
+ * Refuses text that the stores cannot keep exactly (NUL, unpaired surrogates: see storable-text.ts),
+ * anywhere in a value, keys included, naming the field: "`email` contains a NUL character (U+0000);
+ * remove it". Refused here, such text never reaches the directory or the audit log.
+ */
+export function checkStorable(value: unknown, label: string): void {
+  if (typeof value === 'string') {
+    const problem = unstorableCharacter(value);
+    if (problem) throw new ProfileError(unstorableMessage(label, problem));
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => checkStorable(item, `${label}[${i}]`));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) {
+      const keyProblem = unstorableCharacter(key);
+      if (keyProblem) {
+        const where = label ? `\`${label}\`` : 'user-profile';
+        throw new ProfileError(`a key in ${where} contains ${keyProblem}; remove it`);
+      }
+      checkStorable(inner, label ? `${label}.${key}` : key);
+    }
+  }
+}
+
+/**
+ * `groups`: a list of group names, or one comma-separated string (key=value pairs, CSV cells).
+ * Names are trimmed; empty ones and repeats (in any letter case) are dropped.
+ */
+function groupNames(value: unknown, key: string): string[] {
+  if (value === null || value === undefined) return [];
+  const items = typeof value === 'string' ? value.split(',') : value;
+  if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) {
+    throw new ProfileError(`${key} must be a list of group names or a comma-separated string`);
+  }
+  const names: string[] = [];
+  for (const name of items.map((item) => item.trim())) {
+    if (name !== '' && !names.some((n) => n.toLowerCase() === name.toLowerCase())) names.push(name);
+  }
+  return names;
+}
+
 function normalise(raw: Record<string, unknown>, where: string, nested: boolean): UserProfile {
   const profile: UserProfile = {};
   for (const [givenKey, value] of Object.entries(raw)) {
@@ -94,9 +136,15 @@ function normalise(raw: Record<string, unknown>, where: string, nested: boolean)
     }
     if ((STRING_KEYS as readonly string[]).includes(key)) {
       const text = stringValue(value, label);
+      const idProblem = key === 'id' && text !== undefined ? userIdProblem(text) : null;
+      if (idProblem)
+        throw new ProfileError(`${label} ${JSON.stringify(text)} is not a user id: it ${idProblem}`);
       if (text !== undefined) profile[key] = text;
     } else if (key === 'active') {
       if (value !== null && value !== undefined) profile.active = parseBooleanText(value, label);
+    } else if (key === 'groups') {
+      const names = groupNames(value, label);
+      if (names.length > 0) profile.groups = names;
     } else if (key === 'olduserdata') {
       if (nested) throw new ProfileError(`${label} cannot be nested inside olduserdata`);
       if (value === null || value === undefined) continue;
@@ -134,6 +182,7 @@ export function parseUserProfile(input: unknown): UserProfile {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ProfileError('user-profile must be a JSON object such as {"email":"jane@example.com"}');
   }
+  checkStorable(value, '');
   return normalise(value as Record<string, unknown>, '', false);
 }
 

@@ -3,9 +3,16 @@ import type { UserProfile } from './profile';
 
 export const BRAND = 'Atlassian IAM';
 
-export type IamAction = 'create' | 'update' | 'get' | 'disable' | 'enable';
+export type IamAction =
+  'create' | 'update' | 'get' | 'disable' | 'enable' | 'add-to-group' | 'remove-from-group' | 'get-groups';
 
-/** Exactly the XSOAR `IAM.Vendor` fields. */
+/** A group as results name it. */
+export interface GroupSummary {
+  id: string;
+  displayName: string;
+}
+
+/** The XSOAR `IAM.Vendor` fields; group results also name the group (`group`) or list groups (`groups`). */
 export interface VendorResult {
   action: IamAction;
   active: boolean | null;
@@ -20,6 +27,8 @@ export interface VendorResult {
   skipped: boolean;
   success: boolean;
   username: string | null;
+  group?: string;
+  groups?: GroupSummary[];
 }
 
 export interface IamResult {
@@ -31,6 +40,8 @@ export const SKIP_REASONS = {
   notFound: 'User does not exist',
   alreadyDisabled: 'User is already disabled.',
   alreadyEnabled: 'User is already enabled.',
+  alreadyMember: 'User is already a member.',
+  notMember: 'User is not a member.',
 } as const;
 
 export function primaryEmail(user: ScimUser): string | null {
@@ -47,6 +58,8 @@ interface ResultInput {
   skippedReason?: string;
   error?: { status: number | null; message: string };
   active?: boolean | null;
+  group?: string;
+  groups?: GroupSummary[];
 }
 
 const text = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
@@ -69,6 +82,8 @@ export function buildResult(input: ResultInput): IamResult {
     skipped: input.skippedReason !== undefined,
     success: input.error === undefined && (input.success ?? true),
     username: user ? (user.userName ?? null) : (text(input.profile.username) ?? text(input.profile.email)),
+    ...(input.group === undefined ? {} : { group: input.group }),
+    ...(input.groups === undefined ? {} : { groups: input.groups }),
   };
   return { IAM: { Vendor: vendor, UserProfile: input.profile } };
 }

@@ -3,6 +3,7 @@ import { LIST_SCHEMA, USER_SCHEMA } from '../scim/types';
 import type { SqliteDatabase } from '../store/sqlite';
 import { USER_ATTRIBUTES } from './attributes';
 import { parseUserFilter } from './filter';
+import { SandboxGroups } from './groups';
 import { applyPatch, userFromBody } from './patch';
 import { ScimProblem } from './problem';
 import { userSchemaDocument } from './schema';
@@ -27,6 +28,8 @@ export interface SandboxResponse {
 export interface SandboxDirectoryOptions {
   now?: () => Date;
   newId?: () => string;
+  /** Ids of new groups (the example groups included); random UUIDs by default. */
+  newGroupId?: () => string;
 }
 
 /** Atlassian answers at most 100 users per page. */
@@ -62,18 +65,26 @@ function integerParameter(query: URLSearchParams, name: string, fallback: number
   return value;
 }
 
+/** RFC 7644 section 3.4.2.4: startIndex below 1 means 1, a negative count means 0; at most a page. */
+function paging(query: URLSearchParams): { startIndex: number; count: number } {
+  const startIndex = Math.max(1, integerParameter(query, 'startIndex', 1));
+  const count = Math.min(MAX_PAGE_SIZE, Math.max(0, integerParameter(query, 'count', MAX_PAGE_SIZE)));
+  return { startIndex, count };
+}
+
 function uniquenessConflict(): ScimProblem {
   return new ScimProblem(409, 'A user with this userName already exists in the directory.', 'uniqueness');
 }
 
 /**
  * A SCIM directory kept in SQLite that answers like Atlassian's user-provisioning API: Users
- * (list with `userName`/`externalId` eq filters and paging, get, create, PATCH, delete) and the User
- * schema. Every answer, errors included, is a status and a JSON body; `handle` never throws for a bad
+ * (list with `userName`/`externalId` eq filters and paging, get, create, PATCH, delete), Groups (see
+ * ./groups; two example groups on a new database) and the User schema. Every answer, errors included, is a status and a JSON body; `handle` never throws for a bad
  * request, only for a broken database.
  */
 export class SandboxDirectory {
   private readonly users: UserTable;
+  private readonly groups: SandboxGroups;
   private readonly now: () => Date;
   private readonly newId: () => string;
 
@@ -81,6 +92,7 @@ export class SandboxDirectory {
     this.users = new UserTable(db);
     this.now = options.now ?? (() => new Date());
     this.newId = options.newId ?? randomUUID;
+    this.groups = new SandboxGroups(db, this.users, this.now, options.newGroupId ?? randomUUID);
   }
 
   handle(request: SandboxRequest): SandboxResponse {
@@ -106,6 +118,7 @@ export class SandboxDirectory {
       }
       throw methodNotAllowed(method, request.path);
     }
+    if (collection === 'Groups' && rest.length === 0) return this.routeGroups(method, id, request);
     if (collection === 'Schemas' && id === USER_SCHEMA && rest.length === 0) {
       if (method === 'GET') return { status: 200, body: userSchemaDocument(request.resourceBase) };
       throw methodNotAllowed(method, request.path);
@@ -113,15 +126,34 @@ export class SandboxDirectory {
     throw notFound('Resource not found.');
   }
 
+  private routeGroups(method: string, id: string | undefined, request: SandboxRequest): SandboxResponse {
+    const base = request.resourceBase;
+    if (id === undefined) {
+      if (method === 'GET') {
+        const { startIndex, count } = paging(request.query);
+        const filter = request.query.get('filter');
+        return {
+          status: 200,
+          body: this.groups.list({ filter, offset: startIndex - 1, limit: count }, base),
+        };
+      }
+      if (method === 'POST') return { status: 201, body: this.groups.create(request.body, base) };
+    } else {
+      if (method === 'GET') return { status: 200, body: this.groups.get(id, base) };
+      if (method === 'PUT') return { status: 200, body: this.groups.replace(id, request.body, base) };
+      if (method === 'PATCH') return { status: 200, body: this.groups.patch(id, request.body, base) };
+      if (method === 'DELETE') {
+        this.groups.delete(id);
+        return { status: 204 };
+      }
+    }
+    throw methodNotAllowed(method, request.path);
+  }
+
   private list(request: SandboxRequest): SandboxResponse {
     const filter = request.query.get('filter');
     const parsed = filter === null ? undefined : parseUserFilter(filter);
-    // RFC 7644 section 3.4.2.4: startIndex below 1 means 1, a negative count means 0.
-    const startIndex = Math.max(1, integerParameter(request.query, 'startIndex', 1));
-    const count = Math.min(
-      MAX_PAGE_SIZE,
-      Math.max(0, integerParameter(request.query, 'count', MAX_PAGE_SIZE)),
-    );
+    const { startIndex, count } = paging(request.query);
     const { total, users } = this.users.page(parsed, startIndex - 1, count);
     return {
       status: 200,
@@ -160,8 +192,11 @@ export class SandboxDirectory {
 
   /** Atlassian's DELETE deactivates the account and unlinks the SCIM record: the id answers 404 afterwards. */
   private remove(id: string): SandboxResponse {
-    if (!this.users.delete(id)) throw notFound('User not found.');
-    return { status: 204 };
+    return this.users.transaction(() => {
+      if (!this.users.delete(id)) throw notFound('User not found.');
+      this.groups.forgetUser(id);
+      return { status: 204 };
+    });
   }
 
   private requireUser(id: string): StoredUser {
@@ -179,6 +214,9 @@ export class SandboxDirectory {
     for (const { name } of USER_ATTRIBUTES) {
       if (user.attributes[name] !== undefined) resource[name] = user.attributes[name];
     }
+    // Read-only, as in Atlassian's ScimUser: the groups the user is a member of.
+    const groups = this.groups.groupsOfUser(user.id, resourceBase);
+    if (groups.length > 0) resource.groups = groups;
     resource.meta = {
       resourceType: 'User',
       created: user.created,

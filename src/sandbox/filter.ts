@@ -32,3 +32,20 @@ export function parseUserFilter(filter: string): EqualityFilter {
     'invalidFilter',
   );
 }
+
+const GROUP_FILTER =
+  /^\s*(?:urn:ietf:params:scim:schemas:core:2\.0:Group:)?displayName\s+eq\s+("(?:[^"\\]|\\.)*")\s*$/i;
+
+/** Parses the only group filter Atlassian accepts: a single `displayName eq "…"`. */
+export function parseGroupFilter(filter: string): string {
+  const literal = GROUP_FILTER.exec(filter)?.[1];
+  if (literal !== undefined) {
+    try {
+      const value: unknown = JSON.parse(literal);
+      if (typeof value === 'string') return value;
+    } catch {
+      // an invalid escape or a raw control character: fall through to invalidFilter
+    }
+  }
+  throw new ScimProblem(400, `Unsupported filter: only 'displayName eq "…"' is supported.`, 'invalidFilter');
+}

@@ -3,14 +3,20 @@ import type { AtlassianConnection, ProxySettings } from '../config';
 import { redact, silentLogger, type Logger } from '../log';
 import { ScimRateLimitedError, ScimRequestError } from './errors';
 import { equalityFilter } from './filter';
+import { asGroup, checkResourceId, groupNameFilter, memberPatchBody } from './groups';
 import { chooseProxy, createAgents, type HttpAgents, type ProxyChoice } from './http-agent';
+import { assertUserId, notAUserProblem } from './user-id';
 import {
+  LIST_SCHEMA,
   PATCH_SCHEMA,
   USER_SCHEMA,
   type CreatedUser,
+  GROUP_SCHEMA,
+  type GroupPage,
   type LookupAttribute,
   type PatchOperation,
   type ScimDirectory,
+  type ScimGroup,
   type ScimUser,
 } from './types';
 
@@ -237,6 +243,7 @@ class AtlassianScimClient implements ScimClient {
   }
 
   async getUserById(id: string): Promise<ScimUser | null> {
+    assertUserId(id);
     const reply = await this.#execute({
       method: 'GET',
       path: `/Users/${encodeURIComponent(id)}`,
@@ -263,7 +270,7 @@ class AtlassianScimClient implements ScimClient {
         `unexpected list response from ${this.#host}: Resources is not a list of users`,
       );
     }
-    return resources as ScimUser[];
+    return resources.map((resource) => this.#checkedUser(reply.status, resource));
   }
 
   async createUser(user: ScimUser): Promise<CreatedUser> {
@@ -295,6 +302,7 @@ class AtlassianScimClient implements ScimClient {
   }
 
   async patchUser(id: string, operations: PatchOperation[]): Promise<ScimUser> {
+    assertUserId(id);
     const reply = await this.#execute({
       method: 'PATCH',
       path: `/Users/${encodeURIComponent(id)}`,
@@ -323,6 +331,84 @@ class AtlassianScimClient implements ScimClient {
     await this.#execute({ method: 'GET', path: '/Users', query: 'count=1', scope: 'directory' });
   }
 
+  // Groups: the same #execute (retries, errors, redaction) as users; answers checked by ./groups.
+
+  async findGroupsByName(displayName: string): Promise<ScimGroup[]> {
+    const reply = await this.#execute({
+      method: 'GET',
+      path: '/Groups',
+      query: `filter=${encodeURIComponent(groupNameFilter(displayName))}`,
+      scope: 'directory',
+    });
+    return this.#groupListFrom(reply);
+  }
+
+  async listGroups(startIndex: number, count: number): Promise<GroupPage> {
+    const reply = await this.#execute({
+      method: 'GET',
+      path: '/Groups',
+      query: `startIndex=${Math.max(1, Math.floor(startIndex))}&count=${Math.max(0, Math.floor(count))}`,
+      scope: 'directory',
+    });
+    const groups = this.#groupListFrom(reply);
+    const total = this.#objectFrom(reply).totalResults;
+    return { groups, totalResults: typeof total === 'number' ? total : groups.length };
+  }
+
+  async getGroupById(id: string): Promise<ScimGroup | null> {
+    const reply = await this.#execute({
+      method: 'GET',
+      path: `/Groups/${encodeURIComponent(checkResourceId('group', id))}`,
+      scope: 'user',
+      passStatuses: [404],
+    });
+    return reply.status === 404 ? null : this.#groupFrom(reply);
+  }
+
+  async createGroup(displayName: string): Promise<ScimGroup> {
+    const reply = await this.#execute({
+      method: 'POST',
+      path: '/Groups',
+      body: { schemas: [GROUP_SCHEMA], displayName },
+      scope: 'directory',
+      passStatuses: [409],
+    });
+    if (reply.status !== 409) return this.#groupFrom(reply);
+    // A retried POST whose first attempt landed meets its own group: that group is the answer.
+    const found = reply.mayHaveReached ? await this.findGroupsByName(displayName) : [];
+    if (found.length === 1) return found[0];
+    throw new ScimRequestError(409, `a group named ${JSON.stringify(displayName)} already exists (HTTP 409)`);
+  }
+
+  addGroupMembers(groupId: string, userIds: readonly string[]): Promise<void> {
+    return this.#patchMembers(groupId, 'add', userIds);
+  }
+
+  removeGroupMembers(groupId: string, userIds: readonly string[]): Promise<void> {
+    return this.#patchMembers(groupId, 'remove', userIds);
+  }
+
+  async #patchMembers(groupId: string, op: 'add' | 'remove', userIds: readonly string[]): Promise<void> {
+    const path = `/Groups/${encodeURIComponent(checkResourceId('group', groupId))}`;
+    for (const id of userIds) checkResourceId('user', id);
+    const reply = await this.#execute({
+      method: 'PATCH',
+      path,
+      body: memberPatchBody(op, userIds),
+      scope: 'user',
+      passStatuses: [404],
+    });
+    if (reply.status === 404) {
+      const said = serverMessage(reply.data);
+      throw new ScimRequestError(
+        404,
+        this.#clean(`the group or the user does not exist (HTTP 404)${said === null ? '' : `: ${said}`}`),
+      );
+    }
+    // Atlassian answers 200 with the group; an empty answer (204) is a success too.
+    if (reply.data !== undefined) this.#groupFrom(reply);
+  }
+
   // ---------------------------------------------------------------------------------------------
 
   #objectFrom(reply: Reply): Record<string, unknown> {
@@ -335,8 +421,44 @@ class AtlassianScimClient implements ScimClient {
     return reply.data;
   }
 
+  #groupFrom(reply: Reply): ScimGroup {
+    const group = asGroup(reply.data);
+    if (group === null) {
+      throw new ScimRequestError(
+        reply.status,
+        `unexpected response (HTTP ${reply.status}) from ${this.#host}: expected a Group with a string id`,
+      );
+    }
+    return group;
+  }
+
+  #groupListFrom(reply: Reply): ScimGroup[] {
+    const resources = this.#objectFrom(reply).Resources;
+    if (resources === undefined || resources === null) return [];
+    const groups = Array.isArray(resources) ? resources.map(asGroup) : [null];
+    if (groups.some((group) => group === null)) {
+      throw new ScimRequestError(
+        reply.status,
+        `unexpected list response from ${this.#host}: Resources is not a list of groups`,
+      );
+    }
+    return groups as ScimGroup[];
+  }
+
+  /** The answer as a User resource; anything else (a list, `{}`, no string id) is a failure, never a user. */
   #userFrom(reply: Reply): ScimUser {
-    return this.#objectFrom(reply) as ScimUser;
+    return this.#checkedUser(reply.status, this.#objectFrom(reply));
+  }
+
+  #checkedUser(status: number, data: Record<string, unknown>): ScimUser {
+    const problem = notAUserProblem(data, LIST_SCHEMA);
+    if (problem) {
+      throw new ScimRequestError(
+        status,
+        `unexpected response (HTTP ${status}) from ${this.#host}: ${problem}, not a User resource`,
+      );
+    }
+    return data as ScimUser;
   }
 
   /** Sends with retries; returns a 2xx answer or one of `passStatuses`, else throws ScimRequestError. */
@@ -644,8 +766,10 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
  */
 function uncertain(spec: RequestSpec, error: ScimRequestError, reached: boolean): ScimRequestError {
   if (!reached || spec.method === 'GET') return error;
-  const what = spec.method === 'POST' ? 'the user may have been created' : 'the change may have been made';
-  return withSuffix(error, `; ${what} all the same: look the user up before trying again`, '');
+  const subject = spec.path.startsWith('/Groups') ? 'group' : 'user';
+  const what =
+    spec.method === 'POST' ? `the ${subject} may have been created` : 'the change may have been made';
+  return withSuffix(error, `; ${what} all the same: look the ${subject} up before trying again`, '');
 }
 
 function withSuffix(error: ScimRequestError, suffix: string, separator = ' '): ScimRequestError {

@@ -40,6 +40,7 @@ export interface ScimUser {
 }
 
 export const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+export const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 export const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 export const LIST_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 export const ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
@@ -60,11 +61,52 @@ export interface CreatedUser {
   recovered: boolean;
 }
 
+/** A member of a group (ScimGroupMember), or a group of a user (ScimGroupForUser): `value` is the id. */
+export interface ScimGroupReference {
+  value: string;
+  display?: string;
+  type?: string;
+  $ref?: string;
+}
+
+/** Atlassian SCIM group (ScimGroup); the client only hands out groups with a string id and name. */
+export interface ScimGroup {
+  schemas?: string[];
+  id: string;
+  displayName: string;
+  externalId?: string;
+  /** Absent when the answer did not list them. */
+  members?: ScimGroupReference[];
+  [attribute: string]: unknown;
+}
+
+/** One page of `GET /Groups`. */
+export interface GroupPage {
+  groups: ScimGroup[];
+  totalResults: number;
+}
+
+/** The group operations of a directory (Atlassian's `/Groups`). */
+export interface ScimGroupDirectory {
+  /** GET /Groups?filter=displayName eq "<name>"; the name is escaped as for users. */
+  findGroupsByName(displayName: string): Promise<ScimGroup[]>;
+  /** GET /Groups/{id}; null when Atlassian answers 404. */
+  getGroupById(id: string): Promise<ScimGroup | null>;
+  /** POST /Groups; a 409 (the name is taken) is thrown with a sentence saying so. */
+  createGroup(displayName: string): Promise<ScimGroup>;
+  /** One PATCH adding every user id to the group's members. */
+  addGroupMembers(groupId: string, userIds: readonly string[]): Promise<void>;
+  /** One PATCH removing every user id from the group's members. */
+  removeGroupMembers(groupId: string, userIds: readonly string[]): Promise<void>;
+  /** GET /Groups?startIndex=&count= (startIndex is 1-based). */
+  listGroups(startIndex: number, count: number): Promise<GroupPage>;
+}
+
 /**
  * What the ILM core needs from a directory. The HTTP client implements it for Atlassian and,
  * through an in-process transport, for the sandbox.
  */
-export interface ScimDirectory {
+export interface ScimDirectory extends ScimGroupDirectory {
   /** GET /Users/{id}; null when Atlassian answers 404. */
   getUserById(id: string): Promise<ScimUser | null>;
   /** GET /Users?filter=<attribute> eq "<value>"; the value is escaped. */

@@ -1,4 +1,5 @@
 import { type ClientBase, Pool, type PoolConfig, type QueryResult } from 'pg';
+import { assertStorable, isStorable } from '../storable-text';
 import { redact } from '../log';
 import * as Rows from './rows';
 import type {
@@ -110,6 +111,25 @@ type ApprovalRow = Rows.ApprovalRow<Date, Record<string, unknown>>;
 type AuditRow = Rows.AuditRow<Date, Record<string, unknown>, string>;
 
 const iso = (date: Date): string => date.toISOString();
+
+/** The placeholders of an audit row's values (see auditParams), numbered from `first`. */
+const AUDIT_VALUES = (first: number): string =>
+  ['timestamptz', '', '', '', '', '', '', '', 'json']
+    .map((cast, i) => `$${first + i}${cast ? `::${cast}` : ''}`)
+    .join(', ');
+
+/** An audit row's values in column order: at, actor, source, kind, command, target, outcome, request_id, detail. */
+const auditParams = (entry: NewAuditEntry): unknown[] => [
+  iso(entry.at),
+  entry.actor,
+  entry.source,
+  entry.kind,
+  entry.command,
+  entry.target,
+  entry.outcome,
+  entry.requestId,
+  entry.detail === null ? null : JSON.stringify(entry.detail),
+];
 const decode: Rows.RowDecoder<Date, Record<string, unknown>> = {
   time: (date) => date,
   json: (value) => value,
@@ -231,7 +251,9 @@ export interface PostgresStoreOptions {
  * The store on PostgreSQL, for several bot instances sharing one state. Every state change is one
  * conditional UPDATE … RETURNING, so it is atomic and exactly-once across connections, pools and
  * processes: a concurrent UPDATE of the same row waits for the first to commit, then re-checks its
- * WHERE clause against the committed row (READ COMMITTED), and no longer matches.
+ * WHERE clause against the committed row (READ COMMITTED), and no longer matches. Each statement
+ * commits on its own, and the server reports a failed commit as that statement's error before its rows
+ * count as returned, so no write is claimed that was not stored (unlike SQLite's `.get()`).
  */
 export class PostgresStore implements Store {
   private closed: Promise<void> | null = null;
@@ -300,6 +322,7 @@ export class PostgresStore implements Store {
   }
 
   async createApproval(request: NewApproval): Promise<ApprovalRequest> {
+    assertStorable(Rows.approvalTexts(request));
     let row: ApprovalRow | undefined;
     try {
       [row] = await this.rows<ApprovalRow>(
@@ -333,10 +356,13 @@ export class PostgresStore implements Store {
   }
 
   async getApproval(id: string): Promise<ApprovalRequest | null> {
+    if (!isStorable(id)) return null; // no row can hold such an id
     return this.approvalRow(`SELECT ${APPROVAL_COLUMNS} FROM approvals WHERE id = $1`, [id]);
   }
 
   async setApprovalMessage(id: string, channelId: string, messageTs: string): Promise<void> {
+    assertStorable({ channelId, messageTs });
+    if (!isStorable(id)) return;
     await this.query('UPDATE approvals SET channel_id = $1, message_ts = $2 WHERE id = $3', [
       channelId,
       messageTs,
@@ -349,13 +375,26 @@ export class PostgresStore implements Store {
     decision: 'approved' | 'denied',
     deciderId: string,
     at: Date,
+    record?: NewAuditEntry,
   ): Promise<ApprovalRequest | null> {
-    // One statement: only the caller whose UPDATE changed the row gets it back.
-    return this.approvalRow(
-      `UPDATE approvals SET status = $1, decided_by = $2, decided_at = $3::timestamptz
+    assertStorable({ deciderId });
+    if (record) assertStorable(Rows.auditTexts(record));
+    if (!isStorable(id)) return null;
+    const decide = `UPDATE approvals SET status = $1, decided_by = $2, decided_at = $3::timestamptz
        WHERE id = $4 AND status = 'pending' AND expires_at > $3::timestamptz
-       RETURNING ${APPROVAL_COLUMNS}`,
-      [decision, deciderId, iso(at), id],
+       RETURNING ${APPROVAL_COLUMNS}`;
+    const params = [decision, deciderId, iso(at), id];
+    // One statement: only the caller whose UPDATE changed the row gets it back, and its audit row is
+    // inserted by the same statement, so a row that cannot be written undoes the decision.
+    if (!record) return this.approvalRow(decide, params);
+    return this.approvalRow(
+      `WITH decided AS (${decide}),
+       logged AS (
+         INSERT INTO audit_log (at, actor, source, kind, command, target, outcome, request_id, detail)
+         SELECT ${AUDIT_VALUES(5)} FROM decided
+       )
+       SELECT * FROM decided`,
+      [...params, ...auditParams(record)],
     );
   }
 
@@ -366,6 +405,8 @@ export class PostgresStore implements Store {
     owner?: string,
     takeOverFrom?: string,
   ): Promise<ApprovalRequest | null> {
+    assertStorable({ owner, takeOverFrom });
+    if (!isStorable(id)) return null;
     return this.approvalRow(
       `UPDATE approvals SET claimed_until = $1::timestamptz, claimed_by = $4
        WHERE id = $2 AND status = 'approved'
@@ -376,6 +417,7 @@ export class PostgresStore implements Store {
   }
 
   async completeApproval(id: string, result: Record<string, unknown>): Promise<boolean> {
+    if (!isStorable(id)) return false;
     const { rowCount } = await this.query(
       "UPDATE approvals SET status = 'completed', result = $1::json WHERE id = $2 AND status = 'approved'",
       [JSON.stringify(result), id],
@@ -384,6 +426,7 @@ export class PostgresStore implements Store {
   }
 
   async failApproval(id: string, reason: string): Promise<ApprovalRequest | null> {
+    if (!isStorable(id)) return null;
     return this.approvalRow(
       `UPDATE approvals SET status = 'failed', result = $1::json
        WHERE id = $2 AND status IN ('pending', 'approved') RETURNING ${APPROVAL_COLUMNS}`,
@@ -425,6 +468,7 @@ export class PostgresStore implements Store {
   }
 
   async claimTrigger(triggerId: string, at: Date): Promise<boolean> {
+    assertStorable({ triggerId });
     await this.query('DELETE FROM slack_triggers WHERE handled_at < $1::timestamptz', [
       iso(new Date(at.getTime() - Rows.TRIGGER_MEMORY_MS)),
     ]);
@@ -437,21 +481,12 @@ export class PostgresStore implements Store {
   }
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    assertStorable(Rows.auditTexts(entry));
     const [row] = await this.rows<AuditRow>(
       `INSERT INTO audit_log (at, actor, source, kind, command, target, outcome, request_id, detail)
-       VALUES ($1::timestamptz, $2, $3, $4, $5, $6, $7, $8, $9::json)
+       VALUES (${AUDIT_VALUES(1)})
        RETURNING *`,
-      [
-        iso(entry.at),
-        entry.actor,
-        entry.source,
-        entry.kind,
-        entry.command,
-        entry.target,
-        entry.outcome,
-        entry.requestId,
-        entry.detail === null ? null : JSON.stringify(entry.detail),
-      ],
+      auditParams(entry),
     );
     if (!row) throw new Error('The audit entry was not stored.');
     return toAudit(row);
@@ -473,6 +508,7 @@ export class PostgresStore implements Store {
       where.push(`at < $${params.length}::timestamptz`);
     }
     if (query.target !== undefined) {
+      if (!isStorable(query.target)) return []; // no row can hold such a target
       // The same lower() on both sides, so the audit_log_target index applies.
       params.push(query.target);
       where.push(`lower(target) = lower($${params.length})`);
@@ -485,6 +521,7 @@ export class PostgresStore implements Store {
     );
     return rows.map(toAudit);
   }
+
   async pruneAudit(before: Date, dryRun = false): Promise<number> {
     if (dryRun) {
       const [row] = await this.rows<{ n: string }>(

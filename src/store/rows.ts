@@ -1,4 +1,12 @@
-import type { ApprovalAction, ApprovalRequest, ApprovalStatus, AuditEntry, AuditKind } from './types';
+import type {
+  ApprovalAction,
+  ApprovalRequest,
+  ApprovalStatus,
+  AuditEntry,
+  AuditKind,
+  NewApproval,
+  NewAuditEntry,
+} from './types';
 
 /**
  * Table rows as both backends store them; `T` is how a backend hands back times (SQLite: ISO text,
@@ -87,3 +95,25 @@ export const TRIGGER_MEMORY_MS = 24 * 60 * 60_000;
 /** Oldest first; ties by id, so both backends list in the same order. */
 export const byCreation = (a: ApprovalRequest, b: ApprovalRequest): number =>
   a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** The text columns of an audit entry, by field name, for assertStorable. */
+export const auditTexts = (entry: NewAuditEntry): Record<string, string | null> => ({
+  actor: entry.actor,
+  source: entry.source,
+  kind: entry.kind,
+  command: entry.command,
+  target: entry.target,
+  outcome: entry.outcome,
+  requestId: entry.requestId,
+});
+
+/** The text columns of a new approval request, by field name, for assertStorable. */
+export const approvalTexts = (request: NewApproval): Record<string, string | null> => ({
+  id: request.id,
+  requesterId: request.requesterId,
+  channelId: request.channelId,
+  teamId: request.teamId,
+  enterpriseId: request.enterpriseId,
+  target: request.target,
+  reason: request.reason,
+});

@@ -1,3 +1,4 @@
+import { assertStorable, isStorable } from '../storable-text';
 import * as Rows from './rows';
 import type { SqliteDatabase } from './sqlite';
 import type {
@@ -140,7 +141,9 @@ export function migrate(db: SqliteDatabase): void {
 /**
  * The store on SQLite. Every state change is one conditional UPDATE (… RETURNING), so it is atomic and
  * exactly-once across connections and processes sharing the file; there is never a read-then-write.
- * Methods are async to honour the `Store` contract, though better-sqlite3 runs them synchronously.
+ * Every write runs in its own transaction (see `write`), so a failing COMMIT is an error, never a row
+ * claimed but not stored. Methods are async to honour the `Store` contract, though better-sqlite3 runs
+ * them synchronously.
  */
 export class SqliteStore implements Store {
   private readonly sql;
@@ -194,22 +197,34 @@ export class SqliteStore implements Store {
     };
   }
 
+  /**
+   * Runs a write in a write-locked transaction. Outside one, `.get()` on `… RETURNING` hands back the
+   * row and better-sqlite3 drops the error of the implicit COMMIT that follows (a full disk: the row is
+   * not stored and nobody is told); here COMMIT is a statement of its own and its failure throws.
+   */
+  private write<T>(work: () => T): T {
+    return this.db.transaction(work).immediate();
+  }
+
   async createApproval(request: NewApproval): Promise<ApprovalRequest> {
+    assertStorable(Rows.approvalTexts(request));
     let row: ApprovalRow | undefined;
     try {
-      row = this.sql.insertApproval.get({
-        id: request.id,
-        action: request.action,
-        requesterId: request.requesterId,
-        channelId: request.channelId,
-        teamId: request.teamId,
-        enterpriseId: request.enterpriseId,
-        profile: JSON.stringify(request.profile),
-        target: request.target,
-        reason: request.reason,
-        createdAt: iso(request.createdAt),
-        expiresAt: iso(request.expiresAt),
-      });
+      row = this.write(() =>
+        this.sql.insertApproval.get({
+          id: request.id,
+          action: request.action,
+          requesterId: request.requesterId,
+          channelId: request.channelId,
+          teamId: request.teamId,
+          enterpriseId: request.enterpriseId,
+          profile: JSON.stringify(request.profile),
+          target: request.target,
+          reason: request.reason,
+          createdAt: iso(request.createdAt),
+          expiresAt: iso(request.expiresAt),
+        }),
+      );
     } catch (error) {
       // Rethrown as our own Error: callers (and tests) should not depend on the driver's error class.
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
@@ -222,12 +237,15 @@ export class SqliteStore implements Store {
   }
 
   async getApproval(id: string): Promise<ApprovalRequest | null> {
+    if (!isStorable(id)) return null; // no row can hold such an id
     const row = this.sql.getApproval.get(id);
     return row ? toApproval(row) : null;
   }
 
   async setApprovalMessage(id: string, channelId: string, messageTs: string): Promise<void> {
-    this.sql.setMessage.run(channelId, messageTs, id);
+    assertStorable({ channelId, messageTs });
+    if (!isStorable(id)) return;
+    this.write(() => this.sql.setMessage.run(channelId, messageTs, id));
   }
 
   async decideApproval(
@@ -235,10 +253,19 @@ export class SqliteStore implements Store {
     decision: 'approved' | 'denied',
     deciderId: string,
     at: Date,
+    record?: NewAuditEntry,
   ): Promise<ApprovalRequest | null> {
+    assertStorable({ deciderId });
+    if (record) assertStorable(Rows.auditTexts(record));
+    if (!isStorable(id)) return null;
     const when = iso(at);
-    // One statement: only the caller whose UPDATE changed the row gets it back.
-    const row = this.sql.decide.get(decision, deciderId, when, id, when);
+    // One statement: only the caller whose UPDATE changed the row gets it back; its audit row in the
+    // same transaction, so a row that cannot be written undoes the decision.
+    const row = this.write(() => {
+      const decided = this.sql.decide.get(decision, deciderId, when, id, when);
+      if (decided && record) this.insertAudit(record);
+      return decided;
+    });
     return row ? toApproval(row) : null;
   }
 
@@ -249,22 +276,28 @@ export class SqliteStore implements Store {
     owner?: string,
     takeOverFrom?: string,
   ): Promise<ApprovalRequest | null> {
+    assertStorable({ owner, takeOverFrom });
+    if (!isStorable(id)) return null;
     const until = iso(new Date(at.getTime() + leaseMs));
-    const row = this.sql.claim.get(until, owner ?? null, id, iso(at), takeOverFrom ?? null);
+    const row = this.write(() => this.sql.claim.get(until, owner ?? null, id, iso(at), takeOverFrom ?? null));
     return row ? toApproval(row) : null;
   }
 
   async completeApproval(id: string, result: Record<string, unknown>): Promise<boolean> {
-    return this.sql.complete.run(JSON.stringify(result), id).changes === 1;
+    if (!isStorable(id)) return false;
+    return this.write(() => this.sql.complete.run(JSON.stringify(result), id).changes === 1);
   }
 
   async failApproval(id: string, reason: string): Promise<ApprovalRequest | null> {
-    const row = this.sql.fail.get(JSON.stringify({ reason }), id);
+    if (!isStorable(id)) return null;
+    const row = this.write(() => this.sql.fail.get(JSON.stringify({ reason }), id));
     return row ? toApproval(row) : null;
   }
 
   async expireApprovals(now: Date): Promise<ApprovalRequest[]> {
-    return this.sql.expire.all(iso(now)).map(toApproval).sort(byCreation);
+    return this.write(() => this.sql.expire.all(iso(now)))
+      .map(toApproval)
+      .sort(byCreation);
   }
 
   async listPendingApprovals(): Promise<ApprovalRequest[]> {
@@ -276,16 +309,16 @@ export class SqliteStore implements Store {
   }
 
   async claimTrigger(triggerId: string, at: Date): Promise<boolean> {
+    assertStorable({ triggerId });
     // One transaction (one commit to disk): forget the old triggers, then insert unless already there.
-    return this.db
-      .transaction(() => {
-        this.sql.forgetTriggers.run(iso(new Date(at.getTime() - Rows.TRIGGER_MEMORY_MS)));
-        return this.sql.insertTrigger.run(triggerId, iso(at)).changes === 1;
-      })
-      .immediate();
+    return this.write(() => {
+      this.sql.forgetTriggers.run(iso(new Date(at.getTime() - Rows.TRIGGER_MEMORY_MS)));
+      return this.sql.insertTrigger.run(triggerId, iso(at)).changes === 1;
+    });
   }
 
-  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+  /** Inserts an audit row; call inside `write`. */
+  private insertAudit(entry: NewAuditEntry): AuditRow {
     const row = this.sql.insertAudit.get({
       at: iso(entry.at),
       actor: entry.actor,
@@ -298,7 +331,12 @@ export class SqliteStore implements Store {
       detail: entry.detail === null ? null : JSON.stringify(entry.detail),
     });
     if (!row) throw new Error('The audit entry was not stored.');
-    return toAudit(row);
+    return row;
+  }
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    assertStorable(Rows.auditTexts(entry));
+    return toAudit(this.write(() => this.insertAudit(entry)));
   }
 
   async listAudit(query: AuditQuery = {}): Promise<AuditEntry[]> {
@@ -317,6 +355,7 @@ export class SqliteStore implements Store {
       params.push(iso(query.before));
     }
     if (query.target !== undefined) {
+      if (!isStorable(query.target)) return []; // no row can hold such a target
       // The same lower() on both sides, so the audit_log_target index applies (SQLite folds ASCII only).
       where.push('lower(target) = lower(?)');
       params.push(query.target);
@@ -337,10 +376,9 @@ export class SqliteStore implements Store {
         .prepare<[string], { n: number }>('SELECT count(*) AS n FROM audit_log WHERE at < ?')
         .get(cutoff)!.n;
     }
-    // In a transaction, so a failing commit (a full disk) throws instead of reporting rows as removed.
-    return this.db.transaction(
+    return this.write(
       () => this.db.prepare<[string]>('DELETE FROM audit_log WHERE at < ?').run(cutoff).changes,
-    )();
+    );
   }
 
   async close(): Promise<void> {

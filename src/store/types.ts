@@ -102,13 +102,16 @@ export interface Store {
   setApprovalMessage(id: string, channelId: string, messageTs: string): Promise<void>;
   /**
    * Decides a pending, unexpired request atomically: returns the updated request for the one caller
-   * that decided it, null for every other caller (already decided, expired, unknown id).
+   * that decided it, null for every other caller (already decided, expired, unknown id). `record`, the
+   * decision's audit row, is written in the same transaction, only by the caller that decides: if it
+   * cannot be written the call rejects and nothing is decided (no decision without its audit row).
    */
   decideApproval(
     id: string,
     decision: 'approved' | 'denied',
     deciderId: string,
     at: Date,
+    record?: NewAuditEntry,
   ): Promise<ApprovalRequest | null>;
   /**
    * Takes the right to carry out an approved request for `leaseMs`: returns it to exactly one caller

@@ -10,6 +10,8 @@ export const RESULT_COLUMNS = [
   'id',
   'username',
   'email',
+  'group',
+  'groups',
   'errorCode',
   'errorMessage',
   'details',
@@ -18,14 +20,22 @@ export const RESULT_COLUMNS = [
 export const SKIPPED_COLUMNS = [
   'brand',
   'instanceName',
+  'group',
   'skipped',
   'reason',
 ] as const satisfies readonly (keyof VendorResult)[];
 
 const capitalise = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);
 
+const GROUP_TITLES: Partial<Record<VendorResult['action'], string>> = {
+  'add-to-group': 'Add User To Group',
+  'remove-from-group': 'Remove User From Group',
+  'get-groups': 'Get Groups',
+};
+
 export function resultTitle(vendor: VendorResult): string {
-  return `${capitalise(vendor.action)} User Results (${vendor.brand})`;
+  const what = GROUP_TITLES[vendor.action] ?? `${capitalise(vendor.action)} User`;
+  return `${what} Results (${vendor.brand})`;
 }
 
 const isEmpty = (value: unknown): boolean => value === null || value === undefined || value === '';
@@ -45,10 +55,22 @@ export interface TextTable {
 /** Title, the columns that have a value in some row, and the cells; skipped results use the short layout. */
 export function resultTable(result: IamResult, options: { detailsMax?: number } = {}): TextTable {
   const vendor = result.IAM.Vendor;
+  if (vendor.success && vendor.groups !== undefined && vendor.action === 'get-groups') {
+    // A listing: one row per group; whose groups (if a user's) goes in the title.
+    const whose = vendor.username ?? vendor.email ?? vendor.id;
+    return {
+      title: `${resultTitle(vendor)}${whose === null ? '' : ` for ${cellText(whose)}`}`,
+      columns: ['group', 'id'],
+      rows: vendor.groups.map((group) => [cellText(group.displayName), cellText(group.id)]),
+    };
+  }
   const layout: readonly (keyof VendorResult)[] = vendor.skipped ? SKIPPED_COLUMNS : RESULT_COLUMNS;
   const columns = layout.filter((column) => !isEmpty(vendor[column]));
   const cell = (column: keyof VendorResult): string => {
-    const text = cellText(vendor[column]);
+    const text =
+      column === 'groups'
+        ? (vendor.groups ?? []).map((group) => cellText(group.displayName)).join(', ')
+        : cellText(vendor[column]);
     // The SCIM user can be long: a terminal table may show its start; --json shows all of it.
     const max = options.detailsMax ?? Infinity;
     return column === 'details' && text.length > max ? `${text.slice(0, max - 1)}…` : text;

@@ -83,6 +83,11 @@ describe('toBulkRows', () => {
     ]);
   });
 
+  it('reports a cell the stores cannot keep (NUL) as a malformed row naming the column', () => {
+    const [row] = rows('email,title\njane@example.com,Lead\u0000\n');
+    expect(row.problem).toBe('`title` contains a NUL character (U+0000); remove it');
+  });
+
   it('reports a JSON cell that is not JSON as a malformed row', () => {
     const [row] = rows('email,emails\njane@example.com,[{oops\n');
     expect(row.problem).toMatch(/^emails is not valid JSON/);

@@ -8,6 +8,7 @@ import { readCsv, toBulkRows } from '../../src/bulk/csv';
 import { type ReportLine, ReportWriter } from '../../src/bulk/report';
 import { type BulkOperation, runRows } from '../../src/bulk/runner';
 import type { CliAudit } from '../../src/cli-audit';
+import { AuditUnavailableError } from '../../src/store/unavailable';
 import type { IamContext, IamResult, UserProfile } from '../../src/iam';
 import { BUILT_IN_INCOMING, BUILT_IN_OUTGOING } from '../../src/iam/mappers';
 import type { RecordedRequest, ScriptedResponse } from '../../src/sandbox';
@@ -42,6 +43,18 @@ function context(): IamContext {
   };
 }
 
+/** An audit log whose rows cannot be written: `command` rejects as the real one does. */
+const unavailableAudit: CliAudit = {
+  command: async () => {
+    throw new AuditUnavailableError(new Error('disk I/O error'));
+  },
+  result: async () => false,
+  dryRun: async () => {
+    throw new AuditUnavailableError(new Error('disk I/O error'));
+  },
+  close: async () => {},
+};
+
 function recordingAudit() {
   const entries: { kind: string; name: string; target: unknown; outcome?: boolean }[] = [];
   const audit: CliAudit = {
@@ -50,6 +63,7 @@ function recordingAudit() {
     },
     result: async (name: string, profile: UserProfile, result: IamResult) => {
       entries.push({ kind: 'result', name, target: profile.email, outcome: result.IAM.Vendor.success });
+      return true;
     },
     dryRun: async (name: string, profile: UserProfile) => {
       entries.push({ kind: 'dry-run', name, target: profile.email });
@@ -59,17 +73,17 @@ function recordingAudit() {
   return { audit, entries };
 }
 
-async function run(operation: BulkOperation, csv: string) {
+async function run(operation: BulkOperation, csv: string, audit = recordingAudit()) {
   const rows = toBulkRows(readCsv(csv), operation);
   const file = path.join(dir, 'report.jsonl');
   const report = ReportWriter.open(file);
-  const { audit, entries } = recordingAudit();
+  const { entries } = audit;
   const seen: ReportLine[] = [];
   const outcome = await runRows(rows, {
     operation,
     allowEnable: true,
     context: context(),
-    audit,
+    audit: audit.audit,
     report,
     controller: new AimdController({ max: 4, now: () => 0 }),
     onRow: (line) => seen.push(line),
@@ -80,6 +94,7 @@ async function run(operation: BulkOperation, csv: string) {
     .readFileSync(file, 'utf8')
     .trim()
     .split('\n')
+    .filter((l) => l !== '')
     .map((l) => JSON.parse(l) as ReportLine);
   return { outcome, seen, written, entries };
 }
@@ -152,6 +167,17 @@ it('stops starting rows after a directory-wide error (bad token), reporting it',
   report.close();
   expect(outcome.fatal).toBe('Unauthorized.');
   expect(outcome.finished).toBe(1);
+});
+
+it('issue 11 finding 2: with the audit log unavailable no row runs and the run stops, saying why', async () => {
+  const { outcome, written } = await run('create', 'email\na@example.com\nb@example.com\nbad\n', {
+    audit: unavailableAudit,
+    entries: [],
+  });
+  expect(outcome.fatal).toBe('The audit log is unavailable, so nothing was done.');
+  // No row is reported (a rerun takes them all) and nobody was created.
+  expect(written).toEqual([]);
+  expect((await harness.client.findUsers('userName', 'a@example.com')).length).toBe(0);
 });
 
 describe('waiting instead of failing (issue 11), with the real client on a virtual clock', () => {

@@ -121,6 +121,12 @@ it('counts the calls made through the directory and shows each SCIM error to the
     patchUser: async () => ({}),
     getUserSchema: async () => ({}),
     testConnection: async () => {},
+    findGroupsByName: async () => [],
+    getGroupById: async () => null,
+    createGroup: async () => ({ id: 'g', displayName: 'g' }),
+    addGroupMembers: async () => {},
+    removeGroupMembers: async () => {},
+    listGroups: async () => ({ groups: [], totalResults: 0 }),
   } satisfies ScimDirectory;
   const directory = observeDirectory(inner, { onError: (error) => seen.push(error), onCall: () => calls++ });
   await directory.getUserById('x');

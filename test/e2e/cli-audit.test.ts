@@ -69,3 +69,51 @@ it('records a command and its result with the OS user as actor, and nothing for 
   }
   expect(fs.readFileSync(database).includes(TOKEN)).toBe(false);
 });
+
+it('issue 11 finding 2: with the audit log unavailable the CLI sends nothing, says so and exits 1', async () => {
+  const cwd = makeTempDir('atlassian-iam-audit-');
+  const database = path.join(cwd, 'audit.db');
+  const env = { ...atlassian.env, DATABASE_URL: `sqlite:${database}` };
+  expect(
+    (await runCli(['iam-get-user', '--user-profile', '{"email":"x@example.com"}'], { env, cwd })).code,
+  ).toBe(1);
+  // The audit log now refuses rows, as a read-only or full disk would …
+  const db = new Database(database);
+  db.exec(
+    `CREATE TRIGGER broken BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`,
+  );
+  db.close();
+  const cases = [
+    { DATABASE_URL: `sqlite:${database}` },
+    // … and a PostgreSQL server that cannot be reached.
+    { DATABASE_URL: 'postgres://iam:pw@127.0.0.1:1/iam' },
+  ];
+  for (const extra of cases) {
+    const before = atlassian.server.requests.length;
+    const run = await runCli(['iam-enable-user', '--user-profile', '{"email":"nobody@example.com"}'], {
+      env: { ...atlassian.env, ...extra },
+      cwd,
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('atlassian-iam: The audit log is unavailable, so nothing was done.');
+    expect(run.stdout).toBe('');
+    expect(atlassian.server.requests.length).toBe(before);
+  }
+});
+
+it('issue 10 finding 4: iam-get-user with the id "." exits 2 and sends no request', async () => {
+  const cwd = makeTempDir('atlassian-iam-audit-');
+  const before = atlassian.server.requests.length;
+  for (const id of ['.', '..', 'a/b']) {
+    const run = await runCli(['iam-get-user', '--user-profile', JSON.stringify({ id })], {
+      env: { ...atlassian.env, DATABASE_URL: `sqlite:${path.join(cwd, 'audit.db')}` },
+      cwd,
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`id ${JSON.stringify(id)} is not a user id`);
+    expect(run.stdout).toBe('');
+  }
+  expect(atlassian.server.requests.length).toBe(before);
+  // Bad input touches nothing, not even the audit log.
+  expect(fs.existsSync(path.join(cwd, 'audit.db'))).toBe(false);
+});

@@ -6,9 +6,12 @@ import {
   openApiProblems,
 } from '../support/openapi';
 import { ATLASSIAN_OPENAPI, describeWithDocument } from '../support/shared-documents';
+import { createScimClient } from '../../src/scim/client';
+import { startEmulatedAtlassian } from '../support/scim-server';
 
 const BASE = '/scim/directory/dir-1';
 const USER_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:User';
+const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 const PATCH_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
 const AUTH = { authorization: 'Bearer tok', accept: 'application/scim+json, application/json' };
 
@@ -55,8 +58,72 @@ describeWithDocument(ATLASSIAN_OPENAPI, "Atlassian's OpenAPI document", (file) =
         }),
       ],
       ['GET the User schema (literal path)', request('GET', `${BASE}/Schemas/${USER_SCHEMA}`)],
+      [
+        'GET groups by displayName',
+        request('GET', `${BASE}/Groups`, { query: 'filter=displayName%20eq%20%22jira-software-users%22' }),
+      ],
+      ['GET groups, a page', request('GET', `${BASE}/Groups`, { query: 'startIndex=101&count=100' })],
+      ['GET a group by id', request('GET', `${BASE}/Groups/g-1`)],
+      [
+        'POST a group',
+        request('POST', `${BASE}/Groups`, { body: { schemas: [GROUP_SCHEMA], displayName: 'team-a' } }),
+      ],
+      [
+        'PATCH a group: add members, as the document example',
+        request('PATCH', `${BASE}/Groups/g-1`, {
+          body: {
+            schemas: [PATCH_SCHEMA],
+            Operations: [{ op: 'add', path: 'members', value: [{ value: 'u-1' }] }],
+          },
+        }),
+      ],
+      [
+        'PATCH a group: remove a member with members[value eq "…"]',
+        request('PATCH', `${BASE}/Groups/g-1`, {
+          body: { schemas: [PATCH_SCHEMA], Operations: [{ op: 'remove', path: 'members[value eq "u-1"]' }] },
+        }),
+      ],
     ])('%s', (_name, r) => {
       expect(validate(r)).toEqual([]);
+    });
+
+    it("the document's schema and its group example disagree: the schema's `operations` with the example's list value is refused, so we send `Operations` (RFC 7644)", () => {
+      const value = [{ value: 'u-1' }];
+      const schemaSpelling = request('PATCH', `${BASE}/Groups/g-1`, {
+        body: { schemas: [PATCH_SCHEMA], operations: [{ op: 'add', path: 'members', value }] },
+      });
+      expect(validate(schemaSpelling).join('\n')).toMatch(/body\/operations\/0\/value must be object/);
+    });
+
+    it('every group request the real client sends to the emulated Atlassian is valid', async () => {
+      const atlassian = await startEmulatedAtlassian({ directoryId: 'dir-1', token: 'tok' });
+      const client = createScimClient({
+        baseUrl: atlassian.server.url,
+        directoryId: 'dir-1',
+        accessToken: 'tok',
+        proxy: null,
+      });
+      try {
+        const jane = atlassian.seedUser('jane@example.com');
+        const [jira] = await client.findGroupsByName('jira-software-users');
+        await client.listGroups(1, 100);
+        await client.getGroupById(jira.id);
+        const team = await client.createGroup('team-a');
+        await client.addGroupMembers(team.id, [jane]);
+        await client.removeGroupMembers(team.id, [jane]);
+        expect(atlassian.server.requests.map((r) => r.method)).toEqual([
+          'GET',
+          'GET',
+          'GET',
+          'POST',
+          'PATCH',
+          'PATCH',
+        ]);
+        assertValidRequests(atlassian.server.requests, validator);
+      } finally {
+        client.close();
+        await atlassian.close();
+      }
     });
 
     it('does not enforce readOnly: the client sets externalId and schemas, as the descriptions say', () => {

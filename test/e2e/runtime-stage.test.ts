@@ -95,12 +95,26 @@ describe('the runtime stage of the container image, reproduced in a temporary fo
     );
     const health = await fetch(`${bot.url}/healthz`);
     expect(health.status).toBe(200);
+    // The image's HEALTHCHECK: node, no shell, same environment as the bot.
+    const port = new URL(bot.url).port;
+    const check = await runCli([], {
+      script: path.join(app, 'dist', 'healthcheck.js'),
+      env: { PORT: port, SLACK_API_URL: slack.apiUrl },
+    });
+    expect({ code: check.code, stderr: check.stderr }).toEqual({ code: 0, stderr: '' });
     const code = await bot.stop('SIGTERM');
     expect({ code, output: bot.output() }).toEqual({ code: 0, output: expect.stringContaining('stopping') });
+    const down = await runCli([], {
+      script: path.join(app, 'dist', 'healthcheck.js'),
+      env: { PORT: port, SLACK_API_URL: slack.apiUrl },
+    });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/^atlassian-iam healthcheck: GET \/healthz on port \d+: .*ECONNREFUSED/);
   });
 
-  it('runs with the same command the image runs', () => {
+  it('runs with the same command the image runs, and checks health without a shell', () => {
     expect(DOCKERFILE).toMatch(/^CMD \["node", "dist\/index\.js"\]$/m);
+    expect(DOCKERFILE).toMatch(/^HEALTHCHECK .* CMD \["node", "dist\/healthcheck\.js"\]$/m);
     expect(DOCKERFILE).toMatch(/^USER node$/m);
   });
 });

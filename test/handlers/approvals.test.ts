@@ -4,6 +4,7 @@
  */
 import { expireDue, recoverApproved } from '../../src/handlers';
 import { openStore } from '../../src/store';
+import { openSqlite } from '../../src/store/sqlite';
 import type { ApprovalRequest, AuditEntry } from '../../src/store/types';
 import {
   blocksOf,
@@ -932,5 +933,90 @@ describe('one bad approved row never stops the others (issue 10 finding 4)', () 
     expect(await approval(driven, 'req-bad')).toMatchObject({ status: 'failed' });
     expect(patchesTo(userId)).toHaveLength(1);
     expect(await approval(driven, 'req-good')).toMatchObject({ status: 'completed' });
+  });
+});
+
+describe('no approval step without its audit row (issue 10 finding 3, issue 11 finding 2)', () => {
+  beforeEach(async () => {
+    world = await startWorld();
+  });
+
+  /** Makes the bot's SQLite file refuse the audit rows matching `when`, the way a broken disk would. */
+  function breakAuditLog(when = 'TRUE') {
+    const db = openSqlite(world.dbPath);
+    try {
+      db.exec(`CREATE TRIGGER broken_audit BEFORE INSERT ON audit_log WHEN ${when}
+               BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`);
+    } finally {
+      db.close();
+    }
+  }
+
+  function repairAuditLog() {
+    const db = openSqlite(world.dbPath);
+    try {
+      db.exec('DROP TRIGGER broken_audit');
+    } finally {
+      db.close();
+    }
+  }
+
+  it('a request whose "requested" row cannot be written is neither stored nor posted, and the requester is told', async () => {
+    const userId = world.seedUser('ned@example.com');
+    const driven = await world.startBot();
+    breakAuditLog();
+    await run(driven, '/iam-disable-user', 'ned@example.com', 'UREQ', 'no-audit');
+    expect(world.slack.callsTo('chat.postMessage')).toEqual([]);
+    expect(await driven.bot.context.store.listPendingApprovals()).toEqual([]);
+    const [told] = world.slack.callsTo('response_url');
+    expect(shown(told)).toContain('The audit log is unavailable, so nothing was done.');
+    expect(patchesTo(userId)).toEqual([]);
+  });
+
+  it('a decision whose row cannot be written decides nothing and the clicker is told; a later click decides', async () => {
+    const driven = await world.startBot();
+    const request = await requestDisable(driven, 'ola@example.com');
+    breakAuditLog("NEW.kind = 'decision'");
+    await click(driven, APPROVE, request, 'UAPPROVER');
+    expect(patchesTo(request.userId)).toEqual([]);
+    expect(updates()).toEqual([]);
+    expect(await approval(driven, request.id)).toMatchObject({ status: 'pending', decidedBy: null });
+    const [told] = world.slack.callsTo('response_url');
+    expect(told.args.response_type).toBe('ephemeral');
+    expect(shown(told)).toContain('The audit log is unavailable, so nothing was done.');
+    expect(driven.logs.join('\n')).toContain('decision not recorded; nothing was decided');
+
+    repairAuditLog();
+    await click(driven, APPROVE, request, 'UAPPROVER', 'again');
+    expect(patchesTo(request.userId)).toHaveLength(1);
+    expect((await auditOf(driven, request.id)).map((e) => [e.actor, e.kind, e.command, e.outcome])).toEqual([
+      ['UREQ', 'command', 'iam-disable-user', 'requested'],
+      ['UAPPROVER', 'decision', 'approve', 'approved'],
+      ['UAPPROVER', 'result', 'iam-disable-user', 'success'],
+    ]);
+  });
+
+  it('a result row that cannot be written after the disable is logged loudly; the request completes and all are told', async () => {
+    const driven = await world.startBot();
+    const request = await requestDisable(driven, 'pia@example.com');
+    breakAuditLog("NEW.kind = 'result'");
+    await click(driven, APPROVE, request, 'UAPPROVER');
+    expect(patchesTo(request.userId)).toHaveLength(1);
+    expect(await approval(driven, request.id)).toMatchObject({ status: 'completed' });
+    expect(shown(updates()[updates().length - 1])).toContain('User disabled');
+    expect(threadPosts(request.ts)).toHaveLength(2);
+    expect(driven.logs.join('\n')).toMatch(/AUDIT ROW MISSING.*iam-disable-user/);
+  });
+
+  it('an expiry whose row cannot be written still expires and updates the card; the sweep goes on', async () => {
+    const driven = await world.startBot();
+    const request = await requestDisable(driven, 'quinn@example.com');
+    breakAuditLog("NEW.command = 'expire'");
+    world.advance(HOUR);
+    await expect(expireDue(driven.bot.context, driven.bot.app.client)).resolves.toBeUndefined();
+    expect(await approval(driven, request.id)).toMatchObject({ status: 'expired' });
+    expect(updates()).toHaveLength(1);
+    expect(shown(updates()[0])).toContain('expired');
+    expect(driven.logs.join('\n')).toMatch(/AUDIT ROW MISSING.*expire/);
   });
 });

@@ -53,3 +53,10 @@ describe('parseCommandText', () => {
     expect(() => parseCommandText(text)).toThrow(message);
   });
 });
+
+it('refuses a reason= the stores cannot keep, naming it', () => {
+  expect(() => parseCommandText('jane@example.com reason="left\u0000"')).toThrow(
+    '`reason` contains a NUL character (U+0000); remove it',
+  );
+  expect(() => parseCommandText('email=ja\u0000ne@example.com')).toThrow('`email` contains a NUL character');
+});

@@ -2,6 +2,8 @@
  * The five slash commands through Bolt's processEvent (FakeReceiver): ack at once, SCIM work after,
  * results in the channel; who may run them; what the audit log keeps.
  */
+import { openSqlite } from '../../src/store/sqlite';
+import { createDatabase, dropDatabase, uniqueName, withPostgres } from '../support/postgres';
 import type { AuditEntry } from '../../src/store/types';
 import {
   type AckResponse,
@@ -202,6 +204,35 @@ describe('command text', () => {
     const created = world.atlassian?.server.requests.find((r) => r.method === 'POST');
     expect(created?.body).toMatchObject({ userName: 'ivy@example.com', name: { givenName: 'Ivy' } });
   });
+
+  it('`/iam-create-user` with groups creates the user and adds them to each group, checked first', async () => {
+    const driven = await world.startBot();
+    await runCommand(driven, '/iam-create-user', '{"email":"gus@example.com","groups":["confluence-users"]}');
+    const requests = world.atlassian?.server.requests ?? [];
+    expect(requests.find((r) => r.method === 'POST' && r.path.endsWith('/Users'))?.body).toMatchObject({
+      userName: 'gus@example.com',
+    });
+    expect(requests.filter((r) => r.method === 'PATCH' && r.path.includes('/Groups/'))).toHaveLength(1);
+
+    await runCommand(
+      driven,
+      '/iam-create-user',
+      '{"email":"hank@example.com","groups":["confluence-userz"]}',
+    );
+    expect(requests.filter((r) => r.method === 'POST' && JSON.stringify(r.body).includes('hank'))).toEqual(
+      [],
+    );
+    expect(shown(posts().at(-1)!)).toContain('confluence-users');
+  });
+
+  it('`/iam-create-user` with groups for a user who exists already is refused and changes nothing', async () => {
+    world.seedUser('ida@example.com');
+    const driven = await world.startBot();
+    await runCommand(driven, '/iam-create-user', '{"email":"ida@example.com","groups":["confluence-users"]}');
+    const writes = (world.atlassian?.server.requests ?? []).filter((r) => r.method !== 'GET');
+    expect(writes).toEqual([]);
+    expect(shown(ephemerals().at(-1)!)).toContain('exists already');
+  });
 });
 
 describe('who may run commands', () => {
@@ -307,6 +338,8 @@ describe('audit', () => {
     expect(mine.map((r) => [r.kind, r.command, r.outcome])).toEqual([
       ['command', 'iam-create-user', 'received'],
       ['result', 'iam-create-user', 'success'],
+      // The update's own row comes before its lookup; the lookup made it an approval request (below).
+      ['command', 'iam-update-user', 'received'],
     ]);
     expect(mine.every((r) => r.source === 'slack')).toBe(true);
     const update = rows.filter((r) => r.requestId === 'req-1');
@@ -334,5 +367,137 @@ describe('audit', () => {
     // …nor in anything posted to Slack (the bot token travels only as the credential).
     const posted = JSON.stringify(world.slack.calls.map(({ args: { token: _token, ...rest } }) => rest));
     for (const secret of SECRETS) expect(posted).not.toContain(secret);
+  });
+});
+
+describe('no action without its audit row (issue 10 finding 3, issue 11 findings 2–3)', () => {
+  /** Makes the bot's own SQLite file refuse audit rows (all, or of one kind), the way a broken disk would. */
+  function breakAuditLog(kind?: 'result') {
+    const db = openSqlite(world.dbPath);
+    try {
+      const when = kind ? `WHEN NEW.kind = '${kind}'` : '';
+      db.exec(`CREATE TRIGGER broken_audit BEFORE INSERT ON audit_log ${when}
+               BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`);
+    } finally {
+      db.close();
+    }
+  }
+
+  it('issue 11 finding 2: with the audit log unavailable, a create calls nothing and the person is told', async () => {
+    const driven = await world.startBot();
+    breakAuditLog();
+    await runCommand(driven, '/iam-create-user', 'email=hal@example.com givenname=Hal');
+    await runCommand(driven, '/iam-get-user', 'hal@example.com');
+    expect(world.scim()).toEqual([]);
+    expect(posts()).toEqual([]);
+    const told = ephemerals().map(shown);
+    expect(told).toHaveLength(2);
+    for (const text of told) expect(text).toContain('The audit log is unavailable, so nothing was done.');
+    expect(driven.logs.join('\n')).toContain('audit write failed; nothing was done');
+  });
+
+  it('issue 11 finding 3: the result row is written even when the result cannot be posted anywhere', async () => {
+    const driven = await world.startBot();
+    world.slack.closedChannels.add('C1');
+    // not_in_channel, and a response_url that no longer answers: nothing reaches the requester.
+    await driven.receiver.send(
+      slashCommand('/iam-create-user', 'email=ida@example.com', 'UADMIN', 'http://127.0.0.1:1/expired'),
+    );
+    await driven.receiver.idle();
+    expect(world.scim()).toEqual(['GET /Users', 'POST /Users']);
+    const rows = await driven.bot.context.store.listAudit({ target: 'ida@example.com' });
+    expect(rows.map((r) => [r.kind, r.outcome]).reverse()).toEqual([
+      ['command', 'received'],
+      ['result', 'success'],
+    ]);
+  });
+
+  it('issue 11 finding 3: a change Slack will not post is told privately, never as "failed unexpectedly"', async () => {
+    const driven = await world.startBot();
+    world.slack.channelErrors.set('C1', 'restricted_action');
+    await runCommand(driven, '/iam-create-user', 'email=max@example.com');
+    expect(world.scim()).toEqual(['GET /Users', 'POST /Users']);
+    const told = ephemerals().map(shown);
+    expect(told).toEqual([expect.stringContaining('Create User Results (Atlassian IAM)')]);
+    expect(told[0]).toContain('max@example.com');
+    expect(told[0]).not.toContain('failed unexpectedly');
+    const rows = await driven.bot.context.store.listAudit({ target: 'max@example.com' });
+    expect(rows.map((r) => [r.kind, r.outcome])).toEqual([
+      ['result', 'success'],
+      ['command', 'received'],
+    ]);
+  });
+
+  it('a result row that cannot be written after the change is logged loudly and the result still posted', async () => {
+    const driven = await world.startBot();
+    breakAuditLog('result');
+    await runCommand(driven, '/iam-create-user', 'email=jo@example.com');
+    expect(world.scim()).toEqual(['GET /Users', 'POST /Users']);
+    expect(shown(posts()[0])).toContain('jo@example.com');
+    const rows = await driven.bot.context.store.listAudit({ target: 'jo@example.com' });
+    expect(rows.map((r) => [r.kind, r.outcome])).toEqual([['command', 'received']]);
+    expect(driven.logs.join('\n')).toMatch(/AUDIT ROW MISSING.*iam-create-user.*jo@example\.com.*success/);
+  });
+});
+
+describe('answers from Atlassian are checked before they are believed (issue 10 finding 4)', () => {
+  it('issue 10 finding 4: /iam-get-user {"id":"."} is refused at input; the user list is never read', async () => {
+    world.seedUser('lee@example.com');
+    const driven = await world.startBot();
+    await runCommand(driven, '/iam-get-user', '{"id":"."}');
+    await runCommand(driven, '/iam-disable-user', '{"id":".."}');
+    expect(world.scim()).toEqual([]);
+    expect(posts()).toEqual([]);
+    expect(ephemerals().map(shown)).toEqual([
+      expect.stringContaining('id \\".\\" is not a user id'),
+      expect.stringContaining('id \\"..\\" is not a user id'),
+    ]);
+  });
+});
+
+withPostgres((testUrl) => {
+  describe('text PostgreSQL cannot keep is refused at input (issue 10 finding 3)', () => {
+    let databaseName: string;
+    let databaseUrl: string;
+    const bots: DrivenBot[] = [];
+    beforeEach(async () => {
+      databaseName = uniqueName('iam_nul');
+      databaseUrl = await createDatabase(testUrl, databaseName);
+    });
+    afterEach(async () => {
+      for (const bot of bots.splice(0)) await bot.stop(); // the bot's pool first, then the database
+      await dropDatabase(testUrl, databaseName);
+    });
+
+    it('issue 10 finding 3: enable with a NUL in email, get with a NUL employeeid and a NUL reason change nothing', async () => {
+      const id = world.seedUser('kim@example.com', { active: false });
+      const driven = await world.startBot({ env: { DATABASE_URL: databaseUrl } });
+      bots.push(driven);
+      await runCommand(driven, '/iam-enable-user', `{"id":"${id}","email":"x\\u0000"}`, 'UADMIN', 'enable');
+      await runCommand(driven, '/iam-get-user', '{"employeeid":"\\u0000"}', 'UADMIN', 'get');
+      await runCommand(
+        driven,
+        '/iam-disable-user',
+        'kim@example.com reason="left\u0000"',
+        'UADMIN',
+        'disable',
+      );
+      expect(ephemerals().map(shown)).toEqual([
+        expect.stringContaining('`email` contains a NUL character (U+0000); remove it'),
+        expect.stringContaining('`employeeid` contains a NUL character (U+0000); remove it'),
+        expect.stringContaining('`reason` contains a NUL character (U+0000); remove it'),
+      ]);
+      expect(world.scim()).toEqual([]);
+      expect(posts()).toEqual([]);
+      expect(await driven.bot.context.store.listAudit()).toEqual([]);
+      expect(await driven.bot.context.store.listPendingApprovals()).toEqual([]);
+      const stored = world.atlassian?.directory.handle({
+        method: 'GET',
+        path: `/Users/${id}`,
+        query: new URLSearchParams(),
+        body: undefined,
+      });
+      expect(stored?.body).toMatchObject({ active: false });
+    });
   });
 });

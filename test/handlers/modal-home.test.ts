@@ -12,6 +12,7 @@ import {
   viewSubmission,
   type World,
 } from '../support/fake-receiver';
+import { openSqlite } from '../../src/store/sqlite';
 import { assertValidRequests } from '../support/openapi';
 import type { SlackCall } from '../support/slack-standin.cjs';
 
@@ -450,5 +451,29 @@ describe('App Home', () => {
     const driven = await world.startBot();
     await openHome(driven, 'UADMIN', 'messages');
     expect(world.slack.callsTo('views.publish')).toEqual([]);
+  });
+});
+
+describe('modal and the audit log (issue 11 finding 2)', () => {
+  beforeEach(async () => {
+    world = await startWorld();
+  });
+
+  it('issue 11 finding 2: a modal submitted while the audit log is unavailable changes nothing and says so', async () => {
+    world.seedUser('nia@example.com', { title: 'Intern' });
+    const driven = await world.startBot();
+    const db = openSqlite(world.dbPath);
+    db.exec(
+      `CREATE TRIGGER broken BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`,
+    );
+    db.close();
+    // The confirmation only looks the user up; Confirm is where the write (and its audit row) starts.
+    const view = await submitForConfirmation(driven, { email: 'nia@example.com', title: 'Lead' });
+    await confirm(driven, view);
+    expect(world.scim()).toEqual(['GET /Users', 'GET /Users']);
+    const dm = world.slack.callsTo('chat.postMessage');
+    expect(dm).toHaveLength(1);
+    expect(dm[0].args.channel).toBe('UADMIN');
+    expect(shown(dm[0])).toContain('The audit log is unavailable, so nothing was done.');
   });
 });

@@ -81,3 +81,23 @@ describe('parseAllowEnable', () => {
     expect(() => parseAllowEnable('nope')).toThrow('allow-enable must be true or false, got "nope"');
   });
 });
+
+describe('text the stores cannot keep is refused, naming the field (one rule: src/storable-text.ts)', () => {
+  it.each([
+    ['{"email":"x\\u0000"}', '`email` contains a NUL character (U+0000); remove it'],
+    ['{"employeeid":"\\u0000"}', '`employeeid` contains a NUL character (U+0000); remove it'],
+    ['{"title":"a\\ud800b"}', '`title` contains an unpaired surrogate (U+D800); remove it'],
+    [
+      '{"olduserdata":{"email":"\\udfff"}}',
+      '`olduserdata.email` contains an unpaired surrogate (U+DFFF); remove it',
+    ],
+    ['{"emails":[{"value":"a\\u0000"}]}', '`emails[0].value` contains a NUL character (U+0000); remove it'],
+    ['{"x\\u0000":"1"}', 'a key in user-profile contains a NUL character (U+0000); remove it'],
+  ])('%s', (text, message) => {
+    expect(() => parseUserProfile(text)).toThrow(new ProfileError(message));
+  });
+
+  it('keeps what both stores keep: surrogate pairs, bidi and zero-width characters', () => {
+    expect(parseUserProfile('{"title":"👩🏽‍💻 \\u202e\\u200b"}')).toEqual({ title: '👩🏽‍💻 \u202e\u200b' });
+  });
+});

@@ -77,4 +77,31 @@ describeWithDocument(ATLASSIAN_OPENAPI, 'responses match the Atlassian OpenAPI s
     ];
     for (const response of errors) expect(validate('ScimError', response.body)).toEqual([]);
   });
+
+  it('a created, read, listed and patched group is a ScimGroup; a user in a group is still a ScimUser', () => {
+    const created = call(directory, 'POST', '/Groups', {
+      body: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'team-a' },
+    });
+    expect(validate('ScimGroup', created.body)).toEqual([]);
+    const groupId = idOf(created);
+    const patched = call(directory, 'PATCH', `/Groups/${groupId}`, {
+      body: patchBody({ op: 'add', path: 'members', value: [{ value: id }] }),
+    });
+    expect(validate('ScimGroup', patched.body)).toEqual([]);
+    expect(validate('ScimGroup', call(directory, 'GET', `/Groups/${groupId}`).body)).toEqual([]);
+    expect(validate('ScimGroupListResponse', call(directory, 'GET', '/Groups').body)).toEqual([]);
+    expect(validate('ScimUser', call(directory, 'GET', `/Users/${id}`).body)).toEqual([]);
+  });
+
+  it('group errors are ScimError bodies', () => {
+    const errors = [
+      call(directory, 'GET', '/Groups/nope'),
+      call(directory, 'POST', '/Groups', { body: { displayName: 'confluence-users' } }),
+      call(directory, 'GET', '/Groups', { query: { filter: 'id eq "x"' } }),
+      call(directory, 'PATCH', '/Groups/nope', {
+        body: patchBody({ op: 'add', path: 'members', value: [] }),
+      }),
+    ];
+    for (const response of errors) expect(validate('ScimError', response.body)).toEqual([]);
+  });
 });

@@ -8,6 +8,7 @@ import {
   type ScimClientOptions,
 } from '../../src/scim/client';
 import { ScimRequestError } from '../../src/scim/errors';
+import { InvalidUserIdError } from '../../src/scim/user-id';
 import { scimFailure } from '../support/scim-failure';
 import { equalityFilter } from '../../src/scim/filter';
 import { PATCH_SCHEMA, USER_SCHEMA, type ScimUser } from '../../src/scim/types';
@@ -99,9 +100,9 @@ describe('requests', () => {
   });
 
   it('encodes the user id and the directory id in the path', async () => {
-    const scope = nock(BASE).get('/scim/directory/dir%20%2F2/Users/a%2Fb%20c%3F').reply(200, JANE);
+    const scope = nock(BASE).get('/scim/directory/dir%20%2F2/Users/a%20b%2Bc%25').reply(200, JANE);
     const { client } = setup({ directoryId: 'dir /2', baseUrl: `${BASE}/` });
-    await expect(client.getUserById('a/b c?')).resolves.toEqual(JANE);
+    await expect(client.getUserById('a b+c%')).resolves.toEqual(JANE);
     scope.done();
   });
 
@@ -215,7 +216,7 @@ describe('requests', () => {
   it('patchUser sends exactly {"schemas":[PatchOp],"Operations":[…]}', async () => {
     let raw = '';
     const scope = atlassian()
-      .patch(`${PREFIX}/Users/u%2F1`)
+      .patch(`${PREFIX}/Users/u%201`)
       .matchHeader('content-type', 'application/scim+json')
       .matchHeader('authorization', `Bearer ${TOKEN}`)
       .reply(200, function (_uri, body) {
@@ -223,7 +224,7 @@ describe('requests', () => {
         return { ...JANE, active: false };
       });
     const { client } = setup();
-    const user = await client.patchUser('u/1', [{ op: 'replace', value: { active: false } }]);
+    const user = await client.patchUser('u 1', [{ op: 'replace', value: { active: false } }]);
     scope.done();
     expect(user.active).toBe(false);
     expect(raw).toBe(
@@ -924,5 +925,69 @@ describe('the token never leaks', () => {
     }
     expect(util.inspect(client, { depth: 10 })).not.toContain(TOKEN);
     expect(JSON.stringify(Object.keys(client))).not.toContain(TOKEN);
+  });
+});
+
+describe('issue 10 finding 4: ids are checked before any URL is built, answers before they are believed', () => {
+  const LIST = {
+    schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
+    totalResults: 1,
+    Resources: [JANE],
+  };
+
+  it.each(['.', '..', '', ' ', 'a/b', 'a\\b', 'a?b', 'a#b', 'a\nb', 'a\u0000b', 'a\u007fb', 'a\u0085b'])(
+    'refuses the id %j without sending anything',
+    async (id) => {
+      const any = nock(BASE).get(/.*/).reply(200, JANE).patch(/.*/).reply(200, JANE);
+      const { client } = setup();
+      await expect(client.getUserById(id)).rejects.toThrow(InvalidUserIdError);
+      await expect(client.patchUser(id, [{ op: 'replace', value: { active: false } }])).rejects.toThrow(
+        /^the user id .* cannot be used: it /,
+      );
+      expect(any.pendingMocks()).toHaveLength(2);
+    },
+  );
+
+  it.each([
+    ['a ListResponse', LIST, /a list of users, not a User resource/],
+    ['an empty object', {}, /an object without a string id, not a User resource/],
+    ['a user with a numeric id', { ...JANE, id: 7 }, /an object without a string id/],
+    ['a user whose id is "."', { ...JANE, id: '.' }, /a user whose id is "\.", a path segment/],
+    ['HTML', '<html><body>Users</body></html>', /unexpected non-JSON response/],
+  ])('a lookup answered with %s is a failure, never a user', async (_what, body, message) => {
+    const scope = atlassian()
+      .get(`${PREFIX}/Users/u-1`)
+      .reply(200, body as nock.Body, {
+        'Content-Type': typeof body === 'string' ? 'text/html' : 'application/scim+json',
+      });
+    const { client } = setup();
+    const failure = client.getUserById('u-1');
+    await expect(failure).rejects.toThrow(ScimRequestError);
+    await expect(failure).rejects.toThrow(message);
+    scope.done();
+  });
+
+  it('create and PATCH answers that are not a User resource are failures too', async () => {
+    const scope = atlassian()
+      .post(`${PREFIX}/Users`)
+      .reply(201, LIST)
+      .patch(`${PREFIX}/Users/u-1`)
+      .reply(200, {});
+    const { client } = setup();
+    await expect(client.createUser({ userName: 'jane@example.com' })).rejects.toThrow(/not a User resource/);
+    await expect(client.patchUser('u-1', [{ op: 'replace', value: { active: false } }])).rejects.toThrow(
+      /not a User resource/,
+    );
+    scope.done();
+  });
+
+  it('a list whose Resources are not users is a failure', async () => {
+    const scope = atlassian()
+      .get(`${PREFIX}/Users`)
+      .query(true)
+      .reply(200, { ...LIST, Resources: [{}] });
+    const { client } = setup();
+    await expect(client.findUsers('userName', 'jane@example.com')).rejects.toThrow(/not a User resource/);
+    scope.done();
   });
 });

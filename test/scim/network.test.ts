@@ -77,14 +77,17 @@ function track(server: net.Server): Set<net.Socket> {
   return sockets;
 }
 
-/** A SCIM stand-in answering every request with a one-user list. */
+/** A SCIM stand-in answering a list request with a one-user list, any other with the user. */
+const answerFor = (req: http.IncomingMessage): unknown =>
+  req.method === 'GET' && /\/Users(\?|$)/.test(req.url ?? '') ? { totalResults: 1, Resources: [USER] } : USER;
+
 async function startTarget(secure: boolean, handler?: http.RequestListener): Promise<Target> {
   const requests: Target['requests'] = [];
   const listener: http.RequestListener = (req, res) => {
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
     if (handler) return handler(req, res);
     res.writeHead(200, { 'Content-Type': 'application/scim+json' });
-    res.end(JSON.stringify({ totalResults: 1, Resources: [USER], ...USER }));
+    res.end(JSON.stringify(answerFor(req)));
   };
   const server = secure
     ? https.createServer({ key: TEST_KEY, cert: TEST_CERT }, listener)
@@ -375,7 +378,7 @@ describe('contract', () => {
           body: text === '' ? undefined : (JSON.parse(text) as unknown),
         });
         res.writeHead(req.method === 'POST' ? 201 : 200, { 'Content-Type': 'application/scim+json' });
-        res.end(JSON.stringify({ totalResults: 1, Resources: [USER], ...USER }));
+        res.end(JSON.stringify(answerFor(req)));
       });
     });
     const { client: scim } = client(target.url);

@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { parseUserProfile, ProfileError } from '../../src/iam/profile';
+import { unstorableCharacter, UnstorableTextError } from '../../src/storable-text';
 import type { NewApproval, NewAuditEntry, Store } from '../../src/store';
+import { hostileText } from '../support/hostile-text';
 
 /** Fixed times, with milliseconds, so a store that drops precision fails the round trip. */
 export const T0 = new Date('2030-01-01T00:00:00.123Z');
@@ -191,6 +195,39 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         expect(winners).toHaveLength(1);
         const read = await store.getApproval(request.id);
         expect(read).toMatchObject({ status: winners[0]?.status, decidedBy: winners[0]?.decidedBy });
+      });
+
+      it('writes the decision row with the decision: once, by the winner of concurrent decisions', async () => {
+        const request = newApproval();
+        await store.createApproval(request);
+        const record = (i: number) =>
+          newAudit({ kind: 'decision', command: 'approve', actor: `U0DECIDER${i}`, requestId: request.id });
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            store.decideApproval(request.id, 'approved', `U0DECIDER${i}`, at(1), record(i)),
+          ),
+        );
+        const winners = results.filter((r) => r !== null);
+        expect(winners).toHaveLength(1);
+        const rows = (await store.listAudit({ limit: 100 })).filter((e) => e.requestId === request.id);
+        expect(rows).toEqual([{ ...record(0), actor: winners[0]?.decidedBy, id: rows[0]?.id }]);
+      });
+
+      it('decides nothing when the decision row cannot be written', async () => {
+        const request = newApproval();
+        await store.createApproval(request);
+        const before = (await store.listAudit({ limit: 1 }))[0]?.id ?? 0;
+        await expect(
+          store.decideApproval(
+            request.id,
+            'approved',
+            'U0APPROVER',
+            at(1),
+            newAudit({ actor: 'U0\u0000', kind: 'decision', requestId: request.id }),
+          ),
+        ).rejects.toThrow(UnstorableTextError);
+        expect(await store.getApproval(request.id)).toMatchObject({ status: 'pending', decidedBy: null });
+        expect((await store.listAudit({ limit: 1 }))[0]?.id ?? 0).toBe(before);
       });
     });
 
@@ -459,6 +496,109 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
           kind: 'refusal',
           source: 'cli',
         });
+      });
+    });
+
+    describe('text fields (one rule for both stores: src/storable-text.ts)', () => {
+      const TEXT_RUNS = { seed: 20_261_206, numRuns: 40 };
+      const AUDIT_TEXT = ['actor', 'command', 'target', 'outcome', 'requestId'] as const;
+      const APPROVAL_TEXT = ['id', 'requesterId', 'channelId', 'target', 'reason'] as const;
+
+      it('keeps every text an audit entry may hold exactly, refuses the rest alike and stores nothing', async () => {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.constantFrom(...AUDIT_TEXT),
+            hostileText,
+            hostileText,
+            async (field, text, inDetail) => {
+              const entry = newAudit({ [field]: text, detail: { value: inDetail, [inDetail]: [inDetail] } });
+              const before = (await store.listAudit({ limit: 1 }))[0]?.id ?? 0;
+              if (unstorableCharacter(text) === null) {
+                const stored = await store.appendAudit(entry);
+                expect(stored).toEqual({ ...entry, id: stored.id });
+                expect((await store.listAudit({ limit: 1 }))[0]).toEqual(stored);
+              } else {
+                await expect(store.appendAudit(entry)).rejects.toThrow(UnstorableTextError);
+                await expect(store.appendAudit(entry)).rejects.toThrow(`\`${field}\` contains`);
+                expect((await store.listAudit({ limit: 1 }))[0]?.id ?? 0).toBe(before);
+              }
+            },
+          ),
+          TEXT_RUNS,
+        );
+      });
+
+      it('keeps every text an approval request may hold exactly, refuses the rest alike and stores nothing', async () => {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.constantFrom(...APPROVAL_TEXT),
+            hostileText,
+            hostileText,
+            async (field, text, inProfile) => {
+              const request = newApproval({
+                [field]: text,
+                profile: { email: inProfile, [inProfile]: inProfile },
+              });
+              // A fresh id unless the id is the field under test (an earlier run may have stored that text).
+              if (field === 'id' && (await store.getApproval(text).catch(() => null))) return;
+              const pendingBefore = (await store.listPendingApprovals()).length;
+              if (unstorableCharacter(text) === null) {
+                const stored = await store.createApproval(request);
+                const read = await store.getApproval(request.id);
+                expect(read).toEqual(stored);
+                expect(read).toMatchObject({ ...request, status: 'pending' });
+              } else {
+                await expect(store.createApproval(request)).rejects.toThrow(UnstorableTextError);
+                expect((await store.listPendingApprovals()).length).toBe(pendingBefore);
+              }
+            },
+          ),
+          TEXT_RUNS,
+        );
+      });
+
+      it('keeps exactly whatever the profile parser lets through; what it refuses never reaches the store', async () => {
+        await fc.assert(
+          fc.asyncProperty(
+            fc.constantFrom('email', 'employeeid', 'title', 'x-custom'),
+            hostileText,
+            async (key, text) => {
+              let profile;
+              try {
+                profile = parseUserProfile({ id: 'u-1', [key]: text });
+              } catch (error) {
+                expect(error).toBeInstanceOf(ProfileError);
+                expect(unstorableCharacter(text)).not.toBeNull();
+                return;
+              }
+              const value = typeof profile[key] === 'string' ? (profile[key] as string) : 'u-1';
+              const entry = newAudit({ target: value, detail: { UserProfile: profile } });
+              const stored = await store.appendAudit(entry);
+              expect((await store.listAudit({ limit: 1 }))[0]).toEqual({ ...entry, id: stored.id });
+              const request = newApproval({ profile, target: value, reason: value });
+              await store.createApproval(request);
+              expect(await store.getApproval(request.id)).toMatchObject({ ...request, status: 'pending' });
+            },
+          ),
+          TEXT_RUNS,
+        );
+      });
+
+      it('finds nothing by text no store can hold, and refuses to write such text, alike on both', async () => {
+        const stored = await store.createApproval(newApproval());
+        await store.appendAudit(newAudit());
+        expect(await store.getApproval('x\u0000')).toBeNull();
+        expect(await store.listAudit({ target: 'a\ud800' })).toEqual([]);
+        expect(await store.decideApproval('x\u0000', 'approved', 'U0A', at(0))).toBeNull();
+        expect(await store.claimApproval('\udc00', at(0), 1000, 'me')).toBeNull();
+        expect(await store.completeApproval('\u0000', {})).toBe(false);
+        await expect(store.decideApproval(stored.id, 'approved', 'U\u0000', at(0))).rejects.toThrow(
+          '`deciderId` contains a NUL character (U+0000); remove it',
+        );
+        await expect(store.setApprovalMessage(stored.id, 'C\ud800', '1.2')).rejects.toThrow(
+          UnstorableTextError,
+        );
+        expect(await store.getApproval(stored.id)).toEqual(stored);
       });
     });
 

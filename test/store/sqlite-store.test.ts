@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { SqliteStore, openStore } from '../../src/store';
 import { openSqlite } from '../../src/store/sqlite';
 import { MIGRATIONS } from '../../src/store/sqlite-store';
+import { fillUntilFull, unstoredClaims } from '../support/full-sqlite';
 import { at, describeStoreContract, newApproval } from './contract';
 
 let dir: string;
@@ -240,6 +241,34 @@ describeIfBuilt('SqliteStore across processes', () => {
         const decidedBy = (await check.getApproval(r.id))?.decidedBy;
         expect(decidedBy).toBe(one.won.includes(r.id) ? 'U0PROC1' : 'U0PROC2');
       }
+    } finally {
+      await check.close();
+    }
+  });
+});
+
+/** issue 11 finding 1 (see test/support/full-sqlite.ts). */
+describeIfBuilt('SqliteStore on a full disk', () => {
+  beforeEach(() => {
+    dir = tmp();
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('full SQLite database: every write failure is reported and nothing is claimed that was not stored', async () => {
+    const file = join(dir, 'iam.db');
+    const outcome = fillUntilFull(dir, file);
+    const { claimed, failures, silent, attempts } = outcome;
+    expect(silent).toBe(0);
+    const succeeded = claimed.audit.length + claimed.approvals.length + claimed.decided.length;
+    expect(failures).toBeGreaterThan(attempts / 2);
+    expect(succeeded + failures).toBe(attempts);
+    expect(await unstoredClaims(file, outcome)).toBe(0);
+    const check = openAt(file);
+    try {
+      expect((await check.listAudit({ limit: 10_000 })).length).toBe(claimed.audit.length);
+      expect((await check.listPendingApprovals()).length + claimed.decided.length).toBe(
+        claimed.approvals.length,
+      );
     } finally {
       await check.close();
     }

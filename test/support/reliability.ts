@@ -19,7 +19,8 @@ export interface ReliabilitySection {
    * Headline counters summed across sections into the summary: use the names `faultsSurvived`,
    * `faultRuns`, `badInputsTried`, `badInputsHandled`, `forgedRequestsRejected`, `forgedRequestsTried`,
    * `secretsLeaked`, `crashIterations`, `approvedDisablesLost`, `approvedDisablesDoubled`,
-   * `bulkRowsFailedByRateLimits`, `httpFuzzRequests`, `httpFuzzSurvived`.
+   * `bulkRowsFailedByRateLimits`, `httpFuzzRequests`, `httpFuzzSurvived`, `badStoredRowsTried`,
+   * `badStoredRowsRecovered`, `replaysTried`, `replaysRefused`.
    */
   totals: Record<string, number>;
 }

@@ -39,6 +39,7 @@ async function startSlackStandIn() {
   const users = new Map();
   const groups = new Map();
   const closedChannels = new Set();
+  const channelErrors = new Map();
   const failing = new Map();
   const waiters = [];
   let ts = 1_700_000_000;
@@ -63,6 +64,8 @@ async function startSlackStandIn() {
         };
       case 'chat.postMessage':
         if (closedChannels.has(String(args.channel))) return { ok: false, error: 'not_in_channel' };
+        if (channelErrors.has(String(args.channel)))
+          return { ok: false, error: channelErrors.get(String(args.channel)) };
         return { ok: true, channel: args.channel, ts: `${++ts}.000100`, message: { text: args.text } };
       case 'chat.update':
         return { ok: true, channel: args.channel, ts: args.ts };
@@ -113,6 +116,7 @@ async function startSlackStandIn() {
     users,
     groups,
     closedChannels,
+    channelErrors,
     failing,
     callsTo: (method) => calls.filter((c) => c.method === method),
     waitFor(predicate, timeoutMs = 10_000) {

@@ -28,6 +28,8 @@ export interface SlackStandIn {
   groups: Map<string, string[]>;
   /** Channels the bot may not post in (chat.postMessage answers not_in_channel). */
   closedChannels: Set<string>;
+  /** Channels where chat.postMessage answers this error (e.g. restricted_action, token_revoked). */
+  channelErrors: Map<string, string>;
   /** Web API methods that answer `{ ok: false, error }` with the mapped error code. */
   failing: Map<string, string>;
   /** What apps.connections.open answers as the Socket Mode WebSocket URL. */

@@ -1,7 +1,7 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { refusalMessage } from '../../views/slack';
+import { errorNotice, refusalMessage } from '../../views/slack';
 import { decide } from '../approvals';
-import type { BotContext } from '../context';
+import { AuditUnavailableError, type BotContext } from '../context';
 import { originOf } from '../decision-guards';
 import { RESTARTING } from '../in-flight';
 import { tellEphemeral } from '../posting';
@@ -16,14 +16,21 @@ export function disableDecision(context: BotContext, decision: 'approved' | 'den
   return async ({ ack, action, body, client, respond }: ButtonArgs): Promise<void> => {
     await context.inFlight.ackThenRun(
       () => ack(),
-      () =>
-        decide(context, client, {
-          requestId: action.value ?? '',
-          userId: body.user.id,
-          decision,
-          respond,
-          origin: originOf(body),
-        }),
+      async () => {
+        try {
+          await decide(context, client, {
+            requestId: action.value ?? '',
+            userId: body.user.id,
+            decision,
+            respond,
+            origin: originOf(body),
+          });
+        } catch (error) {
+          // The decision's audit row could not be written before it took effect: the clicker is told.
+          if (!(error instanceof AuditUnavailableError)) throw error;
+          await tellEphemeral(respond, errorNotice(error.message, { sandbox: context.sandbox }));
+        }
+      },
       async () => {
         await ack();
         const text = `${RESTARTING} (Your decision was not recorded; the request is still open.)`;

@@ -1,7 +1,7 @@
 import { ProfileError } from '../../iam';
 import { AUDIT_HISTORY_LIMIT, auditHistoryMessage } from '../../views/slack';
 import type { CommandInput } from '../command-text';
-import { audit, type BotContext } from '../context';
+import { auditDone, type BotContext } from '../context';
 import { tellEphemeral } from '../posting';
 import { type CommandArgs, handleSlashCommand } from './profile-command';
 
@@ -54,7 +54,7 @@ export function iamAudit(context: BotContext) {
           }),
         );
       } catch (error) {
-        await audit(context, {
+        await auditDone(context, {
           ...entry,
           kind: 'result',
           outcome: 'failure',
@@ -62,6 +62,6 @@ export function iamAudit(context: BotContext) {
         });
         throw error;
       }
-      await audit(context, { ...entry, kind: 'result', outcome: 'success', detail: { entries: shown } });
+      await auditDone(context, { ...entry, kind: 'result', outcome: 'success', detail: { entries: shown } });
     });
 }

@@ -20,6 +20,7 @@ export function iamUpdateUser(context: BotContext) {
         respond: args.respond,
         userId: args.command.user_id,
         channelId: args.command.channel_id,
+        received: true as const,
       };
       const request = { ...requesterOf(args, input), profile: input.profile, allowEnable };
       await requestWrite(context, args.client, request, 'update', (execute) =>

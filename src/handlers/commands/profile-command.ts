@@ -2,7 +2,7 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { ProfileError, ProfileJsonError } from '../../iam';
 import { errorNotice, invalidJsonProblem, refusalMessage, usageMessage } from '../../views/slack';
 import { parseCommandText, type CommandInput } from '../command-text';
-import { auditNotOperator, type BotContext } from '../context';
+import { AuditUnavailableError, auditNotOperator, type BotContext } from '../context';
 import { RESTARTING } from '../in-flight';
 import type { ApprovalInput } from '../approvals';
 import { tellEphemeral } from '../posting';
@@ -48,6 +48,10 @@ export async function handleSlashCommand(
             respond,
             usageMessage(`/${name}`, problem, { sandbox: context.sandbox, typed: command.text }),
           );
+          return;
+        }
+        if (error instanceof AuditUnavailableError) {
+          await tellEphemeral(respond, errorNotice(error.message, { sandbox: context.sandbox }));
           return;
         }
         context.logger.error('slash command failed', { command: name, error: (error as Error).message });

@@ -1,48 +1,93 @@
 import { type IamResult } from '../../iam';
 import { hasThreadDetails, resultMessage, userDetailsThreadMessage } from '../../views/slack';
 import { outcomeOf } from '../approvals';
-import { audit, type BotContext } from '../context';
-import { postMessage } from '../posting';
+import { audit, auditDone, type BotContext } from '../context';
+import { postMessage, tellEphemeral } from '../posting';
+import type { SlackMessage } from '../../views/slack';
 import type { CommandArgs, SlashCommandName } from './profile-command';
 
 /**
- * Audits the command, runs it against the directory, posts the result, then (as a follow-up, see
- * FollowUps) audits the result and posts the user's attribute list in the thread of a success.
+ * Audits the command (no row, no action: AuditUnavailableError is thrown before Atlassian is called),
+ * runs it against the directory, audits the result as soon as Atlassian has answered, then posts the
+ * result table and (as a follow-up, see FollowUps) a get's attribute list in the thread. The result row
+ * never waits for Slack: a post that fails cannot cost the record of what was done. With `received`,
+ * the caller has already written the command's row (requestWrite, before its lookup).
  */
 export async function runAndPost(
   context: BotContext,
   args: Pick<CommandArgs, 'client'> &
-    Partial<Pick<CommandArgs, 'respond'>> & { userId: string; channelId: string; fallbackUserId?: string },
+    Partial<Pick<CommandArgs, 'respond'>> & {
+      userId: string;
+      channelId: string;
+      fallbackUserId?: string;
+      received?: true;
+    },
   name: SlashCommandName,
   target: string,
   execute: () => Promise<IamResult>,
 ): Promise<void> {
-  const record = (kind: 'command' | 'result', outcome: string, detail: Record<string, unknown> | null) =>
-    audit(context, { actor: args.userId, kind, command: name, target, outcome, requestId: null, detail });
+  const entry = (kind: 'command' | 'result', outcome: string, detail: Record<string, unknown> | null) => ({
+    actor: args.userId,
+    kind,
+    command: name,
+    target,
+    outcome,
+    requestId: null,
+    detail,
+  });
   const options = { sandbox: context.sandbox, actorId: args.userId };
   const posting = { respond: args.respond, fallbackUserId: args.fallbackUserId };
   const { result, ts } = await context.followUps.result(async () => {
-    await record('command', 'received', null);
+    if (!args.received) await audit(context, entry('command', 'received', null));
     let result: IamResult;
     try {
       result = await execute();
     } catch (error) {
       // Bad input found only after the lookup (e.g. a missing user that cannot be created from it).
-      const reason = (error as Error).message;
-      await record('result', 'rejected', { reason });
+      await auditDone(context, entry('result', 'rejected', { reason: (error as Error).message }));
       throw error;
     }
+    await auditDone(
+      context,
+      entry('result', outcomeOf(result), result as unknown as Record<string, unknown>),
+    );
     const message = resultMessage(result, { ...options, detailsInThread: hasThreadDetails(result) });
-    return { result, ts: await postMessage(args.client, args.channelId, message, posting) };
+    return { result, ts: await postResult(context, args, message, posting) };
   });
-  // The requester has the result; the rest waits until the other commands in progress have theirs.
-  await context.followUps.followUp(async () => {
-    // The audit row first: a thread reply Slack refuses must not cost the record of what was done.
-    await record('result', outcomeOf(result), result as unknown as Record<string, unknown>);
-    if (ts && hasThreadDetails(result)) {
-      await postMessage(args.client, args.channelId, userDetailsThreadMessage(result, options), {
-        threadTs: ts,
+  // The requester has the result; the attribute list waits until the other commands in progress have theirs.
+  if (ts && hasThreadDetails(result)) {
+    await context.followUps.followUp(() =>
+      postMessage(args.client, args.channelId, userDetailsThreadMessage(result, options), { threadTs: ts }),
+    );
+  }
+}
+
+/**
+ * Posts the result in the channel. Where Slack refuses (restricted_action, a revoked token, an outage)
+ * the change has still been made and recorded, so the requester is told privately (response_url, else
+ * the app's DM) instead of hearing that the command failed; returns the ts, or null when not posted.
+ */
+async function postResult(
+  context: BotContext,
+  args: Pick<CommandArgs, 'client'> &
+    Partial<Pick<CommandArgs, 'respond'>> & { channelId: string; userId: string },
+  message: SlackMessage,
+  posting: Parameters<typeof postMessage>[3],
+): Promise<string | null> {
+  try {
+    return await postMessage(args.client, args.channelId, message, posting);
+  } catch (error) {
+    context.logger.error('the result could not be posted; telling the requester privately', {
+      error: (error as Error).message,
+    });
+    try {
+      if (args.respond) await tellEphemeral(args.respond, message);
+      else await postMessage(args.client, posting?.fallbackUserId ?? args.userId, message);
+    } catch (again) {
+      context.logger.error('the result reached nobody; the audit log has it', {
+        error: (again as Error).message,
       });
     }
-  });
+    return null;
+  }
 }

@@ -23,7 +23,7 @@ import {
 } from '../../views/slack';
 import { requestPreviewedWrite, requestWrite } from '../approvals';
 import { runAndPost } from '../commands/run-and-post';
-import { auditNotOperator, type BotContext, targetOf } from '../context';
+import { AuditUnavailableError, auditNotOperator, type BotContext, targetOf } from '../context';
 import { RESTARTING } from '../in-flight';
 import { postMessage } from '../posting';
 
@@ -70,7 +70,7 @@ async function carryOut(
     const runNow = (execute: () => Promise<IamResult>) =>
       runAndPost(
         context,
-        { client, userId, channelId, fallbackUserId: userId },
+        { client, userId, channelId, fallbackUserId: userId, received: true },
         name,
         targetOf(profile),
         execute,
@@ -92,11 +92,14 @@ async function carryOut(
   } catch (error) {
     // Input found wrong only by the core (e.g. a field the mapper cannot clear): nothing was sent.
     const input = error instanceof ProfileError;
-    if (!input)
+    const unavailable = error instanceof AuditUnavailableError;
+    if (!input && !unavailable)
       context.logger.error('modal submission failed', { command: name, error: (error as Error).message });
-    const text = input
-      ? `${(error as Error).message}. Nothing was changed.`
-      : `${name} failed unexpectedly; the bot's log has the details.`;
+    const text = unavailable
+      ? (error as Error).message
+      : input
+        ? `${(error as Error).message}. Nothing was changed.`
+        : `${name} failed unexpectedly; the bot's log has the details.`;
     await postMessage(client, userId, errorNotice(text, { sandbox: context.sandbox }));
   }
 }

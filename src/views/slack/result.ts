@@ -53,6 +53,9 @@ const DONE: Record<IamAction, string> = {
   get: 'Found',
   disable: 'Disabled',
   enable: 'Enabled',
+  'add-to-group': 'Added to the group',
+  'remove-from-group': 'Removed from the group',
+  'get-groups': 'Listed the groups',
 };
 
 /** The action as the object of "could not …" / "skipped …ing". */
@@ -62,6 +65,9 @@ const VERB: Record<IamAction, { base: string; ing: string }> = {
   get: { base: 'look up', ing: 'looking up' },
   disable: { base: 'disable', ing: 'disabling' },
   enable: { base: 'enable', ing: 'enabling' },
+  'add-to-group': { base: 'add to the group', ing: 'adding to the group' },
+  'remove-from-group': { base: 'remove from the group', ing: 'removing from the group' },
+  'get-groups': { base: 'list the groups', ing: 'listing the groups' },
 };
 
 /** The user a result is about, unescaped: email, else username, else id. */

@@ -1,0 +1,264 @@
+/**
+ * Group commands: in Atlassian Cloud, product access (Jira, Confluence, …) is given to groups, so
+ * group membership is access. Same vocabulary as the user commands: one decision table per command,
+ * an XSOAR-style result that also names the group, skips for what is already so.
+ */
+import { ScimRequestError } from '../scim/errors';
+import { groupsOfUser } from '../scim/groups';
+import type { ScimDirectory, ScimGroup, ScimUser } from '../scim/types';
+import { createUser, findUser, guarded, type IamContext, lookupPlan, type WriteOptions } from './commands';
+import { ProfileError, type UserProfile } from './profile';
+import { buildResult, type GroupSummary, type IamAction, type IamResult, SKIP_REASONS } from './result';
+
+/** A group command that cannot go on (unknown group, deactivated user): a failed result, not a crash. */
+export class GroupCommandError extends ScimRequestError {
+  constructor(status: number | null, message: string) {
+    super(status, message);
+    this.name = 'GroupCommandError';
+  }
+}
+
+const PAGE_SIZE = 100;
+/** 10,000 groups at most are read to suggest names; a directory has far fewer. */
+const MAX_PAGES = 100;
+const SUGGESTIONS = 3;
+
+/** Every group of the directory, page by page (startIndex/count). */
+export async function listAllGroups(directory: ScimDirectory): Promise<ScimGroup[]> {
+  const groups: ScimGroup[] = [];
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const { groups: batch, totalResults } = await directory.listGroups(groups.length + 1, PAGE_SIZE);
+    groups.push(...batch);
+    if (batch.length === 0 || groups.length >= totalResults) break;
+  }
+  return groups;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/** The names nearest to `wanted` (a name containing it, or containing the other way, comes first). */
+export function closestNames(wanted: string, names: readonly string[], max = SUGGESTIONS): string[] {
+  const target = wanted.toLowerCase();
+  const score = (name: string): number => {
+    const lower = name.toLowerCase();
+    const contains = lower.includes(target) || target.includes(lower);
+    return editDistance(target, lower) - (contains ? 1000 : 0);
+  };
+  return [...names]
+    .map((name) => ({ name, score: score(name) }))
+    .sort((a, b) => a.score - b.score || a.name.localeCompare(b.name))
+    .slice(0, max)
+    .map(({ name }) => name);
+}
+
+/** The group of this name, or a GroupCommandError naming the closest existing groups. */
+export async function resolveGroup(directory: ScimDirectory, name: string): Promise<ScimGroup> {
+  const found = await directory.findGroupsByName(name);
+  const exact = found.filter((group) => group.displayName === name);
+  if (found.length === 1) return found[0];
+  if (exact.length === 1) return exact[0];
+  if (found.length > 1) {
+    throw new GroupCommandError(null, `${found.length} groups match "${name}"; nothing was changed`);
+  }
+  const names = (await listAllGroups(directory)).map((group) => group.displayName);
+  const hint =
+    names.length === 0
+      ? 'the directory has no groups'
+      : `closest: ${closestNames(name, names)
+          .map((n) => `"${n}"`)
+          .join(', ')}`;
+  throw new GroupCommandError(404, `Group "${name}" does not exist in the directory (${hint}).`);
+}
+
+/** The `--group` argument: a non-empty name (bad input otherwise, before anything is sent). */
+function groupName(name: string | undefined): string {
+  const trimmed = name?.trim() ?? '';
+  if (trimmed === '') throw new ProfileError('give the group name, e.g. --group jira-software-users');
+  return trimmed;
+}
+
+const summary = (group: ScimGroup): GroupSummary => ({ id: group.id, displayName: group.displayName });
+
+function isMember(group: ScimGroup, user: ScimUser): boolean {
+  return (
+    (group.members?.some((member) => member.value === user.id) ?? false) ||
+    groupsOfUser(user).some((reference) => reference.value === group.id)
+  );
+}
+
+function deactivated(group: ScimGroup): GroupCommandError {
+  return new GroupCommandError(
+    null,
+    `User is deactivated: enable the user before adding them to "${group.displayName}".`,
+  );
+}
+
+/** Runs a group command; its result names the group (as resolved, else as asked for). */
+async function groupCommand(
+  context: IamContext,
+  action: IamAction,
+  profile: UserProfile,
+  name: string,
+  body: () => Promise<IamResult>,
+): Promise<IamResult> {
+  const result = await guarded(context, action, profile, body);
+  result.IAM.Vendor.group ??= name;
+  return result;
+}
+
+function groupResult(
+  context: IamContext,
+  action: IamAction,
+  profile: UserProfile,
+  group: ScimGroup,
+  user: ScimUser | null,
+  skippedReason?: string,
+): IamResult {
+  return buildResult({
+    action,
+    instanceName: context.instanceName,
+    profile,
+    user,
+    group: group.displayName,
+    ...(skippedReason === undefined ? {} : { skippedReason }),
+  });
+}
+
+/** Adds the user to the group: unknown group or user, or a deactivated user, is an error; a member is skipped. */
+export async function addToGroup(
+  context: IamContext,
+  profile: UserProfile,
+  groupArgument: string | undefined,
+): Promise<IamResult> {
+  const name = groupName(groupArgument);
+  const plan = lookupPlan(context, profile, false);
+  return groupCommand(context, 'add-to-group', profile, name, async () => {
+    const group = await resolveGroup(context.directory, name);
+    const user = await findUser(context, plan);
+    if (!user) throw new GroupCommandError(404, SKIP_REASONS.notFound);
+    if (isMember(group, user)) {
+      return groupResult(context, 'add-to-group', profile, group, user, SKIP_REASONS.alreadyMember);
+    }
+    if (user.active === false) throw deactivated(group);
+    await context.directory.addGroupMembers(group.id, [user.id as string]);
+    return groupResult(context, 'add-to-group', profile, group, user);
+  });
+}
+
+/** Removes the user from the group: an unknown group is an error; an unknown user or a non-member is skipped. */
+export async function removeFromGroup(
+  context: IamContext,
+  profile: UserProfile,
+  groupArgument: string | undefined,
+): Promise<IamResult> {
+  const name = groupName(groupArgument);
+  const plan = lookupPlan(context, profile, false);
+  return groupCommand(context, 'remove-from-group', profile, name, async () => {
+    const group = await resolveGroup(context.directory, name);
+    const user = await findUser(context, plan);
+    if (!user) return groupResult(context, 'remove-from-group', profile, group, null, SKIP_REASONS.notFound);
+    if (!isMember(group, user)) {
+      return groupResult(context, 'remove-from-group', profile, group, user, SKIP_REASONS.notMember);
+    }
+    await context.directory.removeGroupMembers(group.id, [user.id as string]);
+    return groupResult(context, 'remove-from-group', profile, group, user);
+  });
+}
+
+/** The directory's groups, or (with a profile) the groups of one user, in `groups` of the result. */
+export async function getGroups(context: IamContext, profile?: UserProfile): Promise<IamResult> {
+  const shown = profile ?? {};
+  const plan = profile === undefined ? null : lookupPlan(context, profile, false);
+  return guarded(context, 'get-groups', shown, async () => {
+    if (plan === null) {
+      const groups = (await listAllGroups(context.directory)).map(summary);
+      return buildResult({
+        action: 'get-groups',
+        instanceName: context.instanceName,
+        profile: shown,
+        groups,
+      });
+    }
+    const user = await findUser(context, plan);
+    if (!user) throw new GroupCommandError(404, SKIP_REASONS.notFound);
+    const groups = groupsOfUser(user).map((reference) => ({
+      id: reference.value,
+      displayName: reference.display ?? reference.value,
+    }));
+    return buildResult({
+      action: 'get-groups',
+      instanceName: context.instanceName,
+      profile: shown,
+      user,
+      groups,
+    });
+  });
+}
+
+/** Group names of a profile (`groups`, normalised to a list by parseUserProfile). */
+export function profileGroups(profile: UserProfile): string[] {
+  return Array.isArray(profile.groups)
+    ? profile.groups.filter((g): g is string => typeof g === 'string')
+    : [];
+}
+
+/**
+ * iam-create-user with `groups`: every group is resolved before anything is written (an unknown one
+ * fails the command and nothing is created), then the created (or updated) user joins each. The
+ * result lists the groups the user is in among those asked for; a join that fails fails the result,
+ * which says the user itself was written.
+ */
+export async function createUserInGroups(
+  context: IamContext,
+  profile: UserProfile,
+  options: WriteOptions,
+): Promise<IamResult> {
+  const names = profileGroups(profile);
+  if (names.length === 0 || !context.switches.createEnabled) return createUser(context, profile, options);
+  const groups: ScimGroup[] = [];
+  try {
+    for (const name of names) groups.push(await resolveGroup(context.directory, name));
+  } catch (error) {
+    if (!(error instanceof ScimRequestError)) throw error;
+    const message = `Nothing was created: ${error.message}`;
+    return buildResult({
+      action: 'create',
+      instanceName: context.instanceName,
+      profile,
+      error: { status: error.status, message },
+    });
+  }
+  const result = await createUser(context, profile, options);
+  const vendor = result.IAM.Vendor;
+  if (!vendor.success || vendor.skipped || vendor.details === null) return result;
+  const user = vendor.details;
+  const joined: GroupSummary[] = [];
+  for (const group of groups) {
+    try {
+      if (!isMember(group, user)) {
+        if (user.active === false) throw deactivated(group);
+        await context.directory.addGroupMembers(group.id, [user.id as string]);
+      }
+      joined.push(summary(group));
+    } catch (error) {
+      if (!(error instanceof ScimRequestError)) throw error;
+      vendor.success = false;
+      vendor.errorCode = error.status;
+      vendor.errorMessage = `The user was ${vendor.action}d, but adding them to "${group.displayName}" failed: ${error.message}`;
+      break;
+    }
+  }
+  vendor.groups = joined;
+  return result;
+}
