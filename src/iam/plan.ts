@@ -4,6 +4,7 @@
  * disagree. Lookups only: nothing is sent that changes the directory.
  */
 import { createHash } from 'node:crypto';
+import { ScimRequestError } from '../scim/errors';
 import type { ScimUser } from '../scim/types';
 import {
   type AttributeChange,
@@ -18,6 +19,7 @@ import {
   type WriteOptions,
   type WritePreview,
 } from './commands';
+import { profileGroups, resolveGroup } from './groups';
 import type { UserProfile } from './profile';
 import { type IamResult, primaryEmail, SKIP_REASONS } from './result';
 
@@ -28,6 +30,11 @@ export const WRITE_COMMANDS = [
   'iam-enable-user',
 ] as const;
 export type WriteCommand = (typeof WRITE_COMMANDS)[number];
+
+/** iam-create-user with `groups`: the groups (each found in the directory) the user would then join. */
+interface Joins {
+  groups?: string[];
+}
 
 /** The user a plan concerns, as people read it. */
 export interface PlannedUser {
@@ -42,15 +49,15 @@ export interface PlannedUser {
  * user with these attributes (before is null). `skip`: nothing, and why. `fail`: the lookup failed.
  */
 export type CommandPlan =
-  | {
+  | ({
       command: WriteCommand;
       kind: 'change';
       user: PlannedUser;
       changes: AttributeChange[];
       takesOver: boolean;
-    }
-  | { command: WriteCommand; kind: 'no-change'; user: PlannedUser }
-  | { command: WriteCommand; kind: 'create'; changes: AttributeChange[] }
+    } & Joins)
+  | ({ command: WriteCommand; kind: 'no-change'; user: PlannedUser } & Joins)
+  | ({ command: WriteCommand; kind: 'create'; changes: AttributeChange[] } & Joins)
   | { command: WriteCommand; kind: 'skip'; user: PlannedUser | null; reason: string }
   | { command: WriteCommand; kind: 'fail'; status: number | null; reason: string };
 
@@ -113,6 +120,34 @@ async function planActive(
 }
 
 /**
+ * A create with `groups` (createUserInGroups): every group is looked up first, as the real command
+ * does, and an unknown one fails the plan as it fails the command (nothing would be created).
+ */
+async function planCreateInGroups(
+  context: IamContext,
+  profile: UserProfile,
+  options: WriteOptions,
+): Promise<CommandPlan> {
+  const command = 'iam-create-user';
+  const names = context.switches.createEnabled ? profileGroups(profile) : [];
+  const groups: string[] = [];
+  try {
+    for (const name of names) groups.push((await resolveGroup(context.directory, name)).displayName);
+  } catch (error) {
+    if (!(error instanceof ScimRequestError)) throw error;
+    return {
+      command,
+      kind: 'fail',
+      status: error.status,
+      reason: `Nothing would be created: ${error.message}`,
+    };
+  }
+  const plan = planOfWrite(command, context, profile, await previewCreate(context, profile, options));
+  const joins = plan.kind === 'change' || plan.kind === 'no-change' || plan.kind === 'create';
+  return joins && groups.length > 0 ? { ...plan, groups } : plan;
+}
+
+/**
  * What `name` would do for `profile`, found with lookups only. Bad input (no identifier, a create
  * without a username, a field both given and cleared) throws ProfileError, as the real command does.
  */
@@ -124,7 +159,7 @@ export async function planCommand(
 ): Promise<CommandPlan> {
   switch (name) {
     case 'iam-create-user':
-      return planOfWrite(name, context, profile, await previewCreate(context, profile, options));
+      return planCreateInGroups(context, profile, options);
     case 'iam-update-user':
       return planOfWrite(name, context, profile, await previewUpdate(context, profile, options));
     case 'iam-disable-user':

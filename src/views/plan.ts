@@ -52,16 +52,28 @@ export function renderPlan(plan: CommandPlan, options: { sandbox: boolean }): st
     `DRY RUN${options.sandbox ? ' (SANDBOX)' : ''}: ${plan.command}: nothing was sent`,
     planHeadline(plan),
     ...changes,
+    ...joinLines(plan, '  '),
   ].join('\n');
+}
+
+/** `then joins groups: A, B` for a create with groups (already a member: nothing is sent for that one). */
+function joinLines(plan: CommandPlan, indent: string): string[] {
+  const groups =
+    plan.kind === 'change' || plan.kind === 'no-change' || plan.kind === 'create' ? plan.groups : undefined;
+  return groups && groups.length > 0
+    ? [`${indent}then joins groups: ${groups.map(showInvisible).join(', ')}`]
+    : [];
 }
 
 /** One bulk row of a dry run: `row 2 (jane@example.com): dry-run: would change …; title: A → B`. */
 export function renderRowPlan(row: number, identifier: string | null, plan: CommandPlan): string {
   const who = identifier ? ` (${showInvisible(identifier)})` : '';
   const changes = plan.kind === 'change' || plan.kind === 'create' ? changeLines(plan.changes, '') : [];
-  return [`row ${row}${who}: dry-run: ${planHeadline(plan)}`, ...changes.map((line) => `    ${line}`)].join(
-    '\n',
-  );
+  return [
+    `row ${row}${who}: dry-run: ${planHeadline(plan)}`,
+    ...changes.map((line) => `    ${line}`),
+    ...joinLines(plan, '    '),
+  ].join('\n');
 }
 
 /** The end of a bulk dry run: what a real run would do, row counts by plan. */

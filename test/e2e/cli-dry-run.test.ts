@@ -123,6 +123,27 @@ describe('--dry-run on each write command: only GETs reach Atlassian, the plan i
     expect((listed.body as { totalResults: number }).totalResults).toBe(0);
   });
 
+  it('iam-create-user --dry-run with groups looks each group up and says the user would join it', async () => {
+    const { run, requests } = await dryRun('iam-create-user', {
+      email: 'dry.groups@example.com',
+      groups: ['jira-software-users'],
+    });
+    expectExit(run, 0);
+    expectOnlyLookups(requests);
+    expect(run.stdout).toContain('would create dry.groups@example.com');
+    expect(run.stdout).toContain('then joins groups: jira-software-users');
+  });
+
+  it('iam-create-user --dry-run with an unknown group fails as the command would: exit 1, nothing sent', async () => {
+    const { run, requests } = await dryRun('iam-create-user', {
+      email: 'dry.nogroup@example.com',
+      groups: ['no-such-group'],
+    });
+    expectExit(run, 1);
+    expectOnlyLookups(requests);
+    expect(run.stdout).toContain('Nothing would be created');
+  });
+
   it('iam-disable-user --dry-run --json prints the plan object: active true → false', async () => {
     const id = atlassian.seedUser('dry.disable@example.com');
     const { run, requests } = await dryRun('iam-disable-user', { email: 'dry.disable@example.com' }, [
