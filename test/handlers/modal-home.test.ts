@@ -477,3 +477,40 @@ describe('modal and the audit log (issue 11 finding 2)', () => {
     expect(shown(dm[0])).toContain('The audit log is unavailable, so nothing was done.');
   });
 });
+
+describe('the update confirmation when Atlassian is slow (Slack wants an answer within 3 s)', () => {
+  beforeEach(async () => {
+    world = await startWorld({ latencyMs: 2_300 });
+  });
+
+  it('answers at once with a "looking up" view, then shows the diff in its place; Confirm does the same and sends the PATCH', async () => {
+    const id = world.seedUser('lou@example.com', { title: 'Intern' });
+    const driven = await world.startBot();
+    const started = Date.now();
+    const pushed = (await submit(driven, { email: 'lou@example.com', title: 'Analyst' })) as {
+      response_action: string;
+      view: { external_id: string; blocks: unknown[]; submit?: unknown };
+    };
+    expect(pushed.response_action).toBe('push');
+    expect(textOf(pushed.view)).toContain('Looking the user up in Atlassian');
+    expect(pushed.view.submit).toBeUndefined();
+    const shownLater = await world.slack.waitFor(
+      (c) => c.method === 'views.update' && c.args.external_id === pushed.view.external_id,
+    );
+    const confirmation = shownLater.args.view as Pushed['view'];
+    expect(confirmation.callback_id).toBe('iam_update_confirm');
+    expect(textOf(confirmation)).toContain('`title`: `Intern` → `Analyst`');
+    expect(world.patches()).toEqual([]);
+
+    const acked = (await confirm(driven, confirmation)) as { response_action: string; view: Pushed['view'] };
+    expect(acked.response_action).toBe('update');
+    expect(textOf(acked.view)).toContain('Looking the user up in Atlassian');
+    await world.slack.waitFor((c) => c.method === 'chat.postMessage');
+    expect(world.scim()).toEqual(['GET /Users', 'GET /Users', `PATCH /Users/${id}`]);
+    const done = world.slack
+      .callsTo('views.update')
+      .map((c) => JSON.stringify((c.args.view as { blocks: unknown[] }).blocks));
+    expect(done.some((text) => text.includes('Confirmed: the result follows in the channel.'))).toBe(true);
+    expect(Date.now() - started).toBeGreaterThan(6_000);
+  }, 30_000);
+});

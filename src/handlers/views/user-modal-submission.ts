@@ -10,8 +10,11 @@ import {
   type WriteOptions,
   type WritePreview,
 } from '../../iam';
+import type { ModalView } from '@slack/types';
 import {
   type ConfirmMetadata,
+  confirmLoadingView,
+  confirmNoticeView,
   errorNotice,
   LIMITS,
   type ModalValues,
@@ -157,22 +160,57 @@ export function userModalSubmission(context: BotContext, kind: 'create' | 'updat
   };
 }
 
+/** Slack wants a view_submission answered within 3 s: a slower lookup answers with a "looking up" view first. */
+export const CONFIRM_ACK_MS = 2000;
+
+/**
+ * The confirmation of a submitted update form: pushed in the ack when the lookup answers within
+ * CONFIRM_ACK_MS; otherwise a "looking the user up" view is pushed at once and replaced by the
+ * confirmation (or the problem) when the lookup is done.
+ */
 async function openConfirmation(
   context: BotContext,
-  { ack }: SubmissionArgs,
+  { ack, body, client }: SubmissionArgs,
   form: { profile: UserProfile; values: ModalValues; channelId: string },
 ): Promise<void> {
+  const answer = confirmationOf(context, form);
+  const quick = await withinAck(answer);
+  if (quick !== null) {
+    await ack(
+      'view' in quick
+        ? { response_action: 'push', view: quick.view }
+        : { response_action: 'errors', errors: { email: quick.problem } },
+    );
+    return;
+  }
+  const externalId = `iam-confirm-${body.trigger_id}`;
+  await ack({ response_action: 'push', view: confirmLoadingView(externalId, { sandbox: context.sandbox }) });
+  const late = await answer;
+  const view = 'view' in late ? late.view : confirmNoticeView(late.problem, { sandbox: context.sandbox });
+  try {
+    await client.views.update({ external_id: externalId, view });
+  } catch (error) {
+    // The operator closed the form meanwhile, or Slack refused: nothing was sent either way.
+    context.logger.warn('the update confirmation could not be shown', { error: (error as Error).message });
+  }
+}
+
+/** The confirmation view of a submitted update form, or the problem to show in the form. */
+async function confirmationOf(
+  context: BotContext,
+  form: { profile: UserProfile; values: ModalValues; channelId: string },
+): Promise<{ view: ModalView } | { problem: string }> {
   let found;
   try {
     found = await findPlan(context, form.profile, optionsOf(form.values));
   } catch (error) {
     const input = error instanceof ProfileError;
     if (!input) context.logger.error('update preview failed', { error: (error as Error).message });
-    const text = input
-      ? `${(error as Error).message}. Nothing was changed.`
-      : "The change could not be previewed, so nothing was changed; the bot's log has the details.";
-    await ack({ response_action: 'errors', errors: { email: text } });
-    return;
+    return {
+      problem: input
+        ? `${(error as Error).message}. Nothing was changed.`
+        : "The change could not be previewed, so nothing was changed; the bot's log has the details.",
+    };
   }
   const metadata: ConfirmMetadata = {
     channelId: form.channelId,
@@ -183,15 +221,11 @@ async function openConfirmation(
   };
   const view = updateConfirmView(found.plan, metadata, { sandbox: context.sandbox });
   if ((view.private_metadata ?? '').length > LIMITS.privateMetadata) {
-    await ack({
-      response_action: 'errors',
-      errors: {
-        email: `This form is too long for Slack to carry to the confirmation (${LIMITS.privateMetadata} characters at most); shorten the longest fields. Nothing was changed.`,
-      },
-    });
-    return;
+    return {
+      problem: `This form is too long for Slack to carry to the confirmation (${LIMITS.privateMetadata} characters at most); shorten the longest fields. Nothing was changed.`,
+    };
   }
-  await ack({ response_action: 'push', view });
+  return { view };
 }
 
 /**
@@ -215,23 +249,44 @@ export function updateConfirmation(context: BotContext) {
     if (context.inFlight.closed) return tell(RESTARTING);
     const options = optionsOf(metadata);
     await context.inFlight.run(async () => {
-      let profile: UserProfile;
-      let found;
-      try {
-        profile = parseUserProfile(metadata.fields);
-        found = await findPlan(context, profile, options);
-      } catch (error) {
-        if (!(error instanceof ProfileError)) throw error;
-        return tell(`${error.message}. Nothing was changed.`);
-      }
-      if (found.fingerprint !== metadata.plan) {
-        const again = { ...metadata, plan: found.fingerprint };
-        const view = updateConfirmView(found.plan, again, { sandbox: context.sandbox, changedSince: true });
-        await ack({ response_action: 'update', view });
+      const checking = recheck(context, metadata);
+      const quick = await withinAck(checking);
+      const externalId = `iam-confirm-${body.trigger_id}`;
+      if (quick === null)
+        await ack({
+          response_action: 'update',
+          view: confirmLoadingView(externalId, { sandbox: context.sandbox }),
+        });
+      const checked = quick ?? (await checking);
+      // Shown in the ack when it came in time, else in place of the "looking up" view.
+      const show = async (next: ModalView | null) => {
+        if (quick !== null)
+          return ack(next ? { response_action: 'update', view: next } : { response_action: 'clear' });
+        if (next === null) return;
+        try {
+          await client.views.update({ external_id: externalId, view: next });
+        } catch (error) {
+          context.logger.warn('the update confirmation could not be shown', {
+            error: (error as Error).message,
+          });
+        }
+      };
+      if ('problem' in checked) {
+        await show(confirmNoticeView(checked.problem, { sandbox: context.sandbox }));
         return;
       }
-      await ack({ response_action: 'clear' });
-      if (found.plan.kind !== 'change' && found.plan.kind !== 'create') return; // nothing to carry out
+      if ('again' in checked) {
+        await show(checked.again);
+        return;
+      }
+      const { profile, found } = checked;
+      const carries = found.plan.kind === 'change' || found.plan.kind === 'create';
+      await show(
+        quick === null && carries
+          ? confirmNoticeView('Confirmed: the result follows in the channel.', { sandbox: context.sandbox })
+          : null,
+      );
+      if (!carries) return; // nothing to carry out
       await carryOut(context, args, 'update', {
         profile,
         options,
@@ -239,5 +294,51 @@ export function updateConfirmation(context: BotContext) {
         preview: found.preview,
       });
     });
+  };
+}
+
+/** Resolves to the answer when it comes within CONFIRM_ACK_MS, else to null (the answer still comes). */
+async function withinAck<T>(answer: Promise<T>): Promise<T | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), CONFIRM_ACK_MS);
+  });
+  try {
+    return await Promise.race([answer, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Finds the plan again from the confirmed form: the same plan (go ahead), a different one (the user
+ * changed since: the confirmation to show again), or a problem (nothing is sent).
+ */
+async function recheck(
+  context: BotContext,
+  metadata: ConfirmMetadata,
+): Promise<
+  | { problem: string }
+  | { again: ModalView }
+  | { profile: UserProfile; found: Awaited<ReturnType<typeof findPlan>> }
+> {
+  let profile: UserProfile;
+  let found;
+  try {
+    profile = parseUserProfile(metadata.fields);
+    found = await findPlan(context, profile, optionsOf(metadata));
+  } catch (error) {
+    const input = error instanceof ProfileError;
+    if (!input) context.logger.error('update preview failed', { error: (error as Error).message });
+    return {
+      problem: input
+        ? `${(error as Error).message}. Nothing was changed.`
+        : "The change could not be checked, so nothing was changed; the bot's log has the details.",
+    };
+  }
+  if (found.fingerprint === metadata.plan) return { profile, found };
+  const again = { ...metadata, plan: found.fingerprint };
+  return {
+    again: updateConfirmView(found.plan, again, { sandbox: context.sandbox, changedSince: true }),
   };
 }

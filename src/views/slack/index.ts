@@ -46,6 +46,7 @@ export {
   PROFILE_FIELDS,
   UPDATE_CALLBACK_ID,
   UPDATE_CONFIRM_CALLBACK_ID,
+  confirmLoadingView,
   confirmNoticeView,
   readConfirmMetadata,
   updateConfirmView,

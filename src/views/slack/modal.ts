@@ -404,6 +404,24 @@ export function updateConfirmView(
   };
 }
 
+/**
+ * Pushed at once when Atlassian is slow to answer the lookup (Slack wants the answer within 3 s); the
+ * confirmation replaces it (views.update by `external_id`) as soon as the lookup is done.
+ */
+export function confirmLoadingView(externalId: string, options: { sandbox: boolean }): ModalView {
+  return {
+    type: 'modal',
+    callback_id: UPDATE_CONFIRM_CALLBACK_ID,
+    external_id: externalId,
+    title: plain('Confirm update', LIMITS.modalTitle),
+    close: plain('Back', LIMITS.modalButton),
+    blocks: [
+      ...(options.sandbox ? [context(SANDBOX_TEXT)] : []),
+      section('Looking the user up in Atlassian… Nothing has been sent.'),
+    ],
+  };
+}
+
 /** A confirmation replaced by a notice (e.g. Slack delivered the Confirm twice): no Confirm button. */
 export function confirmNoticeView(text: string, options: { sandbox: boolean }): ModalView {
   return {
