@@ -6,9 +6,17 @@
  */
 import fc from 'fast-check';
 import type { CommandSwitches } from '../../src/config';
-import { changesOf, type IamContext, updateUser, type AttributeChange } from '../../src/iam/commands';
+import {
+  changesOf,
+  createUser,
+  disableUser,
+  enableUser,
+  type IamContext,
+  updateUser,
+  type AttributeChange,
+} from '../../src/iam/commands';
 import { BUILT_IN_INCOMING, BUILT_IN_OUTGOING } from '../../src/iam/mappers';
-import { planCommand } from '../../src/iam/plan';
+import { planCommand, WRITE_COMMANDS, type WriteCommand } from '../../src/iam/plan';
 import { parseUserProfile } from '../../src/iam/profile';
 import type { ScimUser } from '../../src/scim/types';
 import { sandboxHarness } from '../support/sandbox-directory';
@@ -125,6 +133,74 @@ it('for random profiles, the preview is exactly the change the sandbox directory
         harness.close();
       }
     }),
+    { numRuns: 150 },
+  );
+});
+
+const RUN: Record<WriteCommand, typeof createUser> = {
+  'iam-create-user': createUser,
+  'iam-update-user': updateUser,
+  'iam-disable-user': (context, profile) => disableUser(context, profile),
+  'iam-enable-user': (context, profile) => enableUser(context, profile),
+};
+
+it('for every write command, user present or not, active or not: the plan is what the directory then shows', async () => {
+  let n = 0;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.constantFrom(...WRITE_COMMANDS),
+      fc.boolean(),
+      fc.boolean(),
+      fc.dictionary(fc.constantFrom(...KEYS), value, { maxKeys: 4 }),
+      async (command, exists, active, given) => {
+        const harness = sandboxHarness();
+        try {
+          const email = `any-${++n}@example.com`;
+          if (exists) {
+            const { user } = await harness.client.createUser({
+              userName: email,
+              emails: [{ value: email, type: 'work', primary: true }],
+              title: 'Engineer',
+            });
+            if (!active)
+              await harness.client.patchUser(user.id as string, [
+                { op: 'replace', value: { active: false } },
+              ]);
+          }
+          const context: IamContext = {
+            directory: harness.client,
+            switches: SWITCHES,
+            instanceName: 'Atlassian IAM_instance_1',
+            outgoing: BUILT_IN_OUTGOING,
+            incoming: BUILT_IN_INCOMING,
+          };
+          const profile = parseUserProfile({ email, ...given });
+          const read = async () => (await harness.client.findUsers('userName', email))[0] ?? null;
+          const before = await read();
+
+          const plan = await planCommand(command, context, profile, { allowEnable: true });
+          await RUN[command](context, profile, { allowEnable: true });
+          const after = await read();
+
+          if (plan.kind === 'create') {
+            expect(before).toBeNull();
+            expect(after).not.toBeNull();
+            const created = new Map(
+              changesOf({}, attributesOf(after as ScimUser)).map((c) => [c.attribute, c]),
+            );
+            for (const change of plan.changes) expect(created.get(change.attribute)).toEqual(change);
+            return;
+          }
+          expect(before === null).toBe(after === null);
+          if (before === null || after === null) return;
+          const actual = actualChanges(before, after);
+          const planned = plan.kind === 'change' ? plan.changes : [];
+          expect(new Map(planned.map((change) => [change.attribute, change]))).toEqual(actual);
+        } finally {
+          harness.close();
+        }
+      },
+    ),
     { numRuns: 150 },
   );
 });
