@@ -12,6 +12,7 @@ import { loadConfig, loadDotenv } from '../config';
 import { parseAllowEnable } from '../iam';
 import { createLogger, redact } from '../log';
 import { renderDryRunSummary, renderRowPlan } from '../views/plan';
+import { bulkRowsText } from '../metrics';
 import { createRuntime, type Runtime } from '../wiring';
 import { AimdController, DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from './concurrency';
 import { type BulkRow, BulkFileError, readCsv, toBulkRows } from './csv';
@@ -47,6 +48,7 @@ again, not failed. A bad token (401/403), DNS or TLS failure stops the run: rows
   --dry-run             look every row's user up and print what would change (before → after), the
                         rows that would be created or skipped, and a summary; send no write and write
                         no report (a later real run does every row)
+  --metrics FILE        also write the rows by outcome as Prometheus text (node_exporter textfile)
   -h, --help            show this help
 
 Progress goes to stderr: a bar on a terminal, otherwise a line a second. The summary goes to stdout.
@@ -75,6 +77,8 @@ interface BulkInvocation {
   json: boolean;
   /** Print every row's plan; send no write, write no report (./dry-run.ts). */
   dryRun: boolean;
+  /** Where to write the run's rows by outcome in Prometheus text (--metrics), if anywhere. */
+  metricsPath: string | null;
 }
 
 function parseBulkArgs(argv: string[]): BulkInvocation | 'help' {
@@ -87,6 +91,7 @@ function parseBulkArgs(argv: string[]): BulkInvocation | 'help' {
         'allow-enable': { type: 'string' },
         concurrency: { type: 'string' },
         report: { type: 'string' },
+        metrics: { type: 'string' },
         json: { type: 'boolean', default: false },
         'dry-run': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -111,6 +116,9 @@ function parseBulkArgs(argv: string[]): BulkInvocation | 'help' {
   }
   if (file === undefined) throw new BulkUsageError(`bulk ${operation} needs the CSV file to read; ${HINT}`);
   if (extra !== undefined) throw new BulkUsageError(`unexpected argument "${extra}"; ${HINT}`);
+  if (values['dry-run'] && values.metrics !== undefined) {
+    throw new BulkUsageError('--metrics does not go with --dry-run: a dry run writes no file');
+  }
   const writes = operation === 'create' || operation === 'update';
   if (values['allow-enable'] !== undefined && !writes) {
     throw new BulkUsageError('--allow-enable applies to bulk create and bulk update only');
@@ -139,6 +147,7 @@ function parseBulkArgs(argv: string[]): BulkInvocation | 'help' {
     reportPath: values.report ?? defaultReportPath(file),
     json: values.json,
     dryRun: values['dry-run'],
+    metricsPath: values.metrics ?? null,
   };
 }
 
@@ -330,6 +339,7 @@ async function run(invocation: BulkInvocation, io: BulkIo): Promise<number> {
       stoppedBy: outcome.fatal,
     };
     io.out(scrub(invocation.json ? JSON.stringify(summary, null, 2) : renderSummary(summary)) + '\n');
+    if (invocation.metricsPath) await writeMetricsFile(invocation.metricsPath, summary, io);
     if (summary.interrupted) return EXIT.interrupted;
     return summaryExitCode(summary);
   } finally {
@@ -412,4 +422,19 @@ function installStop(progress: ProgressDisplay): { stopping: () => boolean; remo
       process.off('SIGTERM', onSignal);
     },
   };
+}
+
+/**
+ * --metrics FILE: the rows by outcome as Prometheus text, written to a temporary file then renamed, so a
+ * collector never reads half of it. A failure to write is said on stderr; the run's own result stands.
+ */
+async function writeMetricsFile(file: string, summary: BulkSummary, io: BulkIo): Promise<void> {
+  const { total: _total, ...counts } = summary.rows;
+  try {
+    const partial = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(partial, await bulkRowsText(counts));
+    fs.renameSync(partial, file);
+  } catch (error) {
+    io.err(`atlassian-iam bulk: the metrics file ${file} was not written: ${(error as Error).message}\n`);
+  }
 }
