@@ -235,4 +235,17 @@ describe('bulk --dry-run', () => {
     expect(JSON.parse(real.stdout)).toMatchObject({ rows: { total: 3, success: 3, alreadyDone: 0 } });
     expect(stored(id)).toMatchObject({ title: 'Staff Engineer' });
   });
+
+  it('with --metrics is refused (a dry run writes no file): exit 2, nothing sent', async () => {
+    fs.writeFileSync(path.join(cwd, 'm.csv'), 'email\nbulk.dry.a@example.com\n');
+    const before = atlassian.server.requests.length;
+    const run = await runCli(['bulk', 'disable', 'm.csv', '--dry-run', '--metrics', 'm.prom'], {
+      env: env(),
+      cwd,
+    });
+    expectExit(run, 2);
+    expect(run.stderr).toContain('--metrics does not go with --dry-run');
+    expect(atlassian.server.requests.slice(before)).toEqual([]);
+    expect(fs.existsSync(path.join(cwd, 'm.prom'))).toBe(false);
+  });
 });
