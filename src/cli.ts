@@ -6,21 +6,21 @@ import { loadConfig, loadDotenv } from './config';
 import {
   createUser,
   disableUser,
+  ProfileError,
   enableUser,
   getMappingFields,
   getUser,
   type IamContext,
   type IamResult,
-  parseAllowEnable,
-  parseUserProfile,
-  ProfileError,
   testModule,
   updateUser,
 } from './iam';
 import { runAuditCommand } from './audit-command';
 import { runBulkCommand } from './bulk/command';
 import { type CliAudit, openCliAudit } from './cli-audit';
+import { runDryRun } from './cli-dry-run';
 import { type GroupCommand, isGroupCommand, runGroupCommand } from './cli-groups';
+import { readProfileInput } from './cli-profile-input';
 import { createLogger, redact } from './log';
 import { renderTextTable, resultTable } from './views/table';
 import { createRuntime } from './wiring';
@@ -82,6 +82,7 @@ Options:
   --reason TEXT          why (kept with a scheduled disable)
   --group NAME           the group of iam-add-to-group and iam-remove-from-group
   --json                 print the result object as JSON
+  --dry-run              write commands: print what would change (before → after), send no write
   -h, --help             show this help
 
 Exit status: 0 success (skips included), 1 the operation failed, 2 bad input or configuration.
@@ -106,6 +107,8 @@ interface Invocation {
   reason?: string;
   group?: string;
   json: boolean;
+  /** Print what the write would change; send no write (src/cli-dry-run.ts). */
+  dryRun: boolean;
 }
 
 function parseInvocation(argv: string[]): Invocation | 'help' {
@@ -121,6 +124,7 @@ function parseInvocation(argv: string[]): Invocation | 'help' {
         reason: { type: 'string' },
         group: { type: 'string' },
         json: { type: 'boolean', default: false },
+        'dry-run': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -141,6 +145,7 @@ function parseInvocation(argv: string[]): Invocation | 'help' {
     reason: values.reason,
     group: values.group,
     json: values.json,
+    dryRun: values['dry-run'],
   };
 }
 
@@ -150,17 +155,7 @@ async function runProfileCommand(
   openAudit: () => Promise<CliAudit>,
 ): Promise<IamResult> {
   const command = invocation.command as ProfileCommand;
-  const writes = command === 'iam-create-user' || command === 'iam-update-user';
-  if (invocation.allowEnable !== undefined && !writes) {
-    throw new ProfileError('--allow-enable applies to iam-create-user and iam-update-user only');
-  }
-  if (invocation.profileText === undefined) {
-    throw new ProfileError(
-      `${command} needs --user-profile, e.g. --user-profile '{"email":"jane@example.com"}'`,
-    );
-  }
-  const profile = parseUserProfile(invocation.profileText);
-  const allowEnable = parseAllowEnable(invocation.allowEnable);
+  const { profile, allowEnable } = readProfileInput(command, invocation.profileText, invocation.allowEnable);
   const execute = (): Promise<IamResult> => {
     switch (command) {
       case 'iam-create-user':
@@ -205,12 +200,7 @@ async function runScheduleCommand(
 ): Promise<number> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const scheduling = require('./cli-scheduled') as typeof import('./cli-scheduled');
-  if (invocation.profileText === undefined) {
-    throw new ProfileError(
-      `iam-disable-user needs --user-profile, e.g. --user-profile '{"email":"jane@example.com"}'`,
-    );
-  }
-  const profile = parseUserProfile(invocation.profileText);
+  const { profile } = readProfileInput('iam-disable-user', invocation.profileText, undefined);
   const now = new Date();
   const schedule = scheduling.parseAtOption(invocation.at ?? '', now);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -254,6 +244,23 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
       );
     }
     const sandboxTag = runtime.sandbox ? ' (SANDBOX)' : '';
+    const openAudit = () => openCliAudit(config, logger);
+    const { command } = invocation;
+    if (!isGroupCommand(command) && invocation.group !== undefined) {
+      throw new UsageError('--group applies to iam-add-to-group and iam-remove-from-group only');
+    }
+    if (invocation.dryRun) {
+      if (invocation.at !== undefined) {
+        throw new UsageError('--dry-run shows what a disable would change now; leave out --at to see it');
+      }
+      return await runDryRun(
+        runtime.context,
+        invocation,
+        openAudit,
+        (text) => io.out(scrub(text)),
+        runtime.sandbox,
+      );
+    }
     if (invocation.command === 'test-module') {
       checkNoProfileArguments(invocation);
       const status = await testModule(runtime.context.directory);
@@ -298,11 +305,6 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
       return await runScheduleCommand(config, runtime.context, invocation, io);
     }
     if (invocation.reason !== undefined) throw new ProfileError('--reason applies with --at only');
-    const openAudit = () => openCliAudit(config, logger);
-    const { command } = invocation;
-    if (!isGroupCommand(command) && invocation.group !== undefined) {
-      throw new UsageError('--group applies to iam-add-to-group and iam-remove-from-group only');
-    }
     const result = isGroupCommand(command)
       ? await runGroupCommand(runtime.context, { ...invocation, command }, openAudit)
       : await runProfileCommand(runtime.context, invocation, openAudit);

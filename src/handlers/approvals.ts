@@ -18,6 +18,7 @@ import {
   profileGroups,
   readApprovalPlan,
   updatePlan,
+  type WritePreview,
   type UserProfile,
 } from '../iam';
 import type { ScimUser } from '../scim/types';
@@ -219,10 +220,45 @@ export async function requestWrite(
   });
   if (withGroups && 'notFound' in preview)
     return runNow(() => createUser(context.iam, profile, { allowEnable }));
+  await carryOutPreview(context, client, { ...input, preview }, kind, runNow);
+}
+
+/**
+ * Carries out a write already previewed and confirmed (the update modal's confirmation): its
+ * "received" row first (no row, nothing done), then exactly that preview, or, when it takes the
+ * account over, its approval request. `runNow` must not write another row (`received: true`).
+ */
+export async function requestPreviewedWrite(
+  context: BotContext,
+  client: WebClient,
+  input: ApprovalInput & { profile: UserProfile; preview: WritePreview },
+  kind: 'create' | 'update',
+  runNow: (execute: () => Promise<IamResult>) => Promise<void>,
+): Promise<void> {
+  await audit(context, {
+    actor: input.requesterId,
+    kind: 'command',
+    command: kind === 'create' ? 'iam-create-user' : 'iam-update-user',
+    target: targetOf(input.profile),
+    outcome: 'received',
+    requestId: null,
+    detail: null,
+  });
+  await carryOutPreview(context, client, input, kind, runNow);
+}
+
+async function carryOutPreview(
+  context: BotContext,
+  client: WebClient,
+  input: ApprovalInput & { profile: UserProfile; preview: WritePreview },
+  kind: 'create' | 'update',
+  runNow: (execute: () => Promise<IamResult>) => Promise<void>,
+): Promise<void> {
+  const { preview } = input;
   if ('update' in preview && preview.update.takesOver) {
     return requestApproval(context, client, input, updatePlan(preview.update), preview.update.user);
   }
-  await runNow(() => applyWrite(context.iam, profile, preview, kind));
+  await runNow(() => applyWrite(context.iam, input.profile, preview, kind));
 }
 
 /**

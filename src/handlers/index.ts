@@ -10,7 +10,13 @@ import { iamUpdateUser } from './commands/iam-update-user';
 import type { BotContext } from './context';
 import { appHomeOpened } from './events/app-home-opened';
 import { refuseReplays } from './replays';
-import { CREATE_CALLBACK, UPDATE_CALLBACK, userModalSubmission } from './views/user-modal-submission';
+import {
+  CREATE_CALLBACK,
+  UPDATE_CALLBACK,
+  UPDATE_CONFIRM_CALLBACK,
+  updateConfirmation,
+  userModalSubmission,
+} from './views/user-modal-submission';
 
 export { AccessPolicy, webPeopleDirectory } from './access';
 export { expireDue, recoverApproved } from './approvals';
@@ -33,5 +39,6 @@ export function registerListeners(app: App, context: BotContext): void {
   app.action(CANCEL_SCHEDULE_ACTION, scheduleCancel(context));
   app.view(CREATE_CALLBACK, userModalSubmission(context, 'create'));
   app.view(UPDATE_CALLBACK, userModalSubmission(context, 'update'));
+  app.view(UPDATE_CONFIRM_CALLBACK, updateConfirmation(context));
   app.event('app_home_opened', appHomeOpened(context));
 }

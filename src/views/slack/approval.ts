@@ -110,24 +110,26 @@ const capital = (text: string): string => text.charAt(0).toUpperCase() + text.sl
 const changeValue = (value: string | null): string =>
   value === null ? '_none_' : `\`${escapeTruncate(oneLine(value), CHANGE_VALUE_MAX)}\``;
 
-/** An update's before → after, one line per attribute, as many as fit (then how many more). */
-function changeBlocks(card: ApprovalCard): KnownBlock[] {
-  if (card.action !== 'update' || !card.changes) return [];
+/** Before → after, one line per attribute, as many as fit (then how many more): the approval card's and the update confirmation's. */
+export function changesSection(changes: readonly ApprovalChange[]): KnownBlock {
   const title = '*Changes*';
   const room = LIMITS.sectionText - title.length - 40; // 40: the "…and N more" line
   const lines: string[] = [];
   let used = 0;
-  for (const c of card.changes) {
+  for (const c of changes) {
     const line = `• \`${escapeTruncate(oneLine(c.attribute), 100)}\`: ${changeValue(c.before)} → ${changeValue(c.after)}`;
     if (lines.length === CHANGES_SHOWN || used + line.length + 1 > room) break;
     lines.push(line);
     used += line.length + 1;
   }
-  const more = card.changes.length - lines.length;
+  const more = changes.length - lines.length;
   if (more > 0) lines.push(`…and ${more} more`);
-  if (card.changes.length === 0) lines.push("No attribute differs from the user's current values.");
-  return [section(`${title}\n${lines.join('\n')}`)];
+  if (changes.length === 0) lines.push("No attribute differs from the user's current values.");
+  return section(`${title}\n${lines.join('\n')}`);
 }
+
+const changeBlocks = (card: ApprovalCard): KnownBlock[] =>
+  card.action === 'update' && card.changes ? [changesSection(card.changes)] : [];
 
 const targetCode = (card: ApprovalCard): string => `\`${escapeTruncate(oneLine(card.target), 500)}\``;
 
