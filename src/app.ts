@@ -16,6 +16,7 @@ import {
   InFlight,
   recoverApproved,
   registerListeners,
+  startScheduleTimer,
   webPeopleDirectory,
 } from './handlers';
 import { type ConnectionStatus, testModule } from './iam';
@@ -219,6 +220,7 @@ function assemble(
   });
 
   let sweep: NodeJS.Timeout | null = null;
+  let stopSchedules: (() => void) | null = null;
   // Expiry, and approved disables whose holder's lease ran out (a crashed peer's), picked up by any instance.
   const sweepOnce = () =>
     context.inFlight
@@ -262,6 +264,7 @@ function assemble(
       await sweepOnce();
       sweep = setInterval(sweepOnce, options.expirySweepMs ?? 60_000);
       sweep.unref();
+      stopSchedules = startScheduleTimer(context, app.client, { pollMs: slack.schedulePollMs, logger });
       logger.info('Atlassian IAM bot started', {
         mode: options.receiver ? 'custom receiver' : mode,
         port: socketMode || options.receiver ? null : slack.port,
@@ -272,6 +275,7 @@ function assemble(
     async stop() {
       draining = true;
       if (sweep) clearInterval(sweep);
+      stopSchedules?.();
       const drained = await settlesWithin(context.inFlight.drain(), DRAIN_LIMIT_MS);
       if (!drained) {
         logger.warn('stopping without waiting longer for work in flight', {

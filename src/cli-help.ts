@@ -4,7 +4,8 @@ import { PROFILE_KEYS, SCIM_PREFIX } from './iam';
 
 export type ProfileCommand =
   'iam-create-user' | 'iam-update-user' | 'iam-get-user' | 'iam-disable-user' | 'iam-enable-user';
-export type CommandName = ProfileCommand | GroupCommand | 'test-module' | 'get-mapping-fields';
+export type CommandName =
+  ProfileCommand | GroupCommand | 'test-module' | 'get-mapping-fields' | 'run-scheduled';
 
 /** `where`: the line that says which database this installation uses (DATABASE_URL). */
 export function globalHelp(where: string): string {
@@ -15,7 +16,7 @@ Commands (XSOAR names; the short names work too):
   iam-create-user     (create-user)   create a user, or update it if it exists
   iam-update-user     (update-user)   update a user; creates it if not found (IAM_CREATE_IF_NOT_FOUND)
   iam-get-user        (get-user)      look a user up by id, username/email or employeeid
-  iam-disable-user    (disable-user)  deactivate a user (reversible)
+  iam-disable-user    (disable-user)  deactivate a user (reversible); with --at, at that time
   iam-enable-user     (enable-user)   re-activate a user
   iam-get-groups      (get-groups)    list the directory's groups, or one user's (--user-profile)
   iam-add-to-group    (add-to-group)  add a user to a group (--user-profile, --group NAME)
@@ -23,6 +24,8 @@ Commands (XSOAR names; the short names work too):
                                       remove a user from a group (--user-profile, --group NAME)
   test-module         (test)          check the connection to the directory
   get-mapping-fields                  list the directory's user schema attributes
+  run-scheduled                       carry out the scheduled disables that are due (for installations
+                                      without a bot; a bot does it on its own)
   audit                               read the audit log (atlassian-iam audit --help)
   bulk <operation> FILE.csv           create, update, disable or enable every user of a CSV file
                                       (atlassian-iam bulk --help)
@@ -33,8 +36,13 @@ Options:
                          or a bare email: --user-profile jane@example.com
   --allow-enable BOOL    create/update may re-activate an inactive user (true/false, yes/no, on/off,
                          1/0; default true)
+  --at TIME              iam-disable-user: store the disable for TIME instead of now, e.g.
+                         "2026-12-31 17:00" (this machine's time zone), "2026-12-31 17:00 Europe/Berlin",
+                         "2026-12-31 17:00 +01:00" or "in 2h" (m, h, d); at most 90 days ahead
+  --reason TEXT          why (kept with a scheduled disable)
   --group NAME           the group of iam-add-to-group and iam-remove-from-group
   --json                 print the outcome as one JSON object, errors included
+  --dry-run              write commands: print what would change (before → after), send no write
   -h, --help             show this help
 
 Exit status: 0 success (skips included), 1 the operation failed, 2 bad input or configuration.
@@ -102,6 +110,13 @@ const TEXTS: Record<CommandName, CommandText> = {
     keys: '',
     example: '',
   },
+  'run-scheduled': {
+    summary:
+      'Carries out the scheduled disables that are due (iam-disable-user --at), for installations without\n' +
+      'a bot; a bot does it on its own. Takes no options but --json.',
+    keys: '',
+    example: '',
+  },
   'get-mapping-fields': {
     summary: "Lists the directory's user schema attributes. Takes no options but --json.",
     keys: '',
@@ -128,12 +143,22 @@ export function commandHelp(command: CommandName): string {
   if (text.keys === '') return `Usage: atlassian-iam ${command} [--json]\n\n${text.summary}`;
   const writes = command === 'iam-create-user' || command === 'iam-update-user';
   const grouped = command === 'iam-add-to-group' || command === 'iam-remove-from-group';
-  const extra = writes
-    ? '\n  --allow-enable BOOL    may re-activate an inactive user (default true)'
-    : grouped
-      ? '\n  --group NAME           the group'
-      : '';
-  const flag = writes ? ' [--allow-enable BOOL]' : grouped ? ' --group NAME' : '';
+  const disable = command === 'iam-disable-user';
+  const options = [
+    ...(writes ? ['  --allow-enable BOOL    may re-activate an inactive user (default true)'] : []),
+    ...(grouped ? ['  --group NAME           the group'] : []),
+    ...(disable
+      ? [
+          '  --at TIME              disable at TIME instead of now ("2026-12-31 17:00", "in 2h")',
+          '  --reason TEXT          why (kept with a scheduled disable)',
+        ]
+      : []),
+    ...(writes || disable || command === 'iam-enable-user'
+      ? ['  --dry-run              print what would change, send no write']
+      : []),
+  ];
+  const extra = options.map((line) => `\n${line}`).join('');
+  const flag = writes ? ' [--allow-enable BOOL]' : grouped ? ' --group NAME' : disable ? ' [--at TIME]' : '';
   return `Usage: atlassian-iam ${command} --user-profile JSON|EMAIL${flag} [--json]
 
 ${text.summary}

@@ -1,33 +1,30 @@
 #!/usr/bin/env node
-import { parseFlags, profileArgument } from './cli-args';
+import { parseFlags } from './cli-args';
 import { EXIT, reportCliError } from './cli-errors';
 import { exitWhenWritten } from './cli-exit';
 import { type CommandName, commandHelp, globalHelp, type ProfileCommand } from './cli-help';
 import { closest } from './closest-word';
 import { ConfigError, describeDatabase, loadConfig, loadDotenv } from './config';
 import {
+  BUILT_IN_OUTGOING,
   createUser,
   disableUser,
+  ProfileError,
   enableUser,
   getMappingFields,
   getUser,
-  BUILT_IN_OUTGOING,
-  loadMapper,
-  type Mapper,
-  mapperSourceKeys,
   type IamContext,
   type IamResult,
-  parseAllowEnable,
-  parseUserProfile,
-  ProfileError,
+  loadMapper,
   testModule,
   updateUser,
-  type UserProfile,
 } from './iam';
 import { runAuditCommand } from './audit-command';
 import { runBulkCommand } from './bulk/command';
 import { type CliAudit, openCliAudit } from './cli-audit';
+import { runDryRun } from './cli-dry-run';
 import { isGroupCommand, runGroupCommand } from './cli-groups';
+import { type ProfileInput, readProfileInput } from './cli-profile-input';
 import { createLogger, redact } from './log';
 import { renderResultText, renderTextTable, resultTable, terminalWidth } from './views/table';
 import { createRuntime, newDatabaseNotice } from './wiring';
@@ -52,6 +49,7 @@ const ALIASES: Record<string, CommandName> = {
   'test-module': 'test-module',
   test: 'test-module',
   'get-mapping-fields': 'get-mapping-fields',
+  'run-scheduled': 'run-scheduled',
 };
 
 interface Io {
@@ -70,8 +68,12 @@ interface Invocation {
   command: CommandName;
   profileText?: string;
   allowEnable?: string;
+  at?: string;
+  reason?: string;
   group?: string;
   json: boolean;
+  /** Print what the write would change; send no write (src/cli-dry-run.ts). */
+  dryRun: boolean;
 }
 
 /** `help`: the global help; a command name: that command's help. */
@@ -83,8 +85,11 @@ function parseInvocation(argv: string[]): Invocation | Help {
     parsed = parseFlags(argv, {
       'user-profile': { type: 'string' },
       'allow-enable': { type: 'string' },
+      at: { type: 'string' },
+      reason: { type: 'string' },
       group: { type: 'string' },
       json: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     });
   } catch (error) {
@@ -107,50 +112,36 @@ function parseInvocation(argv: string[]): Invocation | Help {
     command,
     profileText: values['user-profile'],
     allowEnable: values['allow-enable'],
+    at: values.at,
+    reason: values.reason,
     group: values.group,
     json: values.json,
+    dryRun: values['dry-run'],
   };
 }
 
 const isProfileCommand = (command: CommandName): command is ProfileCommand =>
-  !isGroupCommand(command) && command !== 'test-module' && command !== 'get-mapping-fields';
+  command === 'iam-create-user' ||
+  command === 'iam-update-user' ||
+  command === 'iam-get-user' ||
+  command === 'iam-disable-user' ||
+  command === 'iam-enable-user';
 
-/** The input read before the runtime opened; only a profile command has one. */
-function profileInputOf(input: ProfileInput | null, command: CommandName): ProfileInput {
-  if (input === null) throw new Error(`${command} is not a profile command`);
-  return input;
-}
-
-interface ProfileInput {
+/** A profile command with its input, read before the runtime opened (see run). */
+interface ProfileRun {
   command: ProfileCommand;
-  profile: UserProfile;
-  allowEnable: boolean;
+  input: ProfileInput;
 }
 
-/**
- * The checked input of an iam-*-user command, read before the directory or the audit log is opened:
- * bad input touches nothing, not even the sandbox file. Keys the outgoing mapper reads are known too.
- */
-function readProfileInput(invocation: Invocation, outgoing: Mapper): ProfileInput {
-  const command = invocation.command as ProfileCommand;
-  const writes = command === 'iam-create-user' || command === 'iam-update-user';
-  if (invocation.allowEnable !== undefined && !writes) {
-    throw new ProfileError('--allow-enable applies to iam-create-user and iam-update-user only');
-  }
-  if (invocation.profileText === undefined) {
-    throw new ProfileError(
-      `${command} needs --user-profile, e.g. --user-profile jane@example.com or --user-profile '{"email":"jane@example.com"}'; run atlassian-iam ${command} --help`,
-    );
-  }
-  const profile = parseUserProfile(profileArgument(invocation.profileText), {
-    mapperKeys: mapperSourceKeys(outgoing),
-  });
-  return { command, profile, allowEnable: parseAllowEnable(invocation.allowEnable) };
+/** The profile run read up front; only a profile command has one. */
+function profileRunOf(run: ProfileRun | null, command: CommandName): ProfileRun {
+  if (run === null) throw new Error(`${command} is not a profile command`);
+  return run;
 }
 
 async function runProfileCommand(
   context: IamContext,
-  { command, profile, allowEnable }: ProfileInput,
+  { command, input: { profile, allowEnable } }: ProfileRun,
   openAudit: () => Promise<CliAudit>,
 ): Promise<IamResult> {
   const execute = (): Promise<IamResult> => {
@@ -180,12 +171,58 @@ async function runProfileCommand(
 }
 
 function checkNoProfileArguments(invocation: Invocation): void {
-  if (
-    invocation.profileText !== undefined ||
-    invocation.allowEnable !== undefined ||
-    invocation.group !== undefined
-  ) {
-    throw new UsageError(`${invocation.command} takes no --user-profile, --allow-enable or --group`);
+  const { profileText, allowEnable, group, at, reason } = invocation;
+  if ([profileText, allowEnable, group, at, reason].some((value) => value !== undefined)) {
+    throw new UsageError(
+      `${invocation.command} takes no --user-profile, --allow-enable, --group, --at or --reason`,
+    );
+  }
+}
+
+/** `iam-disable-user --at`: reads the time and the profile first (bad input stores nothing), then schedules. */
+async function runScheduleCommand(
+  config: ReturnType<typeof loadConfig>,
+  context: IamContext,
+  invocation: Invocation,
+  io: Io,
+): Promise<number> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const scheduling = require('./cli-scheduled') as typeof import('./cli-scheduled');
+  const { profile } = readProfileInput(
+    'iam-disable-user',
+    invocation.profileText,
+    undefined,
+    context.outgoing,
+  );
+  const now = new Date();
+  const schedule = scheduling.parseAtOption(invocation.at ?? '', now);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { openStore } = require('./store') as typeof import('./store');
+  const store = await openStore(config.database);
+  try {
+    const reason = invocation.reason?.trim() || null;
+    const outcome = await scheduling.scheduleDisable(context, store, { profile, schedule, reason, now });
+    if ('final' in outcome) {
+      const result = outcome.final;
+      io.out(
+        (invocation.json
+          ? JSON.stringify(result, null, 2)
+          : renderResultText(resultTable(result, { detailsMax: 120 }), result.IAM.Vendor, {
+              maxWidth: terminalWidth(io.outColumns?.()),
+              shrinkFirst: ['details'],
+            })) + '\nNothing was scheduled.\n',
+      );
+      return result.IAM.Vendor.success ? EXIT.success : EXIT.failure;
+    }
+    const done = outcome.scheduled;
+    io.out(
+      invocation.json
+        ? JSON.stringify({ ...done, at: done.at.toISOString() }, null, 2) + '\n'
+        : scheduling.scheduledText(done) + '\n',
+    );
+    return EXIT.success;
+  } finally {
+    await store.close();
   }
 }
 
@@ -194,9 +231,21 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, write: io.err, secrets: config.secrets });
   const scrub = (text: string): string => redact(text, config.secrets);
-  const input = isProfileCommand(invocation.command)
-    ? readProfileInput(invocation, loadMapper(config.outgoingMapperPath, BUILT_IN_OUTGOING))
-    : null;
+  // A profile command's input is checked before the directory opens: bad input touches nothing, not
+  // even the sandbox file. Keys the outgoing mapper file reads are profile keys too.
+  const { command: name } = invocation;
+  const profileRun: ProfileRun | null =
+    isProfileCommand(name) && invocation.at === undefined && !invocation.dryRun
+      ? {
+          command: name,
+          input: readProfileInput(
+            name,
+            invocation.profileText,
+            invocation.allowEnable,
+            loadMapper(config.outgoingMapperPath, BUILT_IN_OUTGOING),
+          ),
+        }
+      : null;
   const notice = newDatabaseNotice(config.database);
   const runtime = createRuntime(config, logger);
   try {
@@ -208,6 +257,23 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
     }
     const sandboxTag = runtime.sandbox ? ' (SANDBOX)' : '';
     const maxWidth = terminalWidth(io.outColumns?.());
+    const openAudit = () => openCliAudit(config, logger);
+    const { command } = invocation;
+    if (!isGroupCommand(command) && invocation.group !== undefined) {
+      throw new UsageError('--group applies to iam-add-to-group and iam-remove-from-group only');
+    }
+    if (invocation.dryRun) {
+      if (invocation.at !== undefined) {
+        throw new UsageError('--dry-run shows what a disable would change now; leave out --at to see it');
+      }
+      return await runDryRun(
+        runtime.context,
+        invocation,
+        openAudit,
+        (text) => io.out(scrub(text)),
+        runtime.sandbox,
+      );
+    }
     if (invocation.command === 'test-module') {
       checkNoProfileArguments(invocation);
       const status = await testModule(runtime.context.directory);
@@ -234,14 +300,30 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
       }
       return EXIT.success;
     }
-    const openAudit = () => openCliAudit(config, logger);
-    const { command } = invocation;
-    if (!isGroupCommand(command) && invocation.group !== undefined) {
-      throw new UsageError('--group applies to iam-add-to-group and iam-remove-from-group only');
+    if (invocation.command === 'run-scheduled') {
+      checkNoProfileArguments(invocation);
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { runScheduledFromCli } = require('./cli-scheduled') as typeof import('./cli-scheduled');
+      const count = await runScheduledFromCli(config, runtime.context, runtime.sandbox, logger);
+      if (invocation.json) io.out(JSON.stringify({ carriedOut: count }) + '\n');
+      else
+        io.out(
+          count === 0
+            ? 'No scheduled request is due.\n'
+            : `${count} scheduled request(s) carried out; \`atlassian-iam audit\` shows each result.\n`,
+        );
+      return EXIT.success;
     }
+    if (invocation.at !== undefined) {
+      if (invocation.command !== 'iam-disable-user') {
+        throw new ProfileError('--at applies to iam-disable-user only');
+      }
+      return await runScheduleCommand(config, runtime.context, invocation, io);
+    }
+    if (invocation.reason !== undefined) throw new ProfileError('--reason applies with --at only');
     const result = isGroupCommand(command)
       ? await runGroupCommand(runtime.context, { ...invocation, command }, openAudit)
-      : await runProfileCommand(runtime.context, profileInputOf(input, command), openAudit);
+      : await runProfileCommand(runtime.context, profileRunOf(profileRun, command), openAudit);
     io.out(
       scrub(
         invocation.json
@@ -295,7 +377,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 }
 
-/** Which database this installation uses, for the help; the help is printed even when the configuration is invalid. */
+/** Which database this installation uses, for the help; printed even when the configuration is invalid. */
 function databaseLine(): string {
   try {
     loadDotenv();

@@ -79,6 +79,8 @@ export interface SlackSettings {
   /** null: the same people as operators. */
   approvers: string[] | null;
   approvalTtlMs: number;
+  /** How often an instance looks for due scheduled requests at the latest (it also wakes when one is due). */
+  schedulePollMs: number;
 }
 
 export interface Config {
@@ -198,6 +200,9 @@ const envSchema = z.object({
   IAM_OPERATORS: slackIdList.optional(),
   IAM_APPROVERS: slackIdList.optional(),
   IAM_APPROVAL_TTL: durationText.default(24 * 3_600_000),
+  IAM_SCHEDULE_POLL: durationText
+    .refine((ms) => ms >= 100 && ms <= 3_600_000, { message: 'must be between 100ms and 1h' })
+    .default(60_000),
   IAM_ALLOW_INSECURE_HTTP: booleanText.default(false),
   HTTPS_PROXY: z.string().optional(),
   HTTP_PROXY: z.string().optional(),
@@ -334,6 +339,7 @@ export function loadConfig(
       operators: e.IAM_OPERATORS ?? null,
       approvers: e.IAM_APPROVERS ?? null,
       approvalTtlMs: e.IAM_APPROVAL_TTL,
+      schedulePollMs: e.IAM_SCHEDULE_POLL,
     },
     directory,
     commands: {

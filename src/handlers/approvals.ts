@@ -18,6 +18,7 @@ import {
   profileGroups,
   readApprovalPlan,
   updatePlan,
+  type WritePreview,
   type UserProfile,
 } from '../iam';
 import type { ScimUser } from '../scim/types';
@@ -34,6 +35,7 @@ import {
 } from '../views/slack';
 import { audit, auditDone, AuditUnavailableError, type BotContext, targetOf } from './context';
 import { type ClickOrigin, contextMismatch } from './decision-guards';
+import { cardSchedule, expiryOf } from './schedule-card';
 import { cannotPost, postMessage, tellEphemeral, updateMessage } from './posting';
 
 /**
@@ -92,6 +94,7 @@ export function cardOf(
     decidedAt: request.decidedAt,
     currentActive: current?.active ?? null,
     currentId: current?.id ?? null,
+    ...cardSchedule(request),
   };
 }
 
@@ -128,6 +131,8 @@ export interface ApprovalInput {
   respond?: RespondFn;
   /** Where to tell the requester when there is no response_url (a modal): their user id. */
   fallbackUserId?: string;
+  /** Carry it out at this time once approved (see src/handlers/scheduled.ts), not at once. */
+  schedule?: { at: Date; zone: string };
 }
 
 /** How long an instance may take to carry out an approved request before another may take over. */
@@ -215,10 +220,45 @@ export async function requestWrite(
   });
   if (withGroups && 'notFound' in preview)
     return runNow(() => createUser(context.iam, profile, { allowEnable }));
+  await carryOutPreview(context, client, { ...input, preview }, kind, runNow);
+}
+
+/**
+ * Carries out a write already previewed and confirmed (the update modal's confirmation): its
+ * "received" row first (no row, nothing done), then exactly that preview, or, when it takes the
+ * account over, its approval request. `runNow` must not write another row (`received: true`).
+ */
+export async function requestPreviewedWrite(
+  context: BotContext,
+  client: WebClient,
+  input: ApprovalInput & { profile: UserProfile; preview: WritePreview },
+  kind: 'create' | 'update',
+  runNow: (execute: () => Promise<IamResult>) => Promise<void>,
+): Promise<void> {
+  await audit(context, {
+    actor: input.requesterId,
+    kind: 'command',
+    command: kind === 'create' ? 'iam-create-user' : 'iam-update-user',
+    target: targetOf(input.profile),
+    outcome: 'received',
+    requestId: null,
+    detail: null,
+  });
+  await carryOutPreview(context, client, input, kind, runNow);
+}
+
+async function carryOutPreview(
+  context: BotContext,
+  client: WebClient,
+  input: ApprovalInput & { profile: UserProfile; preview: WritePreview },
+  kind: 'create' | 'update',
+  runNow: (execute: () => Promise<IamResult>) => Promise<void>,
+): Promise<void> {
+  const { preview } = input;
   if ('update' in preview && preview.update.takesOver) {
     return requestApproval(context, client, input, updatePlan(preview.update), preview.update.user);
   }
-  await runNow(() => applyWrite(context.iam, profile, preview, kind));
+  await runNow(() => applyWrite(context.iam, input.profile, preview, kind));
 }
 
 /**
@@ -256,16 +296,17 @@ async function requestApproval(
     target: profile.email ?? profile.username ?? profile.id,
     reason: input.reason,
     createdAt: now,
-    expiresAt: new Date(now.getTime() + context.approvalTtlMs),
+    expiresAt: expiryOf(now, context.approvalTtlMs, input.schedule),
+    ...(input.schedule ? { schedule: input.schedule } : {}),
   };
   await audit(context, {
     actor: input.requesterId,
     kind: 'command',
     command: COMMAND_OF[verb],
     target: draft.target,
-    outcome: 'requested',
+    outcome: input.schedule ? 'scheduled' : 'requested',
     requestId: draft.id,
-    detail: { action: verb, reason: input.reason, profile },
+    detail: { action: verb, reason: input.reason, profile, ...(input.schedule ?? {}) },
   });
   let request: ApprovalRequest;
   try {
@@ -311,8 +352,12 @@ async function postAbout(client: WebClient, request: ApprovalRequest, message: S
   );
 }
 
-/** Updates the request message (when it was posted) and tells the requester in its thread. */
-async function announceDecision(
+/**
+ * Updates the request message (when it was posted) and tells the requester in its thread. Each step is
+ * tried on its own: a card Slack will not update must not also cost the result and the requester's
+ * notice; when Slack takes none of them, the requester is told by DM.
+ */
+export async function announceDecision(
   context: BotContext,
   client: WebClient,
   request: ApprovalRequest,
@@ -324,17 +369,47 @@ async function announceDecision(
     if (request.status === 'failed') await postAbout(client, request, notice);
     return;
   }
-  await updateMessage(
-    client,
-    request.channelId,
-    request.messageTs,
-    approvalDecidedMessage(cardOf(request), { sandbox: context.sandbox, outcome: result }),
-  );
-  if (result) {
-    const actor = request.decidedBy ?? request.requesterId;
-    await postAbout(client, request, resultMessage(result, { sandbox: context.sandbox, actorId: actor }));
+  const messageTs = request.messageTs;
+  const actor = request.decidedBy ?? request.requesterId;
+  const steps: [string, () => Promise<unknown>][] = [
+    [
+      'update the request message',
+      () =>
+        updateMessage(
+          client,
+          request.channelId,
+          messageTs,
+          approvalDecidedMessage(cardOf(request), { sandbox: context.sandbox, outcome: result }),
+        ),
+    ],
+    ...(result
+      ? [
+          [
+            'post the result in its thread',
+            () =>
+              postAbout(client, request, resultMessage(result, { sandbox: context.sandbox, actorId: actor })),
+          ] as [string, () => Promise<unknown>],
+        ]
+      : []),
+    ['tell the requester in its thread', () => postAbout(client, request, notice)],
+  ];
+  let failures = 0;
+  for (const [what, step] of steps) {
+    try {
+      await step();
+    } catch (error) {
+      failures += 1;
+      context.logger.warn(`could not ${what}`, { requestId: request.id, error: (error as Error).message });
+    }
   }
-  await postAbout(client, request, notice);
+  if (failures === steps.length) {
+    await postMessage(client, request.requesterId, notice).catch((error: Error) =>
+      context.logger.error('the requester could not be told the outcome', {
+        requestId: request.id,
+        error: error.message,
+      }),
+    );
+  }
 }
 
 /**
@@ -369,7 +444,11 @@ async function failRequest(
  * repeat after a crash: a second run finds the change made and changes nothing. A request whose stored
  * form is invalid, or whose carrying out throws, ends as failed instead.
  */
-async function carryOut(context: BotContext, client: WebClient, request: ApprovalRequest): Promise<void> {
+export async function carryOut(
+  context: BotContext,
+  client: WebClient,
+  request: ApprovalRequest,
+): Promise<void> {
   let result: IamResult;
   try {
     result = await carryOutPlan(context.iam, readApprovalPlan(request.action, request.profile));
@@ -556,6 +635,8 @@ export async function decide(context: BotContext, client: WebClient, input: Deci
     return refuse(context, input, `This ${what} was already ${state}.`, request.target);
   }
   if (decided.status === 'denied') return announceDecision(context, client, decided);
+  // Approved ahead: shown as scheduled; src/handlers/scheduled.ts carries it out at its time.
+  if (decided.scheduledAt && decided.scheduledAt > now) return announceDecision(context, client, decided);
   // The change first, then the card: a Slack outage must not hold up (or lose) an approved change.
   await claimAndCarryOut(context, client, decided.id);
 }
@@ -613,6 +694,7 @@ export async function recoverApproved(context: BotContext, client: WebClient): P
   }
   let count = 0;
   for (const request of approved) {
+    if (request.scheduledAt) continue; // src/handlers/scheduled.ts carries these out at their time
     try {
       const dead = claimHolderIsDead(request.claimedBy) ? (request.claimedBy ?? undefined) : undefined;
       if (await claimAndCarryOut(context, client, request.id, dead)) count += 1;

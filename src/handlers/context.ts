@@ -22,6 +22,8 @@ export interface BotContext {
   approvalTtlMs: number;
   /** Counts what the audit log records, for /metrics. */
   metrics: Metrics;
+  /** How far ahead a disable may be scheduled (policy `maxScheduleAhead`); 90 days when absent. */
+  maxScheduleAheadMs?: number;
   /** test-module, cached briefly: the App Home shows it. */
   connectionStatus: () => Promise<ConnectionStatus>;
 }

@@ -1,6 +1,6 @@
 import type { CommandSwitches } from '../config';
 import { ScimRequestError } from '../scim/errors';
-import type { PatchOperation, ScimDirectory, ScimUser } from '../scim/types';
+import type { LookupAttribute, PatchOperation, ScimDirectory, ScimUser } from '../scim/types';
 import { clearablePath, type Mapper, toScimUser, toUserProfile } from './mappers';
 import { oldUserData, ProfileError, type UserProfile } from './profile';
 import { buildResult, type IamAction, type IamResult, SKIP_REASONS } from './result';
@@ -180,12 +180,67 @@ async function patchUpdate(
   return buildResult({ action: 'update', instanceName: context.instanceName, profile: shown, user: updated });
 }
 
-async function createNew(context: IamContext, profile: UserProfile): Promise<IamResult> {
+/** The user a create POSTs: the mapped profile without id. Throws ProfileError when it has no userName. */
+export function createBody(context: IamContext, profile: UserProfile): ScimUser {
   const { id: _id, ...scimUser } = toScimUser(context.outgoing, profile);
   if (!scimUser.userName) {
     throw new ProfileError('user-profile needs an email or username to create a user');
   }
-  const { user } = await context.directory.createUser(scimUser);
+  return scimUser;
+}
+
+/**
+ * Why creating `profile` would give a second account to someone who has one, or null. The lookup found
+ * no user by the profile's first identifier (its userName), but its email may be another account's
+ * userName, or its externalId another account's: a create would then make a second, active account with
+ * that person's email or employee id (even one a second person just disabled). Atlassian filters on
+ * userName and externalId only, so these are the two checks there are.
+ */
+async function identityConflict(context: IamContext, profile: UserProfile): Promise<ScimRequestError | null> {
+  let body: ScimUser;
+  try {
+    body = createBody(context, profile);
+  } catch {
+    return null; // the create itself refuses the profile, saying why
+  }
+  const userName = body.userName?.toLowerCase();
+  const checks: [LookupAttribute, string, string][] = [
+    ...(body.emails ?? [])
+      .map((email) => email.value)
+      .filter((email): email is string => typeof email === 'string' && email.toLowerCase() !== userName)
+      .map((email): [LookupAttribute, string, string] => ['userName', email, `the email ${email}`]),
+    ...(typeof body.externalId === 'string' && body.externalId !== ''
+      ? [
+          ['externalId', body.externalId, `the employee id ${body.externalId}`] as [
+            LookupAttribute,
+            string,
+            string,
+          ],
+        ]
+      : []),
+  ];
+  for (const [attribute, value, what] of checks) {
+    let found: ScimUser[];
+    try {
+      found = await context.directory.findUsers(attribute, value);
+    } catch (error) {
+      if (error instanceof ScimRequestError) return error;
+      throw error;
+    }
+    const [owner] = found;
+    if (owner) {
+      const state = owner.active === false ? 'inactive' : 'active';
+      return new ScimRequestError(
+        409,
+        `Nothing was created: ${what} already belongs to the ${state} Atlassian user ${owner.userName ?? owner.id} (id ${owner.id}); update that user instead`,
+      );
+    }
+  }
+  return null;
+}
+
+async function createNew(context: IamContext, profile: UserProfile): Promise<IamResult> {
+  const { user } = await context.directory.createUser(createBody(context, profile));
   return buildResult({ action: 'create', instanceName: context.instanceName, profile, user });
 }
 
@@ -420,7 +475,11 @@ async function previewExisting(
     if (!(error instanceof ScimRequestError)) throw error;
     return { final: failed(context, action, profile, error) };
   }
-  if (!user) return { notFound: true };
+  if (!user) {
+    if (!createsWhenNotFound(context, action)) return { notFound: true };
+    const conflict = await identityConflict(context, profile);
+    return conflict ? { final: failed(context, action, profile, conflict) } : { notFound: true };
+  }
   if (!context.switches.updateEnabled)
     return { final: skipped(context, 'update', profile, SKIP_REASONS.disabled, user) };
   const value = updateValue(context, profile, user, options);
@@ -470,6 +529,10 @@ export async function previewCreate(
   return previewExisting(context, profile, options, 'create');
 }
 
+/** A write whose user is not found creates it: a create always, an update with IAM_CREATE_IF_NOT_FOUND. */
+export const createsWhenNotFound = (context: IamContext, action: 'create' | 'update'): boolean =>
+  action === 'create' || (context.switches.createIfNotFound && context.switches.createEnabled);
+
 /**
  * Carries out a previewed create or update with no second lookup: the previewed update's PATCH; for a
  * user not found, the create (an update creates only with IAM_CREATE_IF_NOT_FOUND and create enabled).
@@ -485,9 +548,8 @@ export async function applyWrite(
     const { user, value, clear } = preview.update;
     return guarded(context, action, profile, () => patchUpdate(context, profile, user, value, clear));
   }
-  const creates =
-    action === 'create' || (context.switches.createIfNotFound && context.switches.createEnabled);
-  if (!creates) return skipped(context, 'update', profile, SKIP_REASONS.notFound);
+  if (!createsWhenNotFound(context, action))
+    return skipped(context, 'update', profile, SKIP_REASONS.notFound);
   return guarded(context, action, profile, () => createNew(context, profile));
 }
 

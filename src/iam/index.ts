@@ -64,5 +64,14 @@ export {
   type ApprovalAction,
   type ApprovalPlan,
 } from './approval-plan';
+export {
+  planCommand,
+  planFingerprint,
+  planOfWrite,
+  WRITE_COMMANDS,
+  type CommandPlan,
+  type PlannedUser,
+  type WriteCommand,
+} from './plan';
 /** One email shape for every room (the profile parser, the sandbox, Slack's and the CLI's bare email). */
 export { looksLikeEmail } from '../scim/value-rules';

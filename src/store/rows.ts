@@ -30,6 +30,8 @@ export interface ApprovalRow<T, J> {
   decided_at: T | null;
   result: J | null;
   claimed_by?: string | null;
+  scheduled_at?: T | null;
+  schedule_zone?: string | null;
 }
 
 export interface AuditRow<T, J, N> {
@@ -51,6 +53,19 @@ export interface RowDecoder<T, J> {
   json(value: J): Record<string, unknown>;
 }
 
+/**
+ * A stored JSON value; one that cannot be read (a damaged or hand-edited SQLite row) reads as an object
+ * saying so, so that one bad row is handled on its own (a request with it ends as failed) instead of
+ * failing every listing it is part of.
+ */
+function readJson<T, J>(decode: RowDecoder<T, J>, value: J, what: string): Record<string, unknown> {
+  try {
+    return decode.json(value);
+  } catch {
+    return { unreadable: `the stored ${what} is not valid JSON` };
+  }
+}
+
 export function approvalFromRow<T, J>(row: ApprovalRow<T, J>, decode: RowDecoder<T, J>): ApprovalRequest {
   return {
     id: row.id,
@@ -60,7 +75,7 @@ export function approvalFromRow<T, J>(row: ApprovalRow<T, J>, decode: RowDecoder
     enterpriseId: row.enterprise_id,
     messageTs: row.message_ts,
     action: row.action,
-    profile: decode.json(row.profile),
+    profile: readJson(decode, row.profile, 'profile'),
     target: row.target,
     reason: row.reason,
     status: row.status,
@@ -68,9 +83,11 @@ export function approvalFromRow<T, J>(row: ApprovalRow<T, J>, decode: RowDecoder
     expiresAt: decode.time(row.expires_at),
     decidedBy: row.decided_by,
     decidedAt: row.decided_at === null ? null : decode.time(row.decided_at),
-    result: row.result === null ? null : decode.json(row.result),
+    result: row.result === null ? null : readJson(decode, row.result, 'result'),
     // Only once claimed, so a request that never was reads as before.
     ...(row.claimed_by ? { claimedBy: row.claimed_by } : {}),
+    ...(row.scheduled_at ? { scheduledAt: decode.time(row.scheduled_at) } : {}),
+    ...(row.schedule_zone ? { scheduleZone: row.schedule_zone } : {}),
   };
 }
 
@@ -85,12 +102,28 @@ export function auditFromRow<T, J, N>(row: AuditRow<T, J, N>, decode: RowDecoder
     target: row.target,
     outcome: row.outcome,
     requestId: row.request_id,
-    detail: row.detail === null ? null : decode.json(row.detail),
+    detail: row.detail === null ? null : readJson(decode, row.detail, 'detail'),
   };
 }
 
 /** How long a handled Slack trigger_id is remembered (see Store.claimTrigger). */
 export const TRIGGER_MEMORY_MS = 24 * 60 * 60_000;
+
+/** The columns a new request's schedule and ahead-approval fill (ISO text times, as SQLite keeps them). */
+export function scheduleColumns(request: NewApproval): Record<string, string | null> {
+  return {
+    status: request.approvedBy ? 'approved' : 'pending',
+    scheduledAt: request.schedule ? request.schedule.at.toISOString() : null,
+    scheduleZone: request.schedule?.zone ?? null,
+    decidedBy: request.approvedBy ?? null,
+    decidedAt: request.approvedBy ? request.createdAt.toISOString() : null,
+  };
+}
+
+/** Soonest first; ties by id. */
+export const bySchedule = (a: ApprovalRequest, b: ApprovalRequest): number =>
+  (a.scheduledAt?.getTime() ?? 0) - (b.scheduledAt?.getTime() ?? 0) ||
+  (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** Oldest first; ties by id, so both backends list in the same order. */
 export const byCreation = (a: ApprovalRequest, b: ApprovalRequest): number =>
