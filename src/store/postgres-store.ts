@@ -72,6 +72,14 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE slack_triggers (trigger_id text PRIMARY KEY, handled_at timestamptz NOT NULL);
   CREATE INDEX slack_triggers_handled_at ON slack_triggers (handled_at);
   `,
+  // 5: approved work retried after a transient Atlassian failure (see Store.deferApproval): how many
+  // times it was claimed (a request claimed before this version counts once), when to try next, why.
+  `
+  ALTER TABLE approvals ADD COLUMN attempts integer NOT NULL DEFAULT 0;
+  ALTER TABLE approvals ADD COLUMN next_attempt_at timestamptz;
+  ALTER TABLE approvals ADD COLUMN last_error text;
+  UPDATE approvals SET attempts = 1 WHERE claimed_by IS NOT NULL;
+  `,
 ];
 
 /**
@@ -101,6 +109,9 @@ const APPROVAL_COLUMN_NAMES = [
   'decided_at',
   'result',
   'claimed_by',
+  'attempts',
+  'next_attempt_at',
+  'last_error',
 ];
 const approvalColumns = (table?: string): string =>
   APPROVAL_COLUMN_NAMES.map((c) => (table ? `${table}.${c}` : c)).join(', ');
@@ -408,11 +419,37 @@ export class PostgresStore implements Store {
     assertStorable({ owner, takeOverFrom });
     if (!isStorable(id)) return null;
     return this.approvalRow(
-      `UPDATE approvals SET claimed_until = $1::timestamptz, claimed_by = $4
+      `UPDATE approvals SET claimed_until = $1::timestamptz, claimed_by = $4, attempts = attempts + 1
        WHERE id = $2 AND status = 'approved'
          AND (claimed_until IS NULL OR claimed_until <= $3::timestamptz OR claimed_by = $5)
+         AND (next_attempt_at IS NULL OR next_attempt_at <= $3::timestamptz)
        RETURNING ${APPROVAL_COLUMNS}`,
       [iso(new Date(at.getTime() + leaseMs)), id, iso(at), owner ?? null, takeOverFrom ?? null],
+    );
+  }
+
+  async renewClaim(id: string, owner: string, at: Date, leaseMs: number): Promise<boolean> {
+    if (!isStorable(id) || !isStorable(owner)) return false;
+    const { rowCount } = await this.query(
+      `UPDATE approvals SET claimed_until = $1::timestamptz
+       WHERE id = $2 AND status = 'approved' AND claimed_by = $3`,
+      [iso(new Date(at.getTime() + leaseMs)), id, owner],
+    );
+    return rowCount === 1;
+  }
+
+  async deferApproval(
+    id: string,
+    owner: string,
+    nextAttemptAt: Date,
+    lastError: string,
+  ): Promise<ApprovalRequest | null> {
+    if (!isStorable(id) || !isStorable(owner)) return null;
+    const error = isStorable(lastError) ? lastError : JSON.stringify(lastError); // escapes what cannot be kept
+    return this.approvalRow(
+      `UPDATE approvals SET next_attempt_at = $1::timestamptz, last_error = $2, claimed_until = NULL
+       WHERE id = $3 AND status = 'approved' AND claimed_by = $4 RETURNING ${APPROVAL_COLUMNS}`,
+      [iso(nextAttemptAt), error, id, owner],
     );
   }
 

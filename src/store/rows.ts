@@ -30,6 +30,9 @@ export interface ApprovalRow<T, J> {
   decided_at: T | null;
   result: J | null;
   claimed_by?: string | null;
+  attempts?: number;
+  next_attempt_at?: T | null;
+  last_error?: string | null;
 }
 
 export interface AuditRow<T, J, N> {
@@ -71,6 +74,10 @@ export function approvalFromRow<T, J>(row: ApprovalRow<T, J>, decode: RowDecoder
     result: row.result === null ? null : decode.json(row.result),
     // Only once claimed, so a request that never was reads as before.
     ...(row.claimed_by ? { claimedBy: row.claimed_by } : {}),
+    // Only once carried out at least once (see Store.claimApproval), likewise.
+    ...(row.attempts ? { attempts: row.attempts } : {}),
+    ...(row.next_attempt_at ? { nextAttemptAt: decode.time(row.next_attempt_at) } : {}),
+    ...(row.last_error ? { lastError: row.last_error } : {}),
   };
 }
 

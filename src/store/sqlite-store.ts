@@ -91,6 +91,14 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE slack_triggers (trigger_id TEXT PRIMARY KEY, handled_at TEXT NOT NULL);
   CREATE INDEX slack_triggers_handled_at ON slack_triggers (handled_at);
   `,
+  // 6: approved work retried after a transient Atlassian failure (see Store.deferApproval): how many
+  // times it was claimed (a request claimed before this version counts once), when to try next, why.
+  `
+  ALTER TABLE approvals ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE approvals ADD COLUMN next_attempt_at TEXT;
+  ALTER TABLE approvals ADD COLUMN last_error TEXT;
+  UPDATE approvals SET attempts = 1 WHERE claimed_by IS NOT NULL;
+  `,
 ];
 
 const DEFAULT_AUDIT_LIMIT = 100;
@@ -167,10 +175,18 @@ export class SqliteStore implements Store {
         `UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?
          WHERE id = ? AND status = 'pending' AND expires_at > ? RETURNING *`,
       ),
-      claim: db.prepare<[string, string | null, string, string, string | null], ApprovalRow>(
-        `UPDATE approvals SET claimed_until = ?, claimed_by = ?
+      claim: db.prepare<[string, string | null, string, string, string | null, string], ApprovalRow>(
+        `UPDATE approvals SET claimed_until = ?, claimed_by = ?, attempts = attempts + 1
          WHERE id = ? AND status = 'approved'
-           AND (claimed_until IS NULL OR claimed_until <= ? OR claimed_by = ?) RETURNING *`,
+           AND (claimed_until IS NULL OR claimed_until <= ? OR claimed_by = ?)
+           AND (next_attempt_at IS NULL OR next_attempt_at <= ?) RETURNING *`,
+      ),
+      renew: db.prepare<[string, string, string]>(
+        "UPDATE approvals SET claimed_until = ? WHERE id = ? AND status = 'approved' AND claimed_by = ?",
+      ),
+      defer: db.prepare<[string, string, string, string], ApprovalRow>(
+        `UPDATE approvals SET next_attempt_at = ?, last_error = ?, claimed_until = NULL
+         WHERE id = ? AND status = 'approved' AND claimed_by = ? RETURNING *`,
       ),
       complete: db.prepare<[string, string]>(
         "UPDATE approvals SET status = 'completed', result = ? WHERE id = ? AND status = 'approved'",
@@ -279,7 +295,28 @@ export class SqliteStore implements Store {
     assertStorable({ owner, takeOverFrom });
     if (!isStorable(id)) return null;
     const until = iso(new Date(at.getTime() + leaseMs));
-    const row = this.write(() => this.sql.claim.get(until, owner ?? null, id, iso(at), takeOverFrom ?? null));
+    const now = iso(at);
+    const row = this.write(() =>
+      this.sql.claim.get(until, owner ?? null, id, now, takeOverFrom ?? null, now),
+    );
+    return row ? toApproval(row) : null;
+  }
+
+  async renewClaim(id: string, owner: string, at: Date, leaseMs: number): Promise<boolean> {
+    if (!isStorable(id) || !isStorable(owner)) return false;
+    const until = iso(new Date(at.getTime() + leaseMs));
+    return this.write(() => this.sql.renew.run(until, id, owner).changes === 1);
+  }
+
+  async deferApproval(
+    id: string,
+    owner: string,
+    nextAttemptAt: Date,
+    lastError: string,
+  ): Promise<ApprovalRequest | null> {
+    if (!isStorable(id) || !isStorable(owner)) return null;
+    const error = isStorable(lastError) ? lastError : JSON.stringify(lastError); // escapes what cannot be kept
+    const row = this.write(() => this.sql.defer.get(iso(nextAttemptAt), error, id, owner));
     return row ? toApproval(row) : null;
   }
 
