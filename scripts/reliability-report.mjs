@@ -26,6 +26,7 @@ const EXPECTED_SECTIONS = [
   '7-audit-first',
   '8-store-full',
   '9-stored-rows-and-replays',
+  '10-approved-work',
 ];
 
 /**
@@ -79,6 +80,11 @@ const FIGURES = [
     label: 'store write failures unreported (full disk)',
     totals: ['storeWriteFailuresUnreported'],
     better: 'none',
+  },
+  {
+    label: 'approved disables completed after a 60 s Atlassian storm (injected clock)',
+    totals: ['approvedDisablesCompletedAfterStorm', 'approvedDisablesInStorm'],
+    better: 'share',
   },
 ];
 

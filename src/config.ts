@@ -56,6 +56,8 @@ export interface SlackSettings {
   /** null: the same people as operators. */
   approvers: string[] | null;
   approvalTtlMs: number;
+  /** IAM_APPROVED_RETRY_DEADLINE: how long after approval a change Atlassian keeps failing transiently is retried. */
+  approvedRetryDeadlineMs: number;
 }
 
 export interface Config {
@@ -175,6 +177,7 @@ const envSchema = z.object({
   IAM_OPERATORS: slackIdList.optional(),
   IAM_APPROVERS: slackIdList.optional(),
   IAM_APPROVAL_TTL: durationText.default(24 * 3_600_000),
+  IAM_APPROVED_RETRY_DEADLINE: durationText.default(24 * 3_600_000),
   IAM_ALLOW_INSECURE_HTTP: booleanText.default(false),
   HTTPS_PROXY: z.string().optional(),
   HTTP_PROXY: z.string().optional(),
@@ -310,6 +313,7 @@ export function loadConfig(
       operators: e.IAM_OPERATORS ?? null,
       approvers: e.IAM_APPROVERS ?? null,
       approvalTtlMs: e.IAM_APPROVAL_TTL,
+      approvedRetryDeadlineMs: e.IAM_APPROVED_RETRY_DEADLINE,
     },
     directory,
     commands: {

@@ -8,6 +8,8 @@ import {
   applyWrite,
   carryOutPlan,
   createUser,
+  failureCause,
+  finishedByEarlierAttempt,
   type IamResult,
   pinUser,
   previewCreate,
@@ -20,6 +22,8 @@ import {
   updatePlan,
   type UserProfile,
 } from '../iam';
+import { isTransientFailure } from '../scim/client';
+import type { ScimRequestError } from '../scim/errors';
 import type { ScimUser } from '../scim/types';
 import type { ApprovalRequest } from '../store/types';
 import {
@@ -75,8 +79,10 @@ function storedChanges(request: ApprovalRequest): ApprovalChange[] | undefined {
 export function cardOf(
   request: ApprovalRequest,
   current?: { active: boolean | null; id: string | null },
+  retryDeadlineMs = 0,
 ): ApprovalCard {
   const reason = request.status === 'failed' ? request.result?.reason : undefined;
+  const retrying = request.status === 'approved' && request.lastError !== undefined;
   return {
     id: request.id,
     action: request.action,
@@ -92,8 +98,13 @@ export function cardOf(
     decidedAt: request.decidedAt,
     currentActive: current?.active ?? null,
     currentId: current?.id ?? null,
+    retryingUntil: retrying ? retryDeadline(request, retryDeadlineMs) : null,
   };
 }
+
+/** Until when approved work that meets transient Atlassian failures is retried: its deadline. */
+export const retryDeadline = (request: ApprovalRequest, deadlineMs: number): Date =>
+  new Date((request.decidedAt ?? request.createdAt).getTime() + deadlineMs);
 
 export const outcomeOf = (result: IamResult): string =>
   !result.IAM.Vendor.success ? 'failure' : result.IAM.Vendor.skipped ? 'skipped' : 'success';
@@ -366,20 +377,98 @@ async function failRequest(
 
 /**
  * Runs an approved request that this instance has claimed, keeps its result, and shows it. Safe to
- * repeat after a crash: a second run finds the change made and changes nothing. A request whose stored
- * form is invalid, or whose carrying out throws, ends as failed instead.
+ * repeat after a crash: a second run finds the change made and changes nothing, and a disable or enable
+ * that finds it made after our own earlier attempt reports it as done. A transient Atlassian failure
+ * (429, 5xx, timeout, network) leaves the request approved for a later sweep (see retryLater). A
+ * request whose stored form is invalid, or whose carrying out throws, ends as failed instead.
  */
 async function carryOut(context: BotContext, client: WebClient, request: ApprovalRequest): Promise<void> {
+  let plan: ApprovalPlan;
   let result: IamResult;
   try {
-    result = await carryOutPlan(context.iam, readApprovalPlan(request.action, request.profile));
+    plan = readApprovalPlan(request.action, request.profile);
+    result = await carryOutPlan(context.iam, plan);
   } catch (error) {
     return failRequest(context, client, request, (error as Error).message);
   }
+  const cause = failureCause(result);
+  if (cause && isTransientFailure(cause)) return retryLater(context, client, request, cause);
+  if ((request.attempts ?? 0) > 1) result = finishedByEarlierAttempt(plan, result);
   const stored = result as unknown as Record<string, unknown>;
   if (!(await context.store.completeApproval(request.id, stored))) return; // another instance finished it
   await auditResult(context, request.decidedBy ?? request.requesterId, request.action, result, request.id);
   await announceDecision(context, client, { ...request, status: 'completed', result: stored }, result);
+}
+
+/**
+ * Approved work that met a transient Atlassian failure stays approved: its next attempt waits 1, 2, 4 …
+ * minutes (capped), its card says Atlassian is not answering and until when it is retried, and the
+ * sweep of any instance tries again. Past the deadline it ends as failed with the reason, and the
+ * approver and the requester are told in the thread and by DM.
+ */
+async function retryLater(
+  context: BotContext,
+  client: WebClient,
+  request: ApprovalRequest,
+  cause: ScimRequestError,
+): Promise<void> {
+  const { deadlineMs, firstDelayMs, maxDelayMs } = context.approvedRetry;
+  const deadline = retryDeadline(request, deadlineMs);
+  const now = context.clock();
+  const attempts = request.attempts ?? 1;
+  if (now.getTime() >= deadline.getTime()) {
+    const reason = `Atlassian did not answer until ${deadline.toISOString()}, after ${attempts} attempts: ${cause.message}`;
+    await failRequest(context, client, request, reason);
+    const text = `The approved ${request.action} of ${request.target} failed: ${reason}. Nothing was changed; ask again if it is still needed.`;
+    for (const person of new Set([request.requesterId, request.decidedBy ?? request.requesterId])) {
+      await tellPerson(context, client, person, text);
+    }
+    return;
+  }
+  const delay = Math.min(firstDelayMs * 2 ** Math.max(0, attempts - 1), maxDelayMs);
+  const next = new Date(Math.min(now.getTime() + delay, deadline.getTime()));
+  const deferred = await context.store.deferApproval(request.id, CLAIM_OWNER, next, cause.message);
+  if (!deferred) return; // no longer ours: another instance took it over or ended it
+  context.logger.warn('approved request retried later: Atlassian is not answering', {
+    requestId: request.id,
+    attempts,
+    nextAttemptAt: next.toISOString(),
+    error: cause.message,
+  });
+  await auditDone(context, {
+    actor: 'system',
+    kind: 'result',
+    command: COMMAND_OF[request.action],
+    target: request.target,
+    outcome: 'retrying',
+    requestId: request.id,
+    detail: { reason: cause.message, attempts, nextAttemptAt: next.toISOString() },
+  });
+  if (!deferred.messageTs) return;
+  try {
+    const card = cardOf(deferred, undefined, deadlineMs);
+    await updateMessage(
+      client,
+      deferred.channelId,
+      deferred.messageTs,
+      approvalDecidedMessage(card, { sandbox: context.sandbox }),
+    );
+  } catch (error) {
+    // The retry is stored; the card catches up with the next attempt.
+    context.logger.error('could not update the card of a retried request', {
+      requestId: request.id,
+      error: (error as Error).message,
+    });
+  }
+}
+
+/** A direct message to one person; a failure to send it is logged. */
+async function tellPerson(context: BotContext, client: WebClient, userId: string, text: string) {
+  try {
+    await postMessage(client, userId, refusalMessage(text, { sandbox: context.sandbox }));
+  } catch (error) {
+    context.logger.error('could not send a direct message', { error: (error as Error).message });
+  }
 }
 
 /**
@@ -435,7 +524,20 @@ async function claimAndCarryOut(
     takeOverFrom,
   );
   if (!claimed) return false;
-  await carryOut(context, client, claimed);
+  // A heartbeat renews the lease while the work runs, so a live holder is never taken over.
+  const heartbeat = setInterval(() => {
+    context.store
+      .renewClaim(id, CLAIM_OWNER, context.clock(), APPROVAL_LEASE_MS)
+      .catch((error: Error) =>
+        context.logger.warn('could not renew a lease', { requestId: id, error: error.message }),
+      );
+  }, context.approvedRetry.leaseRenewMs);
+  heartbeat.unref();
+  try {
+    await carryOut(context, client, claimed);
+  } finally {
+    clearInterval(heartbeat);
+  }
   return true;
 }
 

@@ -12,8 +12,8 @@ import { refuseReplays } from './replays';
 import { CREATE_CALLBACK, UPDATE_CALLBACK, userModalSubmission } from './views/user-modal-submission';
 
 export { AccessPolicy, webPeopleDirectory } from './access';
-export { expireDue, recoverApproved } from './approvals';
-export type { BotContext } from './context';
+export { APPROVAL_LEASE_MS, expireDue, recoverApproved } from './approvals';
+export type { ApprovedRetry, BotContext } from './context';
 export { FollowUps } from './follow-ups';
 export { InFlight } from './in-flight';
 
