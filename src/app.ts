@@ -16,6 +16,7 @@ import {
   expireDue,
   FollowUps,
   InFlight,
+  reconcileInterrupted,
   recoverApproved,
   registerListeners,
   webPeopleDirectory,
@@ -232,6 +233,7 @@ function assemble(
       .run(async () => {
         await expireDue(context, app.client);
         await recoverApproved(context, app.client);
+        await reconcileInterrupted(context, app.client);
       })
       .catch((error: Error) => {
         logger.warn('expiry sweep failed', { error: error.message });

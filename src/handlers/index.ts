@@ -14,6 +14,7 @@ import { CREATE_CALLBACK, UPDATE_CALLBACK, userModalSubmission } from './views/u
 export { AccessPolicy, webPeopleDirectory } from './access';
 export { APPROVAL_LEASE_MS, expireDue, recoverApproved } from './approvals';
 export type { ApprovedRetry, BotContext } from './context';
+export { reconcileInterrupted } from './reconcile';
 export { FollowUps } from './follow-ups';
 export { InFlight } from './in-flight';
 
