@@ -23,10 +23,12 @@ import {
 } from './handlers';
 import { type ConnectionStatus, testModule } from './iam';
 import type { Logger, LogLevel } from './log';
+import { createMetrics, type Metrics } from './metrics';
 import {
   guardServer,
   closeServer,
   healthRoutes,
+  metricsRoute,
   type Readiness,
   type Route,
   slackHttpReceiver,
@@ -128,8 +130,13 @@ function cachedConnectionStatus(check: () => Promise<ConnectionStatus>, ttlMs: n
 export async function createBot(options: BotOptions): Promise<Bot> {
   const { config, logger } = options;
   const slack = requireSlackSettings(config, { customReceiver: options.receiver !== undefined });
-  const runtime = createRuntime(config, logger);
-  let store: Store;
+  let store: Store | undefined;
+  const metrics = createMetrics({
+    pendingApprovals: async () => (store ? (await store.listPendingApprovals()).length : 0),
+    // Node's process metrics for a real bot; tests drive many bots in one process and need none.
+    processMetrics: options.receiver === undefined,
+  });
+  const runtime = createRuntime(config, logger, metrics.scim);
   try {
     store = await openStore(config.database, {
       onBackgroundError: (error) => logger.warn('a database connection failed; it is replaced', { error }),
@@ -143,7 +150,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   try {
     // Tests with their own receiver talk to no Slack: Bolt then skips its token check too.
     const identity = options.receiver ? null : await checkBotToken(slack.botToken, slack.apiUrl);
-    return assemble(options, slack, runtime, store, identity);
+    return assemble(options, slack, runtime, store, identity, metrics);
   } catch (error) {
     runtime.close();
     await store.close();
@@ -157,6 +164,7 @@ function assemble(
   runtime: Runtime,
   store: Store,
   identity: BotIdentity | null,
+  metrics: Metrics,
 ): Bot {
   const { config, logger } = options;
   const socketMode = slack.appToken !== null;
@@ -183,8 +191,7 @@ function assemble(
       return databaseProblem(store);
     },
   };
-  // The routes table: /metrics joins here.
-  const routes: Route[] = healthRoutes(readiness);
+  const routes: Route[] = [...healthRoutes(readiness), metricsRoute(metrics)];
 
   const common = {
     token: slack.botToken,
@@ -196,7 +203,13 @@ function assemble(
   const receiver =
     options.receiver ??
     socketReceiver ??
-    slackHttpReceiver({ signingSecret: slack.signingSecret ?? '', routes, logger, boltLogger: boltLog });
+    slackHttpReceiver({
+      signingSecret: slack.signingSecret ?? '',
+      routes,
+      logger,
+      boltLogger: boltLog,
+      onAnswered: metrics.slackAck,
+    });
   const app = new App({ ...common, receiver, tokenVerificationEnabled: !options.receiver });
 
   const context: BotContext = {
@@ -219,6 +232,7 @@ function assemble(
       leaseRenewMs: APPROVAL_LEASE_MS / 4,
       ...options.approvedRetry,
     },
+    metrics,
     connectionStatus: cachedConnectionStatus(() => testModule(runtime.context.directory), 60_000, Date.now),
   };
   registerListeners(app, context);

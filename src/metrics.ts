@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { ScimObserver } from './scim/types';
 
 /**
  * What the bot counts, in Prometheus form (served at /metrics). Each room reports through the narrow
@@ -6,10 +7,8 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
  * docs/OPERATIONS.md says what each metric means and which alert to set.
  */
 export interface Metrics {
-  /** One HTTP attempt to Atlassian: method, status (`network` when none came back), seconds taken. */
-  scimRequest(method: string, status: number | 'network', seconds: number): void;
-  /** An attempt that will be retried, and why (`429`, `5xx`, `network`, `timeout`). */
-  scimRetry(reason: string): void;
+  /** HTTP attempts to Atlassian and their retries, as the SCIM client reports them. */
+  scim: ScimObserver;
   /** Time from a Slack request's arrival to its acknowledgement. */
   slackAck(seconds: number): void;
   /** A command's end: its name and outcome (`success`, `skipped`, `failure`, `requested`, `refused`, …). */
@@ -18,8 +17,6 @@ export interface Metrics {
   decision(outcome: string): void;
   /** An audit row that could not be written. */
   auditWriteFailure(): void;
-  /** A bulk row's outcome. */
-  bulkRow(outcome: string): void;
   /** Serves the registry's text; `contentType` is Prometheus's text format. */
   render(): Promise<{ contentType: string; body: string }>;
 }
@@ -79,12 +76,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     help: 'Audit rows that could not be written (the action was then not carried out)',
     registers,
   });
-  const bulkRows = new Counter({
-    name: 'atlassian_iam_bulk_rows_total',
-    help: 'Bulk CSV rows by outcome',
-    labelNames: ['outcome'] as const,
-    registers,
-  });
   const pending = options.pendingApprovals;
   if (pending) {
     new Gauge({
@@ -98,18 +89,35 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   }
 
   return {
-    scimRequest(method, status, seconds) {
-      scimRequests.inc({ method, status: String(status) });
-      scimLatency.observe({ method }, seconds);
+    scim: {
+      attempt(method, status, seconds) {
+        scimRequests.inc({ method, status: String(status) });
+        scimLatency.observe({ method }, seconds);
+      },
+      retry: (reason) => scimRetries.inc({ reason }),
     },
-    scimRetry: (reason) => scimRetries.inc({ reason }),
     slackAck: (seconds) => slackAcks.observe(seconds),
     command: (command, outcome) => commands.inc({ command, outcome }),
     decision: (outcome) => decisions.inc({ outcome }),
     auditWriteFailure: () => auditFailures.inc(),
-    bulkRow: (outcome) => bulkRows.inc({ outcome }),
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };
+}
+
+/**
+ * A bulk run's rows by outcome, as Prometheus text on its own (a bulk run is a command-line process, not
+ * the bot): for node_exporter's textfile collector.
+ */
+export async function bulkRowsText(counts: Record<string, number>): Promise<string> {
+  const registry = new Registry();
+  const rows = new Counter({
+    name: 'atlassian_iam_bulk_rows_total',
+    help: 'Rows of the last bulk run by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  for (const [outcome, count] of Object.entries(counts)) rows.inc({ outcome }, count);
+  return registry.metrics();
 }

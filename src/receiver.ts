@@ -13,6 +13,7 @@ import {
   type Logger as BoltLogger,
 } from '@slack/bolt';
 import type { Logger } from './log';
+import type { Metrics } from './metrics';
 
 export const EVENTS_PATH = '/slack/events';
 const READ_METHODS = 'GET, HEAD';
@@ -33,6 +34,18 @@ export interface Readiness {
 export function sendJson(res: ServerResponse, status: number, body: Record<string, unknown>): void {
   res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
   res.end(JSON.stringify(body));
+}
+
+/** GET /metrics: Prometheus text. */
+export function metricsRoute(metrics: Pick<Metrics, 'render'>): Route {
+  return {
+    path: '/metrics',
+    handle: async (res) => {
+      const { contentType, body } = await metrics.render();
+      res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' });
+      res.end(body);
+    },
+  };
 }
 
 /** GET /healthz (the process is alive) and GET /readyz (it should get traffic: 503 with the reason if not). */
@@ -116,6 +129,8 @@ export function slackHttpReceiver(options: {
   routes: Route[];
   logger: Logger;
   boltLogger: BoltLogger;
+  /** Told how long each request to /slack/events took to be answered (Slack's acknowledgement). */
+  onAnswered?: (seconds: number) => void;
 }): HTTPReceiver {
   const { logger } = options;
   const allowed = allowedMethods(options.routes).set(EVENTS_PATH, 'POST');
@@ -144,6 +159,11 @@ export function slackHttpReceiver(options: {
       res.writeHead(401, { Connection: 'close' });
       res.end();
       return;
+    }
+    if (options.onAnswered && req.method === 'POST' && pathOf(req) === EVENTS_PATH) {
+      const started = performance.now();
+      const observe = options.onAnswered;
+      res.once('finish', () => observe((performance.now() - started) / 1000));
     }
     bolt(req, res);
   };

@@ -3,7 +3,7 @@ import type { IamContext } from './iam/commands';
 import { BUILT_IN_INCOMING, BUILT_IN_OUTGOING, loadMapper } from './iam/mappers';
 import type { Logger } from './log';
 import { createScimClient, createScimClientFromConnection } from './scim/client';
-import type { ScimDirectory } from './scim/types';
+import type { ScimDirectory, ScimObserver } from './scim/types';
 
 export interface Runtime {
   context: IamContext;
@@ -23,12 +23,13 @@ export class SetupError extends Error {
 function openDirectory(
   config: Config,
   logger: Logger,
+  observer: ScimObserver | undefined,
 ): { directory: ScimDirectory; close(): void; location: string | null } {
   const connection = config.directory;
   if (connection.mode === 'atlassian') {
     if (connection.insecure)
       logger.warn('ATLASSIAN_INSECURE=true: TLS certificates of Atlassian are not verified');
-    const client = createScimClientFromConnection(connection, logger);
+    const client = createScimClientFromConnection(connection, logger, { observer });
     return { directory: client, close: () => client.close(), location: null };
   }
   if (config.database.kind !== 'sqlite') {
@@ -50,6 +51,7 @@ function openDirectory(
     insecure: false,
     proxy: null,
     logger,
+    observer,
     adapter: sandbox.sandboxAdapter(sandbox.openSandbox(db), sandbox.SANDBOX_DIRECTORY_ID),
   });
   return {
@@ -63,11 +65,11 @@ function openDirectory(
 }
 
 /** Builds the ILM context from the configuration; mapper files are read and checked here, once. */
-export function createRuntime(config: Config, logger: Logger): Runtime {
+export function createRuntime(config: Config, logger: Logger, observer?: ScimObserver): Runtime {
   for (const warning of config.warnings) logger.warn(warning);
   const outgoing = loadMapper(config.outgoingMapperPath, BUILT_IN_OUTGOING);
   const incoming = loadMapper(config.incomingMapperPath, BUILT_IN_INCOMING);
-  const { directory, close, location } = openDirectory(config, logger);
+  const { directory, close, location } = openDirectory(config, logger, observer);
   const sandbox = config.directory.mode === 'sandbox';
   return {
     context: {

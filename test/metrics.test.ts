@@ -1,4 +1,4 @@
-import { createMetrics } from '../src/metrics';
+import { bulkRowsText, createMetrics } from '../src/metrics';
 
 /** The value of one sample line of Prometheus text, e.g. `name{label="x"} 3`. */
 function sample(text: string, series: string): number | undefined {
@@ -9,10 +9,10 @@ function sample(text: string, series: string): number | undefined {
 describe('metrics', () => {
   it('counts SCIM requests by method and status, and observes their latency', async () => {
     const metrics = createMetrics({ processMetrics: false });
-    metrics.scimRequest('GET', 200, 0.12);
-    metrics.scimRequest('GET', 200, 0.3);
-    metrics.scimRequest('PATCH', 'network', 10);
-    metrics.scimRetry('429');
+    metrics.scim.attempt('GET', 200, 0.12);
+    metrics.scim.attempt('GET', 200, 0.3);
+    metrics.scim.attempt('PATCH', 'network', 10);
+    metrics.scim.retry('429');
     const { body, contentType } = await metrics.render();
     expect(contentType).toMatch(/^text\/plain/);
     expect(sample(body, 'atlassian_iam_scim_requests_total{method="GET",status="200"}')).toBe(2);
@@ -24,14 +24,13 @@ describe('metrics', () => {
     expect(sample(body, 'atlassian_iam_scim_retries_total{reason="429"}')).toBe(1);
   });
 
-  it('counts commands, decisions, audit write failures and bulk rows', async () => {
+  it('counts commands, decisions and audit write failures', async () => {
     const metrics = createMetrics({ processMetrics: false });
     metrics.command('iam-get-user', 'success');
     metrics.command('iam-get-user', 'success');
     metrics.command('iam-disable-user', 'requested');
     metrics.decision('approved');
     metrics.auditWriteFailure();
-    metrics.bulkRow('failed');
     metrics.slackAck(0.02);
     const { body } = await metrics.render();
     expect(sample(body, 'atlassian_iam_commands_total{command="iam-get-user",outcome="success"}')).toBe(2);
@@ -40,7 +39,6 @@ describe('metrics', () => {
     );
     expect(sample(body, 'atlassian_iam_approval_decisions_total{outcome="approved"}')).toBe(1);
     expect(sample(body, 'atlassian_iam_audit_write_failures_total')).toBe(1);
-    expect(sample(body, 'atlassian_iam_bulk_rows_total{outcome="failed"}')).toBe(1);
     expect(sample(body, 'atlassian_iam_slack_ack_duration_seconds_count')).toBe(1);
   });
 
@@ -52,6 +50,14 @@ describe('metrics', () => {
     const { body } = await metrics.render();
     expect(sample(body, 'atlassian_iam_pending_approvals')).toBe(1);
     expect(body).toContain('process_resident_memory_bytes');
+  });
+
+  it("renders a bulk run's rows by outcome on their own, for a textfile collector", async () => {
+    const text = await bulkRowsText({ success: 1990, failed: 3, notRun: 7 });
+    expect(sample(text, 'atlassian_iam_bulk_rows_total{outcome="success"}')).toBe(1990);
+    expect(sample(text, 'atlassian_iam_bulk_rows_total{outcome="failed"}')).toBe(3);
+    expect(sample(text, 'atlassian_iam_bulk_rows_total{outcome="notRun"}')).toBe(7);
+    expect(text).not.toContain('process_');
   });
 
   it('keeps two registries apart', async () => {

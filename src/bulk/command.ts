@@ -11,6 +11,7 @@ import { EXIT, reportCliError } from '../cli-errors';
 import { loadConfig, loadDotenv } from '../config';
 import { parseAllowEnable } from '../iam';
 import { createLogger, redact } from '../log';
+import { bulkRowsText } from '../metrics';
 import { createRuntime, type Runtime } from '../wiring';
 import { AimdController, DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from './concurrency';
 import { type BulkRow, BulkFileError, readCsv, toBulkRows } from './csv';
@@ -42,6 +43,7 @@ again, not failed. A bad token (401/403), DNS or TLS failure stops the run: rows
                         it exists, rows it records as success or skipped are not run again: run the
                         same command again to resume an interrupted run or to retry failed rows
   --json                print the summary as JSON
+  --metrics FILE        also write the rows by outcome as Prometheus text (node_exporter textfile)
   -h, --help            show this help
 
 Progress goes to stderr: a bar on a terminal, otherwise a line a second. The summary goes to stdout.
@@ -68,6 +70,8 @@ interface BulkInvocation {
   concurrency: number;
   reportPath: string;
   json: boolean;
+  /** Where to write the run's rows by outcome in Prometheus text (--metrics), if anywhere. */
+  metricsPath: string | null;
 }
 
 function parseBulkArgs(argv: string[]): BulkInvocation | 'help' {
@@ -80,6 +84,7 @@ function parseBulkArgs(argv: string[]): BulkInvocation | 'help' {
         'allow-enable': { type: 'string' },
         concurrency: { type: 'string' },
         report: { type: 'string' },
+        metrics: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -130,6 +135,7 @@ function parseBulkArgs(argv: string[]): BulkInvocation | 'help' {
     concurrency,
     reportPath: values.report ?? defaultReportPath(file),
     json: values.json,
+    metricsPath: values.metrics ?? null,
   };
 }
 
@@ -320,6 +326,7 @@ async function run(invocation: BulkInvocation, io: BulkIo): Promise<number> {
       stoppedBy: outcome.fatal,
     };
     io.out(scrub(invocation.json ? JSON.stringify(summary, null, 2) : renderSummary(summary)) + '\n');
+    if (invocation.metricsPath) await writeMetricsFile(invocation.metricsPath, summary, io);
     if (summary.interrupted) return EXIT.interrupted;
     return summaryExitCode(summary);
   } finally {
@@ -356,4 +363,19 @@ function installStop(progress: ProgressDisplay): { stopping: () => boolean; remo
       process.off('SIGTERM', onSignal);
     },
   };
+}
+
+/**
+ * --metrics FILE: the rows by outcome as Prometheus text, written to a temporary file then renamed, so a
+ * collector never reads half of it. A failure to write is said on stderr; the run's own result stands.
+ */
+async function writeMetricsFile(file: string, summary: BulkSummary, io: BulkIo): Promise<void> {
+  const { total: _total, ...counts } = summary.rows;
+  try {
+    const partial = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(partial, await bulkRowsText(counts));
+    fs.renameSync(partial, file);
+  } catch (error) {
+    io.err(`atlassian-iam bulk: the metrics file ${file} was not written: ${(error as Error).message}\n`);
+  }
 }

@@ -630,12 +630,14 @@ export async function decide(context: BotContext, client: WebClient, input: Deci
       detail: { requesterId: request.requesterId, reason: request.reason },
     });
   } catch (error) {
+    context.metrics.auditWriteFailure();
     context.logger.error('decision not recorded; nothing was decided', {
       requestId: request.id,
       error: (error as Error).message,
     });
     throw new AuditUnavailableError(error);
   }
+  if (decided) context.metrics.decision(decided.status);
   if (!decided) {
     const latest = (await context.store.getApproval(request.id)) ?? request;
     if (latest.status === 'pending') {

@@ -1,5 +1,6 @@
 import type { ConnectionStatus, IamContext, UserProfile } from '../iam';
 import type { Logger } from '../log';
+import type { Metrics } from '../metrics';
 import type { NewAuditEntry, Store } from '../store/types';
 import { AuditUnavailableError } from '../store/unavailable';
 import type { AccessPolicy } from './access';
@@ -21,6 +22,8 @@ export interface BotContext {
   approvalTtlMs: number;
   /** How approved work that meets a transient Atlassian failure is retried (see handlers/approvals.ts). */
   approvedRetry: ApprovedRetry;
+  /** Counts what the audit log records, for /metrics. */
+  metrics: Metrics;
   /** test-module, cached briefly: the App Home shows it. */
   connectionStatus: () => Promise<ConnectionStatus>;
 }
@@ -54,10 +57,21 @@ type BotAuditEntry = Omit<NewAuditEntry, 'at' | 'source'>;
  * loudly and rejects with AuditUnavailableError, so the caller stops before calling Atlassian or
  * storing anything else. The listeners tell the person AUDIT_UNAVAILABLE.
  */
+/**
+ * The metrics follow the audit log: a decision counts as one, every other row as a command's outcome
+ * (`received` rows are not outcomes: the same command's result row follows).
+ */
+function count(metrics: Metrics, entry: BotAuditEntry): void {
+  if (entry.kind === 'decision') metrics.decision(entry.outcome);
+  else if (entry.outcome !== 'received') metrics.command(entry.command, entry.outcome);
+}
+
 export async function audit(context: BotContext, entry: BotAuditEntry): Promise<void> {
   try {
     await context.store.appendAudit({ ...entry, at: context.clock(), source: 'slack' });
+    count(context.metrics, entry);
   } catch (error) {
+    context.metrics.auditWriteFailure();
     context.logger.error('audit write failed; nothing was done', {
       command: entry.command,
       error: (error as Error).message,
@@ -75,8 +89,10 @@ export async function audit(context: BotContext, entry: BotAuditEntry): Promise<
 export async function auditDone(context: BotContext, entry: BotAuditEntry): Promise<boolean> {
   try {
     await context.store.appendAudit({ ...entry, at: context.clock(), source: 'slack' });
+    count(context.metrics, entry);
     return true;
   } catch (error) {
+    context.metrics.auditWriteFailure();
     context.logger.error('AUDIT ROW MISSING: the result of a command was not recorded', {
       command: entry.command,
       actor: entry.actor,

@@ -17,6 +17,7 @@ import {
   type PatchOperation,
   type ScimDirectory,
   type ScimGroup,
+  type ScimObserver,
   type ScimUser,
 } from './types';
 
@@ -60,6 +61,7 @@ export interface ScimClientOptions {
   /** Epoch milliseconds; for Retry-After given as an HTTP date. */
   now?: () => number;
   retry?: Partial<RetryLimits>;
+  observer?: ScimObserver;
 }
 
 /** The Atlassian SCIM client; `close()` frees its keep-alive sockets. */
@@ -104,6 +106,12 @@ interface Verdict {
 }
 
 const RETRYABLE_STATUSES = new Set([429, 500, 502, 503, 504]);
+
+/** Why a failed attempt is retried, as the metrics count it. */
+function retryReason(outcome: AttemptOutcome): '429' | '5xx' | 'network' | 'timeout' {
+  if (outcome.kind === 'response') return outcome.status === 429 ? '429' : '5xx';
+  return outcome.timedOut ? 'timeout' : 'network';
+}
 
 /** Network failures worth another try. */
 export const RETRYABLE_CODES = new Set([
@@ -167,7 +175,7 @@ export function isTlsErrorCode(code: string): boolean {
 export function createScimClientFromConnection(
   connection: AtlassianConnection,
   logger: Logger,
-  extra: Pick<ScimClientOptions, 'adapter' | 'sleep' | 'random' | 'now' | 'retry'> = {},
+  extra: Pick<ScimClientOptions, 'adapter' | 'sleep' | 'random' | 'now' | 'retry' | 'observer'> = {},
 ): ScimClient {
   return createScimClient({
     baseUrl: connection.url,
@@ -193,6 +201,7 @@ class AtlassianScimClient implements ScimClient {
   readonly #timeoutMs: number;
   readonly #retry: RetryLimits;
   readonly #logger: Logger;
+  readonly #observer: ScimObserver | undefined;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
   readonly #now: () => number;
@@ -214,6 +223,7 @@ class AtlassianScimClient implements ScimClient {
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#logger = options.logger ?? silentLogger;
+    this.#observer = options.observer;
     this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
@@ -480,6 +490,11 @@ class AtlassianScimClient implements ScimClient {
       const started = performance.now();
       const outcome = await this.#attempt(spec);
       const ms = Math.round(performance.now() - started);
+      this.#observer?.attempt(
+        spec.method,
+        outcome.kind === 'response' ? outcome.status : 'network',
+        ms / 1000,
+      );
       this.#logger.debug('SCIM request', {
         method: spec.method,
         path: spec.path,
@@ -530,6 +545,7 @@ class AtlassianScimClient implements ScimClient {
         );
       }
       mayHaveReached ||= verdict.mayHaveReached;
+      this.#observer?.retry(retryReason(outcome));
       this.#logger.warn('SCIM request failed; retrying', {
         method: spec.method,
         path: spec.path,

@@ -120,3 +120,11 @@ export interface ScimDirectory extends ScimGroupDirectory {
   /** GET /Users?count=1; throws ScimRequestError when the directory cannot be used. */
   testConnection(): Promise<void>;
 }
+
+/** Told about each HTTP attempt to Atlassian and each retry (the bot's metrics); never affects them. */
+export interface ScimObserver {
+  /** One attempt: its method, the status (`network` when no answer came) and how long it took. */
+  attempt(method: string, status: number | 'network', seconds: number): void;
+  /** An attempt that will be retried, and why. */
+  retry(reason: '429' | '5xx' | 'network' | 'timeout'): void;
+}

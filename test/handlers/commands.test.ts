@@ -394,6 +394,8 @@ describe('no action without its audit row (issue 10 finding 3, issue 11 findings
     expect(told).toHaveLength(2);
     for (const text of told) expect(text).toContain('The audit log is unavailable, so nothing was done.');
     expect(driven.logs.join('\n')).toContain('audit write failed; nothing was done');
+    const { body } = await driven.bot.context.metrics.render();
+    expect(body).toMatch(/^atlassian_iam_audit_write_failures_total 2$/m);
   });
 
   it('issue 11 finding 3: the result row is written even when the result cannot be posted anywhere', async () => {
