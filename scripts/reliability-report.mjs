@@ -27,6 +27,7 @@ const EXPECTED_SECTIONS = [
   '8-store-full',
   '9-stored-rows-and-replays',
   '10-approved-work',
+  '11-sigterm-all-down',
 ];
 
 /**
@@ -85,6 +86,11 @@ const FIGURES = [
     label: 'approved disables completed after a 60 s Atlassian storm (injected clock)',
     totals: ['approvedDisablesCompletedAfterStorm', 'approvedDisablesInStorm'],
     better: 'share',
+  },
+  {
+    label: 'SIGTERM to exit with every dependency down: runs over 30 s',
+    totals: ['sigtermExitsOver30s'],
+    better: 'none',
   },
 ];
 
