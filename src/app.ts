@@ -10,7 +10,7 @@ import {
 import { type Config, requireSlackSettings } from './config';
 import {
   AccessPolicy,
-  APPROVAL_LEASE_MS,
+  approvedRetry,
   type ApprovedRetry,
   type BotContext,
   expireDue,
@@ -19,6 +19,7 @@ import {
   reconcileInterrupted,
   recoverApproved,
   registerListeners,
+  startScheduleTimer,
   webPeopleDirectory,
 } from './handlers';
 import { type ConnectionStatus, testModule } from './iam';
@@ -225,13 +226,7 @@ function assemble(
     clock,
     newId: options.newId ?? randomUUID,
     approvalTtlMs: slack.approvalTtlMs,
-    approvedRetry: {
-      deadlineMs: slack.approvedRetryDeadlineMs,
-      firstDelayMs: 60_000,
-      maxDelayMs: 30 * 60_000,
-      leaseRenewMs: APPROVAL_LEASE_MS / 4,
-      ...options.approvedRetry,
-    },
+    approvedRetry: { ...approvedRetry(slack.approvedRetryDeadlineMs), ...options.approvedRetry },
     metrics,
     connectionStatus: cachedConnectionStatus(() => testModule(runtime.context.directory), 60_000, Date.now),
   };
@@ -241,6 +236,7 @@ function assemble(
   });
 
   let sweep: NodeJS.Timeout | null = null;
+  let stopSchedules: (() => void) | null = null;
   // Expiry, and approved disables whose holder's lease ran out (a crashed peer's), picked up by any instance.
   const sweepOnce = () =>
     context.inFlight
@@ -285,6 +281,7 @@ function assemble(
       await sweepOnce();
       sweep = setInterval(sweepOnce, options.expirySweepMs ?? 60_000);
       sweep.unref();
+      stopSchedules = startScheduleTimer(context, app.client, { pollMs: slack.schedulePollMs, logger });
       logger.info('Atlassian IAM bot started', {
         mode: options.receiver ? 'custom receiver' : mode,
         port: socketMode || options.receiver ? null : slack.port,
@@ -295,6 +292,7 @@ function assemble(
     async stop() {
       draining = true;
       if (sweep) clearInterval(sweep);
+      stopSchedules?.();
       const drained = await settlesWithin(context.inFlight.drain(), DRAIN_LIMIT_MS);
       if (!drained) {
         logger.warn('stopping without waiting longer for work in flight', {

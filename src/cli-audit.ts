@@ -1,8 +1,8 @@
 import os from 'node:os';
 import type { Config } from './config';
-import type { IamResult, UserProfile } from './iam';
+import type { CommandPlan, IamResult, UserProfile } from './iam';
 import type { Logger } from './log';
-import type { Store } from './store/types';
+import type { NewAuditEntry, Store } from './store/types';
 import { AuditUnavailableError } from './store/unavailable';
 
 /**
@@ -15,6 +15,11 @@ export interface CliAudit {
   /** `detail`: what else the command names, e.g. `{group}`. */
   command(name: string, profile: UserProfile, detail?: Record<string, unknown> | null): Promise<void>;
   result(name: string, profile: UserProfile, result: IamResult): Promise<boolean>;
+  /**
+   * A dry run: one `command` row with outcome `dry-run` and the plan as its detail (nothing was sent).
+   * Rejects with AuditUnavailableError like `command`: the plan is then not printed.
+   */
+  dryRun(name: string, profile: UserProfile, plan: CommandPlan): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -57,25 +62,21 @@ export async function openCliAudit(
   }
   const actor = cliActor();
   const base = () => ({ at: now(), actor, source: 'cli' as const, requestId: null });
+  /** A row that must be written before the command goes on: AuditUnavailableError when it cannot. */
+  const required = async (entry: NewAuditEntry, failure: string): Promise<void> => {
+    try {
+      await store.appendAudit(entry);
+    } catch (error) {
+      logger.error(failure, { command: entry.command, error: (error as Error).message });
+      throw new AuditUnavailableError(error);
+    }
+  };
   return {
-    command: async (name, profile, detail = null) => {
-      try {
-        await store.appendAudit({
-          ...base(),
-          kind: 'command',
-          command: name,
-          target: targetOf(profile),
-          outcome: 'received',
-          detail,
-        });
-      } catch (error) {
-        logger.error('audit write failed; nothing was done', {
-          command: name,
-          error: (error as Error).message,
-        });
-        throw new AuditUnavailableError(error);
-      }
-    },
+    command: (name, profile, detail = null) =>
+      required(
+        { ...base(), kind: 'command', command: name, target: targetOf(profile), outcome: 'received', detail },
+        'audit write failed; nothing was done',
+      ),
     result: async (name, profile, result) => {
       const vendor = result.IAM.Vendor;
       const outcome = !vendor.success ? 'failure' : vendor.skipped ? 'skipped' : 'success';
@@ -99,6 +100,18 @@ export async function openCliAudit(
         return false;
       }
     },
+    dryRun: (name, profile, plan) =>
+      required(
+        {
+          ...base(),
+          kind: 'command',
+          command: name,
+          target: targetOf(profile),
+          outcome: 'dry-run',
+          detail: { plan },
+        },
+        'audit write failed; the plan is not shown',
+      ),
     close: () => store.close(),
   };
 }

@@ -6,28 +6,28 @@ import { loadConfig, loadDotenv } from './config';
 import {
   createUser,
   disableUser,
+  ProfileError,
   enableUser,
   getMappingFields,
   getUser,
   type IamContext,
   type IamResult,
-  parseAllowEnable,
-  parseUserProfile,
-  ProfileError,
   testModule,
   updateUser,
 } from './iam';
 import { runAuditCommand } from './audit-command';
 import { runBulkCommand } from './bulk/command';
 import { type CliAudit, openCliAudit } from './cli-audit';
+import { runDryRun } from './cli-dry-run';
 import { type GroupCommand, isGroupCommand, runGroupCommand } from './cli-groups';
+import { readProfileInput } from './cli-profile-input';
 import { createLogger, redact } from './log';
 import { renderTextTable, resultTable } from './views/table';
 import { createRuntime } from './wiring';
 
 type ProfileCommand =
   'iam-create-user' | 'iam-update-user' | 'iam-get-user' | 'iam-disable-user' | 'iam-enable-user';
-type CommandName = ProfileCommand | GroupCommand | 'test-module' | 'get-mapping-fields';
+type CommandName = ProfileCommand | GroupCommand | 'test-module' | 'get-mapping-fields' | 'run-scheduled';
 
 const ALIASES: Record<string, CommandName> = {
   'iam-create-user': 'iam-create-user',
@@ -49,6 +49,7 @@ const ALIASES: Record<string, CommandName> = {
   'test-module': 'test-module',
   test: 'test-module',
   'get-mapping-fields': 'get-mapping-fields',
+  'run-scheduled': 'run-scheduled',
 };
 
 export const HELP = `Usage: atlassian-iam <command> [--user-profile JSON] [--allow-enable true|false] [--group NAME] [--json]
@@ -57,7 +58,7 @@ Commands (XSOAR names; the short names work too):
   iam-create-user     (create-user)   create a user, or update it if it exists
   iam-update-user     (update-user)   update a user; creates it if not found (IAM_CREATE_IF_NOT_FOUND)
   iam-get-user        (get-user)      look a user up by id, username/email or employeeid
-  iam-disable-user    (disable-user)  deactivate a user (reversible)
+  iam-disable-user    (disable-user)  deactivate a user (reversible); with --at, at that time
   iam-enable-user     (enable-user)   re-activate a user
   iam-get-groups      (get-groups)    list the directory's groups, or one user's (--user-profile)
   iam-add-to-group    (add-to-group)  add a user to a group (--user-profile, --group NAME)
@@ -65,6 +66,8 @@ Commands (XSOAR names; the short names work too):
                                       remove a user from a group (--user-profile, --group NAME)
   test-module         (test)          check the connection to the directory
   get-mapping-fields                  list the directory's user schema attributes
+  run-scheduled                       carry out the scheduled disables that are due (for installations
+                                      without a bot; a bot does it on its own)
   audit                               read the audit log (atlassian-iam audit --help)
   bulk <operation> FILE.csv           create, update, disable or enable every user of a CSV file
                                       (atlassian-iam bulk --help)
@@ -73,8 +76,13 @@ Commands (XSOAR names; the short names work too):
 Options:
   --user-profile JSON    the user profile, e.g. '{"email":"jane@example.com","title":"Engineer"}'
   --allow-enable BOOL    create/update may re-activate an inactive user (default true)
+  --at TIME              iam-disable-user: store the disable for TIME instead of now, e.g.
+                         "2026-12-31 17:00" (this machine's time zone), "2026-12-31 17:00 Europe/Berlin",
+                         "2026-12-31 17:00 +01:00" or "in 2h" (m, h, d); at most 90 days ahead
+  --reason TEXT          why (kept with a scheduled disable)
   --group NAME           the group of iam-add-to-group and iam-remove-from-group
   --json                 print the result object as JSON
+  --dry-run              write commands: print what would change (before → after), send no write
   -h, --help             show this help
 
 Exit status: 0 success (skips included), 1 the operation failed, 2 bad input or configuration.
@@ -95,8 +103,12 @@ interface Invocation {
   command: CommandName;
   profileText?: string;
   allowEnable?: string;
+  at?: string;
+  reason?: string;
   group?: string;
   json: boolean;
+  /** Print what the write would change; send no write (src/cli-dry-run.ts). */
+  dryRun: boolean;
 }
 
 function parseInvocation(argv: string[]): Invocation | 'help' {
@@ -108,8 +120,11 @@ function parseInvocation(argv: string[]): Invocation | 'help' {
       options: {
         'user-profile': { type: 'string' },
         'allow-enable': { type: 'string' },
+        at: { type: 'string' },
+        reason: { type: 'string' },
         group: { type: 'string' },
         json: { type: 'boolean', default: false },
+        'dry-run': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -126,8 +141,11 @@ function parseInvocation(argv: string[]): Invocation | 'help' {
     command,
     profileText: values['user-profile'],
     allowEnable: values['allow-enable'],
+    at: values.at,
+    reason: values.reason,
     group: values.group,
     json: values.json,
+    dryRun: values['dry-run'],
   };
 }
 
@@ -137,17 +155,7 @@ async function runProfileCommand(
   openAudit: () => Promise<CliAudit>,
 ): Promise<IamResult> {
   const command = invocation.command as ProfileCommand;
-  const writes = command === 'iam-create-user' || command === 'iam-update-user';
-  if (invocation.allowEnable !== undefined && !writes) {
-    throw new ProfileError('--allow-enable applies to iam-create-user and iam-update-user only');
-  }
-  if (invocation.profileText === undefined) {
-    throw new ProfileError(
-      `${command} needs --user-profile, e.g. --user-profile '{"email":"jane@example.com"}'`,
-    );
-  }
-  const profile = parseUserProfile(invocation.profileText);
-  const allowEnable = parseAllowEnable(invocation.allowEnable);
+  const { profile, allowEnable } = readProfileInput(command, invocation.profileText, invocation.allowEnable);
   const execute = (): Promise<IamResult> => {
     switch (command) {
       case 'iam-create-user':
@@ -175,12 +183,50 @@ async function runProfileCommand(
 }
 
 function checkNoProfileArguments(invocation: Invocation): void {
-  if (
-    invocation.profileText !== undefined ||
-    invocation.allowEnable !== undefined ||
-    invocation.group !== undefined
-  ) {
-    throw new UsageError(`${invocation.command} takes no --user-profile, --allow-enable or --group`);
+  const { profileText, allowEnable, group, at, reason } = invocation;
+  if ([profileText, allowEnable, group, at, reason].some((value) => value !== undefined)) {
+    throw new UsageError(
+      `${invocation.command} takes no --user-profile, --allow-enable, --group, --at or --reason`,
+    );
+  }
+}
+
+/** `iam-disable-user --at`: reads the time and the profile first (bad input stores nothing), then schedules. */
+async function runScheduleCommand(
+  config: ReturnType<typeof loadConfig>,
+  context: IamContext,
+  invocation: Invocation,
+  io: Io,
+): Promise<number> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const scheduling = require('./cli-scheduled') as typeof import('./cli-scheduled');
+  const { profile } = readProfileInput('iam-disable-user', invocation.profileText, undefined);
+  const now = new Date();
+  const schedule = scheduling.parseAtOption(invocation.at ?? '', now);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { openStore } = require('./store') as typeof import('./store');
+  const store = await openStore(config.database);
+  try {
+    const reason = invocation.reason?.trim() || null;
+    const outcome = await scheduling.scheduleDisable(context, store, { profile, schedule, reason, now });
+    if ('final' in outcome) {
+      const result = outcome.final;
+      io.out(
+        (invocation.json
+          ? JSON.stringify(result, null, 2)
+          : renderTextTable(resultTable(result, { detailsMax: 120 }))) + '\nNothing was scheduled.\n',
+      );
+      return result.IAM.Vendor.success ? EXIT.success : EXIT.failure;
+    }
+    const done = outcome.scheduled;
+    io.out(
+      invocation.json
+        ? JSON.stringify({ ...done, at: done.at.toISOString() }, null, 2) + '\n'
+        : scheduling.scheduledText(done) + '\n',
+    );
+    return EXIT.success;
+  } finally {
+    await store.close();
   }
 }
 
@@ -198,6 +244,23 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
       );
     }
     const sandboxTag = runtime.sandbox ? ' (SANDBOX)' : '';
+    const openAudit = () => openCliAudit(config, logger);
+    const { command } = invocation;
+    if (!isGroupCommand(command) && invocation.group !== undefined) {
+      throw new UsageError('--group applies to iam-add-to-group and iam-remove-from-group only');
+    }
+    if (invocation.dryRun) {
+      if (invocation.at !== undefined) {
+        throw new UsageError('--dry-run shows what a disable would change now; leave out --at to see it');
+      }
+      return await runDryRun(
+        runtime.context,
+        invocation,
+        openAudit,
+        (text) => io.out(scrub(text)),
+        runtime.sandbox,
+      );
+    }
     if (invocation.command === 'test-module') {
       checkNoProfileArguments(invocation);
       const status = await testModule(runtime.context.directory);
@@ -221,11 +284,27 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
       }
       return EXIT.success;
     }
-    const openAudit = () => openCliAudit(config, logger);
-    const { command } = invocation;
-    if (!isGroupCommand(command) && invocation.group !== undefined) {
-      throw new UsageError('--group applies to iam-add-to-group and iam-remove-from-group only');
+    if (invocation.command === 'run-scheduled') {
+      checkNoProfileArguments(invocation);
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { runScheduledFromCli } = require('./cli-scheduled') as typeof import('./cli-scheduled');
+      const count = await runScheduledFromCli(config, runtime.context, runtime.sandbox, logger);
+      if (invocation.json) io.out(JSON.stringify({ carriedOut: count }) + '\n');
+      else
+        io.out(
+          count === 0
+            ? 'No scheduled request is due.\n'
+            : `${count} scheduled request(s) carried out; \`atlassian-iam audit\` shows each result.\n`,
+        );
+      return EXIT.success;
     }
+    if (invocation.at !== undefined) {
+      if (invocation.command !== 'iam-disable-user') {
+        throw new ProfileError('--at applies to iam-disable-user only');
+      }
+      return await runScheduleCommand(config, runtime.context, invocation, io);
+    }
+    if (invocation.reason !== undefined) throw new ProfileError('--reason applies with --at only');
     const result = isGroupCommand(command)
       ? await runGroupCommand(runtime.context, { ...invocation, command }, openAudit)
       : await runProfileCommand(runtime.context, invocation, openAudit);

@@ -56,6 +56,8 @@ export interface SlackSettings {
   /** null: the same people as operators. */
   approvers: string[] | null;
   approvalTtlMs: number;
+  /** How often an instance looks for due scheduled requests at the latest (it also wakes when one is due). */
+  schedulePollMs: number;
   /** IAM_APPROVED_RETRY_DEADLINE: how long after approval a change Atlassian keeps failing transiently is retried. */
   approvedRetryDeadlineMs: number;
 }
@@ -177,6 +179,9 @@ const envSchema = z.object({
   IAM_OPERATORS: slackIdList.optional(),
   IAM_APPROVERS: slackIdList.optional(),
   IAM_APPROVAL_TTL: durationText.default(24 * 3_600_000),
+  IAM_SCHEDULE_POLL: durationText
+    .refine((ms) => ms >= 100 && ms <= 3_600_000, { message: 'must be between 100ms and 1h' })
+    .default(60_000),
   IAM_APPROVED_RETRY_DEADLINE: durationText.default(24 * 3_600_000),
   IAM_ALLOW_INSECURE_HTTP: booleanText.default(false),
   HTTPS_PROXY: z.string().optional(),
@@ -313,6 +318,7 @@ export function loadConfig(
       operators: e.IAM_OPERATORS ?? null,
       approvers: e.IAM_APPROVERS ?? null,
       approvalTtlMs: e.IAM_APPROVAL_TTL,
+      schedulePollMs: e.IAM_SCHEDULE_POLL,
       approvedRetryDeadlineMs: e.IAM_APPROVED_RETRY_DEADLINE,
     },
     directory,

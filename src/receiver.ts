@@ -5,12 +5,14 @@
  * out of a request: 404 unknown path, 405 wrong method with Allow, 400 an unreadable URL.
  */
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { parse as parseQuery } from 'node:querystring';
 import type { Duplex } from 'node:stream';
 import {
   type CustomRoute,
   HTTPReceiver,
   HTTPReceiverDeferredRequestError,
   type Logger as BoltLogger,
+  verifySlackRequest,
 } from '@slack/bolt';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
@@ -165,9 +167,94 @@ export function slackHttpReceiver(options: {
       const observe = options.onAnswered;
       res.once('finish', () => observe((performance.now() - started) / 1000));
     }
-    bolt(req, res);
+    if (req.method !== 'POST' || pathOf(req) !== EVENTS_PATH) return bolt(req, res);
+    readBody(req, SLACK_BODY_LIMIT).then(
+      (body) => {
+        if (body === null) return answerEmpty(res, 413);
+        // Bolt reads a body already buffered on the request (its own convention) and verifies it as usual.
+        Object.assign(req, { rawBody: body });
+        if (!bodyIsAnObject(req, body)) return answerMalformed(req, res, body, options.signingSecret, logger);
+        bolt(req, res);
+      },
+      () => answerEmpty(res, 400),
+    );
   };
   return receiver;
+}
+
+/** Bolt's own limit for a Slack request body. */
+const SLACK_BODY_LIMIT = 4 * 1024 * 1024;
+
+/** The whole body, or null when it is longer than `limit` (the rest is not read). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    req.on('data', (chunk: Buffer) => {
+      length += chunk.length;
+      if (length > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        resolve(null);
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function answerEmpty(res: ServerResponse, status: number): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { Connection: 'close' });
+  res.end();
+}
+
+/**
+ * Whether Bolt will find an object where it looks: the JSON body, or a form's `payload`. Bolt parses
+ * `null` (or a number) without complaint and then fails on it outside its own error handling, which
+ * would end the process; such a body never comes from Slack. A body that does not parse at all is left
+ * to Bolt, which answers 400 itself.
+ */
+function bodyIsAnObject(req: IncomingMessage, body: Buffer): boolean {
+  const text = body.toString('utf8');
+  // The same choice as Bolt's parseHTTPRequestBody: exactly this content type is a form (its `payload`,
+  // when it has one, is JSON), anything else is JSON.
+  let json = text;
+  if (req.headers['content-type'] === 'application/x-www-form-urlencoded') {
+    const { payload } = parseQuery(text);
+    if (typeof payload !== 'string') return true;
+    json = payload;
+  }
+  try {
+    const parsed: unknown = JSON.parse(json);
+    return typeof parsed === 'object' && parsed !== null;
+  } catch {
+    return true;
+  }
+}
+
+/** A body Bolt cannot take: 401 unless it is correctly signed (Bolt's own check), then 400. */
+function answerMalformed(
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Buffer,
+  signingSecret: string,
+  logger: Logger,
+): void {
+  try {
+    verifySlackRequest({
+      signingSecret,
+      body: body.toString('utf8'),
+      headers: {
+        'x-slack-signature': String(req.headers['x-slack-signature'] ?? ''),
+        'x-slack-request-timestamp': Number(req.headers['x-slack-request-timestamp']),
+      },
+    });
+  } catch {
+    return answerEmpty(res, 401);
+  }
+  logger.warn('a signed Slack request whose body is not an object was refused');
+  answerEmpty(res, 400);
 }
 
 /** Socket Mode: the read-only routes on their own port (HEALTH_PORT), with the same 404 / 405 answers. */

@@ -11,10 +11,12 @@ import { EXIT, reportCliError } from '../cli-errors';
 import { loadConfig, loadDotenv } from '../config';
 import { parseAllowEnable } from '../iam';
 import { createLogger, redact } from '../log';
+import { renderDryRunSummary, renderRowPlan } from '../views/plan';
 import { bulkRowsText } from '../metrics';
 import { createRuntime, type Runtime } from '../wiring';
 import { AimdController, DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from './concurrency';
 import { type BulkRow, BulkFileError, readCsv, toBulkRows } from './csv';
+import { countPlans, planRows } from './dry-run';
 import { RunGate } from './gate';
 import { type ProgressSnapshot, ProgressDisplay, RateMeter } from './progress';
 import { defaultReportPath, planResume, type PreviousReport, readReport, ReportWriter } from './report';
@@ -23,7 +25,7 @@ import { type BulkSummary, renderSummary, summaryExitCode, Tally } from './summa
 import { observeDirectory, watchThrottling } from './throttle';
 
 export const BULK_HELP = `Usage: atlassian-iam bulk <create|update|disable|enable> FILE.csv [--allow-enable true|false]
-                          [--concurrency N] [--report FILE] [--json]
+                          [--concurrency N] [--report FILE] [--json] [--dry-run]
 
 Runs the operation for every row of FILE.csv. The first row names the profile keys (email, username,
 givenname, surname, title, department, employeeid, id, …; case-insensitive, as in --user-profile);
@@ -43,6 +45,9 @@ again, not failed. A bad token (401/403), DNS or TLS failure stops the run: rows
                         it exists, rows it records as success or skipped are not run again: run the
                         same command again to resume an interrupted run or to retry failed rows
   --json                print the summary as JSON
+  --dry-run             look every row's user up and print what would change (before → after), the
+                        rows that would be created or skipped, and a summary; send no write and write
+                        no report (a later real run does every row)
   --metrics FILE        also write the rows by outcome as Prometheus text (node_exporter textfile)
   -h, --help            show this help
 
@@ -70,6 +75,8 @@ interface BulkInvocation {
   concurrency: number;
   reportPath: string;
   json: boolean;
+  /** Print every row's plan; send no write, write no report (./dry-run.ts). */
+  dryRun: boolean;
   /** Where to write the run's rows by outcome in Prometheus text (--metrics), if anywhere. */
   metricsPath: string | null;
 }
@@ -86,6 +93,7 @@ function parseBulkArgs(argv: string[]): BulkInvocation | 'help' {
         report: { type: 'string' },
         metrics: { type: 'string' },
         json: { type: 'boolean', default: false },
+        'dry-run': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -108,6 +116,9 @@ function parseBulkArgs(argv: string[]): BulkInvocation | 'help' {
   }
   if (file === undefined) throw new BulkUsageError(`bulk ${operation} needs the CSV file to read; ${HINT}`);
   if (extra !== undefined) throw new BulkUsageError(`unexpected argument "${extra}"; ${HINT}`);
+  if (values['dry-run'] && values.metrics !== undefined) {
+    throw new BulkUsageError('--metrics does not go with --dry-run: a dry run writes no file');
+  }
   const writes = operation === 'create' || operation === 'update';
   if (values['allow-enable'] !== undefined && !writes) {
     throw new BulkUsageError('--allow-enable applies to bulk create and bulk update only');
@@ -135,6 +146,7 @@ function parseBulkArgs(argv: string[]): BulkInvocation | 'help' {
     concurrency,
     reportPath: values.report ?? defaultReportPath(file),
     json: values.json,
+    dryRun: values['dry-run'],
     metricsPath: values.metrics ?? null,
   };
 }
@@ -191,6 +203,7 @@ export async function runBulkCommand(argv: string[], io: BulkIo): Promise<number
 }
 
 async function run(invocation: BulkInvocation, io: BulkIo): Promise<number> {
+  if (invocation.dryRun) return dryRun(invocation, io);
   const { rows, previous } = prepare(invocation);
   loadDotenv();
   const config = loadConfig();
@@ -334,6 +347,52 @@ async function run(invocation: BulkInvocation, io: BulkIo): Promise<number> {
     stopSignals.remove();
     report?.close();
     await audit?.close();
+    runtime.close();
+  }
+}
+
+/**
+ * `--dry-run`: every row's plan on stdout (or one JSON document), then what a real run would do. Rows
+ * the report records as done are left out, as a real run leaves them; no report line is written, so a
+ * later real run does every planned row. Exit 0, or 1 when a row is malformed or its lookup failed.
+ */
+async function dryRun(invocation: BulkInvocation, io: BulkIo): Promise<number> {
+  const { rows, previous } = prepare(invocation);
+  loadDotenv();
+  const config = loadConfig();
+  const scrub = (text: string): string => redact(text, config.secrets);
+  const logger = createLogger({ level: config.logLevel, write: io.err, secrets: config.secrets });
+  const { alreadyDone, todo } = planResume(rows, previous);
+  const runtime = createRuntime(config, logger);
+  const audit = await openCliAudit(config, logger);
+  try {
+    const label = `bulk ${invocation.operation}${runtime.sandbox ? ' (SANDBOX)' : ''}`;
+    const plans = await planRows(todo, {
+      operation: invocation.operation,
+      allowEnable: invocation.allowEnable,
+      context: runtime.context,
+      audit,
+      controller: new AimdController({ max: invocation.concurrency, now: () => performance.now() }),
+    });
+    const counts = countPlans(plans, alreadyDone.length);
+    const text = invocation.json
+      ? JSON.stringify(
+          { dryRun: true, operation: invocation.operation, file: invocation.file, counts, rows: plans },
+          null,
+          2,
+        )
+      : [
+          ...plans.map((planned) =>
+            planned.plan
+              ? renderRowPlan(planned.row, planned.identifier, planned.plan)
+              : `row ${planned.row}: dry-run: malformed: ${planned.malformed}`,
+          ),
+          renderDryRunSummary(label, counts),
+        ].join('\n');
+    io.out(scrub(text) + '\n');
+    return counts.malformed + counts.fail > 0 ? EXIT.failure : EXIT.success;
+  } finally {
+    await audit.close();
     runtime.close();
   }
 }

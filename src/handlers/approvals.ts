@@ -20,6 +20,7 @@ import {
   profileGroups,
   readApprovalPlan,
   updatePlan,
+  type WritePreview,
   type UserProfile,
 } from '../iam';
 import { isTransientFailure } from '../scim/client';
@@ -36,8 +37,16 @@ import {
   resultMessage,
   type SlackMessage,
 } from '../views/slack';
-import { audit, auditDone, AuditUnavailableError, type BotContext, targetOf } from './context';
+import {
+  type ApprovedRetry,
+  audit,
+  auditDone,
+  AuditUnavailableError,
+  type BotContext,
+  targetOf,
+} from './context';
 import { type ClickOrigin, contextMismatch } from './decision-guards';
+import { cardSchedule, expiryOf } from './schedule-card';
 import { cannotPost, postMessage, tellEphemeral, updateMessage } from './posting';
 
 /**
@@ -99,12 +108,18 @@ export function cardOf(
     currentActive: current?.active ?? null,
     currentId: current?.id ?? null,
     retryingUntil: retrying ? retryDeadline(request, retryDeadlineMs) : null,
+    ...cardSchedule(request),
   };
 }
 
-/** Until when approved work that meets transient Atlassian failures is retried: its deadline. */
-export const retryDeadline = (request: ApprovalRequest, deadlineMs: number): Date =>
-  new Date((request.decidedAt ?? request.createdAt).getTime() + deadlineMs);
+/**
+ * Until when approved work that meets transient Atlassian failures is retried: the deadline after its
+ * approval, or after its time for a request scheduled ahead.
+ */
+export const retryDeadline = (request: ApprovalRequest, deadlineMs: number): Date => {
+  const approved = (request.decidedAt ?? request.createdAt).getTime();
+  return new Date(Math.max(approved, request.scheduledAt?.getTime() ?? 0) + deadlineMs);
+};
 
 export const outcomeOf = (result: IamResult): string =>
   !result.IAM.Vendor.success ? 'failure' : result.IAM.Vendor.skipped ? 'skipped' : 'success';
@@ -139,10 +154,20 @@ export interface ApprovalInput {
   respond?: RespondFn;
   /** Where to tell the requester when there is no response_url (a modal): their user id. */
   fallbackUserId?: string;
+  /** Carry it out at this time once approved (see src/handlers/scheduled.ts), not at once. */
+  schedule?: { at: Date; zone: string };
 }
 
 /** How long an instance may take to carry out an approved request before another may take over. */
 export const APPROVAL_LEASE_MS = 2 * 60_000;
+
+/** Retries of approved work: 1, 2, 4 … minutes apart (at most 30), until `deadlineMs` after approval. */
+export const approvedRetry = (deadlineMs: number): ApprovedRetry => ({
+  deadlineMs,
+  firstDelayMs: 60_000,
+  maxDelayMs: 30 * 60_000,
+  leaseRenewMs: APPROVAL_LEASE_MS / 4,
+});
 
 /** Tells the requester privately: by response_url, else in a DM; a failure to tell is logged. */
 async function tellRequester(context: BotContext, client: WebClient, input: ApprovalInput, text: string) {
@@ -226,10 +251,45 @@ export async function requestWrite(
   });
   if (withGroups && 'notFound' in preview)
     return runNow(() => createUser(context.iam, profile, { allowEnable }));
+  await carryOutPreview(context, client, { ...input, preview }, kind, runNow);
+}
+
+/**
+ * Carries out a write already previewed and confirmed (the update modal's confirmation): its
+ * "received" row first (no row, nothing done), then exactly that preview, or, when it takes the
+ * account over, its approval request. `runNow` must not write another row (`received: true`).
+ */
+export async function requestPreviewedWrite(
+  context: BotContext,
+  client: WebClient,
+  input: ApprovalInput & { profile: UserProfile; preview: WritePreview },
+  kind: 'create' | 'update',
+  runNow: (execute: () => Promise<IamResult>) => Promise<void>,
+): Promise<void> {
+  await audit(context, {
+    actor: input.requesterId,
+    kind: 'command',
+    command: kind === 'create' ? 'iam-create-user' : 'iam-update-user',
+    target: targetOf(input.profile),
+    outcome: 'received',
+    requestId: null,
+    detail: null,
+  });
+  await carryOutPreview(context, client, input, kind, runNow);
+}
+
+async function carryOutPreview(
+  context: BotContext,
+  client: WebClient,
+  input: ApprovalInput & { profile: UserProfile; preview: WritePreview },
+  kind: 'create' | 'update',
+  runNow: (execute: () => Promise<IamResult>) => Promise<void>,
+): Promise<void> {
+  const { preview } = input;
   if ('update' in preview && preview.update.takesOver) {
     return requestApproval(context, client, input, updatePlan(preview.update), preview.update.user);
   }
-  await runNow(() => applyWrite(context.iam, profile, preview, kind));
+  await runNow(() => applyWrite(context.iam, input.profile, preview, kind));
 }
 
 /**
@@ -267,16 +327,17 @@ async function requestApproval(
     target: profile.email ?? profile.username ?? profile.id,
     reason: input.reason,
     createdAt: now,
-    expiresAt: new Date(now.getTime() + context.approvalTtlMs),
+    expiresAt: expiryOf(now, context.approvalTtlMs, input.schedule),
+    ...(input.schedule ? { schedule: input.schedule } : {}),
   };
   await audit(context, {
     actor: input.requesterId,
     kind: 'command',
     command: COMMAND_OF[verb],
     target: draft.target,
-    outcome: 'requested',
+    outcome: input.schedule ? 'scheduled' : 'requested',
     requestId: draft.id,
-    detail: { action: verb, reason: input.reason, profile },
+    detail: { action: verb, reason: input.reason, profile, ...(input.schedule ?? {}) },
   });
   let request: ApprovalRequest;
   try {
@@ -323,7 +384,7 @@ async function postAbout(client: WebClient, request: ApprovalRequest, message: S
 }
 
 /** Updates the request message (when it was posted) and tells the requester in its thread. */
-async function announceDecision(
+export async function announceDecision(
   context: BotContext,
   client: WebClient,
   request: ApprovalRequest,
@@ -382,7 +443,11 @@ async function failRequest(
  * (429, 5xx, timeout, network) leaves the request approved for a later sweep (see retryLater). A
  * request whose stored form is invalid, or whose carrying out throws, ends as failed instead.
  */
-async function carryOut(context: BotContext, client: WebClient, request: ApprovalRequest): Promise<void> {
+export async function carryOut(
+  context: BotContext,
+  client: WebClient,
+  request: ApprovalRequest,
+): Promise<void> {
   let plan: ApprovalPlan;
   let result: IamResult;
   try {
@@ -658,6 +723,8 @@ export async function decide(context: BotContext, client: WebClient, input: Deci
     return refuse(context, input, `This ${what} was already ${state}.`, request.target);
   }
   if (decided.status === 'denied') return announceDecision(context, client, decided);
+  // Approved ahead: shown as scheduled; src/handlers/scheduled.ts carries it out at its time.
+  if (decided.scheduledAt && decided.scheduledAt > now) return announceDecision(context, client, decided);
   // The change first, then the card: a Slack outage must not hold up (or lose) an approved change.
   await claimAndCarryOut(context, client, decided.id);
 }
@@ -715,6 +782,7 @@ export async function recoverApproved(context: BotContext, client: WebClient): P
   }
   let count = 0;
   for (const request of approved) {
+    if (request.scheduledAt) continue; // src/handlers/scheduled.ts carries these out at their time
     try {
       const dead = claimHolderIsDead(request.claimedBy) ? (request.claimedBy ?? undefined) : undefined;
       if (await claimAndCarryOut(context, client, request.id, dead)) count += 1;

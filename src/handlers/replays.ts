@@ -1,5 +1,11 @@
 import type { AnyMiddlewareArgs, Middleware, RespondFn } from '@slack/bolt';
-import { errorNotice, refusalMessage, type SlackMessage } from '../views/slack';
+import {
+  confirmNoticeView,
+  errorNotice,
+  refusalMessage,
+  type SlackMessage,
+  UPDATE_CONFIRM_CALLBACK_ID,
+} from '../views/slack';
 import { APPROVE_ACTION, DENY_ACTION } from './actions/disable-decision';
 import { auditDone, type BotContext } from './context';
 import { tellEphemeral } from './posting';
@@ -48,8 +54,16 @@ interface Answering {
 }
 
 /** Acknowledges and tells the person, where they will see it: ephemerally, or in the modal. */
-async function answer(args: Answering, triggered: Triggered, message: SlackMessage): Promise<void> {
-  if (triggered.kind === 'submission') {
+async function answer(
+  args: Answering,
+  triggered: Triggered,
+  message: SlackMessage,
+  sandbox: boolean,
+): Promise<void> {
+  if (triggered.command === CONFIRM_COMMAND) {
+    // The update confirmation has no input to hang an error on: the notice replaces it.
+    await args.ack?.({ response_action: 'update', view: confirmNoticeView(message.text, { sandbox }) });
+  } else if (triggered.kind === 'submission') {
     await args.ack?.({ response_action: 'errors', errors: { email: message.text } });
   } else if (triggered.kind === 'command') {
     await args.ack?.({ response_type: 'ephemeral', text: message.text, blocks: message.blocks });
@@ -58,6 +72,8 @@ async function answer(args: Answering, triggered: Triggered, message: SlackMessa
     if (args.respond) await tellEphemeral(args.respond, message);
   }
 }
+
+const CONFIRM_COMMAND = UPDATE_CONFIRM_CALLBACK_ID.replaceAll('_', '-');
 
 const REPLAYED =
   'Slack delivered this request a second time (the same trigger_id was already handled), so it was not carried out again.';
@@ -79,10 +95,20 @@ export function refuseReplays(context: BotContext): Middleware<AnyMiddlewareArgs
       first = await context.store.claimTrigger(triggered.triggerId, context.clock());
     } catch (error) {
       context.logger.error('recording a trigger failed', { error: (error as Error).message });
-      return answer(answering, triggered, errorNotice(UNRECORDED, { sandbox: context.sandbox }));
+      return answer(
+        answering,
+        triggered,
+        errorNotice(UNRECORDED, { sandbox: context.sandbox }),
+        context.sandbox,
+      );
     }
     if (first) return args.next();
-    await answer(answering, triggered, refusalMessage(REPLAYED, { sandbox: context.sandbox }));
+    await answer(
+      answering,
+      triggered,
+      refusalMessage(REPLAYED, { sandbox: context.sandbox }),
+      context.sandbox,
+    );
     // The refusal has been sent: its row records it and never throws.
     await auditDone(context, {
       actor: triggered.actor,

@@ -188,12 +188,17 @@ async function patchUpdate(
   return buildResult({ action: 'update', instanceName: context.instanceName, profile: shown, user: updated });
 }
 
-async function createNew(context: IamContext, profile: UserProfile): Promise<IamResult> {
+/** The user a create POSTs: the mapped profile without id. Throws ProfileError when it has no userName. */
+export function createBody(context: IamContext, profile: UserProfile): ScimUser {
   const { id: _id, ...scimUser } = toScimUser(context.outgoing, profile);
   if (!scimUser.userName) {
     throw new ProfileError('user-profile needs an email or username to create a user');
   }
-  const { user } = await context.directory.createUser(scimUser);
+  return scimUser;
+}
+
+async function createNew(context: IamContext, profile: UserProfile): Promise<IamResult> {
+  const { user } = await context.directory.createUser(createBody(context, profile));
   return buildResult({ action: 'create', instanceName: context.instanceName, profile, user });
 }
 
@@ -478,6 +483,10 @@ export async function previewCreate(
   return previewExisting(context, profile, options, 'create');
 }
 
+/** A write whose user is not found creates it: a create always, an update with IAM_CREATE_IF_NOT_FOUND. */
+export const createsWhenNotFound = (context: IamContext, action: 'create' | 'update'): boolean =>
+  action === 'create' || (context.switches.createIfNotFound && context.switches.createEnabled);
+
 /**
  * Carries out a previewed create or update with no second lookup: the previewed update's PATCH; for a
  * user not found, the create (an update creates only with IAM_CREATE_IF_NOT_FOUND and create enabled).
@@ -493,9 +502,8 @@ export async function applyWrite(
     const { user, value, clear } = preview.update;
     return guarded(context, action, profile, () => patchUpdate(context, profile, user, value, clear));
   }
-  const creates =
-    action === 'create' || (context.switches.createIfNotFound && context.switches.createEnabled);
-  if (!creates) return skipped(context, 'update', profile, SKIP_REASONS.notFound);
+  if (!createsWhenNotFound(context, action))
+    return skipped(context, 'update', profile, SKIP_REASONS.notFound);
   return guarded(context, action, profile, () => createNew(context, profile));
 }
 

@@ -54,3 +54,12 @@ export {
   type ApprovalAction,
   type ApprovalPlan,
 } from './approval-plan';
+export {
+  planCommand,
+  planFingerprint,
+  planOfWrite,
+  WRITE_COMMANDS,
+  type CommandPlan,
+  type PlannedUser,
+  type WriteCommand,
+} from './plan';

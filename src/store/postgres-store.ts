@@ -72,7 +72,16 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE slack_triggers (trigger_id text PRIMARY KEY, handled_at timestamptz NOT NULL);
   CREATE INDEX slack_triggers_handled_at ON slack_triggers (handled_at);
   `,
-  // 5: approved work retried after a transient Atlassian failure (see Store.deferApproval): how many
+  // 5: scheduled requests (when, and the zone it was given in) and the status `cancelled`.
+  `
+  ALTER TABLE approvals ADD COLUMN scheduled_at timestamptz;
+  ALTER TABLE approvals ADD COLUMN schedule_zone text;
+  ALTER TABLE approvals DROP CONSTRAINT approvals_status_check;
+  ALTER TABLE approvals ADD CONSTRAINT approvals_status_check
+    CHECK (status IN ('pending', 'approved', 'denied', 'expired', 'completed', 'failed', 'cancelled'));
+  CREATE INDEX approvals_status_scheduled ON approvals (status, scheduled_at);
+  `,
+  // 6: approved work retried after a transient Atlassian failure (see Store.deferApproval): how many
   // times it was claimed (a request claimed before this version counts once), when to try next, why.
   `
   ALTER TABLE approvals ADD COLUMN attempts integer NOT NULL DEFAULT 0;
@@ -112,6 +121,8 @@ const APPROVAL_COLUMN_NAMES = [
   'attempts',
   'next_attempt_at',
   'last_error',
+  'scheduled_at',
+  'schedule_zone',
 ];
 const approvalColumns = (table?: string): string =>
   APPROVAL_COLUMN_NAMES.map((c) => (table ? `${table}.${c}` : c)).join(', ');
@@ -355,9 +366,10 @@ export class PostgresStore implements Store {
     try {
       [row] = await this.rows<ApprovalRow>(
         `INSERT INTO approvals (id, requester_id, channel_id, profile, target, reason, status, created_at, expires_at,
-           action, team_id, enterprise_id)
-         VALUES ($1, $2, $3, $4::json, $5, $6, 'pending', COALESCE($7::timestamptz, now()),
-           COALESCE($8::timestamptz, now() + $12 * interval '1 millisecond'), $9, $10, $11)
+           action, team_id, enterprise_id, scheduled_at, schedule_zone, decided_by, decided_at)
+         VALUES ($1, $2, $3, $4::json, $5, $6, $12, COALESCE($7::timestamptz, now()),
+           COALESCE($8::timestamptz, now() + $17 * interval '1 millisecond'), $9, $10, $11,
+           $13::timestamptz, $14, $15, $16::timestamptz)
          RETURNING ${APPROVAL_COLUMNS}`,
         [
           request.id,
@@ -371,6 +383,7 @@ export class PostgresStore implements Store {
           request.action,
           request.teamId,
           request.enterpriseId,
+          ...Object.values(Rows.scheduleColumns(request)),
           request.expiresAt.getTime() - request.createdAt.getTime(),
         ],
       );
@@ -442,6 +455,7 @@ export class PostgresStore implements Store {
        SET claimed_until = COALESCE($3::timestamptz, now()) + $1 * interval '1 millisecond',
          claimed_by = $4, attempts = attempts + 1
        WHERE id = $2 AND status = 'approved'
+         AND (scheduled_at IS NULL OR scheduled_at <= COALESCE($3::timestamptz, now()))
          AND (claimed_until IS NULL OR claimed_until <= COALESCE($3::timestamptz, now()) OR claimed_by = $5)
          AND (next_attempt_at IS NULL OR next_attempt_at <= COALESCE($3::timestamptz, now()))
        RETURNING ${APPROVAL_COLUMNS}`,
@@ -523,6 +537,56 @@ export class PostgresStore implements Store {
 
   async listApprovedIncomplete(): Promise<ApprovalRequest[]> {
     return this.listByStatus('approved');
+  }
+
+  async claimDueScheduled(
+    now: Date,
+    leaseMs: number,
+    owner: string,
+    limit: number,
+  ): Promise<ApprovalRequest[]> {
+    assertStorable({ owner });
+    // One statement. SKIP LOCKED: an instance claiming at the same moment takes other rows instead of
+    // waiting; a row is re-checked when locked, so none is claimed twice while its lease runs.
+    const rows = await this.rows<ApprovalRow>(
+      `WITH due AS (
+         SELECT id FROM approvals
+         WHERE status = 'approved' AND scheduled_at IS NOT NULL
+           AND scheduled_at <= COALESCE($1::timestamptz, now())
+           AND (claimed_until IS NULL OR claimed_until <= COALESCE($1::timestamptz, now()))
+           AND (next_attempt_at IS NULL OR next_attempt_at <= COALESCE($1::timestamptz, now()))
+         ORDER BY scheduled_at, id COLLATE "C" LIMIT $4 FOR UPDATE SKIP LOCKED
+       )
+       UPDATE approvals
+       SET claimed_until = COALESCE($1::timestamptz, now()) + $2 * interval '1 millisecond', claimed_by = $3,
+         attempts = approvals.attempts + 1
+       FROM due
+       WHERE approvals.id = due.id
+       RETURNING ${approvalColumns('approvals')}`,
+      [this.when(now), leaseMs, owner, limit],
+    );
+    return rows.map(toApproval).sort(Rows.bySchedule);
+  }
+
+  async listScheduled(): Promise<ApprovalRequest[]> {
+    const rows = await this.rows<ApprovalRow>(
+      `SELECT ${APPROVAL_COLUMNS} FROM approvals
+       WHERE status IN ('pending', 'approved') AND scheduled_at IS NOT NULL
+       ORDER BY scheduled_at, id COLLATE "C"`,
+    );
+    return rows.map(toApproval);
+  }
+
+  async cancelScheduled(id: string, by: string, at: Date): Promise<ApprovalRequest | null> {
+    assertStorable({ by });
+    if (!isStorable(id)) return null;
+    return this.approvalRow(
+      `UPDATE approvals SET status = 'cancelled', result = $1::json
+       WHERE id = $2 AND status IN ('pending', 'approved') AND scheduled_at > $3::timestamptz
+         AND (claimed_until IS NULL OR claimed_until <= $3::timestamptz)
+       RETURNING ${APPROVAL_COLUMNS}`,
+      [JSON.stringify({ cancelledBy: by, cancelledAt: iso(at) }), id, iso(at)],
+    );
   }
 
   async claimTrigger(triggerId: string, at: Date): Promise<boolean> {

@@ -30,6 +30,8 @@ export interface ApprovalRow<T, J> {
   decided_at: T | null;
   result: J | null;
   claimed_by?: string | null;
+  scheduled_at?: T | null;
+  schedule_zone?: string | null;
   attempts?: number;
   next_attempt_at?: T | null;
   last_error?: string | null;
@@ -74,6 +76,8 @@ export function approvalFromRow<T, J>(row: ApprovalRow<T, J>, decode: RowDecoder
     result: row.result === null ? null : decode.json(row.result),
     // Only once claimed, so a request that never was reads as before.
     ...(row.claimed_by ? { claimedBy: row.claimed_by } : {}),
+    ...(row.scheduled_at ? { scheduledAt: decode.time(row.scheduled_at) } : {}),
+    ...(row.schedule_zone ? { scheduleZone: row.schedule_zone } : {}),
     // Only once carried out at least once (see Store.claimApproval), likewise.
     ...(row.attempts ? { attempts: row.attempts } : {}),
     ...(row.next_attempt_at ? { nextAttemptAt: decode.time(row.next_attempt_at) } : {}),
@@ -98,6 +102,22 @@ export function auditFromRow<T, J, N>(row: AuditRow<T, J, N>, decode: RowDecoder
 
 /** How long a handled Slack trigger_id is remembered (see Store.claimTrigger). */
 export const TRIGGER_MEMORY_MS = 24 * 60 * 60_000;
+
+/** The columns a new request's schedule and ahead-approval fill (ISO text times, as SQLite keeps them). */
+export function scheduleColumns(request: NewApproval): Record<string, string | null> {
+  return {
+    status: request.approvedBy ? 'approved' : 'pending',
+    scheduledAt: request.schedule ? request.schedule.at.toISOString() : null,
+    scheduleZone: request.schedule?.zone ?? null,
+    decidedBy: request.approvedBy ?? null,
+    decidedAt: request.approvedBy ? request.createdAt.toISOString() : null,
+  };
+}
+
+/** Soonest first; ties by id. */
+export const bySchedule = (a: ApprovalRequest, b: ApprovalRequest): number =>
+  (a.scheduledAt?.getTime() ?? 0) - (b.scheduledAt?.getTime() ?? 0) ||
+  (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** Oldest first; ties by id, so both backends list in the same order. */
 export const byCreation = (a: ApprovalRequest, b: ApprovalRequest): number =>

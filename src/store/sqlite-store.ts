@@ -91,7 +91,43 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE slack_triggers (trigger_id TEXT PRIMARY KEY, handled_at TEXT NOT NULL);
   CREATE INDEX slack_triggers_handled_at ON slack_triggers (handled_at);
   `,
-  // 6: approved work retried after a transient Atlassian failure (see Store.deferApproval): how many
+  // 6: scheduled requests (when, and the zone it was given in) and the status `cancelled`; the table is
+  // rebuilt for the CHECK constraint, every column kept.
+  `
+  CREATE TABLE approvals_v6 (
+    id TEXT PRIMARY KEY,
+    requester_id TEXT NOT NULL,
+    channel_id TEXT NOT NULL,
+    message_ts TEXT,
+    action TEXT NOT NULL DEFAULT 'disable' CHECK (action IN ('disable', 'enable', 'update')),
+    profile TEXT NOT NULL,
+    target TEXT NOT NULL,
+    reason TEXT,
+    status TEXT NOT NULL
+      CHECK (status IN ('pending', 'approved', 'denied', 'expired', 'completed', 'failed', 'cancelled')),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at TEXT,
+    result TEXT,
+    claimed_until TEXT,
+    claimed_by TEXT,
+    team_id TEXT,
+    enterprise_id TEXT,
+    scheduled_at TEXT,
+    schedule_zone TEXT
+  );
+  INSERT INTO approvals_v6 (id, requester_id, channel_id, message_ts, action, profile, target, reason, status,
+    created_at, expires_at, decided_by, decided_at, result, claimed_until, claimed_by, team_id, enterprise_id)
+  SELECT id, requester_id, channel_id, message_ts, action, profile, target, reason, status,
+    created_at, expires_at, decided_by, decided_at, result, claimed_until, claimed_by, team_id, enterprise_id
+  FROM approvals;
+  DROP TABLE approvals;
+  ALTER TABLE approvals_v6 RENAME TO approvals;
+  CREATE INDEX approvals_status_expires ON approvals (status, expires_at);
+  CREATE INDEX approvals_status_scheduled ON approvals (status, scheduled_at);
+  `,
+  // 7: approved work retried after a transient Atlassian failure (see Store.deferApproval): how many
   // times it was claimed (a request claimed before this version counts once), when to try next, why.
   `
   ALTER TABLE approvals ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
@@ -162,9 +198,9 @@ export class SqliteStore implements Store {
     this.sql = {
       insertApproval: db.prepare<Record<string, string | null>, ApprovalRow>(
         `INSERT INTO approvals (id, action, requester_id, channel_id, team_id, enterprise_id, profile, target,
-           reason, status, created_at, expires_at)
+           reason, status, created_at, expires_at, scheduled_at, schedule_zone, decided_by, decided_at)
          VALUES (@id, @action, @requesterId, @channelId, @teamId, @enterpriseId, @profile, @target, @reason,
-           'pending', @createdAt, @expiresAt)
+           @status, @createdAt, @expiresAt, @scheduledAt, @scheduleZone, @decidedBy, @decidedAt)
          RETURNING *`,
       ),
       getApproval: db.prepare<[string], ApprovalRow>('SELECT * FROM approvals WHERE id = ?'),
@@ -175,9 +211,10 @@ export class SqliteStore implements Store {
         `UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?
          WHERE id = ? AND status = 'pending' AND expires_at > ? RETURNING *`,
       ),
-      claim: db.prepare<[string, string | null, string, string, string | null, string], ApprovalRow>(
+      // A scheduled request is not claimed before its time, nor a deferred one before its next attempt.
+      claim: db.prepare<[string, string | null, string, string, string, string | null, string], ApprovalRow>(
         `UPDATE approvals SET claimed_until = ?, claimed_by = ?, attempts = attempts + 1
-         WHERE id = ? AND status = 'approved'
+         WHERE id = ? AND status = 'approved' AND (scheduled_at IS NULL OR scheduled_at <= ?)
            AND (claimed_until IS NULL OR claimed_until <= ? OR claimed_by = ?)
            AND (next_attempt_at IS NULL OR next_attempt_at <= ?) RETURNING *`,
       ),
@@ -200,6 +237,25 @@ export class SqliteStore implements Store {
       ),
       listByStatus: db.prepare<[ApprovalStatus], ApprovalRow>(
         'SELECT * FROM approvals WHERE status = ? ORDER BY created_at, id',
+      ),
+      claimDue: db.prepare<[string, string, string, string, string, number], ApprovalRow>(
+        `UPDATE approvals SET claimed_until = ?, claimed_by = ?, attempts = attempts + 1
+         WHERE id IN (
+           SELECT id FROM approvals
+           WHERE status = 'approved' AND scheduled_at IS NOT NULL AND scheduled_at <= ?
+             AND (claimed_until IS NULL OR claimed_until <= ?)
+             AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+           ORDER BY scheduled_at, id LIMIT ?)
+         RETURNING *`,
+      ),
+      listScheduled: db.prepare<[], ApprovalRow>(
+        `SELECT * FROM approvals WHERE status IN ('pending', 'approved') AND scheduled_at IS NOT NULL
+         ORDER BY scheduled_at, id`,
+      ),
+      cancel: db.prepare<[string, string, string, string], ApprovalRow>(
+        `UPDATE approvals SET status = 'cancelled', result = ?
+         WHERE id = ? AND status IN ('pending', 'approved') AND scheduled_at > ?
+           AND (claimed_until IS NULL OR claimed_until <= ?) RETURNING *`,
       ),
       forgetTriggers: db.prepare<[string]>('DELETE FROM slack_triggers WHERE handled_at < ?'),
       insertTrigger: db.prepare<[string, string]>(
@@ -239,6 +295,7 @@ export class SqliteStore implements Store {
           reason: request.reason,
           createdAt: iso(request.createdAt),
           expiresAt: iso(request.expiresAt),
+          ...Rows.scheduleColumns(request),
         }),
       );
     } catch (error) {
@@ -297,7 +354,7 @@ export class SqliteStore implements Store {
     const until = iso(new Date(at.getTime() + leaseMs));
     const now = iso(at);
     const row = this.write(() =>
-      this.sql.claim.get(until, owner ?? null, id, now, takeOverFrom ?? null, now),
+      this.sql.claim.get(until, owner ?? null, id, now, now, takeOverFrom ?? null, now),
     );
     return row ? toApproval(row) : null;
   }
@@ -343,6 +400,33 @@ export class SqliteStore implements Store {
 
   async listApprovedIncomplete(): Promise<ApprovalRequest[]> {
     return this.sql.listByStatus.all('approved').map(toApproval);
+  }
+
+  async claimDueScheduled(
+    now: Date,
+    leaseMs: number,
+    owner: string,
+    limit: number,
+  ): Promise<ApprovalRequest[]> {
+    assertStorable({ owner });
+    const until = iso(new Date(now.getTime() + leaseMs));
+    // One statement, in a write-locked transaction: no other connection can claim the same rows.
+    return this.write(() => this.sql.claimDue.all(until, owner, iso(now), iso(now), iso(now), limit))
+      .map(toApproval)
+      .sort(Rows.bySchedule);
+  }
+
+  async listScheduled(): Promise<ApprovalRequest[]> {
+    return this.sql.listScheduled.all().map(toApproval);
+  }
+
+  async cancelScheduled(id: string, by: string, at: Date): Promise<ApprovalRequest | null> {
+    assertStorable({ by });
+    if (!isStorable(id)) return null;
+    const when = iso(at);
+    const result = JSON.stringify({ cancelledBy: by, cancelledAt: when });
+    const row = this.write(() => this.sql.cancel.get(result, id, when, when));
+    return row ? toApproval(row) : null;
   }
 
   async claimTrigger(triggerId: string, at: Date): Promise<boolean> {

@@ -9,9 +9,11 @@ import type { ApprovalAction } from '../iam/approval-plan';
  * pending → approved → completed (the action ran and its result is kept),
  * pending → denied, pending → expired, pending or approved → failed (the request could not be posted or
  * carried out: its stored form is invalid, or the action threw; the reason is kept as its result).
- * A request is decided exactly once.
+ * pending or approved → cancelled (a scheduled request called off before its time; who and when are
+ * kept as its result). A request is decided exactly once.
  */
-export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'completed' | 'failed';
+export type ApprovalStatus =
+  'pending' | 'approved' | 'denied' | 'expired' | 'completed' | 'failed' | 'cancelled';
 
 /** What an approved request does (see src/iam/approval-plan.ts); requests stored before it existed are disables. */
 export type { ApprovalAction };
@@ -45,6 +47,10 @@ export interface ApprovalRequest {
   result: Record<string, unknown> | null;
   /** Who last claimed it to carry it out (see Store.claimApproval); null or absent when never claimed. */
   claimedBy?: string | null;
+  /** A scheduled request: not carried out before this time (see src/handlers/scheduled.ts); else absent. */
+  scheduledAt?: Date;
+  /** The time zone the schedule was given in, as shown to people (e.g. Europe/Berlin, UTC+02:00). */
+  scheduleZone?: string;
   /** How many times it was claimed to be carried out (absent: never); more than 1: an earlier try was cut short. */
   attempts?: number;
   /** After a transient Atlassian failure: not claimed again before this (see Store.deferApproval). */
@@ -65,6 +71,13 @@ export interface NewApproval {
   reason: string | null;
   createdAt: Date;
   expiresAt: Date;
+  /** Carry it out at this time, not at once (with the zone it was given in). */
+  schedule?: { at: Date; zone: string };
+  /**
+   * Stored as already approved by this actor (the CLI's `--at`: whoever holds the token decides, as in
+   * XSOAR), decided at `createdAt`.
+   */
+  approvedBy?: string;
 }
 
 export type AuditKind = 'command' | 'decision' | 'result' | 'refusal';
@@ -162,6 +175,20 @@ export interface Store {
   listPendingApprovals(): Promise<ApprovalRequest[]>;
   /** Approved but not completed: a crash came between the decision and the result. */
   listApprovedIncomplete(): Promise<ApprovalRequest[]>;
+  /**
+   * Claims (as claimApproval does, for `leaseMs`) up to `limit` approved scheduled requests whose time
+   * is at or before `now` and whose lease is free, in one atomic statement: each is returned to exactly
+   * one caller across connections and instances. Soonest first.
+   */
+  claimDueScheduled(now: Date, leaseMs: number, owner: string, limit: number): Promise<ApprovalRequest[]>;
+  /** Scheduled requests still to be carried out (pending or approved), soonest first. */
+  listScheduled(): Promise<ApprovalRequest[]>;
+  /**
+   * pending or approved scheduled request → cancelled, unless its time has come (`at` is at or after
+   * it) or an instance holds a running claim on it: returns it to the one caller that cancelled it,
+   * null otherwise. `{ cancelledBy, cancelledAt }` is kept as its result.
+   */
+  cancelScheduled(id: string, by: string, at: Date): Promise<ApprovalRequest | null>;
   /**
    * Records a Slack trigger_id as handled at `at`: true for the first caller only, on any connection
    * or instance (one atomic insert), false for a replay. Triggers handled more than a day before `at`

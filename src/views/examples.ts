@@ -19,8 +19,10 @@ import {
   resultMessage,
   usageMessage,
   userDetailsThreadMessage,
+  updateConfirmView,
   userModal,
   type ApprovalCard,
+  type ConfirmMetadata,
   type AuditHistoryEntry,
   type SlackMessage,
 } from './slack';
@@ -35,6 +37,15 @@ const INSTANCE = 'Atlassian IAM_instance_1';
 const OPERATOR = 'U0123OPS01';
 const APPROVER = 'U0456SEC02';
 const CHANNEL = 'C0789IAM03';
+const JANE_ID = '5b1c9e2a-7f3d-4e8a-9c61-2d4f8b0e7a13';
+
+const confirmMetadata: ConfirmMetadata = {
+  channelId: CHANNEL,
+  fields: { email: 'jane.doe@example.com', title: 'Engineering Manager' },
+  clear: ['department'],
+  allowEnable: true,
+  plan: 'x3Jq0yS1vFz8ZqXJ0n0mKcW3mQ1tJ5p2cV6b9Lr4aHk',
+};
 
 const jane: NonNullable<VendorResult['details']> = {
   schemas: ['urn:ietf:params:scim:schemas:core:2.0:User'],
@@ -300,6 +311,40 @@ export function messageExamples(): MessageExample[] {
           preferredlanguage: 'en-US',
         },
       }),
+    },
+    {
+      name: 'modal-update-confirm',
+      kind: 'modal',
+      description:
+        'The update form submitted: its confirmation, pushed on top of the form, with each change before → after.',
+      payload: updateConfirmView(
+        {
+          command: 'iam-update-user',
+          kind: 'change',
+          user: { id: JANE_ID, email: 'jane.doe@example.com', username: 'jane.doe@example.com' },
+          changes: [
+            { attribute: 'title', before: 'Team Lead', after: 'Engineering Manager' },
+            { attribute: 'department', before: 'Platform', after: null },
+          ],
+          takesOver: false,
+        },
+        confirmMetadata,
+        { sandbox: false },
+      ),
+    },
+    {
+      name: 'modal-update-confirm-no-change',
+      kind: 'modal',
+      description: 'The update form submitted with the values the user already has: nothing to confirm.',
+      payload: updateConfirmView(
+        {
+          command: 'iam-update-user',
+          kind: 'no-change',
+          user: { id: JANE_ID, email: 'jane.doe@example.com', username: 'jane.doe@example.com' },
+        },
+        confirmMetadata,
+        { sandbox: false },
+      ),
     },
     {
       name: 'home',

@@ -49,6 +49,9 @@ const unavailableAudit: CliAudit = {
     throw new AuditUnavailableError(new Error('disk I/O error'));
   },
   result: async () => false,
+  dryRun: async () => {
+    throw new AuditUnavailableError(new Error('disk I/O error'));
+  },
   close: async () => {},
 };
 
@@ -61,6 +64,9 @@ function recordingAudit() {
     result: async (name: string, profile: UserProfile, result: IamResult) => {
       entries.push({ kind: 'result', name, target: profile.email, outcome: result.IAM.Vendor.success });
       return true;
+    },
+    dryRun: async (name: string, profile: UserProfile) => {
+      entries.push({ kind: 'dry-run', name, target: profile.email });
     },
     close: async () => {},
   };

@@ -120,6 +120,27 @@ describe('finding 1: one unauthenticated request no longer kills the bot', () =>
     expect(bot.output()).not.toMatch(/HTTPReceiverDeferredRequestError|\n\s+at /);
   });
 
+  it('a correctly signed body that is not an object (JSON null, payload=null) gets 400 and the bot stays up', async () => {
+    const bodies: [string, string][] = [
+      ['application/json', 'null'],
+      ['application/json', '5'],
+      ['text/plain', 'null'],
+      ['application/x-www-form-urlencoded', 'payload=null'],
+      ['application/x-www-form-urlencoded', 'payload=%22text%22'],
+    ];
+    for (const [contentType, raw] of bodies) {
+      expect({ raw, status: (await postSigned(bot.url, raw, { contentType })).status }).toEqual({
+        raw,
+        status: 400,
+      });
+      const unsigned = await postSigned(bot.url, raw, { contentType, unsigned: true });
+      expect({ raw, status: unsigned.status }).toEqual({ raw, status: 401 });
+    }
+    expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
+    expect(bot.child.exitCode).toBeNull();
+    expect(bot.output()).not.toMatch(/TypeError|\n\s+at /);
+  });
+
   it('answers /readyz with 200 and a JSON body while the database answers', async () => {
     const answer = await send(bot.url, 'GET', '/readyz');
     expect(answer.status).toBe(200);

@@ -52,6 +52,35 @@ async function submit(
   return acked;
 }
 
+interface Pushed {
+  response_action: string;
+  view: { callback_id: string; private_metadata: string; submit?: { text: string }; blocks: unknown[] };
+}
+
+/** Submits the update form and returns the confirmation view it pushed. */
+async function submitForConfirmation(
+  driven: DrivenBot,
+  fields: Record<string, string | string[]>,
+  userId = 'UADMIN',
+  metadata?: string,
+): Promise<Pushed['view']> {
+  const acked = (await submit(driven, fields, userId, metadata)) as Pushed;
+  expect(acked.response_action).toBe('push');
+  expect(acked.view.callback_id).toBe('iam_update_confirm');
+  return acked.view;
+}
+
+/** Presses Confirm on a confirmation view. */
+async function confirm(driven: DrivenBot, view: Pushed['view'], userId = 'UADMIN') {
+  const acked = await driven.receiver.send(
+    viewSubmission('iam_update_confirm', userId, {}, view.private_metadata),
+  );
+  await driven.receiver.idle();
+  return acked;
+}
+
+const textOf = (view: { blocks: unknown[] }): string => JSON.stringify(view.blocks);
+
 describe('modal', () => {
   beforeEach(async () => {
     world = await startWorld();
@@ -141,11 +170,12 @@ describe('modal', () => {
     ]);
   });
 
-  it('a valid submission closes the modal and posts the result in the channel it was opened from', async () => {
+  it('a confirmed submission closes the modal and posts the result in the channel it was opened from', async () => {
     const id = world.seedUser('dee@example.com', { title: 'Intern' });
     const driven = await world.startBot({ env: { IAM_OPERATORS: 'UOPS' } });
-    expect(await submit(driven, { email: 'dee@example.com', title: 'Analyst' }, 'UOPS')).toBeUndefined();
-    expect(world.scim()).toEqual(['GET /Users', `PATCH /Users/${id}`]);
+    const view = await submitForConfirmation(driven, { email: 'dee@example.com', title: 'Analyst' }, 'UOPS');
+    expect(await confirm(driven, view, 'UOPS')).toEqual({ response_action: 'clear' });
+    expect(world.scim()).toEqual(['GET /Users', 'GET /Users', `PATCH /Users/${id}`]);
     const post = await world.slack.waitFor((c) => c.method === 'chat.postMessage');
     expect(post.args.channel).toBe('CMODAL');
     expect(shown(post)).toContain('Update User Results (Atlassian IAM)');
@@ -163,8 +193,10 @@ describe('modal', () => {
     const driven = await world.startBot();
     // The form came pre-filled: the title is still in its input, and ticked under "Clear these fields".
     const fields = { email: 'kim@example.com', title: 'Intern', department: 'Platform', clear: ['title'] };
-    expect(await submit(driven, fields)).toBeUndefined();
-    expect(world.scim()).toEqual(['GET /Users', `PATCH /Users/${id}`]);
+    const view = await submitForConfirmation(driven, fields);
+    expect(textOf(view)).toContain('`title`: `Intern` → _none_');
+    expect(await confirm(driven, view)).toEqual({ response_action: 'clear' });
+    expect(world.scim()).toEqual(['GET /Users', 'GET /Users', `PATCH /Users/${id}`]);
     const [patch] = world.patches() as { body: { Operations: Record<string, unknown>[] } }[];
     expect(patch.body.Operations).toEqual([
       { op: 'replace', value: expect.objectContaining({ department: 'Platform' }) },
@@ -190,10 +222,112 @@ describe('modal', () => {
     });
   });
 
+  it('submit opens a confirmation with each changing attribute before → after, and sends nothing', async () => {
+    world.seedUser('fay@example.com', { title: 'Intern', department: 'Ops' });
+    const driven = await world.startBot();
+    const view = await submitForConfirmation(driven, {
+      email: 'fay@example.com',
+      title: 'Analyst',
+      department: 'Ops',
+    });
+    expect(textOf(view)).toContain('`title`: `Intern` → `Analyst`');
+    expect(textOf(view)).not.toContain('`department`');
+    expect(view.submit?.text).toBe('Confirm');
+    expect(world.scim()).toEqual(['GET /Users']);
+    expect(world.slack.callsTo('chat.postMessage')).toEqual([]);
+    expect(await driven.bot.context.store.listAudit()).toEqual([]);
+  });
+
+  it('confirm sends exactly the PATCH previewed, to the user previewed', async () => {
+    const id = world.seedUser('gus@example.com', { title: 'Intern' });
+    const driven = await world.startBot();
+    const view = await submitForConfirmation(driven, {
+      email: 'gus@example.com',
+      title: 'Analyst',
+      surname: 'Lee',
+    });
+    await confirm(driven, view);
+    const patches = world.patches() as {
+      path: string;
+      body: { Operations: { op: string; value: Record<string, unknown> }[] };
+    }[];
+    expect(patches).toHaveLength(1);
+    expect(patches[0].path).toContain(`/Users/${id}`);
+    expect(patches[0].body.Operations).toEqual([
+      { op: 'replace', value: expect.objectContaining({ title: 'Analyst', name: { familyName: 'Lee' } }) },
+    ]);
+  });
+
+  it('"No change: nothing will be sent" when the user already holds every value: no Confirm, nothing sent', async () => {
+    world.seedUser('hal@example.com', { title: 'Analyst' });
+    const driven = await world.startBot();
+    const view = await submitForConfirmation(driven, { email: 'hal@example.com', title: 'Analyst' });
+    expect(textOf(view)).toContain('No change: nothing will be sent.');
+    expect(view.submit).toBeUndefined();
+    expect(world.scim()).toEqual(['GET /Users']);
+    expect(world.patches()).toEqual([]);
+  });
+
+  it('a user changed between submit and confirm: nothing is sent, the confirmation shows the new diff', async () => {
+    const id = world.seedUser('ivy@example.com', { title: 'Intern' });
+    const driven = await world.startBot();
+    const view = await submitForConfirmation(driven, { email: 'ivy@example.com', title: 'Analyst' });
+    world.atlassian?.directory.handle({
+      method: 'PATCH',
+      path: `/Users/${id}`,
+      query: new URLSearchParams(),
+      body: {
+        schemas: ['urn:ietf:params:scim:api:messages:2.0:PatchOp'],
+        Operations: [{ op: 'replace', value: { title: 'Lead' } }],
+      },
+    });
+    const acked = (await confirm(driven, view)) as Pushed;
+    expect(acked.response_action).toBe('update');
+    expect(textOf(acked.view)).toContain('changed in Atlassian after you looked');
+    expect(textOf(acked.view)).toContain('`title`: `Lead` → `Analyst`');
+    expect(world.patches()).toEqual([]);
+    // Confirming the new plan carries it out.
+    await confirm(driven, acked.view);
+    expect(world.patches()).toHaveLength(1);
+  });
+
+  it('a confirmed change that takes the account over posts the approval request, not the PATCH', async () => {
+    world.seedUser('jo@example.com', { title: 'Intern' });
+    const driven = await world.startBot({ env: { IAM_APPROVERS: 'UAPPROVER' } });
+    const view = await submitForConfirmation(driven, {
+      email: 'jo.new@example.com',
+      username: 'jo@example.com',
+    });
+    expect(textOf(view)).toContain('`emails`: `jo@example.com` → `jo.new@example.com`');
+    expect(view.submit?.text).toBe('Request approval');
+    await confirm(driven, view);
+    expect(world.patches()).toEqual([]);
+    const post = await world.slack.waitFor((c) => c.method === 'chat.postMessage');
+    expect(shown(post)).toContain('jo.new@example.com');
+    const pending = await driven.bot.context.store.listAudit();
+    expect(pending.map((e) => e.outcome)).toContain('requested');
+  });
+
+  it('a confirmation whose private_metadata was tampered with changes nothing', async () => {
+    world.seedUser('kit@example.com', { title: 'Intern' });
+    const driven = await world.startBot();
+    const view = await submitForConfirmation(driven, { email: 'kit@example.com', title: 'Analyst' });
+    const forged = JSON.parse(view.private_metadata) as { fields: Record<string, string> };
+    forged.fields.title = 'CEO';
+    await confirm(driven, { ...view, private_metadata: JSON.stringify(forged) });
+    expect(world.patches()).toEqual([]);
+  });
+
   it('a valid submission without usable private_metadata posts to the submitter instead', async () => {
     world.seedUser('eve@example.com');
     const driven = await world.startBot();
-    await submit(driven, { email: 'eve@example.com', title: 'Analyst' }, 'UADMIN', 'garbage{');
+    const view = await submitForConfirmation(
+      driven,
+      { email: 'eve@example.com', title: 'Analyst' },
+      'UADMIN',
+      'garbage{',
+    );
+    await confirm(driven, view);
     const post = await world.slack.waitFor((c) => c.method === 'chat.postMessage');
     expect(post.args.channel).toBe('UADMIN');
   });
@@ -333,11 +467,50 @@ describe('modal and the audit log (issue 11 finding 2)', () => {
       `CREATE TRIGGER broken BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`,
     );
     db.close();
-    await submit(driven, { email: 'nia@example.com', title: 'Lead' });
-    expect(world.scim()).toEqual([]);
+    // The confirmation only looks the user up; Confirm is where the write (and its audit row) starts.
+    const view = await submitForConfirmation(driven, { email: 'nia@example.com', title: 'Lead' });
+    await confirm(driven, view);
+    expect(world.scim()).toEqual(['GET /Users', 'GET /Users']);
     const dm = world.slack.callsTo('chat.postMessage');
     expect(dm).toHaveLength(1);
     expect(dm[0].args.channel).toBe('UADMIN');
     expect(shown(dm[0])).toContain('The audit log is unavailable, so nothing was done.');
   });
+});
+
+describe('the update confirmation when Atlassian is slow (Slack wants an answer within 3 s)', () => {
+  beforeEach(async () => {
+    world = await startWorld({ latencyMs: 2_300 });
+  });
+
+  it('answers at once with a "looking up" view, then shows the diff in its place; Confirm does the same and sends the PATCH', async () => {
+    const id = world.seedUser('lou@example.com', { title: 'Intern' });
+    const driven = await world.startBot();
+    const started = Date.now();
+    const pushed = (await submit(driven, { email: 'lou@example.com', title: 'Analyst' })) as {
+      response_action: string;
+      view: { external_id: string; blocks: unknown[]; submit?: unknown };
+    };
+    expect(pushed.response_action).toBe('push');
+    expect(textOf(pushed.view)).toContain('Looking the user up in Atlassian');
+    expect(pushed.view.submit).toBeUndefined();
+    const shownLater = await world.slack.waitFor(
+      (c) => c.method === 'views.update' && c.args.external_id === pushed.view.external_id,
+    );
+    const confirmation = shownLater.args.view as Pushed['view'];
+    expect(confirmation.callback_id).toBe('iam_update_confirm');
+    expect(textOf(confirmation)).toContain('`title`: `Intern` → `Analyst`');
+    expect(world.patches()).toEqual([]);
+
+    const acked = (await confirm(driven, confirmation)) as { response_action: string; view: Pushed['view'] };
+    expect(acked.response_action).toBe('update');
+    expect(textOf(acked.view)).toContain('Looking the user up in Atlassian');
+    await world.slack.waitFor((c) => c.method === 'chat.postMessage');
+    expect(world.scim()).toEqual(['GET /Users', 'GET /Users', `PATCH /Users/${id}`]);
+    const done = world.slack
+      .callsTo('views.update')
+      .map((c) => JSON.stringify((c.args.view as { blocks: unknown[] }).blocks));
+    expect(done.some((text) => text.includes('Confirmed: the result follows in the channel.'))).toBe(true);
+    expect(Date.now() - started).toBeGreaterThan(6_000);
+  }, 30_000);
 });

@@ -72,16 +72,32 @@ describe('finding 9: a replayed trigger_id does nothing the second time', () => 
       { email: 'joy@example.com', title: 'Lead' },
       JSON.stringify({ channelId: 'C1' }),
     );
-    expect(await deliver(driven, payload)).toBeUndefined();
-    expect(patches()).toHaveLength(1);
+    const pushed = (await deliver(driven, payload)) as {
+      response_action: string;
+      view: { private_metadata: string };
+    };
+    expect(pushed.response_action).toBe('push');
     const replayed = (await deliver(driven, payload)) as {
       response_action: string;
       errors: { email: string };
     };
     expect(replayed.response_action).toBe('errors');
     expect(replayed.errors.email).toContain('a second time');
+    const confirm = viewSubmission('iam_update_confirm', 'UADMIN', {}, pushed.view.private_metadata);
+    expect(await deliver(driven, confirm)).toEqual({ response_action: 'clear' });
     expect(patches()).toHaveLength(1);
-    expect((await replayRefusals(driven)).map((e) => e.command)).toEqual(['iam-update-user']);
+    const confirmedAgain = (await deliver(driven, confirm)) as {
+      response_action: string;
+      view: { blocks: unknown[]; submit?: unknown };
+    };
+    expect(confirmedAgain.response_action).toBe('update');
+    expect(JSON.stringify(confirmedAgain.view.blocks)).toContain('a second time');
+    expect(confirmedAgain.view.submit).toBeUndefined();
+    expect(patches()).toHaveLength(1);
+    expect((await replayRefusals(driven)).map((e) => e.command).sort()).toEqual([
+      'iam-update-confirm',
+      'iam-update-user',
+    ]);
   });
 
   it('a replayed Approve click is answered as a replay, and the request is decided once', async () => {

@@ -54,6 +54,9 @@ async function requestDisable(email: string): Promise<{ id: string; ts: string }
 const click = (action: string, request: { id: string; ts: string }, userId: string) =>
   send(buttonClick(action, request.id, userId, world.responseUrl(`click-${++tags}`), request.ts));
 
+/** The update confirmation the walk's modal submission pushed (an ack, not a Slack API call). */
+let confirmation = '';
+
 async function walkEverySurface() {
   // Results: create, get (summary + thread), get of nobody, update, enable (skipped), create-as-update.
   await command('/iam-create-user', 'email=sam@example.com givenname=Sam title="Team Lead"');
@@ -65,14 +68,16 @@ async function walkEverySurface() {
   // Modal: empty text, bare email (open + pre-filled update), a valid submission.
   await command('/iam-create-user', '');
   await command('/iam-update-user', 'sam@example.com');
-  await send(
+  const pushed = (await send(
     viewSubmission(
       'iam_update_user',
       'UREQ',
       { email: 'sam@example.com', title: 'Chief' },
       '{"channelId":"C1"}',
     ),
-  );
+  )) as { view: { private_metadata: string; blocks: unknown[] } };
+  confirmation = JSON.stringify(pushed.view.blocks);
+  await send(viewSubmission('iam_update_confirm', 'UREQ', {}, pushed.view.private_metadata));
   // Approvals: requested, refused (own request), approved; then disable of an inactive user.
   const approved = await requestDisable('sam@example.com');
   await click('iam_disable_approve', approved, 'UREQ');
@@ -108,6 +113,11 @@ const label = (call: SlackCall) =>
 
 const withoutSandbox = (methods: string[]) =>
   world.slack.calls.filter((c) => methods.includes(c.method) && !shown(c).includes('SANDBOX')).map(label);
+
+it('the update confirmation says SANDBOX too', () => {
+  expect(confirmation).toContain('SANDBOX');
+  expect(confirmation).toContain('Chief');
+});
 
 it('the walk reached every surface', () => {
   const methods = new Set(world.slack.calls.map((c) => c.method));

@@ -457,6 +457,107 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
       });
     });
 
+    describe('scheduled requests (issue 14: scheduled disables)', () => {
+      const scheduled = (minutes: number, overrides: Partial<NewApproval> = {}) =>
+        newApproval({
+          schedule: { at: at(minutes), zone: 'Europe/Berlin' },
+          expiresAt: at(minutes),
+          approvedBy: 'cli:admin',
+          ...overrides,
+        });
+
+      it('keeps the schedule and its zone, and a request approved ahead as approved by its actor', async () => {
+        const request = scheduled(30);
+        const created = await store.createApproval(request);
+        expect(created).toMatchObject({
+          status: 'approved',
+          decidedBy: 'cli:admin',
+          decidedAt: at(0),
+          scheduledAt: at(30),
+          scheduleZone: 'Europe/Berlin',
+        });
+        expect(await store.getApproval(request.id)).toEqual(created);
+        const pending = await store.createApproval(scheduled(30, { approvedBy: undefined }));
+        expect(pending).toMatchObject({ status: 'pending', decidedBy: null, scheduledAt: at(30) });
+        const plain = await store.createApproval(newApproval());
+        expect(plain.scheduledAt).toBeUndefined();
+      });
+
+      it('is not claimed before its time, by claimApproval or claimDueScheduled', async () => {
+        const { id } = await store.createApproval(scheduled(30));
+        expect(await store.claimApproval(id, at(29), 60_000, 'me')).toBeNull();
+        expect(await store.claimDueScheduled(at(29), 60_000, 'me', 10)).toEqual([]);
+        const [claimed] = await store.claimDueScheduled(at(30), 60_000, 'me', 10);
+        expect(claimed).toMatchObject({ id, claimedBy: 'me' });
+      });
+
+      it('claims due approved ones only, soonest first, up to the limit, each once while its lease runs', async () => {
+        const late = await store.createApproval(scheduled(20));
+        const early = await store.createApproval(scheduled(10));
+        const third = await store.createApproval(scheduled(15));
+        await store.createApproval(scheduled(10, { approvedBy: undefined })); // pending: never claimed
+        await store.createApproval(scheduled(40)); // not due
+        const first = await store.claimDueScheduled(at(30), 60_000, 'a', 2);
+        expect(first.map((r) => r.id)).toEqual([early.id, third.id]);
+        const second = await store.claimDueScheduled(at(30), 60_000, 'b', 10);
+        expect(second.map((r) => r.id)).toEqual([late.id]);
+        expect(await store.claimDueScheduled(at(30), 60_000, 'b', 10)).toEqual([]);
+        // A claimant that crashed: its lease runs out and the request is claimed again.
+        const again = await store.claimDueScheduled(at(32), 60_000, 'c', 10);
+        expect(again.map((r) => r.id)).toEqual([early.id, third.id, late.id]);
+        expect(await store.completeApproval(early.id, { done: true })).toBe(true);
+        expect((await store.claimDueScheduled(at(40), 60_000, 'd', 10)).map((r) => r.id)).not.toContain(
+          early.id,
+        );
+      });
+
+      it('hands each of 60 due requests to exactly one of two connections claiming at once', async () => {
+        const other = await another();
+        const ids = new Set<string>();
+        for (let i = 0; i < 60; i++) ids.add((await store.createApproval(scheduled(i % 7))).id);
+        const claimAll = async (s: Store, owner: string) => {
+          const mine: string[] = [];
+          for (;;) {
+            const batch = await s.claimDueScheduled(at(10), 60_000, owner, 5);
+            if (batch.length === 0) return mine;
+            mine.push(...batch.map((r) => r.id));
+          }
+        };
+        const [a, b] = await Promise.all([claimAll(store, 'a'), claimAll(other, 'b')]);
+        expect([...a, ...b].sort()).toEqual([...ids].sort());
+      });
+
+      it('lists pending and approved scheduled requests, soonest first', async () => {
+        const later = await store.createApproval(scheduled(20));
+        const sooner = await store.createApproval(scheduled(10, { approvedBy: undefined }));
+        await store.createApproval(newApproval());
+        const done = await store.createApproval(scheduled(5));
+        await store.completeApproval(done.id, {});
+        expect((await store.listScheduled()).map((r) => r.id)).toEqual([sooner.id, later.id]);
+      });
+
+      it('cancels before its time, once, keeping who and when; never at its time or while claimed', async () => {
+        const request = await store.createApproval(scheduled(30));
+        const cancelled = await store.cancelScheduled(request.id, 'U0REQUESTER', at(5));
+        expect(cancelled).toMatchObject({
+          status: 'cancelled',
+          result: { cancelledBy: 'U0REQUESTER', cancelledAt: at(5).toISOString() },
+        });
+        expect(await store.cancelScheduled(request.id, 'U0OTHER', at(6))).toBeNull();
+        expect(await store.claimDueScheduled(at(31), 60_000, 'x', 10)).toEqual([]);
+        expect(await store.listScheduled()).toEqual([]);
+
+        const due = await store.createApproval(scheduled(30));
+        expect(await store.cancelScheduled(due.id, 'U0REQUESTER', at(30))).toBeNull();
+        const claimed = await store.createApproval(scheduled(30));
+        await store.claimApproval(claimed.id, at(30), 60_000, 'x');
+        expect(await store.cancelScheduled(claimed.id, 'U0REQUESTER', at(29))).toBeNull();
+        expect(await store.cancelScheduled(newApproval().id, 'U0REQUESTER', at(1))).toBeNull();
+        const plain = await store.createApproval(newApproval());
+        expect(await store.cancelScheduled(plain.id, 'U0REQUESTER', at(1))).toBeNull();
+      });
+    });
+
     describe('audit log', () => {
       it('appends entries with increasing ids and returns them whole', async () => {
         const entries = [];

@@ -16,6 +16,8 @@ export interface SlackUserRecord {
   /** The user's workspace; the stand-in answers T1 (its own, as auth.test says) when absent. */
   team_id?: string;
   enterprise_user?: { enterprise_id: string; teams?: string[]; is_admin?: boolean };
+  /** The user's own time zone (IANA name), as users.info says it. */
+  tz?: string;
 }
 
 export interface SlackStandIn {

@@ -1,20 +1,59 @@
+import type { WebClient } from '@slack/web-api';
 import { ProfileError } from '../../iam';
+import { parseSchedule, type Schedule, splitSchedule } from '../../iam/schedule';
+import { DEFAULT_MAX_SCHEDULE_AHEAD_MS } from '../../policy/rules';
 import { requestActiveChange } from '../approvals';
+import { parseCommandText } from '../command-text';
 import type { BotContext } from '../context';
 import { type CommandArgs, handleSlashCommand, requesterOf } from './profile-command';
 
-/** /iam-disable-user: posts an approval request; a second person decides (see approvals.ts). */
-export function iamDisableUser(context: BotContext) {
-  return (args: CommandArgs) =>
-    handleSlashCommand(context, args, 'iam-disable-user', async (input) => {
-      if (input.kind === 'empty') {
-        throw new ProfileError(
-          'say whom to disable, e.g. /iam-disable-user jane@example.com reason="left the company"',
-        );
-      }
-      if (input.allowEnable !== undefined)
-        throw new ProfileError('allow-enable applies to create and update only');
-      const request = { ...requesterOf(args, input), profile: input.profile };
-      await requestActiveChange(context, args.client, request, 'disable');
+/**
+ * The requester's own Slack time zone (users.info → user.tz); UTC when Slack names none or cannot be
+ * asked (the card says which zone was used, so the approver sees it).
+ */
+async function requesterZone(context: BotContext, client: WebClient, userId: string): Promise<string> {
+  try {
+    const answer = await client.users.info({ user: userId });
+    return answer.user?.tz || 'UTC';
+  } catch (error) {
+    context.logger.warn("could not read the requester's time zone; UTC is used", {
+      error: (error as Error).message,
     });
+    return 'UTC';
+  }
+}
+
+/**
+ * /iam-disable-user: posts an approval request; a second person decides (see approvals.ts). With
+ * `at 2026-12-31 17:00 [ZONE]` or `in 2h` after the user, it is a scheduled disable (see scheduled.ts).
+ */
+export function iamDisableUser(context: BotContext) {
+  return (args: CommandArgs) => {
+    const { text, when } = splitSchedule(args.command.text);
+    let schedule: Schedule | undefined;
+    return handleSlashCommand(
+      context,
+      args,
+      'iam-disable-user',
+      async (input) => {
+        if (input.kind === 'empty') {
+          throw new ProfileError(
+            'say whom to disable, e.g. /iam-disable-user jane@example.com reason="left the company"',
+          );
+        }
+        if (input.allowEnable !== undefined)
+          throw new ProfileError('allow-enable applies to create and update only');
+        if (when) {
+          schedule = parseSchedule(when.kind, when.text, {
+            now: context.clock(),
+            defaultZone: await requesterZone(context, args.client, args.command.user_id),
+            maxAheadMs: context.maxScheduleAheadMs ?? DEFAULT_MAX_SCHEDULE_AHEAD_MS,
+          });
+        }
+        const request = { ...requesterOf(args, input), profile: input.profile, schedule };
+        await requestActiveChange(context, args.client, request, 'disable');
+      },
+      () => parseCommandText(text),
+    );
+  };
 }

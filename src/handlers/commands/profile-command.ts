@@ -21,6 +21,7 @@ export async function handleSlashCommand(
   args: CommandArgs,
   name: SlashCommandName | 'iam-audit',
   run: (input: CommandInput) => Promise<void>,
+  read: (text: string) => CommandInput = parseCommandText,
 ): Promise<void> {
   const { command, respond } = args;
   const refuse = () => {
@@ -39,7 +40,7 @@ export async function handleSlashCommand(
           await auditNotOperator(context, command.user_id, name);
           return;
         }
-        await run(parseCommandText(command.text));
+        await run(read(command.text));
       } catch (error) {
         if (error instanceof ProfileError) {
           const problem =

@@ -12,7 +12,8 @@ import { escapeTruncate, mention, oneLine, slackDate, truncate, utcText } from '
 import { LIMITS, type SlackMessage } from './limits';
 import { resultOutcome } from './result';
 
-export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'completed' | 'failed';
+export type ApprovalStatus =
+  'pending' | 'approved' | 'denied' | 'expired' | 'completed' | 'failed' | 'cancelled';
 export type ApprovalCardAction = 'disable' | 'enable' | 'update';
 
 /** One attribute an update changes (null: no value). */
@@ -48,6 +49,10 @@ export interface ApprovalCard {
   currentId?: string | null;
   /** Approved, but Atlassian is not answering: retried until this time (null/undefined: not retrying). */
   retryingUntil?: Date | null;
+  /** A scheduled request: when it is carried out, the time as written and the zone it was read in. */
+  schedule?: { at: Date; local: string; zone: string } | null;
+  /** Who cancelled a scheduled request (Slack id or `cli:<user>`). */
+  cancelledBy?: string | null;
 }
 
 export interface ApprovalOptions {
@@ -107,24 +112,26 @@ const capital = (text: string): string => text.charAt(0).toUpperCase() + text.sl
 const changeValue = (value: string | null): string =>
   value === null ? '_none_' : `\`${escapeTruncate(oneLine(value), CHANGE_VALUE_MAX)}\``;
 
-/** An update's before → after, one line per attribute, as many as fit (then how many more). */
-function changeBlocks(card: ApprovalCard): KnownBlock[] {
-  if (card.action !== 'update' || !card.changes) return [];
+/** Before → after, one line per attribute, as many as fit (then how many more): the approval card's and the update confirmation's. */
+export function changesSection(changes: readonly ApprovalChange[]): KnownBlock {
   const title = '*Changes*';
   const room = LIMITS.sectionText - title.length - 40; // 40: the "…and N more" line
   const lines: string[] = [];
   let used = 0;
-  for (const c of card.changes) {
+  for (const c of changes) {
     const line = `• \`${escapeTruncate(oneLine(c.attribute), 100)}\`: ${changeValue(c.before)} → ${changeValue(c.after)}`;
     if (lines.length === CHANGES_SHOWN || used + line.length + 1 > room) break;
     lines.push(line);
     used += line.length + 1;
   }
-  const more = card.changes.length - lines.length;
+  const more = changes.length - lines.length;
   if (more > 0) lines.push(`…and ${more} more`);
-  if (card.changes.length === 0) lines.push("No attribute differs from the user's current values.");
-  return [section(`${title}\n${lines.join('\n')}`)];
+  if (changes.length === 0) lines.push("No attribute differs from the user's current values.");
+  return section(`${title}\n${lines.join('\n')}`);
 }
+
+const changeBlocks = (card: ApprovalCard): KnownBlock[] =>
+  card.action === 'update' && card.changes ? [changesSection(card.changes)] : [];
 
 const targetCode = (card: ApprovalCard): string => `\`${escapeTruncate(oneLine(card.target), 500)}\``;
 
@@ -172,6 +179,15 @@ function decisionActions(card: ApprovalCard): ActionsBlock {
   };
 }
 
+/** `2026-12-31 17:00 (Europe/Berlin)`, with Slack's rendering of the instant in each reader's zone. */
+export function scheduleText(schedule: NonNullable<ApprovalCard['schedule']>): string {
+  return `${schedule.local} (${escapeTruncate(oneLine(schedule.zone), 100)}) · ${slackDate(schedule.at)}`;
+}
+
+function scheduleBlocks(card: ApprovalCard): KnownBlock[] {
+  return card.schedule ? [section(`🗓️ *Scheduled for* ${scheduleText(card.schedule)}`)] : [];
+}
+
 const requestIdText = (card: ApprovalCard): string => `Request \`${escapeTruncate(oneLine(card.id), 100)}\``;
 
 /**
@@ -190,6 +206,7 @@ export function approvalRequestMessage(card: ApprovalCard, options: ApprovalOpti
       `*Requested*\n${slackDate(card.createdAt)}`,
       `*Expires*\n${slackDate(card.expiresAt)}`,
     ]),
+    ...scheduleBlocks(card),
     ...changeBlocks(card),
     ...reasonBlocks(card),
     decisionActions(card),
@@ -243,6 +260,14 @@ function verdict(card: ApprovalCard, outcome: IamResult | undefined): Verdict {
         short: `could not be carried out: ${reason}.`,
       };
     }
+    case 'cancelled': {
+      const who = card.cancelledBy ? ` by ${mention(card.cancelledBy)}` : '';
+      return {
+        headline: `🛑 Scheduled ${verb} cancelled`,
+        outcome: `Cancelled${who} before its time. Nothing was changed.`,
+        short: `was cancelled${who}. Nothing was changed.`,
+      };
+    }
     case 'approved':
     case 'completed':
       break;
@@ -253,6 +278,14 @@ function verdict(card: ApprovalCard, outcome: IamResult | undefined): Verdict {
       headline: `⏳ Approved — Atlassian is not answering; retrying until ${utcText(card.retryingUntil)}`,
       outcome: `Approved by ${by}${when}. Atlassian is not answering; ${ing} is retried until ${until}.`,
       short: `was approved by ${by}; Atlassian is not answering, retrying until ${until}.`,
+    };
+  }
+  if (!outcome && card.status === 'approved' && card.schedule) {
+    const at = scheduleText(card.schedule);
+    return {
+      headline: `🗓️ Scheduled: ${ing} the user`,
+      outcome: `Approved by ${by}${when}. Scheduled for ${at}; cancel it from the App Home before then.`,
+      short: `was approved by ${by}; scheduled for ${at}.`,
     };
   }
   if (!outcome) {
@@ -319,6 +352,7 @@ export function approvalDecidedMessage(card: ApprovalCard, options: DecidedOptio
       `*Requested*\n${slackDate(card.createdAt)}`,
       ...decision,
     ]),
+    ...scheduleBlocks(card),
     ...changeBlocks(card),
     ...reasonBlocks(card),
     context(requestIdText(card)),

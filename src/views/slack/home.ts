@@ -7,6 +7,7 @@ import type { ConnectionStatus } from '../../iam/directory-info';
 import type { ApprovalCard } from './approval';
 import { context, divider, header, SANDBOX_TEXT, sandboxContext, section } from './blocks';
 import { escapeTruncate, mention, oneLine, slackDate } from './escape';
+import { scheduledHomeBlocks } from './schedule';
 
 export interface HomeViewer {
   userId: string;
@@ -24,6 +25,8 @@ export interface HomeInput {
   viewer: HomeViewer;
   /** Pending disable requests, oldest first. */
   pending: ApprovalCard[];
+  /** Scheduled requests still to run, soonest first (each with a Cancel button). */
+  scheduled?: ApprovalCard[];
 }
 
 /** Pending requests listed one by one; the rest are counted. */
@@ -99,5 +102,6 @@ export function homeView(input: HomeInput): HomeView {
     if (more > 0) blocks.push(context(`…and ${more} more.`));
     blocks.push(context('Approve or deny from the request message in its channel.'));
   }
+  if (input.scheduled) blocks.push(divider(), ...scheduledHomeBlocks(input.scheduled));
   return { type: 'home', blocks };
 }

@@ -45,6 +45,12 @@ export {
   FIELD_MAX_LENGTH,
   PROFILE_FIELDS,
   UPDATE_CALLBACK_ID,
+  UPDATE_CONFIRM_CALLBACK_ID,
+  confirmLoadingView,
+  confirmNoticeView,
+  readConfirmMetadata,
+  updateConfirmView,
+  type ConfirmMetadata,
   VALUE_ACTION_ID,
   readModalMetadata,
   readModalValues,
@@ -64,6 +70,13 @@ export {
   type AuditHistoryEntry,
   type AuditHistoryOptions,
 } from './audit';
+export {
+  CANCEL_SCHEDULE_ACTION_ID,
+  HOME_SCHEDULED_MAX,
+  scheduledHomeBlocks,
+  scheduledOutcomeMessage,
+  type ScheduledOutcome,
+} from './schedule';
 export {
   HOME_PENDING_MAX,
   homeView,

@@ -4,8 +4,11 @@
  * its submission.
  */
 import type { InputBlock, KnownBlock, ModalView } from '@slack/types';
+import type { CommandPlan, PlannedUser } from '../../iam/plan';
 import type { STRING_KEYS } from '../../iam/profile';
-import { context, plain, SANDBOX_TEXT } from './blocks';
+import { changesSection } from './approval';
+import { context, plain, SANDBOX_TEXT, section } from './blocks';
+import { escapeTruncate, oneLine } from './escape';
 import { LIMITS } from './limits';
 
 /** The profile keys the modal asks for, in order; each is an input block's `block_id`. */
@@ -262,4 +265,170 @@ export function validateModalValues(values: ModalValues, _kind: ModalKind): Reco
     }
   }
   return errors;
+}
+
+/** The confirmation an update modal's submit opens (pushed on top of the form). */
+export const UPDATE_CONFIRM_CALLBACK_ID = 'iam_update_confirm';
+
+/**
+ * What the confirmation carries in its `private_metadata`: the form as submitted (to find the plan
+ * again on Confirm) and the fingerprint of the plan shown. No user data beyond what the operator typed.
+ */
+export interface ConfirmMetadata {
+  channelId: string;
+  fields: Partial<Record<ProfileField, string>>;
+  clear: ProfileField[];
+  allowEnable: boolean;
+  plan: string;
+}
+
+const isStringRecord = (value: unknown): value is Record<string, string> =>
+  typeof value === 'object' &&
+  value !== null &&
+  !Array.isArray(value) &&
+  Object.values(value).every((item) => typeof item === 'string');
+
+/** Reads a confirmation's `private_metadata` back (null when absent or malformed). */
+export function readConfirmMetadata(privateMetadata: string | undefined): ConfirmMetadata | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(privateMetadata ?? '');
+  } catch {
+    return null;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return null;
+  const m = parsed as Record<string, unknown>;
+  const fieldsOk =
+    isStringRecord(m.fields) &&
+    Object.keys(m.fields).every((key) => (PROFILE_FIELDS as readonly string[]).includes(key));
+  const clearOk =
+    Array.isArray(m.clear) && m.clear.every((key) => (CLEARABLE_FIELDS as readonly unknown[]).includes(key));
+  if (typeof m.channelId !== 'string' || typeof m.plan !== 'string' || typeof m.allowEnable !== 'boolean')
+    return null;
+  if (!fieldsOk || !clearOk) return null;
+  return {
+    channelId: m.channelId,
+    fields: m.fields as ConfirmMetadata['fields'],
+    clear: m.clear as ProfileField[],
+    allowEnable: m.allowEnable,
+    plan: m.plan,
+  };
+}
+
+const codeOf = (text: string): string => `\`${escapeTruncate(oneLine(text), 200)}\``;
+
+function userLine(user: PlannedUser): string {
+  const name = user.email ?? user.username ?? user.id ?? 'the user';
+  return `${codeOf(name)}${user.id && user.id !== name ? ` (id ${codeOf(user.id)})` : ''}`;
+}
+
+/** The plan's blocks and whether Confirm has anything to carry out. */
+function confirmBody(plan: CommandPlan): { blocks: KnownBlock[]; submit: string | null } {
+  switch (plan.kind) {
+    case 'change':
+      return {
+        blocks: [
+          section(`*Update* ${userLine(plan.user)}: exactly these changes are sent.`),
+          changesSection(plan.changes),
+          ...(plan.takesOver
+            ? [
+                context(
+                  ':lock: This hands the account over (it re-enables it or changes how one signs in): Confirm posts an approval request, and a second person must approve it.',
+                ),
+              ]
+            : []),
+        ],
+        submit: plan.takesOver ? 'Request approval' : 'Confirm',
+      };
+    case 'create': {
+      const userName = plan.changes.find((change) => change.attribute === 'userName')?.after ?? '';
+      return {
+        blocks: [
+          section(`No user matches: Confirm *creates* ${codeOf(userName)}.`),
+          changesSection(plan.changes),
+        ],
+        submit: 'Confirm',
+      };
+    }
+    case 'no-change':
+      return {
+        blocks: [
+          section(`*No change: nothing will be sent.* ${userLine(plan.user)} already has these values.`),
+        ],
+        submit: null,
+      };
+    case 'skip':
+      return {
+        blocks: [section(`*Nothing will be sent:* ${escapeTruncate(oneLine(plan.reason), 500)}`)],
+        submit: null,
+      };
+    case 'fail':
+      return {
+        blocks: [
+          section(`*Nothing will be sent:* the lookup failed: ${escapeTruncate(oneLine(plan.reason), 500)}`),
+        ],
+        submit: null,
+      };
+  }
+}
+
+/**
+ * The confirmation of an update: the before → after of each attribute that changes (or "No change:
+ * nothing will be sent"), with Confirm only when there is something to carry out. `changedSince`: the
+ * user changed after the operator looked, and this is the plan found again.
+ */
+export function updateConfirmView(
+  plan: CommandPlan,
+  metadata: ConfirmMetadata,
+  options: { sandbox: boolean; changedSince?: boolean },
+): ModalView {
+  const body = confirmBody(plan);
+  return {
+    type: 'modal',
+    callback_id: UPDATE_CONFIRM_CALLBACK_ID,
+    private_metadata: JSON.stringify(metadata),
+    title: plain('Confirm update', LIMITS.modalTitle),
+    ...(body.submit ? { submit: plain(body.submit, LIMITS.modalButton) } : {}),
+    close: plain('Back', LIMITS.modalButton),
+    blocks: [
+      ...(options.sandbox ? [context(SANDBOX_TEXT)] : []),
+      ...(options.changedSince
+        ? [
+            context(
+              ':warning: The user changed in Atlassian after you looked, so nothing was sent. Here is what Confirm does now.',
+            ),
+          ]
+        : []),
+      ...body.blocks,
+    ],
+  };
+}
+
+/**
+ * Pushed at once when Atlassian is slow to answer the lookup (Slack wants the answer within 3 s); the
+ * confirmation replaces it (views.update by `external_id`) as soon as the lookup is done.
+ */
+export function confirmLoadingView(externalId: string, options: { sandbox: boolean }): ModalView {
+  return {
+    type: 'modal',
+    callback_id: UPDATE_CONFIRM_CALLBACK_ID,
+    external_id: externalId,
+    title: plain('Confirm update', LIMITS.modalTitle),
+    close: plain('Back', LIMITS.modalButton),
+    blocks: [
+      ...(options.sandbox ? [context(SANDBOX_TEXT)] : []),
+      section('Looking the user up in Atlassian… Nothing has been sent.'),
+    ],
+  };
+}
+
+/** A confirmation replaced by a notice (e.g. Slack delivered the Confirm twice): no Confirm button. */
+export function confirmNoticeView(text: string, options: { sandbox: boolean }): ModalView {
+  return {
+    type: 'modal',
+    callback_id: UPDATE_CONFIRM_CALLBACK_ID,
+    title: plain('Confirm update', LIMITS.modalTitle),
+    close: plain('Close', LIMITS.modalButton),
+    blocks: [...(options.sandbox ? [context(SANDBOX_TEXT)] : []), section(escapeTruncate(text, 2000))],
+  };
 }

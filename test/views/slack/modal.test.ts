@@ -1,9 +1,12 @@
 import type { InputBlock } from '@slack/types';
+import type { CommandPlan } from '../../../src/iam';
 import {
   checkViewLimits,
   PROFILE_FIELDS,
+  readConfirmMetadata,
   readModalMetadata,
   readModalValues,
+  updateConfirmView,
   userModal,
   validateModalValues,
   type ModalStateValues,
@@ -178,5 +181,64 @@ describe('validateModalValues', () => {
       title: expect.stringContaining('256'),
     });
     expect(check({ email: 'jane@example.com', title: 'x'.repeat(256) })).toEqual({});
+  });
+});
+
+describe('updateConfirmView (the update modal’s confirmation)', () => {
+  const user = { id: 'u-1', email: 'jane@example.com', username: 'jane@example.com' };
+  const metadata = {
+    channelId: 'C1',
+    fields: { email: 'jane@example.com', title: 'Lead' },
+    clear: [],
+    allowEnable: true,
+    plan: 'fp',
+  };
+  const text = (view: { blocks: unknown[] }) => JSON.stringify(view.blocks);
+
+  it('a change: each attribute before → after, Confirm, Back, and the form in private_metadata', () => {
+    const plan: CommandPlan = {
+      command: 'iam-update-user',
+      kind: 'change',
+      user,
+      changes: [{ attribute: 'title', before: 'Engineer', after: 'Lead' }],
+      takesOver: false,
+    };
+    const view = updateConfirmView(plan, metadata, { sandbox: false });
+    expect(view.callback_id).toBe('iam_update_confirm');
+    expect(view.submit?.text).toBe('Confirm');
+    expect(view.close?.text).toBe('Back');
+    expect(text(view)).toContain('`title`: `Engineer` → `Lead`');
+    expect(readConfirmMetadata(view.private_metadata)).toEqual(metadata);
+    expect(checkViewLimits(view)).toEqual([]);
+  });
+
+  it('no change: "No change: nothing will be sent" and no Confirm button', () => {
+    const view = updateConfirmView({ command: 'iam-update-user', kind: 'no-change', user }, metadata, {
+      sandbox: true,
+    });
+    expect(text(view)).toContain('No change: nothing will be sent.');
+    expect(text(view)).toContain('SANDBOX');
+    expect(view.submit).toBeUndefined();
+  });
+
+  it('a take-over says an approval is asked for and its button says so', () => {
+    const plan: CommandPlan = {
+      command: 'iam-update-user',
+      kind: 'change',
+      user,
+      changes: [{ attribute: 'emails', before: 'jane@example.com', after: 'eve@example.com' }],
+      takesOver: true,
+    };
+    const view = updateConfirmView(plan, metadata, { sandbox: false, changedSince: true });
+    expect(view.submit?.text).toBe('Request approval');
+    expect(text(view)).toContain('second person must approve');
+    expect(text(view)).toContain('changed in Atlassian after you looked');
+  });
+
+  it('readConfirmMetadata refuses malformed or foreign metadata', () => {
+    expect(readConfirmMetadata('garbage{')).toBeNull();
+    expect(readConfirmMetadata(JSON.stringify({ ...metadata, plan: 1 }))).toBeNull();
+    expect(readConfirmMetadata(JSON.stringify({ ...metadata, fields: { active: 'false' } }))).toBeNull();
+    expect(readConfirmMetadata(JSON.stringify({ ...metadata, clear: ['email'] }))).toBeNull();
   });
 });

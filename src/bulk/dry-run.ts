@@ -1,0 +1,75 @@
+/**
+ * `bulk … --dry-run`: the plan of every row (src/iam/plan.ts, lookups only), with the same concurrency
+ * control as a real run. Nothing is written to Atlassian and no report line is written, so a later real
+ * run does every row; each planned row gets one audit row with outcome `dry-run`.
+ */
+import type { CliAudit } from '../cli-audit';
+import { type CommandPlan, type IamContext, planCommand, ProfileError, type WriteCommand } from '../iam';
+import { type AimdController, runPool } from './concurrency';
+import type { BulkRow } from './csv';
+import type { BulkOperation } from './runner';
+
+/** One row of a dry run: its plan, or why it cannot run (malformed). */
+export interface RowPlan {
+  row: number;
+  identifier: string | null;
+  plan?: CommandPlan;
+  malformed?: string;
+}
+
+export type DryRunCounts = Record<CommandPlan['kind'] | 'malformed' | 'alreadyDone', number>;
+
+export const commandOf = (operation: BulkOperation): WriteCommand => `iam-${operation}-user`;
+
+/** Plans every row; the result is in file order. */
+export async function planRows(
+  rows: readonly BulkRow[],
+  options: {
+    operation: BulkOperation;
+    allowEnable: boolean;
+    context: IamContext;
+    audit: CliAudit;
+    controller: AimdController;
+    shouldStop?: () => boolean;
+  },
+): Promise<RowPlan[]> {
+  const command = commandOf(options.operation);
+  const planned: RowPlan[] = rows
+    .filter((row) => row.problem !== undefined)
+    .map((row) => ({ row: row.row, identifier: row.identifier, malformed: row.problem }));
+  const planOne = async (row: BulkRow): Promise<boolean> => {
+    const profile = row.profile ?? {};
+    try {
+      const plan = await planCommand(command, options.context, profile, { allowEnable: options.allowEnable });
+      planned.push({ row: row.row, identifier: row.identifier, plan });
+      await options.audit.dryRun(`bulk-${options.operation}`, profile, plan);
+      return plan.kind !== 'fail';
+    } catch (error) {
+      if (!(error instanceof ProfileError)) throw error;
+      planned.push({ row: row.row, identifier: row.identifier, malformed: error.message });
+      return true;
+    }
+  };
+  await runPool(
+    rows.filter((row) => row.problem === undefined),
+    options.controller,
+    planOne,
+    { shouldStop: options.shouldStop },
+  );
+  return planned.sort((a, b) => a.row - b.row);
+}
+
+/** How many rows would do what. */
+export function countPlans(plans: readonly RowPlan[], alreadyDone: number): DryRunCounts {
+  const counts: DryRunCounts = {
+    change: 0,
+    'no-change': 0,
+    create: 0,
+    skip: 0,
+    fail: 0,
+    malformed: 0,
+    alreadyDone,
+  };
+  for (const planned of plans) counts[planned.plan?.kind ?? 'malformed']++;
+  return counts;
+}

@@ -1,0 +1,26 @@
+import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { CANCEL_SCHEDULE_ACTION_ID } from '../../views/slack';
+import type { BotContext } from '../context';
+import { publishHome } from '../events/app-home-opened';
+import { cancelScheduled } from '../scheduled';
+
+export const CANCEL_SCHEDULE_ACTION = CANCEL_SCHEDULE_ACTION_ID;
+
+type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
+
+/** iam_schedule_cancel (App Home): the button value is the request id; scheduled.ts decides. */
+export function scheduleCancel(context: BotContext) {
+  return async ({ ack, action, body, client }: ButtonArgs): Promise<void> => {
+    await context.inFlight.ackThenRun(
+      () => ack(),
+      async () => {
+        const cancelled = await cancelScheduled(context, client, {
+          requestId: action.value ?? '',
+          userId: body.user.id,
+        });
+        if (cancelled) await publishHome(context, client, body.user.id);
+      },
+      () => ack(),
+    );
+  };
+}

@@ -1,0 +1,233 @@
+/**
+ * Scheduled requests (`/iam-disable-user … at 2026-12-31 17:00`, the CLI's `--at`): approved ahead, then
+ * carried out at their time exactly once by whichever instance claims them first (Store.claimDueScheduled),
+ * with the outcome posted in the request's thread; or cancelled before then by the requester or an approver.
+ */
+import type { WebClient } from '@slack/web-api';
+import { type IamResult, SKIP_REASONS } from '../iam';
+import type { Logger } from '../log';
+import type { ApprovalRequest } from '../store/types';
+import { refusalMessage, type ScheduledOutcome, scheduledOutcomeMessage } from '../views/slack';
+import {
+  announceDecision,
+  APPROVAL_LEASE_MS,
+  CLAIM_OWNER,
+  cardOf,
+  carryOut,
+  claimHolderIsDead,
+} from './approvals';
+import { auditDone, type BotContext } from './context';
+import { postMessage } from './posting';
+
+/** Claimed per statement: few enough that an instance killed mid-batch strands few, for its peers to take over. */
+export const SCHEDULED_BATCH = 10;
+
+/**
+ * The Slack client for a request made on the command line, which has no channel or card, and for a
+ * run without a bot token: every call is a no-op.
+ */
+// A stand-in for the one method posting.ts calls (apiCall); the cast is the point of it.
+export const SILENT_SLACK = { apiCall: async () => ({ ok: true }) } as unknown as WebClient;
+
+/** What the thread is told, from the stored result of carrying the request out. */
+export function scheduledOutcomeOf(
+  request: ApprovalRequest,
+  result: IamResult | null,
+  now: Date,
+): ScheduledOutcome {
+  const lateMs = now.getTime() - (request.scheduledAt ?? now).getTime();
+  const vendor = result?.IAM.Vendor;
+  if (!vendor || !vendor.success) return { kind: 'not-done' };
+  if (vendor.skipped) {
+    if (vendor.reason === SKIP_REASONS.notFound) return { kind: 'deleted' };
+    if (vendor.reason === SKIP_REASONS.alreadyDisabled) return { kind: 'already-disabled' };
+    return { kind: 'not-done' };
+  }
+  const pinned = request.profile.username;
+  const current = vendor.username;
+  if (typeof pinned === 'string' && current && pinned.toLowerCase() !== current.toLowerCase()) {
+    return { kind: 'renamed', lateMs, from: pinned, to: current };
+  }
+  return { kind: 'done', lateMs };
+}
+
+/** Carries out one claimed request, then says in its thread what its time found, and audits that. */
+async function carryOutScheduled(context: BotContext, slack: WebClient, request: ApprovalRequest) {
+  const client = request.channelId ? slack : SILENT_SLACK;
+  await carryOut(context, client, request);
+  const stored = await context.store.getApproval(request.id);
+  const now = context.clock();
+  const outcome = scheduledOutcomeOf(request, (stored?.result ?? null) as IamResult | null, now);
+  await auditDone(context, {
+    actor: 'system',
+    kind: 'result',
+    command: 'run-scheduled',
+    target: request.target,
+    outcome: outcome.kind === 'done' || outcome.kind === 'renamed' ? 'carried-out' : outcome.kind,
+    requestId: request.id,
+    detail: { ...outcome, scheduledAt: request.scheduledAt?.toISOString() ?? null },
+  });
+  const message = scheduledOutcomeMessage(cardOf(request), outcome, { sandbox: context.sandbox });
+  await postMessage(
+    client,
+    request.channelId,
+    message,
+    request.messageTs ? { threadTs: request.messageTs } : {},
+  );
+}
+
+/**
+ * Claims due approved scheduled requests, a batch at a time, and carries them out (a batch at once),
+ * until none is due; also takes over those claimed by a holder known to be dead (killed on this host).
+ * Any instance, and `atlassian-iam run-scheduled`, may run it at any time. Returns how many it ran.
+ */
+export async function runScheduled(context: BotContext, client: WebClient): Promise<number> {
+  let count = 0;
+  for (;;) {
+    const claimed = await context.store.claimDueScheduled(
+      context.clock(),
+      APPROVAL_LEASE_MS,
+      CLAIM_OWNER,
+      SCHEDULED_BATCH,
+    );
+    const orphans = claimed.length === 0 ? await claimFromTheDead(context) : [];
+    const batch = [...claimed, ...orphans];
+    if (batch.length === 0) return count;
+    await Promise.all(
+      batch.map((request) =>
+        carryOutScheduled(context, client, request).catch((error: Error) =>
+          context.logger.error('could not carry out a scheduled request', {
+            requestId: request.id,
+            error: error.message,
+          }),
+        ),
+      ),
+    );
+    count += batch.length;
+  }
+}
+
+/** Due requests whose claim a dead process (see claimHolderIsDead) holds, taken over (each by one caller). */
+async function claimFromTheDead(context: BotContext): Promise<ApprovalRequest[]> {
+  const now = context.clock();
+  const stranded = (await context.store.listScheduled()).filter(
+    (request) =>
+      request.status === 'approved' &&
+      request.scheduledAt !== undefined &&
+      request.scheduledAt <= now &&
+      claimHolderIsDead(request.claimedBy),
+  );
+  const taken: ApprovalRequest[] = [];
+  for (const request of stranded.slice(0, SCHEDULED_BATCH)) {
+    const claimed = await context.store.claimApproval(
+      request.id,
+      now,
+      APPROVAL_LEASE_MS,
+      CLAIM_OWNER,
+      request.claimedBy ?? undefined,
+    );
+    if (claimed) taken.push(claimed);
+  }
+  return taken;
+}
+
+/** How soon to look again while a due request is held by another claimant (see claimFromTheDead). */
+const OVERDUE_RETRY_MS = 1_000;
+
+/**
+ * Runs runScheduled when the soonest schedule (pending or approved) falls due, and at least every
+ * `pollMs` (another instance or the CLI may have stored a sooner one). Returns a stop function.
+ */
+export function startScheduleTimer(
+  context: BotContext,
+  client: WebClient,
+  options: { pollMs: number; logger: Logger },
+): () => void {
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  const next = async (): Promise<number> => {
+    const now = context.clock().getTime();
+    const scheduled = await context.store.listScheduled();
+    // Pending ones too: one approved on another instance meanwhile is then run on time all the same.
+    const future = scheduled.map((r) => r.scheduledAt?.getTime() ?? now).filter((t) => t > now);
+    // Due but claimed by another: look again soon, to take over if its holder dies.
+    const overdue = scheduled.some((r) => r.status === 'approved' && (r.scheduledAt?.getTime() ?? now) <= now)
+      ? OVERDUE_RETRY_MS
+      : Infinity;
+    return Math.min(options.pollMs, overdue, ...future.map((t) => t - now));
+  };
+  const tick = async () => {
+    let delay = options.pollMs;
+    try {
+      await context.inFlight.run(() => runScheduled(context, client));
+      delay = await next();
+    } catch (error) {
+      options.logger.warn('scheduled run failed', { error: (error as Error).message });
+    }
+    if (stopped) return;
+    timer = setTimeout(() => void tick(), delay);
+    timer.unref();
+  };
+  void tick();
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
+}
+
+export interface CancelInput {
+  requestId: string;
+  userId: string;
+}
+
+/**
+ * A Cancel click (App Home): the requester or any approver cancels a scheduled request before its time;
+ * anyone else is refused. Either way an audit row says so, and the person is told by DM. Returns whether
+ * it was cancelled.
+ */
+export async function cancelScheduled(
+  context: BotContext,
+  client: WebClient,
+  input: CancelInput,
+): Promise<boolean> {
+  const request = input.requestId.includes('\u0000')
+    ? null
+    : await context.store.getApproval(input.requestId);
+  const refuse = async (reason: string) => {
+    await postMessage(client, input.userId, refusalMessage(reason, { sandbox: context.sandbox }));
+    await auditDone(context, {
+      actor: input.userId,
+      kind: 'refusal',
+      command: 'cancel',
+      target: request?.target ?? null,
+      outcome: 'refused',
+      requestId: request ? request.id : null,
+      detail: { reason },
+    });
+    return false;
+  };
+  if (!request || !request.scheduledAt) return refuse('This scheduled request does not exist.');
+  const mayCancel =
+    input.userId === request.requesterId || (await context.access.isApprover(input.userId, { live: true }));
+  if (!mayCancel) {
+    return refuse('Only the requester or an approver (IAM_APPROVERS) can cancel a scheduled disable.');
+  }
+  const cancelled = await context.store.cancelScheduled(request.id, input.userId, context.clock());
+  if (!cancelled) {
+    const latest = (await context.store.getApproval(request.id)) ?? request;
+    const state =
+      latest.status === 'approved' || latest.status === 'pending' ? 'being carried out' : latest.status;
+    return refuse(`This scheduled ${request.action} can no longer be cancelled: it is ${state}.`);
+  }
+  await auditDone(context, {
+    actor: input.userId,
+    kind: 'decision',
+    command: 'cancel',
+    target: cancelled.target,
+    outcome: 'cancelled',
+    requestId: cancelled.id,
+    detail: { scheduledAt: request.scheduledAt.toISOString(), requesterId: request.requesterId },
+  });
+  await announceDecision(context, client, cancelled);
+  return true;
+}

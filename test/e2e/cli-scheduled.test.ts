@@ -1,0 +1,118 @@
+/** The CLI's scheduled disables, as a real process: `--at` stores one, `run-scheduled` carries it out once. */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { makeTempDir, removeTempDirs, requireBuiltCli, runCli } from '../support/cli';
+import { type EmulatedAtlassian, startEmulatedAtlassian } from '../support/scim-server';
+
+let atlassian: EmulatedAtlassian;
+
+beforeAll(async () => {
+  requireBuiltCli();
+  atlassian = await startEmulatedAtlassian({ directoryId: 'dir-scheduled', token: 'tok-sched-SECRET-7' });
+});
+
+afterAll(async () => {
+  await atlassian.close();
+  removeTempDirs();
+});
+
+const patches = () => atlassian.server.requests.filter((r) => r.method === 'PATCH');
+
+function setup() {
+  const cwd = makeTempDir('atlassian-iam-scheduled-');
+  const database = path.join(cwd, 'iam.db');
+  return { cwd, database, env: { ...atlassian.env, DATABASE_URL: `sqlite:${database}`, TZ: 'UTC' } };
+}
+
+it('refuses a bad --at with exit 2 and stores nothing', async () => {
+  const { cwd, database, env } = setup();
+  atlassian.seedUser('bad@example.com');
+  const profile = ['--user-profile', '{"email":"bad@example.com"}'];
+  for (const [at, message] of [
+    ['tomorrowish', 'cannot read the time "tomorrowish"'],
+    ['2020-01-01 10:00', 'is in the past'],
+    ['in 91d', 'at most 90 days ahead'],
+    ['2026-03-29 02:30 Europe/Berlin', ''],
+  ]) {
+    const run = await runCli(['iam-disable-user', ...profile, '--at', at], { env, cwd });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+  }
+  const enable = await runCli(['iam-enable-user', ...profile, '--at', 'in 2h'], { env, cwd });
+  expect(enable.code).toBe(2);
+  expect(enable.stderr).toContain('--at applies to iam-disable-user only');
+  expect(fs.existsSync(database)).toBe(false);
+  expect(patches()).toEqual([]);
+});
+
+it('--at stores the disable approved by cli:<user>; run-scheduled carries it out once when due; audit shows both', async () => {
+  const { cwd, database, env } = setup();
+  const userId = atlassian.seedUser('leaver@example.com');
+  const scheduled = await runCli(
+    [
+      'iam-disable-user',
+      '--user-profile',
+      '{"email":"leaver@example.com"}',
+      '--at',
+      'in 2h',
+      '--reason',
+      'last day',
+    ],
+    { env, cwd },
+  );
+  expect(scheduled.code).toBe(0);
+  expect(scheduled.stdout).toMatch(
+    /^Scheduled: disable leaver@example\.com at \d{4}-\d\d-\d\d \d\d:\d\d \(UTC\)/,
+  );
+  expect(patches()).toEqual([]);
+
+  const notYet = await runCli(['run-scheduled'], { env, cwd });
+  expect(notYet.code).toBe(0);
+  expect(notYet.stdout).toBe('No scheduled request is due.\n');
+
+  const db = new Database(database);
+  try {
+    const row = db.prepare('SELECT status, decided_by, reason, schedule_zone FROM approvals').get();
+    expect(row).toMatchObject({ status: 'approved', reason: 'last day', schedule_zone: 'UTC' });
+    expect((row as { decided_by: string }).decided_by).toMatch(/^cli:/);
+    // Two hours pass.
+    db.prepare('UPDATE approvals SET scheduled_at = ?').run(new Date(Date.now() - 1000).toISOString());
+  } finally {
+    db.close();
+  }
+  const [first, second] = await Promise.all([
+    runCli(['run-scheduled'], { env, cwd }),
+    runCli(['run-scheduled'], { env, cwd }),
+  ]);
+  expect([first.code, second.code]).toEqual([0, 0]);
+  expect([first.stdout, second.stdout].sort()).toEqual([
+    '1 scheduled request(s) carried out; `atlassian-iam audit` shows each result.\n',
+    'No scheduled request is due.\n',
+  ]);
+  expect(patches().filter((r) => r.path.endsWith(`/Users/${userId}`))).toHaveLength(1);
+
+  const audit = await runCli(['audit', '--json'], { env, cwd });
+  const rows = JSON.parse(audit.stdout) as { command: string; outcome: string; source: string }[];
+  expect(rows.map((r) => [r.command, r.outcome, r.source]).reverse()).toEqual([
+    ['iam-disable-user', 'scheduled', 'cli'],
+    ['iam-disable-user', 'success', 'cli'],
+    ['run-scheduled', 'carried-out', 'cli'],
+  ]);
+});
+
+it('tells at once, and schedules nothing, for a user who is not there', async () => {
+  const { cwd, database, env } = setup();
+  const run = await runCli(
+    ['iam-disable-user', '--user-profile', '{"email":"ghost@example.com"}', '--at', 'in 1h'],
+    { env, cwd },
+  );
+  expect(run.code).toBe(0);
+  expect(run.stdout).toContain('Nothing was scheduled.');
+  const db = new Database(database, { readonly: true });
+  try {
+    expect(db.prepare('SELECT count(*) AS n FROM approvals').get()).toEqual({ n: 0 });
+  } finally {
+    db.close();
+  }
+});

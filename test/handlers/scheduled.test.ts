@@ -1,0 +1,242 @@
+/**
+ * Scheduled disables through Bolt's processEvent (FakeReceiver): `/iam-disable-user … at …` is approved
+ * ahead, carried out once when its time comes on the injected clock, its outcome posted in the thread;
+ * cancelled from the App Home by the requester, refused to a stranger; and a user gone or already
+ * disabled by then is reported as such.
+ */
+import { runScheduled } from '../../src/handlers';
+import type { AuditEntry } from '../../src/store/types';
+import {
+  blocksOf,
+  buttonClick,
+  type DrivenBot,
+  hasButtons,
+  PEOPLE,
+  shown,
+  slashCommand,
+  startWorld,
+  tsOf,
+  type World,
+} from '../support/fake-receiver';
+import type { SlackCall } from '../support/slack-standin.cjs';
+
+const APPROVE = 'iam_disable_approve';
+const PATCH_OP = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
+const CANCEL = 'iam_schedule_cancel';
+// The world's clock starts at 2026-11-29 12:00 UTC; the requester is in Berlin (UTC+1 in November).
+const AT_TEXT = 'at 2026-11-29 17:00';
+const DUE = new Date('2026-11-29T16:00:00.000Z');
+
+let world: World;
+
+beforeEach(async () => {
+  world = await startWorld();
+  world.slack.users.set('UREQ', { ...PEOPLE.UREQ, tz: 'Europe/Berlin' });
+});
+
+afterEach(async () => {
+  await world?.close();
+});
+
+interface Scheduled {
+  id: string;
+  userId: string;
+  post: SlackCall;
+  ts: string;
+}
+
+async function schedule(driven: DrivenBot, email: string, when = AT_TEXT): Promise<Scheduled> {
+  const userId = world.seedUser(email);
+  await driven.receiver.send(
+    slashCommand('/iam-disable-user', `${email} ${when} reason="last day"`, 'UREQ', world.responseUrl(email)),
+  );
+  await driven.receiver.idle();
+  const post = await world.slack.waitFor(
+    (c) => c.method === 'chat.postMessage' && hasButtons(c) && shown(c).includes(email),
+  );
+  const id = blocksOf(post)
+    .find((b) => b.type === 'actions')
+    ?.elements?.find((e) => e.action_id === APPROVE)?.value;
+  if (!id) throw new Error('the request message has no Approve button');
+  return { id, userId, post, ts: tsOf(world.slack, post) };
+}
+
+async function click(driven: DrivenBot, action: string, request: Scheduled, userId: string) {
+  await driven.receiver.send(
+    buttonClick(action, request.id, userId, world.responseUrl(`${action}-${userId}`), request.ts),
+  );
+  await driven.receiver.idle();
+}
+
+const patchesTo = (userId: string) => world.scim().filter((r) => r === `PATCH /Users/${userId}`);
+const threadPosts = (ts: string) =>
+  world.slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === ts);
+
+async function auditOf(driven: DrivenBot, requestId: string): Promise<AuditEntry[]> {
+  const all = await driven.bot.context.store.listAudit({ limit: 1000 });
+  return all.filter((e) => e.requestId === requestId).reverse();
+}
+
+const runAt = (driven: DrivenBot) => runScheduled(driven.bot.context, driven.bot.app.client);
+
+describe('a scheduled disable', () => {
+  it('is approved ahead, carried out once at its time (two instances), and its outcome posted in the thread', async () => {
+    const first = await world.startBot();
+    const second = await world.startBot();
+    const request = await schedule(first, 'jane@example.com');
+    expect(shown(request.post)).toContain('Scheduled for* 2026-11-29 17:00 (Europe/Berlin)');
+    expect(await first.bot.context.store.getApproval(request.id)).toMatchObject({
+      status: 'pending',
+      scheduledAt: DUE,
+      scheduleZone: 'Europe/Berlin',
+      expiresAt: new Date('2026-11-29T13:00:00.000Z'), // IAM_APPROVAL_TTL=1h comes first
+    });
+
+    await click(first, APPROVE, request, 'UAPPROVER');
+    expect(patchesTo(request.userId)).toEqual([]);
+    const [card] = world.slack.callsTo('chat.update');
+    expect(shown(card)).toContain('Scheduled: disabling the user');
+    expect(shown(card)).toContain('2026-11-29 17:00 (Europe/Berlin)');
+
+    world.advance(DUE.getTime() - world.now.getTime() - 1_000);
+    expect(await runAt(first)).toBe(0);
+    expect(patchesTo(request.userId)).toEqual([]);
+
+    world.advance(3_000);
+    const counts = await Promise.all([runAt(first), runAt(second), runAt(first)]);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(patchesTo(request.userId)).toHaveLength(1);
+    expect(await first.bot.context.store.getApproval(request.id)).toMatchObject({ status: 'completed' });
+    const notes = threadPosts(request.ts).map(shown);
+    expect(
+      notes.some((n) =>
+        n.includes('scheduled disable of `jane@example.com` was carried out, 2 s after its time'),
+      ),
+    ).toBe(true);
+    expect((await auditOf(first, request.id)).map((e) => [e.kind, e.command, e.outcome])).toEqual([
+      ['command', 'iam-disable-user', 'scheduled'],
+      ['decision', 'approve', 'approved'],
+      ['result', 'iam-disable-user', 'success'],
+      ['result', 'run-scheduled', 'carried-out'],
+    ]);
+  });
+
+  it('reports a user already disabled by its time, and changes nothing', async () => {
+    const driven = await world.startBot();
+    const request = await schedule(driven, 'ann@example.com');
+    await click(driven, APPROVE, request, 'UAPPROVER');
+    world.atlassian?.directory.handle({
+      method: 'PATCH',
+      path: `/Users/${request.userId}`,
+      query: new URLSearchParams(),
+      body: { schemas: [PATCH_OP], Operations: [{ op: 'replace', value: { active: false } }] },
+    });
+    world.advance(DUE.getTime() - world.now.getTime());
+    expect(await runAt(driven)).toBe(1);
+    expect(patchesTo(request.userId)).toEqual([]);
+    expect(threadPosts(request.ts).map(shown).join('\n')).toContain(
+      'was already disabled. Nothing was changed.',
+    );
+    expect((await auditOf(driven, request.id)).at(-1)).toMatchObject({ outcome: 'already-disabled' });
+  });
+
+  it('reports a user deleted by its time as deleted or no longer in the directory', async () => {
+    const driven = await world.startBot();
+    const request = await schedule(driven, 'bob@example.com');
+    await click(driven, APPROVE, request, 'UAPPROVER');
+    world.atlassian?.directory.handle({
+      method: 'DELETE',
+      path: `/Users/${request.userId}`,
+      query: new URLSearchParams(),
+      body: undefined,
+    });
+    world.advance(DUE.getTime() - world.now.getTime());
+    expect(await runAt(driven)).toBe(1);
+    expect(threadPosts(request.ts).map(shown).join('\n')).toContain(
+      'was deleted or no longer in the directory. Nothing was changed.',
+    );
+    expect((await auditOf(driven, request.id)).at(-1)).toMatchObject({ outcome: 'deleted' });
+  });
+
+  it('disables a renamed account by its pinned id and says it was renamed from X to Y', async () => {
+    const driven = await world.startBot();
+    const request = await schedule(driven, 'cid@example.com');
+    await click(driven, APPROVE, request, 'UAPPROVER');
+    world.atlassian?.directory.handle({
+      method: 'PATCH',
+      path: `/Users/${request.userId}`,
+      query: new URLSearchParams(),
+      body: {
+        schemas: [PATCH_OP],
+        Operations: [{ op: 'replace', value: { userName: 'cid.new@example.com' } }],
+      },
+    });
+    world.advance(DUE.getTime() - world.now.getTime());
+    expect(await runAt(driven)).toBe(1);
+    expect(patchesTo(request.userId)).toHaveLength(1);
+    const note = threadPosts(request.ts).map(shown).join('\n');
+    expect(note).toContain('renamed from `cid@example.com` to `cid.new@example.com`');
+  });
+
+  it.each([
+    ['at tomorrowish', 'cannot read the time'],
+    ['at 2026-11-29 12:00', 'is in the past'],
+    ['in 91d', 'at most 90 days ahead'],
+  ])('refuses "%s" with a clear answer and stores nothing', async (when, message) => {
+    const driven = await world.startBot();
+    world.seedUser('dan@example.com');
+    await driven.receiver.send(
+      slashCommand('/iam-disable-user', `dan@example.com ${when}`, 'UREQ', world.responseUrl('bad')),
+    );
+    await driven.receiver.idle();
+    const [answer] = world.slack.callsTo('response_url');
+    expect(answer.args.response_type).toBe('ephemeral');
+    expect(shown(answer)).toContain(message);
+    expect(world.slack.callsTo('chat.postMessage')).toEqual([]);
+    expect(await driven.bot.context.store.listScheduled()).toEqual([]);
+    expect(world.scim()).toEqual([]);
+  });
+});
+
+describe('cancelling a scheduled disable (App Home)', () => {
+  it('the requester cancels it before its time: cancelled, the card updated, audited, never carried out', async () => {
+    const driven = await world.startBot();
+    const request = await schedule(driven, 'eve@example.com');
+    await click(driven, APPROVE, request, 'UAPPROVER');
+    await click(driven, CANCEL, request, 'UREQ');
+    expect(await driven.bot.context.store.getApproval(request.id)).toMatchObject({
+      status: 'cancelled',
+      result: { cancelledBy: 'UREQ' },
+    });
+    expect(shown(world.slack.callsTo('chat.update').at(-1)!)).toContain('Scheduled disable cancelled');
+    const home = world.slack.callsTo('views.publish').at(-1)!;
+    expect(shown(home)).toContain('Scheduled disables (0)');
+    world.advance(DUE.getTime() - world.now.getTime());
+    expect(await runAt(driven)).toBe(0);
+    expect(patchesTo(request.userId)).toEqual([]);
+    expect((await auditOf(driven, request.id)).at(-1)).toMatchObject({
+      actor: 'UREQ',
+      command: 'cancel',
+      outcome: 'cancelled',
+    });
+  });
+
+  it('a stranger (neither requester nor approver) is refused, audited, and the schedule stands', async () => {
+    const driven = await world.startBot({ env: { IAM_OPERATORS: 'UREQ,UOPS', IAM_APPROVERS: 'UAPPROVER' } });
+    const request = await schedule(driven, 'fay@example.com');
+    await click(driven, APPROVE, request, 'UAPPROVER');
+    await click(driven, CANCEL, request, 'UOPS');
+    const dm = world.slack.callsTo('chat.postMessage').find((c) => c.args.channel === 'UOPS');
+    expect(shown(dm!)).toContain('Only the requester or an approver');
+    expect(await driven.bot.context.store.getApproval(request.id)).toMatchObject({ status: 'approved' });
+    expect((await auditOf(driven, request.id)).at(-1)).toMatchObject({
+      actor: 'UOPS',
+      kind: 'refusal',
+      command: 'cancel',
+      outcome: 'refused',
+    });
+    world.advance(DUE.getTime() - world.now.getTime());
+    expect(await runAt(driven)).toBe(1);
+    expect(patchesTo(request.userId)).toHaveLength(1);
+  });
+});
