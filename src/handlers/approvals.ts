@@ -443,7 +443,7 @@ async function failRequest(
  * (429, 5xx, timeout, network) leaves the request approved for a later sweep (see retryLater). A
  * request whose stored form is invalid, or whose carrying out throws, ends as failed instead.
  */
-export async function carryOut(
+async function carryOutClaimed(
   context: BotContext,
   client: WebClient,
   request: ApprovalRequest,
@@ -463,6 +463,30 @@ export async function carryOut(
   if (!(await context.store.completeApproval(request.id, stored))) return; // another instance finished it
   await auditResult(context, request.decidedBy ?? request.requesterId, request.action, result, request.id);
   await announceDecision(context, client, { ...request, status: 'completed', result: stored }, result);
+}
+
+/**
+ * Runs an approved request that this instance has claimed (see carryOutClaimed), renewing its lease
+ * while the work runs (a heartbeat), so a live holder is never taken over.
+ */
+export async function carryOut(
+  context: BotContext,
+  client: WebClient,
+  request: ApprovalRequest,
+): Promise<void> {
+  const heartbeat = setInterval(() => {
+    context.store
+      .renewClaim(request.id, CLAIM_OWNER, context.clock(), APPROVAL_LEASE_MS)
+      .catch((error: Error) =>
+        context.logger.warn('could not renew a lease', { requestId: request.id, error: error.message }),
+      );
+  }, context.approvedRetry.leaseRenewMs);
+  heartbeat.unref();
+  try {
+    await carryOutClaimed(context, client, request);
+  } finally {
+    clearInterval(heartbeat);
+  }
 }
 
 /**
@@ -589,20 +613,7 @@ async function claimAndCarryOut(
     takeOverFrom,
   );
   if (!claimed) return false;
-  // A heartbeat renews the lease while the work runs, so a live holder is never taken over.
-  const heartbeat = setInterval(() => {
-    context.store
-      .renewClaim(id, CLAIM_OWNER, context.clock(), APPROVAL_LEASE_MS)
-      .catch((error: Error) =>
-        context.logger.warn('could not renew a lease', { requestId: id, error: error.message }),
-      );
-  }, context.approvedRetry.leaseRenewMs);
-  heartbeat.unref();
-  try {
-    await carryOut(context, client, claimed);
-  } finally {
-    clearInterval(heartbeat);
-  }
+  await carryOut(context, client, claimed);
   return true;
 }
 
