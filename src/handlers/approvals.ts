@@ -383,7 +383,11 @@ async function postAbout(client: WebClient, request: ApprovalRequest, message: S
   );
 }
 
-/** Updates the request message (when it was posted) and tells the requester in its thread. */
+/**
+ * Updates the request message (when it was posted) and tells the requester in its thread. Each step is
+ * tried on its own: a card Slack will not update must not also cost the result and the requester's
+ * notice; when Slack takes none of them, the requester is told by DM.
+ */
 export async function announceDecision(
   context: BotContext,
   client: WebClient,
@@ -396,17 +400,47 @@ export async function announceDecision(
     if (request.status === 'failed') await postAbout(client, request, notice);
     return;
   }
-  await updateMessage(
-    client,
-    request.channelId,
-    request.messageTs,
-    approvalDecidedMessage(cardOf(request), { sandbox: context.sandbox, outcome: result }),
-  );
-  if (result) {
-    const actor = request.decidedBy ?? request.requesterId;
-    await postAbout(client, request, resultMessage(result, { sandbox: context.sandbox, actorId: actor }));
+  const messageTs = request.messageTs;
+  const actor = request.decidedBy ?? request.requesterId;
+  const steps: [string, () => Promise<unknown>][] = [
+    [
+      'update the request message',
+      () =>
+        updateMessage(
+          client,
+          request.channelId,
+          messageTs,
+          approvalDecidedMessage(cardOf(request), { sandbox: context.sandbox, outcome: result }),
+        ),
+    ],
+    ...(result
+      ? [
+          [
+            'post the result in its thread',
+            () =>
+              postAbout(client, request, resultMessage(result, { sandbox: context.sandbox, actorId: actor })),
+          ] as [string, () => Promise<unknown>],
+        ]
+      : []),
+    ['tell the requester in its thread', () => postAbout(client, request, notice)],
+  ];
+  let failures = 0;
+  for (const [what, step] of steps) {
+    try {
+      await step();
+    } catch (error) {
+      failures += 1;
+      context.logger.warn(`could not ${what}`, { requestId: request.id, error: (error as Error).message });
+    }
   }
-  await postAbout(client, request, notice);
+  if (failures === steps.length) {
+    await postMessage(client, request.requesterId, notice).catch((error: Error) =>
+      context.logger.error('the requester could not be told the outcome', {
+        requestId: request.id,
+        error: error.message,
+      }),
+    );
+  }
 }
 
 /**

@@ -119,3 +119,16 @@ export function auditNotOperator(context: BotContext, actor: string, command: st
     detail: { reason: 'not an operator' },
   });
 }
+
+/** Audits that `command` reached the bot while it was shutting down and was refused; nothing was done. */
+export function auditRestarting(context: BotContext, actor: string, command: string): Promise<boolean> {
+  return auditDone(context, {
+    actor,
+    kind: 'refusal',
+    command,
+    target: null,
+    outcome: 'refused',
+    requestId: null,
+    detail: { reason: 'the bot was shutting down' },
+  });
+}

@@ -1,6 +1,6 @@
 import type { CommandSwitches } from '../config';
 import { ScimRequestError } from '../scim/errors';
-import type { PatchOperation, ScimDirectory, ScimUser } from '../scim/types';
+import type { LookupAttribute, PatchOperation, ScimDirectory, ScimUser } from '../scim/types';
 import { clearablePath, type Mapper, toScimUser, toUserProfile } from './mappers';
 import { oldUserData, ProfileError, type UserProfile } from './profile';
 import { buildResult, type IamAction, type IamResult, SKIP_REASONS } from './result';
@@ -195,6 +195,56 @@ export function createBody(context: IamContext, profile: UserProfile): ScimUser 
     throw new ProfileError('user-profile needs an email or username to create a user');
   }
   return scimUser;
+}
+
+/**
+ * Why creating `profile` would give a second account to someone who has one, or null. The lookup found
+ * no user by the profile's first identifier (its userName), but its email may be another account's
+ * userName, or its externalId another account's: a create would then make a second, active account with
+ * that person's email or employee id (even one a second person just disabled). Atlassian filters on
+ * userName and externalId only, so these are the two checks there are.
+ */
+async function identityConflict(context: IamContext, profile: UserProfile): Promise<ScimRequestError | null> {
+  let body: ScimUser;
+  try {
+    body = createBody(context, profile);
+  } catch {
+    return null; // the create itself refuses the profile, saying why
+  }
+  const userName = body.userName?.toLowerCase();
+  const checks: [LookupAttribute, string, string][] = [
+    ...(body.emails ?? [])
+      .map((email) => email.value)
+      .filter((email): email is string => typeof email === 'string' && email.toLowerCase() !== userName)
+      .map((email): [LookupAttribute, string, string] => ['userName', email, `the email ${email}`]),
+    ...(typeof body.externalId === 'string' && body.externalId !== ''
+      ? [
+          ['externalId', body.externalId, `the employee id ${body.externalId}`] as [
+            LookupAttribute,
+            string,
+            string,
+          ],
+        ]
+      : []),
+  ];
+  for (const [attribute, value, what] of checks) {
+    let found: ScimUser[];
+    try {
+      found = await context.directory.findUsers(attribute, value);
+    } catch (error) {
+      if (error instanceof ScimRequestError) return error;
+      throw error;
+    }
+    const [owner] = found;
+    if (owner) {
+      const state = owner.active === false ? 'inactive' : 'active';
+      return new ScimRequestError(
+        409,
+        `Nothing was created: ${what} already belongs to the ${state} Atlassian user ${owner.userName ?? owner.id} (id ${owner.id}); update that user instead`,
+      );
+    }
+  }
+  return null;
 }
 
 async function createNew(context: IamContext, profile: UserProfile): Promise<IamResult> {
@@ -433,7 +483,11 @@ async function previewExisting(
     if (!(error instanceof ScimRequestError)) throw error;
     return { final: failed(context, action, profile, error) };
   }
-  if (!user) return { notFound: true };
+  if (!user) {
+    if (!createsWhenNotFound(context, action)) return { notFound: true };
+    const conflict = await identityConflict(context, profile);
+    return conflict ? { final: failed(context, action, profile, conflict) } : { notFound: true };
+  }
   if (!context.switches.updateEnabled)
     return { final: skipped(context, 'update', profile, SKIP_REASONS.disabled, user) };
   const value = updateValue(context, profile, user, options);

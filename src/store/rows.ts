@@ -56,6 +56,19 @@ export interface RowDecoder<T, J> {
   json(value: J): Record<string, unknown>;
 }
 
+/**
+ * A stored JSON value; one that cannot be read (a damaged or hand-edited SQLite row) reads as an object
+ * saying so, so that one bad row is handled on its own (a request with it ends as failed) instead of
+ * failing every listing it is part of.
+ */
+function readJson<T, J>(decode: RowDecoder<T, J>, value: J, what: string): Record<string, unknown> {
+  try {
+    return decode.json(value);
+  } catch {
+    return { unreadable: `the stored ${what} is not valid JSON` };
+  }
+}
+
 export function approvalFromRow<T, J>(row: ApprovalRow<T, J>, decode: RowDecoder<T, J>): ApprovalRequest {
   return {
     id: row.id,
@@ -65,7 +78,7 @@ export function approvalFromRow<T, J>(row: ApprovalRow<T, J>, decode: RowDecoder
     enterpriseId: row.enterprise_id,
     messageTs: row.message_ts,
     action: row.action,
-    profile: decode.json(row.profile),
+    profile: readJson(decode, row.profile, 'profile'),
     target: row.target,
     reason: row.reason,
     status: row.status,
@@ -73,7 +86,7 @@ export function approvalFromRow<T, J>(row: ApprovalRow<T, J>, decode: RowDecoder
     expiresAt: decode.time(row.expires_at),
     decidedBy: row.decided_by,
     decidedAt: row.decided_at === null ? null : decode.time(row.decided_at),
-    result: row.result === null ? null : decode.json(row.result),
+    result: row.result === null ? null : readJson(decode, row.result, 'result'),
     // Only once claimed, so a request that never was reads as before.
     ...(row.claimed_by ? { claimedBy: row.claimed_by } : {}),
     ...(row.scheduled_at ? { scheduledAt: decode.time(row.scheduled_at) } : {}),
@@ -96,7 +109,7 @@ export function auditFromRow<T, J, N>(row: AuditRow<T, J, N>, decode: RowDecoder
     target: row.target,
     outcome: row.outcome,
     requestId: row.request_id,
-    detail: row.detail === null ? null : decode.json(row.detail),
+    detail: row.detail === null ? null : readJson(decode, row.detail, 'detail'),
   };
 }
 

@@ -1020,3 +1020,29 @@ describe('no approval step without its audit row (issue 10 finding 3, issue 11 f
     expect(driven.logs.join('\n')).toMatch(/AUDIT ROW MISSING.*expire/);
   });
 });
+
+describe('a card Slack will not update (hostile review F13)', () => {
+  beforeEach(async () => {
+    world = await startWorld();
+  });
+
+  it('still posts the result and tells the requester in its thread; with Slack refusing every post, the requester gets a DM', async () => {
+    const driven = await world.startBot();
+    const first = await requestDisable(driven, 'una@example.com');
+    world.slack.failing.set('chat.update', 'ratelimited');
+    await click(driven, APPROVE, first, 'UAPPROVER');
+    expect(patchesTo(first.userId)).toHaveLength(1);
+    expect(threadPosts(first.ts).map(shown).join('\n')).toContain('una@example.com');
+    expect(threadPosts(first.ts)).toHaveLength(2);
+
+    world.slack.failing.delete('chat.update');
+    const second = await requestDisable(driven, 'vic@example.com');
+    world.slack.failing.set('chat.update', 'ratelimited');
+    world.slack.failing.set('chat.postMessage', 'ratelimited');
+    await click(driven, APPROVE, second, 'UAPPROVER');
+    expect(patchesTo(second.userId)).toHaveLength(1);
+    expect((await approval(driven, second.id))?.status).toBe('completed');
+    const dms = world.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'UREQ');
+    expect(dms.length).toBeGreaterThanOrEqual(1);
+  });
+});

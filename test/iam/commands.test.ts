@@ -56,6 +56,46 @@ async function seed(user: Partial<ScimUser> & { userName: string }): Promise<Sci
 
 const calls = () => harness.calls.map((c) => `${c.method} ${c.path}`);
 
+describe('a create never gives a second account to someone who has one (hostile review F2)', () => {
+  it("refuses a create whose email is another, inactive account's userName, sending nothing", async () => {
+    await seed({ userName: 'alice@example.com', active: false });
+    const result = await createUser(
+      context(),
+      profile({ email: 'alice@example.com', username: 'alice2@example.com' }),
+      ALLOW,
+    );
+    expect(result.IAM.Vendor).toMatchObject({ success: false, errorCode: 409 });
+    expect(result.IAM.Vendor.errorMessage).toContain(
+      'the email alice@example.com already belongs to the inactive Atlassian user alice@example.com',
+    );
+    expect(calls()).toEqual(['GET /Users', 'GET /Users']);
+  });
+
+  it("refuses an update that would create a user carrying another account's email or employee id", async () => {
+    await seed({ userName: 'alice@example.com', active: false });
+    await seed({ userName: 'carol@example.com', externalId: 'E1' });
+    const viaEmail = await updateUser(
+      context(),
+      profile({ email: 'alice@example.com', username: 'alice3@example.com' }),
+      ALLOW,
+    );
+    expect(viaEmail.IAM.Vendor).toMatchObject({ success: false, errorCode: 409 });
+    const viaEmployeeId = await createUser(
+      context(),
+      profile({ email: 'attacker@example.com', employeeid: 'E1' }),
+      ALLOW,
+    );
+    expect(viaEmployeeId.IAM.Vendor.errorMessage).toContain('the employee id E1 already belongs');
+    expect(calls().filter((c) => c.startsWith('POST'))).toEqual([]);
+  });
+
+  it('a create of someone new still costs one lookup and the POST', async () => {
+    const result = await createUser(context(), profile({ email: 'new@example.com' }), ALLOW);
+    expect(result.IAM.Vendor).toMatchObject({ success: true, action: 'create' });
+    expect(calls()).toEqual(['GET /Users', 'POST /Users']);
+  });
+});
+
 describe('the XSOAR integration unit-test scenarios', () => {
   it('get existing user', async () => {
     const existing = await seed({ userName: 'jane@example.com', name: { givenName: 'Jane' } });

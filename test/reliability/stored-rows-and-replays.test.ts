@@ -8,6 +8,7 @@
  * - replays refused: the same Slack delivery (same trigger_id) sent twice, to the same instance or to a
  *   second one on the same database. The second must do nothing and be refused with an audit row.
  */
+import Database from 'better-sqlite3';
 import { recoverApproved } from '../../src/handlers';
 import type { NewApproval } from '../../src/store/types';
 import {
@@ -34,6 +35,8 @@ const BAD_ROWS: [string, NewApproval['action'], Record<string, unknown>][] = [
   ['update with nothing to change', 'update', { id: 'u-1', value: {}, changes: [] }],
   ['update without its value', 'update', { id: 'u-1' }],
   ['a list instead of a profile', 'disable', ['u-1'] as unknown as Record<string, unknown>],
+  // Stored as given, then overwritten in the file with text that is not JSON (a damaged or edited row).
+  ['a profile that is not JSON', 'disable', { id: 'u-1', corrupt: true }],
 ];
 
 const rows: (string | number)[][] = [];
@@ -96,6 +99,12 @@ describe('bad stored rows', () => {
       const userId = world.seedUser(`good${index}@example.com`);
       goodUsers.push(userId);
       await storeApproved(driven, `good-${String(index).padStart(6, '0')}`, 'disable', { id: userId });
+    }
+    const file = new Database(world.dbPath);
+    try {
+      file.prepare(`UPDATE approvals SET profile = 'not json {' WHERE profile LIKE '%"corrupt":true%'`).run();
+    } finally {
+      file.close();
     }
     await recoverApproved(driven.bot.context, driven.bot.app.client);
 
