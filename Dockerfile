@@ -24,7 +24,8 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm rebuild bette
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
     DATABASE_URL=sqlite:/data/atlassian-iam.db \
-    PORT=3000
+    PORT=3000 \
+    HEALTH_PORT=3000
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

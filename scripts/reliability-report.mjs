@@ -26,6 +26,8 @@ const EXPECTED_SECTIONS = [
   '7-audit-first',
   '8-store-full',
   '9-stored-rows-and-replays',
+  '10-approved-work',
+  '11-sigterm-all-down',
 ];
 
 /**
@@ -78,6 +80,16 @@ const FIGURES = [
   {
     label: 'store write failures unreported (full disk)',
     totals: ['storeWriteFailuresUnreported'],
+    better: 'none',
+  },
+  {
+    label: 'approved disables completed after a 60 s Atlassian storm (injected clock)',
+    totals: ['approvedDisablesCompletedAfterStorm', 'approvedDisablesInStorm'],
+    better: 'share',
+  },
+  {
+    label: 'SIGTERM to exit with every dependency down: runs over 30 s',
+    totals: ['sigtermExitsOver30s'],
     better: 'none',
   },
 ];

@@ -10,10 +10,13 @@ import {
 import { type Config, requireSlackSettings } from './config';
 import {
   AccessPolicy,
+  approvedRetry,
+  type ApprovedRetry,
   type BotContext,
   expireDue,
   FollowUps,
   InFlight,
+  reconcileInterrupted,
   recoverApproved,
   registerListeners,
   startScheduleTimer,
@@ -77,7 +80,19 @@ export interface BotOptions {
   expirySweepMs?: number;
   /** Tests: a receiver that drives app.processEvent itself (Bolt's own testing pattern). */
   receiver?: Receiver;
+  /** Tests: shorter waits between retries of approved work, and a faster lease heartbeat. */
+  approvedRetry?: Partial<Omit<ApprovedRetry, 'deadlineMs'>>;
 }
+
+/**
+ * The Web API client's retries: a few, within about a minute, each call given up after 10 s (Bolt's
+ * default, ten retries over about 30 minutes, held a SIGTERM behind a failing post). A post that still
+ * fails is handled like any other failed post (the result is recorded first, the requester told).
+ */
+export const SLACK_CLIENT_OPTIONS = {
+  timeout: 10_000,
+  retryConfig: { retries: 4, factor: 2, minTimeout: 1_000, maxTimeout: 15_000, maxRetryTime: 60_000 },
+} as const;
 
 export interface Bot {
   app: App;
@@ -163,7 +178,7 @@ function assemble(
         appToken: slack.appToken ?? '',
         logger: boltLog,
         // Socket Mode opens its connection through its own Web API client: give it the same base URL.
-        installerOptions: { clientOptions: { slackApiUrl: slack.apiUrl } },
+        installerOptions: { clientOptions: { ...SLACK_CLIENT_OPTIONS, slackApiUrl: slack.apiUrl } },
       })
     : null;
   const slackConnected = socketReceiver ? followConnection(socketReceiver) : () => true;
@@ -182,7 +197,7 @@ function assemble(
   const common = {
     token: slack.botToken,
     ...(identity ?? {}),
-    clientOptions: { slackApiUrl: slack.apiUrl },
+    clientOptions: { ...SLACK_CLIENT_OPTIONS, slackApiUrl: slack.apiUrl },
     logger: boltLog,
     logLevel: BOLT_LEVELS[config.logLevel],
   };
@@ -211,6 +226,7 @@ function assemble(
     clock,
     newId: options.newId ?? randomUUID,
     approvalTtlMs: slack.approvalTtlMs,
+    approvedRetry: { ...approvedRetry(slack.approvedRetryDeadlineMs), ...options.approvedRetry },
     metrics,
     connectionStatus: cachedConnectionStatus(() => testModule(runtime.context.directory), 60_000, Date.now),
   };
@@ -227,6 +243,7 @@ function assemble(
       .run(async () => {
         await expireDue(context, app.client);
         await recoverApproved(context, app.client);
+        await reconcileInterrupted(context, app.client);
       })
       .catch((error: Error) => {
         logger.warn('expiry sweep failed', { error: error.message });

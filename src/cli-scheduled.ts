@@ -13,7 +13,7 @@ import { formatInZone, parseSchedule, type Schedule } from './iam/schedule';
 import type { Logger } from './log';
 import { createMetrics } from './metrics';
 import { DEFAULT_MAX_SCHEDULE_AHEAD_MS } from './policy/rules';
-import { AccessPolicy, type BotContext, FollowUps, InFlight, runScheduled } from './handlers';
+import { AccessPolicy, approvedRetry, type BotContext, FollowUps, InFlight, runScheduled } from './handlers';
 import { SILENT_SLACK } from './handlers/scheduled';
 import type { PeopleDirectory } from './handlers/access';
 import { openStore } from './store';
@@ -136,6 +136,7 @@ export async function runScheduledFromCli(
       clock: () => new Date(),
       newId: randomUUID,
       approvalTtlMs: config.slack.approvalTtlMs,
+      approvedRetry: approvedRetry(config.slack.approvedRetryDeadlineMs),
       // A command-line run serves no /metrics: counted, never read.
       metrics: createMetrics({ processMetrics: false }),
       connectionStatus: async () => ({ ok: true }),

@@ -81,6 +81,8 @@ export interface SlackSettings {
   approvalTtlMs: number;
   /** How often an instance looks for due scheduled requests at the latest (it also wakes when one is due). */
   schedulePollMs: number;
+  /** IAM_APPROVED_RETRY_DEADLINE: how long after approval a change Atlassian keeps failing transiently is retried. */
+  approvedRetryDeadlineMs: number;
 }
 
 export interface Config {
@@ -203,6 +205,7 @@ const envSchema = z.object({
   IAM_SCHEDULE_POLL: durationText
     .refine((ms) => ms >= 100 && ms <= 3_600_000, { message: 'must be between 100ms and 1h' })
     .default(60_000),
+  IAM_APPROVED_RETRY_DEADLINE: durationText.default(24 * 3_600_000),
   IAM_ALLOW_INSECURE_HTTP: booleanText.default(false),
   HTTPS_PROXY: z.string().optional(),
   HTTP_PROXY: z.string().optional(),
@@ -340,6 +343,7 @@ export function loadConfig(
       approvers: e.IAM_APPROVERS ?? null,
       approvalTtlMs: e.IAM_APPROVAL_TTL,
       schedulePollMs: e.IAM_SCHEDULE_POLL,
+      approvedRetryDeadlineMs: e.IAM_APPROVED_RETRY_DEADLINE,
     },
     directory,
     commands: {

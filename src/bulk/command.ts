@@ -32,6 +32,7 @@ import { observeDirectory, watchThrottling } from './throttle';
 
 export const BULK_HELP = `Usage: atlassian-iam bulk <create|update|disable|enable> FILE.csv [--allow-enable true|false]
                           [--concurrency N] [--report FILE] [--json] [--dry-run]
+                          [--metrics FILE]
 
 Runs the operation for every row of FILE.csv. The first row names the profile keys (email, username,
 givenname, surname, title, department, employeeid, id, …; case-insensitive, as in --user-profile);
@@ -45,10 +46,6 @@ Options:
   --allow-enable BOOL   create/update may re-activate an inactive user (default true)
   --concurrency N       rows in flight at most, 1 to ${MAX_CONCURRENCY} (default ${DEFAULT_CONCURRENCY}); halved while Atlassian
                         answers 429 (rate limited), then raised again one at a time
-
-A rate limit the client does not wait out pauses the whole run for its Retry-After; a storm of 5xx
-answers or timeouts opens a circuit breaker (one probe row, then resume); the rows they met are sent
-again, not failed. A bad token (401/403), DNS or TLS failure stops the run: rows not started are not run.
   --report FILE         JSON-lines report, one line per row (default FILE.csv.report.jsonl). When
                         it exists, rows it records as success or skipped are not run again: run the
                         same command again to resume an interrupted run or to retry failed rows
@@ -58,6 +55,10 @@ again, not failed. A bad token (401/403), DNS or TLS failure stops the run: rows
                         no report (a later real run does every row)
   --metrics FILE        also write the rows by outcome as Prometheus text (node_exporter textfile)
   -h, --help            show this help
+
+A rate limit the client does not wait out pauses the whole run for its Retry-After; a storm of 5xx
+answers or timeouts opens a circuit breaker (one probe row, then resume); the rows they met are sent
+again, not failed. A bad token (401/403), DNS or TLS failure stops the run: rows not started are not run.
 
 Progress goes to stderr: a bar on a terminal, otherwise a line a second. The summary goes to stdout.
 Exit status: 0 every row succeeded or was skipped, 1 a row failed or was malformed, 2 bad usage, file

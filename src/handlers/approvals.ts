@@ -8,6 +8,8 @@ import {
   applyWrite,
   carryOutPlan,
   createUser,
+  failureCause,
+  finishedByEarlierAttempt,
   type IamResult,
   pinUser,
   previewCreate,
@@ -21,6 +23,8 @@ import {
   type WritePreview,
   type UserProfile,
 } from '../iam';
+import { isTransientFailure } from '../scim/client';
+import type { ScimRequestError } from '../scim/errors';
 import type { ScimUser } from '../scim/types';
 import type { ApprovalRequest } from '../store/types';
 import {
@@ -33,7 +37,14 @@ import {
   resultMessage,
   type SlackMessage,
 } from '../views/slack';
-import { audit, auditDone, AuditUnavailableError, type BotContext, targetOf } from './context';
+import {
+  type ApprovedRetry,
+  audit,
+  auditDone,
+  AuditUnavailableError,
+  type BotContext,
+  targetOf,
+} from './context';
 import { type ClickOrigin, contextMismatch } from './decision-guards';
 import { cardSchedule, expiryOf } from './schedule-card';
 import { cannotPost, postMessage, tellEphemeral, updateMessage } from './posting';
@@ -77,8 +88,10 @@ function storedChanges(request: ApprovalRequest): ApprovalChange[] | undefined {
 export function cardOf(
   request: ApprovalRequest,
   current?: { active: boolean | null; id: string | null },
+  retryDeadlineMs = 0,
 ): ApprovalCard {
   const reason = request.status === 'failed' ? request.result?.reason : undefined;
+  const retrying = request.status === 'approved' && request.lastError !== undefined;
   return {
     id: request.id,
     action: request.action,
@@ -94,9 +107,19 @@ export function cardOf(
     decidedAt: request.decidedAt,
     currentActive: current?.active ?? null,
     currentId: current?.id ?? null,
+    retryingUntil: retrying ? retryDeadline(request, retryDeadlineMs) : null,
     ...cardSchedule(request),
   };
 }
+
+/**
+ * Until when approved work that meets transient Atlassian failures is retried: the deadline after its
+ * approval, or after its time for a request scheduled ahead.
+ */
+export const retryDeadline = (request: ApprovalRequest, deadlineMs: number): Date => {
+  const approved = (request.decidedAt ?? request.createdAt).getTime();
+  return new Date(Math.max(approved, request.scheduledAt?.getTime() ?? 0) + deadlineMs);
+};
 
 export const outcomeOf = (result: IamResult): string =>
   !result.IAM.Vendor.success ? 'failure' : result.IAM.Vendor.skipped ? 'skipped' : 'success';
@@ -137,6 +160,14 @@ export interface ApprovalInput {
 
 /** How long an instance may take to carry out an approved request before another may take over. */
 export const APPROVAL_LEASE_MS = 2 * 60_000;
+
+/** Retries of approved work: 1, 2, 4 … minutes apart (at most 30), until `deadlineMs` after approval. */
+export const approvedRetry = (deadlineMs: number): ApprovedRetry => ({
+  deadlineMs,
+  firstDelayMs: 60_000,
+  maxDelayMs: 30 * 60_000,
+  leaseRenewMs: APPROVAL_LEASE_MS / 4,
+});
 
 /** Tells the requester privately: by response_url, else in a DM; a failure to tell is logged. */
 async function tellRequester(context: BotContext, client: WebClient, input: ApprovalInput, text: string) {
@@ -441,24 +472,126 @@ async function failRequest(
 
 /**
  * Runs an approved request that this instance has claimed, keeps its result, and shows it. Safe to
- * repeat after a crash: a second run finds the change made and changes nothing. A request whose stored
- * form is invalid, or whose carrying out throws, ends as failed instead.
+ * repeat after a crash: a second run finds the change made and changes nothing, and a disable or enable
+ * that finds it made after our own earlier attempt reports it as done. A transient Atlassian failure
+ * (429, 5xx, timeout, network) leaves the request approved for a later sweep (see retryLater). A
+ * request whose stored form is invalid, or whose carrying out throws, ends as failed instead.
+ */
+async function carryOutClaimed(
+  context: BotContext,
+  client: WebClient,
+  request: ApprovalRequest,
+): Promise<void> {
+  let plan: ApprovalPlan;
+  let result: IamResult;
+  try {
+    plan = readApprovalPlan(request.action, request.profile);
+    result = await carryOutPlan(context.iam, plan);
+  } catch (error) {
+    return failRequest(context, client, request, (error as Error).message);
+  }
+  const cause = failureCause(result);
+  if (cause && isTransientFailure(cause)) return retryLater(context, client, request, cause);
+  if ((request.attempts ?? 0) > 1) result = finishedByEarlierAttempt(plan, result);
+  const stored = result as unknown as Record<string, unknown>;
+  if (!(await context.store.completeApproval(request.id, stored))) return; // another instance finished it
+  await auditResult(context, request.decidedBy ?? request.requesterId, request.action, result, request.id);
+  await announceDecision(context, client, { ...request, status: 'completed', result: stored }, result);
+}
+
+/**
+ * Runs an approved request that this instance has claimed (see carryOutClaimed), renewing its lease
+ * while the work runs (a heartbeat), so a live holder is never taken over.
  */
 export async function carryOut(
   context: BotContext,
   client: WebClient,
   request: ApprovalRequest,
 ): Promise<void> {
-  let result: IamResult;
+  const heartbeat = setInterval(() => {
+    context.store
+      .renewClaim(request.id, CLAIM_OWNER, context.clock(), APPROVAL_LEASE_MS)
+      .catch((error: Error) =>
+        context.logger.warn('could not renew a lease', { requestId: request.id, error: error.message }),
+      );
+  }, context.approvedRetry.leaseRenewMs);
+  heartbeat.unref();
   try {
-    result = await carryOutPlan(context.iam, readApprovalPlan(request.action, request.profile));
-  } catch (error) {
-    return failRequest(context, client, request, (error as Error).message);
+    await carryOutClaimed(context, client, request);
+  } finally {
+    clearInterval(heartbeat);
   }
-  const stored = result as unknown as Record<string, unknown>;
-  if (!(await context.store.completeApproval(request.id, stored))) return; // another instance finished it
-  await auditResult(context, request.decidedBy ?? request.requesterId, request.action, result, request.id);
-  await announceDecision(context, client, { ...request, status: 'completed', result: stored }, result);
+}
+
+/**
+ * Approved work that met a transient Atlassian failure stays approved: its next attempt waits 1, 2, 4 …
+ * minutes (capped), its card says Atlassian is not answering and until when it is retried, and the
+ * sweep of any instance tries again. Past the deadline it ends as failed with the reason, and the
+ * approver and the requester are told in the thread and by DM.
+ */
+async function retryLater(
+  context: BotContext,
+  client: WebClient,
+  request: ApprovalRequest,
+  cause: ScimRequestError,
+): Promise<void> {
+  const { deadlineMs, firstDelayMs, maxDelayMs } = context.approvedRetry;
+  const deadline = retryDeadline(request, deadlineMs);
+  const now = context.clock();
+  const attempts = request.attempts ?? 1;
+  if (now.getTime() >= deadline.getTime()) {
+    const reason = `Atlassian did not answer until ${deadline.toISOString()}, after ${attempts} attempts: ${cause.message}`;
+    await failRequest(context, client, request, reason);
+    const text = `The approved ${request.action} of ${request.target} failed: ${reason}. Nothing was changed; ask again if it is still needed.`;
+    for (const person of new Set([request.requesterId, request.decidedBy ?? request.requesterId])) {
+      await tellPerson(context, client, person, text);
+    }
+    return;
+  }
+  const delay = Math.min(firstDelayMs * 2 ** Math.max(0, attempts - 1), maxDelayMs);
+  const next = new Date(Math.min(now.getTime() + delay, deadline.getTime()));
+  const deferred = await context.store.deferApproval(request.id, CLAIM_OWNER, next, cause.message);
+  if (!deferred) return; // no longer ours: another instance took it over or ended it
+  context.logger.warn('approved request retried later: Atlassian is not answering', {
+    requestId: request.id,
+    attempts,
+    nextAttemptAt: next.toISOString(),
+    error: cause.message,
+  });
+  await auditDone(context, {
+    actor: 'system',
+    kind: 'result',
+    command: COMMAND_OF[request.action],
+    target: request.target,
+    outcome: 'retrying',
+    requestId: request.id,
+    detail: { reason: cause.message, attempts, nextAttemptAt: next.toISOString() },
+  });
+  if (!deferred.messageTs) return;
+  try {
+    const card = cardOf(deferred, undefined, deadlineMs);
+    await updateMessage(
+      client,
+      deferred.channelId,
+      deferred.messageTs,
+      approvalDecidedMessage(card, { sandbox: context.sandbox }),
+    );
+  } catch (error) {
+    // The retry is stored; the card catches up with the next attempt.
+    context.logger.error('could not update the card of a retried request', {
+      requestId: request.id,
+      error: (error as Error).message,
+    });
+  }
+}
+
+/** A direct message to one person; a failure to send it is logged. */
+async function tellPerson(context: BotContext, client: WebClient, userId: string, text: string) {
+  try {
+    await postMessage(client, userId, refusalMessage(text, { sandbox: context.sandbox }));
+  } catch (error) {
+    context.logger.error('could not send a direct message', { error: (error as Error).message });
+  }
 }
 
 /**

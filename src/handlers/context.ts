@@ -20,12 +20,24 @@ export interface BotContext {
   clock: () => Date;
   newId: () => string;
   approvalTtlMs: number;
+  /** How approved work that meets a transient Atlassian failure is retried (see handlers/approvals.ts). */
+  approvedRetry: ApprovedRetry;
   /** Counts what the audit log records, for /metrics. */
   metrics: Metrics;
   /** How far ahead a disable may be scheduled (policy `maxScheduleAhead`); 90 days when absent. */
   maxScheduleAheadMs?: number;
   /** test-module, cached briefly: the App Home shows it. */
   connectionStatus: () => Promise<ConnectionStatus>;
+}
+
+export interface ApprovedRetry {
+  /** After approval, how long transient failures are retried before the request ends as failed. */
+  deadlineMs: number;
+  /** The wait after the first failure; it doubles after each, up to `maxDelayMs`. */
+  firstDelayMs: number;
+  maxDelayMs: number;
+  /** How often a holder renews its lease while it carries a request out. */
+  leaseRenewMs: number;
 }
 
 export { AUDIT_UNAVAILABLE, AuditUnavailableError } from '../store/unavailable';
@@ -105,5 +117,18 @@ export function auditNotOperator(context: BotContext, actor: string, command: st
     outcome: 'refused',
     requestId: null,
     detail: { reason: 'not an operator' },
+  });
+}
+
+/** Audits that `command` reached the bot while it was shutting down and was refused; nothing was done. */
+export function auditRestarting(context: BotContext, actor: string, command: string): Promise<boolean> {
+  return auditDone(context, {
+    actor,
+    kind: 'refusal',
+    command,
+    target: null,
+    outcome: 'refused',
+    requestId: null,
+    detail: { reason: 'the bot was shutting down' },
   });
 }

@@ -19,8 +19,9 @@ import {
 } from './views/user-modal-submission';
 
 export { AccessPolicy, webPeopleDirectory } from './access';
-export { expireDue, recoverApproved } from './approvals';
-export type { BotContext } from './context';
+export { APPROVAL_LEASE_MS, approvedRetry, expireDue, recoverApproved } from './approvals';
+export type { ApprovedRetry, BotContext } from './context';
+export { reconcileInterrupted } from './reconcile';
 export { FollowUps } from './follow-ups';
 export { runScheduled, startScheduleTimer } from './scheduled';
 export { InFlight } from './in-flight';

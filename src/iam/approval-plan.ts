@@ -14,7 +14,7 @@ import {
   type IamContext,
   type UpdatePreview,
 } from './commands';
-import { primaryEmail, type IamResult } from './result';
+import { primaryEmail, type IamResult, SKIP_REASONS } from './result';
 
 export const APPROVAL_ACTIONS = ['disable', 'enable', 'update'] as const;
 export type ApprovalAction = (typeof APPROVAL_ACTIONS)[number];
@@ -119,4 +119,16 @@ export function carryOutPlan(context: IamContext, plan: ApprovalPlan): Promise<I
       return applyPinnedUpdate(context, who, plan.profile.id, value, clear);
     }
   }
+}
+
+/**
+ * The result of a disable or enable carried out again after our own attempt was cut short (a crash, a
+ * timeout): finding the user already in the target state means that attempt made the change, so it is
+ * reported as done, not as skipped. Any other result is returned as it is.
+ */
+export function finishedByEarlierAttempt(plan: ApprovalPlan, result: IamResult): IamResult {
+  const vendor = result.IAM.Vendor;
+  const already = plan.action === 'disable' ? SKIP_REASONS.alreadyDisabled : SKIP_REASONS.alreadyEnabled;
+  if (plan.action === 'update' || !vendor.skipped || vendor.reason !== already) return result;
+  return { ...result, IAM: { ...result.IAM, Vendor: { ...vendor, skipped: false, reason: null } } };
 }

@@ -95,13 +95,21 @@ export async function guarded(
   }
 }
 
+/** The Atlassian failure behind each failed result (not part of the result's JSON; see failureCause). */
+const causes = new WeakMap<IamResult, ScimRequestError>();
+
+/** Why a result failed, when Atlassian or the network failed it: status and code tell transient from permanent. */
+export const failureCause = (result: IamResult): ScimRequestError | undefined => causes.get(result);
+
 function failed(context: IamContext, action: IamAction, profile: UserProfile, error: ScimRequestError) {
-  return buildResult({
+  const result = buildResult({
     action,
     instanceName: context.instanceName,
     profile,
     error: { status: error.status, message: error.message },
   });
+  causes.set(result, error);
+  return result;
 }
 
 function skipped(

@@ -128,6 +128,15 @@ export const RETRYABLE_CODES = new Set([
   'ERR_SOCKET_CONNECTION_TIMEOUT',
 ]);
 
+/**
+ * A failure that may pass if the same request is sent later: 429, a 5xx the client retries, a timeout
+ * or a network failure worth another try. Anything else (400, 404, 409, TLS, DNS…) will fail again.
+ */
+export function isTransientFailure(error: ScimRequestError): boolean {
+  if (error.status !== null) return RETRYABLE_STATUSES.has(error.status);
+  return error.code !== null && RETRYABLE_CODES.has(error.code);
+}
+
 /** Failures that happen before a request could reach Atlassian, so a POST surely did not land. */
 const NOT_SENT_CODES = new Set([
   'ECONNREFUSED',

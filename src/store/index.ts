@@ -22,7 +22,11 @@ export async function openStore(location: DatabaseLocation, options: OpenStoreOp
     // Loaded on demand: a SQLite installation never loads the PostgreSQL driver.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { PostgresStore } = require('./postgres-store') as typeof import('./postgres-store');
-    return PostgresStore.open(location.url, { onBackgroundError: options.onBackgroundError });
+    // Replicas share one clock, the server's: expiry, leases and audit times agree across them.
+    return PostgresStore.open(location.url, {
+      clock: 'database',
+      onBackgroundError: options.onBackgroundError,
+    });
   }
   const db = openSqlite(location.path);
   try {

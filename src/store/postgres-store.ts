@@ -81,6 +81,14 @@ export const MIGRATIONS: readonly string[] = [
     CHECK (status IN ('pending', 'approved', 'denied', 'expired', 'completed', 'failed', 'cancelled'));
   CREATE INDEX approvals_status_scheduled ON approvals (status, scheduled_at);
   `,
+  // 6: approved work retried after a transient Atlassian failure (see Store.deferApproval): how many
+  // times it was claimed (a request claimed before this version counts once), when to try next, why.
+  `
+  ALTER TABLE approvals ADD COLUMN attempts integer NOT NULL DEFAULT 0;
+  ALTER TABLE approvals ADD COLUMN next_attempt_at timestamptz;
+  ALTER TABLE approvals ADD COLUMN last_error text;
+  UPDATE approvals SET attempts = 1 WHERE claimed_by IS NOT NULL;
+  `,
 ];
 
 /**
@@ -110,6 +118,9 @@ const APPROVAL_COLUMN_NAMES = [
   'decided_at',
   'result',
   'claimed_by',
+  'attempts',
+  'next_attempt_at',
+  'last_error',
   'scheduled_at',
   'schedule_zone',
 ];
@@ -125,13 +136,17 @@ const iso = (date: Date): string => date.toISOString();
 
 /** The placeholders of an audit row's values (see auditParams), numbered from `first`. */
 const AUDIT_VALUES = (first: number): string =>
-  ['timestamptz', '', '', '', '', '', '', '', 'json']
-    .map((cast, i) => `$${first + i}${cast ? `::${cast}` : ''}`)
-    .join(', ');
+  [
+    `COALESCE($${first}::timestamptz, now())`,
+    ...['', '', '', '', '', '', '', 'json'].map((cast, i) => `$${first + 1 + i}${cast ? `::${cast}` : ''}`),
+  ].join(', ');
 
-/** An audit row's values in column order: at, actor, source, kind, command, target, outcome, request_id, detail. */
-const auditParams = (entry: NewAuditEntry): unknown[] => [
-  iso(entry.at),
+/**
+ * An audit row's values in column order: at, actor, source, kind, command, target, outcome, request_id,
+ * detail. `at` null: the database's now().
+ */
+const auditParams = (entry: NewAuditEntry, at: string | null): unknown[] => [
+  at,
   entry.actor,
   entry.source,
   entry.kind,
@@ -252,6 +267,13 @@ export interface PostgresStoreOptions {
    */
   statementTimeoutMs?: number;
   /**
+   * `database` (what openStore uses): expiry, leases, decisions and audit rows are timed by the
+   * server's now(), so replicas whose clocks differ agree; the times callers pass are ignored for these
+   * (a request's expiry keeps its length, expiresAt − createdAt). `caller` (default): the times passed
+   * are used, as on SQLite; tests use it for fixed times.
+   */
+  clock?: 'database' | 'caller';
+  /**
    * Told when an idle pooled connection fails (the server restarted, a proxy dropped it): the pool
    * replaces it, so this is for logging. The message never holds DATABASE_URL or its password.
    */
@@ -272,7 +294,13 @@ export class PostgresStore implements Store {
   private constructor(
     private readonly pool: Pool,
     private readonly url: string,
+    private readonly databaseClock: boolean,
   ) {}
+
+  /** A time the caller passed, as a parameter: null (so the SQL's COALESCE takes now()) on the database clock. */
+  private when(date: Date): string | null {
+    return this.databaseClock ? null : iso(date);
+  }
 
   /** Connects, creates or migrates the schema, and returns the store; nothing is left open on failure. */
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
@@ -311,7 +339,7 @@ export class PostgresStore implements Store {
       await pool.end().catch(() => undefined);
       throw new PostgresError(`PostgreSQL (DATABASE_URL): ${describePostgresError(error, url)}`, error);
     }
-    return new PostgresStore(pool, url);
+    return new PostgresStore(pool, url, options.clock === 'database');
   }
 
   /** Runs one statement; a failure is rethrown without DATABASE_URL, its password or the host. */
@@ -339,7 +367,8 @@ export class PostgresStore implements Store {
       [row] = await this.rows<ApprovalRow>(
         `INSERT INTO approvals (id, requester_id, channel_id, profile, target, reason, status, created_at, expires_at,
            action, team_id, enterprise_id, scheduled_at, schedule_zone, decided_by, decided_at)
-         VALUES ($1, $2, $3, $4::json, $5, $6, $12, $7::timestamptz, $8::timestamptz, $9, $10, $11,
+         VALUES ($1, $2, $3, $4::json, $5, $6, $12, COALESCE($7::timestamptz, now()),
+           COALESCE($8::timestamptz, now() + $17 * interval '1 millisecond'), $9, $10, $11,
            $13::timestamptz, $14, $15, $16::timestamptz)
          RETURNING ${APPROVAL_COLUMNS}`,
         [
@@ -349,12 +378,13 @@ export class PostgresStore implements Store {
           JSON.stringify(request.profile),
           request.target,
           request.reason,
-          iso(request.createdAt),
-          iso(request.expiresAt),
+          this.when(request.createdAt),
+          this.when(request.expiresAt),
           request.action,
           request.teamId,
           request.enterpriseId,
           ...Object.values(Rows.scheduleColumns(request)),
+          request.expiresAt.getTime() - request.createdAt.getTime(),
         ],
       );
     } catch (error) {
@@ -393,10 +423,10 @@ export class PostgresStore implements Store {
     assertStorable({ deciderId });
     if (record) assertStorable(Rows.auditTexts(record));
     if (!isStorable(id)) return null;
-    const decide = `UPDATE approvals SET status = $1, decided_by = $2, decided_at = $3::timestamptz
-       WHERE id = $4 AND status = 'pending' AND expires_at > $3::timestamptz
+    const decide = `UPDATE approvals SET status = $1, decided_by = $2, decided_at = COALESCE($3::timestamptz, now())
+       WHERE id = $4 AND status = 'pending' AND expires_at > COALESCE($3::timestamptz, now())
        RETURNING ${APPROVAL_COLUMNS}`;
-    const params = [decision, deciderId, iso(at), id];
+    const params = [decision, deciderId, this.when(at), id];
     // One statement: only the caller whose UPDATE changed the row gets it back, and its audit row is
     // inserted by the same statement, so a row that cannot be written undoes the decision.
     if (!record) return this.approvalRow(decide, params);
@@ -407,7 +437,7 @@ export class PostgresStore implements Store {
          SELECT ${AUDIT_VALUES(5)} FROM decided
        )
        SELECT * FROM decided`,
-      [...params, ...auditParams(record)],
+      [...params, ...auditParams(record, this.when(record.at))],
     );
   }
 
@@ -421,11 +451,40 @@ export class PostgresStore implements Store {
     assertStorable({ owner, takeOverFrom });
     if (!isStorable(id)) return null;
     return this.approvalRow(
-      `UPDATE approvals SET claimed_until = $1::timestamptz, claimed_by = $4
-       WHERE id = $2 AND status = 'approved' AND (scheduled_at IS NULL OR scheduled_at <= $3::timestamptz)
-         AND (claimed_until IS NULL OR claimed_until <= $3::timestamptz OR claimed_by = $5)
+      `UPDATE approvals
+       SET claimed_until = COALESCE($3::timestamptz, now()) + $1 * interval '1 millisecond',
+         claimed_by = $4, attempts = attempts + 1
+       WHERE id = $2 AND status = 'approved'
+         AND (scheduled_at IS NULL OR scheduled_at <= COALESCE($3::timestamptz, now()))
+         AND (claimed_until IS NULL OR claimed_until <= COALESCE($3::timestamptz, now()) OR claimed_by = $5)
+         AND (next_attempt_at IS NULL OR next_attempt_at <= COALESCE($3::timestamptz, now()))
        RETURNING ${APPROVAL_COLUMNS}`,
-      [iso(new Date(at.getTime() + leaseMs)), id, iso(at), owner ?? null, takeOverFrom ?? null],
+      [leaseMs, id, this.when(at), owner ?? null, takeOverFrom ?? null],
+    );
+  }
+
+  async renewClaim(id: string, owner: string, at: Date, leaseMs: number): Promise<boolean> {
+    if (!isStorable(id) || !isStorable(owner)) return false;
+    const { rowCount } = await this.query(
+      `UPDATE approvals SET claimed_until = COALESCE($1::timestamptz, now()) + $4 * interval '1 millisecond'
+       WHERE id = $2 AND status = 'approved' AND claimed_by = $3`,
+      [this.when(at), id, owner, leaseMs],
+    );
+    return rowCount === 1;
+  }
+
+  async deferApproval(
+    id: string,
+    owner: string,
+    nextAttemptAt: Date,
+    lastError: string,
+  ): Promise<ApprovalRequest | null> {
+    if (!isStorable(id) || !isStorable(owner)) return null;
+    const error = isStorable(lastError) ? lastError : JSON.stringify(lastError); // escapes what cannot be kept
+    return this.approvalRow(
+      `UPDATE approvals SET next_attempt_at = $1::timestamptz, last_error = $2, claimed_until = NULL
+       WHERE id = $3 AND status = 'approved' AND claimed_by = $4 RETURNING ${APPROVAL_COLUMNS}`,
+      [iso(nextAttemptAt), error, id, owner],
     );
   }
 
@@ -452,13 +511,13 @@ export class PostgresStore implements Store {
     // deadlock; a row another transaction changed meanwhile is re-checked (and skipped) when locked.
     const rows = await this.rows<ApprovalRow>(
       `WITH due AS (
-         SELECT id FROM approvals WHERE status = 'pending' AND expires_at <= $1::timestamptz
+         SELECT id FROM approvals WHERE status = 'pending' AND expires_at <= COALESCE($1::timestamptz, now())
          ORDER BY id COLLATE "C" FOR UPDATE
        )
        UPDATE approvals SET status = 'expired' FROM due
        WHERE approvals.id = due.id AND approvals.status = 'pending'
        RETURNING ${approvalColumns('approvals')}`,
-      [iso(now)],
+      [this.when(now)],
     );
     return rows.map(toApproval).sort(byCreation);
   }
@@ -492,14 +551,19 @@ export class PostgresStore implements Store {
     const rows = await this.rows<ApprovalRow>(
       `WITH due AS (
          SELECT id FROM approvals
-         WHERE status = 'approved' AND scheduled_at IS NOT NULL AND scheduled_at <= $1::timestamptz
-           AND (claimed_until IS NULL OR claimed_until <= $1::timestamptz)
+         WHERE status = 'approved' AND scheduled_at IS NOT NULL
+           AND scheduled_at <= COALESCE($1::timestamptz, now())
+           AND (claimed_until IS NULL OR claimed_until <= COALESCE($1::timestamptz, now()))
+           AND (next_attempt_at IS NULL OR next_attempt_at <= COALESCE($1::timestamptz, now()))
          ORDER BY scheduled_at, id COLLATE "C" LIMIT $4 FOR UPDATE SKIP LOCKED
        )
-       UPDATE approvals SET claimed_until = $2::timestamptz, claimed_by = $3 FROM due
+       UPDATE approvals
+       SET claimed_until = COALESCE($1::timestamptz, now()) + $2 * interval '1 millisecond', claimed_by = $3,
+         attempts = approvals.attempts + 1
+       FROM due
        WHERE approvals.id = due.id
        RETURNING ${approvalColumns('approvals')}`,
-      [iso(now), iso(new Date(now.getTime() + leaseMs)), owner, limit],
+      [this.when(now), leaseMs, owner, limit],
     );
     return rows.map(toApproval).sort(Rows.bySchedule);
   }
@@ -544,7 +608,7 @@ export class PostgresStore implements Store {
       `INSERT INTO audit_log (at, actor, source, kind, command, target, outcome, request_id, detail)
        VALUES (${AUDIT_VALUES(1)})
        RETURNING *`,
-      auditParams(entry),
+      auditParams(entry, this.when(entry.at)),
     );
     if (!row) throw new Error('The audit entry was not stored.');
     return toAudit(row);

@@ -32,6 +32,9 @@ export interface ApprovalRow<T, J> {
   claimed_by?: string | null;
   scheduled_at?: T | null;
   schedule_zone?: string | null;
+  attempts?: number;
+  next_attempt_at?: T | null;
+  last_error?: string | null;
 }
 
 export interface AuditRow<T, J, N> {
@@ -88,6 +91,10 @@ export function approvalFromRow<T, J>(row: ApprovalRow<T, J>, decode: RowDecoder
     ...(row.claimed_by ? { claimedBy: row.claimed_by } : {}),
     ...(row.scheduled_at ? { scheduledAt: decode.time(row.scheduled_at) } : {}),
     ...(row.schedule_zone ? { scheduleZone: row.schedule_zone } : {}),
+    // Only once carried out at least once (see Store.claimApproval), likewise.
+    ...(row.attempts ? { attempts: row.attempts } : {}),
+    ...(row.next_attempt_at ? { nextAttemptAt: decode.time(row.next_attempt_at) } : {}),
+    ...(row.last_error ? { lastError: row.last_error } : {}),
   };
 }
 

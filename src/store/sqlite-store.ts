@@ -127,6 +127,14 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX approvals_status_expires ON approvals (status, expires_at);
   CREATE INDEX approvals_status_scheduled ON approvals (status, scheduled_at);
   `,
+  // 7: approved work retried after a transient Atlassian failure (see Store.deferApproval): how many
+  // times it was claimed (a request claimed before this version counts once), when to try next, why.
+  `
+  ALTER TABLE approvals ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE approvals ADD COLUMN next_attempt_at TEXT;
+  ALTER TABLE approvals ADD COLUMN last_error TEXT;
+  UPDATE approvals SET attempts = 1 WHERE claimed_by IS NOT NULL;
+  `,
 ];
 
 const DEFAULT_AUDIT_LIMIT = 100;
@@ -203,11 +211,19 @@ export class SqliteStore implements Store {
         `UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?
          WHERE id = ? AND status = 'pending' AND expires_at > ? RETURNING *`,
       ),
-      // A scheduled request is not claimed before its time.
-      claim: db.prepare<[string, string | null, string, string, string, string | null], ApprovalRow>(
-        `UPDATE approvals SET claimed_until = ?, claimed_by = ?
+      // A scheduled request is not claimed before its time, nor a deferred one before its next attempt.
+      claim: db.prepare<[string, string | null, string, string, string, string | null, string], ApprovalRow>(
+        `UPDATE approvals SET claimed_until = ?, claimed_by = ?, attempts = attempts + 1
          WHERE id = ? AND status = 'approved' AND (scheduled_at IS NULL OR scheduled_at <= ?)
-           AND (claimed_until IS NULL OR claimed_until <= ? OR claimed_by = ?) RETURNING *`,
+           AND (claimed_until IS NULL OR claimed_until <= ? OR claimed_by = ?)
+           AND (next_attempt_at IS NULL OR next_attempt_at <= ?) RETURNING *`,
+      ),
+      renew: db.prepare<[string, string, string]>(
+        "UPDATE approvals SET claimed_until = ? WHERE id = ? AND status = 'approved' AND claimed_by = ?",
+      ),
+      defer: db.prepare<[string, string, string, string], ApprovalRow>(
+        `UPDATE approvals SET next_attempt_at = ?, last_error = ?, claimed_until = NULL
+         WHERE id = ? AND status = 'approved' AND claimed_by = ? RETURNING *`,
       ),
       complete: db.prepare<[string, string]>(
         "UPDATE approvals SET status = 'completed', result = ? WHERE id = ? AND status = 'approved'",
@@ -222,12 +238,13 @@ export class SqliteStore implements Store {
       listByStatus: db.prepare<[ApprovalStatus], ApprovalRow>(
         'SELECT * FROM approvals WHERE status = ? ORDER BY created_at, id',
       ),
-      claimDue: db.prepare<[string, string, string, string, number], ApprovalRow>(
-        `UPDATE approvals SET claimed_until = ?, claimed_by = ?
+      claimDue: db.prepare<[string, string, string, string, string, number], ApprovalRow>(
+        `UPDATE approvals SET claimed_until = ?, claimed_by = ?, attempts = attempts + 1
          WHERE id IN (
            SELECT id FROM approvals
            WHERE status = 'approved' AND scheduled_at IS NOT NULL AND scheduled_at <= ?
              AND (claimed_until IS NULL OR claimed_until <= ?)
+             AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
            ORDER BY scheduled_at, id LIMIT ?)
          RETURNING *`,
       ),
@@ -335,9 +352,28 @@ export class SqliteStore implements Store {
     assertStorable({ owner, takeOverFrom });
     if (!isStorable(id)) return null;
     const until = iso(new Date(at.getTime() + leaseMs));
+    const now = iso(at);
     const row = this.write(() =>
-      this.sql.claim.get(until, owner ?? null, id, iso(at), iso(at), takeOverFrom ?? null),
+      this.sql.claim.get(until, owner ?? null, id, now, now, takeOverFrom ?? null, now),
     );
+    return row ? toApproval(row) : null;
+  }
+
+  async renewClaim(id: string, owner: string, at: Date, leaseMs: number): Promise<boolean> {
+    if (!isStorable(id) || !isStorable(owner)) return false;
+    const until = iso(new Date(at.getTime() + leaseMs));
+    return this.write(() => this.sql.renew.run(until, id, owner).changes === 1);
+  }
+
+  async deferApproval(
+    id: string,
+    owner: string,
+    nextAttemptAt: Date,
+    lastError: string,
+  ): Promise<ApprovalRequest | null> {
+    if (!isStorable(id) || !isStorable(owner)) return null;
+    const error = isStorable(lastError) ? lastError : JSON.stringify(lastError); // escapes what cannot be kept
+    const row = this.write(() => this.sql.defer.get(iso(nextAttemptAt), error, id, owner));
     return row ? toApproval(row) : null;
   }
 
@@ -375,7 +411,7 @@ export class SqliteStore implements Store {
     assertStorable({ owner });
     const until = iso(new Date(now.getTime() + leaseMs));
     // One statement, in a write-locked transaction: no other connection can claim the same rows.
-    return this.write(() => this.sql.claimDue.all(until, owner, iso(now), iso(now), limit))
+    return this.write(() => this.sql.claimDue.all(until, owner, iso(now), iso(now), iso(now), limit))
       .map(toApproval)
       .sort(Rows.bySchedule);
   }

@@ -51,6 +51,12 @@ export interface ApprovalRequest {
   scheduledAt?: Date;
   /** The time zone the schedule was given in, as shown to people (e.g. Europe/Berlin, UTC+02:00). */
   scheduleZone?: string;
+  /** How many times it was claimed to be carried out (absent: never); more than 1: an earlier try was cut short. */
+  attempts?: number;
+  /** After a transient Atlassian failure: not claimed again before this (see Store.deferApproval). */
+  nextAttemptAt?: Date;
+  /** The last transient failure, as a person reads it. */
+  lastError?: string;
 }
 
 export interface NewApproval {
@@ -139,6 +145,22 @@ export interface Store {
     leaseMs: number,
     owner?: string,
     takeOverFrom?: string,
+  ): Promise<ApprovalRequest | null>;
+  /**
+   * Extends the lease `owner` holds to `at + leaseMs` while it still works (a heartbeat): false when it
+   * no longer holds it (the request ended, or the lease ran out and another instance took it).
+   */
+  renewClaim(id: string, owner: string, at: Date, leaseMs: number): Promise<boolean>;
+  /**
+   * After a transient failure: the request stays approved, `owner`'s lease ends, and no claim succeeds
+   * before `nextAttemptAt`; `lastError` is kept. Returns the request, or null when `owner` does not hold
+   * it or it is no longer approved. Each claim counts one more of its `attempts`.
+   */
+  deferApproval(
+    id: string,
+    owner: string,
+    nextAttemptAt: Date,
+    lastError: string,
   ): Promise<ApprovalRequest | null>;
   /** approved → completed with the action's result; returns false when the request was not approved. */
   completeApproval(id: string, result: Record<string, unknown>): Promise<boolean>;

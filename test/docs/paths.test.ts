@@ -15,7 +15,7 @@ const DOCS = [
     .map((f) => `docs/${f}`),
 ];
 const SCRIPTS = Object.keys((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts);
-const NPM_BUILTINS = ['ci', 'install', 'test', 'start'];
+const NPM_BUILTINS = ['ci', 'install', 'link', 'test', 'start'];
 
 /** Backticked words that are repository paths: they start with one of its top-level folders. */
 function namedPaths(text: string): string[] {

@@ -22,7 +22,7 @@ async function beginShutdown(driven: DrivenBot): Promise<void> {
 }
 
 describe('a request arriving while the bot shuts down', () => {
-  it('slash command: told ephemerally in the ack that nothing was done; no SCIM request, no post, no audit row', async () => {
+  it('slash command: told ephemerally in the ack, once, that nothing was done; no SCIM request, no post; the refusal is audited', async () => {
     world.seedUser('ann@example.com');
     const driven = await world.startBot();
     await beginShutdown(driven);
@@ -32,9 +32,13 @@ describe('a request arriving while the bot shuts down', () => {
     await driven.receiver.idle();
     expect(acked.response_type).toBe('ephemeral');
     expect(acked.text).toContain('restarting, so nothing was done');
+    expect(acked.text.match(/nothing was done/gi)).toHaveLength(1);
     expect(world.scim()).toEqual([]);
     expect(world.slack.callsTo('chat.postMessage')).toEqual([]);
-    expect(await driven.bot.context.store.listAudit()).toEqual([]);
+    const rows = await driven.bot.context.store.listAudit();
+    expect(rows.map((r) => [r.actor, r.kind, r.command, r.outcome, r.detail])).toEqual([
+      ['UADMIN', 'refusal', 'iam-get-user', 'refused', { reason: 'the bot was shutting down' }],
+    ]);
   });
 
   it('modal submission: the modal stays open with the message; no user is created', async () => {
@@ -79,5 +83,7 @@ describe('a request arriving while the bot shuts down', () => {
     expect(shown(told)).toContain('Your decision was not recorded; the request is still open.');
     expect((await driven.bot.context.store.getApproval(id))?.status).toBe('pending');
     expect(world.patches()).toEqual([]);
+    const refusals = (await driven.bot.context.store.listAudit()).filter((r) => r.kind === 'refusal');
+    expect(refusals.map((r) => [r.actor, r.command])).toEqual([['UAPPROVER', 'approve']]);
   });
 });

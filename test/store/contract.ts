@@ -305,6 +305,53 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         ).not.toBeNull();
       });
 
+      it('renews a lease only for its holder, so a live holder past its first lease is never taken over (issue 11: leases renewed while work runs)', async () => {
+        const request = newApproval();
+        await store.createApproval(request);
+        await store.decideApproval(request.id, 'approved', 'U0APPROVER', at(1));
+        expect(await store.claimApproval(request.id, at(2), 60_000, 'host/1/a')).not.toBeNull();
+        expect(await store.renewClaim(request.id, 'host/2/b', at(2.5), 60_000)).toBe(false);
+        expect(await store.renewClaim(request.id, 'host/1/a', at(2.5), 60_000)).toBe(true);
+        // Past the first lease (at(3)) but within the renewed one (at(3.5)): still held.
+        expect(await store.claimApproval(request.id, at(3.2), 60_000, 'host/2/b')).toBeNull();
+        expect(await store.claimApproval(request.id, at(3.5), 60_000, 'host/2/b')).not.toBeNull();
+        expect(await store.renewClaim(request.id, 'host/1/a', at(3.6), 60_000)).toBe(false);
+      });
+
+      it('counts attempts and defers an approved request after a transient failure: not claimed before its next attempt, still approved (issue 11: approved work survives Atlassian trouble)', async () => {
+        const request = newApproval();
+        await store.createApproval(request);
+        await store.decideApproval(request.id, 'approved', 'U0APPROVER', at(1));
+        const first = await store.claimApproval(request.id, at(2), 60_000, 'host/1/a');
+        expect(first?.attempts).toBe(1);
+        expect(await store.deferApproval(request.id, 'host/2/b', at(4), 'not mine')).toBeNull();
+        const deferred = await store.deferApproval(request.id, 'host/1/a', at(4), 'Atlassian answered 503');
+        expect(deferred).toMatchObject({
+          status: 'approved',
+          attempts: 1,
+          nextAttemptAt: at(4),
+          lastError: 'Atlassian answered 503',
+        });
+        expect(await store.getApproval(request.id)).toEqual(deferred);
+        expect((await store.listApprovedIncomplete()).map((r) => r.id)).toEqual([request.id]);
+        // The lease ended with the deferral, but the next attempt is not due before at(4).
+        expect(await store.claimApproval(request.id, at(3.9), 60_000, 'host/2/b')).toBeNull();
+        const second = await store.claimApproval(request.id, at(4), 60_000, 'host/2/b');
+        expect(second).toMatchObject({
+          attempts: 2,
+          claimedBy: 'host/2/b',
+          lastError: 'Atlassian answered 503',
+        });
+        expect(await store.completeApproval(request.id, { ok: true })).toBe(true);
+        expect(await store.deferApproval(request.id, 'host/2/b', at(9), 'late')).toBeNull();
+        const unstorable = newApproval();
+        await store.createApproval(unstorable);
+        await store.decideApproval(unstorable.id, 'approved', 'U0APPROVER', at(1));
+        await store.claimApproval(unstorable.id, at(2), 60_000, 'me');
+        const kept = await store.deferApproval(unstorable.id, 'me', at(3), 'bad \u0000 text');
+        expect(kept?.lastError).toContain('bad');
+      });
+
       it('cannot claim a completed, denied or unknown request', async () => {
         const request = newApproval();
         await store.createApproval(request);

@@ -147,6 +147,38 @@ withPostgres((url) => {
       await expect(failure).rejects.not.toThrow(/pw-SECRET-4711|postgres:\/\//);
     });
 
+    it('on the database clock, expiry, decisions, leases and audit times come from the server, whatever the caller passes (issue 11: one clock)', async () => {
+      schema = uniqueName('iam_test');
+      const s = await PostgresStore.open(url, { schema, clock: 'database' });
+      const serverNow = () =>
+        withClient(url, async (c) => (await c.query<{ now: Date }>('SELECT now() AS now')).rows[0].now);
+      try {
+        const before = await serverNow();
+        // The caller's clock says 2030 (an instance far off): every time below is the server's instead.
+        const request = await s.createApproval(newApproval({ createdAt: at(0), expiresAt: at(5) }));
+        const after = await serverNow();
+        expect(request.createdAt.getTime()).toBeGreaterThanOrEqual(before.getTime());
+        expect(request.createdAt.getTime()).toBeLessThanOrEqual(after.getTime());
+        expect(request.expiresAt.getTime() - request.createdAt.getTime()).toBe(5 * 60_000);
+        // A caller 4 minutes (or years) fast expires nothing early.
+        expect(await s.expireApprovals(at(10))).toEqual([]);
+        const decided = await s.decideApproval(request.id, 'approved', 'U0APPROVER', at(10), newAudit());
+        expect(decided?.decidedAt?.getTime()).toBeGreaterThanOrEqual(before.getTime());
+        expect(decided?.decidedAt?.getTime()).toBeLessThan(request.expiresAt.getTime());
+        // A lease taken now runs 2 minutes by the server's clock: a caller far ahead cannot take it over.
+        expect(await s.claimApproval(request.id, at(0), 120_000, 'host/1/a')).not.toBeNull();
+        expect(await s.claimApproval(request.id, at(10), 120_000, 'host/2/b')).toBeNull();
+        expect(await s.renewClaim(request.id, 'host/1/a', at(20), 120_000)).toBe(true);
+        expect(await s.claimApproval(request.id, at(30), 120_000, 'host/2/b')).toBeNull();
+        const row = await s.appendAudit(newAudit({ at: at(99) }));
+        expect(row.at.getTime()).toBeGreaterThanOrEqual(before.getTime());
+        expect(row.at.getTime()).toBeLessThanOrEqual((await serverNow()).getTime());
+      } finally {
+        await s.close();
+        await dropSchema(url, schema);
+      }
+    });
+
     it('reports a duplicate id and a bad limit as its own errors', async () => {
       schema = uniqueName('iam_test');
       const s = await PostgresStore.open(url, { schema });

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { App, Receiver } from '@slack/bolt';
-import { type Bot, createBot } from '../../src/app';
+import { type Bot, type BotOptions, createBot } from '../../src/app';
 import { type Env, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { startEmulatedAtlassian, type EmulatedAtlassian } from './scim-server';
@@ -121,6 +121,8 @@ export interface BotStartOptions {
   /** Extra environment for loadConfig (IAM_OPERATORS, IAM_APPROVERS, …). */
   env?: Env;
   expirySweepMs?: number;
+  /** Shorter retry waits and lease heartbeat for approved work (see BotOptions.approvedRetry). */
+  approvedRetry?: BotOptions['approvedRetry'];
 }
 
 export interface World {
@@ -217,6 +219,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
           return id;
         },
         expirySweepMs: start.expirySweepMs ?? 3_600_000,
+        approvedRetry: start.approvedRetry,
       });
       let stopping: Promise<void> | null = null;
       const driven: DrivenBot = {

@@ -2,7 +2,7 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { ProfileError, ProfileJsonError } from '../../iam';
 import { errorNotice, invalidJsonProblem, refusalMessage, usageMessage } from '../../views/slack';
 import { parseCommandText, type CommandInput } from '../command-text';
-import { AuditUnavailableError, auditNotOperator, type BotContext } from '../context';
+import { AuditUnavailableError, auditNotOperator, auditRestarting, type BotContext } from '../context';
 import { RESTARTING } from '../in-flight';
 import type { ApprovalInput } from '../approvals';
 import { tellEphemeral } from '../posting';
@@ -24,9 +24,10 @@ export async function handleSlashCommand(
   read: (text: string) => CommandInput = parseCommandText,
 ): Promise<void> {
   const { command, respond } = args;
-  const refuse = () => {
+  const refuse = async () => {
     const restarting = refusalMessage(RESTARTING, { sandbox: context.sandbox });
-    return args.ack({ response_type: 'ephemeral', text: restarting.text, blocks: restarting.blocks });
+    await args.ack({ response_type: 'ephemeral', text: restarting.text, blocks: restarting.blocks });
+    await auditRestarting(context, command.user_id, name);
   };
   await context.inFlight.ackThenRun(
     () => args.ack(),

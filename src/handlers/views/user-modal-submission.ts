@@ -26,7 +26,13 @@ import {
 } from '../../views/slack';
 import { requestPreviewedWrite, requestWrite } from '../approvals';
 import { runAndPost } from '../commands/run-and-post';
-import { AuditUnavailableError, auditNotOperator, type BotContext, targetOf } from '../context';
+import {
+  AuditUnavailableError,
+  auditNotOperator,
+  auditRestarting,
+  type BotContext,
+  targetOf,
+} from '../context';
 import { RESTARTING } from '../in-flight';
 import { postMessage } from '../posting';
 
@@ -146,7 +152,10 @@ export function userModalSubmission(context: BotContext, kind: 'create' | 'updat
     }
     const channelId = readModalMetadata(view.private_metadata)?.channelId ?? userId;
     const options = optionsOf(values);
-    const refuse = () => ack({ response_action: 'errors', errors: { email: RESTARTING } });
+    const refuse = async () => {
+      await ack({ response_action: 'errors', errors: { email: RESTARTING } });
+      await auditRestarting(context, userId, name);
+    };
     if (kind === 'update') {
       // Within the ack's 3 seconds: one lookup (GET), nothing sent. Tracked so a shutdown waits for it.
       if (context.inFlight.closed) return refuse();

@@ -8,7 +8,7 @@
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import type { IamResult } from '../../iam/result';
 import { context, fields, header, plain, sandboxContext, sandboxPrefix, section } from './blocks';
-import { escapeTruncate, mention, oneLine, slackDate, truncate } from './escape';
+import { escapeTruncate, mention, oneLine, slackDate, truncate, utcText } from './escape';
 import { LIMITS, type SlackMessage } from './limits';
 import { resultOutcome } from './result';
 
@@ -47,6 +47,8 @@ export interface ApprovalCard {
   currentActive?: boolean | null;
   /** The user's SCIM id when known. */
   currentId?: string | null;
+  /** Approved, but Atlassian is not answering: retried until this time (null/undefined: not retrying). */
+  retryingUntil?: Date | null;
   /** A scheduled request: when it is carried out, the time as written and the zone it was read in. */
   schedule?: { at: Date; local: string; zone: string } | null;
   /** Who cancelled a scheduled request (Slack id or `cli:<user>`). */
@@ -269,6 +271,14 @@ function verdict(card: ApprovalCard, outcome: IamResult | undefined): Verdict {
     case 'approved':
     case 'completed':
       break;
+  }
+  if (!outcome && card.status === 'approved' && card.retryingUntil) {
+    const until = slackDate(card.retryingUntil);
+    return {
+      headline: `⏳ Approved — Atlassian is not answering; retrying until ${utcText(card.retryingUntil)}`,
+      outcome: `Approved by ${by}${when}. Atlassian is not answering; ${ing} is retried until ${until}.`,
+      short: `was approved by ${by}; Atlassian is not answering, retrying until ${until}.`,
+    };
   }
   if (!outcome && card.status === 'approved' && card.schedule) {
     const at = scheduleText(card.schedule);

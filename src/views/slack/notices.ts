@@ -23,7 +23,9 @@ function notice(icon: string, body: string, options: NoticeOptions, extra: strin
 
 /** Ephemeral refusal for someone not allowed to do what they tried; nothing was done. */
 export function refusalMessage(reason: string, options: NoticeOptions = {}): SlackMessage {
-  return notice('🚫', `${escapeTruncate(reason, NOTICE_MAX)} Nothing was done.`, options);
+  // Said once: many reasons already say so themselves.
+  const closing = /nothing was (done|decided|changed)/i.test(reason) ? '' : ' Nothing was done.';
+  return notice('🚫', `${escapeTruncate(reason, NOTICE_MAX)}${closing}`, options);
 }
 
 /** Something went wrong outside a command result (the message may carry user text: it is escaped). */
