@@ -13,7 +13,7 @@ import {
   parsePruneArgs,
 } from './audit-options';
 import { cliActor } from './cli-audit';
-import { EXIT } from './cli-errors';
+import { EXIT, printCliFailure, reportCliError } from './cli-errors';
 import { type Config, ConfigError, loadConfig, loadDotenv } from './config';
 import { redact } from './log';
 import type { AuditEntry, Store } from './store/types';
@@ -52,31 +52,30 @@ function reportNone(io: AuditIo, format: AuditFormat, line: string): number {
   return EXIT.success;
 }
 
+/** Where --json sends an error object (`audit --json`); undefined: errors are sentences on stderr. */
+type JsonOut = ((text: string) => void) | undefined;
+
 /** Parses with `parse`; bad input is reported and answered with its exit status, help is printed. */
-function parseOrExit<T>(parse: () => T | 'help', io: AuditIo): T | number {
+function parseOrExit<T>(parse: () => T | 'help', io: AuditIo, jsonOut?: JsonOut): T | number {
   let invocation;
   try {
     invocation = parse();
   } catch (error) {
     if (!(error instanceof AuditUsageError)) throw error;
-    io.err(`atlassian-iam audit: ${error.message}\n`);
-    return EXIT.badInput;
+    return reportCliError(error, io.err, 'atlassian-iam audit', [AuditUsageError], jsonOut);
   }
   if (invocation !== 'help') return invocation;
   io.out(AUDIT_HELP + '\n');
   return EXIT.success;
 }
 
-function configOrExit(io: AuditIo): Config | number {
+function configOrExit(io: AuditIo, jsonOut?: JsonOut): Config | number {
   try {
     loadDotenv();
     return loadConfig();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    io.err(
-      `atlassian-iam: the configuration is invalid:\n${error.problems.map((p) => `  ${p}`).join('\n')}\n`,
-    );
-    return EXIT.badInput;
+    return reportCliError(error, io.err, 'atlassian-iam', [], jsonOut);
   }
 }
 
@@ -93,9 +92,11 @@ async function withStore<T>(config: Config, work: (store: Store) => Promise<T>):
 }
 
 async function run(argv: string[], io: AuditIo, now: () => Date): Promise<number> {
-  const invocation = parseOrExit(() => parseAuditArgs(argv, now()), io);
+  // Known before the flags are read, so that even a usage error is JSON when --json was asked for.
+  const jsonOut = argv.includes('--json') ? io.out : undefined;
+  const invocation = parseOrExit(() => parseAuditArgs(argv, now()), io, jsonOut);
   if (typeof invocation === 'number') return invocation;
-  const config = configOrExit(io);
+  const config = configOrExit(io, jsonOut);
   if (typeof config === 'number') return config;
   const scrub = (text: string): string => redact(text, config.secrets);
   const { query, format } = invocation;
@@ -111,7 +112,8 @@ async function run(argv: string[], io: AuditIo, now: () => Date): Promise<number
   try {
     entries = await withStore(config, (store) => store.listAudit(query));
   } catch (error) {
-    io.err(`atlassian-iam audit: cannot read the audit log: ${scrub((error as Error).message)}\n`);
+    const message = `cannot read the audit log: ${scrub((error as Error).message)}`;
+    printCliFailure({ kind: 'audit', message }, io.err, 'atlassian-iam audit', jsonOut);
     return EXIT.failure;
   }
 

@@ -2,7 +2,7 @@
  * `atlassian-iam audit` options: pure parsing from argv to an audit query and an output format, so the
  * command itself only opens the store and prints. Bad input throws AuditUsageError (exit status 2).
  */
-import { parseArgs } from 'node:util';
+import { parseFlags } from './cli-args';
 import type { AuditQuery } from './store/types';
 
 export const DEFAULT_AUDIT_LIMIT = 100;
@@ -118,19 +118,14 @@ function parseLimit(text: string): number {
 export function parseAuditArgs(argv: string[], now: Date): AuditInvocation | 'help' {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        since: { type: 'string' },
-        before: { type: 'string' },
-        user: { type: 'string' },
-        limit: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        csv: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
+    parsed = parseFlags(argv, {
+      since: { type: 'string' },
+      before: { type: 'string' },
+      user: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+      csv: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     });
   } catch (error) {
     throw new AuditUsageError(`${(error as Error).message}; ${HINT}`);
@@ -156,15 +151,10 @@ export function parseAuditArgs(argv: string[], now: Date): AuditInvocation | 'he
 export function parsePruneArgs(argv: string[], now: Date): PruneInvocation | 'help' {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        before: { type: 'string' },
-        'dry-run': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
+    parsed = parseFlags(argv, {
+      before: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     });
   } catch (error) {
     throw new AuditUsageError(`${(error as Error).message}; ${HINT}`);

@@ -31,7 +31,12 @@ export async function runDryRun(
   if (!isWrite(command)) {
     throw new ProfileError(`--dry-run applies to the write commands only (${WRITE_COMMANDS.join(', ')})`);
   }
-  const { profile, allowEnable } = readProfileInput(command, invocation.profileText, invocation.allowEnable);
+  const { profile, allowEnable } = readProfileInput(
+    command,
+    invocation.profileText,
+    invocation.allowEnable,
+    context.outgoing,
+  );
   const plan = await planCommand(command, context, profile, { allowEnable });
   const audit = await openAudit();
   try {

@@ -1,4 +1,5 @@
 /** The CLI's group commands: iam-get-groups, iam-add-to-group, iam-remove-from-group. */
+import { profileArgument } from './cli-args';
 import type { CliAudit } from './cli-audit';
 import {
   addToGroup,
@@ -38,17 +39,18 @@ export async function runGroupCommand(
   let profile: UserProfile | undefined;
   if (command === 'iam-get-groups') {
     if (group !== undefined) throw new ProfileError('iam-get-groups takes no --group');
-    if (invocation.profileText !== undefined) profile = parseUserProfile(invocation.profileText);
+    if (invocation.profileText !== undefined)
+      profile = parseUserProfile(profileArgument(invocation.profileText));
   } else {
     if (invocation.profileText === undefined) {
       throw new ProfileError(
-        `${command} needs --user-profile and --group, e.g. --user-profile '{"email":"jane@example.com"}' --group jira-software-users`,
+        `${command} needs --user-profile and --group, e.g. --user-profile jane@example.com --group jira-software-users`,
       );
     }
     if (group === undefined || group.trim() === '') {
       throw new ProfileError(`${command} needs --group NAME, e.g. --group jira-software-users`);
     }
-    profile = parseUserProfile(invocation.profileText);
+    profile = parseUserProfile(profileArgument(invocation.profileText));
   }
   const execute = (): Promise<IamResult> => {
     switch (command) {

@@ -3,7 +3,7 @@
  * and prints the rules in effect, with the defaults this environment gives (IAM_APPROVERS,
  * IAM_OPERATORS, IAM_APPROVAL_TTL). It reads the file and the configuration; it changes nothing.
  */
-import { parseArgs } from 'node:util';
+import { parseFlags } from './cli-args';
 import { EXIT, reportCliError } from './cli-errors';
 import { loadConfig, loadDotenv } from './config';
 import { formatProblem, loadPolicy, PolicyError } from './policy';
@@ -32,11 +32,7 @@ class PolicyUsageError extends Error {}
 function fileArgument(argv: string[]): string | 'help' {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: { help: { type: 'boolean', short: 'h', default: false } },
-    });
+    parsed = parseFlags(argv, { help: { type: 'boolean', short: 'h' } });
   } catch (error) {
     throw new PolicyUsageError(`${(error as Error).message}; run atlassian-iam policy --help`);
   }

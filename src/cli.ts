@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
+import { parseFlags } from './cli-args';
 import { EXIT, reportCliError } from './cli-errors';
 import { exitWhenWritten } from './cli-exit';
-import { loadConfig, loadDotenv } from './config';
+import { type CommandName, commandHelp, globalHelp, type ProfileCommand } from './cli-help';
+import { closest } from './closest-word';
+import { ConfigError, describeDatabase, loadConfig, loadDotenv } from './config';
 import {
+  BUILT_IN_OUTGOING,
   createUser,
   disableUser,
   ProfileError,
@@ -12,6 +15,7 @@ import {
   getUser,
   type IamContext,
   type IamResult,
+  loadMapper,
   testModule,
   updateUser,
 } from './iam';
@@ -19,15 +23,11 @@ import { runAuditCommand } from './audit-command';
 import { runBulkCommand } from './bulk/command';
 import { type CliAudit, openCliAudit } from './cli-audit';
 import { runDryRun } from './cli-dry-run';
-import { type GroupCommand, isGroupCommand, runGroupCommand } from './cli-groups';
-import { readProfileInput } from './cli-profile-input';
+import { isGroupCommand, runGroupCommand } from './cli-groups';
+import { type ProfileInput, readProfileInput } from './cli-profile-input';
 import { createLogger, redact } from './log';
-import { renderTextTable, resultTable } from './views/table';
-import { createRuntime } from './wiring';
-
-type ProfileCommand =
-  'iam-create-user' | 'iam-update-user' | 'iam-get-user' | 'iam-disable-user' | 'iam-enable-user';
-type CommandName = ProfileCommand | GroupCommand | 'test-module' | 'get-mapping-fields' | 'run-scheduled';
+import { renderResultText, renderTextTable, resultTable, terminalWidth } from './views/table';
+import { createRuntime, newDatabaseNotice } from './wiring';
 
 const ALIASES: Record<string, CommandName> = {
   'iam-create-user': 'iam-create-user',
@@ -52,49 +52,14 @@ const ALIASES: Record<string, CommandName> = {
   'run-scheduled': 'run-scheduled',
 };
 
-export const HELP = `Usage: atlassian-iam <command> [--user-profile JSON] [--allow-enable true|false] [--group NAME] [--json]
-
-Commands (XSOAR names; the short names work too):
-  iam-create-user     (create-user)   create a user, or update it if it exists
-  iam-update-user     (update-user)   update a user; creates it if not found (IAM_CREATE_IF_NOT_FOUND)
-  iam-get-user        (get-user)      look a user up by id, username/email or employeeid
-  iam-disable-user    (disable-user)  deactivate a user (reversible); with --at, at that time
-  iam-enable-user     (enable-user)   re-activate a user
-  iam-get-groups      (get-groups)    list the directory's groups, or one user's (--user-profile)
-  iam-add-to-group    (add-to-group)  add a user to a group (--user-profile, --group NAME)
-  iam-remove-from-group (remove-from-group)
-                                      remove a user from a group (--user-profile, --group NAME)
-  test-module         (test)          check the connection to the directory
-  get-mapping-fields                  list the directory's user schema attributes
-  run-scheduled                       carry out the scheduled disables that are due (for installations
-                                      without a bot; a bot does it on its own)
-  audit                               read the audit log (atlassian-iam audit --help)
-  bulk <operation> FILE.csv           create, update, disable or enable every user of a CSV file
-                                      (atlassian-iam bulk --help)
-  policy check FILE                   check an approval policy file (atlassian-iam policy --help)
-
-Options:
-  --user-profile JSON    the user profile, e.g. '{"email":"jane@example.com","title":"Engineer"}'
-  --allow-enable BOOL    create/update may re-activate an inactive user (default true)
-  --at TIME              iam-disable-user: store the disable for TIME instead of now, e.g.
-                         "2026-12-31 17:00" (this machine's time zone), "2026-12-31 17:00 Europe/Berlin",
-                         "2026-12-31 17:00 +01:00" or "in 2h" (m, h, d); at most 90 days ahead
-  --reason TEXT          why (kept with a scheduled disable)
-  --group NAME           the group of iam-add-to-group and iam-remove-from-group
-  --json                 print the result object as JSON
-  --dry-run              write commands: print what would change (before → after), send no write
-  -h, --help             show this help
-
-Exit status: 0 success (skips included), 1 the operation failed, 2 bad input or configuration.
-Configuration comes from the environment and .env; see README.md. With no Atlassian credentials
-the commands run against a local SANDBOX directory.`;
-
 interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
   /** stderr is a terminal (bulk draws its progress bar there). */
   errIsTty?: boolean;
   errColumns?: () => number | undefined;
+  /** stdout's width when it is a terminal (tables fit it; 100 columns otherwise). */
+  outColumns?: () => number | undefined;
 }
 
 class UsageError extends Error {}
@@ -111,32 +76,38 @@ interface Invocation {
   dryRun: boolean;
 }
 
-function parseInvocation(argv: string[]): Invocation | 'help' {
+/** `help`: the global help; a command name: that command's help. */
+type Help = { help: CommandName | 'global' };
+
+function parseInvocation(argv: string[]): Invocation | Help {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        'user-profile': { type: 'string' },
-        'allow-enable': { type: 'string' },
-        at: { type: 'string' },
-        reason: { type: 'string' },
-        group: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        'dry-run': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
+    parsed = parseFlags(argv, {
+      'user-profile': { type: 'string' },
+      'allow-enable': { type: 'string' },
+      at: { type: 'string' },
+      reason: { type: 'string' },
+      group: { type: 'string' },
+      json: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     });
   } catch (error) {
     throw new UsageError(`${(error as Error).message}; run atlassian-iam --help`);
   }
   const { values, positionals } = parsed;
-  if (values.help || positionals.length === 0) return 'help';
-  if (positionals.length > 1)
-    throw new UsageError(`unexpected argument "${positionals[1]}"; run atlassian-iam --help`);
+  if (positionals.length === 0) return { help: 'global' };
   const command = ALIASES[positionals[0]];
-  if (!command) throw new UsageError(`unknown command "${positionals[0]}"; run atlassian-iam --help`);
+  if (!command) {
+    if (values.help) return { help: 'global' };
+    const near = closest(positionals[0], Object.keys(ALIASES));
+    throw new UsageError(
+      `unknown command "${positionals[0]}"${near ? ` (did you mean ${near}?)` : ''}; run atlassian-iam --help`,
+    );
+  }
+  if (values.help) return { help: command };
+  if (positionals.length > 1)
+    throw new UsageError(`unexpected argument "${positionals[1]}"; run atlassian-iam ${command} --help`);
   return {
     command,
     profileText: values['user-profile'],
@@ -149,13 +120,30 @@ function parseInvocation(argv: string[]): Invocation | 'help' {
   };
 }
 
+const isProfileCommand = (command: CommandName): command is ProfileCommand =>
+  command === 'iam-create-user' ||
+  command === 'iam-update-user' ||
+  command === 'iam-get-user' ||
+  command === 'iam-disable-user' ||
+  command === 'iam-enable-user';
+
+/** A profile command with its input, read before the runtime opened (see run). */
+interface ProfileRun {
+  command: ProfileCommand;
+  input: ProfileInput;
+}
+
+/** The profile run read up front; only a profile command has one. */
+function profileRunOf(run: ProfileRun | null, command: CommandName): ProfileRun {
+  if (run === null) throw new Error(`${command} is not a profile command`);
+  return run;
+}
+
 async function runProfileCommand(
   context: IamContext,
-  invocation: Invocation,
+  { command, input: { profile, allowEnable } }: ProfileRun,
   openAudit: () => Promise<CliAudit>,
 ): Promise<IamResult> {
-  const command = invocation.command as ProfileCommand;
-  const { profile, allowEnable } = readProfileInput(command, invocation.profileText, invocation.allowEnable);
   const execute = (): Promise<IamResult> => {
     switch (command) {
       case 'iam-create-user':
@@ -200,7 +188,12 @@ async function runScheduleCommand(
 ): Promise<number> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const scheduling = require('./cli-scheduled') as typeof import('./cli-scheduled');
-  const { profile } = readProfileInput('iam-disable-user', invocation.profileText, undefined);
+  const { profile } = readProfileInput(
+    'iam-disable-user',
+    invocation.profileText,
+    undefined,
+    context.outgoing,
+  );
   const now = new Date();
   const schedule = scheduling.parseAtOption(invocation.at ?? '', now);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -214,7 +207,10 @@ async function runScheduleCommand(
       io.out(
         (invocation.json
           ? JSON.stringify(result, null, 2)
-          : renderTextTable(resultTable(result, { detailsMax: 120 }))) + '\nNothing was scheduled.\n',
+          : renderResultText(resultTable(result, { detailsMax: 120 }), result.IAM.Vendor, {
+              maxWidth: terminalWidth(io.outColumns?.()),
+              shrinkFirst: ['details'],
+            })) + '\nNothing was scheduled.\n',
       );
       return result.IAM.Vendor.success ? EXIT.success : EXIT.failure;
     }
@@ -235,6 +231,22 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, write: io.err, secrets: config.secrets });
   const scrub = (text: string): string => redact(text, config.secrets);
+  // A profile command's input is checked before the directory opens: bad input touches nothing, not
+  // even the sandbox file. Keys the outgoing mapper file reads are profile keys too.
+  const { command: name } = invocation;
+  const profileRun: ProfileRun | null =
+    isProfileCommand(name) && invocation.at === undefined && !invocation.dryRun
+      ? {
+          command: name,
+          input: readProfileInput(
+            name,
+            invocation.profileText,
+            invocation.allowEnable,
+            loadMapper(config.outgoingMapperPath, BUILT_IN_OUTGOING),
+          ),
+        }
+      : null;
+  const notice = newDatabaseNotice(config.database);
   const runtime = createRuntime(config, logger);
   try {
     if (runtime.sandbox) {
@@ -244,6 +256,7 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
       );
     }
     const sandboxTag = runtime.sandbox ? ' (SANDBOX)' : '';
+    const maxWidth = terminalWidth(io.outColumns?.());
     const openAudit = () => openCliAudit(config, logger);
     const { command } = invocation;
     if (!isGroupCommand(command) && invocation.group !== undefined) {
@@ -275,11 +288,14 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
       else {
         const rows = fields.map((f) => [f.name, f.type, f.description.replace(/\s+/g, ' ')]);
         io.out(
-          renderTextTable({
-            title: `Mapping Fields (Atlassian IAM)${sandboxTag}`,
-            columns: ['name', 'type', 'description'],
-            rows,
-          }) + '\n',
+          renderTextTable(
+            {
+              title: `Mapping Fields (Atlassian IAM)${sandboxTag}`,
+              columns: ['name', 'type', 'description'],
+              rows,
+            },
+            { maxWidth },
+          ) + '\n',
         );
       }
       return EXIT.success;
@@ -307,12 +323,16 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
     if (invocation.reason !== undefined) throw new ProfileError('--reason applies with --at only');
     const result = isGroupCommand(command)
       ? await runGroupCommand(runtime.context, { ...invocation, command }, openAudit)
-      : await runProfileCommand(runtime.context, invocation, openAudit);
+      : await runProfileCommand(runtime.context, profileRunOf(profileRun, command), openAudit);
     io.out(
       scrub(
         invocation.json
           ? JSON.stringify(result, null, 2)
-          : renderTextTable(resultTable(result, { detailsMax: 120 })),
+          : renderResultText(
+              resultTable(result, { detailsMax: 120, titleSuffix: sandboxTag }),
+              result.IAM.Vendor,
+              { maxWidth, shrinkFirst: ['details'] },
+            ),
       ) + '\n',
     );
     return result.IAM.Vendor.success ? EXIT.success : EXIT.failure;
@@ -321,6 +341,8 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
     throw error;
   } finally {
     runtime.close();
+    const created = notice();
+    if (created) io.err(created);
   }
 }
 
@@ -336,21 +358,33 @@ export async function main(argv: string[], io: Io): Promise<number> {
     const { runPolicyCommand } = require('./cli-policy') as typeof import('./cli-policy');
     return runPolicyCommand(argv.slice(1), io);
   }
-  let invocation: Invocation | 'help';
+  // Known before the flags are read, so that even a usage error is JSON when --json was asked for.
+  const jsonOut = argv.includes('--json') ? io.out : undefined;
+  let invocation: Invocation | Help;
   try {
     invocation = parseInvocation(argv);
   } catch (error) {
-    io.err(`atlassian-iam: ${(error as Error).message}\n`);
-    return EXIT.badInput;
+    return reportCliError(error, io.err, 'atlassian-iam', [UsageError], jsonOut);
   }
-  if (invocation === 'help') {
-    io.out(HELP + '\n');
+  if ('help' in invocation) {
+    io.out((invocation.help === 'global' ? globalHelp(databaseLine()) : commandHelp(invocation.help)) + '\n');
     return EXIT.success;
   }
   try {
     return await run(invocation, io);
   } catch (error) {
-    return reportCliError(error, io.err, 'atlassian-iam', [UsageError]);
+    return reportCliError(error, io.err, 'atlassian-iam', [UsageError], jsonOut);
+  }
+}
+
+/** Which database this installation uses, for the help; printed even when the configuration is invalid. */
+function databaseLine(): string {
+  try {
+    loadDotenv();
+    return `Database (DATABASE_URL): ${describeDatabase(loadConfig().database)}`;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    return 'Database (DATABASE_URL): unknown, the configuration is invalid (run a command to see why)';
   }
 }
 
@@ -360,5 +394,6 @@ if (require.main === module) {
     err: (text) => process.stderr.write(text),
     errIsTty: process.stderr.isTTY === true,
     errColumns: () => process.stderr.columns,
+    outColumns: () => (process.stdout.isTTY ? process.stdout.columns : undefined),
   }).then(exitWhenWritten);
 }

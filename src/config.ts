@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { z } from 'zod';
@@ -32,6 +33,28 @@ export interface ProxySettings {
 }
 
 export type DatabaseLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+
+/** The file name of the default SQLite database, in the per-user data directory. */
+export const DEFAULT_DATABASE_FILE = 'atlassian-iam.db';
+
+/**
+ * The per-user data directory (XDG Base Directory): `$XDG_DATA_HOME/atlassian-iam`, or
+ * `~/.local/share/atlassian-iam`. The same from every working directory, so one installation has one
+ * sandbox and one audit log. XDG_DATA_HOME must be absolute (the specification ignores a relative one).
+ */
+export function dataDirectory(env: Env): string {
+  const xdg = env.XDG_DATA_HOME?.trim();
+  if (xdg && path.isAbsolute(xdg)) return path.join(xdg, 'atlassian-iam');
+  const home = env.HOME?.trim() || os.homedir();
+  return path.join(home, '.local', 'share', 'atlassian-iam');
+}
+
+/** The database as the help and messages name it: the SQLite file, or the PostgreSQL host (no password). */
+export function describeDatabase(location: DatabaseLocation): string {
+  if (location.kind === 'sqlite') return location.path;
+  const url = parseLoosely(location.url);
+  return url ? `PostgreSQL at ${url.host}${url.pathname}` : 'PostgreSQL';
+}
 
 export interface CommandSwitches {
   createEnabled: boolean;
@@ -164,7 +187,7 @@ const envSchema = z.object({
     .refine((v) => v.startsWith('sqlite:') || /^postgres(ql)?:\/\//.test(v), {
       message: 'must be sqlite:PATH or postgres://…',
     })
-    .default('sqlite:./data/atlassian-iam.db'),
+    .optional(),
   LOG_LEVEL: z
     .enum(['debug', 'info', 'warn', 'error'], { message: 'must be debug, info, warn or error' })
     .default('info'),
@@ -272,9 +295,10 @@ export function loadConfig(
         }
       : { mode: 'sandbox', timeoutMs: e.ATLASSIAN_TIMEOUT };
 
-  const database: DatabaseLocation = e.DATABASE_URL.startsWith('sqlite:')
-    ? { kind: 'sqlite', path: path.resolve(e.DATABASE_URL.slice('sqlite:'.length)) }
-    : { kind: 'postgres', url: e.DATABASE_URL };
+  const databaseUrl = e.DATABASE_URL ?? `sqlite:${path.join(dataDirectory(env), DEFAULT_DATABASE_FILE)}`;
+  const database: DatabaseLocation = databaseUrl.startsWith('sqlite:')
+    ? { kind: 'sqlite', path: path.resolve(databaseUrl.slice('sqlite:'.length)) }
+    : { kind: 'postgres', url: databaseUrl };
 
   const secrets = [
     e.ATLASSIAN_ACCESS_TOKEN,

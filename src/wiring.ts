@@ -1,4 +1,5 @@
-import type { Config } from './config';
+import fs from 'node:fs';
+import type { Config, DatabaseLocation } from './config';
 import type { IamContext } from './iam/commands';
 import { BUILT_IN_INCOMING, BUILT_IN_OUTGOING, loadMapper } from './iam/mappers';
 import type { Logger } from './log';
@@ -18,6 +19,18 @@ export class SetupError extends Error {
     super(message);
     this.name = 'SetupError';
   }
+}
+
+/**
+ * For a SQLite database that is not there yet: a check, to call when the command is done, that gives
+ * the line telling the person where their database now lives (printed once, when the file is created).
+ */
+export function newDatabaseNotice(database: DatabaseLocation): () => string | null {
+  if (database.kind !== 'sqlite' || fs.existsSync(database.path)) return () => null;
+  return () =>
+    fs.existsSync(database.path)
+      ? `atlassian-iam: created the database ${database.path} (set DATABASE_URL to use another); every command of this installation uses it, from any directory\n`
+      : null;
 }
 
 function openDirectory(

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig, parseDuration } from '../src/config';
+import { ConfigError, dataDirectory, describeDatabase, loadConfig, parseDuration } from '../src/config';
 
 const noFiles = (file: string): string => {
   throw new Error(`unexpected read of ${file}`);
@@ -201,6 +201,38 @@ describe('finding 9 (issue 10): configuration refuses cleartext', () => {
   it('treats the proxy password as a secret', () => {
     const config = loadConfig(proxied('https://me:p%22ss%5Cword@proxy.example.com:3128'), noFiles);
     expect(config.secrets).toEqual(['tok', 'p%22ss%5Cword', 'p"ss\\word']);
+  });
+});
+
+describe('issue 13: one database per installation', () => {
+  it('defaults DATABASE_URL to atlassian-iam.db in ~/.local/share/atlassian-iam, whatever the working directory', () => {
+    expect(loadConfig({ HOME: '/home/ann' }, noFiles).database).toEqual({
+      kind: 'sqlite',
+      path: '/home/ann/.local/share/atlassian-iam/atlassian-iam.db',
+    });
+  });
+
+  it('uses $XDG_DATA_HOME/atlassian-iam when XDG_DATA_HOME is an absolute path, and ignores a relative one', () => {
+    expect(loadConfig({ HOME: '/home/ann', XDG_DATA_HOME: '/data/ann' }, noFiles).database).toEqual({
+      kind: 'sqlite',
+      path: '/data/ann/atlassian-iam/atlassian-iam.db',
+    });
+    expect(dataDirectory({ HOME: '/home/ann', XDG_DATA_HOME: 'relative/dir' })).toBe(
+      '/home/ann/.local/share/atlassian-iam',
+    );
+  });
+
+  it('an explicit DATABASE_URL still wins', () => {
+    expect(loadConfig({ HOME: '/home/ann', DATABASE_URL: 'sqlite:/srv/iam.db' }, noFiles).database).toEqual({
+      kind: 'sqlite',
+      path: '/srv/iam.db',
+    });
+  });
+
+  it('names a PostgreSQL database without its password', () => {
+    expect(describeDatabase({ kind: 'postgres', url: 'postgres://iam:s3cret@db:5432/iam' })).toBe(
+      'PostgreSQL at db:5432/iam',
+    );
   });
 });
 

@@ -5,15 +5,21 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseFlags } from '../cli-args';
 import { type CliAudit, openCliAudit } from '../cli-audit';
 import { EXIT, reportCliError } from '../cli-errors';
-import { loadConfig, loadDotenv } from '../config';
-import { parseAllowEnable } from '../iam';
+import { type Config, loadConfig, loadDotenv } from '../config';
+import {
+  BUILT_IN_OUTGOING,
+  loadMapper,
+  mapperSourceKeys,
+  parseAllowEnable,
+  type ProfileOptions,
+} from '../iam';
 import { createLogger, redact } from '../log';
 import { renderDryRunSummary, renderRowPlan } from '../views/plan';
 import { bulkRowsText } from '../metrics';
-import { createRuntime, type Runtime } from '../wiring';
+import { createRuntime, newDatabaseNotice, type Runtime } from '../wiring';
 import { AimdController, DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from './concurrency';
 import { type BulkRow, BulkFileError, readCsv, toBulkRows } from './csv';
 import { countPlans, planRows } from './dry-run';
@@ -31,8 +37,10 @@ export const BULK_HELP = `Usage: atlassian-iam bulk <create|update|disable|enabl
 Runs the operation for every row of FILE.csv. The first row names the profile keys (email, username,
 givenname, surname, title, department, employeeid, id, …; case-insensitive, as in --user-profile);
 each further row is one user profile, its empty cells left out. A column olduserdata.KEY gives the
-previous value of KEY (update). A row that cannot run (a bad value, no identifier, the wrong number of
-cells) is reported as malformed and skipped; the other rows go on.
+previous value of KEY (update). A column that names no profile key stops the run before anything is
+sent (the message names the closest key); scim:NAME columns and keys of IAM_OUTGOING_MAPPER pass.
+A row that cannot run (a bad value, no identifier, the wrong number of cells) is reported as
+malformed and skipped; the other rows go on.
 
 Options:
   --allow-enable BOOL   create/update may re-activate an inactive user (default true)
@@ -85,18 +93,14 @@ interface BulkInvocation {
 function parseBulkArgs(argv: string[]): BulkInvocation | 'help' {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        'allow-enable': { type: 'string' },
-        concurrency: { type: 'string' },
-        report: { type: 'string' },
-        metrics: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        'dry-run': { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
+    parsed = parseFlags(argv, {
+      'allow-enable': { type: 'string' },
+      concurrency: { type: 'string' },
+      report: { type: 'string' },
+      metrics: { type: 'string' },
+      json: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     });
   } catch (error) {
     throw new BulkUsageError(`${(error as Error).message}; ${HINT}`);
@@ -165,32 +169,46 @@ function readFileText(file: string): string {
 }
 
 /** What the file and the report say, checked before any configuration or connection. */
-function prepare(invocation: BulkInvocation): { rows: BulkRow[]; previous: PreviousReport | null } {
+function prepare(
+  invocation: BulkInvocation,
+  options: ProfileOptions,
+): { rows: BulkRow[]; previous: PreviousReport | null } {
   const text = readFileText(invocation.file);
-  let table;
-  try {
-    table = readCsv(text);
-  } catch (error) {
-    if (error instanceof BulkFileError) error.message = `${invocation.file}: ${error.message}`;
-    throw error;
-  }
+  const table = namingFile(invocation.file, () => readCsv(text));
   if (table.records.length === 0) {
     throw new BulkFileError(`${invocation.file} has a header row but no rows of users`);
   }
   if (path.resolve(invocation.reportPath) === path.resolve(invocation.file)) {
     throw new BulkFileError('--report names the CSV file itself; give another file for the report');
   }
-  return { rows: toBulkRows(table, invocation.operation), previous: readReport(invocation.reportPath) };
+  const rows = namingFile(invocation.file, () => toBulkRows(table, invocation.operation, options));
+  return { rows, previous: readReport(invocation.reportPath) };
+}
+
+/** Columns the outgoing mapper file reads are profile keys too. */
+function profileOptions(config: Config): ProfileOptions {
+  return { mapperKeys: mapperSourceKeys(loadMapper(config.outgoingMapperPath, BUILT_IN_OUTGOING)) };
+}
+
+/** Runs `read`; a BulkFileError it throws names the file. */
+function namingFile<T>(file: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof BulkFileError) error.message = `${file}: ${error.message}`;
+    throw error;
+  }
 }
 
 /** Runs `atlassian-iam bulk <argv>`; returns the exit status. Never throws. */
 export async function runBulkCommand(argv: string[], io: BulkIo): Promise<number> {
+  // Known before the flags are read, so that even a usage error is JSON when --json was asked for.
+  const jsonOut = argv.includes('--json') ? io.out : undefined;
   let invocation: BulkInvocation | 'help';
   try {
     invocation = parseBulkArgs(argv);
   } catch (error) {
-    io.err(`atlassian-iam bulk: ${(error as Error).message}\n`);
-    return EXIT.badInput;
+    return reportCliError(error, io.err, 'atlassian-iam bulk', [BulkUsageError], jsonOut);
   }
   if (invocation === 'help') {
     io.out(BULK_HELP + '\n');
@@ -199,15 +217,15 @@ export async function runBulkCommand(argv: string[], io: BulkIo): Promise<number
   try {
     return await run(invocation, io);
   } catch (error) {
-    return reportCliError(error, io.err, 'atlassian-iam bulk', [BulkFileError, BulkUsageError]);
+    return reportCliError(error, io.err, 'atlassian-iam bulk', [BulkFileError, BulkUsageError], jsonOut);
   }
 }
 
 async function run(invocation: BulkInvocation, io: BulkIo): Promise<number> {
   if (invocation.dryRun) return dryRun(invocation, io);
-  const { rows, previous } = prepare(invocation);
   loadDotenv();
   const config = loadConfig();
+  const { rows, previous } = prepare(invocation, profileOptions(config));
   const scrub = (text: string): string => redact(text, config.secrets);
   const label = `bulk ${invocation.operation}${config.directory.mode === 'sandbox' ? ' (SANDBOX)' : ''}`;
   const clock = () => performance.now();
@@ -255,6 +273,7 @@ async function run(invocation: BulkInvocation, io: BulkIo): Promise<number> {
     onWait: (text) => progress.log(`${label}: ${text}\n`),
   });
 
+  const notice = newDatabaseNotice(config.database);
   const runtime: Runtime = createRuntime(config, logger);
   let audit: CliAudit | null = null;
   let report: ReportWriter | null = null;
@@ -349,6 +368,8 @@ async function run(invocation: BulkInvocation, io: BulkIo): Promise<number> {
     report?.close();
     await audit?.close();
     runtime.close();
+    const created = notice();
+    if (created) io.err(created);
   }
 }
 
@@ -358,9 +379,9 @@ async function run(invocation: BulkInvocation, io: BulkIo): Promise<number> {
  * later real run does every planned row. Exit 0, or 1 when a row is malformed or its lookup failed.
  */
 async function dryRun(invocation: BulkInvocation, io: BulkIo): Promise<number> {
-  const { rows, previous } = prepare(invocation);
   loadDotenv();
   const config = loadConfig();
+  const { rows, previous } = prepare(invocation, profileOptions(config));
   const scrub = (text: string): string => redact(text, config.secrets);
   const logger = createLogger({ level: config.logLevel, write: io.err, secrets: config.secrets });
   const { alreadyDone, todo } = planResume(rows, previous);

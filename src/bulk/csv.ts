@@ -5,7 +5,13 @@
  * the profile parser refuses) make that row malformed; the other rows still run.
  */
 import { createHash } from 'node:crypto';
-import { parseUserProfile, ProfileError, type UserProfile } from '../iam';
+import {
+  checkProfileKey,
+  parseUserProfile,
+  ProfileError,
+  type ProfileOptions,
+  type UserProfile,
+} from '../iam';
 
 export class BulkFileError extends Error {
   constructor(message: string) {
@@ -47,7 +53,7 @@ const DELIMITERS = [',', ';', '\t'] as const;
 const KEY_NAME = /^[A-Za-z_][A-Za-z0-9_:-]*(\.[A-Za-z_][A-Za-z0-9_:-]*)?$/;
 
 /** Profile keys whose value is an object or a list: such a cell may hold JSON (`[{"value":…}]`). */
-const JSON_KEYS = new Set(['emails', 'name', 'phonenumbers', 'olduserdata', 'schemas']);
+const JSON_KEYS = new Set(['emails', 'name', 'phonenumbers', 'olduserdata', 'schemas', 'groups']);
 
 /** Spreadsheets in some locales write `;`-separated files: the header line's most frequent separator wins. */
 function detectDelimiter(text: string): string {
@@ -198,9 +204,32 @@ function rawProfile(header: string[], cells: string[]): Record<string, unknown> 
   return raw;
 }
 
-/** Turns each record into a row: a parsed profile, or the reason it is malformed. */
-export function toBulkRows(table: CsvTable, operation: string): BulkRow[] {
+/**
+ * Every column must name a profile key (the parser's rule, with the same "did you mean"): a misspelt
+ * header is one error for the file, not a malformed row for every user.
+ */
+function checkColumns(header: string[], options: ProfileOptions): void {
+  header.forEach((name, i) => {
+    const label = `column ${i + 1} of the header row (${JSON.stringify(name)})`;
+    const [outer, inner] = name.split('.');
+    try {
+      checkProfileKey(outer, label, options);
+      if (inner !== undefined && outer.toLowerCase() === 'olduserdata')
+        checkProfileKey(inner, label, options);
+    } catch (error) {
+      if (error instanceof ProfileError) throw new BulkFileError(error.message);
+      throw error;
+    }
+  });
+}
+
+/**
+ * Turns each record into a row: a parsed profile, or the reason it is malformed. A column that names
+ * no profile key throws BulkFileError.
+ */
+export function toBulkRows(table: CsvTable, operation: string, options: ProfileOptions = {}): BulkRow[] {
   const { header } = table;
+  checkColumns(header, options);
   return table.records.map(({ line, cells }) => {
     const key = rowKey(operation, header, cells);
     if (cells.length !== header.length) {
@@ -215,7 +244,7 @@ export function toBulkRows(table: CsvTable, operation: string): BulkRow[] {
       };
     }
     try {
-      const profile = parseUserProfile(rawProfile(header, cells));
+      const profile = parseUserProfile(rawProfile(header, cells), options);
       return { row: line, key, identifier: identifierOf(profile), profile };
     } catch (error) {
       if (!(error instanceof ProfileError)) throw error;

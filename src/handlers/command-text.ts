@@ -1,4 +1,4 @@
-import { checkStorable, parseUserProfile, ProfileError, type UserProfile } from '../iam';
+import { checkStorable, looksLikeEmail, parseUserProfile, ProfileError, type UserProfile } from '../iam';
 
 /** What a slash command's text asked for. */
 export type CommandInput =
@@ -47,8 +47,6 @@ function keyValuePairs(text: string): [string, string][] {
   return pairs;
 }
 
-const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
-
 /** Parses the text of /iam-* commands: a JSON profile, key=value pairs, or a bare email. */
 export function parseCommandText(raw: string): CommandInput {
   const text = unwrapSlackLinks(straightenQuotes(raw)).trim();
@@ -57,12 +55,12 @@ export function parseCommandText(raw: string): CommandInput {
   if (unquoted.startsWith('{')) {
     return { kind: 'profile', profile: parseUserProfile(unquoted), identifierOnly: false };
   }
-  if (!text.includes('=') && EMAIL.test(text)) {
+  if (!text.includes('=') && looksLikeEmail(text)) {
     return { kind: 'profile', profile: parseUserProfile({ email: text }), identifierOnly: true };
   }
   // `jane@example.com reason="left"`: a leading bare email is the email pair.
   const [first, ...rest] = text.split(/\s+/);
-  if (!first.includes('=') && EMAIL.test(first) && rest.length > 0)
+  if (!first.includes('=') && looksLikeEmail(first) && rest.length > 0)
     return parseCommandText(`email=${first} ${rest.join(' ')}`);
   if (!text.includes('=')) {
     throw new ProfileError(`"${text}" is not an email, key=value pairs or a JSON profile`);

@@ -26,11 +26,23 @@ export {
   GroupCommandError,
 } from './groups';
 export { testModule, getMappingFields, type ConnectionStatus, type MappingField } from './directory-info';
-export { BUILT_IN_INCOMING, BUILT_IN_OUTGOING, loadMapper, MapperError, type Mapper } from './mappers';
+export {
+  BUILT_IN_INCOMING,
+  BUILT_IN_OUTGOING,
+  loadMapper,
+  MapperError,
+  mapperSourceKeys,
+  type Mapper,
+} from './mappers';
 export {
   checkStorable,
   parseUserProfile,
   parseAllowEnable,
+  checkProfileKey,
+  SCIM_PREFIX,
+  type ProfileOptions,
+  PROFILE_KEYS,
+  unknownKeyError,
   ProfileError,
   ProfileJsonError,
   type UserProfile,
@@ -63,3 +75,5 @@ export {
   type PlannedUser,
   type WriteCommand,
 } from './plan';
+/** One email shape for every room (the profile parser, the sandbox, Slack's and the CLI's bare email). */
+export { looksLikeEmail } from '../scim/value-rules';

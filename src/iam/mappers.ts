@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { ScimUser } from '../scim/types';
-import type { UserProfile } from './profile';
+import { SCIM_PREFIX, type UserProfile } from './profile';
 
 /**
  * A mapper is a JSON object from target attribute path to source: a path, a list of paths (the first
@@ -187,11 +187,20 @@ export function applyMapper(mapper: Mapper, input: unknown): Record<string, unkn
   return (prune(fromSources) as Record<string, unknown> | undefined) ?? {};
 }
 
-/** Outgoing: the mapped SCIM user, with the profile's SCIM pass-through attributes on top. */
+/**
+ * Outgoing: the mapped SCIM user, with the profile's SCIM pass-through attributes on top: the SCIM
+ * names the parser knows, `scim:NAME` keys as NAME, and schema URN keys as given.
+ */
 export function toScimUser(mapper: Mapper, profile: UserProfile): ScimUser {
   const user = applyMapper(mapper, profile) as ScimUser;
   for (const key of ['emails', 'phoneNumbers', 'externalId', 'schemas', 'active'] as const) {
     if (key in profile && profile[key] !== undefined) user[key] = profile[key] as never;
+  }
+  for (const [key, value] of Object.entries(profile)) {
+    const lower = key.toLowerCase();
+    if (lower.startsWith(SCIM_PREFIX))
+      (user as Record<string, unknown>)[key.slice(SCIM_PREFIX.length)] = value;
+    else if (lower.startsWith('urn:')) (user as Record<string, unknown>)[key] = value;
   }
   if (profile.name && typeof profile.name === 'object') {
     user.name = { ...(user.name ?? {}), ...(profile.name as object) };
@@ -213,6 +222,18 @@ export function clearablePath(mapper: Mapper, key: string): string | null {
     .filter(([, source]) => source === key)
     .map(([target]) => target);
   return targets.length === 1 && !targets[0].includes('[') ? targets[0] : null;
+}
+
+/** The profile keys a mapper reads (lower-case): a mapper file's own keys pass the profile parser. */
+export function mapperSourceKeys(mapper: Mapper): Set<string> {
+  const keys = new Set<string>();
+  for (const source of Object.values(mapper)) {
+    if (typeof source === 'object' && !Array.isArray(source)) continue;
+    for (const path of Array.isArray(source) ? source : [source]) {
+      keys.add(path.split(/[.[]/)[0].toLowerCase());
+    }
+  }
+  return keys;
 }
 
 export function toUserProfile(mapper: Mapper, user: ScimUser): UserProfile {

@@ -1,11 +1,15 @@
 /**
  * The user profile: the XSOAR-style JSON object an admin gives to every iam-* command.
- * Keys are case-insensitive; known keys are stored lower-case, SCIM attribute names pass through
- * under their SCIM spelling, anything else is kept as given (a mapper file may use it).
+ * Keys are case-insensitive; known keys are stored lower-case and SCIM attribute names pass through
+ * under their SCIM spelling. Any other key is refused, naming the closest known one, unless it has the
+ * `scim:` prefix (sent as that SCIM attribute, see toScimUser), is a schema URN (`urn:…`), or the
+ * outgoing mapper file reads it (`mapperKeys`).
  */
 import { userIdProblem } from '../scim/user-id';
 import { unstorableCharacter, unstorableMessage } from '../storable-text';
 import { booleanFromText } from '../boolean-text';
+import { closest } from '../closest-word';
+import { emailProblem, textValueProblem } from '../scim/value-rules';
 
 export type UserProfile = Record<string, unknown>;
 
@@ -43,6 +47,24 @@ export const STRING_KEYS = [
 
 const ALIASES: Record<string, string> = { familyname: 'surname' };
 
+/** Keys of a create or update besides the text ones: `groups` is a list of group names (create). */
+const OTHER_KEYS = ['active', 'olduserdata', 'groups'] as const;
+
+/** Words people write for a known key, for the "did you mean" of a refused key only. */
+const SYNONYMS: Record<string, string> = {
+  firstname: 'givenname',
+  lastname: 'surname',
+  mail: 'email',
+  emailaddress: 'email',
+  phone: 'mobilephone',
+  login: 'username',
+  jobtitle: 'title',
+  manager: 'department',
+};
+
+/** The prefix that sends any SCIM attribute as given: `{"scim:nickName":"JJ"}`. */
+export const SCIM_PREFIX = 'scim:';
+
 /** SCIM attributes that may be given directly (lower-case → SCIM spelling). */
 const SCIM_PASS_THROUGH: Record<string, string> = {
   emails: 'emails',
@@ -76,13 +98,74 @@ function scimBooleans(value: unknown, path: string): unknown {
   return out;
 }
 
-function stringValue(value: unknown, key: string): string | undefined {
+/** Atlassian's schema types every one of these as a string: a number is refused, not turned into text. */
+function stringValue(value: unknown, key: string, label: string): string | undefined {
   if (value === null || value === undefined) return undefined;
-  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  if (typeof value !== 'string')
-    throw new ProfileError(`${key} must be a string, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string') {
+    const hint = typeof value === 'number' ? ` in quotes ("${value}")` : '';
+    throw new ProfileError(`${label} must be text${hint}, got ${JSON.stringify(value)}`);
+  }
   const trimmed = value.trim();
-  return trimmed === '' ? undefined : trimmed;
+  if (trimmed === '') return undefined;
+  const problem = key === 'email' ? emailProblem(label, trimmed) : textValueProblem(label, trimmed);
+  if (problem !== null) throw new ProfileError(problem);
+  return trimmed;
+}
+
+/** Email addresses inside a pass-through `emails` list must look like email addresses too. */
+function checkScimEmails(value: unknown, label: string): void {
+  if (!Array.isArray(value)) return;
+  value.forEach((item, i) => {
+    const address =
+      item !== null && typeof item === 'object' ? (item as Record<string, unknown>).value : null;
+    if (typeof address !== 'string') return;
+    const problem = emailProblem(`${label}[${i}].value`, address.trim());
+    if (problem !== null) throw new ProfileError(problem);
+  });
+}
+
+/** Every key the parser knows, as people write them (for help texts and "did you mean"). */
+export const PROFILE_KEYS: readonly string[] = [...STRING_KEYS, ...OTHER_KEYS];
+
+const SCIM_NAMES = Object.values(SCIM_PASS_THROUGH);
+
+/** A key that passes because the caller vouches for it: the `scim:` prefix, a schema URN, a mapper key. */
+function passesAsGiven(lower: string, mapperKeys: ReadonlySet<string>): boolean {
+  return lower.startsWith(SCIM_PREFIX) || lower.startsWith('urn:') || mapperKeys.has(lower);
+}
+
+/** The error for a key nobody knows, naming the closest known key. */
+export function unknownKeyError(label: string, key: string, mapperKeys: ReadonlySet<string>): ProfileError {
+  const lower = key.toLowerCase();
+  const known = [...PROFILE_KEYS, ...SCIM_NAMES, ...mapperKeys];
+  const near = closest(lower, [...known, ...Object.keys(SYNONYMS)]);
+  const suggestion = near === null ? null : (SYNONYMS[near.toLowerCase()] ?? near);
+  return new ProfileError(
+    `${label} is not a profile key${suggestion ? `: did you mean ${suggestion}?` : ''} ` +
+      `(known keys: ${PROFILE_KEYS.join(', ')}; SCIM attributes such as ${SCIM_NAMES.slice(0, 4).join(', ')}; ` +
+      `send any other SCIM attribute as ${SCIM_PREFIX}NAME)`,
+  );
+}
+
+/** A key the parser takes (in any case), whatever its value. */
+function isKnownKey(lower: string, mapperKeys: ReadonlySet<string>): boolean {
+  const key = ALIASES[lower] ?? lower;
+  return PROFILE_KEYS.includes(key) || key in SCIM_PASS_THROUGH || passesAsGiven(lower, mapperKeys);
+}
+
+/**
+ * Refuses a key the parser would refuse, before any value is read: a CSV header names its columns
+ * once for every row. `label` is what the message calls the key.
+ */
+export function checkProfileKey(key: string, label: string, options: ProfileOptions = {}): void {
+  const mapperKeys = options.mapperKeys ?? new Set<string>();
+  if (!isKnownKey(key.toLowerCase(), mapperKeys)) throw unknownKeyError(label, key, mapperKeys);
+}
+
+interface Scope {
+  where: string;
+  nested: boolean;
+  mapperKeys: ReadonlySet<string>;
 }
 
 /**
@@ -125,7 +208,8 @@ function groupNames(value: unknown, key: string): string[] {
   return names;
 }
 
-function normalise(raw: Record<string, unknown>, where: string, nested: boolean): UserProfile {
+function normalise(raw: Record<string, unknown>, scope: Scope): UserProfile {
+  const { where, nested, mapperKeys } = scope;
   const profile: UserProfile = {};
   for (const [givenKey, value] of Object.entries(raw)) {
     const lower = givenKey.toLowerCase();
@@ -135,7 +219,7 @@ function normalise(raw: Record<string, unknown>, where: string, nested: boolean)
       throw new ProfileError(`${label} is given twice (keys are case-insensitive)`);
     }
     if ((STRING_KEYS as readonly string[]).includes(key)) {
-      const text = stringValue(value, label);
+      const text = stringValue(value, key, label);
       const idProblem = key === 'id' && text !== undefined ? userIdProblem(text) : null;
       if (idProblem)
         throw new ProfileError(`${label} ${JSON.stringify(text)} is not a user id: it ${idProblem}`);
@@ -151,21 +235,33 @@ function normalise(raw: Record<string, unknown>, where: string, nested: boolean)
       if (typeof value !== 'object' || Array.isArray(value)) {
         throw new ProfileError(`${label} must be an object of the previous values`);
       }
-      profile.olduserdata = normalise(value as Record<string, unknown>, label, true);
+      profile.olduserdata = normalise(value as Record<string, unknown>, {
+        ...scope,
+        where: label,
+        nested: true,
+      });
     } else if (SCIM_PASS_THROUGH[key]) {
       const scimKey = SCIM_PASS_THROUGH[key];
+      if (scimKey === 'emails') checkScimEmails(value, label);
       profile[scimKey] = BOOLEAN_ATTRIBUTES.has(scimKey)
         ? parseBooleanText(value, label)
         : scimBooleans(value, label);
-    } else {
+    } else if (passesAsGiven(lower, mapperKeys)) {
       profile[givenKey] = value;
+    } else {
+      throw unknownKeyError(label, givenKey, mapperKeys);
     }
   }
   return profile;
 }
 
+export interface ProfileOptions {
+  /** Keys the outgoing mapper file reads, lower-case (see mapperSourceKeys): they pass as given. */
+  mapperKeys?: ReadonlySet<string>;
+}
+
 /** Parses the user-profile argument: a JSON object as text or already parsed. */
-export function parseUserProfile(input: unknown): UserProfile {
+export function parseUserProfile(input: unknown, options: ProfileOptions = {}): UserProfile {
   let value = input;
   if (typeof input === 'string') {
     const text = input.trim().replace(/^`+|`+$/g, '');
@@ -183,7 +279,11 @@ export function parseUserProfile(input: unknown): UserProfile {
     throw new ProfileError('user-profile must be a JSON object such as {"email":"jane@example.com"}');
   }
   checkStorable(value, '');
-  return normalise(value as Record<string, unknown>, '', false);
+  return normalise(value as Record<string, unknown>, {
+    where: '',
+    nested: false,
+    mapperKeys: options.mapperKeys ?? new Set(),
+  });
 }
 
 /** The previous values of an update, when given. */

@@ -6,7 +6,7 @@ import { semanticProblems } from './checks';
 import { keyName, lineAt, type PolicyPath } from './locate';
 import { ruleFromFile } from './rules';
 import { fileSchema, knownKeysAt } from './schema';
-import { closest } from './text';
+import { closest } from '../closest-word';
 import { type Policy, type PolicyDefaults, PolicyError, type PolicyProblem } from './types';
 
 /**

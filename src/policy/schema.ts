@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { ACTION_NAMES, isPolicyAction, type PolicyAction, TARGET_KEYS } from './actions';
 import { parsePolicyDuration } from './duration';
-import { closest } from './text';
+import { closest } from '../closest-word';
 
 const DURATION_HINT = 'a duration such as 30m, 4h, 1d12h or 7d (units s, m, h, d, w)';
 

@@ -1,3 +1,4 @@
+import { emailProblem, textValueProblem } from '../scim/value-rules';
 import { ScimProblem } from './problem';
 
 /**
@@ -100,8 +101,11 @@ function invalid(detail: string): ScimProblem {
   return new ScimProblem(400, detail, 'invalidValue');
 }
 
+/** A string value within Atlassian's limits (the rules the profile parser checks too). */
 export function checkString(attribute: string, value: unknown): string {
   if (typeof value !== 'string') throw invalid(`Attribute '${attribute}' must be a string.`);
+  const problem = textValueProblem(`Attribute '${attribute}'`, value);
+  if (problem !== null) throw invalid(`${problem}.`);
   return value;
 }
 
@@ -137,6 +141,10 @@ export function checkMultiValued(attribute: string, value: unknown): Record<stri
     }
     if (typeof out.value !== 'string' || out.value.trim() === '') {
       throw invalid(`Each value of '${attribute}' needs a non-empty 'value'.`);
+    }
+    if (attribute === 'emails') {
+      const problem = emailProblem(`Attribute 'emails.value' ('${out.value}')`, out.value.trim());
+      if (problem !== null) throw invalid(`${problem}.`);
     }
     return out;
   });

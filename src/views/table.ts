@@ -1,10 +1,11 @@
 import type { IamResult, VendorResult } from '../iam/result';
 import { showInvisible } from './invisible';
 
-/** Columns of the human-readable result table, in XSOAR's order. */
+/**
+ * Columns of the human-readable result table, in XSOAR's order, without the constant brand (it is in
+ * the title) and instanceName (--json has it), so that the table fits a terminal.
+ */
 export const RESULT_COLUMNS = [
-  'brand',
-  'instanceName',
   'success',
   'active',
   'id',
@@ -18,8 +19,6 @@ export const RESULT_COLUMNS = [
 ] as const satisfies readonly (keyof VendorResult)[];
 
 export const SKIPPED_COLUMNS = [
-  'brand',
-  'instanceName',
   'group',
   'skipped',
   'reason',
@@ -53,13 +52,16 @@ export interface TextTable {
 }
 
 /** Title, the columns that have a value in some row, and the cells; skipped results use the short layout. */
-export function resultTable(result: IamResult, options: { detailsMax?: number } = {}): TextTable {
+export function resultTable(
+  result: IamResult,
+  options: { detailsMax?: number; titleSuffix?: string } = {},
+): TextTable {
   const vendor = result.IAM.Vendor;
   if (vendor.success && vendor.groups !== undefined && vendor.action === 'get-groups') {
     // A listing: one row per group; whose groups (if a user's) goes in the title.
     const whose = vendor.username ?? vendor.email ?? vendor.id;
     return {
-      title: `${resultTitle(vendor)}${whose === null ? '' : ` for ${cellText(whose)}`}`,
+      title: `${resultTitle(vendor)}${whose === null ? '' : ` for ${cellText(whose)}`}${options.titleSuffix ?? ''}`,
       columns: ['group', 'id'],
       rows: vendor.groups.map((group) => [cellText(group.displayName), cellText(group.id)]),
     };
@@ -75,29 +77,87 @@ export function resultTable(result: IamResult, options: { detailsMax?: number } 
     const max = options.detailsMax ?? Infinity;
     return column === 'details' && text.length > max ? `${text.slice(0, max - 1)}…` : text;
   };
-  return { title: resultTitle(vendor), columns, rows: [columns.map(cell)] };
+  return { title: resultTitle(vendor) + (options.titleSuffix ?? ''), columns, rows: [columns.map(cell)] };
+}
+
+/** Narrowest a column is squeezed to before the table may run over the width. */
+const MIN_COLUMN_WIDTH = 6;
+
+/** The text cut to `width` characters, its end shown as an ellipsis. */
+function fit(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
+}
+
+/**
+ * Column widths that fit `maxWidth` with two spaces between columns. The `shrinkFirst` columns give way
+ * first, down to their header's width; then every column is capped at the one widest cap that fits, so
+ * long cells share the room. A cap never goes under MIN_COLUMN_WIDTH (the table may then run over).
+ */
+function fitWidths(columns: string[], natural: number[], maxWidth: number, shrinkFirst: string[]): number[] {
+  const widths = [...natural];
+  const total = (): number => widths.reduce((sum, w) => sum + w, 2 * (widths.length - 1));
+  for (const name of shrinkFirst) {
+    const i = columns.indexOf(name);
+    if (i < 0 || total() <= maxWidth) continue;
+    const floor = Math.min(widths[i], Math.max(MIN_COLUMN_WIDTH, name.length));
+    widths[i] = Math.max(floor, widths[i] - (total() - maxWidth));
+  }
+  let cap = Math.max(...widths);
+  const widthAt = (limit: number): number =>
+    widths.reduce((sum, w) => sum + Math.min(w, limit), 2 * (widths.length - 1));
+  while (cap > MIN_COLUMN_WIDTH && widthAt(cap) > maxWidth) cap -= 1;
+  return widths.map((w) => Math.min(w, cap));
+}
+
+export interface RenderOptions {
+  /** The terminal's width: cells are cut (with an ellipsis) so that every line fits. Default: no limit. */
+  maxWidth?: number;
+  /** Columns that give way before the others (raw detail the person can get in full with --json). */
+  shrinkFirst?: string[];
+}
+
+/**
+ * A result table cut to `maxWidth`, followed by the error message in full when the table had to cut
+ * it: that is the one cell a person must read whole.
+ */
+export function renderResultText(table: TextTable, vendor: VendorResult, options: RenderOptions): string {
+  const rendered = renderTextTable(table, options);
+  const message = cellText(vendor.errorMessage);
+  const shown = showInvisible(message);
+  return message === '' || rendered.includes(shown) ? rendered : `${rendered}\nerror: ${shown}`;
+}
+
+/** The width a CLI table gets: the terminal's, or 100 columns when stdout is not a terminal. */
+export function terminalWidth(columns: number | undefined): number {
+  return columns !== undefined && columns > 0 ? columns : 100;
 }
 
 /**
  * Renders a table as aligned plain text: title line, header, rule, rows. Bidi controls and zero-width
- * characters are shown as `<U+XXXX>`, so no value can reorder or hide what the terminal shows.
+ * characters are shown as `<U+XXXX>`, so no value can reorder or hide what the terminal shows; then
+ * cells are cut to fit `maxWidth`.
  */
-export function renderTextTable(shown: TextTable): string {
+export function renderTextTable(shown: TextTable, options: RenderOptions = {}): string {
   const table: TextTable = {
     title: showInvisible(shown.title),
     columns: shown.columns.map(showInvisible),
     rows: shown.rows.map((row) => row.map(showInvisible)),
   };
-  const widths = table.columns.map((column, i) =>
+  const natural = table.columns.map((column, i) =>
     Math.max(column.length, ...table.rows.map((row) => (row[i] ?? '').length)),
   );
+  const maxWidth = options.maxWidth ?? Infinity;
+  const widths = fitWidths(table.columns, natural, maxWidth, options.shrinkFirst ?? []);
   const line = (cells: string[]): string =>
     cells
-      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i])))
+      .map((cell, i) => {
+        const text = fit(cell, widths[i]);
+        return i === cells.length - 1 ? text : text.padEnd(widths[i]);
+      })
       .join('  ')
       .trimEnd();
   return [
-    table.title,
+    fit(table.title, maxWidth),
     line(table.columns),
     line(widths.map((w) => '-'.repeat(w))),
     ...table.rows.map((row) => line(row)),

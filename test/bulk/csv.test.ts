@@ -105,6 +105,43 @@ describe('toBulkRows', () => {
   });
 });
 
+describe('issue 13: a column that names no profile key is one error for the file', () => {
+  it('a header "emial" is ONE BulkFileError naming the column and the closest key, not a malformed row per user', () => {
+    const table = readCsv('emial,title\na@example.com,Eng\nb@example.com,Eng\nc@example.com,Eng\n');
+    expect(() => toBulkRows(table, 'create')).toThrow(BulkFileError);
+    expect(() => toBulkRows(table, 'create')).toThrow(
+      'column 1 of the header row ("emial") is not a profile key: did you mean email?',
+    );
+  });
+
+  it('checks the KEY of an olduserdata.KEY column too', () => {
+    expect(() => rows('email,olduserdata.emial\nnew@example.com,old@example.com\n')).toThrow(
+      'column 2 of the header row ("olduserdata.emial") is not a profile key: did you mean email?',
+    );
+  });
+
+  it('lets SCIM names, scim:NAME columns, groups and the mapper file keys through', () => {
+    const [row] = toBulkRows(
+      readCsv('userName,externalId,scim:nickName,groups,costCenter\njane@example.com,E1,JJ,"[""eng""]",42\n'),
+      'create',
+      { mapperKeys: new Set(['costcenter']) },
+    );
+    expect(row.problem).toBeUndefined();
+    expect(row.profile).toEqual({
+      username: 'jane@example.com',
+      externalId: 'E1',
+      'scim:nickName': 'JJ',
+      groups: ['eng'],
+      costCenter: '42',
+    });
+  });
+
+  it('a value against the schema (not an email) is still a malformed row, named by its key', () => {
+    const [row] = rows('email,title\nnot-an-email,Eng\n');
+    expect(row.problem).toBe('email must be an email address such as jane@example.com');
+  });
+});
+
 describe('identifierOf', () => {
   it('prefers email, then username, employee id and id', () => {
     expect(identifierOf({ id: 'u-1', username: 'jdoe', email: 'j@example.com' })).toBe('j@example.com');

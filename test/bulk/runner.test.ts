@@ -170,7 +170,7 @@ it('stops starting rows after a directory-wide error (bad token), reporting it',
 });
 
 it('issue 11 finding 2: with the audit log unavailable no row runs and the run stops, saying why', async () => {
-  const { outcome, written } = await run('create', 'email\na@example.com\nb@example.com\nbad\n', {
+  const { outcome, written } = await run('create', 'email\na@example.com\nb@example.com\nc@example.com\n', {
     audit: unavailableAudit,
     entries: [],
   });

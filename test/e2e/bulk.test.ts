@@ -239,7 +239,7 @@ describe('bad usage or a bad file: exit 2, a clear message, nothing sent or writ
     [['bulk', 'create', 'users.csv', '--allow-enable', 'maybe'], /allow-enable must be true or false/],
     [['bulk', 'disable', 'users.csv', '--report', 'users.csv'], /--report names the CSV file itself/],
     [['bulk', 'disable', 'users.csv', '--report', 'other.txt'], /other\.txt exists but is not a bulk report/],
-    [['bulk', 'disable', 'users.csv', '--bogus'], /Unknown option '--bogus'/],
+    [['bulk', 'disable', 'users.csv', '--bogus'], /unknown option --bogus; run atlassian-iam bulk --help/],
   ])('%j', async (args, message) => {
     const cwd = makeTempDir('atlassian-iam-bulk-bad-');
     writeCsv(cwd, 'email\nx@example.com\n');

@@ -194,7 +194,7 @@ describe('atlassian-iam audit', () => {
   });
 
   it.each([
-    [['--json', '--csv'], 'choose one of --json and --csv'],
+    [['--csv', '--json=x'], '--json takes no value'],
     [['--since', 'last tuesday'], '--since "last tuesday" is neither a duration'],
     [['--since', '2025-02-30'], 'neither a duration'],
     [['--limit', '0'], '--limit "0" must be a whole number'],
@@ -207,6 +207,19 @@ describe('atlassian-iam audit', () => {
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(`atlassian-iam audit: `);
     expect(run.stderr).toContain(message);
+  });
+
+  it('issue 13: with --json, a bad option or configuration is one JSON error object on stdout, exit 2', async () => {
+    const both = await cli(['audit', '--json', '--csv']);
+    expect(both.code).toBe(2);
+    expect(JSON.parse(both.stdout)).toEqual({
+      error: { kind: 'input', message: 'choose one of --json and --csv; run atlassian-iam audit --help' },
+    });
+    const config = await cli(['audit', '--json'], { DATABASE_URL: 'mysql://nope' });
+    expect(config.code).toBe(2);
+    expect(JSON.parse(config.stdout)).toMatchObject({
+      error: { kind: 'configuration', problems: ['DATABASE_URL: must be sqlite:PATH or postgres://…'] },
+    });
   });
 
   it('exits 2 for a bad configuration, naming the variable', async () => {

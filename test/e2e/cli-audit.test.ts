@@ -101,6 +101,20 @@ it('issue 11 finding 2: with the audit log unavailable the CLI sends nothing, sa
   }
 });
 
+it('issue 13: with --json, an unavailable audit log is one JSON error object on stdout, exit 1', async () => {
+  const cwd = makeTempDir('atlassian-iam-audit-');
+  const before = atlassian.server.requests.length;
+  const run = await runCli(['iam-enable-user', '--json', '--user-profile', 'nobody@example.com'], {
+    env: { ...atlassian.env, DATABASE_URL: 'postgres://iam:pw@127.0.0.1:1/iam' },
+    cwd,
+  });
+  expect(run.code).toBe(1);
+  expect(JSON.parse(run.stdout)).toEqual({
+    error: { kind: 'audit', message: 'The audit log is unavailable, so nothing was done.' },
+  });
+  expect(atlassian.server.requests.length).toBe(before);
+});
+
 it('issue 10 finding 4: iam-get-user with the id "." exits 2 and sends no request', async () => {
   const cwd = makeTempDir('atlassian-iam-audit-');
   const before = atlassian.server.requests.length;

@@ -301,14 +301,15 @@ describe('missing users', () => {
 });
 
 describe('human-readable output', () => {
-  it('prints the XSOAR table titled "Create User Results (Atlassian IAM)"', async () => {
+  it('prints the XSOAR table titled "Create User Results (Atlassian IAM)", within 100 columns when not a terminal (issue 13)', async () => {
     const email = 'table.e2e@example.com';
     const before = atlassian.server.requests.length;
     const run = await cli(['iam-create-user', '--user-profile', JSON.stringify({ email })], atlassianEnv());
     expectExit(run, 0);
     const lines = run.stdout.split('\n');
     expect(lines[0]).toBe('Create User Results (Atlassian IAM)');
-    expect(lines[1]).toMatch(/^brand\s+instanceName\s+success\s+active\s+id\s+username\s+email\s+details$/);
+    expect(lines[1]).toMatch(/^success\s+active\s+id\s+username\s+email\s+details$/);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(100);
     expect(run.stdout).toContain(email);
     expectTraffic(atlassian.server.requests.slice(before), ['GET', 'POST'], MINIMUM_REQUESTS.create);
   });
@@ -321,7 +322,7 @@ describe('human-readable output', () => {
     expectExit(run, 0);
     const lines = run.stdout.split('\n');
     expect(lines[0]).toBe('Disable User Results (Atlassian IAM)');
-    expect(lines[1]).toMatch(/^brand\s+instanceName\s+skipped\s+reason$/);
+    expect(lines[1]).toMatch(/^skipped\s+reason$/);
     expect(run.stdout).toContain('User does not exist');
   });
 });
@@ -385,12 +386,27 @@ describe('bad input and configuration: exit 2, a clear message, no request', () 
 
   it.each(cases)('%s', async (_name, args, env, message) => {
     const before = atlassian.server.requests.length;
-    const run = await cli([...args, '--json'], atlassianEnv({ LOG_LEVEL: 'debug', ...env }));
+    const run = await cli(args, atlassianEnv({ LOG_LEVEL: 'debug', ...env }));
     expectExit(run, 2);
     expect(run.stderr).toMatch(message);
     expect(run.stdout).toBe('');
     expect(atlassian.server.requests.length).toBe(before);
   });
+
+  it.each(cases)(
+    'issue 13: with --json, %s is one JSON error object on stdout',
+    async (_name, args, env, message) => {
+      const before = atlassian.server.requests.length;
+      const run = await cli([...args, '--json'], atlassianEnv({ LOG_LEVEL: 'debug', ...env }));
+      expectExit(run, 2);
+      const { error } = parseJsonOutput<{ error: { kind: string; message: string; problems?: string[] } }>(
+        run,
+      );
+      expect(['input', 'configuration']).toContain(error.kind);
+      expect([error.message, ...(error.problems ?? [])].join('\n')).toMatch(message);
+      expect(atlassian.server.requests.length).toBe(before);
+    },
+  );
 });
 
 describe('connection failures', () => {
@@ -602,7 +618,7 @@ describe('sandbox, zero configuration', () => {
 
     const table = await runCli(['get-user', '--user-profile', profile], { cwd, env });
     expectExit(table, 0);
-    expect(table.stdout).toMatch(/^Get User Results \(Atlassian IAM\)\n/);
+    expect(table.stdout).toMatch(/^Get User Results \(Atlassian IAM\) \(SANDBOX\)\n/);
     expect(table.stdout + table.stderr).toMatch(/SANDBOX/);
 
     // The sandbox is embedded: nothing went over the network to the emulated Atlassian.

@@ -174,7 +174,7 @@ describe('/iam-audit', () => {
   it.each([
     ['', 'say whose audit history to show'],
     ['ann', 'is not an email'],
-    ['email=ann', 'is not an email'],
+    ['email=ann', 'email must be an email address'],
     ['ann@example.com title=Boss', 'takes one email and nothing else'],
     ['ann@example.com reason=curious', 'takes one email and nothing else'],
     ['{"username":"ann"}', 'takes one email and nothing else'],

@@ -7,6 +7,7 @@ import {
   BUILT_IN_OUTGOING,
   loadMapper,
   MapperError,
+  mapperSourceKeys,
   toScimUser,
   toUserProfile,
 } from '../../src/iam/mappers';
@@ -142,5 +143,26 @@ describe('mapper files', () => {
     const file = content === null ? path.join(dir, name) : write(name, content);
     expect(() => loadMapper(file, BUILT_IN_OUTGOING)).toThrow(MapperError);
     expect(() => loadMapper(file, BUILT_IN_OUTGOING)).toThrow(message);
+  });
+});
+
+describe('issue 13: the explicit SCIM pass-through', () => {
+  it('sends a scim:NAME key as the SCIM attribute NAME and a schema URN key as given', () => {
+    const urn = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+    const profile = parseUserProfile({
+      email: 'a@example.com',
+      'scim:nickName': 'JJ',
+      [urn]: { manager: 'm' },
+    });
+    const user = toScimUser(BUILT_IN_OUTGOING, profile) as Record<string, unknown>;
+    expect(user.nickName).toBe('JJ');
+    expect(user[urn]).toEqual({ manager: 'm' });
+    expect(user['scim:nickName']).toBeUndefined();
+  });
+
+  it('names the profile keys a mapper file reads, lower-case', () => {
+    expect(
+      mapperSourceKeys({ costCenter: 'costCenter', 'name.givenName': ['First', 'given'], x: { value: 1 } }),
+    ).toEqual(new Set(['costcenter', 'first', 'given']));
   });
 });

@@ -1,4 +1,4 @@
-import { parseAllowEnable, parseUserProfile, ProfileError } from '../../src/iam/profile';
+import { checkProfileKey, parseAllowEnable, parseUserProfile, ProfileError } from '../../src/iam/profile';
 
 describe('parseUserProfile', () => {
   it('accepts keys in any case and stores known keys lower-case', () => {
@@ -33,8 +33,8 @@ describe('parseUserProfile', () => {
     );
   });
 
-  it('turns a numeric employee id into text and drops empty values', () => {
-    expect(parseUserProfile({ email: 'a@example.com', employeeid: 1234, title: '  ' })).toEqual({
+  it('drops empty values', () => {
+    expect(parseUserProfile({ email: 'a@example.com', employeeid: '1234', title: '  ' })).toEqual({
       email: 'a@example.com',
       employeeid: '1234',
     });
@@ -47,7 +47,7 @@ describe('parseUserProfile', () => {
     ['', /is empty/],
     ['{"email":"a@example.com","active":"maybe"}', /active must be true or false, got "maybe"/],
     ['{"email":"a@example.com","EMAIL":"b@example.com"}', /EMAIL is given twice/],
-    ['{"email":{"value":"x"}}', /email must be a string/],
+    ['{"email":{"value":"x"}}', /email must be text/],
     ['{"email":"a@example.com","olduserdata":"x"}', /olduserdata must be an object/],
     [
       '{"emails":[{"value":"a@example.com","primary":"maybe"}]}',
@@ -58,9 +58,97 @@ describe('parseUserProfile', () => {
     expect(() => parseUserProfile(text)).toThrow(message);
   });
 
-  it('survives JSON nested 1,000 levels deep (kept as an unknown key)', () => {
-    const deep = '{"email":"a@example.com","x":' + '['.repeat(1000) + ']'.repeat(1000) + '}';
+  it('survives JSON nested 1,000 levels deep (kept under a scim: key)', () => {
+    const deep = '{"email":"a@example.com","scim:x":' + '['.repeat(1000) + ']'.repeat(1000) + '}';
     expect(parseUserProfile(deep).email).toBe('a@example.com');
+  });
+});
+
+describe('issue 13: unknown profile keys are refused, naming the closest known key', () => {
+  it.each([
+    ['{"firstname":"Jane","email":"jane@example.com"}', 'firstname', 'givenname'],
+    ['{"titel":"CTO","email":"jane@example.com"}', 'titel', 'title'],
+    ['{"emial":"jane@example.com"}', 'emial', 'email'],
+    ['{"lastname":"Doe","email":"jane@example.com"}', 'lastname', 'surname'],
+    ['{"email":"jane@example.com","olduserdata":{"emial":"old@example.com"}}', 'olduserdata.emial', 'email'],
+  ])('%s is refused: "%s", did you mean %s?', (text, key, suggestion) => {
+    expect(() => parseUserProfile(text)).toThrow(ProfileError);
+    expect(() => parseUserProfile(text)).toThrow(`${key} is not a profile key: did you mean ${suggestion}?`);
+  });
+
+  it('a key far from every known one is refused without a guess, and the message says how to pass it', () => {
+    expect(() => parseUserProfile('{"email":"a@example.com","xyzzyplugh":"1"}')).toThrow(
+      /^xyzzyplugh is not a profile key \(known keys: .*send any other SCIM attribute as scim:NAME\)$/,
+    );
+  });
+
+  it('SCIM attribute names pass through (userName, emails, name, externalId, phoneNumbers)', () => {
+    const profile = parseUserProfile({
+      userName: 'jane@example.com',
+      emails: [{ value: 'jane@example.com', primary: true }],
+      name: { givenName: 'Jane' },
+      externalId: 'E1',
+      phoneNumbers: [{ value: '+1 555 0100' }],
+      displayName: 'Jane Doe',
+      preferredLanguage: 'en',
+    });
+    expect(profile).toMatchObject({
+      username: 'jane@example.com',
+      externalId: 'E1',
+      displayname: 'Jane Doe',
+    });
+  });
+
+  it('the scim: prefix and schema URNs pass anything else through, as given', () => {
+    const urn = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
+    const profile = parseUserProfile({
+      email: 'a@example.com',
+      'scim:nickName': 'JJ',
+      [urn]: { manager: 'x' },
+    });
+    expect(profile).toEqual({ email: 'a@example.com', 'scim:nickName': 'JJ', [urn]: { manager: 'x' } });
+  });
+
+  it('keys the outgoing mapper file reads pass as given', () => {
+    expect(() => parseUserProfile({ email: 'a@example.com', costCenter: '42' })).toThrow(ProfileError);
+    const profile = parseUserProfile(
+      { email: 'a@example.com', costCenter: '42' },
+      { mapperKeys: new Set(['costcenter']) },
+    );
+    expect(profile.costCenter).toBe('42');
+  });
+
+  it('groups (a list of group names) is a known key for create (SPEC Revision 2)', () => {
+    expect(parseUserProfile({ email: 'a@example.com', groups: ['engineering', 'vpn'] }).groups).toEqual([
+      'engineering',
+      'vpn',
+    ]);
+  });
+
+  it('checkProfileKey refuses a misspelt CSV column by its label', () => {
+    expect(() => checkProfileKey('emial', 'column 1')).toThrow(
+      'column 1 is not a profile key: did you mean email?',
+    );
+    expect(() => checkProfileKey('GivenName', 'column 2')).not.toThrow();
+    expect(() => checkProfileKey('familyName', 'column 3')).not.toThrow();
+  });
+});
+
+describe("issue 13: values are checked against Atlassian's schema before sending", () => {
+  it.each([
+    ['{"email":"not-an-email"}', /^email must be an email address such as jane@example.com$/],
+    ['{"email":"jane@example.com","title":5}', /^title must be text in quotes \("5"\), got 5$/],
+    ['{"email":"jane@example.com","employeeid":1234}', /^employeeid must be text in quotes/],
+    ['{"email":"jane@example.com","department":true}', /^department must be text, got true$/],
+    [
+      `{"email":"jane@example.com","title":"${'x'.repeat(256)}"}`,
+      /^title is 256 characters long; at most 255/,
+    ],
+    ['{"emails":[{"value":"nope","primary":true}]}', /^emails\[0\]\.value must be an email address/],
+    ['{"email":"new@example.com","olduserdata":{"email":"old"}}', /^olduserdata\.email must be an email/],
+  ])('%s is refused, naming the key', (text, message) => {
+    expect(() => parseUserProfile(text)).toThrow(ProfileError);
+    expect(() => parseUserProfile(text)).toThrow(message);
   });
 });
 

@@ -106,10 +106,29 @@ describe('POST /Users', () => {
     ],
     ['a string active', { userName: 'a', emails: [{ value: 'a@x.com' }], active: 'true' }],
     ['a number title', { userName: 'a', emails: [{ value: 'a@x.com' }], title: 7 }],
+    ['issue 13: an email that is not an email', { userName: 'a', emails: [{ value: 'not-an-email' }] }],
+    [
+      'issue 13: a title over 255 characters',
+      { userName: 'a', emails: [{ value: 'a@x.com' }], title: 'x'.repeat(256) },
+    ],
   ])('answers 400 invalidValue for %s', (_case, body) => {
     const response = call(directory, 'POST', '/Users', { body });
     expect(response.status).toBe(400);
     expect(response.body).toMatchObject({ schemas: [ERROR_SCHEMA], status: '400', scimType: 'invalidValue' });
+  });
+
+  it('issue 13: refuses "email":"not-an-email" with a ScimError naming the attribute, as Atlassian would', () => {
+    const response = call(directory, 'POST', '/Users', {
+      body: { userName: 'a', emails: [{ value: 'not-an-email', primary: true }] },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({
+      schemas: [ERROR_SCHEMA],
+      status: '400',
+      scimType: 'invalidValue',
+      detail: "Attribute 'emails.value' ('not-an-email') must be an email address such as jane@example.com.",
+    });
+    expect(list({}).totalResults).toBe(0);
   });
 
   it.each([

@@ -160,6 +160,17 @@ describe('PATCH errors', () => {
     expect(stored()).toMatchObject({ userName: 'jane@example.com', title: 'Engineer' });
   });
 
+  it.each([
+    ['an email that is not an email', { emails: [{ value: 'not-an-email', primary: true }] }],
+    ['a number as title', { title: 5 }],
+    ['a title over 255 characters', { title: 'x'.repeat(256) }],
+  ])('issue 13: answers 400 invalidValue for %s, and changes nothing', (_case, value) => {
+    const response = patch(patchBody({ op: 'replace', value }));
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ status: '400', scimType: 'invalidValue' });
+    expect(stored()).toMatchObject({ title: 'Engineer', emails: [{ value: 'jane@example.com' }] });
+  });
+
   it('allows a userName change of letter case only, and a change to a free name', () => {
     expect(patch(patchBody({ op: 'replace', path: 'userName', value: 'Jane@Example.com' })).status).toBe(200);
     expect(patch(patchBody({ op: 'replace', path: 'userName', value: 'jane2@example.com' })).status).toBe(

@@ -1,11 +1,10 @@
-import { ProfileError } from '../../iam';
+import { looksLikeEmail, ProfileError } from '../../iam';
 import { AUDIT_HISTORY_LIMIT, auditHistoryMessage } from '../../views/slack';
 import type { CommandInput } from '../command-text';
 import { auditDone, type BotContext } from '../context';
 import { tellEphemeral } from '../posting';
 import { type CommandArgs, handleSlashCommand } from './profile-command';
 
-const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 const EXAMPLE = 'e.g. /iam-audit jane@example.com';
 
 /** The one email /iam-audit takes (bare, `email=…` or `{"email":…}`); anything else is a usage error. */
@@ -21,7 +20,7 @@ export function auditEmailOf(input: CommandInput): string {
   ) {
     throw new ProfileError(`/iam-audit takes one email and nothing else, ${EXAMPLE}`);
   }
-  if (!EMAIL.test(email.trim())) throw new ProfileError(`"${email}" is not an email, ${EXAMPLE}`);
+  if (!looksLikeEmail(email.trim())) throw new ProfileError(`"${email}" is not an email, ${EXAMPLE}`);
   return email.trim();
 }
 
