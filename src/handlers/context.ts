@@ -107,21 +107,19 @@ export async function auditDone(context: BotContext, entry: BotAuditEntry): Prom
   }
 }
 
-/** Audits that someone who is not an operator tried to run `command`; nothing was done. */
-export function auditNotOperator(context: BotContext, actor: string, command: string): Promise<boolean> {
-  return auditDone(context, {
-    actor,
-    kind: 'refusal',
-    command,
-    target: null,
-    outcome: 'refused',
-    requestId: null,
-    detail: { reason: 'not an operator' },
-  });
-}
+/** Why a request was refused before anything was done, as its audit row says. */
+export const REFUSED = {
+  notOperator: 'not an operator',
+  shuttingDown: 'the bot was shutting down',
+} as const;
 
-/** Audits that `command` reached the bot while it was shutting down and was refused; nothing was done. */
-export function auditRestarting(context: BotContext, actor: string, command: string): Promise<boolean> {
+/** Audits that `actor`'s `command` was refused for `reason`; nothing was done. */
+export function auditRefusal(
+  context: BotContext,
+  actor: string,
+  command: string,
+  reason: (typeof REFUSED)[keyof typeof REFUSED],
+): Promise<boolean> {
   return auditDone(context, {
     actor,
     kind: 'refusal',
@@ -129,6 +127,6 @@ export function auditRestarting(context: BotContext, actor: string, command: str
     target: null,
     outcome: 'refused',
     requestId: null,
-    detail: { reason: 'the bot was shutting down' },
+    detail: { reason },
   });
 }

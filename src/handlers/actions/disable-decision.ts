@@ -1,7 +1,7 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { errorNotice, refusalMessage } from '../../views/slack';
 import { decide } from '../approvals';
-import { AuditUnavailableError, auditRestarting, type BotContext } from '../context';
+import { AuditUnavailableError, auditRefusal, REFUSED, type BotContext } from '../context';
 import { originOf } from '../decision-guards';
 import { RESTARTING } from '../in-flight';
 import { tellEphemeral } from '../posting';
@@ -35,7 +35,12 @@ export function disableDecision(context: BotContext, decision: 'approved' | 'den
         await ack();
         const text = `${RESTARTING} (Your decision was not recorded; the request is still open.)`;
         await tellEphemeral(respond, refusalMessage(text, { sandbox: context.sandbox }));
-        await auditRestarting(context, body.user.id, decision === 'approved' ? 'approve' : 'deny');
+        await auditRefusal(
+          context,
+          body.user.id,
+          decision === 'approved' ? 'approve' : 'deny',
+          REFUSED.shuttingDown,
+        );
       },
     );
   };

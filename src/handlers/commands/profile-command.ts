@@ -2,7 +2,7 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { ProfileError, ProfileJsonError } from '../../iam';
 import { errorNotice, invalidJsonProblem, refusalMessage, usageMessage } from '../../views/slack';
 import { parseCommandText, type CommandInput } from '../command-text';
-import { AuditUnavailableError, auditNotOperator, auditRestarting, type BotContext } from '../context';
+import { AuditUnavailableError, auditRefusal, REFUSED, type BotContext } from '../context';
 import { RESTARTING } from '../in-flight';
 import type { ApprovalInput } from '../approvals';
 import { tellEphemeral } from '../posting';
@@ -27,7 +27,7 @@ export async function handleSlashCommand(
   const refuse = async () => {
     const restarting = refusalMessage(RESTARTING, { sandbox: context.sandbox });
     await args.ack({ response_type: 'ephemeral', text: restarting.text, blocks: restarting.blocks });
-    await auditRestarting(context, command.user_id, name);
+    await auditRefusal(context, command.user_id, name, REFUSED.shuttingDown);
   };
   await context.inFlight.ackThenRun(
     () => args.ack(),
@@ -38,7 +38,7 @@ export async function handleSlashCommand(
             respond,
             refusalMessage(`Only operators (IAM_OPERATORS) can run /${name}.`, { sandbox: context.sandbox }),
           );
-          await auditNotOperator(context, command.user_id, name);
+          await auditRefusal(context, command.user_id, name, REFUSED.notOperator);
           return;
         }
         await run(read(command.text));

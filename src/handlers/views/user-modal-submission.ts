@@ -26,13 +26,7 @@ import {
 } from '../../views/slack';
 import { requestPreviewedWrite, requestWrite } from '../approvals';
 import { runAndPost } from '../commands/run-and-post';
-import {
-  AuditUnavailableError,
-  auditNotOperator,
-  auditRestarting,
-  type BotContext,
-  targetOf,
-} from '../context';
+import { AuditUnavailableError, auditRefusal, REFUSED, type BotContext, targetOf } from '../context';
 import { RESTARTING } from '../in-flight';
 import { postMessage } from '../posting';
 
@@ -52,7 +46,7 @@ async function operatorProblem(context: BotContext, userId: string, name: string
     context.logger.error('permission check failed', { error: (error as Error).message });
     return 'Could not check your permissions with Slack; try again.';
   }
-  await auditNotOperator(context, userId, name);
+  await auditRefusal(context, userId, name, REFUSED.notOperator);
   return 'Only operators (IAM_OPERATORS) can do this.';
 }
 
@@ -154,7 +148,7 @@ export function userModalSubmission(context: BotContext, kind: 'create' | 'updat
     const options = optionsOf(values);
     const refuse = async () => {
       await ack({ response_action: 'errors', errors: { email: RESTARTING } });
-      await auditRestarting(context, userId, name);
+      await auditRefusal(context, userId, name, REFUSED.shuttingDown);
     };
     if (kind === 'update') {
       // Within the ack's 3 seconds: one lookup (GET), nothing sent. Tracked so a shutdown waits for it.
