@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { parseUserProfile, ProfileError, STRING_KEYS } from '../../src/iam/profile';
 import { escapeFilterValue } from '../../src/scim/filter';
 import { userIdProblem } from '../../src/scim/user-id';
+import { looksLikeEmail } from '../../src/scim/value-rules';
 import { parseUserFilter } from '../../src/sandbox/filter';
 import { escapeMrkdwn } from '../../src/views/slack/escape';
 
@@ -53,16 +54,17 @@ describe('parseUserProfile', () => {
   });
 
   it('round-trips known string keys case-insensitively, values trimmed', () => {
-    const entry = fc.constantFrom(...STRING_KEYS).chain((key) =>
-      fc.tuple(
-        fc.constant(key),
-        randomCase(key),
-        fc
-          .string({ unit: 'grapheme', minLength: 1, maxLength: 60 })
-          // An id must also be usable in a URL (src/scim/user-id.ts); that refusal has tests of its own.
-          .filter((v) => v.trim() !== '' && (key !== 'id' || userIdProblem(v.trim()) === null)),
-      ),
-    );
+    // An id must also be usable in a URL (src/scim/user-id.ts) and an email look like one
+    // (src/scim/value-rules.ts); those refusals have tests of their own.
+    const valueFor = (key: string) =>
+      key === 'email'
+        ? fc.emailAddress().filter((v) => looksLikeEmail(v))
+        : fc
+            .string({ unit: 'grapheme', minLength: 1, maxLength: 60 })
+            .filter((v) => v.trim() !== '' && (key !== 'id' || userIdProblem(v.trim()) === null));
+    const entry = fc
+      .constantFrom(...STRING_KEYS)
+      .chain((key) => fc.tuple(fc.constant(key), randomCase(key), valueFor(key)));
     fc.assert(
       fc.property(
         fc.uniqueArray(entry, { selector: ([key]) => key, maxLength: STRING_KEYS.length }),
