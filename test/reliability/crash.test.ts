@@ -201,7 +201,9 @@ async function iteration(i: number, random: () => number): Promise<Outcome> {
 
   bot = await launch(cwd);
   if (status === 'pending') await approve(`b${i}`);
-  const completed = await waitForStatus(dbPath, requestId, 'completed');
+  // Generous: the restarted bot must start, take the click and carry the disable out, on a machine that
+  // may be running other suites at the same time; a disable that never completes is still "lost".
+  const completed = await waitForStatus(dbPath, requestId, 'completed', 45_000);
   await bot.stop('SIGTERM');
 
   const user = atlassian.directory.handle({
