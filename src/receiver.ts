@@ -168,6 +168,8 @@ export function slackHttpReceiver(options: {
       res.once('finish', () => observe((performance.now() - started) / 1000));
     }
     if (req.method !== 'POST' || pathOf(req) !== EVENTS_PATH) return bolt(req, res);
+    // A body announced as too long is Bolt's to refuse (413, read and dropped while the client sends).
+    if (Number(req.headers['content-length']) > SLACK_BODY_LIMIT) return bolt(req, res);
     readBody(req, SLACK_BODY_LIMIT).then(
       (body) => {
         if (body === null) return answerEmpty(res, 413);
