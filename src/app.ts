@@ -35,6 +35,7 @@ import {
   slackHttpReceiver,
   startRouteServer,
 } from './receiver';
+import { defaultPolicy, loadPolicy, type Policy } from './policy';
 import { type BotIdentity, checkBotToken, describeSlackFailure, StartupError } from './startup';
 import { openStore } from './store';
 import type { Store } from './store/types';
@@ -82,6 +83,8 @@ export interface BotOptions {
   receiver?: Receiver;
   /** Tests: shorter waits between retries of approved work, and a faster lease heartbeat. */
   approvedRetry?: Partial<Omit<ApprovedRetry, 'deadlineMs'>>;
+  /** Tests: a policy as parsed; otherwise IAM_POLICY_FILE is read at start (the built-in rules without it). */
+  policy?: Policy;
 }
 
 /**
@@ -131,6 +134,9 @@ function cachedConnectionStatus(check: () => Promise<ConnectionStatus>, ttlMs: n
 export async function createBot(options: BotOptions): Promise<Bot> {
   const { config, logger } = options;
   const slack = requireSlackSettings(config, { customReceiver: options.receiver !== undefined });
+  // Read before anything is opened: a policy with a problem stops the start with FILE:LINE: KEY lines.
+  const policy =
+    options.policy ?? (config.policyFile ? loadPolicy(config.policyFile, slack) : defaultPolicy(slack));
   let store: Store | undefined;
   const metrics = createMetrics({
     pendingApprovals: async () => (store ? (await store.listPendingApprovals()).length : 0),
@@ -151,7 +157,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   try {
     // Tests with their own receiver talk to no Slack: Bolt then skips its token check too.
     const identity = options.receiver ? null : await checkBotToken(slack.botToken, slack.apiUrl);
-    return assemble(options, slack, runtime, store, identity, metrics);
+    return assemble({ ...options, policy }, slack, runtime, store, identity, metrics);
   } catch (error) {
     runtime.close();
     await store.close();
@@ -160,7 +166,7 @@ export async function createBot(options: BotOptions): Promise<Bot> {
 }
 
 function assemble(
-  options: BotOptions,
+  options: BotOptions & { policy: Policy },
   slack: ReturnType<typeof requireSlackSettings>,
   runtime: Runtime,
   store: Store,
@@ -226,6 +232,7 @@ function assemble(
     clock,
     newId: options.newId ?? randomUUID,
     approvalTtlMs: slack.approvalTtlMs,
+    policy: options.policy,
     approvedRetry: { ...approvedRetry(slack.approvedRetryDeadlineMs), ...options.approvedRetry },
     metrics,
     connectionStatus: cachedConnectionStatus(() => testModule(runtime.context.directory), 60_000, Date.now),

@@ -12,6 +12,7 @@ import { type IamContext, type IamResult, pinUser, previewDisable, type UserProf
 import { formatInZone, parseSchedule, type Schedule } from './iam/schedule';
 import type { Logger } from './log';
 import { createMetrics } from './metrics';
+import { defaultPolicy } from './policy';
 import { DEFAULT_MAX_SCHEDULE_AHEAD_MS } from './policy/rules';
 import { AccessPolicy, approvedRetry, type BotContext, FollowUps, InFlight, runScheduled } from './handlers';
 import { SILENT_SLACK } from './handlers/scheduled';
@@ -136,6 +137,8 @@ export async function runScheduledFromCli(
       clock: () => new Date(),
       newId: randomUUID,
       approvalTtlMs: config.slack.approvalTtlMs,
+      // Carrying out an approved request asks no rule: the rule was applied when it was approved.
+      policy: defaultPolicy(config.slack),
       approvedRetry: approvedRetry(config.slack.approvedRetryDeadlineMs),
       // A command-line run serves no /metrics: counted, never read.
       metrics: createMetrics({ processMetrics: false }),

@@ -2,6 +2,7 @@
 import { createBot } from './app';
 import { ConfigError, loadConfig, loadDotenv } from './config';
 import { createLogger, redact } from './log';
+import { formatProblem, PolicyError } from './policy';
 import { StartupError } from './startup';
 
 /** SIGTERM ends the process within this, whatever is still hanging (a dead database, a stuck Slack call). */
@@ -36,7 +37,12 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof StartupError) cannotStart(error, secrets);
     const message = redact((error as Error).message, secrets);
-    const problems = error instanceof ConfigError ? error.problems : [message];
+    const problems =
+      error instanceof ConfigError
+        ? error.problems
+        : error instanceof PolicyError
+          ? error.problems.map(formatProblem)
+          : [message];
     process.stderr.write(`atlassian-iam bot: cannot start:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
     process.exit(2);
   }

@@ -1,5 +1,6 @@
 import type { ConnectionStatus, IamContext, UserProfile } from '../iam';
 import type { Logger } from '../log';
+import type { Policy } from '../policy';
 import type { Metrics } from '../metrics';
 import type { NewAuditEntry, Store } from '../store/types';
 import { AuditUnavailableError } from '../store/unavailable';
@@ -20,6 +21,8 @@ export interface BotContext {
   clock: () => Date;
   newId: () => string;
   approvalTtlMs: number;
+  /** IAM_POLICY_FILE as read at start, or the built-in rules (docs/POLICY.md). */
+  policy: Policy;
   /** How approved work that meets a transient Atlassian failure is retried (see handlers/approvals.ts). */
   approvedRetry: ApprovedRetry;
   /** Counts what the audit log records, for /metrics. */

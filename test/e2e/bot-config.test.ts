@@ -1,5 +1,7 @@
 /** Starting the bot without its Slack settings stops at once with a message that says what to set. */
-import { removeTempDirs } from '../support/cli';
+import fs from 'node:fs';
+import path from 'node:path';
+import { makeTempDir, removeTempDirs } from '../support/cli';
 import { runBotToExit } from '../support/bot-process';
 
 afterAll(removeTempDirs);
@@ -56,5 +58,18 @@ describe('bot configuration', () => {
       'atlassian-iam bot: cannot start: PostgreSQL (DATABASE_URL): the database server refused the connection (ECONNREFUSED); check DATABASE_URL and that the database is running and reachable\n',
     );
     expect(stderr + stdout).not.toMatch(/SECRET|127\.0\.0\.1|postgres:\/\//);
+  });
+
+  it('stops at start with FILE:LINE: KEY lines when IAM_POLICY_FILE has a problem, and opens nothing', async () => {
+    const policyFile = path.join(makeTempDir(), 'policy.yaml');
+    fs.writeFileSync(policyFile, 'rules:\n  - action: disable\n    aprovers: [U0SEC]\n');
+    const { code, stderr } = await runBotToExit({
+      SLACK_BOT_TOKEN: 'xoxb-bot-token-long-enough',
+      SLACK_SIGNING_SECRET: 'signing-secret-long-enough',
+      IAM_POLICY_FILE: policyFile,
+    });
+    expect(code).toBe(2);
+    expect(stderr).toContain(`${policyFile}:3: rule 1 aprovers:`);
+    expect(stderr).toContain('approvers');
   });
 });
