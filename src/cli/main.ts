@@ -2,6 +2,7 @@
 import { parseFlags } from './args';
 import { EXIT, reportCliError } from './errors';
 import { exitWhenWritten } from './exit';
+import { type CliIo, sandboxNotice } from './io';
 import { type CommandName, commandHelp, globalHelp, type ProfileCommand } from './help';
 import { closest } from '../closest-word';
 import { ConfigError, describeDatabase, loadConfig, loadDotenv } from '../config';
@@ -51,16 +52,6 @@ const ALIASES: Record<string, CommandName> = {
   'get-mapping-fields': 'get-mapping-fields',
   'run-scheduled': 'run-scheduled',
 };
-
-interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  /** stderr is a terminal (bulk draws its progress bar there). */
-  errIsTty?: boolean;
-  errColumns?: () => number | undefined;
-  /** stdout's width when it is a terminal (tables fit it; 100 columns otherwise). */
-  outColumns?: () => number | undefined;
-}
 
 class UsageError extends Error {}
 
@@ -184,7 +175,7 @@ async function runScheduleCommand(
   config: ReturnType<typeof loadConfig>,
   context: IamContext,
   invocation: Invocation,
-  io: Io,
+  io: CliIo,
 ): Promise<number> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const scheduling = require('./scheduled') as typeof import('./scheduled');
@@ -226,7 +217,7 @@ async function runScheduleCommand(
   }
 }
 
-async function run(invocation: Invocation, io: Io): Promise<number> {
+async function run(invocation: Invocation, io: CliIo): Promise<number> {
   loadDotenv();
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, write: io.err, secrets: config.secrets });
@@ -250,10 +241,7 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
   const runtime = createRuntime(config, logger);
   try {
     if (runtime.sandbox) {
-      io.err(
-        `SANDBOX: no Atlassian credentials are set, so this runs against the local sandbox directory in ${runtime.sandboxLocation}. ` +
-          'Set ATLASSIAN_ACCESS_TOKEN and ATLASSIAN_DIRECTORY_ID to use Atlassian.\n',
-      );
+      io.err(sandboxNotice(runtime.sandboxLocation));
     }
     const sandboxTag = runtime.sandbox ? ' (SANDBOX)' : '';
     const maxWidth = terminalWidth(io.outColumns?.());
@@ -347,7 +335,7 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
 }
 
 /** Runs the CLI; returns the exit status. Never throws. */
-export async function main(argv: string[], io: Io): Promise<number> {
+export async function main(argv: string[], io: CliIo): Promise<number> {
   // `audit` has options of its own (--since, --user, --limit, --csv): see src/audit-options.ts.
   if (argv[0] === 'audit') return runAuditCommand(argv.slice(1), io);
   // `bulk` reads a CSV file and has options of its own: see src/cli/bulk.ts.
