@@ -241,8 +241,8 @@ async function runGetMappingFields({
 async function runScheduledNow({ config, runtime, logger, invocation, io }: Session): Promise<number> {
   checkNoProfileArguments(invocation);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { runScheduledFromCli } = require('./scheduled') as typeof import('./scheduled');
-  const count = await runScheduledFromCli(config, runtime.context, runtime.sandbox, logger);
+  const { runScheduledOnce } = require('../scheduled-run') as typeof import('../scheduled-run');
+  const count = await runScheduledOnce(config, runtime.context, runtime.sandbox, logger);
   if (invocation.json) io.out(JSON.stringify({ carriedOut: count }) + '\n');
   else
     io.out(
