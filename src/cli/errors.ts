@@ -1,4 +1,4 @@
-import { ConfigError } from '../config';
+import { ConfigError, problemsText } from '../config';
 import { MapperError, ProfileError } from '../iam';
 import { ScimRequestError } from '../scim/errors';
 import { InvalidUserIdError } from '../scim/user-id';
@@ -78,7 +78,7 @@ export function printCliFailure(
   if (jsonOut) {
     jsonOut(JSON.stringify({ error: failure }) + '\n');
   } else if (failure.problems) {
-    err(`${prefix}: ${failure.message}:\n${failure.problems.map((p) => `  ${p}`).join('\n')}\n`);
+    err(problemsText(prefix, failure.message, failure.problems));
   } else {
     err(`${prefix}: ${failure.message}\n`);
   }
