@@ -7,7 +7,6 @@ import {
   type ApprovalPlan,
   applyWrite,
   carryOutPlan,
-  createUser,
   failureCause,
   finishedByEarlierAttempt,
   type IamResult,
@@ -22,6 +21,10 @@ import {
   updatePlan,
   type WritePreview,
   type UserProfile,
+  outcomeOf,
+  resultDetail,
+  runCommand,
+  targetOf,
 } from '../iam';
 import { isTransientFailure } from '../scim/client';
 import type { ScimRequestError } from '../scim/errors';
@@ -37,14 +40,7 @@ import {
   resultMessage,
   type SlackMessage,
 } from '../views/slack';
-import {
-  type ApprovedRetry,
-  audit,
-  auditDone,
-  AuditUnavailableError,
-  type BotContext,
-  targetOf,
-} from './context';
+import { type ApprovedRetry, audit, auditDone, AuditUnavailableError, type BotContext } from './context';
 import { type ClickOrigin, contextMismatch } from './decision-guards';
 import { groupDetail, recordGrant, tellGrantee } from './grants';
 import { cardSchedule, expiryOf } from './schedule-card';
@@ -136,15 +132,6 @@ export const retryDeadline = (request: ApprovalRequest, deadlineMs: number): Dat
   return new Date(Math.max(approved, request.scheduledAt?.getTime() ?? 0) + deadlineMs);
 };
 
-/** A result as its audit row keeps it; a group command's also names the group in `group` (filterable). */
-export const resultDetail = (result: IamResult): Record<string, unknown> => ({
-  ...(result as unknown as Record<string, unknown>),
-  ...(result.IAM.Vendor.group === undefined ? {} : { group: result.IAM.Vendor.group }),
-});
-
-export const outcomeOf = (result: IamResult): string =>
-  !result.IAM.Vendor.success ? 'failure' : result.IAM.Vendor.skipped ? 'skipped' : 'success';
-
 /** The result row of something Atlassian already answered: never throws (see auditDone). */
 async function auditResult(
   context: BotContext,
@@ -158,7 +145,7 @@ async function auditResult(
     kind: 'result',
     command: COMMAND_OF[action],
     target: targetOf(result.IAM.UserProfile),
-    outcome: outcomeOf(result),
+    outcome: outcomeOf(result.IAM.Vendor),
     requestId,
     detail: resultDetail(result),
   });
@@ -271,7 +258,7 @@ export async function requestWrite(
     return found;
   });
   if (withGroups && 'notFound' in preview)
-    return runNow(() => createUser(context.iam, profile, { allowEnable }));
+    return runNow(() => runCommand('iam-create-user', context.iam, profile, { allowEnable }));
   await carryOutPreview(context, client, { ...input, preview }, kind, runNow);
 }
 

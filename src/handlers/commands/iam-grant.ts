@@ -4,7 +4,7 @@ import { type AccessRequestText, parseAccessText } from '../access-text';
 import type { BotContext } from '../context';
 import { requestGrant } from '../grant-request';
 import { tellEphemeral } from '../posting';
-import { type CommandArgs, handleSlashCommand } from './profile-command';
+import { type CommandArgs, handleSlashCommand } from './slash-command';
 
 /** No text: the form; else `<user> <group> [for <duration>] [reason="…"]`. */
 const readGrant = (text: string): AccessRequestText | 'form' =>

@@ -1,10 +1,10 @@
-import { type IamResult, removeFromGroup, removePinnedMember } from '../../iam';
+import { type IamResult, removeFromGroup, removePinnedMember, targetOf } from '../../iam';
 import type { Grant } from '../../store/grants';
 import { type AccessRequestText, parseAccessText } from '../access-text';
-import { AccessRefusal, type BotContext, targetOf } from '../context';
+import { AccessRefusal, type BotContext } from '../context';
 import { accessRole, resolveAccessUser } from '../grant-request';
 import { endStoredGrants } from '../grants';
-import { type CommandArgs, handleSlashCommand } from './profile-command';
+import { type CommandArgs, handleSlashCommand } from './slash-command';
 import { runAndPost } from './run-and-post';
 
 /** The member was removed, or was not in the group: any stored grant of it has ended. */

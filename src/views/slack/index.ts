@@ -8,7 +8,7 @@ export {
   truncate,
   truncateMrkdwn,
 } from './escape';
-export { LIMITS, blockTextLength, checkMessageLimits, checkViewLimits, type SlackMessage } from './limits';
+export { LIMITS, type SlackMessage } from './limits';
 export { SANDBOX_TEXT } from './blocks';
 export {
   CELL_MAX,
@@ -16,13 +16,11 @@ export {
   changedText,
   hasThreadDetails,
   resultMessage,
-  resultOutcome,
   resultSentence,
   resultTableBlock,
   userAttributeLines,
   userDetailsThreadMessage,
   type ResultMessageOptions,
-  type ResultOutcome,
 } from './result';
 export {
   APPROVE_ACTION_ID,

@@ -1,9 +1,9 @@
-import { ConfigError } from './config';
-import { MapperError, ProfileError } from './iam';
-import { ScimRequestError } from './scim/errors';
-import { InvalidUserIdError } from './scim/user-id';
-import { AuditUnavailableError } from './store/unavailable';
-import { SetupError } from './wiring';
+import { ConfigError, problemsText } from '../config';
+import { MapperError, ProfileError } from '../iam';
+import { ScimRequestError } from '../scim/errors';
+import { InvalidUserIdError } from '../scim/user-id';
+import { AuditUnavailableError } from '../store/unavailable';
+import { SetupError } from '../runtime';
 
 /** The CLI's exit statuses, shared by every subcommand. */
 export const EXIT = { success: 0, failure: 1, badInput: 2, interrupted: 130 } as const;
@@ -78,7 +78,7 @@ export function printCliFailure(
   if (jsonOut) {
     jsonOut(JSON.stringify({ error: failure }) + '\n');
   } else if (failure.problems) {
-    err(`${prefix}: ${failure.message}:\n${failure.problems.map((p) => `  ${p}`).join('\n')}\n`);
+    err(problemsText(prefix, failure.message, failure.problems));
   } else {
     err(`${prefix}: ${failure.message}\n`);
   }
