@@ -9,12 +9,12 @@ import { webApi } from '@slack/bolt';
 import { cliActor } from './cli-audit';
 import type { Config } from './config';
 import { type IamContext, type IamResult, pinUser, previewDisable, type UserProfile } from './iam';
-import { formatInZone, parseSchedule, type Schedule } from './iam/schedule';
+import { checkScheduleAhead, formatInZone, parseSchedule, type Schedule } from './iam/schedule';
 import type { Logger } from './log';
 import { createMetrics } from './metrics';
-import { defaultPolicy } from './policy';
-import { DEFAULT_MAX_SCHEDULE_AHEAD_MS } from './policy/rules';
+import { DEFAULT_MAX_SCHEDULE_AHEAD_MS, defaultPolicy, loadPolicy, type Policy, ruleName } from './policy';
 import { AccessPolicy, approvedRetry, type BotContext, FollowUps, InFlight, runScheduled } from './handlers';
+import { ruleForUser } from './handlers/governing-rule';
 import { SILENT_SLACK } from './handlers/scheduled';
 import type { PeopleDirectory } from './handlers/access';
 import { openStore } from './store';
@@ -23,29 +23,52 @@ import type { NewAuditEntry, Store } from './store/types';
 /** This machine's time zone: a time written without one is read in it. */
 const localZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
-/** `--at "2026-12-31 17:00 [ZONE]"`, or `--at "in 2h"`. */
+/**
+ * `--at "2026-12-31 17:00 [ZONE]"`, or `--at "in 2h"`; how far ahead is checked by scheduleDisable,
+ * once the user (and so the governing rule) is known.
+ */
 export function parseAtOption(text: string, now: Date): Schedule {
   const relative = /^\s*in\s+(.*)$/i.exec(text);
-  const context = { now, defaultZone: localZone(), maxAheadMs: DEFAULT_MAX_SCHEDULE_AHEAD_MS };
+  const context = { now, defaultZone: localZone() };
   return relative ? parseSchedule('in', relative[1], context) : parseSchedule('at', text, context);
+}
+
+/** IAM_POLICY_FILE as the bot reads it (a problem throws PolicyError: its FILE:LINE lines, exit 2), else the built-in rules. */
+export function policyOf(config: Config): Policy {
+  return config.policyFile ? loadPolicy(config.policyFile, config.slack) : defaultPolicy(config.slack);
 }
 
 export type ScheduleOutcome =
   { scheduled: { requestId: string; at: Date; zone: string; target: string } } | { final: IamResult };
 
+export interface ScheduleInput {
+  profile: UserProfile;
+  schedule: Schedule;
+  reason: string | null;
+  now: Date;
+  /** IAM_POLICY_FILE (or the built-in rules): its rule for the user sets how far ahead. */
+  policy: Policy;
+}
+
 /**
  * Looks the user up (nothing is stored for one who is not there or already disabled: that result is
- * returned), then stores the disable for its time, pinned to the user found, with its audit row first.
+ * returned), refuses a time beyond the governing rule's `maxScheduleAhead` (ScheduleError), then opens
+ * the store and stores the disable for its time, pinned to the user found, with its audit row first:
+ * bad input never creates the database.
  */
 export async function scheduleDisable(
   iam: IamContext,
-  store: Store,
-  input: { profile: UserProfile; schedule: Schedule; reason: string | null; now: Date },
+  openStore: () => Promise<Store>,
+  input: ScheduleInput,
 ): Promise<ScheduleOutcome> {
   const preview = await previewDisable(iam, input.profile);
   if ('final' in preview) return preview;
-  const profile = pinUser(preview.user);
   const actor = cliActor();
+  const rule = ruleForUser(input.policy, 'disable', preview.user, actor);
+  const limit = rule.maxScheduleAheadMs ?? DEFAULT_MAX_SCHEDULE_AHEAD_MS;
+  checkScheduleAhead(input.schedule, input.now, limit, ruleName(rule));
+  const profile = pinUser(preview.user);
+  const store = await openStore();
   const target = profile.email ?? profile.username ?? profile.id;
   const requestId = randomUUID();
   await store.appendAudit({

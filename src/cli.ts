@@ -27,6 +27,7 @@ import { isGroupCommand, runGroupCommand } from './cli-groups';
 import { type ProfileInput, readProfileInput } from './cli-profile-input';
 import { createLogger, redact } from './log';
 import { renderResultText, renderTextTable, resultTable, terminalWidth } from './views/table';
+import type { Store } from './store/types';
 import { createRuntime, newDatabaseNotice } from './wiring';
 
 const ALIASES: Record<string, CommandName> = {
@@ -196,12 +197,15 @@ async function runScheduleCommand(
   );
   const now = new Date();
   const schedule = scheduling.parseAtOption(invocation.at ?? '', now);
+  const policy = scheduling.policyOf(config);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { openStore } = require('./store') as typeof import('./store');
-  const store = await openStore(config.database);
+  let store: Store | undefined;
+  const open = async () => (store = await openStore(config.database));
   try {
     const reason = invocation.reason?.trim() || null;
-    const outcome = await scheduling.scheduleDisable(context, store, { profile, schedule, reason, now });
+    const input = { profile, schedule, reason, now, policy };
+    const outcome = await scheduling.scheduleDisable(context, open, input);
     if ('final' in outcome) {
       const result = outcome.final;
       io.out(
@@ -222,7 +226,7 @@ async function runScheduleCommand(
     );
     return EXIT.success;
   } finally {
-    await store.close();
+    await store?.close();
   }
 }
 

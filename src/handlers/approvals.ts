@@ -23,6 +23,8 @@ import {
   type WritePreview,
   type UserProfile,
 } from '../iam';
+import { checkScheduleAhead, type Schedule } from '../iam/schedule';
+import { DEFAULT_MAX_SCHEDULE_AHEAD_MS, ruleName } from '../policy';
 import { isTransientFailure } from '../scim/client';
 import type { ScimRequestError } from '../scim/errors';
 import type { ScimUser } from '../scim/types';
@@ -46,6 +48,7 @@ import {
   targetOf,
 } from './context';
 import { type ClickOrigin, contextMismatch } from './decision-guards';
+import { ruleForUser } from './governing-rule';
 import { cardSchedule, expiryOf } from './schedule-card';
 import { cannotPost, postMessage, tellEphemeral, updateMessage } from './posting';
 
@@ -200,6 +203,13 @@ async function postFinal(
   );
 }
 
+/** A scheduled disable at most the governing rule's `maxScheduleAhead` ahead; throws ScheduleError otherwise. */
+function checkScheduleLimit(context: BotContext, input: ApprovalInput, schedule: Schedule, user: ScimUser) {
+  const rule = ruleForUser(context.policy, 'disable', user, input.requesterId);
+  const limit = rule.maxScheduleAheadMs ?? DEFAULT_MAX_SCHEDULE_AHEAD_MS;
+  checkScheduleAhead(schedule, context.clock(), limit, ruleName(rule));
+}
+
 /**
  * /iam-disable-user and /iam-enable-user: never immediate. A user who can be changed gets an approval
  * request in the channel; one who cannot (switch off, not found, already in that state, lookup failed)
@@ -211,9 +221,11 @@ export async function requestActiveChange(
   input: ApprovalInput & { profile: UserProfile },
   action: 'disable' | 'enable',
 ): Promise<void> {
-  const preview = await receivedThen(context, input, COMMAND_OF[action], input.profile, () =>
-    (action === 'disable' ? previewDisable : previewEnable)(context.iam, input.profile),
-  );
+  const preview = await receivedThen(context, input, COMMAND_OF[action], input.profile, async () => {
+    const found = await (action === 'disable' ? previewDisable : previewEnable)(context.iam, input.profile);
+    if (input.schedule && 'user' in found) checkScheduleLimit(context, input, input.schedule, found.user);
+    return found;
+  });
   if ('final' in preview) return postFinal(context, client, input, action, preview.final);
   await requestApproval(context, client, input, { action, profile: pinUser(preview.user) }, preview.user);
 }

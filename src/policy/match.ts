@@ -90,3 +90,9 @@ export function followUps(
     .filter((followUp) => followUp.at.getTime() < start + rule.expiresMs)
     .sort((a, b) => a.at.getTime() - b.at.getTime());
 }
+
+/** How a message names the governing rule: `policy rule 2 (admin-disable)`, or `the built-in rule for disable`. */
+export function ruleName(rule: Pick<EffectiveRule, 'number' | 'name' | 'action'>): string {
+  if (rule.number === null) return `the built-in rule for ${rule.action}`;
+  return `policy rule ${rule.number}${rule.name ? ` (${rule.name})` : ''}`;
+}

@@ -1,7 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import { ProfileError } from '../../iam';
 import { parseSchedule, type Schedule, splitSchedule } from '../../iam/schedule';
-import { DEFAULT_MAX_SCHEDULE_AHEAD_MS } from '../../policy/rules';
 import { requestActiveChange } from '../approvals';
 import { parseCommandText } from '../command-text';
 import type { BotContext } from '../context';
@@ -25,7 +24,8 @@ async function requesterZone(context: BotContext, client: WebClient, userId: str
 
 /**
  * /iam-disable-user: posts an approval request; a second person decides (see approvals.ts). With
- * `at 2026-12-31 17:00 [ZONE]` or `in 2h` after the user, it is a scheduled disable (see scheduled.ts).
+ * `at 2026-12-31 17:00 [ZONE]` or `in 2h` after the user, it is a scheduled disable (see scheduled.ts),
+ * at most the governing rule's `maxScheduleAhead` ahead (checked once the user is looked up).
  */
 export function iamDisableUser(context: BotContext) {
   return (args: CommandArgs) => {
@@ -47,7 +47,6 @@ export function iamDisableUser(context: BotContext) {
           schedule = parseSchedule(when.kind, when.text, {
             now: context.clock(),
             defaultZone: await requesterZone(context, args.client, args.command.user_id),
-            maxAheadMs: context.maxScheduleAheadMs ?? DEFAULT_MAX_SCHEDULE_AHEAD_MS,
           });
         }
         const request = { ...requesterOf(args, input), profile: input.profile, schedule };
