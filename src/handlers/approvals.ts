@@ -48,7 +48,8 @@ import {
   targetOf,
 } from './context';
 import { type ClickOrigin, contextMismatch } from './decision-guards';
-import { ruleForUser } from './governing-rule';
+import { policyActionOf, ruleForUser } from './governing-rule';
+import { storeFollowUps } from './reminders';
 import { cardSchedule, expiryOf } from './schedule-card';
 import { cannotPost, postMessage, tellEphemeral, updateMessage } from './posting';
 
@@ -364,6 +365,8 @@ async function requestApproval(
     );
     return;
   }
+  const rule = ruleForUser(context.policy, policyActionOf(checked), user, input.requesterId);
+  await storeFollowUps(context, request, rule);
   const card = approvalRequestMessage(cardOf(request, { active: user.active ?? null, id: user.id ?? null }), {
     sandbox: context.sandbox,
   });
@@ -386,7 +389,7 @@ async function requestApproval(
 }
 
 /** Posts in the request's thread, or in its channel when its card was never posted. */
-async function postAbout(client: WebClient, request: ApprovalRequest, message: SlackMessage) {
+export async function postAbout(client: WebClient, request: ApprovalRequest, message: SlackMessage) {
   await postMessage(
     client,
     request.channelId,

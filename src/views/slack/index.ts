@@ -1,5 +1,6 @@
 /** Slack surfaces: pure functions from data to Block Kit (no Slack API calls, no store). */
 export {
+  audienceMention,
   escapeMrkdwn,
   escapeTruncate,
   isSlackUserId,
@@ -31,6 +32,7 @@ export {
   approvalDecidedMessage,
   approvalExpiredMessage,
   approvalRequestMessage,
+  requestPhrase,
   requesterNotice,
   type ApprovalCard,
   type ApprovalChange,
@@ -96,3 +98,4 @@ export {
   type NoticeOptions,
   type UsageOptions,
 } from './notices';
+export { followUpThreadMessage, type FollowUpNotice, reminderDirectMessage } from './follow-ups';
