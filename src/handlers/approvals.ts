@@ -58,7 +58,7 @@ import { cannotPost, postMessage, tellEphemeral, updateMessage } from './posting
  * (the caller tells the person); a preview that throws (bad input found by the lookup) is recorded as
  * rejected.
  */
-async function receivedThen<T>(
+export async function receivedThen<T>(
   context: BotContext,
   input: ApprovalInput,
   command: string,
@@ -77,11 +77,12 @@ async function receivedThen<T>(
 }
 
 /** The slash command whose approval each action is; audit rows name it. */
-const COMMAND_OF: Record<ApprovalAction, 'iam-disable-user' | 'iam-enable-user' | 'iam-update-user'> = {
-  disable: 'iam-disable-user',
-  enable: 'iam-enable-user',
-  update: 'iam-update-user',
-};
+export const COMMAND_OF: Record<ApprovalAction, 'iam-disable-user' | 'iam-enable-user' | 'iam-update-user'> =
+  {
+    disable: 'iam-disable-user',
+    enable: 'iam-enable-user',
+    update: 'iam-update-user',
+  };
 
 /** An update's changes as stored with it (read loosely: a card is shown even for a request that failed). */
 function storedChanges(request: ApprovalRequest): ApprovalChange[] | undefined {
@@ -174,7 +175,12 @@ export const approvedRetry = (deadlineMs: number): ApprovedRetry => ({
 });
 
 /** Tells the requester privately: by response_url, else in a DM; a failure to tell is logged. */
-async function tellRequester(context: BotContext, client: WebClient, input: ApprovalInput, text: string) {
+export async function tellRequester(
+  context: BotContext,
+  client: WebClient,
+  input: ApprovalInput,
+  text: string,
+) {
   const message = refusalMessage(text, { sandbox: context.sandbox });
   try {
     if (input.respond) await tellEphemeral(input.respond, message);
@@ -188,7 +194,7 @@ async function tellRequester(context: BotContext, client: WebClient, input: Appr
  * A result that needed no approval (nothing to do, or a lookup failure): audited, then posted at once
  * (the row never waits for Slack).
  */
-async function postFinal(
+export async function postFinal(
   context: BotContext,
   client: WebClient,
   input: ApprovalInput,

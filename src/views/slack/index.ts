@@ -99,3 +99,4 @@ export {
   type UsageOptions,
 } from './notices';
 export { followUpThreadMessage, type FollowUpNotice, reminderDirectMessage } from './follow-ups';
+export { type BreakGlassNotice, breakGlassNoticeMessage, breakGlassResultMessage } from './break-glass';
