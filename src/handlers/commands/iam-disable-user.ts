@@ -5,12 +5,7 @@ import { requestActiveChange } from '../approvals';
 import { breakGlass } from '../break-glass';
 import { parseCommandText, splitBreakGlass } from '../command-text';
 import type { BotContext } from '../context';
-import {
-  breakGlassJustification,
-  type CommandArgs,
-  handleSlashCommand,
-  requesterOf,
-} from './profile-command';
+import { breakGlassJustification, type CommandArgs, handleSlashCommand, requesterOf } from './slash-command';
 
 /**
  * The requester's own Slack time zone (users.info → user.tz); UTC when Slack names none or cannot be

@@ -3,12 +3,7 @@ import { requestActiveChange } from '../approvals';
 import { breakGlass } from '../break-glass';
 import { parseCommandText, splitBreakGlass } from '../command-text';
 import type { BotContext } from '../context';
-import {
-  breakGlassJustification,
-  type CommandArgs,
-  handleSlashCommand,
-  requesterOf,
-} from './profile-command';
+import { breakGlassJustification, type CommandArgs, handleSlashCommand, requesterOf } from './slash-command';
 
 /**
  * /iam-enable-user: like a disable, never immediate (enabling hands an account back): an inactive user

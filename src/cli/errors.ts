@@ -1,11 +1,11 @@
-import { ConfigError } from './config';
-import { MapperError, ProfileError } from './iam';
+import { ConfigError } from '../config';
+import { MapperError, ProfileError } from '../iam';
 // The error class only: src/policy/types.ts loads no YAML parser.
-import { formatProblem, PolicyError } from './policy/types';
-import { ScimRequestError } from './scim/errors';
-import { InvalidUserIdError } from './scim/user-id';
-import { AuditUnavailableError } from './store/unavailable';
-import { SetupError } from './wiring';
+import { formatProblem, PolicyError } from '../policy/types';
+import { ScimRequestError } from '../scim/errors';
+import { InvalidUserIdError } from '../scim/user-id';
+import { AuditUnavailableError } from '../store/unavailable';
+import { SetupError } from '../runtime';
 
 /** The CLI's exit statuses, shared by every subcommand. */
 export const EXIT = { success: 0, failure: 1, badInput: 2, interrupted: 130 } as const;
