@@ -9,16 +9,14 @@ import path from 'node:path';
 import { sendDueFollowUps } from '../../src/handlers';
 import type { AuditEntry } from '../../src/store/types';
 import {
-  blocksOf,
   buttonClick,
   type DrivenBot,
-  hasButtons,
   shown,
   slashCommand,
   startWorld,
-  tsOf,
   type World,
 } from '../support/fake-receiver';
+import { approvalRequest } from '../support/slack-payloads';
 
 const MINUTE = 60_000;
 const APPROVE = 'iam_disable_approve';
@@ -51,14 +49,7 @@ async function request(driven: DrivenBot, email: string): Promise<{ id: string; 
   world.seedUser(email);
   await driven.receiver.send(slashCommand('/iam-disable-user', email, 'UREQ', world.responseUrl(email)));
   await driven.receiver.idle();
-  const post = await world.slack.waitFor(
-    (c) => c.method === 'chat.postMessage' && hasButtons(c) && shown(c).includes(email),
-  );
-  const id = blocksOf(post)
-    .find((b) => b.type === 'actions')
-    ?.elements?.find((e) => e.action_id === APPROVE)?.value;
-  if (!id) throw new Error('the request message has no Approve button');
-  return { id, ts: tsOf(world.slack, post) };
+  return approvalRequest(world.slack, email);
 }
 
 const sweep = (driven: DrivenBot) => sendDueFollowUps(driven.bot.context, driven.bot.app.client);
