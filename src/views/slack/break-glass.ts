@@ -32,6 +32,13 @@ function bannerLine(notice: BreakGlassNotice): string {
   );
 }
 
+/** The notification's short text: who did what, without approval. */
+function shortLine(notice: BreakGlassNotice): string {
+  const target = `\`${escapeTruncate(oneLine(notice.target), 60)}\``;
+  const did = notice.outcome === 'success' ? `${notice.action}d` : `tried to ${notice.action}`;
+  return `🚨 Break-glass: ${mention(notice.requesterId)} ${did} ${target} without approval`;
+}
+
 /** The result message of a break-glass action: the banner first, then the result as usual. */
 export function breakGlassResultMessage(
   result: SlackMessage,
@@ -39,7 +46,10 @@ export function breakGlassResultMessage(
   options: { sandbox: boolean },
 ): SlackMessage {
   const line = bannerLine(notice);
-  return { text: `${sandboxPrefix(options.sandbox)}${line}`, blocks: [section(line), ...result.blocks] };
+  return {
+    text: `${sandboxPrefix(options.sandbox)}${shortLine(notice)}`,
+    blocks: [section(line), ...result.blocks],
+  };
 }
 
 /** What the rule's approvers get (by DM, and in the rule's channel when it has another one). */
@@ -50,7 +60,7 @@ export function breakGlassNoticeMessage(
 ): SlackMessage {
   const line = `${bannerLine(notice)} Asked in <#${where}>.`;
   return {
-    text: `${sandboxPrefix(options.sandbox)}${line}`,
+    text: `${sandboxPrefix(options.sandbox)}${shortLine(notice)}`,
     blocks: [section(line), ...(options.sandbox ? [sandboxContext()] : [])],
   };
 }
