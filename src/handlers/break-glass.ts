@@ -46,10 +46,13 @@ async function refusalOf(
     return `Break-glass is not allowed here: ${name} does not say breakGlass: true. Ask for an approval instead (leave out break-glass).`;
   }
   // Live: acting alone, the requester must be one of the rule's requesters as Slack says now.
-  if (!(await context.access.isIn(requesterId, rule.requesters, { live: true }))) {
-    return `Break-glass is not allowed to you: you are not one of the requesters of ${name}.`;
+  try {
+    if (await context.access.isIn(requesterId, rule.requesters, { live: true })) return null;
+  } catch (error) {
+    context.logger.error('permission check failed', { error: (error as Error).message });
+    return 'Could not check with Slack whether you may use break-glass; nothing was done. Try again.';
   }
-  return null;
+  return `Break-glass is not allowed to you: you are not one of the requesters of ${name}.`;
 }
 
 /** The looked-up user's break-glass `action`, at once; a user who cannot be changed gets the result at once. */
@@ -69,10 +72,9 @@ export async function breakGlass(
   const target = targetOf(pinUser(preview.user));
   const marks = { breakGlass: true, justification: input.justification, rule: ruleName(rule) };
   if (refusal) {
-    await auditDone(context, {
-      ...{ actor: input.requesterId, kind: 'refusal', command, target, outcome: 'refused', requestId: null },
-      detail: { ...marks, reason: refusal },
-    });
+    const detail = { ...marks, reason: refusal };
+    const entry = { actor: input.requesterId, command, target, requestId: null, detail };
+    await auditDone(context, { ...entry, kind: 'refusal', outcome: 'refused' });
     return tellRequester(context, client, input, refusal);
   }
   const result = await actAlone(context, input, action, preview.user, marks);
