@@ -1,4 +1,4 @@
-import { ConfigError } from '../config';
+import { ConfigError, problemsText } from '../config';
 import { MapperError, ProfileError } from '../iam';
 // The error class only: src/policy/types.ts loads no YAML parser.
 import { formatProblem, PolicyError } from '../policy/types';
@@ -85,7 +85,7 @@ export function printCliFailure(
   if (jsonOut) {
     jsonOut(JSON.stringify({ error: failure }) + '\n');
   } else if (failure.problems) {
-    err(`${prefix}: ${failure.message}:\n${failure.problems.map((p) => `  ${p}`).join('\n')}\n`);
+    err(problemsText(prefix, failure.message, failure.problems));
   } else {
     err(`${prefix}: ${failure.message}\n`);
   }

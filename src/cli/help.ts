@@ -1,11 +1,5 @@
 /** The help texts of the iam-* command line: the global one and one per command. */
-import type { GroupCommand } from './groups';
-import { PROFILE_KEYS, SCIM_PREFIX } from '../iam';
-
-export type ProfileCommand =
-  'iam-create-user' | 'iam-update-user' | 'iam-get-user' | 'iam-disable-user' | 'iam-enable-user';
-export type CommandName =
-  ProfileCommand | GroupCommand | 'test-module' | 'get-mapping-fields' | 'run-scheduled';
+import { type CommandName, PROFILE_KEYS, SCIM_PREFIX } from '../iam';
 
 /** `where`: the line that says which database this installation uses (DATABASE_URL). */
 export function globalHelp(where: string): string {

@@ -172,7 +172,7 @@ export class AccessPolicy {
   }
 
   /** Whether `userId` is one of a policy rule's audience (its requesters or approvers). */
-  async isIn(userId: string, audience: Audience, options: CheckOptions = {}): Promise<boolean> {
+  async inAudience(userId: string, audience: Audience, options: CheckOptions = {}): Promise<boolean> {
     if (audience.admins && (await this.#allowed(userId, null, options))) return true;
     return audience.ids.length > 0 && this.#allowed(userId, audience.ids, options);
   }

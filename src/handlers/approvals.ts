@@ -7,7 +7,6 @@ import {
   type ApprovalPlan,
   applyWrite,
   carryOutPlan,
-  createUser,
   failureCause,
   finishedByEarlierAttempt,
   type IamResult,
@@ -22,9 +21,13 @@ import {
   updatePlan,
   type WritePreview,
   type UserProfile,
+  outcomeOf,
+  runCommand,
+  targetOf,
 } from '../iam';
-import { checkScheduleAhead, type Schedule } from '../iam/schedule';
-import { DEFAULT_MAX_SCHEDULE_AHEAD_MS, ruleName } from '../policy';
+import { checkScheduleLimit, directoryTarget } from '../iam/policy-target';
+import { type PolicyAction, policyFor } from '../policy';
+import { IDENTIFIER_ATTRIBUTES } from '../iam/commands';
 import { isTransientFailure } from '../scim/client';
 import type { ScimRequestError } from '../scim/errors';
 import type { ScimUser } from '../scim/types';
@@ -39,16 +42,8 @@ import {
   resultMessage,
   type SlackMessage,
 } from '../views/slack';
-import {
-  type ApprovedRetry,
-  audit,
-  auditDone,
-  AuditUnavailableError,
-  type BotContext,
-  targetOf,
-} from './context';
+import { type ApprovedRetry, audit, auditDone, AuditUnavailableError, type BotContext } from './context';
 import { type ClickOrigin, contextMismatch } from './decision-guards';
-import { policyActionOf, ruleForUser } from './governing-rule';
 import { storeFollowUps } from './reminders';
 import { cardSchedule, expiryOf } from './schedule-card';
 import { cannotPost, postMessage, tellEphemeral, updateMessage } from './posting';
@@ -126,9 +121,6 @@ export const retryDeadline = (request: ApprovalRequest, deadlineMs: number): Dat
   return new Date(Math.max(approved, request.scheduledAt?.getTime() ?? 0) + deadlineMs);
 };
 
-export const outcomeOf = (result: IamResult): string =>
-  !result.IAM.Vendor.success ? 'failure' : result.IAM.Vendor.skipped ? 'skipped' : 'success';
-
 /** The result row of something Atlassian already answered: never throws (see auditDone). */
 async function auditResult(
   context: BotContext,
@@ -142,7 +134,7 @@ async function auditResult(
     kind: 'result',
     command: COMMAND_OF[action],
     target: targetOf(result.IAM.UserProfile),
-    outcome: outcomeOf(result),
+    outcome: outcomeOf(result.IAM.Vendor),
     requestId,
     detail: result as unknown as Record<string, unknown>,
   });
@@ -210,13 +202,6 @@ export async function postFinal(
   );
 }
 
-/** A scheduled disable at most the governing rule's `maxScheduleAhead` ahead; throws ScheduleError otherwise. */
-function checkScheduleLimit(context: BotContext, input: ApprovalInput, schedule: Schedule, user: ScimUser) {
-  const rule = ruleForUser(context.policy, 'disable', user, input.requesterId);
-  const limit = rule.maxScheduleAheadMs ?? DEFAULT_MAX_SCHEDULE_AHEAD_MS;
-  checkScheduleAhead(schedule, context.clock(), limit, ruleName(rule));
-}
-
 /**
  * /iam-disable-user and /iam-enable-user: never immediate. A user who can be changed gets an approval
  * request in the channel; one who cannot (switch off, not found, already in that state, lookup failed)
@@ -230,7 +215,10 @@ export async function requestActiveChange(
 ): Promise<void> {
   const preview = await receivedThen(context, input, COMMAND_OF[action], input.profile, async () => {
     const found = await (action === 'disable' ? previewDisable : previewEnable)(context.iam, input.profile);
-    if (input.schedule && 'user' in found) checkScheduleLimit(context, input, input.schedule, found.user);
+    if (input.schedule && 'user' in found) {
+      const ask = { user: found.user, requesterId: input.requesterId, schedule: input.schedule };
+      checkScheduleLimit(context.policy, { ...ask, now: context.clock() });
+    }
     return found;
   });
   if ('final' in preview) return postFinal(context, client, input, action, preview.final);
@@ -269,7 +257,7 @@ export async function requestWrite(
     return found;
   });
   if (withGroups && 'notFound' in preview)
-    return runNow(() => createUser(context.iam, profile, { allowEnable }));
+    return runNow(() => runCommand('iam-create-user', context.iam, profile, { allowEnable }));
   await carryOutPreview(context, client, { ...input, preview }, kind, runNow);
 }
 
@@ -309,6 +297,13 @@ async function carryOutPreview(
     return requestApproval(context, client, input, updatePlan(preview.update), preview.update.user);
   }
   await runNow(() => applyWrite(context.iam, input.profile, preview, kind));
+}
+
+/** The policy action an approval carries out: an update needs one when it changes an identifier, else when it re-enables. */
+function policyActionOf(plan: ApprovalPlan): PolicyAction {
+  if (plan.action !== 'update') return plan.action;
+  const identifier = plan.profile.changes.some((change) => IDENTIFIER_ATTRIBUTES.has(change.attribute));
+  return identifier ? 'identifier-change' : 'enable';
 }
 
 /**
@@ -371,7 +366,11 @@ async function requestApproval(
     );
     return;
   }
-  const rule = ruleForUser(context.policy, policyActionOf(checked), user, input.requesterId);
+  const rule = policyFor(context.policy, {
+    action: policyActionOf(checked),
+    target: directoryTarget(user),
+    requesterId: input.requesterId,
+  });
   await storeFollowUps(context, request, rule);
   const card = approvalRequestMessage(cardOf(request, { active: user.active ?? null, id: user.id ?? null }), {
     sandbox: context.sandbox,

@@ -6,13 +6,16 @@
 import type { WebClient } from '@slack/web-api';
 import {
   carryOutPlan,
+  outcomeOf,
+  targetOf,
   type IamResult,
   pinUser,
   previewDisable,
   previewEnable,
   type UserProfile,
 } from '../iam';
-import { type EffectiveRule, ruleName } from '../policy';
+import { directoryTarget } from '../iam/policy-target';
+import { type EffectiveRule, policyFor, ruleLabel } from '../policy';
 import type { ScimUser } from '../scim/types';
 import {
   type BreakGlassNotice,
@@ -21,16 +24,8 @@ import {
   isSlackUserId,
   resultMessage,
 } from '../views/slack';
-import {
-  type ApprovalInput,
-  COMMAND_OF,
-  outcomeOf,
-  postFinal,
-  receivedThen,
-  tellRequester,
-} from './approvals';
-import { audit, auditDone, type BotContext, targetOf } from './context';
-import { ruleForUser } from './governing-rule';
+import { type ApprovalInput, COMMAND_OF, postFinal, receivedThen, tellRequester } from './approvals';
+import { audit, auditDone, type BotContext } from './context';
 import { postMessage } from './posting';
 
 export type BreakGlassInput = ApprovalInput & { profile: UserProfile; justification: string };
@@ -41,13 +36,13 @@ async function refusalOf(
   rule: EffectiveRule,
   requesterId: string,
 ): Promise<string | null> {
-  const name = ruleName(rule);
+  const name = ruleLabel(rule);
   if (!rule.breakGlass) {
     return `Break-glass is not allowed here: ${name} does not say breakGlass: true. Ask for an approval instead (leave out break-glass).`;
   }
   // Live: acting alone, the requester must be one of the rule's requesters as Slack says now.
   try {
-    if (await context.access.isIn(requesterId, rule.requesters, { live: true })) return null;
+    if (await context.access.inAudience(requesterId, rule.requesters, { live: true })) return null;
   } catch (error) {
     context.logger.error('permission check failed', { error: (error as Error).message });
     return 'Could not check with Slack whether you may use break-glass; nothing was done. Try again.';
@@ -67,10 +62,11 @@ export async function breakGlass(
     (action === 'disable' ? previewDisable : previewEnable)(context.iam, input.profile),
   );
   if ('final' in preview) return postFinal(context, client, input, action, preview.final);
-  const rule = ruleForUser(context.policy, action, preview.user, input.requesterId);
+  const requesterId = input.requesterId;
+  const rule = policyFor(context.policy, { action, target: directoryTarget(preview.user), requesterId });
   const refusal = await refusalOf(context, rule, input.requesterId);
   const target = targetOf(pinUser(preview.user));
-  const marks = { breakGlass: true, justification: input.justification, rule: ruleName(rule) };
+  const marks = { breakGlass: true, justification: input.justification, rule: ruleLabel(rule) };
   if (refusal) {
     const detail = { ...marks, reason: refusal };
     const entry = { actor: input.requesterId, command, target, requestId: null, detail };
@@ -85,7 +81,7 @@ export async function breakGlass(
     justification: input.justification,
     rule: marks.rule,
     approvers: rule.approvers.ids,
-    outcome: outcomeOf(result),
+    outcome: outcomeOf(result.IAM.Vendor),
   };
   try {
     await postResult(context, client, input, result, notice);
@@ -123,7 +119,7 @@ async function actAlone(
     throw error;
   }
   const detail = { ...(result as unknown as Record<string, unknown>), ...marks };
-  await auditDone(context, { ...entry, kind: 'result', outcome: outcomeOf(result), detail });
+  await auditDone(context, { ...entry, kind: 'result', outcome: outcomeOf(result.IAM.Vendor), detail });
   return result;
 }
 

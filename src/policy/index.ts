@@ -17,7 +17,7 @@ export {
   type FollowUp,
   followUps,
   policyFor,
-  ruleName,
+  ruleLabel,
 } from './match';
 export { defaultPolicy, loadPolicy, parsePolicy } from './parse';
 export { builtInRule, DEFAULT_MAX_SCHEDULE_AHEAD_MS } from './rules';

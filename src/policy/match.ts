@@ -91,8 +91,8 @@ export function followUps(
     .sort((a, b) => a.at.getTime() - b.at.getTime());
 }
 
-/** How a message names the governing rule: `policy rule 2 (admin-disable)`, or `the built-in rule for disable`. */
-export function ruleName(rule: Pick<EffectiveRule, 'number' | 'name' | 'action'>): string {
-  if (rule.number === null) return `the built-in rule for ${rule.action}`;
-  return `policy rule ${rule.number}${rule.name ? ` (${rule.name})` : ''}`;
+/** `rule 2 (admin-disable) of IAM_POLICY_FILE`, or `the built-in rule`, as people read it. */
+export function ruleLabel(rule: Pick<EffectiveRule, 'source' | 'number' | 'name'>): string {
+  if (rule.source === 'default') return 'the built-in rule';
+  return `rule ${rule.number ?? '?'}${rule.name ? ` (${rule.name})` : ''} of IAM_POLICY_FILE`;
 }

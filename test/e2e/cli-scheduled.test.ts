@@ -58,7 +58,7 @@ it("--at follows IAM_POLICY_FILE: refuses a time beyond the rule's maxScheduleAh
   const tooFar = await runCli([...args, 'in 10d'], { env: { ...env, IAM_POLICY_FILE: policyFile }, cwd });
   expect(tooFar.code).toBe(2);
   expect(tooFar.stderr).toContain(
-    'is too far ahead: schedules may be at most 7 days ahead under policy rule 1 (short-notice)',
+    'is too far ahead: schedules may be at most 7 days ahead under rule 1 (short-notice) of IAM_POLICY_FILE',
   );
   expect(fs.existsSync(database)).toBe(false);
 

@@ -62,7 +62,7 @@ it('disables at once by the requester alone, tells every approver at once, and m
   expect(world.scim().filter((r) => r.startsWith('PATCH'))).toEqual([`PATCH /Users/${userId}`]);
   const [result] = postsTo('C1');
   expect(result).toContain(
-    '🚨 *Break-glass:* <@UREQ> disabled `jane-admin@example.com` at once, without approval, under policy rule 1 (admin-disable)',
+    '🚨 *Break-glass:* <@UREQ> disabled `jane-admin@example.com` at once, without approval, under rule 1 (admin-disable) of IAM_POLICY_FILE',
   );
   expect(result).toContain('Justification: “account compromised”');
   expect(result).toContain('Approvers told: <@UAPPROVER> <@UAPPROVER2> <!subteam^S0SEC>');
@@ -85,7 +85,7 @@ it('disables at once by the requester alone, tells every approver at once, and m
     expect(row.detail).toMatchObject({
       breakGlass: true,
       justification: 'account compromised',
-      rule: 'policy rule 1 (admin-disable)',
+      rule: 'rule 1 (admin-disable) of IAM_POLICY_FILE',
     });
   }
   expect(await driven.bot.context.store.listPendingApprovals()).toEqual([]);
@@ -103,7 +103,7 @@ it('refuses where the governing rule does not allow it, naming the rule; nothing
   world.seedUser('ann@example.com');
   await run('/iam-disable-user', 'ann@example.com break-glass reason="hurry"');
   expect(answers()[0]).toContain(
-    'Break-glass is not allowed here: the built-in rule for disable does not say breakGlass: true',
+    'Break-glass is not allowed here: the built-in rule does not say breakGlass: true',
   );
   expect(world.patches()).toEqual([]);
   expect(world.slack.callsTo('chat.postMessage')).toEqual([]);
@@ -118,7 +118,7 @@ it('refuses a requester the rule does not list', async () => {
   world.seedUser('oncall-bob@example.com');
   await run('/iam-disable-user', 'oncall-bob@example.com break-glass reason="compromised"');
   expect(answers()[0]).toContain(
-    'Break-glass is not allowed to you: you are not one of the requesters of policy rule 2 (on-call-only)',
+    'Break-glass is not allowed to you: you are not one of the requesters of rule 2 (on-call-only) of IAM_POLICY_FILE',
   );
   expect(world.patches()).toEqual([]);
   expect(world.slack.callsTo('chat.postMessage')).toEqual([]);

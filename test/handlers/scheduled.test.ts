@@ -221,7 +221,7 @@ describe('a scheduled disable', () => {
     expect(answers).toHaveLength(2);
     for (const answer of answers) {
       expect(answer).toContain(
-        'is too far ahead: schedules may be at most 7 days ahead under policy rule 1 (short-notice)',
+        'is too far ahead: schedules may be at most 7 days ahead under rule 1 (short-notice) of IAM_POLICY_FILE',
       );
     }
     expect(world.slack.callsTo('chat.postMessage')).toEqual([]);

@@ -108,7 +108,7 @@ const breakGlassNotice: BreakGlassNotice = {
   action: 'disable',
   target: 'jane.doe@example.com',
   justification: 'Account compromised: sign-ins from an unknown country (INC-5678).',
-  rule: 'policy rule 1 (admin-disable)',
+  rule: 'rule 1 (admin-disable) of IAM_POLICY_FILE',
   approvers: [APPROVER, SECURITY_GROUP],
   outcome: 'success',
 };

@@ -10,8 +10,15 @@ import type { IamResult } from '../../iam/result';
 import { context, fields, header, plain, sandboxContext, sandboxPrefix, section } from './blocks';
 import { escapeTruncate, mention, oneLine, slackDate, truncate, utcText } from './escape';
 import { LIMITS, type SlackMessage } from './limits';
-import { resultOutcome } from './result';
+import { outcomeOf } from '../../iam/result';
 
+/**
+ * pending → approved → completed (the action ran and its result is kept),
+ * pending → denied, pending → expired, pending or approved → failed (the request could not be posted or
+ * carried out: its stored form is invalid, or the action threw; the reason is kept as its result).
+ * pending or approved → cancelled (a scheduled request called off before its time; who and when are
+ * kept as its result). A request is decided exactly once.
+ */
 export type ApprovalStatus =
   'pending' | 'approved' | 'denied' | 'expired' | 'completed' | 'failed' | 'cancelled';
 export type ApprovalCardAction = 'disable' | 'enable' | 'update';
@@ -307,7 +314,7 @@ function verdict(card: ApprovalCard, outcome: IamResult | undefined): Verdict {
         };
   }
   const vendor = outcome.IAM.Vendor;
-  switch (resultOutcome(vendor)) {
+  switch (outcomeOf(vendor)) {
     case 'success':
       return {
         headline: `✅ User ${verb}d`,

@@ -17,13 +17,11 @@ export {
   changedText,
   hasThreadDetails,
   resultMessage,
-  resultOutcome,
   resultSentence,
   resultTableBlock,
   userAttributeLines,
   userDetailsThreadMessage,
   type ResultMessageOptions,
-  type ResultOutcome,
 } from './result';
 export {
   APPROVE_ACTION_ID,
