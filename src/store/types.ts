@@ -4,6 +4,7 @@
  * and pass the same contract tests (test/store/contract.ts).
  */
 import type { ApprovalAction } from '../iam/approval-plan';
+import type { ApprovalFollowUpStore } from './approval-follow-ups';
 import type { ApprovalStatus } from '../views/slack/approval';
 import type { GrantStore } from './grants';
 
@@ -12,6 +13,7 @@ export type { ApprovalStatus };
 
 /** What an approved request does (see src/iam/approval-plan.ts); requests stored before it existed are disables. */
 export type { ApprovalAction };
+export type { ClaimedFollowUp, FollowUpKind, NewApprovalFollowUp } from './approval-follow-ups';
 
 export interface ApprovalRequest {
   /** Unguessable id (the button value). */
@@ -111,7 +113,8 @@ export interface AuditQuery {
 
 export type * from './grants';
 
-export interface Store extends GrantStore {
+/** Reminders and escalations: see approval-follow-ups.ts; grants: see grants.ts. */
+export interface Store extends ApprovalFollowUpStore, GrantStore {
   createApproval(request: NewApproval): Promise<ApprovalRequest>;
   getApproval(id: string): Promise<ApprovalRequest | null>;
   /** Records where the request message was posted. */

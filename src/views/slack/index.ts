@@ -1,5 +1,6 @@
 /** Slack surfaces: pure functions from data to Block Kit (no Slack API calls, no store). */
 export {
+  audienceMention,
   escapeMrkdwn,
   escapeTruncate,
   isSlackUserId,
@@ -30,6 +31,7 @@ export {
   approvalExpiredMessage,
   approvalRequestMessage,
   grantLength,
+  requestPhrase,
   requesterNotice,
   type ApprovalCard,
   type ApprovalChange,
@@ -104,3 +106,5 @@ export {
   type NoticeOptions,
   type UsageOptions,
 } from './notices';
+export { followUpThreadMessage, type FollowUpNotice, reminderDirectMessage } from './follow-ups';
+export { type BreakGlassNotice, breakGlassNoticeMessage, breakGlassResultMessage } from './break-glass';
