@@ -2,7 +2,9 @@
  * Reading a policy file: every kind of mistake is reported as FILE:LINE: KEY: message, pointing at the
  * line to fix, and nothing is loaded; a good file gives complete rules.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   formatProblem,
@@ -13,6 +15,8 @@ import {
   parsePolicyDuration,
   formatPolicyDuration,
 } from '../../src/policy';
+import { MAX_POLICY_BYTES } from '../../src/policy/parse';
+import { aliasBomb } from '../support/policy-files';
 
 const DEFAULTS: PolicyDefaults = { operators: null, approvers: null, approvalTtlMs: 24 * 3_600_000 };
 const FILE = 'policy.yaml';
@@ -233,6 +237,50 @@ describe('loadPolicy', () => {
     expect(() => loadPolicy('/nonexistent/policy.yaml', DEFAULTS)).toThrow(
       '/nonexistent/policy.yaml: file: there is no such file',
     );
+  });
+
+  it('F7: refuses a YAML alias bomb as a problem at the line of the alias, not an unexpected error', () => {
+    expect(problemsOf(aliasBomb())).toEqual([
+      'policy.yaml:12: (yaml): too many aliases: they expand to more than 100 copies; write the values out',
+    ]);
+  });
+
+  it('F8: refuses a FIFO and a character device without blocking, and a file over 1 MB, naming the file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-files-'));
+    try {
+      const fifo = path.join(dir, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      const big = path.join(dir, 'big.yaml');
+      fs.writeFileSync(big, `# ${'x'.repeat(MAX_POLICY_BYTES)}\nrules: []\n`);
+      const problemOf = (file: string) => {
+        try {
+          loadPolicy(file, DEFAULTS);
+        } catch (error) {
+          return (error as PolicyError).problems.map(formatProblem);
+        }
+        return [];
+      };
+      const notRegular =
+        'file: is not a regular file (a FIFO, device or socket?): give the path of a YAML file';
+      expect(problemOf(fifo)).toEqual([`${fifo}: ${notRegular}`]);
+      expect(problemOf('/dev/zero')).toEqual([`/dev/zero: ${notRegular}`]);
+      expect(problemOf(big)).toEqual([
+        `${big}: file: is 1000013 bytes; a policy file may be at most 1000000 bytes (1 MB)`,
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('F8: checks a file of thousands of rules in well under a second per thousand (no quadratic pass)', () => {
+    const rules = Array.from(
+      { length: 8000 },
+      (_, i) => `  - action: disable\n    target: { email: "u${i}@example.com" }`,
+    );
+    const started = Date.now();
+    const policy = parsePolicy(['rules:', ...rules, ''].join('\n'), FILE, DEFAULTS);
+    expect(policy.rules).toHaveLength(8000);
+    expect(Date.now() - started).toBeLessThan(8000);
   });
 
   it('reads a good file into complete rules, with defaults filled in', () => {
