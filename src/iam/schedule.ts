@@ -4,6 +4,7 @@
  * the same way. Bad input throws ScheduleError (a ProfileError, so a slash command answers with usage).
  */
 import { ProfileError } from './profile';
+import { formatPolicyDuration } from '../policy';
 
 export class ScheduleError extends ProfileError {
   constructor(message: string) {
@@ -161,10 +162,16 @@ export function parseSchedule(kind: 'at' | 'in', text: string, context: Schedule
 /** Refuses a schedule more than `maxAheadMs` after `now`; `limitFrom` names the rule that sets the limit. */
 export function checkScheduleAhead(schedule: Schedule, now: Date, maxAheadMs: number, limitFrom = ''): void {
   if (schedule.at.getTime() - now.getTime() <= maxAheadMs) return;
-  const days = Math.floor(maxAheadMs / DAY);
   throw new ScheduleError(
-    `${formatInZone(schedule.at, schedule.zone)} (${schedule.zone}) is too far ahead: schedules may be at most ${days} days ahead${limitFrom ? ` under ${limitFrom}` : ''}`,
+    `${formatInZone(schedule.at, schedule.zone)} (${schedule.zone}) is too far ahead: schedules may be at most ${aheadText(maxAheadMs)} ahead${limitFrom ? ` under ${limitFrom}` : ''}`,
   );
+}
+
+/** `1 day`, `90 days`; a limit that is not whole days as the policy file writes it (`36h`, `1d12h`). */
+function aheadText(ms: number): string {
+  if (ms % DAY !== 0) return formatPolicyDuration(ms);
+  const days = ms / DAY;
+  return `${days} day${days === 1 ? '' : 's'}`;
 }
 
 /** `2026-12-31 17:00` as the wall clock of `zone` (an IANA name, `UTC` or `UTC±hh:mm`) shows it. */

@@ -79,7 +79,7 @@ describe('a policy file with a mistake is refused with FILE:LINE: KEY: message',
     [
       'an approver given by name',
       lines('rules:', '  - action: disable', '    approvers: [U0AAA, "@alice"]'),
-      'policy.yaml:3: rule 1 approvers: must be a Slack user id (U…, W…) or user-group id (S…), not a name or handle: in Slack, open the profile or group and copy its ID',
+      'policy.yaml:3: rule 1 approvers: "@alice" must be a Slack user id (U…, W…) or user-group id (S…), not a name or handle: in Slack, open the profile or group and copy its ID',
     ],
     [
       'a channel by name',
@@ -192,6 +192,30 @@ describe('a policy file with a mistake is refused with FILE:LINE: KEY: message',
     ['an empty file', '', 'policy.yaml:1: rules: is required'],
   ])('%s', (_name, text, expected) => {
     expect(problemsOf(text)).toContain(expected);
+  });
+
+  it('F9: caps rule names, refuses bidi controls in them, quotes which id is wrong, and says "too long"', () => {
+    expect(
+      problemsOf(
+        lines(
+          'rules:',
+          '  - name: "\\u202eelbasid\\u202c"',
+          '    action: disable',
+          '    approvers: ["@jane", "#security", U0AAA]',
+          '    expires: 99999999999w',
+          `  - name: ${'n'.repeat(81)}`,
+          '    action: enable',
+          '    maxScheduleAhead: 3651d',
+        ),
+      ),
+    ).toEqual([
+      'policy.yaml:2: rule 1 name: contains an invisible or control character (U+202E), which can make the name read differently; remove it',
+      'policy.yaml:4: rule 1 approvers: "@jane" must be a Slack user id (U…, W…) or user-group id (S…), not a name or handle: in Slack, open the profile or group and copy its ID',
+      'policy.yaml:4: rule 1 approvers: "#security" must be a Slack user id (U…, W…) or user-group id (S…), not a name or handle: in Slack, open the profile or group and copy its ID',
+      'policy.yaml:5: rule 1 expires: "99999999999w" is too long: at most 3650d (10 years)',
+      'policy.yaml:6: rule 2 name: must be at most 80 characters (a short label)',
+      'policy.yaml:8: rule 2 maxScheduleAhead: "3651d" is too long: at most 3650d (10 years)',
+    ]);
   });
 
   it('reports every problem of the file at once, in line order', () => {
