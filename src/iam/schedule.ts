@@ -201,3 +201,39 @@ export function splitSchedule(text: string): {
     when: { kind: match[2].toLowerCase() as 'at' | 'in', text: match[3].trim() },
   };
 }
+
+/** What a stored scheduled request shows of itself, to find a second schedule of the same user. */
+export interface StoredSchedule {
+  id: string;
+  action: string;
+  profile: Record<string, unknown>;
+  /** Whom it concerns, as a person reads it. */
+  target: string;
+  scheduledAt?: Date;
+  scheduleZone?: string;
+}
+
+const sameText = (a: unknown, b: unknown): boolean =>
+  typeof a === 'string' && typeof b === 'string' && a.trim().toLowerCase() === b.trim().toLowerCase();
+
+/**
+ * The pending scheduled disable of the user `who` names (by Atlassian id, email or username), if any:
+ * one user gets one schedule, so a second is refused rather than run twice.
+ */
+export function scheduledDisableOf<T extends StoredSchedule>(
+  scheduled: readonly T[],
+  who: Record<string, unknown>,
+): T | undefined {
+  return scheduled.find(
+    (request) =>
+      request.action === 'disable' &&
+      (['id', 'email', 'username'] as const).some((key) => sameText(request.profile[key], who[key])),
+  );
+}
+
+/** The refusal of a second schedule, naming the first and how to cancel it. */
+export function alreadyScheduledMessage(existing: StoredSchedule, howToCancel: string): string {
+  const zone = existing.scheduleZone ?? 'UTC';
+  const when = existing.scheduledAt ? ` at ${formatInZone(existing.scheduledAt, zone)} (${zone})` : '';
+  return `${existing.target} already has a scheduled disable${when}, request ${existing.id}; ${howToCancel}, then schedule again. Nothing was scheduled`;
+}
