@@ -25,6 +25,15 @@ function setup() {
   return { cwd, database, env: { ...atlassian.env, DATABASE_URL: `sqlite:${database}`, TZ: 'UTC' } };
 }
 
+/** A fresh setup with `email` in the directory and `policy` written to a policy file (not yet in env). */
+function setupWithPolicy(email: string, policy: string) {
+  const fresh = setup();
+  atlassian.seedUser(email);
+  const policyFile = path.join(fresh.cwd, 'policy.yaml');
+  fs.writeFileSync(policyFile, policy);
+  return { ...fresh, policyFile };
+}
+
 it('refuses a bad --at with exit 2 and stores nothing', async () => {
   const { cwd, database, env } = setup();
   atlassian.seedUser('bad@example.com');
@@ -47,11 +56,8 @@ it('refuses a bad --at with exit 2 and stores nothing', async () => {
 });
 
 it("--at follows IAM_POLICY_FILE: refuses a time beyond the rule's maxScheduleAhead; a bad file is its FILE:LINE lines", async () => {
-  const { cwd, database, env } = setup();
-  atlassian.seedUser('policy@example.com');
-  const policyFile = path.join(cwd, 'policy.yaml');
-  fs.writeFileSync(
-    policyFile,
+  const { cwd, database, env, policyFile } = setupWithPolicy(
+    'policy@example.com',
     'rules:\n  - name: short-notice\n    action: disable\n    maxScheduleAhead: 7d\n',
   );
   const args = ['iam-disable-user', '--user-profile', '{"email":"policy@example.com"}', '--at'];
@@ -142,11 +148,8 @@ it('tells at once, and schedules nothing, for a user who is not there', async ()
 });
 
 it('F12: --at refuses without a reason under `reason: required`, and a second pending schedule of one user', async () => {
-  const { cwd, database, env } = setup();
-  atlassian.seedUser('max@example.com');
-  const policyFile = path.join(cwd, 'policy.yaml');
-  fs.writeFileSync(
-    policyFile,
+  const { cwd, database, env, policyFile } = setupWithPolicy(
+    'max@example.com',
     'rules:\n  - name: rr\n    action: disable\n    reason: required\n    maxScheduleAhead: 1d\n',
   );
   const withPolicy = { env: { ...env, IAM_POLICY_FILE: policyFile }, cwd };

@@ -49,7 +49,7 @@ async function refuseSecondSchedule(context: BotContext, profile: UserProfile): 
  * /iam-disable-user: posts an approval request; a second person decides (see approvals.ts). With
  * `at 2026-12-31 17:00 [ZONE]` or `in 2h` after the user, it is a scheduled disable (see scheduled.ts),
  * at most the governing rule's `maxScheduleAhead` ahead (checked once the user is looked up). With
- * `break-glass` after the user, it is done at once where the rule allows it (see break-glass.ts).
+ * `break-glass` among the words, it is done at once where the rule allows it (see break-glass.ts).
  */
 export function iamDisableUser(context: BotContext) {
   return (args: CommandArgs) => {
