@@ -4,6 +4,7 @@ import { redact } from '../log';
 import * as Rows from './rows';
 import type {
   ApprovalRequest,
+  ApprovalVote,
   ApprovalStatus,
   AuditEntry,
   AuditQuery,
@@ -89,6 +90,17 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE approvals ADD COLUMN last_error text;
   UPDATE approvals SET attempts = 1 WHERE claimed_by IS NOT NULL;
   `,
+  // The approval rule each request was made under (null: stored before, the built-in one-approver
+  // rule), and each approver's vote, one row per voter (see Store.voteApproval).
+  `
+  ALTER TABLE approvals ADD COLUMN policy_rule json;
+  CREATE TABLE approval_votes (
+    request_id text NOT NULL,
+    voter_id text NOT NULL,
+    voted_at timestamptz NOT NULL,
+    PRIMARY KEY (request_id, voter_id)
+  );
+  `,
 ];
 
 /**
@@ -123,6 +135,7 @@ const APPROVAL_COLUMN_NAMES = [
   'last_error',
   'scheduled_at',
   'schedule_zone',
+  'policy_rule',
 ];
 const approvalColumns = (table?: string): string =>
   APPROVAL_COLUMN_NAMES.map((c) => (table ? `${table}.${c}` : c)).join(', ');
@@ -351,6 +364,28 @@ export class PostgresStore implements Store {
     }
   }
 
+  /** Runs `work` in one transaction on one pooled connection; a failure rolls it back and is rethrown without secrets. */
+  private async transaction<T>(work: (client: ClientBase) => Promise<T>): Promise<T> {
+    let client;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw new PostgresError(`PostgreSQL: ${describePostgresError(error, this.url)}`, error);
+    }
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if (error instanceof PostgresError || !(error as { code?: unknown }).code) throw error;
+      throw new PostgresError(`PostgreSQL: ${describePostgresError(error, this.url)}`, error);
+    } finally {
+      client.release();
+    }
+  }
+
   private async rows<R extends object>(sql: string, params: unknown[] = []): Promise<R[]> {
     return (await this.query<R>(sql, params)).rows;
   }
@@ -366,10 +401,10 @@ export class PostgresStore implements Store {
     try {
       [row] = await this.rows<ApprovalRow>(
         `INSERT INTO approvals (id, requester_id, channel_id, profile, target, reason, status, created_at, expires_at,
-           action, team_id, enterprise_id, scheduled_at, schedule_zone, decided_by, decided_at)
+           action, team_id, enterprise_id, scheduled_at, schedule_zone, decided_by, decided_at, policy_rule)
          VALUES ($1, $2, $3, $4::json, $5, $6, $12, COALESCE($7::timestamptz, now()),
            COALESCE($8::timestamptz, now() + $17 * interval '1 millisecond'), $9, $10, $11,
-           $13::timestamptz, $14, $15, $16::timestamptz)
+           $13::timestamptz, $14, $15, $16::timestamptz, $18::json)
          RETURNING ${APPROVAL_COLUMNS}`,
         [
           request.id,
@@ -385,6 +420,7 @@ export class PostgresStore implements Store {
           request.enterpriseId,
           ...Object.values(Rows.scheduleColumns(request)),
           request.expiresAt.getTime() - request.createdAt.getTime(),
+          request.rule ? JSON.stringify(request.rule) : null,
         ],
       );
     } catch (error) {
@@ -439,6 +475,63 @@ export class PostgresStore implements Store {
        SELECT * FROM decided`,
       [...params, ...auditParams(record, this.when(record.at))],
     );
+  }
+
+  async voteApproval(
+    id: string,
+    voterId: string,
+    at: Date,
+    record?: (vote: Omit<ApprovalVote, 'request'>) => NewAuditEntry,
+  ): Promise<ApprovalVote | null> {
+    assertStorable({ voterId });
+    if (!isStorable(id)) return null;
+    const when = this.when(at);
+    // The request's row is locked first: voters racing for the last approval take turns, and each
+    // counts the votes committed before it.
+    return this.transaction(async (client) => {
+      const [row] = (
+        await client.query<ApprovalRow>(
+          `SELECT ${APPROVAL_COLUMNS} FROM approvals
+           WHERE id = $1 AND status = 'pending' AND expires_at > COALESCE($2::timestamptz, now()) FOR UPDATE`,
+          [id, when],
+        )
+      ).rows;
+      if (!row) return null;
+      const inserted = await client.query(
+        `INSERT INTO approval_votes (request_id, voter_id, voted_at)
+         VALUES ($1, $2, COALESCE($3::timestamptz, now())) ON CONFLICT DO NOTHING`,
+        [id, voterId, when],
+      );
+      const voters = await client.query<{ voter_id: string }>(
+        'SELECT voter_id FROM approval_votes WHERE request_id = $1 ORDER BY voted_at, voter_id COLLATE "C"',
+        [id],
+      );
+      const vote = Rows.tallyVote(
+        toApproval(row),
+        voters.rows.map((v) => v.voter_id),
+        inserted.rowCount === 1,
+      );
+      if (!vote.counted) return { ...vote, request: toApproval(row) };
+      let request = toApproval(row);
+      if (vote.decided) {
+        const decided = await client.query<ApprovalRow>(
+          `UPDATE approvals SET status = 'approved', decided_by = $1, decided_at = COALESCE($2::timestamptz, now())
+           WHERE id = $3 RETURNING ${APPROVAL_COLUMNS}`,
+          [voterId, when, id],
+        );
+        request = toApproval(decided.rows[0] as ApprovalRow);
+      }
+      if (record) {
+        const entry = record(vote);
+        assertStorable(Rows.auditTexts(entry));
+        await client.query(
+          `INSERT INTO audit_log (at, actor, source, kind, command, target, outcome, request_id, detail)
+           VALUES (${AUDIT_VALUES(1)})`,
+          auditParams(entry, this.when(entry.at)),
+        );
+      }
+      return { ...vote, request };
+    });
   }
 
   async claimApproval(
