@@ -1,4 +1,5 @@
 import type { WebClient } from '@slack/web-api';
+import type { Audience } from '../policy';
 
 export interface SlackPerson {
   isAdmin: boolean;
@@ -76,6 +77,10 @@ export function webPeopleDirectory(client: WebClient): PeopleDirectory {
   };
 }
 
+/** A configured list (IAM_OPERATORS, IAM_APPROVERS); null: the workspace admins and owners. */
+const audienceOf = (list: readonly string[] | null): Audience =>
+  list === null ? { ids: [], admins: true } : { ids: list, admins: false };
+
 export interface Permissions {
   operator: boolean;
   approver: boolean;
@@ -152,22 +157,26 @@ export class AccessPolicy {
     return false;
   }
 
-  async #allowed(userId: string, list: readonly string[] | null, options: CheckOptions): Promise<boolean> {
+  /**
+   * Whether `userId` is one of `audience` (an approval rule's requesters or approvers: user ids, user
+   * groups, and with `admins` the workspace admins and owners), under the same conditions as operators.
+   */
+  async inAudience(userId: string, audience: Audience, options: CheckOptions = {}): Promise<boolean> {
     const [home, person] = await Promise.all([
       this.#homeTeam(),
       this.#cached(this.#people, userId, () => this.directory.person(userId), options),
     ]);
     if (!person || person.isGuest || person.isBot || person.deleted) return false;
     if (!belongsHome(person, home)) return false;
-    return list === null ? person.isAdmin : this.#listed(userId, list, options);
+    return (audience.admins && person.isAdmin) || this.#listed(userId, audience.ids, options);
   }
 
   isOperator(userId: string, options: CheckOptions = {}): Promise<boolean> {
-    return this.#allowed(userId, this.operators, options);
+    return this.inAudience(userId, audienceOf(this.operators), options);
   }
 
   isApprover(userId: string, options: CheckOptions = {}): Promise<boolean> {
-    return this.#allowed(userId, this.approvers ?? this.operators, options);
+    return this.inAudience(userId, audienceOf(this.approvers ?? this.operators), options);
   }
 
   async permissions(userId: string): Promise<Permissions> {

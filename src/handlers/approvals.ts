@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import os from 'node:os';
 import type { RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import {
@@ -26,26 +24,23 @@ import {
 import { isTransientFailure } from '../scim/client';
 import type { ScimRequestError } from '../scim/errors';
 import type { ScimUser } from '../scim/types';
+import type { EffectiveRule } from '../policy';
 import type { ApprovalRequest } from '../store/types';
 import {
   approvalDecidedMessage,
   approvalRequestMessage,
   type ApprovalCard,
+  postedElsewhereNotice,
   type ApprovalChange,
   refusalMessage,
   requesterNotice,
   resultMessage,
   type SlackMessage,
 } from '../views/slack';
-import {
-  type ApprovedRetry,
-  audit,
-  auditDone,
-  AuditUnavailableError,
-  type BotContext,
-  targetOf,
-} from './context';
+import { audit, auditDone, AuditUnavailableError, type BotContext, targetOf } from './context';
+import { APPROVAL_LEASE_MS, CLAIM_OWNER, claimHolderIsDead, withLease } from './claims';
 import { type ClickOrigin, contextMismatch } from './decision-guards';
+import { directoryTarget, profileTarget, ruleFor, ruleLabel, storedRule, writeAction } from './policy-gate';
 import { cardSchedule, expiryOf } from './schedule-card';
 import { cannotPost, postMessage, tellEphemeral, updateMessage } from './posting';
 
@@ -158,20 +153,14 @@ export interface ApprovalInput {
   schedule?: { at: Date; zone: string };
 }
 
-/** How long an instance may take to carry out an approved request before another may take over. */
-export const APPROVAL_LEASE_MS = 2 * 60_000;
-
-/** Retries of approved work: 1, 2, 4 … minutes apart (at most 30), until `deadlineMs` after approval. */
-export const approvedRetry = (deadlineMs: number): ApprovedRetry => ({
-  deadlineMs,
-  firstDelayMs: 60_000,
-  maxDelayMs: 30 * 60_000,
-  leaseRenewMs: APPROVAL_LEASE_MS / 4,
-});
-
 /** Tells the requester privately: by response_url, else in a DM; a failure to tell is logged. */
-async function tellRequester(context: BotContext, client: WebClient, input: ApprovalInput, text: string) {
-  const message = refusalMessage(text, { sandbox: context.sandbox });
+async function tellRequester(
+  context: BotContext,
+  client: WebClient,
+  input: ApprovalInput,
+  said: string | SlackMessage,
+) {
+  const message = typeof said === 'string' ? refusalMessage(said, { sandbox: context.sandbox }) : said;
   try {
     if (input.respond) await tellEphemeral(input.respond, message);
     else await postMessage(client, input.fallbackUserId ?? input.requesterId, message);
@@ -215,7 +204,30 @@ export async function requestActiveChange(
     (action === 'disable' ? previewDisable : previewEnable)(context.iam, input.profile),
   );
   if ('final' in preview) return postFinal(context, client, input, action, preview.final);
-  await requestApproval(context, client, input, { action, profile: pinUser(preview.user) }, preview.user);
+  const gate = await ruleFor(context, input, action, directoryTarget(preview.user));
+  if ('refused' in gate) return refuseUnderPolicy(context, client, input, COMMAND_OF[action], gate.refused);
+  const plan: ApprovalPlan = { action, profile: pinUser(preview.user) };
+  await requestApproval(context, client, input, plan, preview.user, gate.rule);
+}
+
+/** A request the policy refuses: its row (the command's "received" row is written), then the requester told. */
+async function refuseUnderPolicy(
+  context: BotContext,
+  client: WebClient,
+  input: ApprovalInput & { profile: UserProfile },
+  command: string,
+  reason: string,
+): Promise<void> {
+  await auditDone(context, {
+    actor: input.requesterId,
+    kind: 'result',
+    command,
+    target: targetOf(input.profile),
+    outcome: 'rejected',
+    requestId: null,
+    detail: { reason },
+  });
+  await tellRequester(context, client, input, reason);
 }
 
 /**
@@ -249,9 +261,10 @@ export async function requestWrite(
     }
     return found;
   });
-  if (withGroups && 'notFound' in preview)
-    return runNow(() => createUser(context.iam, profile, { allowEnable }));
-  await carryOutPreview(context, client, { ...input, preview }, kind, runNow);
+  // A new user with groups is created with them (no second lookup); any other write as previewed.
+  const create =
+    withGroups && 'notFound' in preview ? () => createUser(context.iam, profile, { allowEnable }) : undefined;
+  await carryOutPreview(context, client, { ...input, preview }, kind, runNow, create);
 }
 
 /**
@@ -284,12 +297,21 @@ async function carryOutPreview(
   input: ApprovalInput & { profile: UserProfile; preview: WritePreview },
   kind: 'create' | 'update',
   runNow: (execute: () => Promise<IamResult>) => Promise<void>,
+  create?: () => Promise<IamResult>,
 ): Promise<void> {
   const { preview } = input;
-  if ('update' in preview && preview.update.takesOver) {
-    return requestApproval(context, client, input, updatePlan(preview.update), preview.update.user);
+  const execute = create ?? (() => applyWrite(context.iam, input.profile, preview, kind));
+  const action = writeAction(preview);
+  if (action === null) return runNow(execute);
+  const target = 'update' in preview ? directoryTarget(preview.update.user) : profileTarget(input.profile);
+  const gate = await ruleFor(context, input, action, target);
+  if ('refused' in gate) {
+    const command = kind === 'create' ? 'iam-create-user' : 'iam-update-user';
+    return refuseUnderPolicy(context, client, input, command, gate.refused);
   }
-  await runNow(() => applyWrite(context.iam, input.profile, preview, kind));
+  if (gate.rule.approvals === 0 || !('update' in preview)) return runNow(execute);
+  const { user } = preview.update;
+  await requestApproval(context, client, input, updatePlan(preview.update), user, gate.rule);
 }
 
 /**
@@ -304,6 +326,7 @@ async function requestApproval(
   input: ApprovalInput,
   plan: ApprovalPlan,
   user: ScimUser,
+  rule: EffectiveRule,
 ): Promise<void> {
   const verb = plan.action;
   let checked: ApprovalPlan;
@@ -316,19 +339,21 @@ async function requestApproval(
   }
   const { profile } = checked;
   const now = context.clock();
+  const channelId = rule.channel ?? input.channelId;
   const draft = {
     id: context.newId(),
     action: checked.action,
     requesterId: input.requesterId,
-    channelId: input.channelId,
+    channelId,
     teamId: input.teamId,
     enterpriseId: input.enterpriseId,
     profile,
     target: profile.email ?? profile.username ?? profile.id,
     reason: input.reason,
     createdAt: now,
-    expiresAt: expiryOf(now, context.approvalTtlMs, input.schedule),
+    expiresAt: expiryOf(now, rule.expiresMs, input.schedule),
     ...(input.schedule ? { schedule: input.schedule } : {}),
+    rule: storedRule(rule),
   };
   await audit(context, {
     actor: input.requesterId,
@@ -337,7 +362,7 @@ async function requestApproval(
     target: draft.target,
     outcome: input.schedule ? 'scheduled' : 'requested',
     requestId: draft.id,
-    detail: { action: verb, reason: input.reason, profile, ...(input.schedule ?? {}) },
+    detail: { action: verb, reason: input.reason, profile, rule: ruleLabel(rule), ...(input.schedule ?? {}) },
   });
   let request: ApprovalRequest;
   try {
@@ -352,25 +377,46 @@ async function requestApproval(
     );
     return;
   }
-  const card = approvalRequestMessage(cardOf(request, { active: user.active ?? null, id: user.id ?? null }), {
-    sandbox: context.sandbox,
-  });
-  let ts: string | null;
+  const current = { active: user.active ?? null, id: user.id ?? null };
+  const ts = await postCard(context, client, input, request, current);
+  if (ts === null) return;
+  await context.store.setApprovalMessage(request.id, request.channelId, ts);
+  if (request.channelId !== input.channelId) {
+    // The rule's channel, not where it was asked: the requester is told where to follow it.
+    const notice = postedElsewhereNotice(
+      { verb, target: request.target, channelId: request.channelId, rule: ruleLabel(rule) },
+      { sandbox: context.sandbox },
+    );
+    await tellRequester(context, client, input, notice);
+  }
+}
+
+/**
+ * Posts a stored request's card in its channel: its ts, or null when it was not posted. Nobody could
+ * approve a request nobody sees: one that cannot be posted is closed (failed), and the requester told why.
+ */
+async function postCard(
+  context: BotContext,
+  client: WebClient,
+  input: ApprovalInput,
+  request: ApprovalRequest,
+  current: { active: boolean | null; id: string | null },
+): Promise<string | null> {
+  const card = approvalRequestMessage(cardOf(request, current), { sandbox: context.sandbox });
   try {
-    ts = await postMessage(client, input.channelId, card);
+    return await postMessage(client, request.channelId, card);
   } catch (error) {
-    // Nobody could approve a request nobody sees: it is closed (failed), and the requester told why.
     const notInChannel = cannotPost(error);
     context.logger.error('approval request not posted', { error: (error as Error).message });
     const reason = notInChannel ? 'the bot cannot post in this channel' : 'Slack refused the request message';
     await failRequest(context, client, request, reason, { announce: false });
+    const where = request.channelId === input.channelId ? 'this channel' : `<#${request.channelId}>`;
     const told = notInChannel
-      ? 'I cannot post the approval request in this channel, so no approver could see it: invite me with /invite and ask again.'
+      ? `I cannot post the approval request in ${where}, so no approver could see it: invite me with /invite and ask again.`
       : 'I could not post the approval request, so no approver could see it; it was closed and nothing will be done. Ask again.';
     await tellRequester(context, client, input, told);
-    return;
+    return null;
   }
-  if (ts) await context.store.setApprovalMessage(request.id, input.channelId, ts);
 }
 
 /** Posts in the request's thread, or in its channel when its card was never posted. */
@@ -508,19 +554,7 @@ export async function carryOut(
   client: WebClient,
   request: ApprovalRequest,
 ): Promise<void> {
-  const heartbeat = setInterval(() => {
-    context.store
-      .renewClaim(request.id, CLAIM_OWNER, context.clock(), APPROVAL_LEASE_MS)
-      .catch((error: Error) =>
-        context.logger.warn('could not renew a lease', { requestId: request.id, error: error.message }),
-      );
-  }, context.approvedRetry.leaseRenewMs);
-  heartbeat.unref();
-  try {
-    await carryOutClaimed(context, client, request);
-  } finally {
-    clearInterval(heartbeat);
-  }
+  await withLease(context, request.id, () => carryOutClaimed(context, client, request));
 }
 
 /**
@@ -592,41 +626,6 @@ async function tellPerson(context: BotContext, client: WebClient, userId: string
   } catch (error) {
     context.logger.error('could not send a direct message', { error: (error as Error).message });
   }
-}
-
-/**
- * Who holds a claim: `host/pid/boot`. One value per process (every bot in one process shares it, so
- * they never take each other's claims); `boot` tells this process from an earlier one with the same pid
- * (a restarted container's bot is often pid 1 again).
- */
-export const CLAIM_OWNER = `${os.hostname()}/${process.pid}/${randomUUID()}`;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else, so it may be a live bot.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * True only when the holder of a claim is certainly dead: a process on this very host that no longer
- * exists, or an earlier process that had our own pid. A holder on another host, or one whose liveness
- * cannot be told (no owner recorded, pid in use), is presumed alive and keeps its lease, so with
- * several instances (PostgreSQL) a starting instance never takes a disable out of a live peer's hands
- * (both could find the user active and send the PATCH); such a claim is taken over only when its
- * lease has run out, by the periodic sweep of any instance.
- */
-export function claimHolderIsDead(owner: string | null | undefined, self = CLAIM_OWNER): boolean {
-  if (!owner || owner === self) return false;
-  const [host, pidText, boot] = owner.split('/');
-  const [ownHost, ownPid] = self.split('/');
-  const pid = Number(pidText);
-  if (host !== ownHost || !Number.isSafeInteger(pid) || pid <= 0 || !boot) return false;
-  if (String(pid) === ownPid) return true; // same pid, other boot: an earlier incarnation of this process
-  return !isAlive(pid);
 }
 
 /**

@@ -19,7 +19,8 @@ import {
 } from './views/user-modal-submission';
 
 export { AccessPolicy, webPeopleDirectory } from './access';
-export { APPROVAL_LEASE_MS, approvedRetry, expireDue, recoverApproved } from './approvals';
+export { expireDue, recoverApproved } from './approvals';
+export { APPROVAL_LEASE_MS, approvedRetry } from './claims';
 export type { ApprovedRetry, BotContext } from './context';
 export { reconcileInterrupted } from './reconcile';
 export { FollowUps } from './follow-ups';

@@ -90,6 +90,7 @@ export {
   TYPED_QUOTE_MAX,
   errorNotice,
   invalidJsonProblem,
+  postedElsewhereNotice,
   refusalMessage,
   usageMessage,
   workingNotice,
