@@ -25,11 +25,13 @@ import { isTransientFailure } from '../scim/client';
 import type { ScimRequestError } from '../scim/errors';
 import type { ScimUser } from '../scim/types';
 import type { EffectiveRule } from '../policy';
+import { LEGACY_RULE } from '../store';
 import type { ApprovalRequest } from '../store/types';
 import {
   approvalDecidedMessage,
   approvalRequestMessage,
   type ApprovalCard,
+  isSlackUserId,
   postedElsewhereNotice,
   type ApprovalChange,
   refusalMessage,
@@ -37,9 +39,8 @@ import {
   resultMessage,
   type SlackMessage,
 } from '../views/slack';
-import { audit, auditDone, AuditUnavailableError, type BotContext, targetOf } from './context';
+import { audit, auditDone, type BotContext, targetOf } from './context';
 import { APPROVAL_LEASE_MS, CLAIM_OWNER, claimHolderIsDead, withLease } from './claims';
-import { type ClickOrigin, contextMismatch } from './decision-guards';
 import { directoryTarget, profileTarget, ruleFor, ruleLabel, storedRule, writeAction } from './policy-gate';
 import { cardSchedule, expiryOf } from './schedule-card';
 import { cannotPost, postMessage, tellEphemeral, updateMessage } from './posting';
@@ -80,10 +81,12 @@ function storedChanges(request: ApprovalRequest): ApprovalChange[] | undefined {
   return request.action === 'update' && Array.isArray(changes) ? (changes as ApprovalChange[]) : undefined;
 }
 
+/** The card of a request; `voters`: who approved so far, when known (a pending N-of-M request's progress). */
 export function cardOf(
   request: ApprovalRequest,
   current?: { active: boolean | null; id: string | null },
   retryDeadlineMs = 0,
+  voters: string[] = [],
 ): ApprovalCard {
   const reason = request.status === 'failed' ? request.result?.reason : undefined;
   const retrying = request.status === 'approved' && request.lastError !== undefined;
@@ -103,6 +106,7 @@ export function cardOf(
     currentActive: current?.active ?? null,
     currentId: current?.id ?? null,
     retryingUntil: retrying ? retryDeadline(request, retryDeadlineMs) : null,
+    approvals: { needed: (request.rule ?? LEGACY_RULE).approvals, by: voters },
     ...cardSchedule(request),
   };
 }
@@ -444,7 +448,7 @@ export async function announceDecision(
   if (!request.messageTs) {
     // A failed request whose card was never posted still says so in its channel.
     if (request.status === 'failed') await postAbout(client, request, notice);
-    return;
+    return tellOutcome(context, client, request, notice);
   }
   const messageTs = request.messageTs;
   const actor = request.decidedBy ?? request.requesterId;
@@ -479,21 +483,38 @@ export async function announceDecision(
       context.logger.warn(`could not ${what}`, { requestId: request.id, error: (error as Error).message });
     }
   }
-  if (failures === steps.length) {
-    await postMessage(client, request.requesterId, notice).catch((error: Error) =>
-      context.logger.error('the requester could not be told the outcome', {
-        requestId: request.id,
-        error: error.message,
-      }),
-    );
-  }
+  await tellOutcome(context, client, request, notice, failures === steps.length);
+}
+
+/** What ends a request: its requester is told by DM (announceDecision runs once for each). */
+const OUTCOMES: ReadonlySet<string> = new Set(['completed', 'failed', 'denied', 'expired']);
+
+/**
+ * The requester's DM of the outcome (completed, failed, denied by whom, expired); of anything else only
+ * when `unseen`, Slack having taken none of the channel's messages. A requester who is no Slack user
+ * (the command line's `cli:…`) is told nothing here.
+ */
+async function tellOutcome(
+  context: BotContext,
+  client: WebClient,
+  request: ApprovalRequest,
+  notice: SlackMessage,
+  unseen = false,
+): Promise<void> {
+  if (!isSlackUserId(request.requesterId) || !(OUTCOMES.has(request.status) || unseen)) return;
+  await postMessage(client, request.requesterId, notice).catch((error: Error) =>
+    context.logger.error('the requester could not be told the outcome', {
+      requestId: request.id,
+      error: error.message,
+    }),
+  );
 }
 
 /**
  * Ends a request that cannot be carried out (or posted) as failed, once across instances: its audit
  * row, then (unless told not to) its card and a message in its channel.
  */
-async function failRequest(
+export async function failRequest(
   context: BotContext,
   client: WebClient,
   request: ApprovalRequest,
@@ -577,8 +598,9 @@ async function retryLater(
     const reason = `Atlassian did not answer until ${deadline.toISOString()}, after ${attempts} attempts: ${cause.message}`;
     await failRequest(context, client, request, reason);
     const text = `The approved ${request.action} of ${request.target} failed: ${reason}. Nothing was changed; ask again if it is still needed.`;
-    for (const person of new Set([request.requesterId, request.decidedBy ?? request.requesterId])) {
-      await tellPerson(context, client, person, text);
+    // The requester has the outcome's DM (announceDecision); the approver is told too.
+    if (request.decidedBy && request.decidedBy !== request.requesterId) {
+      await tellPerson(context, client, request.decidedBy, text);
     }
     return;
   }
@@ -632,7 +654,7 @@ async function tellPerson(context: BotContext, client: WebClient, userId: string
  * Claims an approved request (one instance at a time) and carries it out; false when another holds it.
  * With `takeOverFrom`, the lease of that (dead) holder is taken over even though it is still running.
  */
-async function claimAndCarryOut(
+export async function claimAndCarryOut(
   context: BotContext,
   client: WebClient,
   id: string,
@@ -648,129 +670,6 @@ async function claimAndCarryOut(
   if (!claimed) return false;
   await carryOut(context, client, claimed);
   return true;
-}
-
-export interface DecisionInput {
-  requestId: string;
-  userId: string;
-  decision: 'approved' | 'denied';
-  respond: RespondFn;
-  origin: ClickOrigin;
-}
-
-async function refuse(context: BotContext, input: DecisionInput, reason: string, target: string | null) {
-  await tellEphemeral(input.respond, refusalMessage(reason, { sandbox: context.sandbox }));
-  await auditDone(context, {
-    actor: input.userId,
-    kind: 'refusal',
-    command: input.decision === 'approved' ? 'approve' : 'deny',
-    target,
-    outcome: 'refused',
-    requestId: input.requestId,
-    detail: { reason },
-  });
-}
-
-/** An Approve or Deny click. Only an approver other than the requester decides, and only once. */
-export async function decide(context: BotContext, client: WebClient, input: DecisionInput): Promise<void> {
-  // A tampered button value with a NUL byte names no request, and PostgreSQL text cannot hold one: the
-  // lookup (and the refusal's audit row) would fail and the click would go unanswered.
-  if (input.requestId.includes('\u0000')) {
-    const requestId = input.requestId.replaceAll('\u0000', '\uFFFD');
-    return refuse(context, { ...input, requestId }, 'This approval request does not exist.', null);
-  }
-  const request = await context.store.getApproval(input.requestId);
-  if (!request) return refuse(context, input, 'This approval request does not exist.', null);
-  const mismatch = contextMismatch(request, input.origin);
-  if (mismatch) return refuse(context, input, mismatch, request.target);
-  const what = `${request.action} request`;
-  let approver: boolean;
-  try {
-    // Live: a permission removed in Slack stops a decision at once, whatever the cache holds.
-    approver = await context.access.isApprover(input.userId, { live: true });
-  } catch (error) {
-    context.logger.error('permission check failed', { error: (error as Error).message });
-    return refuse(
-      context,
-      input,
-      'Could not check your permissions with Slack; nothing was decided. Try again.',
-      request.target,
-    );
-  }
-  if (!approver) {
-    return refuse(context, input, `Only approvers (IAM_APPROVERS) can decide ${what}s.`, request.target);
-  }
-  if (input.userId === request.requesterId) {
-    return refuse(
-      context,
-      input,
-      `You asked for this ${request.action}, so someone else has to decide it.`,
-      request.target,
-    );
-  }
-  if (request.status === 'pending') {
-    // Validated when loaded: a stored request that could never be carried out is not decided but ended.
-    try {
-      readApprovalPlan(request.action, request.profile);
-    } catch (error) {
-      const reason = (error as Error).message;
-      await failRequest(context, client, request, reason);
-      return refuse(
-        context,
-        input,
-        `This ${what} cannot be carried out (${reason}); it was closed.`,
-        request.target,
-      );
-    }
-  }
-  const now = context.clock();
-  // The decision's row is written with it, in one transaction: no row, nothing decided, clicker told.
-  let decided: ApprovalRequest | null;
-  try {
-    decided = await context.store.decideApproval(request.id, input.decision, input.userId, now, {
-      at: now,
-      source: 'slack',
-      actor: input.userId,
-      kind: 'decision',
-      command: input.decision === 'approved' ? 'approve' : 'deny',
-      target: request.target,
-      outcome: input.decision,
-      requestId: request.id,
-      detail: { requesterId: request.requesterId, reason: request.reason },
-    });
-  } catch (error) {
-    context.metrics.auditWriteFailure();
-    context.logger.error('decision not recorded; nothing was decided', {
-      requestId: request.id,
-      error: (error as Error).message,
-    });
-    throw new AuditUnavailableError(error);
-  }
-  if (decided) context.metrics.decision(decided.status);
-  if (!decided) {
-    const latest = (await context.store.getApproval(request.id)) ?? request;
-    if (latest.status === 'pending') {
-      await expireDue(context, client);
-      return refuse(
-        context,
-        input,
-        `This ${what} has expired; ask for it again if it is still needed.`,
-        request.target,
-      );
-    }
-    const state =
-      latest.status === 'completed'
-        ? 'approved'
-        : latest.status === 'failed'
-          ? 'closed as failed'
-          : latest.status;
-    return refuse(context, input, `This ${what} was already ${state}.`, request.target);
-  }
-  if (decided.status === 'denied') return announceDecision(context, client, decided);
-  // Approved ahead: shown as scheduled; src/handlers/scheduled.ts carries it out at its time.
-  if (decided.scheduledAt && decided.scheduledAt > now) return announceDecision(context, client, decided);
-  // The change first, then the card: a Slack outage must not hold up (or lose) an approved change.
-  await claimAndCarryOut(context, client, decided.id);
 }
 
 /** Marks pending requests past their expiry as expired and updates their messages; any instance may run it. */

@@ -91,6 +91,7 @@ export {
   errorNotice,
   invalidJsonProblem,
   postedElsewhereNotice,
+  voteRecordedNotice,
   refusalMessage,
   usageMessage,
   workingNotice,

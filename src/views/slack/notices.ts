@@ -45,6 +45,20 @@ export function postedElsewhereNotice(
   );
 }
 
+/** Tells an approver, privately, that their Approve counted and how many more are needed. */
+export function voteRecordedNotice(
+  progress: { approvedBy: number; needed: number },
+  options: NoticeOptions = {},
+): SlackMessage {
+  const missing = Math.max(0, progress.needed - progress.approvedBy);
+  const more = `${missing} more ${missing === 1 ? 'approval is' : 'approvals are'} needed before it is carried out`;
+  return notice(
+    '✅',
+    `Your approval is recorded (${progress.approvedBy} of ${progress.needed}); ${more}.`,
+    options,
+  );
+}
+
 /** Something went wrong outside a command result (the message may carry user text: it is escaped). */
 export function errorNotice(message: string, options: NoticeOptions = {}): SlackMessage {
   return notice('❌', escapeTruncate(message, NOTICE_MAX), options);
