@@ -102,9 +102,12 @@ const notTheRequester: DecisionGuard = async ({ request, userId }) =>
     ? `You asked for this ${request.action}, so someone else has to decide it.`
     : null;
 
-/** The checks every click passes before it counts: from the request's own message, by an approver, not the requester. */
+/**
+ * The checks every click passes before it counts, in order: from the request's own message, not by the
+ * requester (told so even when the rule does not list them as an approver), by an approver.
+ */
 export const decisionGuards = (access: AccessPolicy, logger: Logger): DecisionGuard[] => [
   inContext,
-  approverOnly(access, logger),
   notTheRequester,
+  approverOnly(access, logger),
 ];
