@@ -623,21 +623,27 @@ async function retryLater(
     requestId: request.id,
     detail: { reason: cause.message, attempts, nextAttemptAt: next.toISOString() },
   });
-  if (!deferred.messageTs) return;
+  // The retry is stored; a card Slack will not update catches up with the next attempt.
+  const card = approvalDecidedMessage(cardOf(deferred, undefined, deadlineMs), { sandbox: context.sandbox });
+  await refreshCard(context, client, deferred, card, 'update the card of a retried request');
+}
+
+/**
+ * Replaces a posted card with `message`. What it shows is stored already, so a card Slack will not
+ * update is logged (could not `what`) and caught up by the request's next update.
+ */
+export async function refreshCard(
+  context: BotContext,
+  client: WebClient,
+  request: ApprovalRequest,
+  message: SlackMessage,
+  what: string,
+): Promise<void> {
+  if (!request.messageTs) return;
   try {
-    const card = cardOf(deferred, undefined, deadlineMs);
-    await updateMessage(
-      client,
-      deferred.channelId,
-      deferred.messageTs,
-      approvalDecidedMessage(card, { sandbox: context.sandbox }),
-    );
+    await updateMessage(client, request.channelId, request.messageTs, message);
   } catch (error) {
-    // The retry is stored; the card catches up with the next attempt.
-    context.logger.error('could not update the card of a retried request', {
-      requestId: request.id,
-      error: (error as Error).message,
-    });
+    context.logger.error(`could not ${what}`, { requestId: request.id, error: (error as Error).message });
   }
 }
 

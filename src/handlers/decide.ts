@@ -10,10 +10,10 @@ import { readApprovalPlan } from '../iam';
 import { LEGACY_RULE } from '../store';
 import type { ApprovalRequest, ApprovalVote, NewAuditEntry } from '../store/types';
 import { approvalRequestMessage, refusalMessage, voteRecordedNotice } from '../views/slack';
-import { announceDecision, cardOf, claimAndCarryOut, expireDue, failRequest } from './approvals';
+import { announceDecision, cardOf, claimAndCarryOut, expireDue, failRequest, refreshCard } from './approvals';
 import { AuditUnavailableError, auditDone, type BotContext } from './context';
 import { type Click, type ClickOrigin, type DecisionGuard, decisionGuards } from './decision-guards';
-import { tellEphemeral, updateMessage } from './posting';
+import { tellEphemeral } from './posting';
 
 export interface DecisionInput {
   requestId: string;
@@ -184,20 +184,8 @@ async function showProgress(
   await tellEphemeral(input.respond, notice).catch((error: Error) =>
     context.logger.warn('could not tell the approver', { requestId: request.id, error: error.message }),
   );
-  if (!request.messageTs) return;
   const card = cardOf(request, statusWhenRequested(request), 0, voters);
-  try {
-    await updateMessage(
-      client,
-      request.channelId,
-      request.messageTs,
-      approvalRequestMessage(card, { sandbox: context.sandbox }),
-    );
-  } catch (error) {
-    // The vote is stored: the next one (or the decision) updates the card again.
-    context.logger.warn('could not show the approvals so far', {
-      requestId: request.id,
-      error: (error as Error).message,
-    });
-  }
+  const message = approvalRequestMessage(card, { sandbox: context.sandbox });
+  // The vote is stored: the next one (or the decision) updates the card again.
+  await refreshCard(context, client, request, message, 'show the approvals so far');
 }
