@@ -26,7 +26,7 @@ import type { ScimRequestError } from '../scim/errors';
 import type { ScimUser } from '../scim/types';
 import type { EffectiveRule } from '../policy';
 import { LEGACY_RULE } from '../store';
-import type { ApprovalRequest } from '../store/types';
+import type { ApprovalRequest, NewApproval } from '../store/types';
 import {
   approvalDecidedMessage,
   approvalRequestMessage,
@@ -318,6 +318,31 @@ async function carryOutPreview(
   await requestApproval(context, client, input, updatePlan(preview.update), user, gate.rule);
 }
 
+/** The request to store: the plan, pinned to the user; the rule's expiry and channel (else where it was asked). */
+function draftOf(
+  context: BotContext,
+  input: ApprovalInput,
+  { action, profile }: ApprovalPlan,
+  rule: EffectiveRule,
+): NewApproval {
+  const now = context.clock();
+  return {
+    id: context.newId(),
+    action,
+    requesterId: input.requesterId,
+    channelId: rule.channel ?? input.channelId,
+    teamId: input.teamId,
+    enterpriseId: input.enterpriseId,
+    profile,
+    target: profile.email ?? profile.username ?? profile.id,
+    reason: input.reason,
+    createdAt: now,
+    expiresAt: expiryOf(now, rule.expiresMs, input.schedule),
+    ...(input.schedule ? { schedule: input.schedule } : {}),
+    rule: storedRule(rule),
+  };
+}
+
 /**
  * Asks for an approval: the "requested" audit row first (no audit row, nothing done), then the request
  * is stored, then its card is posted, so a card on screen always names a stored request. A request
@@ -342,23 +367,7 @@ async function requestApproval(
     return tellRequester(context, client, input, `Nothing was requested: ${(error as Error).message}.`);
   }
   const { profile } = checked;
-  const now = context.clock();
-  const channelId = rule.channel ?? input.channelId;
-  const draft = {
-    id: context.newId(),
-    action: checked.action,
-    requesterId: input.requesterId,
-    channelId,
-    teamId: input.teamId,
-    enterpriseId: input.enterpriseId,
-    profile,
-    target: profile.email ?? profile.username ?? profile.id,
-    reason: input.reason,
-    createdAt: now,
-    expiresAt: expiryOf(now, rule.expiresMs, input.schedule),
-    ...(input.schedule ? { schedule: input.schedule } : {}),
-    rule: storedRule(rule),
-  };
+  const draft = draftOf(context, input, checked, rule);
   await audit(context, {
     actor: input.requesterId,
     kind: 'command',

@@ -497,32 +497,12 @@ export class PostgresStore implements Store {
         )
       ).rows;
       if (!row) return null;
-      const inserted = await client.query(
-        `INSERT INTO approval_votes (request_id, voter_id, voted_at)
-         VALUES ($1, $2, COALESCE($3::timestamptz, now())) ON CONFLICT DO NOTHING`,
-        [id, voterId, when],
-      );
-      const voters = await client.query<{ voter_id: string }>(
-        'SELECT voter_id FROM approval_votes WHERE request_id = $1 ORDER BY voted_at, voter_id COLLATE "C"',
-        [id],
-      );
-      const vote = Rows.tallyVote(
-        toApproval(row),
-        voters.rows.map((v) => v.voter_id),
-        inserted.rowCount === 1,
-      );
-      if (!vote.counted) return { ...vote, request: toApproval(row) };
-      let request = toApproval(row);
-      if (vote.decided) {
-        const decided = await client.query<ApprovalRow>(
-          `UPDATE approvals SET status = 'approved', decided_by = $1, decided_at = COALESCE($2::timestamptz, now())
-           WHERE id = $3 RETURNING ${APPROVAL_COLUMNS}`,
-          [voterId, when, id],
-        );
-        request = toApproval(decided.rows[0] as ApprovalRow);
-      }
+      const vote = await this.addVote(client, toApproval(row), voterId, when);
+      if (!vote.counted) return vote;
+      if (vote.decided) vote.request = await this.approveVoted(client, id, voterId, when);
       if (record) {
-        const entry = record(vote);
+        const { request: _request, ...tally } = vote;
+        const entry = record(tally);
         assertStorable(Rows.auditTexts(entry));
         await client.query(
           `INSERT INTO audit_log (at, actor, source, kind, command, target, outcome, request_id, detail)
@@ -530,8 +510,44 @@ export class PostgresStore implements Store {
           auditParams(entry, this.when(entry.at)),
         );
       }
-      return { ...vote, request };
+      return vote;
     });
+  }
+
+  /** Inserts the vote unless this voter has one, and tallies (inside voteApproval's transaction). */
+  private async addVote(
+    client: ClientBase,
+    request: ApprovalRequest,
+    voterId: string,
+    when: string | null,
+  ): Promise<ApprovalVote> {
+    const inserted = await client.query(
+      `INSERT INTO approval_votes (request_id, voter_id, voted_at)
+       VALUES ($1, $2, COALESCE($3::timestamptz, now())) ON CONFLICT DO NOTHING`,
+      [request.id, voterId, when],
+    );
+    const voters = await client.query<{ voter_id: string }>(
+      'SELECT voter_id FROM approval_votes WHERE request_id = $1 ORDER BY voted_at, voter_id COLLATE "C"',
+      [request.id],
+    );
+    const ids = voters.rows.map((v) => v.voter_id);
+    return { ...Rows.tallyVote(request, ids, inserted.rowCount === 1), request };
+  }
+
+  /** The vote that reached N approves the request (inside voteApproval's transaction, the row locked). */
+  private async approveVoted(
+    client: ClientBase,
+    id: string,
+    voterId: string,
+    when: string | null,
+  ): Promise<ApprovalRequest> {
+    const { rows } = await client.query<ApprovalRow>(
+      `UPDATE approvals SET status = 'approved', decided_by = $1, decided_at = COALESCE($2::timestamptz, now())
+       WHERE id = $3 RETURNING ${APPROVAL_COLUMNS}`,
+      [voterId, when, id],
+    );
+    if (!rows[0]) throw new Error(`The approval request ${id} could not be approved.`);
+    return toApproval(rows[0]);
   }
 
   async claimApproval(
