@@ -443,21 +443,23 @@ async function postAbout(client: WebClient, request: ApprovalRequest, message: S
 }
 
 /**
- * Updates the request message (when it was posted) and tells the requester in its thread. Each step is
- * tried on its own: a card Slack will not update must not also cost the result and the requester's
- * notice; when Slack takes none of them, the requester is told by DM.
+ * Updates the request message (when it was posted) and tells the requester in its thread and, once it
+ * has ended, by DM (`dm`: that DM instead of the thread's notice). Each step is tried on its own: a card
+ * Slack will not update must not also cost the result and the requester's notice; when Slack takes none
+ * of them, the requester is told by DM whatever the state.
  */
 export async function announceDecision(
   context: BotContext,
   client: WebClient,
   request: ApprovalRequest,
   result?: IamResult,
+  dm?: SlackMessage,
 ) {
   const notice = requesterNotice(cardOf(request), result, { sandbox: context.sandbox });
   if (!request.messageTs) {
     // A failed request whose card was never posted still says so in its channel.
     if (request.status === 'failed') await postAbout(client, request, notice);
-    return tellOutcome(context, client, request, notice);
+    return tellOutcome(context, client, request, dm ?? notice);
   }
   const messageTs = request.messageTs;
   const actor = request.decidedBy ?? request.requesterId;
@@ -492,7 +494,7 @@ export async function announceDecision(
       context.logger.warn(`could not ${what}`, { requestId: request.id, error: (error as Error).message });
     }
   }
-  await tellOutcome(context, client, request, notice, failures === steps.length);
+  await tellOutcome(context, client, request, dm ?? notice, failures === steps.length);
 }
 
 /** What ends a request: its requester is told by DM (announceDecision runs once for each). */
@@ -521,14 +523,15 @@ async function tellOutcome(
 
 /**
  * Ends a request that cannot be carried out (or posted) as failed, once across instances: its audit
- * row, then (unless told not to) its card and a message in its channel.
+ * row, then (unless told not to) its card, a message in its channel and the requester's DM (`told`: its
+ * text, instead of the standard notice).
  */
 export async function failRequest(
   context: BotContext,
   client: WebClient,
   request: ApprovalRequest,
   reason: string,
-  options: { announce: boolean } = { announce: true },
+  options: { announce: boolean; told?: string } = { announce: true },
 ): Promise<void> {
   const ended = await context.store.failApproval(request.id, reason);
   if (!ended) return; // another instance ended or completed it
@@ -543,7 +546,10 @@ export async function failRequest(
     requestId: request.id,
     detail: { reason },
   });
-  if (options.announce) await announceDecision(context, client, ended);
+  if (!options.announce) return;
+  const dm =
+    options.told === undefined ? undefined : refusalMessage(options.told, { sandbox: context.sandbox });
+  await announceDecision(context, client, ended, undefined, dm);
 }
 
 /**
@@ -605,9 +611,9 @@ async function retryLater(
   const attempts = request.attempts ?? 1;
   if (now.getTime() >= deadline.getTime()) {
     const reason = `Atlassian did not answer until ${deadline.toISOString()}, after ${attempts} attempts: ${cause.message}`;
-    await failRequest(context, client, request, reason);
     const text = `The approved ${request.action} of ${request.target} failed: ${reason}. Nothing was changed; ask again if it is still needed.`;
-    // The requester has the outcome's DM (announceDecision); the approver is told too.
+    // The requester is told by the outcome's DM; the approver too.
+    await failRequest(context, client, request, reason, { announce: true, told: text });
     if (request.decidedBy && request.decidedBy !== request.requesterId) {
       await tellPerson(context, client, request.decidedBy, text);
     }
