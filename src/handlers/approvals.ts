@@ -423,7 +423,7 @@ async function postCard(
     context.logger.error('approval request not posted', { error: (error as Error).message });
     const reason = notInChannel ? 'the bot cannot post in this channel' : 'Slack refused the request message';
     await failRequest(context, client, request, reason, { announce: false });
-    const where = request.channelId === input.channelId ? 'this channel' : `<#${request.channelId}>`;
+    const where = request.channelId === input.channelId ? 'this channel' : `channel ${request.channelId}`;
     const told = notInChannel
       ? `I cannot post the approval request in ${where}, so no approver could see it: invite me with /invite and ask again.`
       : 'I could not post the approval request, so no approver could see it; it was closed and nothing will be done. Ask again.';

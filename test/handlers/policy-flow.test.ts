@@ -280,6 +280,15 @@ describe('what a rule refuses at request time (nothing is stored or changed)', (
     expect(dmsTo('UOPS').map(shown)).toEqual([expect.stringContaining('the user is now disabled')]);
   });
 
+  it('a rule channel the bot cannot post in closes the request and tells the requester which channel', async () => {
+    const driven = await startPolicyBot();
+    world.slack.closedChannels.add('C0SECURITY');
+    world.seedUser('gone@contractors.example.com');
+    const told = await command(driven, '/iam-disable-user', 'gone@contractors.example.com', 'UOPS');
+    expect(told).toContain('cannot post the approval request in channel C0SECURITY');
+    expect(await driven.bot.context.store.listPendingApprovals()).toEqual([]);
+  });
+
   it('a request nobody but the requester could approve is refused at once', async () => {
     const driven = await startPolicyBot();
     world.seedUser('plain@example.com');
