@@ -5,7 +5,6 @@ import {
   type ApprovalPlan,
   applyWrite,
   carryOutPlan,
-  createUser,
   failureCause,
   finishedByEarlierAttempt,
   type IamResult,
@@ -20,11 +19,15 @@ import {
   updatePlan,
   type WritePreview,
   type UserProfile,
+  outcomeOf,
+  runCommand,
+  targetOf,
 } from '../iam';
+import { checkScheduleLimit, directoryTarget } from '../iam/policy-target';
 import { isTransientFailure } from '../scim/client';
 import type { ScimRequestError } from '../scim/errors';
 import type { ScimUser } from '../scim/types';
-import type { EffectiveRule } from '../policy';
+import { type EffectiveRule, ruleLabel } from '../policy';
 import { LEGACY_RULE } from '../store';
 import type { ApprovalRequest, NewApproval } from '../store/types';
 import {
@@ -39,9 +42,10 @@ import {
   resultMessage,
   type SlackMessage,
 } from '../views/slack';
-import { audit, auditDone, type BotContext, targetOf } from './context';
+import { audit, auditDone, type BotContext } from './context';
 import { APPROVAL_LEASE_MS, CLAIM_OWNER, claimHolderIsDead, withLease } from './claims';
-import { directoryTarget, profileTarget, ruleFor, ruleLabel, storedRule, writeAction } from './policy-gate';
+import { profileTarget, ruleFor, storedRule, writeAction } from './policy-gate';
+import { storeFollowUps } from './reminders';
 import { cardSchedule, expiryOf } from './schedule-card';
 import { cannotPost, postMessage, tellEphemeral, updateMessage } from './posting';
 
@@ -50,7 +54,7 @@ import { cannotPost, postMessage, tellEphemeral, updateMessage } from './posting
  * (the caller tells the person); a preview that throws (bad input found by the lookup) is recorded as
  * rejected.
  */
-async function receivedThen<T>(
+export async function receivedThen<T>(
   context: BotContext,
   input: ApprovalInput,
   command: string,
@@ -69,11 +73,12 @@ async function receivedThen<T>(
 }
 
 /** The slash command whose approval each action is; audit rows name it. */
-const COMMAND_OF: Record<ApprovalAction, 'iam-disable-user' | 'iam-enable-user' | 'iam-update-user'> = {
-  disable: 'iam-disable-user',
-  enable: 'iam-enable-user',
-  update: 'iam-update-user',
-};
+export const COMMAND_OF: Record<ApprovalAction, 'iam-disable-user' | 'iam-enable-user' | 'iam-update-user'> =
+  {
+    disable: 'iam-disable-user',
+    enable: 'iam-enable-user',
+    update: 'iam-update-user',
+  };
 
 /** An update's changes as stored with it (read loosely: a card is shown even for a request that failed). */
 function storedChanges(request: ApprovalRequest): ApprovalChange[] | undefined {
@@ -120,9 +125,6 @@ export const retryDeadline = (request: ApprovalRequest, deadlineMs: number): Dat
   return new Date(Math.max(approved, request.scheduledAt?.getTime() ?? 0) + deadlineMs);
 };
 
-export const outcomeOf = (result: IamResult): string =>
-  !result.IAM.Vendor.success ? 'failure' : result.IAM.Vendor.skipped ? 'skipped' : 'success';
-
 /** The result row of something Atlassian already answered: never throws (see auditDone). */
 async function auditResult(
   context: BotContext,
@@ -136,7 +138,7 @@ async function auditResult(
     kind: 'result',
     command: COMMAND_OF[action],
     target: targetOf(result.IAM.UserProfile),
-    outcome: outcomeOf(result),
+    outcome: outcomeOf(result.IAM.Vendor),
     requestId,
     detail: result as unknown as Record<string, unknown>,
   });
@@ -158,7 +160,7 @@ export interface ApprovalInput {
 }
 
 /** Tells the requester privately: by response_url, else in a DM; a failure to tell is logged. */
-async function tellRequester(
+export async function tellRequester(
   context: BotContext,
   client: WebClient,
   input: ApprovalInput,
@@ -177,7 +179,7 @@ async function tellRequester(
  * A result that needed no approval (nothing to do, or a lookup failure): audited, then posted at once
  * (the row never waits for Slack).
  */
-async function postFinal(
+export async function postFinal(
   context: BotContext,
   client: WebClient,
   input: ApprovalInput,
@@ -204,9 +206,14 @@ export async function requestActiveChange(
   input: ApprovalInput & { profile: UserProfile },
   action: 'disable' | 'enable',
 ): Promise<void> {
-  const preview = await receivedThen(context, input, COMMAND_OF[action], input.profile, () =>
-    (action === 'disable' ? previewDisable : previewEnable)(context.iam, input.profile),
-  );
+  const preview = await receivedThen(context, input, COMMAND_OF[action], input.profile, async () => {
+    const found = await (action === 'disable' ? previewDisable : previewEnable)(context.iam, input.profile);
+    if (input.schedule && 'user' in found) {
+      const ask = { user: found.user, requesterId: input.requesterId, schedule: input.schedule };
+      checkScheduleLimit(context.policy, { ...ask, now: context.clock() });
+    }
+    return found;
+  });
   if ('final' in preview) return postFinal(context, client, input, action, preview.final);
   const gate = await ruleFor(context, input, action, directoryTarget(preview.user));
   if ('refused' in gate) return refuseUnderPolicy(context, client, input, COMMAND_OF[action], gate.refused);
@@ -267,7 +274,9 @@ export async function requestWrite(
   });
   // A new user with groups is created with them (no second lookup); any other write as previewed.
   const create =
-    withGroups && 'notFound' in preview ? () => createUser(context.iam, profile, { allowEnable }) : undefined;
+    withGroups && 'notFound' in preview
+      ? () => runCommand('iam-create-user', context.iam, profile, { allowEnable })
+      : undefined;
   await carryOutPreview(context, client, { ...input, preview }, kind, runNow, create);
 }
 
@@ -390,6 +399,7 @@ async function requestApproval(
     );
     return;
   }
+  await storeFollowUps(context, request, rule);
   const current = { active: user.active ?? null, id: user.id ?? null };
   const ts = await postCard(context, client, input, request, current);
   if (ts === null) return;
@@ -433,7 +443,7 @@ async function postCard(
 }
 
 /** Posts in the request's thread, or in its channel when its card was never posted. */
-async function postAbout(client: WebClient, request: ApprovalRequest, message: SlackMessage) {
+export async function postAbout(client: WebClient, request: ApprovalRequest, message: SlackMessage) {
   await postMessage(
     client,
     request.channelId,

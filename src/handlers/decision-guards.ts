@@ -2,7 +2,7 @@ import type { BlockAction } from '@slack/bolt';
 import type { Logger } from '../log';
 import type { ApprovalRequest, ApprovalRule } from '../store/types';
 import type { AccessPolicy } from './access';
-import { ruleLabel } from './policy-gate';
+import { ruleLabel } from '../policy';
 
 /** Where an Approve / Deny click came from, as Slack's block_actions payload says. */
 export interface ClickOrigin {

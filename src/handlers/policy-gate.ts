@@ -3,9 +3,7 @@
  * requester may make it under that rule. Refusals are sentences for the requester; nothing is done.
  */
 import type { UserProfile, WritePreview } from '../iam';
-import { primaryEmail } from '../iam/result';
-import { type EffectiveRule, type PolicyAction, type PolicyTarget, policyFor } from '../policy';
-import type { ScimUser } from '../scim/types';
+import { type EffectiveRule, type PolicyAction, type PolicyTarget, policyFor, ruleLabel } from '../policy';
 import type { ApprovalRule } from '../store/types';
 import type { BotContext } from './context';
 
@@ -21,15 +19,6 @@ export function writeAction(preview: WritePreview): PolicyAction | null {
   return preview.update.reenables ? 'enable' : 'update';
 }
 
-/** The user as the directory shows it, for matching a rule's target. */
-export function directoryTarget(user: ScimUser): PolicyTarget {
-  return {
-    email: primaryEmail(user),
-    username: user.userName ?? null,
-    department: typeof user.department === 'string' ? user.department : null,
-  };
-}
-
 /** A user not in the directory yet (a create), as the profile gives them. */
 export function profileTarget(profile: UserProfile): PolicyTarget {
   const text = (value: unknown) => (typeof value === 'string' ? value : null);
@@ -38,12 +27,6 @@ export function profileTarget(profile: UserProfile): PolicyTarget {
     username: text(profile.username),
     department: text(profile.department),
   };
-}
-
-/** `rule 2 (admin-disable)`, or `the built-in rule`, as people read it. */
-export function ruleLabel(rule: Pick<ApprovalRule, 'source' | 'number' | 'name'>): string {
-  if (rule.source === 'default') return 'the built-in rule';
-  return `rule ${rule.number ?? '?'}${rule.name ? ` (${rule.name})` : ''} of IAM_POLICY_FILE`;
 }
 
 /** What deciding the request needs later, stored with it (see src/store/approval-rule.ts). */
