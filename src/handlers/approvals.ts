@@ -452,6 +452,21 @@ export async function postAbout(client: WebClient, request: ApprovalRequest, mes
   );
 }
 
+/** The approvers a decided card names: each voter of a request that needed more than one, else none. */
+async function votersShown(context: BotContext, request: ApprovalRequest): Promise<string[]> {
+  if ((request.rule ?? LEGACY_RULE).approvals < 2) return [];
+  try {
+    return await context.store.listVoters(request.id);
+  } catch (error) {
+    // The card then names the approver who decided, as for one approval.
+    context.logger.warn('could not read who approved', {
+      requestId: request.id,
+      error: (error as Error).message,
+    });
+    return [];
+  }
+}
+
 /**
  * Updates the request message (when it was posted) and tells the requester in its thread and, once it
  * has ended, by DM (`dm`: that DM instead of the thread's notice). Each step is tried on its own: a card
@@ -465,7 +480,8 @@ export async function announceDecision(
   result?: IamResult,
   dm?: SlackMessage,
 ) {
-  const notice = requesterNotice(cardOf(request), result, { sandbox: context.sandbox });
+  const card = cardOf(request, undefined, 0, await votersShown(context, request));
+  const notice = requesterNotice(card, result, { sandbox: context.sandbox });
   if (!request.messageTs) {
     // A failed request whose card was never posted still says so in its channel.
     if (request.status === 'failed') await postAbout(client, request, notice);
@@ -481,7 +497,7 @@ export async function announceDecision(
           client,
           request.channelId,
           messageTs,
-          approvalDecidedMessage(cardOf(request), { sandbox: context.sandbox, outcome: result }),
+          approvalDecidedMessage(card, { sandbox: context.sandbox, outcome: result }),
         ),
     ],
     ...(result

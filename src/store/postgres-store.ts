@@ -133,6 +133,10 @@ export const MIGRATION_LOCK_KEY = 7_135_064_218_530_171n;
 
 const DEFAULT_AUDIT_LIMIT = 100;
 
+/** A request's voters in the order they voted (ties, on one database clock tick, by id). */
+const VOTERS =
+  'SELECT voter_id FROM approval_votes WHERE request_id = $1 ORDER BY voted_at, voter_id COLLATE "C"';
+
 /** What `toApproval` reads: every column but the lease's end, which is the store's business alone. */
 const APPROVAL_COLUMN_NAMES = [
   'id',
@@ -549,12 +553,14 @@ export class PostgresStore implements Store {
        VALUES ($1, $2, COALESCE($3::timestamptz, now())) ON CONFLICT DO NOTHING`,
       [request.id, voterId, when],
     );
-    const voters = await client.query<{ voter_id: string }>(
-      'SELECT voter_id FROM approval_votes WHERE request_id = $1 ORDER BY voted_at, voter_id COLLATE "C"',
-      [request.id],
-    );
+    const voters = await client.query<{ voter_id: string }>(VOTERS, [request.id]);
     const ids = voters.rows.map((v) => v.voter_id);
     return { ...Rows.tallyVote(request, ids, inserted.rowCount === 1), request };
+  }
+
+  async listVoters(id: string): Promise<string[]> {
+    if (!isStorable(id)) return [];
+    return (await this.rows<{ voter_id: string }>(VOTERS, [id])).map((v) => v.voter_id);
   }
 
   /** The vote that reached N approves the request (inside voteApproval's transaction, the row locked). */

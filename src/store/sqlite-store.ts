@@ -430,6 +430,11 @@ export class SqliteStore implements Store {
     });
   }
 
+  async listVoters(id: string): Promise<string[]> {
+    if (!isStorable(id)) return [];
+    return this.sql.voters.all(id).map((v) => v.voter_id);
+  }
+
   async claimApproval(
     id: string,
     at: Date,

@@ -164,6 +164,8 @@ export interface Store extends ApprovalFollowUpStore {
     at: Date,
     record?: (vote: Omit<ApprovalVote, 'request'>) => NewAuditEntry,
   ): Promise<ApprovalVote | null>;
+  /** Who has approved the request so far (see voteApproval), in the order they voted; [] for none or an unknown id. */
+  listVoters(id: string): Promise<string[]>;
   /**
    * Takes the right to carry out an approved request for `leaseMs`: returns it to exactly one caller
    * while no other lease is running, null otherwise (not approved, or another instance holds it). A

@@ -173,7 +173,8 @@ describe('N-of-M approvals (rule admin-disable: 2 of UAPPROVER, UAPPROVER2, UADM
     ]);
     const [dm] = dmsTo('UREQ');
     expect(dmsTo('UREQ')).toHaveLength(1);
-    expect(shown(dm)).toContain('was approved by <@UAPPROVER2>: the user is now disabled');
+    expect(shown(dm)).toContain('was approved by <@UAPPROVER> and <@UAPPROVER2>: the user is now disabled');
+    expect(shown(lastUpdate()!)).toContain('*Approved by*\\n<@UAPPROVER> and <@UAPPROVER2>');
   });
 
   it('a Deny after one approval ends the request; the requester is told by DM who denied it', async () => {

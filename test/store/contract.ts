@@ -284,6 +284,8 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         expect(second).toMatchObject({ voters: ['U0A', 'U0B'], counted: true, decided: true });
         expect(second?.request).toMatchObject({ status: 'approved', decidedBy: 'U0B', decidedAt: at(3) });
         expect(await store.voteApproval(request.id, 'U0C', at(4))).toBeNull();
+        expect(await store.listVoters(request.id)).toEqual(['U0A', 'U0B']);
+        expect(await store.listVoters('no-such-id')).toEqual([]);
         const rows = (await store.listAudit()).filter((e) => e.requestId === request.id);
         expect(rows.map((e) => [e.actor, e.outcome])).toEqual([
           ['U0B', 'approved'],

@@ -215,6 +215,13 @@ function approvalsBlocks(card: ApprovalCard): KnownBlock[] {
   return [section(`*Approvals*: ${by.length} of ${needed}${who} · ${missing} more needed`)];
 }
 
+/** Who approved: every approver of an N-of-M request (`A, B and C`), else the one who decided. */
+function approversText(card: ApprovalCard): string {
+  const by = (card.approvals?.by ?? []).slice(0, APPROVERS_SHOWN).map(mention);
+  if (by.length < 2) return mention(card.decidedBy);
+  return `${by.slice(0, -1).join(', ')} and ${by[by.length - 1]}`;
+}
+
 function whoDecides(card: ApprovalCard): string {
   const needed = card.approvals?.needed ?? 1;
   return needed > 1
@@ -260,7 +267,7 @@ interface Verdict {
 }
 
 function verdict(card: ApprovalCard, outcome: IamResult | undefined): Verdict {
-  const by = mention(card.decidedBy);
+  const by = card.status === 'denied' ? mention(card.decidedBy) : approversText(card);
   const when = card.decidedAt ? ` on ${slackDate(card.decidedAt)}` : '';
   const { verb, ing, now } = wordsOf(card);
   const Verb = capital(verb);
@@ -370,7 +377,9 @@ export function approvalDecidedMessage(card: ApprovalCard, options: DecidedOptio
       ? [`*Expired*\n${slackDate(card.expiresAt)}`]
       : card.decidedBy
         ? [
-            `*Decided by*\n${mention(card.decidedBy)}`,
+            (card.approvals?.by.length ?? 0) > 1 && card.status !== 'denied'
+              ? `*Approved by*\n${approversText(card)}`
+              : `*Decided by*\n${mention(card.decidedBy)}`,
             `*Decided*\n${card.decidedAt ? slackDate(card.decidedAt) : '—'}`,
           ]
         : [`*Expires*\n${slackDate(card.expiresAt)}`];
