@@ -157,18 +157,29 @@ export class AccessPolicy {
     return false;
   }
 
+  /** The person, when a full member of the app's own workspace (no guest, bot or deactivated account). */
+  async #member(userId: string, options: CheckOptions): Promise<SlackPerson | null> {
+    const [home, person] = await Promise.all([
+      this.#homeTeam(),
+      this.#cached(this.#people, userId, () => this.directory.person(userId), options),
+    ]);
+    if (!person || person.isGuest || person.isBot || person.deleted) return null;
+    return belongsHome(person, home) ? person : null;
+  }
+
   /**
    * Whether `userId` is one of `audience` (an approval rule's requesters or approvers: user ids, user
    * groups, and with `admins` the workspace admins and owners), under the same conditions as operators.
    */
   async inAudience(userId: string, audience: Audience, options: CheckOptions = {}): Promise<boolean> {
-    const [home, person] = await Promise.all([
-      this.#homeTeam(),
-      this.#cached(this.#people, userId, () => this.directory.person(userId), options),
-    ]);
-    if (!person || person.isGuest || person.isBot || person.deleted) return false;
-    if (!belongsHome(person, home)) return false;
+    const person = await this.#member(userId, options);
+    if (!person) return false;
     return (audience.admins && person.isAdmin) || this.#listed(userId, audience.ids, options);
+  }
+
+  /** Any full member of the workspace: who may ask for a requestable group for themselves. */
+  async isMember(userId: string, options: CheckOptions = {}): Promise<boolean> {
+    return (await this.#member(userId, options)) !== null;
   }
 
   isOperator(userId: string, options: CheckOptions = {}): Promise<boolean> {

@@ -20,6 +20,7 @@ import {
   type WritePreview,
   type UserProfile,
   outcomeOf,
+  resultDetail,
   runCommand,
   targetOf,
 } from '../iam';
@@ -45,6 +46,7 @@ import {
 import { audit, auditDone, type BotContext } from './context';
 import { APPROVAL_LEASE_MS, CLAIM_OWNER, claimHolderIsDead, withLease } from './claims';
 import { profileTarget, ruleFor, storedRule, writeAction } from './policy-gate';
+import { groupDetail, recordGrant, tellGrantee } from './grants';
 import { storeFollowUps } from './reminders';
 import { cardSchedule, expiryOf } from './schedule-card';
 import { cannotPost, postMessage, tellEphemeral, updateMessage } from './posting';
@@ -73,17 +75,29 @@ export async function receivedThen<T>(
 }
 
 /** The slash command whose approval each action is; audit rows name it. */
-export const COMMAND_OF: Record<ApprovalAction, 'iam-disable-user' | 'iam-enable-user' | 'iam-update-user'> =
-  {
-    disable: 'iam-disable-user',
-    enable: 'iam-enable-user',
-    update: 'iam-update-user',
-  };
+export const COMMAND_OF: Record<
+  ApprovalAction,
+  'iam-disable-user' | 'iam-enable-user' | 'iam-update-user' | 'iam-grant'
+> = {
+  disable: 'iam-disable-user',
+  enable: 'iam-enable-user',
+  update: 'iam-update-user',
+  grant: 'iam-grant',
+};
 
 /** An update's changes as stored with it (read loosely: a card is shown even for a request that failed). */
 function storedChanges(request: ApprovalRequest): ApprovalChange[] | undefined {
   const changes = request.profile.changes;
   return request.action === 'update' && Array.isArray(changes) ? (changes as ApprovalChange[]) : undefined;
+}
+
+/** A grant's group and length as stored with it (read loosely, likewise). */
+function storedGrant(request: ApprovalRequest): ApprovalCard['grant'] {
+  const { group } = groupDetail(request);
+  const duration = request.profile.durationMs;
+  return group === undefined
+    ? undefined
+    : { group, durationMs: typeof duration === 'number' ? duration : null };
 }
 
 /** The card of a request; `voters`: who approved so far, when known (a pending N-of-M request's progress). */
@@ -99,6 +113,7 @@ export function cardOf(
     id: request.id,
     action: request.action,
     changes: storedChanges(request),
+    grant: storedGrant(request),
     failureReason: typeof reason === 'string' ? reason : null,
     requesterId: request.requesterId,
     target: request.target,
@@ -140,7 +155,7 @@ async function auditResult(
     target: targetOf(result.IAM.UserProfile),
     outcome: outcomeOf(result.IAM.Vendor),
     requestId,
-    detail: result as unknown as Record<string, unknown>,
+    detail: resultDetail(result),
   });
 }
 
@@ -358,7 +373,7 @@ function draftOf(
  * that cannot be stored is never posted; one whose card cannot be posted ends as failed (nobody could
  * approve it), and either way the requester is told.
  */
-async function requestApproval(
+export async function requestApproval(
   context: BotContext,
   client: WebClient,
   input: ApprovalInput,
@@ -384,7 +399,14 @@ async function requestApproval(
     target: draft.target,
     outcome: input.schedule ? 'scheduled' : 'requested',
     requestId: draft.id,
-    detail: { action: verb, reason: input.reason, profile, rule: ruleLabel(rule), ...(input.schedule ?? {}) },
+    detail: {
+      action: verb,
+      reason: input.reason,
+      profile,
+      rule: ruleLabel(rule),
+      ...(input.schedule ?? {}),
+      ...groupDetail(checked),
+    },
   });
   let request: ApprovalRequest;
   try {
@@ -529,7 +551,7 @@ const OUTCOMES: ReadonlySet<string> = new Set(['completed', 'failed', 'denied', 
 /**
  * The requester's DM of the outcome (completed, failed, denied by whom, expired); of anything else only
  * when `unseen`, Slack having taken none of the channel's messages. A requester who is no Slack user
- * (the command line's `cli:…`) is told nothing here.
+ * (the command line's `cli:…`) is told nothing here, nor one granted access themself (see tellGrantee).
  */
 async function tellOutcome(
   context: BotContext,
@@ -539,6 +561,9 @@ async function tellOutcome(
   unseen = false,
 ): Promise<void> {
   if (!isSlackUserId(request.requesterId) || !(OUTCOMES.has(request.status) || unseen)) return;
+  // Access granted to the requester themself: the grantee's DM (tellGrantee) is their outcome DM.
+  const selfGrant = request.action === 'grant' && request.profile.grantee === request.requesterId;
+  if (selfGrant && request.status === 'completed' && !unseen) return;
   await postMessage(client, request.requesterId, notice).catch((error: Error) =>
     context.logger.error('the requester could not be told the outcome', {
       requestId: request.id,
@@ -570,7 +595,7 @@ export async function failRequest(
     target: request.target,
     outcome: 'failed',
     requestId: request.id,
-    detail: { reason },
+    detail: { reason, ...groupDetail(request) },
   });
   if (!options.announce) return;
   const dm =
@@ -601,10 +626,12 @@ async function carryOutClaimed(
   const cause = failureCause(result);
   if (cause && isTransientFailure(cause)) return retryLater(context, client, request, cause);
   if ((request.attempts ?? 0) > 1) result = finishedByEarlierAttempt(plan, result);
+  if (plan.action === 'grant') result = await recordGrant(context, request, plan.profile, result);
   const stored = result as unknown as Record<string, unknown>;
   if (!(await context.store.completeApproval(request.id, stored))) return; // another instance finished it
   await auditResult(context, request.decidedBy ?? request.requesterId, request.action, result, request.id);
   await announceDecision(context, client, { ...request, status: 'completed', result: stored }, result);
+  if (plan.action === 'grant') await tellGrantee(context, client, request);
 }
 
 /**
@@ -662,7 +689,7 @@ async function retryLater(
     target: request.target,
     outcome: 'retrying',
     requestId: request.id,
-    detail: { reason: cause.message, attempts, nextAttemptAt: next.toISOString() },
+    detail: { reason: cause.message, attempts, nextAttemptAt: next.toISOString(), ...groupDetail(request) },
   });
   // The retry is stored; a card Slack will not update catches up with the next attempt.
   const card = approvalDecidedMessage(cardOf(deferred, undefined, deadlineMs), { sandbox: context.sandbox });
@@ -740,7 +767,7 @@ export async function expireDue(context: BotContext, client: WebClient): Promise
         target: request.target,
         outcome: 'expired',
         requestId: request.id,
-        detail: null,
+        detail: request.action === 'grant' ? groupDetail(request) : null,
       });
       await announceDecision(context, client, request);
     } catch (error) {

@@ -12,6 +12,7 @@ import type { ApprovalRequest, ApprovalVote, NewAuditEntry } from '../store/type
 import { approvalRequestMessage, refusalMessage, voteRecordedNotice } from '../views/slack';
 import { announceDecision, cardOf, claimAndCarryOut, expireDue, failRequest, refreshCard } from './approvals';
 import { AuditUnavailableError, auditDone, type BotContext } from './context';
+import { groupDetail } from './grants';
 import { type Click, type ClickOrigin, type DecisionGuard, decisionGuards } from './decision-guards';
 import { tellEphemeral } from './posting';
 
@@ -87,6 +88,7 @@ function decisionRow(click: Click, outcome: string, vote?: Omit<ApprovalVote, 'r
     detail: {
       requesterId: request.requesterId,
       reason: request.reason,
+      ...groupDetail(request),
       ...(vote ? { approvedBy: vote.voters, approvals: click.rule.approvals } : {}),
     },
   };

@@ -7,6 +7,7 @@ import type { ApprovalAction } from '../iam/approval-plan';
 import type { ApprovalFollowUpStore } from './approval-follow-ups';
 import type { ApprovalRule } from './approval-rule';
 import type { ApprovalStatus } from '../views/slack/approval';
+import type { GrantStore } from './grants';
 
 export type { ApprovalRule } from './approval-rule';
 
@@ -131,8 +132,10 @@ export interface AuditQuery {
   limit?: number;
 }
 
-/** Reminders and escalations: see approval-follow-ups.ts. */
-export interface Store extends ApprovalFollowUpStore {
+export type * from './grants';
+
+/** Reminders and escalations: see approval-follow-ups.ts; grants: see grants.ts. */
+export interface Store extends ApprovalFollowUpStore, GrantStore {
   createApproval(request: NewApproval): Promise<ApprovalRequest>;
   getApproval(id: string): Promise<ApprovalRequest | null>;
   /** Records where the request message was posted. */
