@@ -10,11 +10,13 @@ import type { BotContext } from './context';
 /**
  * The policy action of a write the core previewed; the one place that says so. A change of a sign-in
  * identifier is an `identifier-change`, else a re-enable is an `enable`, else an `update`; no user found:
- * a `create`. null: nothing will be written (the result is known at once).
+ * a `create`. null: nothing will be written or changed (the result is known at once).
  */
 export function writeAction(preview: WritePreview): PolicyAction | null {
   if ('final' in preview) return null;
   if ('notFound' in preview) return 'create';
+  // Nothing differs: there is nothing to approve, whatever a rule says (the update reports no change).
+  if (preview.update.changes.length === 0 && !preview.update.reenables) return null;
   if (preview.update.changesIdentifier) return 'identifier-change';
   return preview.update.reenables ? 'enable' : 'update';
 }
