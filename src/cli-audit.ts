@@ -41,6 +41,12 @@ function targetOf(profile: UserProfile): string | null {
   return null;
 }
 
+/** A result's audit detail: the result object, with the group it names on top (audit --group reads it). */
+function resultDetail(result: IamResult): Record<string, unknown> {
+  const { group } = result.IAM.Vendor;
+  return group ? { group, ...result } : { ...result };
+}
+
 /**
  * The CLI's audit rows (actor `cli:<OS user>`), in the same log as the bot's. No row, no action: a
  * store that cannot be opened rejects with AuditUnavailableError, so the command does not run.
@@ -87,7 +93,7 @@ export async function openCliAudit(
           command: name,
           target: targetOf(profile),
           outcome,
-          detail: result as unknown as Record<string, unknown>,
+          detail: resultDetail(result),
         });
         return true;
       } catch (error) {

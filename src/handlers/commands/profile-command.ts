@@ -16,12 +16,27 @@ export type ProfileInput = Extract<CommandInput, { kind: 'profile' }>;
  * What every slash command does first: ack at once, then (tracked for shutdown) check the caller is an
  * operator, read the text, and hand over. Bad input and refusals are answered ephemerally; nothing runs.
  */
+export function handleSlashCommand(
+  context: BotContext,
+  args: CommandArgs,
+  name: SlashCommandName,
+  run: (input: CommandInput) => Promise<void>,
+): Promise<void>;
+/** A command whose text is read by `read` (which throws ProfileError for bad text). */
+export function handleSlashCommand<T>(
+  context: BotContext,
+  args: CommandArgs,
+  name: SlashCommandName | 'iam-audit',
+  run: (input: T) => Promise<void>,
+  read: (text: string) => T,
+): Promise<void>;
 export async function handleSlashCommand(
   context: BotContext,
   args: CommandArgs,
   name: SlashCommandName | 'iam-audit',
-  run: (input: CommandInput) => Promise<void>,
-  read: (text: string) => CommandInput = parseCommandText,
+  // The overloads pair each `run` with the `read` whose result it takes.
+  run: (input: never) => Promise<void>,
+  read: (text: string) => unknown = parseCommandText,
 ): Promise<void> {
   const { command, respond } = args;
   const refuse = async () => {
@@ -41,7 +56,7 @@ export async function handleSlashCommand(
           await auditRefusal(context, command.user_id, name, REFUSED.notOperator);
           return;
         }
-        await run(read(command.text));
+        await run(read(command.text) as never);
       } catch (error) {
         if (error instanceof ProfileError) {
           const problem =
