@@ -19,7 +19,12 @@ export interface CliAudit {
    * A dry run: one `command` row with outcome `dry-run` and the plan as its detail (nothing was sent).
    * Rejects with AuditUnavailableError like `command`: the plan is then not printed.
    */
-  dryRun(name: string, profile: UserProfile, plan: CommandPlan): Promise<void>;
+  dryRun(
+    name: string,
+    profile: UserProfile,
+    plan: CommandPlan,
+    detail?: Record<string, unknown>,
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -106,7 +111,7 @@ export async function openCliAudit(
         return false;
       }
     },
-    dryRun: (name, profile, plan) =>
+    dryRun: (name, profile, plan, detail = {}) =>
       required(
         {
           ...base(),
@@ -114,7 +119,7 @@ export async function openCliAudit(
           command: name,
           target: targetOf(profile),
           outcome: 'dry-run',
-          detail: { plan },
+          detail: { ...detail, plan },
         },
         'audit write failed; the plan is not shown',
       ),

@@ -10,12 +10,14 @@
  */
 import type { CliAudit } from '../cli-audit';
 import {
+  addToGroup,
   createUser,
   disableUser,
   enableUser,
   type IamContext,
   type IamResult,
   ProfileError,
+  removeFromGroup,
   updateUser,
   type UserProfile,
 } from '../iam';
@@ -26,8 +28,21 @@ import { failureKind, RunGate } from './gate';
 import type { ReportLine, ReportWriter, RowOutcome } from './report';
 import { observeDirectory } from './throttle';
 
-export const BULK_OPERATIONS = ['create', 'update', 'disable', 'enable'] as const;
+export const BULK_OPERATIONS = [
+  'create',
+  'update',
+  'disable',
+  'enable',
+  'add-to-group',
+  'remove-from-group',
+] as const;
 export type BulkOperation = (typeof BULK_OPERATIONS)[number];
+
+/** Operations whose rows name a group (a `group` column) besides the user. */
+export const isGroupOperation = (
+  operation: BulkOperation,
+): operation is 'add-to-group' | 'remove-from-group' =>
+  operation === 'add-to-group' || operation === 'remove-from-group';
 
 /** Statuses that concern the whole directory (token, permissions): no later row can do better. */
 const FATAL_STATUSES = new Set([401, 403]);
@@ -58,9 +73,10 @@ export interface RunOutcome {
 export function execute(
   operation: BulkOperation,
   context: IamContext,
-  profile: UserProfile,
+  row: { profile: UserProfile; group?: string },
   allowEnable: boolean,
 ): Promise<IamResult> {
+  const { profile } = row;
   switch (operation) {
     case 'create':
       return createUser(context, profile, { allowEnable });
@@ -70,6 +86,10 @@ export function execute(
       return disableUser(context, profile);
     case 'enable':
       return enableUser(context, profile);
+    case 'add-to-group':
+      return addToGroup(context, profile, row.group);
+    case 'remove-from-group':
+      return removeFromGroup(context, profile, row.group);
   }
 }
 
@@ -112,7 +132,7 @@ export async function runRows(rows: BulkRow[], options: RunnerOptions): Promise<
   const stopping = (): boolean => fatal !== null || gate.gaveUp !== null || (options.shouldStop?.() ?? false);
 
   /** One attempt at the row: its result, and the SCIM error behind a failed one. */
-  const attempt = async (profile: UserProfile) => {
+  const attempt = async (row: BulkRow & { profile: UserProfile }) => {
     const seen: { error: ScimRequestError | null } = { error: null };
     const directory = observeDirectory(options.context.directory, {
       onError: (error) => {
@@ -122,7 +142,7 @@ export async function runRows(rows: BulkRow[], options: RunnerOptions): Promise<
     const result = await execute(
       options.operation,
       { ...options.context, directory },
-      profile,
+      row,
       options.allowEnable,
     );
     const vendor = result.IAM.Vendor;
@@ -136,13 +156,14 @@ export async function runRows(rows: BulkRow[], options: RunnerOptions): Promise<
     // would run as one task, with no progress drawn and Ctrl-C unheard until the end.
     await new Promise<void>((resolve) => setImmediate(resolve));
     const profile = row.profile as UserProfile;
+    const detail = row.group === undefined ? null : { group: row.group };
     let last: IamResult | null = null;
     for (;;) {
       const ticket = await gate.enter(stopping);
       if (ticket === null) break;
       if (last === null) {
         try {
-          await options.audit.command(command, profile);
+          await options.audit.command(command, profile, detail);
         } catch (error) {
           // No row, no action: this row stays not run (a rerun takes it) and no further row starts.
           gate.release(ticket);
@@ -152,7 +173,7 @@ export async function runRows(rows: BulkRow[], options: RunnerOptions): Promise<
       }
       let tried;
       try {
-        tried = await attempt(profile);
+        tried = await attempt({ ...row, profile });
       } catch (error) {
         gate.release(ticket);
         if (error instanceof ProfileError) {

@@ -6,7 +6,15 @@
 import { ScimRequestError } from '../scim/errors';
 import { groupsOfUser } from '../scim/groups';
 import type { ScimDirectory, ScimGroup, ScimUser } from '../scim/types';
-import { createUser, findUser, guarded, type IamContext, lookupPlan, type WriteOptions } from './commands';
+import {
+  createUser,
+  findUser,
+  guarded,
+  type IamContext,
+  type Identifiers,
+  lookupPlan,
+  type WriteOptions,
+} from './commands';
 import { ProfileError, type UserProfile } from './profile';
 import { buildResult, type GroupSummary, type IamAction, type IamResult, SKIP_REASONS } from './result';
 
@@ -135,46 +143,79 @@ function groupResult(
   });
 }
 
-/** Adds the user to the group: unknown group or user, or a deactivated user, is an error; a member is skipped. */
-export async function addToGroup(
+/** What a membership change would do: the group, the user, and why nothing would be sent (`skip`). */
+export interface MembershipDecision {
+  group: ScimGroup;
+  user: ScimUser | null;
+  skip?: string;
+}
+
+/** Lookups only: unknown group or user, or a deactivated user, throws; a member is a skip. */
+async function decideAdd(
   context: IamContext,
+  plan: Identifiers[],
+  name: string,
+): Promise<MembershipDecision> {
+  const group = await resolveGroup(context.directory, name);
+  const user = await findUser(context, plan);
+  if (!user) throw new GroupCommandError(404, SKIP_REASONS.notFound);
+  if (isMember(group, user)) return { group, user, skip: SKIP_REASONS.alreadyMember };
+  if (user.active === false) throw deactivated(group);
+  return { group, user };
+}
+
+/** Lookups only: an unknown group throws; an unknown user or a non-member is a skip. */
+async function decideRemove(
+  context: IamContext,
+  plan: Identifiers[],
+  name: string,
+): Promise<MembershipDecision> {
+  const group = await resolveGroup(context.directory, name);
+  const user = await findUser(context, plan);
+  if (!user) return { group, user: null, skip: SKIP_REASONS.notFound };
+  if (!isMember(group, user)) return { group, user, skip: SKIP_REASONS.notMember };
+  return { group, user };
+}
+
+/**
+ * What add-to-group or remove-from-group would do, with lookups only (a dry run). Bad input (no group
+ * name, no identifier) throws ProfileError; an unknown group throws GroupCommandError.
+ */
+export function decideMembership(
+  context: IamContext,
+  action: 'add-to-group' | 'remove-from-group',
+  profile: UserProfile,
+  groupArgument: string | undefined,
+): Promise<MembershipDecision> {
+  const name = groupName(groupArgument);
+  const plan = lookupPlan(context, profile, false);
+  return (action === 'add-to-group' ? decideAdd : decideRemove)(context, plan, name);
+}
+
+/** Runs a membership change: the decision, then one PATCH unless it is a skip. */
+async function changeMembership(
+  context: IamContext,
+  action: 'add-to-group' | 'remove-from-group',
   profile: UserProfile,
   groupArgument: string | undefined,
 ): Promise<IamResult> {
   const name = groupName(groupArgument);
-  const plan = lookupPlan(context, profile, false);
-  return groupCommand(context, 'add-to-group', profile, name, async () => {
-    const group = await resolveGroup(context.directory, name);
-    const user = await findUser(context, plan);
-    if (!user) throw new GroupCommandError(404, SKIP_REASONS.notFound);
-    if (isMember(group, user)) {
-      return groupResult(context, 'add-to-group', profile, group, user, SKIP_REASONS.alreadyMember);
-    }
-    if (user.active === false) throw deactivated(group);
-    await context.directory.addGroupMembers(group.id, [user.id as string]);
-    return groupResult(context, 'add-to-group', profile, group, user);
+  return groupCommand(context, action, profile, name, async () => {
+    const { group, user, skip } = await decideMembership(context, action, profile, name);
+    if (skip !== undefined || user === null) return groupResult(context, action, profile, group, user, skip);
+    const change = action === 'add-to-group' ? 'addGroupMembers' : 'removeGroupMembers';
+    await context.directory[change](group.id, [user.id as string]);
+    return groupResult(context, action, profile, group, user);
   });
 }
 
+/** Adds the user to the group: unknown group or user, or a deactivated user, is an error; a member is skipped. */
+export const addToGroup = (context: IamContext, profile: UserProfile, group: string | undefined) =>
+  changeMembership(context, 'add-to-group', profile, group);
+
 /** Removes the user from the group: an unknown group is an error; an unknown user or a non-member is skipped. */
-export async function removeFromGroup(
-  context: IamContext,
-  profile: UserProfile,
-  groupArgument: string | undefined,
-): Promise<IamResult> {
-  const name = groupName(groupArgument);
-  const plan = lookupPlan(context, profile, false);
-  return groupCommand(context, 'remove-from-group', profile, name, async () => {
-    const group = await resolveGroup(context.directory, name);
-    const user = await findUser(context, plan);
-    if (!user) return groupResult(context, 'remove-from-group', profile, group, null, SKIP_REASONS.notFound);
-    if (!isMember(group, user)) {
-      return groupResult(context, 'remove-from-group', profile, group, user, SKIP_REASONS.notMember);
-    }
-    await context.directory.removeGroupMembers(group.id, [user.id as string]);
-    return groupResult(context, 'remove-from-group', profile, group, user);
-  });
-}
+export const removeFromGroup = (context: IamContext, profile: UserProfile, group: string | undefined) =>
+  changeMembership(context, 'remove-from-group', profile, group);
 
 /** The directory's groups, or (with a profile) the groups of one user, in `groups` of the result. */
 export async function getGroups(context: IamContext, profile?: UserProfile): Promise<IamResult> {

@@ -69,8 +69,10 @@ export {
 export {
   planCommand,
   planFingerprint,
+  planMembership,
   planOfWrite,
   WRITE_COMMANDS,
+  type MembershipCommand,
   type CommandPlan,
   type PlannedUser,
   type WriteCommand,
