@@ -39,7 +39,7 @@ import { defaultPolicy, loadPolicy, type Policy } from './policy';
 import { type BotIdentity, checkBotToken, describeSlackFailure, StartupError } from './startup';
 import { openStore } from './store';
 import type { Store } from './store/types';
-import { createRuntime, type Runtime } from './wiring';
+import { createRuntime, type Runtime } from './runtime';
 
 const BOLT_LEVELS: Record<LogLevel, BoltLogLevel> = {
   debug: BoltLogLevel.DEBUG,

@@ -3,7 +3,7 @@
  * control as a real run. Nothing is written to Atlassian and no report line is written, so a later real
  * run does every row; each planned row gets one audit row with outcome `dry-run`.
  */
-import type { CliAudit } from '../cli-audit';
+import type { CliAudit } from '../cli/audit-trail';
 import {
   type CommandPlan,
   type IamContext,

@@ -8,7 +8,7 @@
  * reached Atlassian before a 5xx or timeout is found and not posted twice. Unreachable Atlassian (DNS,
  * TLS, certificates) stops the run like a bad token.
  */
-import type { CliAudit } from '../cli-audit';
+import type { CliAudit } from '../cli/audit-trail';
 import {
   addToGroup,
   createUser,

@@ -16,7 +16,7 @@ import {
   UPDATE_CONFIRM_CALLBACK,
   updateConfirmation,
   userModalSubmission,
-} from './views/user-modal-submission';
+} from './submissions/user-modal-submission';
 
 export { AccessPolicy, webPeopleDirectory } from './access';
 export { APPROVAL_LEASE_MS, approvedRetry, expireDue, recoverApproved } from './approvals';

@@ -5,7 +5,7 @@ import { DEFAULT_MAX_SCHEDULE_AHEAD_MS } from '../../policy/rules';
 import { requestActiveChange } from '../approvals';
 import { parseCommandText } from '../command-text';
 import type { BotContext } from '../context';
-import { type CommandArgs, handleSlashCommand, requesterOf } from './profile-command';
+import { type CommandArgs, handleSlashCommand, requesterOf } from './slash-command';
 
 /**
  * The requester's own Slack time zone (users.info → user.tz); UTC when Slack names none or cannot be

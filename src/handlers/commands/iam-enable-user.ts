@@ -1,7 +1,7 @@
 import { ProfileError } from '../../iam';
 import { requestActiveChange } from '../approvals';
 import type { BotContext } from '../context';
-import { type CommandArgs, handleSlashCommand, requesterOf } from './profile-command';
+import { type CommandArgs, handleSlashCommand, requesterOf } from './slash-command';
 
 /**
  * /iam-enable-user: like a disable, never immediate (enabling hands an account back): an inactive user

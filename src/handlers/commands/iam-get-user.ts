@@ -1,6 +1,6 @@
 import { getUser, ProfileError } from '../../iam';
 import { type BotContext, targetOf } from '../context';
-import { type CommandArgs, handleSlashCommand } from './profile-command';
+import { type CommandArgs, handleSlashCommand } from './slash-command';
 import { runAndPost } from './run-and-post';
 
 /** /iam-get-user: posts a summary, and the full attribute list in its thread. */

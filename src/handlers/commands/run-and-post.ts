@@ -4,7 +4,7 @@ import { outcomeOf } from '../approvals';
 import { audit, auditDone, type BotContext } from '../context';
 import { postMessage, tellEphemeral } from '../posting';
 import type { SlackMessage } from '../../views/slack';
-import type { CommandArgs, SlashCommandName } from './profile-command';
+import type { CommandArgs, SlashCommandName } from './slash-command';
 
 /**
  * Audits the command (no row, no action: AuditUnavailableError is thrown before Atlassian is called),

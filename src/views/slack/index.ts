@@ -8,7 +8,7 @@ export {
   truncate,
   truncateMrkdwn,
 } from './escape';
-export { LIMITS, blockTextLength, checkMessageLimits, checkViewLimits, type SlackMessage } from './limits';
+export { LIMITS, type SlackMessage } from './limits';
 export { SANDBOX_TEXT } from './blocks';
 export {
   CELL_MAX,

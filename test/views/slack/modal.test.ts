@@ -1,7 +1,6 @@
 import type { InputBlock } from '@slack/types';
 import type { CommandPlan } from '../../../src/iam';
 import {
-  checkViewLimits,
   PROFILE_FIELDS,
   readConfirmMetadata,
   readModalMetadata,
@@ -11,6 +10,7 @@ import {
   validateModalValues,
   type ModalStateValues,
 } from '../../../src/views/slack';
+import { checkViewLimits } from '../../support/block-kit-limits';
 import { allStrings } from './helpers';
 
 const inputs = (blocks: unknown[]): InputBlock[] =>

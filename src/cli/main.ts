@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { parseFlags } from './cli-args';
-import { EXIT, reportCliError } from './cli-errors';
-import { exitWhenWritten } from './cli-exit';
-import { type CommandName, commandHelp, globalHelp, type ProfileCommand } from './cli-help';
-import { closest } from './closest-word';
-import { ConfigError, describeDatabase, loadConfig, loadDotenv } from './config';
+import { parseFlags } from './args';
+import { EXIT, reportCliError } from './errors';
+import { exitWhenWritten } from './exit';
+import { type CommandName, commandHelp, globalHelp, type ProfileCommand } from './help';
+import { closest } from '../closest-word';
+import { ConfigError, describeDatabase, loadConfig, loadDotenv } from '../config';
 import {
   BUILT_IN_OUTGOING,
   createUser,
@@ -18,16 +18,16 @@ import {
   loadMapper,
   testModule,
   updateUser,
-} from './iam';
-import { runAuditCommand } from './audit-command';
-import { runBulkCommand } from './bulk/command';
-import { type CliAudit, openCliAudit } from './cli-audit';
-import { runDryRun } from './cli-dry-run';
-import { isGroupCommand, runGroupCommand } from './cli-groups';
-import { type ProfileInput, readProfileInput } from './cli-profile-input';
-import { createLogger, redact } from './log';
-import { renderResultText, renderTextTable, resultTable, terminalWidth } from './views/table';
-import { createRuntime, newDatabaseNotice } from './wiring';
+} from '../iam';
+import { runAuditCommand } from './audit';
+import { runBulkCommand } from './bulk';
+import { type CliAudit, openCliAudit } from './audit-trail';
+import { runDryRun } from './dry-run';
+import { isGroupCommand, runGroupCommand } from './groups';
+import { type ProfileInput, readProfileInput } from './profile-input';
+import { createLogger, redact } from '../log';
+import { renderResultText, renderTextTable, resultTable, terminalWidth } from '../views/table';
+import { createRuntime, newDatabaseNotice } from '../runtime';
 
 const ALIASES: Record<string, CommandName> = {
   'iam-create-user': 'iam-create-user',
@@ -72,7 +72,7 @@ interface Invocation {
   reason?: string;
   group?: string;
   json: boolean;
-  /** Print what the write would change; send no write (src/cli-dry-run.ts). */
+  /** Print what the write would change; send no write (src/cli/dry-run.ts). */
   dryRun: boolean;
 }
 
@@ -187,7 +187,7 @@ async function runScheduleCommand(
   io: Io,
 ): Promise<number> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const scheduling = require('./cli-scheduled') as typeof import('./cli-scheduled');
+  const scheduling = require('./scheduled') as typeof import('./scheduled');
   const { profile } = readProfileInput(
     'iam-disable-user',
     invocation.profileText,
@@ -197,7 +197,7 @@ async function runScheduleCommand(
   const now = new Date();
   const schedule = scheduling.parseAtOption(invocation.at ?? '', now);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { openStore } = require('./store') as typeof import('./store');
+  const { openStore } = require('../store') as typeof import('../store');
   const store = await openStore(config.database);
   try {
     const reason = invocation.reason?.trim() || null;
@@ -303,7 +303,7 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
     if (invocation.command === 'run-scheduled') {
       checkNoProfileArguments(invocation);
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { runScheduledFromCli } = require('./cli-scheduled') as typeof import('./cli-scheduled');
+      const { runScheduledFromCli } = require('./scheduled') as typeof import('./scheduled');
       const count = await runScheduledFromCli(config, runtime.context, runtime.sandbox, logger);
       if (invocation.json) io.out(JSON.stringify({ carriedOut: count }) + '\n');
       else
@@ -350,12 +350,12 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
 export async function main(argv: string[], io: Io): Promise<number> {
   // `audit` has options of its own (--since, --user, --limit, --csv): see src/audit-options.ts.
   if (argv[0] === 'audit') return runAuditCommand(argv.slice(1), io);
-  // `bulk` reads a CSV file and has options of its own: see src/bulk/command.ts.
+  // `bulk` reads a CSV file and has options of its own: see src/cli/bulk.ts.
   if (argv[0] === 'bulk') return runBulkCommand(argv.slice(1), io);
   if (argv[0] === 'policy') {
-    // src/cli-policy.ts, loaded on demand so that other commands never load the YAML parser (~80 ms).
+    // src/cli/policy.ts, loaded on demand so that other commands never load the YAML parser (~80 ms).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { runPolicyCommand } = require('./cli-policy') as typeof import('./cli-policy');
+    const { runPolicyCommand } = require('./policy') as typeof import('./policy');
     return runPolicyCommand(argv.slice(1), io);
   }
   // Known before the flags are read, so that even a usage error is JSON when --json was asked for.

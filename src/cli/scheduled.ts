@@ -6,19 +6,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { webApi } from '@slack/bolt';
-import { cliActor } from './cli-audit';
-import type { Config } from './config';
-import { type IamContext, type IamResult, pinUser, previewDisable, type UserProfile } from './iam';
-import { formatInZone, parseSchedule, type Schedule } from './iam/schedule';
-import type { Logger } from './log';
-import { createMetrics } from './metrics';
-import { defaultPolicy } from './policy';
-import { DEFAULT_MAX_SCHEDULE_AHEAD_MS } from './policy/rules';
-import { AccessPolicy, approvedRetry, type BotContext, FollowUps, InFlight, runScheduled } from './handlers';
-import { SILENT_SLACK } from './handlers/scheduled';
-import type { PeopleDirectory } from './handlers/access';
-import { openStore } from './store';
-import type { NewAuditEntry, Store } from './store/types';
+import { cliActor } from './audit-trail';
+import type { Config } from '../config';
+import { type IamContext, type IamResult, pinUser, previewDisable, type UserProfile } from '../iam';
+import { formatInZone, parseSchedule, type Schedule } from '../iam/schedule';
+import type { Logger } from '../log';
+import { createMetrics } from '../metrics';
+import { defaultPolicy } from '../policy';
+import { DEFAULT_MAX_SCHEDULE_AHEAD_MS } from '../policy/rules';
+import { AccessPolicy, approvedRetry, type BotContext, FollowUps, InFlight, runScheduled } from '../handlers';
+import { SILENT_SLACK } from '../handlers/scheduled';
+import type { PeopleDirectory } from '../handlers/access';
+import { openStore } from '../store';
+import type { NewAuditEntry, Store } from '../store/types';
 
 /** This machine's time zone: a time written without one is read in it. */
 const localZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';

@@ -12,14 +12,12 @@ import {
   parseAuditArgs,
   parsePruneArgs,
 } from './audit-options';
-import { cliActor } from './cli-audit';
-import { EXIT, printCliFailure, reportCliError } from './cli-errors';
-import { type Config, ConfigError, loadConfig, loadDotenv } from './config';
-import { redact } from './log';
-import type { AuditEntry, Store } from './store/types';
-import { renderAuditCsv, renderAuditJson, renderAuditText, terminalSafe } from './views/audit-table';
-
-/** The CLI's exit statuses (as in cli.ts, which imports this module). */
+import { cliActor } from './audit-trail';
+import { EXIT, printCliFailure, reportCliError } from './errors';
+import { type Config, ConfigError, loadConfig, loadDotenv } from '../config';
+import { redact } from '../log';
+import type { AuditEntry, Store } from '../store/types';
+import { renderAuditCsv, renderAuditJson, renderAuditText, terminalSafe } from '../views/audit-table';
 
 export interface AuditIo {
   out: (text: string) => void;
@@ -82,7 +80,7 @@ function configOrExit(io: AuditIo, jsonOut?: JsonOut): Config | number {
 /** Opens the store (loaded on demand, so --help and bad input never load the native SQLite module). */
 async function withStore<T>(config: Config, work: (store: Store) => Promise<T>): Promise<T> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { openStore } = require('./store') as typeof import('./store');
+  const { openStore } = require('../store') as typeof import('../store');
   const store = await openStore(config.database);
   try {
     return await work(store);

@@ -1,9 +1,9 @@
-import { ConfigError } from './config';
-import { MapperError, ProfileError } from './iam';
-import { ScimRequestError } from './scim/errors';
-import { InvalidUserIdError } from './scim/user-id';
-import { AuditUnavailableError } from './store/unavailable';
-import { SetupError } from './wiring';
+import { ConfigError } from '../config';
+import { MapperError, ProfileError } from '../iam';
+import { ScimRequestError } from '../scim/errors';
+import { InvalidUserIdError } from '../scim/user-id';
+import { AuditUnavailableError } from '../store/unavailable';
+import { SetupError } from '../runtime';
 
 /** The CLI's exit statuses, shared by every subcommand. */
 export const EXIT = { success: 0, failure: 1, badInput: 2, interrupted: 130 } as const;

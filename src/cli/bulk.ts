@@ -5,9 +5,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseFlags } from '../cli-args';
-import { type CliAudit, openCliAudit } from '../cli-audit';
-import { EXIT, reportCliError } from '../cli-errors';
+import { parseFlags } from './args';
+import { type CliAudit, openCliAudit } from './audit-trail';
+import { EXIT, reportCliError } from './errors';
 import { type Config, loadConfig, loadDotenv } from '../config';
 import {
   BUILT_IN_OUTGOING,
@@ -19,16 +19,16 @@ import {
 import { createLogger, redact } from '../log';
 import { renderDryRunSummary, renderRowPlan } from '../views/plan';
 import { bulkRowsText } from '../metrics';
-import { createRuntime, newDatabaseNotice, type Runtime } from '../wiring';
-import { AimdController, DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from './concurrency';
-import { type BulkRow, BulkFileError, readCsv, toBulkRows } from './csv';
-import { countPlans, planRows } from './dry-run';
-import { RunGate } from './gate';
-import { type ProgressSnapshot, ProgressDisplay, RateMeter } from './progress';
-import { defaultReportPath, planResume, type PreviousReport, readReport, ReportWriter } from './report';
-import { BULK_OPERATIONS, type BulkOperation, isGroupOperation, runRows } from './runner';
-import { type BulkSummary, renderSummary, summaryExitCode, Tally } from './summary';
-import { observeDirectory, watchThrottling } from './throttle';
+import { createRuntime, newDatabaseNotice, type Runtime } from '../runtime';
+import { AimdController, DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../bulk/concurrency';
+import { type BulkRow, BulkFileError, readCsv, toBulkRows } from '../bulk/csv';
+import { countPlans, planRows } from '../bulk/dry-run';
+import { RunGate } from '../bulk/gate';
+import { type ProgressSnapshot, ProgressDisplay, RateMeter } from '../bulk/progress';
+import { defaultReportPath, planResume, type PreviousReport, readReport, ReportWriter } from '../bulk/report';
+import { BULK_OPERATIONS, type BulkOperation, isGroupOperation, runRows } from '../bulk/runner';
+import { type BulkSummary, renderSummary, summaryExitCode, Tally } from '../bulk/summary';
+import { observeDirectory, watchThrottling } from '../bulk/throttle';
 
 export const BULK_HELP = `Usage: atlassian-iam bulk <create|update|disable|enable> FILE.csv [--allow-enable true|false]
                           [--concurrency N] [--report FILE] [--json] [--dry-run]

@@ -1,9 +1,9 @@
 import os from 'node:os';
-import type { Config } from './config';
-import type { CommandPlan, IamResult, UserProfile } from './iam';
-import type { Logger } from './log';
-import type { NewAuditEntry, Store } from './store/types';
-import { AuditUnavailableError } from './store/unavailable';
+import type { Config } from '../config';
+import type { CommandPlan, IamResult, UserProfile } from '../iam';
+import type { Logger } from '../log';
+import type { NewAuditEntry, Store } from '../store/types';
+import { AuditUnavailableError } from '../store/unavailable';
 
 /**
  * The CLI's audit rows. `command` comes before the directory is touched and rejects with
@@ -65,7 +65,7 @@ export async function openCliAudit(
   try {
     // Loaded on demand so that --help and bad input never load the native SQLite module.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { openStore } = require('./store') as typeof import('./store');
+    const { openStore } = require('../store') as typeof import('../store');
     store = await openStore(config.database);
   } catch (error) {
     logger.error('the audit log cannot be opened; nothing was done', { error: (error as Error).message });

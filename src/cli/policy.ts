@@ -3,13 +3,13 @@
  * and prints the rules in effect, with the defaults this environment gives (IAM_APPROVERS,
  * IAM_OPERATORS, IAM_APPROVAL_TTL). It reads the file and the configuration; it changes nothing.
  */
-import { parseFlags } from './cli-args';
-import { EXIT, reportCliError } from './cli-errors';
-import { loadConfig, loadDotenv } from './config';
-import { formatProblem, loadPolicy, PolicyError } from './policy';
-import { terminalSafe } from './views/audit-table';
-import { policyTable } from './views/policy-table';
-import { renderTextTable } from './views/table';
+import { parseFlags } from './args';
+import { EXIT, reportCliError } from './errors';
+import { loadConfig, loadDotenv } from '../config';
+import { formatProblem, loadPolicy, PolicyError } from '../policy';
+import { terminalSafe } from '../views/audit-table';
+import { policyTable } from '../views/policy-table';
+import { renderTextTable } from '../views/table';
 
 export const POLICY_HELP = `Usage: atlassian-iam policy check FILE
 

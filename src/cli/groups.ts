@@ -1,6 +1,6 @@
 /** The CLI's group commands: iam-get-groups, iam-add-to-group, iam-remove-from-group. */
-import { profileArgument } from './cli-args';
-import type { CliAudit } from './cli-audit';
+import { profileArgument } from './args';
+import type { CliAudit } from './audit-trail';
 import {
   addToGroup,
   getGroups,
@@ -10,7 +10,7 @@ import {
   ProfileError,
   removeFromGroup,
   type UserProfile,
-} from './iam';
+} from '../iam';
 
 export const GROUP_COMMANDS = ['iam-get-groups', 'iam-add-to-group', 'iam-remove-from-group'] as const;
 export type GroupCommand = (typeof GROUP_COMMANDS)[number];

@@ -1,6 +1,6 @@
 /** The help texts of the iam-* command line: the global one and one per command. */
-import type { GroupCommand } from './cli-groups';
-import { PROFILE_KEYS, SCIM_PREFIX } from './iam';
+import type { GroupCommand } from './groups';
+import { PROFILE_KEYS, SCIM_PREFIX } from '../iam';
 
 export type ProfileCommand =
   'iam-create-user' | 'iam-update-user' | 'iam-get-user' | 'iam-disable-user' | 'iam-enable-user';
