@@ -4,6 +4,7 @@
  * and pass the same contract tests (test/store/contract.ts).
  */
 import type { ApprovalAction } from '../iam/approval-plan';
+import type { GrantStore } from './grants';
 
 /**
  * pending → approved → completed (the action ran and its result is kept),
@@ -116,7 +117,9 @@ export interface AuditQuery {
   limit?: number;
 }
 
-export interface Store {
+export type * from './grants';
+
+export interface Store extends GrantStore {
   createApproval(request: NewApproval): Promise<ApprovalRequest>;
   getApproval(id: string): Promise<ApprovalRequest | null>;
   /** Records where the request message was posted. */
