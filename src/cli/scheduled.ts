@@ -14,7 +14,15 @@ import type { Logger } from '../log';
 import { createMetrics } from '../metrics';
 import { defaultPolicy } from '../policy';
 import { DEFAULT_MAX_SCHEDULE_AHEAD_MS } from '../policy/rules';
-import { AccessPolicy, approvedRetry, type BotContext, FollowUps, InFlight, runScheduled } from '../handlers';
+import {
+  AccessPolicy,
+  approvedRetry,
+  type BotContext,
+  endDueGrants,
+  FollowUps,
+  InFlight,
+  runScheduled,
+} from '../handlers';
 import { SILENT_SLACK } from '../handlers/scheduled';
 import type { PeopleDirectory } from '../handlers/access';
 import { openStore } from '../store';
@@ -110,16 +118,17 @@ function cliAuditing(store: Store): Store {
 }
 
 /**
- * `atlassian-iam run-scheduled`: carries out every due scheduled request once (claimed as a bot claims
- * them, so a bot running at the same time never does one twice). With SLACK_BOT_TOKEN set, each outcome
- * is posted in its request's thread as the bot would. Returns how many it carried out.
+ * `atlassian-iam run-scheduled`: carries out every due scheduled request once, and ends every expired
+ * grant (both claimed as a bot claims them, so a bot running at the same time never does one twice).
+ * With SLACK_BOT_TOKEN set, each outcome is posted in its thread (and a grant's holder told) as the bot
+ * would. Returns how many it carried out and how many grants it ended.
  */
 export async function runScheduledFromCli(
   config: Config,
   iam: IamContext,
   sandbox: boolean,
   logger: Logger,
-): Promise<number> {
+): Promise<{ carriedOut: number; grantsEnded: number }> {
   const store = await openStore(config.database);
   const slack = config.slack.botToken
     ? new webApi.WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl })
@@ -144,7 +153,8 @@ export async function runScheduledFromCli(
       metrics: createMetrics({ processMetrics: false }),
       connectionStatus: async () => ({ ok: true }),
     };
-    return await runScheduled(context, slack);
+    const carriedOut = await runScheduled(context, slack);
+    return { carriedOut, grantsEnded: await endDueGrants(context, slack) };
   } finally {
     await store.close();
   }

@@ -22,6 +22,7 @@ export { AccessPolicy, webPeopleDirectory } from './access';
 export { APPROVAL_LEASE_MS, approvedRetry, expireDue, recoverApproved } from './approvals';
 export type { ApprovedRetry, BotContext } from './context';
 export { reconcileInterrupted } from './reconcile';
+export { endDueGrants, GRANT_SWEEP_MS, startGrantSweep } from './grant-expiry';
 export { FollowUps } from './follow-ups';
 export { runScheduled, startScheduleTimer } from './scheduled';
 export { InFlight } from './in-flight';

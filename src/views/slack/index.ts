@@ -96,3 +96,12 @@ export {
   type NoticeOptions,
   type UsageOptions,
 } from './notices';
+export {
+  GRANT_DONE_ACTION_ID,
+  GRANT_EXTEND_ACTION_ID,
+  grantExpiredMessage,
+  grantNoticeMessage,
+  grantNoticeSentMessage,
+  type ExpiringGrant,
+  type ExpiryOutcome,
+} from './grant-expiry';

@@ -1,0 +1,148 @@
+/**
+ * Time-bound grants end by themselves (docs/GROUPS.md). A sweep, run by every instance (periodically
+ * and once at start) and by `atlassian-iam run-scheduled`, claims due ends (Store.claimDueGrantEnds:
+ * each to one caller across instances, for a lease), removes the member, ends the grant
+ * (Store.endGrant, reason expired: exactly one caller wins) and only then says so in the grant's thread
+ * and to its holder by DM. A transient Atlassian failure leaves the grant claimed: when the lease runs
+ * out the next sweep, on any instance, tries again; so does a crash or SIGKILL mid-way.
+ */
+import type { WebClient } from '@slack/web-api';
+import { failureCause, type IamResult, removeFromGroup } from '../iam';
+import type { Logger } from '../log';
+import { isTransientFailure } from '../scim/client';
+import type { Grant } from '../store/grants';
+import { type ExpiryOutcome, grantExpiredMessage } from '../views/slack';
+import { CLAIM_OWNER } from './approvals';
+import { auditDone, type BotContext } from './context';
+import { postMessage } from './posting';
+
+/** Claimed per statement: an instance killed mid-batch strands few, for its peers to take when the lease ends. */
+export const GRANT_END_BATCH = 25;
+/**
+ * How long a claimed end is held: short, because a peer takes a killed instance's grants only when it
+ * runs out; a removal is three requests. One that outlasts it may be removed twice (the second finds
+ * no member and sends nothing), but endGrant lets one caller end it and tell people.
+ */
+export const GRANT_END_LEASE_MS = 5_000;
+/** The actor of the audit rows of expiries. */
+const SYSTEM = 'system';
+
+/** The removal's outcome for people, or null when it failed and the grant must wait for the next sweep. */
+function expiryOutcome(result: IamResult): ExpiryOutcome | null {
+  const vendor = result.IAM.Vendor;
+  if (vendor.success) return vendor.skipped ? 'already-removed' : 'removed';
+  const cause = failureCause(result);
+  // The group was deleted: nobody has its access any more, so the grant ends with nothing to remove.
+  if (cause?.status === 404 && /^Group ".*" does not exist/.test(cause.message)) return 'group-gone';
+  return null;
+}
+
+/** Removes one claimed grant's member and ends it; true when this caller ended it. */
+async function expireGrant(context: BotContext, client: WebClient, grant: Grant): Promise<boolean> {
+  const result = await removeFromGroup(context.iam, { id: grant.userId }, grant.groupName);
+  const outcome = expiryOutcome(result);
+  if (outcome === null) {
+    const cause = failureCause(result);
+    const log = cause && isTransientFailure(cause) ? context.logger.warn : context.logger.error;
+    log.call(context.logger, 'a grant could not be ended yet; the next sweep tries again', {
+      grantId: grant.id,
+      group: grant.groupName,
+      error: result.IAM.Vendor.errorMessage,
+    });
+    return false;
+  }
+  const now = context.clock();
+  const ended = await context.store.endGrant(grant.id, SYSTEM, now, 'expired');
+  if (!ended) return false; // ended meanwhile (revoked, done, or a peer's sweep)
+  await auditDone(context, {
+    actor: SYSTEM,
+    kind: 'result',
+    command: 'grant-expiry',
+    target: grant.target,
+    outcome: outcome === 'removed' ? 'success' : 'skipped',
+    requestId: grant.requestId,
+    detail: {
+      group: grant.groupName,
+      grantId: grant.id,
+      endsAt: grant.endsAt?.toISOString() ?? null,
+      lateMs: grant.endsAt ? now.getTime() - grant.endsAt.getTime() : null,
+      outcome,
+      result,
+    },
+  });
+  await tellExpiry(context, client, ended, outcome);
+  return true;
+}
+
+/** The grant's thread and its holder's DM; a failure to post is logged (the grant has ended all the same). */
+async function tellExpiry(context: BotContext, client: WebClient, grant: Grant, outcome: ExpiryOutcome) {
+  const message = grantExpiredMessage(grant, outcome, context.sandbox);
+  const posts: [string, { threadTs?: string }][] = [];
+  if (grant.channelId) posts.push([grant.channelId, grant.threadTs ? { threadTs: grant.threadTs } : {}]);
+  if (grant.slackUserId) posts.push([grant.slackUserId, {}]);
+  for (const [channel, options] of posts) {
+    await postMessage(client, channel, message, options).catch((error: Error) =>
+      context.logger.error('could not tell that a grant expired', {
+        grantId: grant.id,
+        error: error.message,
+      }),
+    );
+  }
+}
+
+/**
+ * Ends every due grant this caller can claim, a batch at a time, until none is left to claim (those
+ * that failed stay claimed until their lease runs out). Returns how many it ended.
+ */
+export async function endDueGrants(context: BotContext, client: WebClient): Promise<number> {
+  let count = 0;
+  for (;;) {
+    const claimed = await context.store.claimDueGrantEnds(
+      context.clock(),
+      GRANT_END_LEASE_MS,
+      CLAIM_OWNER,
+      GRANT_END_BATCH,
+    );
+    if (claimed.length === 0) return count;
+    const ended = await Promise.all(
+      claimed.map((grant) =>
+        expireGrant(context, client, grant).catch((error: Error) => {
+          context.logger.error('could not end a grant', { grantId: grant.id, error: error.message });
+          return false;
+        }),
+      ),
+    );
+    count += ended.filter(Boolean).length;
+  }
+}
+
+/** How often every instance sweeps for due grant ends (and notices), unless told otherwise. */
+export const GRANT_SWEEP_MS = 2_000;
+
+/**
+ * Sweeps every `periodMs`, one sweep at a time, each tracked for shutdown: a grant's lateness is at
+ * most this period, plus the lease when the instance that claimed it was killed. Returns a stop function.
+ */
+export function startGrantSweep(
+  context: BotContext,
+  client: WebClient,
+  options: { periodMs: number; logger: Logger },
+): () => void {
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  const tick = async () => {
+    try {
+      await context.inFlight.run(() => endDueGrants(context, client));
+    } catch (error) {
+      options.logger.warn('grant sweep failed', { error: (error as Error).message });
+    }
+    if (stopped) return;
+    timer = setTimeout(() => void tick(), options.periodMs);
+    timer.unref();
+  };
+  void tick();
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+  };
+}

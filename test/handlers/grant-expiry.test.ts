@@ -1,0 +1,155 @@
+/**
+ * Time-bound grants ending by themselves, with the injected clock: a due grant's member is removed once
+ * (two instances sweeping), the grant ends (expired), its thread and its holder are told, an audit row
+ * names the group; a member removed by hand is a skipped result; a transient Atlassian failure leaves
+ * the grant for the next sweep once the lease runs out.
+ */
+import { endDueGrants } from '../../src/handlers';
+import type { ScriptedResponse } from '../../src/sandbox';
+import type { NewGrant } from '../../src/store/grants';
+import { call, patchBody } from '../sandbox/fixtures';
+import { type DrivenBot, shown, START, startWorld, type World } from '../support/fake-receiver';
+
+const JIRA = 'jira-software-users';
+const THREAD = { channelId: 'CGRANTS', threadTs: '1700000000.000100' };
+const HOUR = 3_600_000;
+
+let world: World;
+/** Per test: canned answers of the emulated Atlassian. */
+let scripted: ((method: string, path: string) => ScriptedResponse | undefined) | null = null;
+
+beforeEach(async () => {
+  scripted = null;
+  world = await startWorld({ intercept: (request) => scripted?.(request.method, request.path) });
+});
+afterEach(async () => world?.close());
+
+function groupId(name: string): string {
+  const atlassian = world.atlassian!;
+  const found = call(atlassian.directory, 'GET', '/Groups', {
+    query: { filter: `displayName eq "${name}"` },
+  });
+  return (found.body as { Resources: { id: string }[] }).Resources[0].id;
+}
+
+function addMember(group: string, userId: string): void {
+  call(world.atlassian!.directory, 'PATCH', `/Groups/${group}`, {
+    body: patchBody({ op: 'add', path: 'members', value: [{ value: userId }] }),
+  });
+}
+
+function members(group: string): string[] {
+  const got = call(world.atlassian!.directory, 'GET', `/Groups/${group}`);
+  return ((got.body as { members?: { value: string }[] }).members ?? []).map((m) => m.value);
+}
+
+/** A stored grant of `email` to jira-software-users ending in an hour; the member added when `member`. */
+async function grantFor(driven: DrivenBot, email: string, member = true, id = `grant-${email}`) {
+  const userId = world.seedUser(email);
+  const group = groupId(JIRA);
+  if (member) addMember(group, userId);
+  const grant: NewGrant = {
+    id,
+    requestId: `req-${email}`,
+    userId,
+    target: email,
+    slackUserId: 'UMEMBER',
+    groupId: group,
+    groupName: JIRA,
+    grantedBy: 'UAPPROVER',
+    grantedAt: START,
+    endsAt: new Date(START.getTime() + HOUR),
+    noticesAt: [],
+    ...THREAD,
+  };
+  await driven.bot.context.store.createGrant(grant);
+  return { id, userId, group };
+}
+
+const sweep = (driven: DrivenBot) => endDueGrants(driven.bot.context, driven.bot.app.client);
+const groupPatches = () => world.scim().filter((r) => r.startsWith('PATCH /Groups/'));
+const posts = () => world.slack.callsTo('chat.postMessage');
+
+describe('the grant expiry sweep', () => {
+  it('removes a due member once across two instances, ends the grant, tells the thread and the holder, audits it', async () => {
+    const first = await world.startBot();
+    const second = await world.startBot();
+    const { id, userId, group } = await grantFor(first, 'jane@example.com');
+    const postsBefore = posts().length;
+
+    expect(await sweep(first)).toBe(0); // not due yet
+    expect(groupPatches()).toEqual([]);
+
+    world.advance(HOUR);
+    const ended = await Promise.all([sweep(first), sweep(second), sweep(first)]);
+    expect(ended.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(groupPatches()).toEqual([`PATCH /Groups/${group}`]);
+    expect(members(group)).not.toContain(userId);
+    expect(await first.bot.context.store.getGrant(id)).toMatchObject({
+      endReason: 'expired',
+      endedBy: 'system',
+      endedAt: world.now,
+    });
+
+    const told = posts().slice(postsBefore);
+    expect(told.map((c) => [c.args.channel, c.args.thread_ts])).toEqual([
+      [THREAD.channelId, THREAD.threadTs],
+      ['UMEMBER', undefined],
+    ]);
+    for (const post of told) {
+      expect(shown(post)).toContain(
+        'Access of `jane@example.com` to `jira-software-users` ended: its time is up',
+      );
+      expect(shown(post)).toContain('removed from the group');
+    }
+    const rows = await first.bot.context.store.listAudit({ group: JIRA });
+    expect(rows).toEqual([
+      expect.objectContaining({
+        actor: 'system',
+        kind: 'result',
+        command: 'grant-expiry',
+        target: 'jane@example.com',
+        outcome: 'success',
+        requestId: 'req-jane@example.com',
+        detail: expect.objectContaining({ group: JIRA, grantId: id, lateMs: 0, outcome: 'removed' }),
+      }),
+    ]);
+
+    world.advance(HOUR);
+    expect(await sweep(second)).toBe(0); // ended grants are never claimed again
+    expect(groupPatches()).toHaveLength(1);
+  });
+
+  it('a member already removed by hand is a skipped result: nothing sent, the grant ends, people are told', async () => {
+    const driven = await world.startBot();
+    const { id } = await grantFor(driven, 'ann@example.com', false);
+    world.advance(HOUR + 30_000);
+    expect(await sweep(driven)).toBe(1);
+    expect(groupPatches()).toEqual([]);
+    expect((await driven.bot.context.store.getGrant(id))?.endReason).toBe('expired');
+    const [row] = await driven.bot.context.store.listAudit({ group: JIRA });
+    expect(row).toMatchObject({ outcome: 'skipped', detail: expect.objectContaining({ lateMs: 30_000 }) });
+    expect(shown(posts().at(-1)!)).toContain(
+      'was no longer a member (removed by hand), so nothing was changed',
+    );
+  });
+
+  it('a transient Atlassian failure leaves the grant for the next sweep, once its lease has run out', async () => {
+    const first = await world.startBot();
+    const second = await world.startBot();
+    const { id, userId, group } = await grantFor(first, 'bob@example.com');
+    world.advance(HOUR);
+    scripted = (method) => (method === 'PATCH' ? { status: 503, body: { detail: 'Try later.' } } : undefined);
+    expect(await sweep(first)).toBe(0);
+    expect((await first.bot.context.store.getGrant(id))?.endedAt).toBeNull();
+    expect(members(group)).toContain(userId);
+    expect(await first.bot.context.store.listAudit({ group: JIRA })).toEqual([]);
+
+    scripted = null;
+    expect(await sweep(second)).toBe(0); // still leased to the first
+    world.advance(5_000);
+    expect(await sweep(second)).toBe(1);
+    expect(members(group)).not.toContain(userId);
+    expect((await first.bot.context.store.getGrant(id))?.endReason).toBe('expired');
+  });
+});
