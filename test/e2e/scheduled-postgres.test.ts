@@ -5,12 +5,8 @@
  * other takes over what it had claimed. Lateness figures are printed for docs/PERFORMANCE.md.
  * Needs TEST_DATABASE_URL.
  */
-import { Client } from 'pg';
-import { removeTempDirs, makeTempDir } from '../support/cli';
-import { type BotProcess, sharedBotEnv, startBot } from '../support/bot-process';
-import { createDatabase, dropDatabase, uniqueName, withPostgres } from '../support/postgres';
-import { startEmulatedAtlassian, type EmulatedAtlassian } from '../support/scim-server';
-import { startSlackStandIn, type SlackStandIn } from '../support/slack-standin.cjs';
+import { withPostgres } from '../support/postgres';
+import { percentile, twoBotsOnPostgres, waitForCount } from '../support/two-bots';
 import { SCHEDULED_BATCH } from '../../src/handlers/scheduled';
 import { PostgresStore } from '../../src/store/postgres-store';
 
@@ -27,42 +23,12 @@ const LATE_LIMIT_MS = 10_000;
 
 jest.setTimeout(120_000);
 
-const percentile = (sorted: number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-
 withPostgres((testUrl) => {
-  let slack: SlackStandIn;
-  let atlassian: EmulatedAtlassian;
-  let databaseName: string;
-  let databaseUrl: string;
-  let db: Client;
-  const bots: BotProcess[] = [];
-
-  beforeAll(async () => {
-    slack = await startSlackStandIn();
-    atlassian = await startEmulatedAtlassian({ directoryId: 'dir-sched-pg', token: 'tok-sched-pg-SECRET' });
-    databaseName = uniqueName('iam_sched');
-    databaseUrl = await createDatabase(testUrl, databaseName);
-    db = new Client({ connectionString: databaseUrl });
-    await db.connect();
-  });
-
-  afterAll(async () => {
-    await Promise.all(bots.map((b) => b.stop('SIGKILL')));
-    await db?.end();
-    await slack?.close();
-    await atlassian?.close();
-    if (databaseName) await dropDatabase(testUrl, databaseName);
-    removeTempDirs();
-  });
+  const world = twoBotsOnPostgres(testUrl, 'sched-pg');
 
   it('200 scheduled disables due in the same minute: each once, none over 10 s late, a SIGKILL loses none', async () => {
-    const env = sharedBotEnv(slack, atlassian, databaseUrl, { LOG_LEVEL: 'warn', IAM_SCHEDULE_POLL: '5s' });
-    const [a, b] = await Promise.all([
-      startBot(env, makeTempDir('atlassian-iam-sched-a-')),
-      startBot(env, makeTempDir('atlassian-iam-sched-b-')),
-    ]);
-    bots.push(a, b);
+    const { atlassian, databaseUrl, db } = world;
+    const [a, b] = await world.start({ IAM_SCHEDULE_POLL: '5s' });
 
     // Stored as the CLI's --at stores them (approved ahead), each with a posted card to reply under.
     const store = await PostgresStore.open(databaseUrl);
@@ -106,8 +72,7 @@ withPostgres((testUrl) => {
         (await db.query<{ n: string }>("SELECT count(*) AS n FROM approvals WHERE status = 'completed'"))
           .rows[0].n,
       );
-    const deadline = base + BURST_MS + 30_000;
-    while ((await done()) < COUNT && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    await waitForCount(done, COUNT, base + BURST_MS + 30_000);
     await new Promise((r) => setTimeout(r, 1_000)); // room for a second disable, were there one
 
     expect(await done()).toBe(COUNT);
