@@ -8,10 +8,9 @@
  */
 import type { WebClient } from '@slack/web-api';
 import { failureCause, type IamResult, removeFromGroup } from '../iam';
-import type { Logger } from '../log';
 import { isTransientFailure } from '../scim/client';
 import type { Grant } from '../store/grants';
-import { type ExpiryOutcome, grantExpiredMessage } from '../views/slack';
+import { type ExpiryOutcome, type GrantEndCause, grantEndMessage, type SlackMessage } from '../views/slack';
 import { CLAIM_OWNER } from './approvals';
 import { auditDone, type BotContext } from './context';
 import { postMessage } from './posting';
@@ -37,14 +36,23 @@ function expiryOutcome(result: IamResult): ExpiryOutcome | null {
   return null;
 }
 
-/** Removes one claimed grant's member and ends it; true when this caller ended it. */
-async function expireGrant(context: BotContext, client: WebClient, grant: Grant): Promise<boolean> {
+/**
+ * Removes a grant's member and ends the grant (`cause`: expired, or done by its holder); true when this
+ * caller ended it. Only that caller writes the audit row and tells the thread and the holder. A failed
+ * removal ends nothing: an expiry waits for the next sweep, a click says so.
+ */
+export async function endGrantNow(
+  context: BotContext,
+  client: WebClient,
+  grant: Grant,
+  cause: GrantEndCause,
+): Promise<boolean> {
   const result = await removeFromGroup(context.iam, { id: grant.userId }, grant.groupName);
   const outcome = expiryOutcome(result);
   if (outcome === null) {
-    const cause = failureCause(result);
-    const log = cause && isTransientFailure(cause) ? context.logger.warn : context.logger.error;
-    log.call(context.logger, 'a grant could not be ended yet; the next sweep tries again', {
+    const failure = failureCause(result);
+    const log = failure && isTransientFailure(failure) ? context.logger.warn : context.logger.error;
+    log.call(context.logger, 'a grant could not be ended yet', {
       grantId: grant.id,
       group: grant.groupName,
       error: result.IAM.Vendor.errorMessage,
@@ -52,12 +60,13 @@ async function expireGrant(context: BotContext, client: WebClient, grant: Grant)
     return false;
   }
   const now = context.clock();
-  const ended = await context.store.endGrant(grant.id, SYSTEM, now, 'expired');
+  const by = cause.reason === 'expired' ? SYSTEM : cause.by;
+  const ended = await context.store.endGrant(grant.id, by, now, cause.reason);
   if (!ended) return false; // ended meanwhile (revoked, done, or a peer's sweep)
   await auditDone(context, {
-    actor: SYSTEM,
+    actor: by,
     kind: 'result',
-    command: 'grant-expiry',
+    command: `grant-${cause.reason === 'expired' ? 'expiry' : 'done'}`,
     target: grant.target,
     outcome: outcome === 'removed' ? 'success' : 'skipped',
     requestId: grant.requestId,
@@ -70,22 +79,26 @@ async function expireGrant(context: BotContext, client: WebClient, grant: Grant)
       result,
     },
   });
-  await tellExpiry(context, client, ended, outcome);
+  await tellGrantEvent(context, client, ended, grantEndMessage(ended, cause, outcome, context.sandbox));
   return true;
 }
 
-/** The grant's thread and its holder's DM; a failure to post is logged (the grant has ended all the same). */
-async function tellExpiry(context: BotContext, client: WebClient, grant: Grant, outcome: ExpiryOutcome) {
-  const message = grantExpiredMessage(grant, outcome, context.sandbox);
+/** Posts in the grant's thread and DMs its holder; a failure to post is logged (what happened stands). */
+export async function tellGrantEvent(
+  context: BotContext,
+  client: WebClient,
+  grant: Grant,
+  message: SlackMessage,
+  where: { thread: boolean; holder: boolean } = { thread: true, holder: true },
+) {
   const posts: [string, { threadTs?: string }][] = [];
-  if (grant.channelId) posts.push([grant.channelId, grant.threadTs ? { threadTs: grant.threadTs } : {}]);
-  if (grant.slackUserId) posts.push([grant.slackUserId, {}]);
+  if (where.thread && grant.channelId) {
+    posts.push([grant.channelId, grant.threadTs ? { threadTs: grant.threadTs } : {}]);
+  }
+  if (where.holder && grant.slackUserId) posts.push([grant.slackUserId, {}]);
   for (const [channel, options] of posts) {
     await postMessage(client, channel, message, options).catch((error: Error) =>
-      context.logger.error('could not tell that a grant expired', {
-        grantId: grant.id,
-        error: error.message,
-      }),
+      context.logger.error('could not post about a grant', { grantId: grant.id, error: error.message }),
     );
   }
 }
@@ -106,7 +119,7 @@ export async function endDueGrants(context: BotContext, client: WebClient): Prom
     if (claimed.length === 0) return count;
     const ended = await Promise.all(
       claimed.map((grant) =>
-        expireGrant(context, client, grant).catch((error: Error) => {
+        endGrantNow(context, client, grant, { reason: 'expired' }).catch((error: Error) => {
           context.logger.error('could not end a grant', { grantId: grant.id, error: error.message });
           return false;
         }),
@@ -114,35 +127,4 @@ export async function endDueGrants(context: BotContext, client: WebClient): Prom
     );
     count += ended.filter(Boolean).length;
   }
-}
-
-/** How often every instance sweeps for due grant ends (and notices), unless told otherwise. */
-export const GRANT_SWEEP_MS = 2_000;
-
-/**
- * Sweeps every `periodMs`, one sweep at a time, each tracked for shutdown: a grant's lateness is at
- * most this period, plus the lease when the instance that claimed it was killed. Returns a stop function.
- */
-export function startGrantSweep(
-  context: BotContext,
-  client: WebClient,
-  options: { periodMs: number; logger: Logger },
-): () => void {
-  let timer: NodeJS.Timeout | null = null;
-  let stopped = false;
-  const tick = async () => {
-    try {
-      await context.inFlight.run(() => endDueGrants(context, client));
-    } catch (error) {
-      options.logger.warn('grant sweep failed', { error: (error as Error).message });
-    }
-    if (stopped) return;
-    timer = setTimeout(() => void tick(), options.periodMs);
-    timer.unref();
-  };
-  void tick();
-  return () => {
-    stopped = true;
-    if (timer) clearTimeout(timer);
-  };
 }

@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import { APPROVE_ACTION, DENY_ACTION, disableDecision } from './actions/disable-decision';
+import { GRANT_DONE_ACTION, grantDoneClick } from './actions/grant-buttons';
 import { CANCEL_SCHEDULE_ACTION, scheduleCancel } from './actions/schedule-cancel';
 import { iamAudit } from './commands/iam-audit';
 import { iamCreateUser } from './commands/iam-create-user';
@@ -22,7 +23,9 @@ export { AccessPolicy, webPeopleDirectory } from './access';
 export { APPROVAL_LEASE_MS, approvedRetry, expireDue, recoverApproved } from './approvals';
 export type { ApprovedRetry, BotContext } from './context';
 export { reconcileInterrupted } from './reconcile';
-export { endDueGrants, GRANT_SWEEP_MS, startGrantSweep } from './grant-expiry';
+export { endDueGrants } from './grant-expiry';
+export { grantDone, sendDueNotices } from './grant-notices';
+export { GRANT_SWEEP_MS, startGrantSweep } from './grant-sweep';
 export { FollowUps } from './follow-ups';
 export { runScheduled, startScheduleTimer } from './scheduled';
 export { InFlight } from './in-flight';
@@ -39,6 +42,7 @@ export function registerListeners(app: App, context: BotContext): void {
   app.action(APPROVE_ACTION, disableDecision(context, 'approved'));
   app.action(DENY_ACTION, disableDecision(context, 'denied'));
   app.action(CANCEL_SCHEDULE_ACTION, scheduleCancel(context));
+  app.action(GRANT_DONE_ACTION, grantDoneClick(context));
   app.view(CREATE_CALLBACK, userModalSubmission(context, 'create'));
   app.view(UPDATE_CALLBACK, userModalSubmission(context, 'update'));
   app.view(UPDATE_CONFIRM_CALLBACK, updateConfirmation(context));

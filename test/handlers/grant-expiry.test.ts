@@ -4,11 +4,19 @@
  * names the group; a member removed by hand is a skipped result; a transient Atlassian failure leaves
  * the grant for the next sweep once the lease runs out.
  */
-import { endDueGrants } from '../../src/handlers';
+import { endDueGrants, sendDueNotices } from '../../src/handlers';
 import type { ScriptedResponse } from '../../src/sandbox';
 import type { NewGrant } from '../../src/store/grants';
 import { call, patchBody } from '../sandbox/fixtures';
-import { type DrivenBot, shown, START, startWorld, type World } from '../support/fake-receiver';
+import {
+  blocksOf,
+  buttonClick,
+  type DrivenBot,
+  shown,
+  START,
+  startWorld,
+  type World,
+} from '../support/fake-receiver';
 
 const JIRA = 'jira-software-users';
 const THREAD = { channelId: 'CGRANTS', threadTs: '1700000000.000100' };
@@ -44,7 +52,13 @@ function members(group: string): string[] {
 }
 
 /** A stored grant of `email` to jira-software-users ending in an hour; the member added when `member`. */
-async function grantFor(driven: DrivenBot, email: string, member = true, id = `grant-${email}`) {
+async function grantFor(
+  driven: DrivenBot,
+  email: string,
+  member = true,
+  id = `grant-${email}`,
+  noticesAt: Date[] = [],
+) {
   const userId = world.seedUser(email);
   const group = groupId(JIRA);
   if (member) addMember(group, userId);
@@ -59,7 +73,7 @@ async function grantFor(driven: DrivenBot, email: string, member = true, id = `g
     grantedBy: 'UAPPROVER',
     grantedAt: START,
     endsAt: new Date(START.getTime() + HOUR),
-    noticesAt: [],
+    noticesAt,
     ...THREAD,
   };
   await driven.bot.context.store.createGrant(grant);
@@ -151,5 +165,80 @@ describe('the grant expiry sweep', () => {
     expect(await sweep(second)).toBe(1);
     expect(members(group)).not.toContain(userId);
     expect((await first.bot.context.store.getGrant(id))?.endReason).toBe('expired');
+  });
+});
+
+describe('notices before the end, and "I\'m done"', () => {
+  const click = async (driven: DrivenBot, action: string, value: string, userId: string) => {
+    await driven.receiver.send(buttonClick(action, value, userId, world.responseUrl(`${action}-${userId}`)));
+    await driven.receiver.idle();
+  };
+  const dmsTo = (userId: string) => posts().filter((c) => c.args.channel === userId);
+
+  it("each notice is sent once across instances: a DM with Extend and I'm done, a line in the thread, an audit row", async () => {
+    const first = await world.startBot();
+    const second = await world.startBot();
+    const early = new Date(START.getTime() + HOUR - 30 * 60_000);
+    const late = new Date(START.getTime() + HOUR - 10 * 60_000);
+    await grantFor(first, 'jane@example.com', true, 'g-notice', [early, late]);
+    expect(await sendDueNotices(first.bot.context, first.bot.app.client)).toBe(0);
+
+    world.advance(HOUR - 5 * 60_000); // both due (after downtime): one DM, about the latest
+    const sent = await Promise.all(
+      [first, second, first].map((d) => sendDueNotices(d.bot.context, d.bot.app.client)),
+    );
+    expect(sent.reduce((a, b) => a + b, 0)).toBe(1);
+    const [dm] = dmsTo('UMEMBER');
+    expect(shown(dm)).toContain('Your access to `jira-software-users` (as `jane@example.com`) ends');
+    const buttons = blocksOf(dm).find((b) => b.type === 'actions')?.elements ?? [];
+    expect(buttons.map((b) => [b.action_id, b.value])).toEqual([
+      ['grant_extend', 'g-notice'],
+      ['grant_done', 'g-notice'],
+    ]);
+    const thread = posts().filter((c) => c.args.thread_ts === THREAD.threadTs);
+    expect(thread).toHaveLength(1);
+    expect(shown(thread[0])).toContain('Reminded <@UMEMBER>: access to `jira-software-users` ends');
+    const rows = await first.bot.context.store.listAudit({ group: JIRA });
+    expect(rows.map((r) => [r.command, r.outcome])).toEqual([['grant-notice', 'sent']]);
+    expect(await sendDueNotices(second.bot.context, second.bot.app.client)).toBe(0);
+  });
+
+  it("I'm done: only the holder ends it (removed, reason done, thread and DM told); a stranger, a second click, an unknown grant change nothing", async () => {
+    const driven = await world.startBot();
+    const { id, userId, group } = await grantFor(driven, 'jane@example.com', true, 'g-done');
+
+    await click(driven, 'grant_done', id, 'UOPS');
+    expect(shown(dmsTo('UOPS').at(-1)!)).toContain(
+      'Only the person who has this access can use this button; operators use /iam-revoke.',
+    );
+    await click(driven, 'grant_done', 'no-such-grant', 'UMEMBER');
+    expect(shown(dmsTo('UMEMBER').at(-1)!)).toContain('This grant does not exist.');
+    expect(groupPatches()).toEqual([]);
+    expect((await driven.bot.context.store.getGrant(id))?.endedAt).toBeNull();
+
+    await click(driven, 'grant_done', id, 'UMEMBER');
+    expect(groupPatches()).toEqual([`PATCH /Groups/${group}`]);
+    expect(members(group)).not.toContain(userId);
+    expect(await driven.bot.context.store.getGrant(id)).toMatchObject({
+      endReason: 'done',
+      endedBy: 'UMEMBER',
+    });
+    const told = posts().filter((c) => shown(c).includes('is done with it'));
+    expect(told.map((c) => c.args.channel)).toEqual([THREAD.channelId, 'UMEMBER']);
+
+    await click(driven, 'grant_done', id, 'UMEMBER');
+    expect(shown(dmsTo('UMEMBER').at(-1)!)).toContain(
+      'Your access to \\"jira-software-users\\" has already ended (done).',
+    );
+    expect(groupPatches()).toHaveLength(1);
+    world.advance(HOUR);
+    expect(await sweep(driven)).toBe(0); // ended: the sweep never touches it
+
+    const rows = await driven.bot.context.store.listAudit({ group: JIRA });
+    expect(rows.map((r) => [r.actor, r.command, r.outcome]).reverse()).toEqual([
+      ['UOPS', 'grant-done', 'refused'],
+      ['UMEMBER', 'grant-done', 'success'],
+      ['UMEMBER', 'grant-done', 'refused'],
+    ]);
   });
 });

@@ -31,19 +31,25 @@ function message(line: string, sandbox: boolean, extra: ActionsBlock[] = []): Sl
   };
 }
 
-const EXPIRED: Record<ExpiryOutcome, string> = {
+const OUTCOME: Record<ExpiryOutcome, string> = {
   removed: 'removed from the group',
   'already-removed': 'was no longer a member (removed by hand), so nothing was changed',
   'group-gone': 'the group no longer exists in the directory, so nothing was changed',
 };
 
-/** In the grant's thread and to its holder: the grant's time is up, and what that did. */
-export function grantExpiredMessage(
+/** Why a grant ended early or on time: its time is up, or its holder said they are done. */
+export type GrantEndCause = { reason: 'expired' } | { reason: 'done'; by: string };
+
+/** In the grant's thread and to its holder: the grant has ended, why, and what that did. */
+export function grantEndMessage(
   grant: ExpiringGrant,
+  cause: GrantEndCause,
   outcome: ExpiryOutcome,
   sandbox: boolean,
 ): SlackMessage {
-  const line = `⌛ Access of ${code(grant.target)} to ${code(grant.groupName)} ended: its time is up; ${EXPIRED[outcome]}.`;
+  const why = cause.reason === 'expired' ? 'its time is up' : `${mention(cause.by)} is done with it`;
+  const icon = cause.reason === 'expired' ? '⌛' : '👋';
+  const line = `${icon} Access of ${code(grant.target)} to ${code(grant.groupName)} ended: ${why}; ${OUTCOME[outcome]}.`;
   return message(line, sandbox);
 }
 

@@ -99,9 +99,10 @@ export {
 export {
   GRANT_DONE_ACTION_ID,
   GRANT_EXTEND_ACTION_ID,
-  grantExpiredMessage,
+  grantEndMessage,
   grantNoticeMessage,
   grantNoticeSentMessage,
   type ExpiringGrant,
   type ExpiryOutcome,
+  type GrantEndCause,
 } from './grant-expiry';
