@@ -7,10 +7,14 @@ import { iamCreateUser } from './commands/iam-create-user';
 import { iamDisableUser } from './commands/iam-disable-user';
 import { iamEnableUser } from './commands/iam-enable-user';
 import { iamGetUser } from './commands/iam-get-user';
+import { iamGrant } from './commands/iam-grant';
+import { iamRevoke } from './commands/iam-revoke';
 import { iamUpdateUser } from './commands/iam-update-user';
 import type { BotContext } from './context';
 import { appHomeOpened } from './events/app-home-opened';
 import { refuseReplays } from './replays';
+import { GRANT_CALLBACK_ID, GRANT_GROUP_ACTION_ID } from '../views/slack';
+import { grantGroupOptions, grantModalSubmission } from './submissions/grant-modal';
 import {
   CREATE_CALLBACK,
   UPDATE_CALLBACK,
@@ -39,6 +43,8 @@ export function registerListeners(app: App, context: BotContext): void {
   app.command('/iam-disable-user', iamDisableUser(context));
   app.command('/iam-enable-user', iamEnableUser(context));
   app.command('/iam-audit', iamAudit(context));
+  app.command('/iam-grant', iamGrant(context));
+  app.command('/iam-revoke', iamRevoke(context));
   app.action(APPROVE_ACTION, disableDecision(context, 'approved'));
   app.action(DENY_ACTION, disableDecision(context, 'denied'));
   app.action(CANCEL_SCHEDULE_ACTION, scheduleCancel(context));
@@ -46,5 +52,7 @@ export function registerListeners(app: App, context: BotContext): void {
   app.view(CREATE_CALLBACK, userModalSubmission(context, 'create'));
   app.view(UPDATE_CALLBACK, userModalSubmission(context, 'update'));
   app.view(UPDATE_CONFIRM_CALLBACK, updateConfirmation(context));
+  app.view(GRANT_CALLBACK_ID, grantModalSubmission(context));
+  app.options(GRANT_GROUP_ACTION_ID, grantGroupOptions(context));
   app.event('app_home_opened', appHomeOpened(context));
 }

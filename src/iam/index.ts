@@ -24,6 +24,10 @@ export {
   getGroups,
   closestNames,
   GroupCommandError,
+  listAllGroups,
+  previewMembership,
+  removePinnedMember,
+  type PinnedMembership,
 } from './groups';
 export { testModule, getMappingFields, type ConnectionStatus, type MappingField } from './directory-info';
 export {
@@ -49,6 +53,7 @@ export {
 } from './profile';
 export {
   BRAND,
+  buildResult,
   SKIP_REASONS,
   type GroupSummary,
   type IamResult,
@@ -65,6 +70,7 @@ export {
   updatePlan,
   type ApprovalAction,
   type ApprovalPlan,
+  type PinnedGrant,
 } from './approval-plan';
 export {
   planCommand,

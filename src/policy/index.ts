@@ -11,9 +11,16 @@ export {
   TARGET_KEYS,
 } from './actions';
 export { formatPolicyDuration, parsePolicyDuration } from './duration';
-export { approvalProgress, type ApprovalProgress, type FollowUp, followUps, policyFor } from './match';
+export {
+  approvalProgress,
+  type ApprovalProgress,
+  type FollowUp,
+  followUps,
+  grantNotices,
+  policyFor,
+} from './match';
 export { defaultPolicy, loadPolicy, parsePolicy } from './parse';
-export { builtInRule, DEFAULT_MAX_SCHEDULE_AHEAD_MS } from './rules';
+export { builtInRule, DEFAULT_MAX_SCHEDULE_AHEAD_MS, DEFAULT_NOTIFY_BEFORE_MS } from './rules';
 export {
   type Audience,
   type EffectiveRule,

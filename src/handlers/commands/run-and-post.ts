@@ -1,6 +1,6 @@
 import { type IamResult } from '../../iam';
 import { hasThreadDetails, resultMessage, userDetailsThreadMessage } from '../../views/slack';
-import { outcomeOf } from '../approvals';
+import { outcomeOf, resultDetail } from '../approvals';
 import { audit, auditDone, type BotContext } from '../context';
 import { postMessage, tellEphemeral } from '../posting';
 import type { SlackMessage } from '../../views/slack';
@@ -47,10 +47,7 @@ export async function runAndPost(
       await auditDone(context, entry('result', 'rejected', { reason: (error as Error).message }));
       throw error;
     }
-    await auditDone(
-      context,
-      entry('result', outcomeOf(result), result as unknown as Record<string, unknown>),
-    );
+    await auditDone(context, entry('result', outcomeOf(result), resultDetail(result)));
     const message = resultMessage(result, { ...options, detailsInThread: hasThreadDetails(result) });
     return { result, ts: await postResult(context, args, message, posting) };
   });

@@ -2,41 +2,41 @@ import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt'
 import { ProfileError, ProfileJsonError } from '../../iam';
 import { errorNotice, invalidJsonProblem, refusalMessage, usageMessage } from '../../views/slack';
 import { parseCommandText, type CommandInput } from '../command-text';
-import { AuditUnavailableError, auditRefusal, REFUSED, type BotContext } from '../context';
+import {
+  AccessRefusal,
+  AuditUnavailableError,
+  auditDone,
+  auditRefusal,
+  REFUSED,
+  type BotContext,
+} from '../context';
 import { RESTARTING } from '../in-flight';
 import type { ApprovalInput } from '../approvals';
 import { tellEphemeral } from '../posting';
 
 export type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
 export type SlashCommandName =
-  'iam-create-user' | 'iam-update-user' | 'iam-get-user' | 'iam-disable-user' | 'iam-enable-user';
+  | 'iam-create-user'
+  | 'iam-update-user'
+  | 'iam-get-user'
+  | 'iam-disable-user'
+  | 'iam-enable-user'
+  | 'iam-grant'
+  | 'iam-revoke';
 export type ProfileInput = Extract<CommandInput, { kind: 'profile' }>;
 
 /**
  * What every slash command does first: ack at once, then (tracked for shutdown) check the caller is an
- * operator, read the text, and hand over. Bad input and refusals are answered ephemerally; nothing runs.
+ * operator (unless `membersToo`: the command checks who may do what itself), read the text, and hand
+ * over. Bad input and refusals are answered ephemerally; nothing runs.
  */
-export function handleSlashCommand(
-  context: BotContext,
-  args: CommandArgs,
-  name: SlashCommandName,
-  run: (input: CommandInput) => Promise<void>,
-): Promise<void>;
-/** A command whose text is read by `read` (which throws ProfileError for bad text). */
-export function handleSlashCommand<T>(
+export async function handleSlashCommand<T = CommandInput>(
   context: BotContext,
   args: CommandArgs,
   name: SlashCommandName | 'iam-audit',
   run: (input: T) => Promise<void>,
-  read: (text: string) => T,
-): Promise<void>;
-export async function handleSlashCommand(
-  context: BotContext,
-  args: CommandArgs,
-  name: SlashCommandName | 'iam-audit',
-  // The overloads pair each `run` with the `read` whose result it takes.
-  run: (input: never) => Promise<void>,
-  read: (text: string) => unknown = parseCommandText,
+  read: (text: string) => T = parseCommandText as (text: string) => T,
+  options: { membersToo?: boolean } = {},
 ): Promise<void> {
   const { command, respond } = args;
   const refuse = async () => {
@@ -48,7 +48,7 @@ export async function handleSlashCommand(
     () => args.ack(),
     async () => {
       try {
-        if (!(await context.access.isOperator(command.user_id))) {
+        if (!options.membersToo && !(await context.access.isOperator(command.user_id))) {
           await tellEphemeral(
             respond,
             refusalMessage(`Only operators (IAM_OPERATORS) can run /${name}.`, { sandbox: context.sandbox }),
@@ -56,7 +56,7 @@ export async function handleSlashCommand(
           await auditRefusal(context, command.user_id, name, REFUSED.notOperator);
           return;
         }
-        await run(read(command.text) as never);
+        await run(read(command.text));
       } catch (error) {
         if (error instanceof ProfileError) {
           const problem =
@@ -65,6 +65,19 @@ export async function handleSlashCommand(
             respond,
             usageMessage(`/${name}`, problem, { sandbox: context.sandbox, typed: command.text }),
           );
+          return;
+        }
+        if (error instanceof AccessRefusal) {
+          await tellEphemeral(respond, refusalMessage(error.message, { sandbox: context.sandbox }));
+          await auditDone(context, {
+            actor: command.user_id,
+            kind: 'refusal',
+            command: name,
+            target: null,
+            outcome: 'refused',
+            requestId: null,
+            detail: { reason: error.message },
+          });
           return;
         }
         if (error instanceof AuditUnavailableError) {
