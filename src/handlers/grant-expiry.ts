@@ -7,7 +7,7 @@
  * out the next sweep, on any instance, tries again; so does a crash or SIGKILL mid-way.
  */
 import type { WebClient } from '@slack/web-api';
-import { failureCause, type IamResult, removeFromGroup } from '../iam';
+import { failureCause, type IamResult, removePinnedMember } from '../iam';
 import { isTransientFailure } from '../scim/client';
 import type { Grant } from '../store/grants';
 import { type ExpiryOutcome, type GrantEndCause, grantEndMessage, type SlackMessage } from '../views/slack';
@@ -32,7 +32,7 @@ function expiryOutcome(result: IamResult): ExpiryOutcome | null {
   if (vendor.success) return vendor.skipped ? 'already-removed' : 'removed';
   const cause = failureCause(result);
   // The group was deleted: nobody has its access any more, so the grant ends with nothing to remove.
-  if (cause?.status === 404 && /^Group ".*" does not exist/.test(cause.message)) return 'group-gone';
+  if (cause?.status === 404 && /^Group ".*" no longer exists/.test(cause.message)) return 'group-gone';
   return null;
 }
 
@@ -47,7 +47,10 @@ export async function endGrantNow(
   grant: Grant,
   cause: GrantEndCause,
 ): Promise<boolean> {
-  const result = await removeFromGroup(context.iam, { id: grant.userId }, grant.groupName);
+  const result = await removePinnedMember(context.iam, {
+    user: { id: grant.userId },
+    group: { id: grant.groupId, displayName: grant.groupName },
+  });
   const outcome = expiryOutcome(result);
   if (outcome === null) {
     const failure = failureCause(result);

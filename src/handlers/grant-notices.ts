@@ -4,9 +4,16 @@
  * across instances (Store.claimDueGrantNotices). "I'm done" ends the grant now; only its holder may.
  */
 import type { WebClient } from '@slack/web-api';
+import { pinUser } from '../iam';
 import type { DueGrantNotice, Grant } from '../store/grants';
-import { grantNoticeMessage, grantNoticeSentMessage, refusalMessage } from '../views/slack';
-import { auditDone, type BotContext } from './context';
+import {
+  grantExtendAskedMessage,
+  grantNoticeMessage,
+  grantNoticeSentMessage,
+  refusalMessage,
+} from '../views/slack';
+import { requestApproval } from './approvals';
+import { audit, auditDone, type BotContext } from './context';
 import { endGrantNow, tellGrantEvent } from './grant-expiry';
 import { postMessage } from './posting';
 
@@ -70,6 +77,9 @@ export async function sendDueNotices(context: BotContext, client: WebClient): Pr
 export interface GrantClick {
   grantId: string;
   userId: string;
+  /** The workspace and Grid org of the click: an Extend's decisions count only there. */
+  teamId?: string | null;
+  enterpriseId?: string | null;
 }
 
 /** A button that cannot do what it says: the clicker is told by DM, a refusal row says why, nothing changes. */
@@ -127,4 +137,71 @@ export async function grantDone(context: BotContext, client: WebClient, click: G
     : `You could not be removed from "${grant.groupName}" just now (Atlassian did not answer); try again in a minute.`;
   await refuseClick(context, client, click, 'grant-done', grant, reason);
   return false;
+}
+
+/** Why an Extend cannot be asked for now, or null when it can. */
+async function extendBlocker(context: BotContext, grant: Grant): Promise<string | null> {
+  if (!grant.channelId)
+    return 'This access was given without a channel to ask in: ask an operator for more time.';
+  const pending = await context.store.listPendingApprovals();
+  const waiting = pending.some(
+    (request) => request.action === 'grant' && request.profile.extends === grant.id,
+  );
+  return waiting ? `More time for "${grant.groupName}" is already waiting for approval.` : null;
+}
+
+/**
+ * "Extend": a new grant request for the same group and the same length, approved like the first (an
+ * approver other than the holder); on approval the grant gets its new end (grants.ts). Its card goes to
+ * the grant's channel, and the grant's thread says it was asked for.
+ */
+export async function grantExtend(
+  context: BotContext,
+  client: WebClient,
+  click: GrantClick,
+): Promise<boolean> {
+  const grant = await clickedGrant(context, client, click, 'grant-extend');
+  if (!grant) return false;
+  const blocked = await extendBlocker(context, grant);
+  const user = blocked === null ? await context.iam.directory.getUserById(grant.userId) : null;
+  const reason =
+    blocked ?? (user ? null : 'Your Atlassian account no longer exists, so it cannot be extended.');
+  if (reason !== null || !user || !grant.channelId) {
+    await refuseClick(
+      context,
+      client,
+      click,
+      'grant-extend',
+      grant,
+      reason ?? 'This access cannot be extended.',
+    );
+    return false;
+  }
+  const detail = { group: grant.groupName, grantId: grant.id };
+  await audit(context, {
+    actor: click.userId,
+    kind: 'command',
+    command: 'grant-extend',
+    target: grant.target,
+    outcome: 'received',
+    requestId: grant.requestId,
+    detail,
+  });
+  const input = {
+    requesterId: click.userId,
+    channelId: grant.channelId,
+    teamId: click.teamId ?? null,
+    enterpriseId: click.enterpriseId ?? null,
+    reason: `more time for access to ${grant.groupName} (grant ${grant.id})`,
+    fallbackUserId: click.userId,
+  };
+  const durationMs = grant.endsAt ? grant.endsAt.getTime() - grant.grantedAt.getTime() : null;
+  const group = { id: grant.groupId, displayName: grant.groupName };
+  const profile = { ...pinUser(user), group, durationMs, grantee: click.userId, extends: grant.id };
+  await requestApproval(context, client, input, { action: 'grant', profile }, user);
+  await tellGrantEvent(context, client, grant, grantExtendAskedMessage(grant, context.sandbox), {
+    thread: true,
+    holder: false,
+  });
+  return true;
 }

@@ -1,6 +1,6 @@
 import type { App } from '@slack/bolt';
 import { APPROVE_ACTION, DENY_ACTION, disableDecision } from './actions/disable-decision';
-import { GRANT_DONE_ACTION, grantDoneClick } from './actions/grant-buttons';
+import { GRANT_DONE_ACTION, GRANT_EXTEND_ACTION, grantNoticeClick } from './actions/grant-buttons';
 import { CANCEL_SCHEDULE_ACTION, scheduleCancel } from './actions/schedule-cancel';
 import { iamAudit } from './commands/iam-audit';
 import { iamCreateUser } from './commands/iam-create-user';
@@ -28,7 +28,7 @@ export { APPROVAL_LEASE_MS, approvedRetry, expireDue, recoverApproved } from './
 export type { ApprovedRetry, BotContext } from './context';
 export { reconcileInterrupted } from './reconcile';
 export { endDueGrants } from './grant-expiry';
-export { grantDone, sendDueNotices } from './grant-notices';
+export { grantDone, grantExtend, sendDueNotices } from './grant-notices';
 export { GRANT_SWEEP_MS, startGrantSweep } from './grant-sweep';
 export { FollowUps } from './follow-ups';
 export { runScheduled, startScheduleTimer } from './scheduled';
@@ -48,7 +48,8 @@ export function registerListeners(app: App, context: BotContext): void {
   app.action(APPROVE_ACTION, disableDecision(context, 'approved'));
   app.action(DENY_ACTION, disableDecision(context, 'denied'));
   app.action(CANCEL_SCHEDULE_ACTION, scheduleCancel(context));
-  app.action(GRANT_DONE_ACTION, grantDoneClick(context));
+  app.action(GRANT_DONE_ACTION, grantNoticeClick(context, 'done'));
+  app.action(GRANT_EXTEND_ACTION, grantNoticeClick(context, 'extend'));
   app.view(CREATE_CALLBACK, userModalSubmission(context, 'create'));
   app.view(UPDATE_CALLBACK, userModalSubmission(context, 'update'));
   app.view(UPDATE_CONFIRM_CALLBACK, updateConfirmation(context));

@@ -12,9 +12,11 @@ import {
   blocksOf,
   buttonClick,
   type DrivenBot,
+  hasButtons,
   shown,
   START,
   startWorld,
+  tsOf,
   type World,
 } from '../support/fake-receiver';
 
@@ -240,5 +242,50 @@ describe('notices before the end, and "I\'m done"', () => {
       ['UMEMBER', 'grant-done', 'success'],
       ['UMEMBER', 'grant-done', 'refused'],
     ]);
+  });
+
+  it('Extend: a new request like the first (card in the channel, thread told); approved by another, the grant ends later', async () => {
+    const driven = await world.startBot();
+    const { id } = await grantFor(driven, 'jane@example.com', true, 'g-extend');
+    const cardsBefore = posts().filter(hasButtons).length;
+
+    await click(driven, 'grant_extend', id, 'UOPS');
+    expect(shown(dmsTo('UOPS').at(-1)!)).toContain('Only the person who has this access can use this button');
+    await click(driven, 'grant_extend', id, 'UMEMBER');
+    const cards = posts().filter(hasButtons).slice(cardsBefore);
+    expect(cards).toHaveLength(1);
+    expect(cards[0].args.channel).toBe(THREAD.channelId);
+    expect(shown(cards[0])).toContain('jira-software-users');
+    const asked = posts().filter((c) => c.args.thread_ts === THREAD.threadTs);
+    expect(shown(asked.at(-1)!)).toContain('<@UMEMBER> asked for more time in `jira-software-users`');
+
+    await click(driven, 'grant_extend', id, 'UMEMBER'); // twice: nothing new
+    expect(shown(dmsTo('UMEMBER').at(-1)!)).toContain('is already waiting for approval');
+    expect(posts().filter(hasButtons).slice(cardsBefore)).toHaveLength(1);
+
+    const requestId = blocksOf(cards[0])
+      .find((b) => b.type === 'actions')
+      ?.elements?.find((e) => e.action_id === 'iam_disable_approve')?.value;
+    world.advance(30 * 60_000);
+    await driven.receiver.send(
+      buttonClick(
+        'iam_disable_approve',
+        requestId ?? '',
+        'UAPPROVER',
+        world.responseUrl('approve-extend'),
+        tsOf(world.slack, cards[0]),
+        THREAD.channelId,
+      ),
+    );
+    await driven.receiver.idle();
+    const grant = await driven.bot.context.store.getGrant(id);
+    // The same length (an hour) from the approval.
+    expect(grant?.endsAt).toEqual(new Date(world.now.getTime() + HOUR));
+    expect(grant?.endedAt).toBeNull();
+    expect(groupPatches()).toEqual([]); // a member already: nothing to add
+    const rows = await driven.bot.context.store.listAudit({ group: JIRA });
+    expect(rows.map((r) => `${r.command} ${r.outcome}`)).toEqual(
+      expect.arrayContaining(['grant-extend refused', 'grant-extend received']),
+    );
   });
 });

@@ -1,18 +1,26 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { GRANT_DONE_ACTION_ID } from '../../views/slack';
+import { GRANT_DONE_ACTION_ID, GRANT_EXTEND_ACTION_ID } from '../../views/slack';
 import type { BotContext } from '../context';
-import { grantDone } from '../grant-notices';
+import { grantDone, grantExtend } from '../grant-notices';
 
 export const GRANT_DONE_ACTION = GRANT_DONE_ACTION_ID;
+export const GRANT_EXTEND_ACTION = GRANT_EXTEND_ACTION_ID;
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 
-/** grant_done (a notice DM): the button value is the grant id; grant-notices.ts decides. */
-export function grantDoneClick(context: BotContext) {
+/** grant_done and grant_extend (a notice DM): the button value is the grant id; grant-notices.ts decides. */
+export function grantNoticeClick(context: BotContext, which: 'done' | 'extend') {
+  const handle = which === 'done' ? grantDone : grantExtend;
   return async ({ ack, action, body, client }: ButtonArgs): Promise<void> => {
+    const click = {
+      grantId: action.value ?? '',
+      userId: body.user.id,
+      teamId: body.team?.id ?? null,
+      enterpriseId: body.enterprise?.id ?? null,
+    };
     await context.inFlight.ackThenRun(
       () => ack(),
-      () => grantDone(context, client, { grantId: action.value ?? '', userId: body.user.id }).then(() => {}),
+      () => handle(context, client, click).then(() => {}),
       () => ack(),
     );
   };

@@ -87,3 +87,12 @@ export function grantNoticeSentMessage(grant: ExpiringGrant, sandbox: boolean): 
   const ends = grant.endsAt ? slackDate(grant.endsAt) : 'when it is revoked';
   return message(`⏰ Reminded ${who}: access to ${code(grant.groupName)} ends ${ends}.`, sandbox);
 }
+
+/** In the grant's thread: its holder asked for more time (the request's card is in the channel). */
+export function grantExtendAskedMessage(grant: ExpiringGrant, sandbox: boolean): SlackMessage {
+  const who = grant.slackUserId ? mention(grant.slackUserId) : code(grant.target);
+  return message(
+    `⏳ ${who} asked for more time in ${code(grant.groupName)}: an approver decides on the new request.`,
+    sandbox,
+  );
+}

@@ -110,6 +110,7 @@ export {
   GRANT_DONE_ACTION_ID,
   GRANT_EXTEND_ACTION_ID,
   grantEndMessage,
+  grantExtendAskedMessage,
   grantNoticeMessage,
   grantNoticeSentMessage,
   type ExpiringGrant,
