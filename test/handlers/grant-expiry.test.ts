@@ -150,6 +150,17 @@ describe('the grant expiry sweep', () => {
     );
   });
 
+  it('a group deleted since ends the grant with nothing to remove', async () => {
+    const driven = await world.startBot();
+    const { id, group } = await grantFor(driven, 'cy@example.com');
+    expect(call(world.atlassian!.directory, 'DELETE', `/Groups/${group}`).status).toBe(204);
+    world.advance(HOUR);
+    expect(await sweep(driven)).toBe(1);
+    expect(groupPatches()).toEqual([]);
+    expect((await driven.bot.context.store.getGrant(id))?.endReason).toBe('expired');
+    expect(shown(posts().at(-1)!)).toContain('the group no longer exists in the directory');
+  });
+
   it('a transient Atlassian failure leaves the grant for the next sweep, once its lease has run out', async () => {
     const first = await world.startBot();
     const second = await world.startBot();
