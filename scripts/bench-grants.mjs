@@ -14,11 +14,11 @@
 // BENCH_GRANTS, BENCH_SPREAD_MS, BENCH_LATENCY_MS and BENCH_DATABASE_URL override the defaults.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './bench-lib/net.mjs';
 import { seedUser, PATCH_SCHEMA } from './bench-lib/directory.mjs';
 import { percentile, table } from './bench-lib/report.mjs';
 import { startSlackStandIn } from '../test/support/slack-standin.cjs';
@@ -62,17 +62,6 @@ const scim = await sandbox.startScimServer({
   },
 });
 const slack = await startSlackStandIn();
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 const children = [];
 async function startBot(name) {

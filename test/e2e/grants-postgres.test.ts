@@ -8,16 +8,10 @@
 import { PostgresStore } from '../../src/store/postgres-store';
 import { call, patchBody } from '../sandbox/fixtures';
 import { withPostgres } from '../support/postgres';
-import { percentile, twoBotsOnPostgres, waitForCount } from '../support/two-bots';
+import { DUE, dueAt, killInTheBurst, percentile, twoBotsOnPostgres, waitForCount } from '../support/two-bots';
 
 const COUNT = 200;
 const GROUP = 'jira-software-users';
-/** As in scheduled-postgres.test.ts: the first half one every SPACING_MS, the rest at once at BURST_MS. */
-const LEAD_MS = 12_000;
-const SPACING_MS = 100;
-const BURST_MS = 10_000;
-const KILL_AFTER_MS = BURST_MS + 100;
-const LATE_LIMIT_MS = 10_000;
 
 jest.setTimeout(120_000);
 
@@ -38,7 +32,7 @@ withPostgres((testUrl) => {
     });
 
     const store = await PostgresStore.open(databaseUrl);
-    const base = Date.now() + LEAD_MS;
+    const base = Date.now() + DUE.LEAD_MS;
     try {
       for (let i = 0; i < COUNT; i++) {
         await store.createGrant({
@@ -51,7 +45,7 @@ withPostgres((testUrl) => {
           groupName: GROUP,
           grantedBy: 'UAPPROVER',
           grantedAt: new Date(),
-          endsAt: new Date(base + (i < COUNT / 2 ? i * SPACING_MS : BURST_MS)),
+          endsAt: dueAt(base, i, COUNT),
           channelId: 'C1',
           threadTs: `1700000000.${String(i).padStart(6, '0')}`,
           noticesAt: [],
@@ -62,16 +56,14 @@ withPostgres((testUrl) => {
     }
 
     // Kill one instance mid-way, while it holds claims.
-    await new Promise((r) => setTimeout(r, Math.max(0, base + KILL_AFTER_MS - Date.now())));
-    const killedAt = Date.now();
-    await a.stop('SIGKILL');
+    const killedAt = await killInTheBurst(a, base);
 
     const ended = async () =>
       Number(
         (await db.query<{ n: string }>('SELECT count(*) AS n FROM grants WHERE ended_at IS NOT NULL')).rows[0]
           .n,
       );
-    await waitForCount(ended, COUNT, base + BURST_MS + 30_000);
+    await waitForCount(ended, COUNT, base + DUE.BURST_MS + 30_000);
     await new Promise((r) => setTimeout(r, 1_000)); // room for a second removal, were there one
 
     expect(await ended()).toBe(COUNT);
@@ -104,7 +96,7 @@ withPostgres((testUrl) => {
       `grant expiry: ${COUNT} ended, ${patches.length} PATCHes, lateness ms ${JSON.stringify(figures)}, ` +
         `one instance killed ${killedAt - base} ms after the first end, ${audited} grant-expiry audit rows`,
     );
-    expect(figures.max).toBeLessThanOrEqual(LATE_LIMIT_MS);
+    expect(figures.max).toBeLessThanOrEqual(DUE.LATE_LIMIT_MS);
     expect(b.child.exitCode).toBeNull();
   });
 });

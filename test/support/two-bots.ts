@@ -20,6 +20,31 @@ export interface TwoBots {
   start(extra?: Record<string, string>): Promise<[BotProcess, BotProcess]>;
 }
 
+/**
+ * When the work of these tests falls due: the first half of `count` items one every 100 ms from `base`
+ * (LEAD_MS after they are stored), the other half all at once BURST_MS later, when one instance is
+ * killed (KILL_AFTER_MS) in the middle of its batch. None may be more than LATE_LIMIT_MS late.
+ */
+export const DUE = {
+  LEAD_MS: 12_000,
+  SPACING_MS: 100,
+  BURST_MS: 10_000,
+  KILL_AFTER_MS: 10_100,
+  LATE_LIMIT_MS: 10_000,
+};
+
+/** Item `i` of `count`'s due time (see DUE). */
+export const dueAt = (base: number, i: number, count: number): Date =>
+  new Date(base + (i < count / 2 ? i * DUE.SPACING_MS : DUE.BURST_MS));
+
+/** Waits for the burst, then SIGKILLs `bot` while it holds claims; returns when it was killed (epoch ms). */
+export async function killInTheBurst(bot: BotProcess, base: number): Promise<number> {
+  await new Promise((r) => setTimeout(r, Math.max(0, base + DUE.KILL_AFTER_MS - Date.now())));
+  const killedAt = Date.now();
+  await bot.stop('SIGKILL');
+  return killedAt;
+}
+
 /** The `p`th percentile of sorted numbers (nearest rank). */
 export const percentile = (sorted: readonly number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
