@@ -21,6 +21,7 @@ import {
   registerListeners,
   startGrantSweep,
   GRANT_SWEEP_MS,
+  sendDueFollowUps,
   startScheduleTimer,
   webPeopleDirectory,
 } from './handlers';
@@ -249,11 +250,13 @@ function assemble(
   let sweep: NodeJS.Timeout | null = null;
   let stopSchedules: (() => void) | null = null;
   let stopGrantSweep: (() => void) | null = null;
-  // Expiry, and approved disables whose holder's lease ran out (a crashed peer's), picked up by any instance.
+  // Expiry, reminders and escalations, and approved disables whose holder's lease ran out (a crashed
+  // peer's), picked up by any instance.
   const sweepOnce = () =>
     context.inFlight
       .run(async () => {
         await expireDue(context, app.client);
+        await sendDueFollowUps(context, app.client);
         await recoverApproved(context, app.client);
         await reconcileInterrupted(context, app.client);
       })

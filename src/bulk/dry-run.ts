@@ -4,31 +4,10 @@
  * run does every row; each planned row gets one audit row with outcome `dry-run`.
  */
 import type { CliAudit } from '../cli/audit-trail';
-import {
-  type CommandPlan,
-  type IamContext,
-  type MembershipCommand,
-  planCommand,
-  planMembership,
-  ProfileError,
-  type WriteCommand,
-} from '../iam';
+import { type CommandPlan, type IamContext, planCommand, planMembership, ProfileError } from '../iam';
 import { type AimdController, runPool } from './concurrency';
 import type { BulkRow } from './csv';
-import { type BulkOperation, isGroupOperation } from './runner';
-
-/** One row of a dry run: its plan, or why it cannot run (malformed). */
-export interface RowPlan {
-  row: number;
-  identifier: string | null;
-  plan?: CommandPlan;
-  malformed?: string;
-}
-
-export type DryRunCounts = Record<CommandPlan['kind'] | 'malformed' | 'alreadyDone', number>;
-
-export const commandOf = (operation: BulkOperation): WriteCommand | MembershipCommand =>
-  isGroupOperation(operation) ? `iam-${operation}` : `iam-${operation}-user`;
+import { type BulkOperation, commandOf } from './runner';
 
 /** One row's plan: a membership change for group operations, else the user command's plan. */
 function planRow(
@@ -41,6 +20,16 @@ function planRow(
     ? planMembership(command, options.context, profile, row.group)
     : planCommand(command, options.context, profile, { allowEnable: options.allowEnable });
 }
+
+/** One row of a dry run: its plan, or why it cannot run (malformed). */
+export interface RowPlan {
+  row: number;
+  identifier: string | null;
+  plan?: CommandPlan;
+  malformed?: string;
+}
+
+export type DryRunCounts = Record<CommandPlan['kind'] | 'malformed' | 'alreadyDone', number>;
 
 /** Plans every row; the result is in file order. */
 export async function planRows(

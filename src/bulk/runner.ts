@@ -10,16 +10,14 @@
  */
 import type { CliAudit } from '../cli/audit-trail';
 import {
-  addToGroup,
-  createUser,
-  disableUser,
-  enableUser,
   type IamContext,
   type IamResult,
+  outcomeOf,
   ProfileError,
-  removeFromGroup,
-  updateUser,
+  runCommand,
   type UserProfile,
+  type MembershipCommand,
+  type WriteCommand,
 } from '../iam';
 import type { ScimRequestError } from '../scim/errors';
 import { type AimdController, runPool } from './concurrency';
@@ -70,33 +68,17 @@ export interface RunOutcome {
   fatal: string | null;
 }
 
-export function execute(
-  operation: BulkOperation,
-  context: IamContext,
-  row: { profile: UserProfile; group?: string },
-  allowEnable: boolean,
-): Promise<IamResult> {
-  const { profile } = row;
-  switch (operation) {
-    case 'create':
-      return createUser(context, profile, { allowEnable });
-    case 'update':
-      return updateUser(context, profile, { allowEnable });
-    case 'disable':
-      return disableUser(context, profile);
-    case 'enable':
-      return enableUser(context, profile);
-    case 'add-to-group':
-      return addToGroup(context, profile, row.group);
-    case 'remove-from-group':
-      return removeFromGroup(context, profile, row.group);
-  }
-}
+/** The command a bulk operation runs on each row: `create` is iam-create-user, `add-to-group` is iam-add-to-group. */
+export const commandOf = (operation: BulkOperation): WriteCommand | MembershipCommand =>
+  isGroupOperation(operation) ? `iam-${operation}` : `iam-${operation}-user`;
 
-export function outcomeOf(result: IamResult): RowOutcome {
-  const vendor = result.IAM.Vendor;
-  if (!vendor.success) return 'failed';
-  return vendor.skipped ? 'skipped' : 'success';
+/**
+ * A row's outcome in the report: the command's outcome, except that the report file says `failed` for
+ * a failure (its format, which an interrupted run reads back to resume, predates the shared word).
+ */
+export function rowOutcomeOf(result: IamResult): RowOutcome {
+  const outcome = outcomeOf(result.IAM.Vendor);
+  return outcome === 'failure' ? 'failed' : outcome;
 }
 
 export async function runRows(rows: BulkRow[], options: RunnerOptions): Promise<RunOutcome> {
@@ -139,11 +121,11 @@ export async function runRows(rows: BulkRow[], options: RunnerOptions): Promise<
         seen.error = error;
       },
     });
-    const result = await execute(
-      options.operation,
+    const result = await runCommand(
+      commandOf(options.operation),
       { ...options.context, directory },
-      row,
-      options.allowEnable,
+      row.profile,
+      { allowEnable: options.allowEnable, group: row.group },
     );
     const vendor = result.IAM.Vendor;
     const { error } = seen;
@@ -196,7 +178,7 @@ export async function runRows(rows: BulkRow[], options: RunnerOptions): Promise<
     }
     // Stopped before it was ever sent: not run, not reported (a rerun does it).
     if (last === null) return false;
-    const line = finish(row, { outcome: outcomeOf(last), result: last });
+    const line = finish(row, { outcome: rowOutcomeOf(last), result: last });
     const status = last.IAM.Vendor.errorCode;
     if (line.outcome === 'failed' && status !== null && FATAL_STATUSES.has(status) && fatal === null) {
       fatal = last.IAM.Vendor.errorMessage ?? `Atlassian answered HTTP ${status}`;

@@ -1,6 +1,13 @@
 import os from 'node:os';
 import type { Config } from '../config';
-import type { CommandPlan, IamResult, UserProfile } from '../iam';
+import {
+  type CommandPlan,
+  type IamResult,
+  outcomeOf,
+  resultDetail,
+  targetOf,
+  type UserProfile,
+} from '../iam';
 import type { Logger } from '../log';
 import type { NewAuditEntry, Store } from '../store/types';
 import { AuditUnavailableError } from '../store/unavailable';
@@ -28,6 +35,28 @@ export interface CliAudit {
   close(): Promise<void>;
 }
 
+/**
+ * Runs `execute` between its two audit rows: the command row first (no row, no action), then the
+ * result row. The audit file is opened only here, once the input is known to be good.
+ */
+export async function auditedRun(
+  openAudit: () => Promise<CliAudit>,
+  name: string,
+  profile: UserProfile,
+  detail: Record<string, unknown> | null,
+  execute: () => Promise<IamResult>,
+): Promise<IamResult> {
+  const audit = await openAudit();
+  try {
+    await audit.command(name, profile, detail);
+    const result = await execute();
+    await audit.result(name, profile, result);
+    return result;
+  } finally {
+    await audit.close();
+  }
+}
+
 /** Who runs the command line, as audit rows name them: `cli:<OS user>`. */
 export const cliActor = (): string => `cli:${osUser()}`;
 
@@ -37,19 +66,6 @@ function osUser(): string {
   } catch {
     return 'unknown'; // a container user without a passwd entry
   }
-}
-
-function targetOf(profile: UserProfile): string | null {
-  for (const key of ['email', 'username', 'employeeid', 'id']) {
-    if (typeof profile[key] === 'string') return profile[key] as string;
-  }
-  return null;
-}
-
-/** A result's audit detail: the result object, with the group it names on top (audit --group reads it). */
-function resultDetail(result: IamResult): Record<string, unknown> {
-  const { group } = result.IAM.Vendor;
-  return group ? { group, ...result } : { ...result };
 }
 
 /**
@@ -89,8 +105,7 @@ export async function openCliAudit(
         'audit write failed; nothing was done',
       ),
     result: async (name, profile, result) => {
-      const vendor = result.IAM.Vendor;
-      const outcome = !vendor.success ? 'failure' : vendor.skipped ? 'skipped' : 'success';
+      const outcome = outcomeOf(result.IAM.Vendor);
       try {
         await store.appendAudit({
           ...base(),

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parseFlags } from './args';
 import { type CliAudit, openCliAudit } from './audit-trail';
 import { EXIT, reportCliError } from './errors';
+import { type CliIo, sandboxNotice } from './io';
 import { type Config, loadConfig, loadDotenv } from '../config';
 import {
   BUILT_IN_OUTGOING,
@@ -70,15 +71,6 @@ again, not failed. A bad token (401/403), DNS or TLS failure stops the run: rows
 Progress goes to stderr: a bar on a terminal, otherwise a line a second. The summary goes to stdout.
 Exit status: 0 every row succeeded or was skipped, 1 a row failed or was malformed, 2 bad usage, file
 or configuration (nothing was sent), 130 interrupted (Ctrl-C; run it again to go on).`;
-
-export interface BulkIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  /** stderr is a terminal: draw a progress bar. */
-  errIsTty?: boolean;
-  /** The terminal's width. */
-  errColumns?: () => number | undefined;
-}
 
 class BulkUsageError extends Error {}
 
@@ -215,7 +207,7 @@ function namingFile<T>(file: string, read: () => T): T {
 }
 
 /** Runs `atlassian-iam bulk <argv>`; returns the exit status. Never throws. */
-export async function runBulkCommand(argv: string[], io: BulkIo): Promise<number> {
+export async function runBulkCommand(argv: string[], io: CliIo): Promise<number> {
   // Known before the flags are read, so that even a usage error is JSON when --json was asked for.
   const jsonOut = argv.includes('--json') ? io.out : undefined;
   let invocation: BulkInvocation | 'help';
@@ -235,7 +227,7 @@ export async function runBulkCommand(argv: string[], io: BulkIo): Promise<number
   }
 }
 
-async function run(invocation: BulkInvocation, io: BulkIo): Promise<number> {
+async function run(invocation: BulkInvocation, io: CliIo): Promise<number> {
   if (invocation.dryRun) return dryRun(invocation, io);
   loadDotenv();
   const config = loadConfig();
@@ -295,10 +287,7 @@ async function run(invocation: BulkInvocation, io: BulkIo): Promise<number> {
   const stopSignals = installStop(progress);
   try {
     if (runtime.sandbox) {
-      io.err(
-        `SANDBOX: no Atlassian credentials are set, so this runs against the local sandbox directory in ${runtime.sandboxLocation}. ` +
-          'Set ATLASSIAN_ACCESS_TOKEN and ATLASSIAN_DIRECTORY_ID to use Atlassian.\n',
-      );
+      io.err(sandboxNotice(runtime.sandboxLocation));
     }
     if (previous && previous.unreadable > 0) {
       io.err(
@@ -392,7 +381,7 @@ async function run(invocation: BulkInvocation, io: BulkIo): Promise<number> {
  * the report records as done are left out, as a real run leaves them; no report line is written, so a
  * later real run does every planned row. Exit 0, or 1 when a row is malformed or its lookup failed.
  */
-async function dryRun(invocation: BulkInvocation, io: BulkIo): Promise<number> {
+async function dryRun(invocation: BulkInvocation, io: CliIo): Promise<number> {
   loadDotenv();
   const config = loadConfig();
   const { rows, previous } = prepare(invocation, profileOptions(config));
@@ -464,7 +453,7 @@ function installStop(progress: ProgressDisplay): { stopping: () => boolean; remo
  * --metrics FILE: the rows by outcome as Prometheus text, written to a temporary file then renamed, so a
  * collector never reads half of it. A failure to write is said on stderr; the run's own result stands.
  */
-async function writeMetricsFile(file: string, summary: BulkSummary, io: BulkIo): Promise<void> {
+async function writeMetricsFile(file: string, summary: BulkSummary, io: CliIo): Promise<void> {
   const { total: _total, ...counts } = summary.rows;
   try {
     const partial = `${file}.${process.pid}.tmp`;

@@ -2,32 +2,34 @@
 import { parseFlags } from './args';
 import { EXIT, reportCliError } from './errors';
 import { exitWhenWritten } from './exit';
-import { type CommandName, commandHelp, globalHelp, type ProfileCommand } from './help';
+import { type CliIo, sandboxNotice } from './io';
+import { commandHelp, globalHelp } from './help';
 import { closest } from '../closest-word';
-import { ConfigError, describeDatabase, loadConfig, loadDotenv } from '../config';
+import { type Config, ConfigError, describeDatabase, loadConfig, loadDotenv } from '../config';
 import {
   BUILT_IN_OUTGOING,
-  createUser,
-  disableUser,
-  ProfileError,
-  enableUser,
+  type CommandName,
   getMappingFields,
-  getUser,
   type IamContext,
   type IamResult,
+  isGroupCommand,
+  isProfileCommand,
   loadMapper,
+  type ProfileCommand,
+  ProfileError,
+  runCommand,
   testModule,
-  updateUser,
 } from '../iam';
 import { runAuditCommand } from './audit';
 import { runBulkCommand } from './bulk';
-import { type CliAudit, openCliAudit } from './audit-trail';
+import { auditedRun, type CliAudit, openCliAudit } from './audit-trail';
 import { runDryRun } from './dry-run';
-import { isGroupCommand, runGroupCommand } from './groups';
+import { runGroupCommand } from './groups';
 import { type ProfileInput, readProfileInput } from './profile-input';
-import { createLogger, redact } from '../log';
+import { createLogger, type Logger, redact } from '../log';
 import { renderResultText, renderTextTable, resultTable, terminalWidth } from '../views/table';
-import { createRuntime, newDatabaseNotice } from '../runtime';
+import type { Store } from '../store/types';
+import { createRuntime, newDatabaseNotice, type Runtime } from '../runtime';
 
 const ALIASES: Record<string, CommandName> = {
   'iam-create-user': 'iam-create-user',
@@ -51,16 +53,6 @@ const ALIASES: Record<string, CommandName> = {
   'get-mapping-fields': 'get-mapping-fields',
   'run-scheduled': 'run-scheduled',
 };
-
-interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  /** stderr is a terminal (bulk draws its progress bar there). */
-  errIsTty?: boolean;
-  errColumns?: () => number | undefined;
-  /** stdout's width when it is a terminal (tables fit it; 100 columns otherwise). */
-  outColumns?: () => number | undefined;
-}
 
 class UsageError extends Error {}
 
@@ -120,13 +112,6 @@ function parseInvocation(argv: string[]): Invocation | Help {
   };
 }
 
-const isProfileCommand = (command: CommandName): command is ProfileCommand =>
-  command === 'iam-create-user' ||
-  command === 'iam-update-user' ||
-  command === 'iam-get-user' ||
-  command === 'iam-disable-user' ||
-  command === 'iam-enable-user';
-
 /** A profile command with its input, read before the runtime opened (see run). */
 interface ProfileRun {
   command: ProfileCommand;
@@ -139,35 +124,15 @@ function profileRunOf(run: ProfileRun | null, command: CommandName): ProfileRun 
   return run;
 }
 
-async function runProfileCommand(
+function runProfileCommand(
   context: IamContext,
   { command, input: { profile, allowEnable } }: ProfileRun,
   openAudit: () => Promise<CliAudit>,
 ): Promise<IamResult> {
-  const execute = (): Promise<IamResult> => {
-    switch (command) {
-      case 'iam-create-user':
-        return createUser(context, profile, { allowEnable });
-      case 'iam-update-user':
-        return updateUser(context, profile, { allowEnable });
-      case 'iam-get-user':
-        return getUser(context, profile);
-      case 'iam-disable-user':
-        return disableUser(context, profile);
-      case 'iam-enable-user':
-        return enableUser(context, profile);
-    }
-  };
   // Opened only once the input is known to be good: bad input touches nothing, not even the audit file.
-  const audit = await openAudit();
-  try {
-    await audit.command(command, profile);
-    const result = await execute();
-    await audit.result(command, profile, result);
-    return result;
-  } finally {
-    await audit.close();
-  }
+  return auditedRun(openAudit, command, profile, null, () =>
+    runCommand(command, context, profile, { allowEnable }),
+  );
 }
 
 function checkNoProfileArguments(invocation: Invocation): void {
@@ -179,12 +144,22 @@ function checkNoProfileArguments(invocation: Invocation): void {
   }
 }
 
+/** A command's result: the XSOAR object with --json, else a table fitted to the terminal. */
+function resultText(result: IamResult, json: boolean, maxWidth: number, titleSuffix = ''): string {
+  return json
+    ? JSON.stringify(result, null, 2)
+    : renderResultText(resultTable(result, { detailsMax: 120, titleSuffix }), result.IAM.Vendor, {
+        maxWidth,
+        shrinkFirst: ['details'],
+      });
+}
+
 /** `iam-disable-user --at`: reads the time and the profile first (bad input stores nothing), then schedules. */
 async function runScheduleCommand(
-  config: ReturnType<typeof loadConfig>,
+  config: Config,
   context: IamContext,
   invocation: Invocation,
-  io: Io,
+  io: CliIo,
 ): Promise<number> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const scheduling = require('./scheduled') as typeof import('./scheduled');
@@ -196,22 +171,19 @@ async function runScheduleCommand(
   );
   const now = new Date();
   const schedule = scheduling.parseAtOption(invocation.at ?? '', now);
+  const policy = scheduling.policyOf(config);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { openStore } = require('../store') as typeof import('../store');
-  const store = await openStore(config.database);
+  let store: Store | undefined;
+  const open = async () => (store = await openStore(config.database));
   try {
     const reason = invocation.reason?.trim() || null;
-    const outcome = await scheduling.scheduleDisable(context, store, { profile, schedule, reason, now });
+    const input = { profile, schedule, reason, now, policy };
+    const outcome = await scheduling.scheduleDisable(context, open, input);
     if ('final' in outcome) {
       const result = outcome.final;
-      io.out(
-        (invocation.json
-          ? JSON.stringify(result, null, 2)
-          : renderResultText(resultTable(result, { detailsMax: 120 }), result.IAM.Vendor, {
-              maxWidth: terminalWidth(io.outColumns?.()),
-              shrinkFirst: ['details'],
-            })) + '\nNothing was scheduled.\n',
-      );
+      const maxWidth = terminalWidth(io.outColumns?.());
+      io.out(resultText(result, invocation.json, maxWidth) + '\nNothing was scheduled.\n');
       return result.IAM.Vendor.success ? EXIT.success : EXIT.failure;
     }
     const done = outcome.scheduled;
@@ -222,115 +194,139 @@ async function runScheduleCommand(
     );
     return EXIT.success;
   } finally {
-    await store.close();
+    await store?.close();
   }
 }
 
-async function run(invocation: Invocation, io: Io): Promise<number> {
+/** What a run has at hand once the configuration is read and the directory is open. */
+interface Session {
+  config: Config;
+  logger: Logger;
+  runtime: Runtime;
+  invocation: Invocation;
+  io: CliIo;
+  /** The output with every configured secret masked. */
+  out: (text: string) => void;
+  sandboxTag: string;
+  maxWidth: number;
+}
+
+async function runTestModule({ runtime, invocation, out, sandboxTag }: Session): Promise<number> {
+  checkNoProfileArguments(invocation);
+  const status = await testModule(runtime.context.directory);
+  if (invocation.json) out(JSON.stringify(status) + '\n');
+  else out(status.ok ? `ok${sandboxTag}\n` : `${status.message}\n`);
+  return status.ok ? EXIT.success : EXIT.failure;
+}
+
+async function runGetMappingFields({
+  runtime,
+  invocation,
+  io,
+  sandboxTag,
+  maxWidth,
+}: Session): Promise<number> {
+  checkNoProfileArguments(invocation);
+  const fields = await getMappingFields(runtime.context.directory);
+  if (invocation.json) {
+    io.out(JSON.stringify(fields, null, 2) + '\n');
+    return EXIT.success;
+  }
+  const rows = fields.map((f) => [f.name, f.type, f.description.replace(/\s+/g, ' ')]);
+  const table = {
+    title: `Mapping Fields (Atlassian IAM)${sandboxTag}`,
+    columns: ['name', 'type', 'description'],
+    rows,
+  };
+  io.out(renderTextTable(table, { maxWidth }) + '\n');
+  return EXIT.success;
+}
+
+async function runScheduledNow({ config, runtime, logger, invocation, io }: Session): Promise<number> {
+  checkNoProfileArguments(invocation);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { runScheduledOnce } = require('../scheduled-run') as typeof import('../scheduled-run');
+  const done = await runScheduledOnce(config, runtime.context, runtime.sandbox, logger);
+  if (invocation.json) io.out(JSON.stringify(done) + '\n');
+  else io.out(runScheduledText(done));
+  return EXIT.success;
+}
+
+/** The commands that read the directory's shape or run due work rather than act on one user. */
+const DIRECTORY_COMMANDS: Partial<Record<CommandName, (session: Session) => Promise<number>>> = {
+  'test-module': runTestModule,
+  'get-mapping-fields': runGetMappingFields,
+  'run-scheduled': runScheduledNow,
+};
+
+/** A command on one user (or the group list): checks its options, runs it, prints the result. */
+async function runUserCommand(session: Session, profileRun: ProfileRun | null): Promise<number> {
+  const { config, logger, runtime, invocation, out, sandboxTag, maxWidth } = session;
+  const { command } = invocation;
+  if (invocation.at !== undefined) {
+    if (command !== 'iam-disable-user') throw new ProfileError('--at applies to iam-disable-user only');
+    return runScheduleCommand(config, runtime.context, invocation, session.io);
+  }
+  if (invocation.reason !== undefined) throw new ProfileError('--reason applies with --at only');
+  const openAudit = () => openCliAudit(config, logger);
+  const result = isGroupCommand(command)
+    ? await runGroupCommand(runtime.context, { ...invocation, command }, openAudit)
+    : await runProfileCommand(runtime.context, profileRunOf(profileRun, command), openAudit);
+  out(resultText(result, invocation.json, maxWidth, sandboxTag) + '\n');
+  return result.IAM.Vendor.success ? EXIT.success : EXIT.failure;
+}
+
+function dispatch(session: Session, profileRun: ProfileRun | null): Promise<number> {
+  const { config, logger, runtime, invocation, out } = session;
+  if (!isGroupCommand(invocation.command) && invocation.group !== undefined) {
+    throw new UsageError('--group applies to iam-add-to-group and iam-remove-from-group only');
+  }
+  if (invocation.dryRun) {
+    if (invocation.at !== undefined) {
+      throw new UsageError('--dry-run shows what a disable would change now; leave out --at to see it');
+    }
+    const openAudit = () => openCliAudit(config, logger);
+    return runDryRun(runtime.context, invocation, openAudit, out, runtime.sandbox);
+  }
+  const directoryCommand = DIRECTORY_COMMANDS[invocation.command];
+  return directoryCommand ? directoryCommand(session) : runUserCommand(session, profileRun);
+}
+
+/**
+ * A profile command's input is checked before the directory opens: bad input touches nothing, not
+ * even the sandbox file. Keys the outgoing mapper file reads are profile keys too.
+ */
+function readProfileRun(config: Config, invocation: Invocation): ProfileRun | null {
+  const { command } = invocation;
+  if (!isProfileCommand(command) || invocation.at !== undefined || invocation.dryRun) return null;
+  const outgoing = loadMapper(config.outgoingMapperPath, BUILT_IN_OUTGOING);
+  return {
+    command,
+    input: readProfileInput(command, invocation.profileText, invocation.allowEnable, outgoing),
+  };
+}
+
+async function run(invocation: Invocation, io: CliIo): Promise<number> {
   loadDotenv();
   const config = loadConfig();
   const logger = createLogger({ level: config.logLevel, write: io.err, secrets: config.secrets });
   const scrub = (text: string): string => redact(text, config.secrets);
-  // A profile command's input is checked before the directory opens: bad input touches nothing, not
-  // even the sandbox file. Keys the outgoing mapper file reads are profile keys too.
-  const { command: name } = invocation;
-  const profileRun: ProfileRun | null =
-    isProfileCommand(name) && invocation.at === undefined && !invocation.dryRun
-      ? {
-          command: name,
-          input: readProfileInput(
-            name,
-            invocation.profileText,
-            invocation.allowEnable,
-            loadMapper(config.outgoingMapperPath, BUILT_IN_OUTGOING),
-          ),
-        }
-      : null;
+  const profileRun = readProfileRun(config, invocation);
   const notice = newDatabaseNotice(config.database);
   const runtime = createRuntime(config, logger);
   try {
-    if (runtime.sandbox) {
-      io.err(
-        `SANDBOX: no Atlassian credentials are set, so this runs against the local sandbox directory in ${runtime.sandboxLocation}. ` +
-          'Set ATLASSIAN_ACCESS_TOKEN and ATLASSIAN_DIRECTORY_ID to use Atlassian.\n',
-      );
-    }
-    const sandboxTag = runtime.sandbox ? ' (SANDBOX)' : '';
-    const maxWidth = terminalWidth(io.outColumns?.());
-    const openAudit = () => openCliAudit(config, logger);
-    const { command } = invocation;
-    if (!isGroupCommand(command) && invocation.group !== undefined) {
-      throw new UsageError('--group applies to iam-add-to-group and iam-remove-from-group only');
-    }
-    if (invocation.dryRun) {
-      if (invocation.at !== undefined) {
-        throw new UsageError('--dry-run shows what a disable would change now; leave out --at to see it');
-      }
-      return await runDryRun(
-        runtime.context,
-        invocation,
-        openAudit,
-        (text) => io.out(scrub(text)),
-        runtime.sandbox,
-      );
-    }
-    if (invocation.command === 'test-module') {
-      checkNoProfileArguments(invocation);
-      const status = await testModule(runtime.context.directory);
-      if (invocation.json) io.out(JSON.stringify(status) + '\n');
-      else io.out(status.ok ? `ok${sandboxTag}\n` : `${scrub(status.message)}\n`);
-      return status.ok ? EXIT.success : EXIT.failure;
-    }
-    if (invocation.command === 'get-mapping-fields') {
-      checkNoProfileArguments(invocation);
-      const fields = await getMappingFields(runtime.context.directory);
-      if (invocation.json) io.out(JSON.stringify(fields, null, 2) + '\n');
-      else {
-        const rows = fields.map((f) => [f.name, f.type, f.description.replace(/\s+/g, ' ')]);
-        io.out(
-          renderTextTable(
-            {
-              title: `Mapping Fields (Atlassian IAM)${sandboxTag}`,
-              columns: ['name', 'type', 'description'],
-              rows,
-            },
-            { maxWidth },
-          ) + '\n',
-        );
-      }
-      return EXIT.success;
-    }
-    if (invocation.command === 'run-scheduled') {
-      checkNoProfileArguments(invocation);
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { runScheduledFromCli } = require('./scheduled') as typeof import('./scheduled');
-      const done = await runScheduledFromCli(config, runtime.context, runtime.sandbox, logger);
-      if (invocation.json) io.out(JSON.stringify(done) + '\n');
-      else io.out(runScheduledText(done));
-      return EXIT.success;
-    }
-    if (invocation.at !== undefined) {
-      if (invocation.command !== 'iam-disable-user') {
-        throw new ProfileError('--at applies to iam-disable-user only');
-      }
-      return await runScheduleCommand(config, runtime.context, invocation, io);
-    }
-    if (invocation.reason !== undefined) throw new ProfileError('--reason applies with --at only');
-    const result = isGroupCommand(command)
-      ? await runGroupCommand(runtime.context, { ...invocation, command }, openAudit)
-      : await runProfileCommand(runtime.context, profileRunOf(profileRun, command), openAudit);
-    io.out(
-      scrub(
-        invocation.json
-          ? JSON.stringify(result, null, 2)
-          : renderResultText(
-              resultTable(result, { detailsMax: 120, titleSuffix: sandboxTag }),
-              result.IAM.Vendor,
-              { maxWidth, shrinkFirst: ['details'] },
-            ),
-      ) + '\n',
-    );
-    return result.IAM.Vendor.success ? EXIT.success : EXIT.failure;
+    if (runtime.sandbox) io.err(sandboxNotice(runtime.sandboxLocation));
+    const session: Session = {
+      config,
+      logger,
+      runtime,
+      invocation,
+      io,
+      out: (text) => io.out(scrub(text)),
+      sandboxTag: runtime.sandbox ? ' (SANDBOX)' : '',
+      maxWidth: terminalWidth(io.outColumns?.()),
+    };
+    return await dispatch(session, profileRun);
   } catch (error) {
     if (error instanceof Error) error.message = scrub(error.message);
     throw error;
@@ -342,8 +338,8 @@ async function run(invocation: Invocation, io: Io): Promise<number> {
 }
 
 /** Runs the CLI; returns the exit status. Never throws. */
-export async function main(argv: string[], io: Io): Promise<number> {
-  // `audit` has options of its own (--since, --user, --limit, --csv): see src/audit-options.ts.
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  // `audit` has options of its own (--since, --user, --limit, --csv): see src/cli/audit-options.ts.
   if (argv[0] === 'audit') return runAuditCommand(argv.slice(1), io);
   // `bulk` reads a CSV file and has options of its own: see src/cli/bulk.ts.
   if (argv[0] === 'bulk') return runBulkCommand(argv.slice(1), io);

@@ -1,59 +1,64 @@
 /**
  * The command line's scheduled disables: `iam-disable-user --at …` stores one (approved ahead by whoever
- * holds the token, as XSOAR's commands need no second person: decided by `cli:<user>`), and
- * `run-scheduled` carries out those that are due, for installations without a bot (a bot's own timer
- * does the same). Loaded on demand, so other commands never load Slack's client.
+ * holds the token, as XSOAR's commands need no second person: decided by `cli:<user>`). `run-scheduled`
+ * carries out those that are due through src/scheduled-run.ts, as a bot's own timer does.
  */
 import { randomUUID } from 'node:crypto';
-import { webApi } from '@slack/bolt';
 import { cliActor } from './audit-trail';
 import type { Config } from '../config';
 import { type IamContext, type IamResult, pinUser, previewDisable, type UserProfile } from '../iam';
+import { checkScheduleLimit } from '../iam/policy-target';
 import { formatInZone, parseSchedule, type Schedule } from '../iam/schedule';
-import type { Logger } from '../log';
-import { createMetrics } from '../metrics';
-import { defaultPolicy } from '../policy';
-import { DEFAULT_MAX_SCHEDULE_AHEAD_MS } from '../policy/rules';
-import {
-  AccessPolicy,
-  approvedRetry,
-  type BotContext,
-  endDueGrants,
-  FollowUps,
-  InFlight,
-  runScheduled,
-} from '../handlers';
-import { SILENT_SLACK } from '../handlers/scheduled';
-import type { PeopleDirectory } from '../handlers/access';
-import { openStore } from '../store';
-import type { NewAuditEntry, Store } from '../store/types';
+import { defaultPolicy, loadPolicy, type Policy } from '../policy';
+import type { Store } from '../store/types';
 
 /** This machine's time zone: a time written without one is read in it. */
 const localZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
-/** `--at "2026-12-31 17:00 [ZONE]"`, or `--at "in 2h"`. */
+/**
+ * `--at "2026-12-31 17:00 [ZONE]"`, or `--at "in 2h"`; how far ahead is checked by scheduleDisable,
+ * once the user (and so the governing rule) is known.
+ */
 export function parseAtOption(text: string, now: Date): Schedule {
   const relative = /^\s*in\s+(.*)$/i.exec(text);
-  const context = { now, defaultZone: localZone(), maxAheadMs: DEFAULT_MAX_SCHEDULE_AHEAD_MS };
+  const context = { now, defaultZone: localZone() };
   return relative ? parseSchedule('in', relative[1], context) : parseSchedule('at', text, context);
+}
+
+/** IAM_POLICY_FILE as the bot reads it (a problem throws PolicyError: its FILE:LINE lines, exit 2), else the built-in rules. */
+export function policyOf(config: Config): Policy {
+  return config.policyFile ? loadPolicy(config.policyFile, config.slack) : defaultPolicy(config.slack);
 }
 
 export type ScheduleOutcome =
   { scheduled: { requestId: string; at: Date; zone: string; target: string } } | { final: IamResult };
 
+export interface ScheduleInput {
+  profile: UserProfile;
+  schedule: Schedule;
+  reason: string | null;
+  now: Date;
+  /** IAM_POLICY_FILE (or the built-in rules): its rule for the user sets how far ahead. */
+  policy: Policy;
+}
+
 /**
  * Looks the user up (nothing is stored for one who is not there or already disabled: that result is
- * returned), then stores the disable for its time, pinned to the user found, with its audit row first.
+ * returned), refuses a time beyond the governing rule's `maxScheduleAhead` (ScheduleError), then opens
+ * the store and stores the disable for its time, pinned to the user found, with its audit row first:
+ * bad input never creates the database.
  */
 export async function scheduleDisable(
   iam: IamContext,
-  store: Store,
-  input: { profile: UserProfile; schedule: Schedule; reason: string | null; now: Date },
+  openStore: () => Promise<Store>,
+  input: ScheduleInput,
 ): Promise<ScheduleOutcome> {
   const preview = await previewDisable(iam, input.profile);
   if ('final' in preview) return preview;
-  const profile = pinUser(preview.user);
   const actor = cliActor();
+  checkScheduleLimit(input.policy, { ...input, user: preview.user, requesterId: actor });
+  const profile = pinUser(preview.user);
+  const store = await openStore();
   const target = profile.email ?? profile.username ?? profile.id;
   const requestId = randomUUID();
   await store.appendAudit({
@@ -96,66 +101,4 @@ export function scheduledText(outcome: {
     `${outcome.at.toISOString()}; request ${outcome.requestId}. A bot instance or ` +
     '`atlassian-iam run-scheduled` carries it out then; `atlassian-iam audit` shows it.'
   );
-}
-
-const noSlack = async (): Promise<never> => {
-  throw new Error('the command line asks Slack about nobody');
-};
-/** Carrying out an approved request checks no permission, so nobody is ever looked up. */
-const NO_PEOPLE: PeopleDirectory = { person: noSlack, groupMembers: noSlack, home: noSlack };
-
-/** The store, with every audit row it is given marked as the command line's. */
-function cliAuditing(store: Store): Store {
-  return new Proxy(store, {
-    get(target, key) {
-      if (key === 'appendAudit') {
-        return (entry: NewAuditEntry) => target.appendAudit({ ...entry, source: 'cli' });
-      }
-      const value: unknown = Reflect.get(target, key);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
-
-/**
- * `atlassian-iam run-scheduled`: carries out every due scheduled request once, and ends every expired
- * grant (both claimed as a bot claims them, so a bot running at the same time never does one twice).
- * With SLACK_BOT_TOKEN set, each outcome is posted in its thread (and a grant's holder told) as the bot
- * would. Returns how many it carried out and how many grants it ended.
- */
-export async function runScheduledFromCli(
-  config: Config,
-  iam: IamContext,
-  sandbox: boolean,
-  logger: Logger,
-): Promise<{ carriedOut: number; grantsEnded: number }> {
-  const store = await openStore(config.database);
-  const slack = config.slack.botToken
-    ? new webApi.WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl })
-    : SILENT_SLACK;
-  try {
-    const context: BotContext = {
-      iam,
-      sandbox,
-      store: cliAuditing(store),
-      // Never asked: carrying out an approved request checks no permission.
-      access: new AccessPolicy(NO_PEOPLE, null, null, Date.now),
-      inFlight: new InFlight(),
-      followUps: new FollowUps(),
-      logger,
-      clock: () => new Date(),
-      newId: randomUUID,
-      approvalTtlMs: config.slack.approvalTtlMs,
-      // Carrying out an approved request asks no rule: the rule was applied when it was approved.
-      policy: defaultPolicy(config.slack),
-      approvedRetry: approvedRetry(config.slack.approvedRetryDeadlineMs),
-      // A command-line run serves no /metrics: counted, never read.
-      metrics: createMetrics({ processMetrics: false }),
-      connectionStatus: async () => ({ ok: true }),
-    };
-    const carriedOut = await runScheduled(context, slack);
-    return { carriedOut, grantsEnded: await endDueGrants(context, slack) };
-  } finally {
-    await store.close();
-  }
 }

@@ -11,6 +11,7 @@ import {
   previewMembership,
   ProfileError,
   SKIP_REASONS,
+  targetOf,
   type UserProfile,
 } from '../iam';
 import { ScimRequestError } from '../scim/errors';
@@ -19,7 +20,7 @@ import { type EffectiveRule, formatPolicyDuration, policyFor } from '../policy';
 import { refusalMessage } from '../views/slack';
 import type { AccessRequestText, AccessUser } from './access-text';
 import { type ApprovalInput, requestApproval } from './approvals';
-import { AccessRefusal, audit, auditDone, type BotContext, targetOf } from './context';
+import { AccessRefusal, audit, auditDone, type BotContext } from './context';
 import { postMessage, tellEphemeral } from './posting';
 
 /** The email of a Slack user's profile (users:read.email), or null when Slack shows none. */

@@ -1,7 +1,19 @@
 import type { App } from '@slack/bolt';
-import { APPROVE_ACTION, DENY_ACTION, disableDecision } from './actions/disable-decision';
-import { GRANT_DONE_ACTION, GRANT_EXTEND_ACTION, grantNoticeClick } from './actions/grant-buttons';
-import { CANCEL_SCHEDULE_ACTION, scheduleCancel } from './actions/schedule-cancel';
+import {
+  APPROVE_ACTION_ID,
+  CANCEL_SCHEDULE_ACTION_ID,
+  CREATE_CALLBACK_ID,
+  DENY_ACTION_ID,
+  GRANT_CALLBACK_ID,
+  GRANT_DONE_ACTION_ID,
+  GRANT_EXTEND_ACTION_ID,
+  GRANT_GROUP_ACTION_ID,
+  UPDATE_CALLBACK_ID,
+  UPDATE_CONFIRM_CALLBACK_ID,
+} from '../views/slack';
+import { disableDecision } from './actions/disable-decision';
+import { grantNoticeClick } from './actions/grant-buttons';
+import { scheduleCancel } from './actions/schedule-cancel';
 import { iamAudit } from './commands/iam-audit';
 import { iamCreateUser } from './commands/iam-create-user';
 import { iamDisableUser } from './commands/iam-disable-user';
@@ -13,15 +25,8 @@ import { iamUpdateUser } from './commands/iam-update-user';
 import type { BotContext } from './context';
 import { appHomeOpened } from './events/app-home-opened';
 import { refuseReplays } from './replays';
-import { GRANT_CALLBACK_ID, GRANT_GROUP_ACTION_ID } from '../views/slack';
 import { grantGroupOptions, grantModalSubmission } from './submissions/grant-modal';
-import {
-  CREATE_CALLBACK,
-  UPDATE_CALLBACK,
-  UPDATE_CONFIRM_CALLBACK,
-  updateConfirmation,
-  userModalSubmission,
-} from './submissions/user-modal-submission';
+import { updateConfirmation, userModalSubmission } from './submissions/user-modal-submission';
 
 export { AccessPolicy, webPeopleDirectory } from './access';
 export { APPROVAL_LEASE_MS, approvedRetry, expireDue, recoverApproved } from './approvals';
@@ -30,6 +35,7 @@ export { reconcileInterrupted } from './reconcile';
 export { endDueGrants } from './grant-expiry';
 export { grantDone, grantExtend, sendDueNotices } from './grant-notices';
 export { GRANT_SWEEP_MS, startGrantSweep } from './grant-sweep';
+export { sendDueFollowUps } from './reminders';
 export { FollowUps } from './follow-ups';
 export { runScheduled, startScheduleTimer } from './scheduled';
 export { InFlight } from './in-flight';
@@ -45,14 +51,14 @@ export function registerListeners(app: App, context: BotContext): void {
   app.command('/iam-audit', iamAudit(context));
   app.command('/iam-grant', iamGrant(context));
   app.command('/iam-revoke', iamRevoke(context));
-  app.action(APPROVE_ACTION, disableDecision(context, 'approved'));
-  app.action(DENY_ACTION, disableDecision(context, 'denied'));
-  app.action(CANCEL_SCHEDULE_ACTION, scheduleCancel(context));
-  app.action(GRANT_DONE_ACTION, grantNoticeClick(context, 'done'));
-  app.action(GRANT_EXTEND_ACTION, grantNoticeClick(context, 'extend'));
-  app.view(CREATE_CALLBACK, userModalSubmission(context, 'create'));
-  app.view(UPDATE_CALLBACK, userModalSubmission(context, 'update'));
-  app.view(UPDATE_CONFIRM_CALLBACK, updateConfirmation(context));
+  app.action(APPROVE_ACTION_ID, disableDecision(context, 'approved'));
+  app.action(DENY_ACTION_ID, disableDecision(context, 'denied'));
+  app.action(CANCEL_SCHEDULE_ACTION_ID, scheduleCancel(context));
+  app.action(GRANT_DONE_ACTION_ID, grantNoticeClick(context, 'done'));
+  app.action(GRANT_EXTEND_ACTION_ID, grantNoticeClick(context, 'extend'));
+  app.view(CREATE_CALLBACK_ID, userModalSubmission(context, 'create'));
+  app.view(UPDATE_CALLBACK_ID, userModalSubmission(context, 'update'));
+  app.view(UPDATE_CONFIRM_CALLBACK_ID, updateConfirmation(context));
   app.view(GRANT_CALLBACK_ID, grantModalSubmission(context));
   app.options(GRANT_GROUP_ACTION_ID, grantGroupOptions(context));
   app.event('app_home_opened', appHomeOpened(context));

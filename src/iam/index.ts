@@ -29,6 +29,17 @@ export {
   removePinnedMember,
   type PinnedMembership,
 } from './groups';
+export {
+  GROUP_COMMANDS,
+  isGroupCommand,
+  isProfileCommand,
+  PROFILE_COMMANDS,
+  runCommand,
+  type CommandName,
+  type CommandOptions,
+  type GroupCommand,
+  type ProfileCommand,
+} from './run-command';
 export { testModule, getMappingFields, type ConnectionStatus, type MappingField } from './directory-info';
 export {
   BUILT_IN_INCOMING,
@@ -46,6 +57,7 @@ export {
   SCIM_PREFIX,
   type ProfileOptions,
   PROFILE_KEYS,
+  targetOf,
   unknownKeyError,
   ProfileError,
   ProfileJsonError,
@@ -54,7 +66,10 @@ export {
 export {
   BRAND,
   buildResult,
+  outcomeOf,
+  resultDetail,
   SKIP_REASONS,
+  type Outcome,
   type GroupSummary,
   type IamResult,
   type VendorResult,

@@ -35,6 +35,14 @@ export interface IamResult {
   IAM: { Vendor: VendorResult; UserProfile: UserProfile };
 }
 
+/** How a command ended, as audit rows, Slack and the CLI name it. */
+export type Outcome = 'success' | 'skipped' | 'failure';
+
+export function outcomeOf(vendor: VendorResult): Outcome {
+  if (!vendor.success) return 'failure';
+  return vendor.skipped ? 'skipped' : 'success';
+}
+
 export const SKIP_REASONS = {
   disabled: 'Command is disabled.',
   notFound: 'User does not exist',
@@ -87,3 +95,9 @@ export function buildResult(input: ResultInput): IamResult {
   };
   return { IAM: { Vendor: vendor, UserProfile: input.profile } };
 }
+
+/** A result as its audit row keeps it; a group command's also names the group on top (`audit --group`). */
+export const resultDetail = (result: IamResult): Record<string, unknown> => ({
+  ...(result as unknown as Record<string, unknown>),
+  ...(result.IAM.Vendor.group === undefined ? {} : { group: result.IAM.Vendor.group }),
+});

@@ -18,6 +18,7 @@ export {
   followUps,
   grantNotices,
   policyFor,
+  ruleLabel,
 } from './match';
 export { defaultPolicy, loadPolicy, parsePolicy } from './parse';
 export { builtInRule, DEFAULT_MAX_SCHEDULE_AHEAD_MS, DEFAULT_NOTIFY_BEFORE_MS } from './rules';

@@ -5,19 +5,15 @@
  */
 import type { ApprovalAction } from '../iam/approval-plan';
 import type { GrantStore } from './grants';
+import type { ApprovalFollowUpStore } from './approval-follow-ups';
+import type { ApprovalStatus } from '../views/slack/approval';
 
-/**
- * pending → approved → completed (the action ran and its result is kept),
- * pending → denied, pending → expired, pending or approved → failed (the request could not be posted or
- * carried out: its stored form is invalid, or the action threw; the reason is kept as its result).
- * pending or approved → cancelled (a scheduled request called off before its time; who and when are
- * kept as its result). A request is decided exactly once.
- */
-export type ApprovalStatus =
-  'pending' | 'approved' | 'denied' | 'expired' | 'completed' | 'failed' | 'cancelled';
+/** The states a request goes through, as its card shows them (src/views/slack/approval.ts). */
+export type { ApprovalStatus };
 
 /** What an approved request does (see src/iam/approval-plan.ts); requests stored before it existed are disables. */
 export type { ApprovalAction };
+export type { ClaimedFollowUp, FollowUpKind, NewApprovalFollowUp } from './approval-follow-ups';
 
 export interface ApprovalRequest {
   /** Unguessable id (the button value). */
@@ -119,7 +115,8 @@ export interface AuditQuery {
 
 export type * from './grants';
 
-export interface Store extends GrantStore {
+/** Reminders and escalations: see approval-follow-ups.ts; grants of group access: see grants.ts. */
+export interface Store extends ApprovalFollowUpStore, GrantStore {
   createApproval(request: NewApproval): Promise<ApprovalRequest>;
   getApproval(id: string): Promise<ApprovalRequest | null>;
   /** Records where the request message was posted. */

@@ -1,10 +1,6 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { GRANT_DONE_ACTION_ID, GRANT_EXTEND_ACTION_ID } from '../../views/slack';
 import type { BotContext } from '../context';
 import { grantDone, grantExtend } from '../grant-notices';
-
-export const GRANT_DONE_ACTION = GRANT_DONE_ACTION_ID;
-export const GRANT_EXTEND_ACTION = GRANT_EXTEND_ACTION_ID;
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 

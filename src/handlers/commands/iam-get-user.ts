@@ -1,5 +1,5 @@
-import { getUser, ProfileError } from '../../iam';
-import { type BotContext, targetOf } from '../context';
+import { ProfileError, runCommand, targetOf } from '../../iam';
+import type { BotContext } from '../context';
 import { type CommandArgs, handleSlashCommand } from './slash-command';
 import { runAndPost } from './run-and-post';
 
@@ -16,7 +16,7 @@ export function iamGetUser(context: BotContext) {
         channelId: args.command.channel_id,
       };
       await runAndPost(context, who, 'iam-get-user', targetOf(input.profile), () =>
-        getUser(context.iam, input.profile),
+        runCommand('iam-get-user', context.iam, input.profile),
       );
     });
 }

@@ -1,7 +1,7 @@
-import { type IamResult, removeFromGroup, removePinnedMember } from '../../iam';
+import { type IamResult, removeFromGroup, removePinnedMember, targetOf } from '../../iam';
 import type { Grant } from '../../store/grants';
 import { type AccessRequestText, parseAccessText } from '../access-text';
-import { AccessRefusal, type BotContext, targetOf } from '../context';
+import { AccessRefusal, type BotContext } from '../context';
 import { accessRole, resolveAccessUser } from '../grant-request';
 import { endStoredGrants } from '../grants';
 import { type CommandArgs, handleSlashCommand } from './slash-command';

@@ -1,10 +1,9 @@
-import { type IamResult } from '../../iam';
+import { type IamResult, outcomeOf, type ProfileCommand, resultDetail } from '../../iam';
 import { hasThreadDetails, resultMessage, userDetailsThreadMessage } from '../../views/slack';
-import { outcomeOf, resultDetail } from '../approvals';
 import { audit, auditDone, type BotContext } from '../context';
 import { postMessage, tellEphemeral } from '../posting';
 import type { SlackMessage } from '../../views/slack';
-import type { CommandArgs, SlashCommandName } from './slash-command';
+import type { CommandArgs } from './slash-command';
 
 /**
  * Audits the command (no row, no action: AuditUnavailableError is thrown before Atlassian is called),
@@ -22,7 +21,7 @@ export async function runAndPost(
       fallbackUserId?: string;
       received?: true;
     },
-  name: SlashCommandName,
+  name: ProfileCommand | 'iam-revoke',
   target: string,
   execute: () => Promise<IamResult>,
 ): Promise<void> {
@@ -47,7 +46,7 @@ export async function runAndPost(
       await auditDone(context, entry('result', 'rejected', { reason: (error as Error).message }));
       throw error;
     }
-    await auditDone(context, entry('result', outcomeOf(result), resultDetail(result)));
+    await auditDone(context, entry('result', outcomeOf(result.IAM.Vendor), resultDetail(result)));
     const message = resultMessage(result, { ...options, detailsInThread: hasThreadDetails(result) });
     return { result, ts: await postResult(context, args, message, posting) };
   });

@@ -1,5 +1,5 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { ProfileError, ProfileJsonError } from '../../iam';
+import { type ProfileCommand, ProfileError, ProfileJsonError } from '../../iam';
 import { errorNotice, invalidJsonProblem, refusalMessage, usageMessage } from '../../views/slack';
 import { parseCommandText, type CommandInput } from '../command-text';
 import {
@@ -15,14 +15,6 @@ import type { ApprovalInput } from '../approvals';
 import { tellEphemeral } from '../posting';
 
 export type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
-export type SlashCommandName =
-  | 'iam-create-user'
-  | 'iam-update-user'
-  | 'iam-get-user'
-  | 'iam-disable-user'
-  | 'iam-enable-user'
-  | 'iam-grant'
-  | 'iam-revoke';
 export type ProfileInput = Extract<CommandInput, { kind: 'profile' }>;
 
 /**
@@ -33,7 +25,7 @@ export type ProfileInput = Extract<CommandInput, { kind: 'profile' }>;
 export async function handleSlashCommand<T = CommandInput>(
   context: BotContext,
   args: CommandArgs,
-  name: SlashCommandName | 'iam-audit',
+  name: ProfileCommand | 'iam-audit' | 'iam-grant' | 'iam-revoke',
   run: (input: T) => Promise<void>,
   read: (text: string) => T = parseCommandText as (text: string) => T,
   options: { membersToo?: boolean } = {},
@@ -107,4 +99,15 @@ export function requesterOf(args: CommandArgs, input: ProfileInput): ApprovalInp
     reason: input.reason?.trim() || null,
     respond: args.respond,
   };
+}
+
+/** A break-glass action's justification: its `reason`, which it cannot go without. */
+export function breakGlassJustification(input: ProfileInput): string {
+  const justification = input.reason?.trim();
+  if (!justification) {
+    throw new ProfileError(
+      'break-glass needs a justification: add reason="…" saying why this cannot wait for an approver',
+    );
+  }
+  return justification;
 }

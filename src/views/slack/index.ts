@@ -1,5 +1,6 @@
 /** Slack surfaces: pure functions from data to Block Kit (no Slack API calls, no store). */
 export {
+  audienceMention,
   escapeMrkdwn,
   escapeTruncate,
   isSlackUserId,
@@ -16,13 +17,11 @@ export {
   changedText,
   hasThreadDetails,
   resultMessage,
-  resultOutcome,
   resultSentence,
   resultTableBlock,
   userAttributeLines,
   userDetailsThreadMessage,
   type ResultMessageOptions,
-  type ResultOutcome,
 } from './result';
 export {
   APPROVE_ACTION_ID,
@@ -32,6 +31,7 @@ export {
   approvalExpiredMessage,
   approvalRequestMessage,
   grantLength,
+  requestPhrase,
   requesterNotice,
   type ApprovalCard,
   type ApprovalChange,
@@ -117,3 +117,5 @@ export {
   type ExpiryOutcome,
   type GrantEndCause,
 } from './grant-expiry';
+export { followUpThreadMessage, type FollowUpNotice, reminderDirectMessage } from './follow-ups';
+export { type BreakGlassNotice, breakGlassNoticeMessage, breakGlassResultMessage } from './break-glass';
