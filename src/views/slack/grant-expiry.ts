@@ -24,9 +24,10 @@ export type ExpiryOutcome = 'removed' | 'already-removed' | 'group-gone';
 
 const code = (text: string): string => `\`${escapeTruncate(oneLine(text), 300)}\``;
 
-function message(line: string, sandbox: boolean, extra: ActionsBlock[] = []): SlackMessage {
+/** `fallback`: the one short sentence notifications show, when `line` is longer. */
+function message(line: string, sandbox: boolean, extra: ActionsBlock[] = [], fallback = line): SlackMessage {
   return {
-    text: `${sandboxPrefix(sandbox)}${line}`,
+    text: `${sandboxPrefix(sandbox)}${fallback}`,
     blocks: [section(line), ...extra, ...(sandbox ? [sandboxContext()] : [])],
   };
 }
@@ -49,8 +50,8 @@ export function grantEndMessage(
 ): SlackMessage {
   const why = cause.reason === 'expired' ? 'its time is up' : `${mention(cause.by)} is done with it`;
   const icon = cause.reason === 'expired' ? '⌛' : '👋';
-  const line = `${icon} Access of ${code(grant.target)} to ${code(grant.groupName)} ended: ${why}; ${OUTCOME[outcome]}.`;
-  return message(line, sandbox);
+  const ended = `${icon} Access of ${code(grant.target)} to ${code(grant.groupName)} ended: ${why}`;
+  return message(`${ended}; ${OUTCOME[outcome]}.`, sandbox, [], `${ended}.`);
 }
 
 /** The DM before the end: when it ends, with Extend (a new request, approved like the first) and I'm done. */
@@ -78,7 +79,7 @@ export function grantNoticeMessage(grant: ExpiringGrant, sandbox: boolean): Slac
       },
     ],
   };
-  return message(line, sandbox, [buttons]);
+  return message(line, sandbox, [buttons], `⏰ Your access to ${code(grant.groupName)} ends ${ends}.`);
 }
 
 /** In the grant's thread: its holder was told the end is near. */
