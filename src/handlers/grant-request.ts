@@ -24,7 +24,7 @@ import { AccessRefusal, audit, auditDone, type BotContext } from './context';
 import { postMessage, tellEphemeral } from './posting';
 
 /** The email of a Slack user's profile (users:read.email), or null when Slack shows none. */
-export async function slackEmail(client: WebClient, userId: string): Promise<string | null> {
+async function slackEmail(client: WebClient, userId: string): Promise<string | null> {
   const answer = await client.users.info({ user: userId });
   return answer.user?.profile?.email ?? null;
 }
@@ -152,12 +152,7 @@ async function alreadyMember(
 }
 
 /** Tells the requester privately: by response_url, else in a DM. */
-export async function tellPrivately(
-  context: BotContext,
-  client: WebClient,
-  input: ApprovalInput,
-  text: string,
-) {
+async function tellPrivately(context: BotContext, client: WebClient, input: ApprovalInput, text: string) {
   const message = refusalMessage(text, { sandbox: context.sandbox });
   if (input.respond) await tellEphemeral(input.respond, message);
   else await postMessage(client, input.fallbackUserId ?? input.requesterId, message);

@@ -37,6 +37,7 @@ export {
   runCommand,
   type CommandName,
   type CommandOptions,
+  type AccessCommand,
   type GroupCommand,
   type ProfileCommand,
 } from './run-command';

@@ -1,8 +1,6 @@
 import { type ClientBase, Pool, type PoolConfig, type QueryResult } from 'pg';
 import { assertStorable, isStorable } from '../storable-text';
 import { redact } from '../log';
-import { GrantsDelegated } from './grants-delegated';
-import { PostgresGrants } from './postgres-grants';
 import {
   byDue,
   type ClaimedFollowUp,
@@ -11,6 +9,8 @@ import {
   type FollowUpRow as FollowUpRowOf,
   type NewApprovalFollowUp,
 } from './approval-follow-ups';
+import { GrantsDelegated } from './grants-delegated';
+import { PostgresGrants } from './postgres-grants';
 import * as Rows from './rows';
 import type {
   ApprovalRequest,

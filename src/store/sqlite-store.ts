@@ -1,5 +1,4 @@
 import { assertStorable, isStorable } from '../storable-text';
-import { GrantsDelegated } from './grants-delegated';
 import {
   byDue,
   type ClaimedFollowUp,
@@ -8,6 +7,7 @@ import {
   type FollowUpRow as FollowUpRowOf,
   type NewApprovalFollowUp,
 } from './approval-follow-ups';
+import { GrantsDelegated } from './grants-delegated';
 import * as Rows from './rows';
 import type { SqliteDatabase } from './sqlite';
 import { SqliteGrants } from './sqlite-grants';

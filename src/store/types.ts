@@ -4,9 +4,9 @@
  * and pass the same contract tests (test/store/contract.ts).
  */
 import type { ApprovalAction } from '../iam/approval-plan';
-import type { GrantStore } from './grants';
 import type { ApprovalFollowUpStore } from './approval-follow-ups';
 import type { ApprovalStatus } from '../views/slack/approval';
+import type { GrantStore } from './grants';
 
 /** The states a request goes through, as its card shows them (src/views/slack/approval.ts). */
 export type { ApprovalStatus };
@@ -115,7 +115,7 @@ export interface AuditQuery {
 
 export type * from './grants';
 
-/** Reminders and escalations: see approval-follow-ups.ts; grants of group access: see grants.ts. */
+/** Reminders and escalations: see approval-follow-ups.ts; grants: see grants.ts. */
 export interface Store extends ApprovalFollowUpStore, GrantStore {
   createApproval(request: NewApproval): Promise<ApprovalRequest>;
   getApproval(id: string): Promise<ApprovalRequest | null>;

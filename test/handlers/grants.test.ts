@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { APPROVAL_LEASE_MS, recoverApproved } from '../../src/handlers';
 import type { AuditEntry, Grant } from '../../src/store/types';
 import {
   blocksOf,
@@ -177,6 +178,35 @@ describe('/iam-grant, approved like a disable', () => {
     expect(privately().at(-1)).toContain('someone else has to decide');
     expect(groupPatches()).toEqual([]);
     expect(await grants()).toEqual([]);
+  });
+});
+
+describe('a grant is carried out exactly once', () => {
+  it('a grant that could not be stored after the member was added is finished by a later sweep: one PATCH, one grant', async () => {
+    const userId = world.seedUser('ann@example.com');
+    await command('/iam-grant', `ann@example.com ${JIRA} for 4h`, 'UREQ');
+    const { store } = bot.bot.context;
+    const createGrant = store.createGrant.bind(store);
+    let failures = 0;
+    store.createGrant = async (grant) => {
+      if (failures++ === 0) throw new Error('database went away');
+      return createGrant(grant);
+    };
+    const [card] = cards();
+    await click(APPROVE, card, 'UAPPROVER');
+    expect(memberIds()).toEqual([userId]);
+    expect(await grants()).toEqual([]);
+    expect(await store.getApproval(idOf(card))).toMatchObject({ status: 'approved' });
+
+    // The lease runs out; any instance's sweep takes the request over and finds the member added.
+    world.advance(APPROVAL_LEASE_MS + 1);
+    await recoverApproved(bot.bot.context, bot.bot.app.client);
+    expect(groupPatches()).toHaveLength(1);
+    expect(await grants()).toEqual([expect.objectContaining({ id: idOf(card), userId, endedAt: null })]);
+    expect(await store.getApproval(idOf(card))).toMatchObject({
+      status: 'completed',
+      result: { IAM: { Vendor: { skipped: false } } },
+    });
   });
 });
 

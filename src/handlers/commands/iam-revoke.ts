@@ -49,7 +49,7 @@ async function revoke(context: BotContext, args: CommandArgs, wanted: AccessRequ
   };
   if (role === 'operator') {
     return runAndPost(context, post, 'iam-revoke', targetOf(who.profile), async () =>
-      end(await removeFromGroup(context.iam, who.profile, wanted.group), 'revoked'),
+      end(await removeFromGroup(context.iam, who.profile, wanted.group), who.self ? 'done' : 'revoked'),
     );
   }
   const [grant] = await ownGrants(context, requesterId, String(who.profile.email), wanted.group);

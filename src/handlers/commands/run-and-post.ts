@@ -1,4 +1,4 @@
-import { type IamResult, outcomeOf, type ProfileCommand, resultDetail } from '../../iam';
+import { type AccessCommand, type IamResult, outcomeOf, type ProfileCommand, resultDetail } from '../../iam';
 import { hasThreadDetails, resultMessage, userDetailsThreadMessage } from '../../views/slack';
 import { audit, auditDone, type BotContext } from '../context';
 import { postMessage, tellEphemeral } from '../posting';
@@ -21,7 +21,7 @@ export async function runAndPost(
       fallbackUserId?: string;
       received?: true;
     },
-  name: ProfileCommand | 'iam-revoke',
+  name: ProfileCommand | AccessCommand,
   target: string,
   execute: () => Promise<IamResult>,
 ): Promise<void> {

@@ -1,5 +1,5 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { type ProfileCommand, ProfileError, ProfileJsonError } from '../../iam';
+import { type AccessCommand, type ProfileCommand, ProfileError, ProfileJsonError } from '../../iam';
 import { errorNotice, invalidJsonProblem, refusalMessage, usageMessage } from '../../views/slack';
 import { parseCommandText, type CommandInput } from '../command-text';
 import {
@@ -25,7 +25,7 @@ export type ProfileInput = Extract<CommandInput, { kind: 'profile' }>;
 export async function handleSlashCommand<T = CommandInput>(
   context: BotContext,
   args: CommandArgs,
-  name: ProfileCommand | 'iam-audit' | 'iam-grant' | 'iam-revoke',
+  name: ProfileCommand | AccessCommand | 'iam-audit',
   run: (input: T) => Promise<void>,
   read: (text: string) => T = parseCommandText as (text: string) => T,
   options: { membersToo?: boolean } = {},
