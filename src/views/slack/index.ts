@@ -100,11 +100,24 @@ export {
   TYPED_QUOTE_MAX,
   errorNotice,
   invalidJsonProblem,
+  postedElsewhereNotice,
+  voteRecordedNotice,
   refusalMessage,
   usageMessage,
   workingNotice,
   type NoticeOptions,
   type UsageOptions,
 } from './notices';
+export {
+  GRANT_DONE_ACTION_ID,
+  GRANT_EXTEND_ACTION_ID,
+  grantEndMessage,
+  grantExtendAskedMessage,
+  grantNoticeMessage,
+  grantNoticeSentMessage,
+  type ExpiringGrant,
+  type ExpiryOutcome,
+  type GrantEndCause,
+} from './grant-expiry';
 export { followUpThreadMessage, type FollowUpNotice, reminderDirectMessage } from './follow-ups';
 export { type BreakGlassNotice, breakGlassNoticeMessage, breakGlassResultMessage } from './break-glass';
