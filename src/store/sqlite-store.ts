@@ -371,9 +371,9 @@ export class SqliteStore implements Store {
     nextAttemptAt: Date,
     lastError: string,
   ): Promise<ApprovalRequest | null> {
-    if (!isStorable(id) || !isStorable(owner)) return null;
-    const error = isStorable(lastError) ? lastError : JSON.stringify(lastError); // escapes what cannot be kept
-    const row = this.write(() => this.sql.defer.get(iso(nextAttemptAt), error, id, owner));
+    const texts = Rows.deferralTexts(id, owner, lastError);
+    if (texts === null) return null;
+    const row = this.write(() => this.sql.defer.get(iso(nextAttemptAt), texts.error, id, owner));
     return row ? toApproval(row) : null;
   }
 
