@@ -75,6 +75,11 @@ export async function openCliAudit(
     logger.error('the audit log cannot be opened; nothing was done', { error: (error as Error).message });
     throw new AuditUnavailableError(error);
   }
+  return auditTrailOn(store, logger, now);
+}
+
+/** The CLI's audit rows written to an open store. */
+function auditTrailOn(store: Store, logger: Logger, now: () => Date): CliAudit {
   const actor = cliActor();
   const base = () => ({ at: now(), actor, source: 'cli' as const, requestId: null });
   /** A row that must be written before the command goes on: AuditUnavailableError when it cannot. */

@@ -89,6 +89,33 @@ interface BulkInvocation {
   metricsPath: string | null;
 }
 
+function operationOf(text: string | undefined): BulkOperation {
+  if (text === undefined) {
+    throw new BulkUsageError(
+      `which operation? give one of ${BULK_OPERATIONS.join(', ')}, then FILE.csv; ${HINT}`,
+    );
+  }
+  const operation = BULK_OPERATIONS.find((name) => name === text.toLowerCase());
+  if (operation === undefined) {
+    throw new BulkUsageError(
+      `unknown operation "${text}": give one of ${BULK_OPERATIONS.join(', ')}; ${HINT}`,
+    );
+  }
+  return operation;
+}
+
+function concurrencyOf(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_CONCURRENCY;
+  const text = value.trim();
+  const concurrency = /^\d{1,3}$/.test(text) ? Number(text) : NaN;
+  if (!(concurrency >= 1 && concurrency <= MAX_CONCURRENCY)) {
+    throw new BulkUsageError(
+      `--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return concurrency;
+}
+
 function parseBulkArgs(argv: string[]): BulkInvocation | 'help' {
   let parsed;
   try {
@@ -107,17 +134,7 @@ function parseBulkArgs(argv: string[]): BulkInvocation | 'help' {
   const { values, positionals } = parsed;
   if (values.help) return 'help';
   const [operationText, file, extra] = positionals;
-  if (operationText === undefined) {
-    throw new BulkUsageError(
-      `which operation? give one of ${BULK_OPERATIONS.join(', ')}, then FILE.csv; ${HINT}`,
-    );
-  }
-  const operation = BULK_OPERATIONS.find((name) => name === operationText.toLowerCase());
-  if (operation === undefined) {
-    throw new BulkUsageError(
-      `unknown operation "${operationText}": give one of ${BULK_OPERATIONS.join(', ')}; ${HINT}`,
-    );
-  }
+  const operation = operationOf(operationText);
   if (file === undefined) throw new BulkUsageError(`bulk ${operation} needs the CSV file to read; ${HINT}`);
   if (extra !== undefined) throw new BulkUsageError(`unexpected argument "${extra}"; ${HINT}`);
   if (values['dry-run'] && values.metrics !== undefined) {
@@ -133,21 +150,11 @@ function parseBulkArgs(argv: string[]): BulkInvocation | 'help' {
   } catch (error) {
     throw new BulkUsageError((error as Error).message);
   }
-  let concurrency = DEFAULT_CONCURRENCY;
-  if (values.concurrency !== undefined) {
-    const text = values.concurrency.trim();
-    concurrency = /^\d{1,3}$/.test(text) ? Number(text) : NaN;
-    if (!(concurrency >= 1 && concurrency <= MAX_CONCURRENCY)) {
-      throw new BulkUsageError(
-        `--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}, got ${JSON.stringify(values.concurrency)}`,
-      );
-    }
-  }
   return {
     operation,
     file,
     allowEnable,
-    concurrency,
+    concurrency: concurrencyOf(values.concurrency),
     reportPath: values.report ?? defaultReportPath(file),
     json: values.json,
     dryRun: values['dry-run'],
@@ -365,6 +372,7 @@ function summaryOf(invocation: BulkInvocation, meters: RunMeters, end: RunEnd): 
   };
 }
 
+// Longer than 50 lines: the run's steps in order, inside the try that closes what they opened.
 async function run(invocation: BulkInvocation, io: CliIo): Promise<number> {
   if (invocation.dryRun) return dryRun(invocation, io);
   loadDotenv();

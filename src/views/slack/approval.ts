@@ -233,6 +233,7 @@ interface Verdict {
   short: string;
 }
 
+// Longer than 50 lines: one wording per decision and outcome, side by side so they stay consistent.
 function verdict(card: ApprovalCard, outcome: IamResult | undefined): Verdict {
   const by = mention(card.decidedBy);
   const when = card.decidedAt ? ` on ${slackDate(card.decidedAt)}` : '';
