@@ -19,6 +19,7 @@ import {
   reconcileInterrupted,
   recoverApproved,
   registerListeners,
+  sendDueFollowUps,
   startScheduleTimer,
   webPeopleDirectory,
 } from './handlers';
@@ -300,11 +301,15 @@ async function listen(parts: Parts, opened: (server: Server) => void): Promise<v
   guardServer(server, 'GET, HEAD, POST');
 }
 
-/** Expiry, and approved disables whose holder's lease ran out (a crashed peer's), picked up by any instance. */
+/**
+ * Expiry, reminders and escalations, and approved disables whose holder's lease ran out (a crashed
+ * peer's), picked up by any instance.
+ */
 function sweepOnce({ context, app, options }: Parts): Promise<void> {
   return context.inFlight
     .run(async () => {
       await expireDue(context, app.client);
+      await sendDueFollowUps(context, app.client);
       await recoverApproved(context, app.client);
       await reconcileInterrupted(context, app.client);
     })

@@ -1,5 +1,7 @@
 import { ConfigError, problemsText } from '../config';
 import { MapperError, ProfileError } from '../iam';
+// The error class only: src/policy/types.ts loads no YAML parser.
+import { formatProblem, PolicyError } from '../policy/types';
 import { ScimRequestError } from '../scim/errors';
 import { InvalidUserIdError } from '../scim/user-id';
 import { AuditUnavailableError } from '../store/unavailable';
@@ -28,6 +30,11 @@ function describe(
       message: 'the configuration is invalid',
       problems: error.problems,
     };
+    return { failure, exit: EXIT.badInput };
+  }
+  if (error instanceof PolicyError) {
+    const problems = error.problems.map(formatProblem);
+    const failure: CliFailure = { kind: 'configuration', message: 'IAM_POLICY_FILE is not usable', problems };
     return { failure, exit: EXIT.badInput };
   }
   const inputErrors: readonly ErrorClass[] = [

@@ -32,7 +32,8 @@ Options:
                          1/0; default true)
   --at TIME              iam-disable-user: store the disable for TIME instead of now, e.g.
                          "2026-12-31 17:00" (this machine's time zone), "2026-12-31 17:00 Europe/Berlin",
-                         "2026-12-31 17:00 +01:00" or "in 2h" (m, h, d); at most 90 days ahead
+                         "2026-12-31 17:00 +01:00" or "in 2h" (m, h, d); at most the policy rule's
+                         maxScheduleAhead ahead (IAM_POLICY_FILE; 90 days without one)
   --reason TEXT          why (kept with a scheduled disable)
   --group NAME           the group of iam-add-to-group and iam-remove-from-group
   --json                 print the outcome as one JSON object, errors included

@@ -28,6 +28,7 @@ import { runGroupCommand } from './groups';
 import { type ProfileInput, readProfileInput } from './profile-input';
 import { createLogger, type Logger, redact } from '../log';
 import { renderResultText, renderTextTable, resultTable, terminalWidth } from '../views/table';
+import type { Store } from '../store/types';
 import { createRuntime, newDatabaseNotice, type Runtime } from '../runtime';
 
 const ALIASES: Record<string, CommandName> = {
@@ -170,12 +171,15 @@ async function runScheduleCommand(
   );
   const now = new Date();
   const schedule = scheduling.parseAtOption(invocation.at ?? '', now);
+  const policy = scheduling.policyOf(config);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { openStore } = require('../store') as typeof import('../store');
-  const store = await openStore(config.database);
+  let store: Store | undefined;
+  const open = async () => (store = await openStore(config.database));
   try {
     const reason = invocation.reason?.trim() || null;
-    const outcome = await scheduling.scheduleDisable(context, store, { profile, schedule, reason, now });
+    const input = { profile, schedule, reason, now, policy };
+    const outcome = await scheduling.scheduleDisable(context, open, input);
     if ('final' in outcome) {
       const result = outcome.final;
       const maxWidth = terminalWidth(io.outColumns?.());
@@ -190,7 +194,7 @@ async function runScheduleCommand(
     );
     return EXIT.success;
   } finally {
-    await store.close();
+    await store?.close();
   }
 }
 

@@ -5,37 +5,60 @@
  */
 import { randomUUID } from 'node:crypto';
 import { cliActor } from './audit-trail';
+import type { Config } from '../config';
 import { type IamContext, type IamResult, pinUser, previewDisable, type UserProfile } from '../iam';
+import { checkScheduleLimit } from '../iam/policy-target';
 import { formatInZone, parseSchedule, type Schedule } from '../iam/schedule';
-import { DEFAULT_MAX_SCHEDULE_AHEAD_MS } from '../policy/rules';
+import { defaultPolicy, loadPolicy, type Policy } from '../policy';
 import type { Store } from '../store/types';
 
 /** This machine's time zone: a time written without one is read in it. */
 const localZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
-/** `--at "2026-12-31 17:00 [ZONE]"`, or `--at "in 2h"`. */
+/**
+ * `--at "2026-12-31 17:00 [ZONE]"`, or `--at "in 2h"`; how far ahead is checked by scheduleDisable,
+ * once the user (and so the governing rule) is known.
+ */
 export function parseAtOption(text: string, now: Date): Schedule {
   const relative = /^\s*in\s+(.*)$/i.exec(text);
-  const context = { now, defaultZone: localZone(), maxAheadMs: DEFAULT_MAX_SCHEDULE_AHEAD_MS };
+  const context = { now, defaultZone: localZone() };
   return relative ? parseSchedule('in', relative[1], context) : parseSchedule('at', text, context);
+}
+
+/** IAM_POLICY_FILE as the bot reads it (a problem throws PolicyError: its FILE:LINE lines, exit 2), else the built-in rules. */
+export function policyOf(config: Config): Policy {
+  return config.policyFile ? loadPolicy(config.policyFile, config.slack) : defaultPolicy(config.slack);
 }
 
 export type ScheduleOutcome =
   { scheduled: { requestId: string; at: Date; zone: string; target: string } } | { final: IamResult };
 
+export interface ScheduleInput {
+  profile: UserProfile;
+  schedule: Schedule;
+  reason: string | null;
+  now: Date;
+  /** IAM_POLICY_FILE (or the built-in rules): its rule for the user sets how far ahead. */
+  policy: Policy;
+}
+
 /**
  * Looks the user up (nothing is stored for one who is not there or already disabled: that result is
- * returned), then stores the disable for its time, pinned to the user found, with its audit row first.
+ * returned), refuses a time beyond the governing rule's `maxScheduleAhead` (ScheduleError), then opens
+ * the store and stores the disable for its time, pinned to the user found, with its audit row first:
+ * bad input never creates the database.
  */
 export async function scheduleDisable(
   iam: IamContext,
-  store: Store,
-  input: { profile: UserProfile; schedule: Schedule; reason: string | null; now: Date },
+  openStore: () => Promise<Store>,
+  input: ScheduleInput,
 ): Promise<ScheduleOutcome> {
   const preview = await previewDisable(iam, input.profile);
   if ('final' in preview) return preview;
-  const profile = pinUser(preview.user);
   const actor = cliActor();
+  checkScheduleLimit(input.policy, { ...input, user: preview.user, requesterId: actor });
+  const profile = pinUser(preview.user);
+  const store = await openStore();
   const target = profile.email ?? profile.username ?? profile.id;
   const requestId = randomUUID();
   await store.appendAudit({

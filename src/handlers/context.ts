@@ -27,8 +27,6 @@ export interface BotContext {
   approvedRetry: ApprovedRetry;
   /** Counts what the audit log records, for /metrics. */
   metrics: Metrics;
-  /** How far ahead a disable may be scheduled (policy `maxScheduleAhead`); 90 days when absent. */
-  maxScheduleAheadMs?: number;
   /** test-module, cached briefly: the App Home shows it. */
   connectionStatus: () => Promise<ConnectionStatus>;
 }

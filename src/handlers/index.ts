@@ -24,6 +24,7 @@ export { AccessPolicy, webPeopleDirectory } from './access';
 export { APPROVAL_LEASE_MS, approvedRetry, expireDue, recoverApproved } from './approvals';
 export type { ApprovedRetry, BotContext } from './context';
 export { reconcileInterrupted } from './reconcile';
+export { sendDueFollowUps } from './reminders';
 export { FollowUps } from './follow-ups';
 export { runScheduled, startScheduleTimer } from './scheduled';
 export { InFlight } from './in-flight';

@@ -4,6 +4,7 @@
  * and pass the same contract tests (test/store/contract.ts).
  */
 import type { ApprovalAction } from '../iam/approval-plan';
+import type { ApprovalFollowUpStore } from './approval-follow-ups';
 import type { ApprovalStatus } from '../views/slack/approval';
 
 /** The states a request goes through, as its card shows them (src/views/slack/approval.ts). */
@@ -11,6 +12,7 @@ export type { ApprovalStatus };
 
 /** What an approved request does (see src/iam/approval-plan.ts); requests stored before it existed are disables. */
 export type { ApprovalAction };
+export type { ClaimedFollowUp, FollowUpKind, NewApprovalFollowUp } from './approval-follow-ups';
 
 export interface ApprovalRequest {
   /** Unguessable id (the button value). */
@@ -108,7 +110,8 @@ export interface AuditQuery {
   limit?: number;
 }
 
-export interface Store {
+/** Reminders and escalations: see approval-follow-ups.ts. */
+export interface Store extends ApprovalFollowUpStore {
   createApproval(request: NewApproval): Promise<ApprovalRequest>;
   getApproval(id: string): Promise<ApprovalRequest | null>;
   /** Records where the request message was posted. */

@@ -10,6 +10,10 @@ import {
   approvalExpiredMessage,
   approvalRequestMessage,
   AUDIT_HISTORY_LIMIT,
+  breakGlassNoticeMessage,
+  breakGlassResultMessage,
+  followUpThreadMessage,
+  reminderDirectMessage,
   auditHistoryMessage,
   errorNotice,
   homeView,
@@ -22,6 +26,7 @@ import {
   updateConfirmView,
   userModal,
   type ApprovalCard,
+  type BreakGlassNotice,
   type ConfirmMetadata,
   type AuditHistoryEntry,
   type SlackMessage,
@@ -93,6 +98,19 @@ const request: ApprovalCard = {
   decidedAt: null,
   currentActive: true,
   currentId: jane.id,
+};
+
+const SECURITY_GROUP = 'S0SECURITY1';
+const CISO_GROUP = 'S0CISO2';
+
+const breakGlassNotice: BreakGlassNotice = {
+  requesterId: OPERATOR,
+  action: 'disable',
+  target: 'jane.doe@example.com',
+  justification: 'Account compromised: sign-ins from an unknown country (INC-5678).',
+  rule: 'rule 1 (admin-disable) of IAM_POLICY_FILE',
+  approvers: [APPROVER, SECURITY_GROUP],
+  outcome: 'success',
 };
 
 const decided = (status: ApprovalCard['status']): ApprovalCard => ({
@@ -345,6 +363,50 @@ export function messageExamples(): MessageExample[] {
         confirmMetadata,
         { sandbox: false },
       ),
+    },
+    {
+      name: 'reminder-thread',
+      kind: 'message',
+      description:
+        'A reminder (policy `remind`) in the thread of a pending request, mentioning its approvers: people and user groups.',
+      payload: followUpThreadMessage(
+        request,
+        { kind: 'remind', n: 1, notify: [APPROVER, SECURITY_GROUP], dueAt: at('2025-01-15T11:30:00Z') },
+        { sandbox: false },
+      ),
+    },
+    {
+      name: 'reminder-dm',
+      kind: 'message',
+      description: 'The direct message each approver named as a person gets with a reminder.',
+      payload: reminderDirectMessage({ ...request, channelId: CHANNEL }, { sandbox: false }),
+    },
+    {
+      name: 'escalation-thread',
+      kind: 'message',
+      description: 'The escalation (policy `escalate`) in the thread: who may now approve as well.',
+      payload: followUpThreadMessage(
+        request,
+        { kind: 'escalate', n: 1, notify: [CISO_GROUP], dueAt: at('2025-01-15T15:30:00Z') },
+        { sandbox: false },
+      ),
+    },
+    {
+      name: 'break-glass-result',
+      kind: 'message',
+      description:
+        '`/iam-disable-user … break-glass reason="…"` where the rule allows it: done at once, the result marked break-glass and naming the approvers told.',
+      payload: breakGlassResultMessage(
+        resultMessage(disabled, { sandbox: false, actorId: OPERATOR }),
+        breakGlassNotice,
+        { sandbox: false },
+      ),
+    },
+    {
+      name: 'break-glass-notice',
+      kind: 'message',
+      description: "What each approver of the rule gets at once (DM, and in the rule's channel).",
+      payload: breakGlassNoticeMessage(breakGlassNotice, CHANNEL, { sandbox: false }),
     },
     {
       name: 'home',

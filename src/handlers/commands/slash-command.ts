@@ -78,3 +78,14 @@ export function requesterOf(args: CommandArgs, input: ProfileInput): ApprovalInp
     respond: args.respond,
   };
 }
+
+/** A break-glass action's justification: its `reason`, which it cannot go without. */
+export function breakGlassJustification(input: ProfileInput): string {
+  const justification = input.reason?.trim();
+  if (!justification) {
+    throw new ProfileError(
+      'break-glass needs a justification: add reason="…" saying why this cannot wait for an approver',
+    );
+  }
+  return justification;
+}

@@ -113,7 +113,7 @@ const WORDS: Record<ApprovalCardAction, ActionWords> = {
   },
 };
 
-const wordsOf = (card: ApprovalCard): ActionWords => WORDS[card.action ?? 'disable'];
+const wordsOf = (card: Pick<ApprovalCard, 'action'>): ActionWords => WORDS[card.action ?? 'disable'];
 const capital = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 
 const changeValue = (value: string | null): string =>
@@ -140,7 +140,12 @@ export function changesSection(changes: readonly ApprovalChange[]): KnownBlock {
 const changeBlocks = (card: ApprovalCard): KnownBlock[] =>
   card.action === 'update' && card.changes ? [changesSection(card.changes)] : [];
 
-const targetCode = (card: ApprovalCard): string => `\`${escapeTruncate(oneLine(card.target), 500)}\``;
+const targetCode = (card: Pick<ApprovalCard, 'target'>): string =>
+  `\`${escapeTruncate(oneLine(card.target), 500)}\``;
+
+/** `<@U1>'s request to disable \`jane@example.com\``: how notices about a request name it. */
+export const requestPhrase = (card: Pick<ApprovalCard, 'requesterId' | 'action' | 'target'>): string =>
+  `${mention(card.requesterId)}'s request to ${wordsOf(card).verb} ${targetCode(card)}`;
 
 function statusText(card: ApprovalCard): string {
   const state =

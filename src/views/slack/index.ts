@@ -1,5 +1,6 @@
 /** Slack surfaces: pure functions from data to Block Kit (no Slack API calls, no store). */
 export {
+  audienceMention,
   escapeMrkdwn,
   escapeTruncate,
   isSlackUserId,
@@ -29,6 +30,7 @@ export {
   approvalDecidedMessage,
   approvalExpiredMessage,
   approvalRequestMessage,
+  requestPhrase,
   requesterNotice,
   type ApprovalCard,
   type ApprovalChange,
@@ -94,3 +96,5 @@ export {
   type NoticeOptions,
   type UsageOptions,
 } from './notices';
+export { followUpThreadMessage, type FollowUpNotice, reminderDirectMessage } from './follow-ups';
+export { type BreakGlassNotice, breakGlassNoticeMessage, breakGlassResultMessage } from './break-glass';
