@@ -135,6 +135,32 @@ function groupResult(
   });
 }
 
+/** Adds a user found to a group found: a deactivated user is an error; a member is skipped. */
+async function addMember(context: IamContext, profile: UserProfile, group: ScimGroup, user: ScimUser | null) {
+  if (!user) throw new GroupCommandError(404, SKIP_REASONS.notFound);
+  if (isMember(group, user)) {
+    return groupResult(context, 'add-to-group', profile, group, user, SKIP_REASONS.alreadyMember);
+  }
+  if (user.active === false) throw deactivated(group);
+  await context.directory.addGroupMembers(group.id, [user.id as string]);
+  return groupResult(context, 'add-to-group', profile, group, user);
+}
+
+/** Removes a user (if found) from a group found: an unknown user or a non-member is skipped. */
+async function removeMember(
+  context: IamContext,
+  profile: UserProfile,
+  group: ScimGroup,
+  user: ScimUser | null,
+) {
+  if (!user) return groupResult(context, 'remove-from-group', profile, group, null, SKIP_REASONS.notFound);
+  if (!isMember(group, user)) {
+    return groupResult(context, 'remove-from-group', profile, group, user, SKIP_REASONS.notMember);
+  }
+  await context.directory.removeGroupMembers(group.id, [user.id as string]);
+  return groupResult(context, 'remove-from-group', profile, group, user);
+}
+
 /** Adds the user to the group: unknown group or user, or a deactivated user, is an error; a member is skipped. */
 export async function addToGroup(
   context: IamContext,
@@ -145,14 +171,7 @@ export async function addToGroup(
   const plan = lookupPlan(context, profile, false);
   return groupCommand(context, 'add-to-group', profile, name, async () => {
     const group = await resolveGroup(context.directory, name);
-    const user = await findUser(context, plan);
-    if (!user) throw new GroupCommandError(404, SKIP_REASONS.notFound);
-    if (isMember(group, user)) {
-      return groupResult(context, 'add-to-group', profile, group, user, SKIP_REASONS.alreadyMember);
-    }
-    if (user.active === false) throw deactivated(group);
-    await context.directory.addGroupMembers(group.id, [user.id as string]);
-    return groupResult(context, 'add-to-group', profile, group, user);
+    return addMember(context, profile, group, await findUser(context, plan));
   });
 }
 
@@ -166,14 +185,63 @@ export async function removeFromGroup(
   const plan = lookupPlan(context, profile, false);
   return groupCommand(context, 'remove-from-group', profile, name, async () => {
     const group = await resolveGroup(context.directory, name);
-    const user = await findUser(context, plan);
-    if (!user) return groupResult(context, 'remove-from-group', profile, group, null, SKIP_REASONS.notFound);
-    if (!isMember(group, user)) {
-      return groupResult(context, 'remove-from-group', profile, group, user, SKIP_REASONS.notMember);
-    }
-    await context.directory.removeGroupMembers(group.id, [user.id as string]);
-    return groupResult(context, 'remove-from-group', profile, group, user);
+    return removeMember(context, profile, group, await findUser(context, plan));
   });
+}
+
+/**
+ * A membership pinned when it was asked for (a grant): the user and the group by id, with the email or
+ * username and the group's name for people to read.
+ */
+export interface PinnedMembership {
+  user: { id: string; email?: string; username?: string };
+  group: GroupSummary;
+}
+
+/** The pinned group as it is now; one deleted since is an error naming it. */
+async function pinnedGroup(context: IamContext, group: GroupSummary): Promise<ScimGroup> {
+  const found = await context.directory.getGroupById(group.id);
+  if (!found)
+    throw new GroupCommandError(404, `Group "${group.displayName}" no longer exists in the directory.`);
+  return found;
+}
+
+/** Adds a pinned user to a pinned group (an approved grant), as addToGroup does by name. */
+export function addPinnedMember(context: IamContext, { user, group }: PinnedMembership): Promise<IamResult> {
+  return groupCommand(context, 'add-to-group', user, group.displayName, async () =>
+    addMember(context, user, await pinnedGroup(context, group), await context.directory.getUserById(user.id)),
+  );
+}
+
+/** Removes a pinned user from a pinned group (a grant that ends), as removeFromGroup does by name. */
+export function removePinnedMember(
+  context: IamContext,
+  { user, group }: PinnedMembership,
+): Promise<IamResult> {
+  return groupCommand(context, 'remove-from-group', user, group.displayName, async () =>
+    removeMember(
+      context,
+      user,
+      await pinnedGroup(context, group),
+      await context.directory.getUserById(user.id),
+    ),
+  );
+}
+
+/**
+ * What a grant request needs before it is stored: the group (unknown: an error naming the closest) and
+ * the user (unknown or deactivated: an error saying so), and whether the user is a member already.
+ */
+export async function previewMembership(
+  context: IamContext,
+  profile: UserProfile,
+  name: string,
+): Promise<{ group: ScimGroup; user: ScimUser; member: boolean }> {
+  const group = await resolveGroup(context.directory, groupName(name));
+  const user = await findUser(context, lookupPlan(context, profile, false));
+  if (!user) throw new GroupCommandError(404, `${SKIP_REASONS.notFound}: no Atlassian user matches.`);
+  if (user.active === false && !isMember(group, user)) throw deactivated(group);
+  return { group, user, member: isMember(group, user) };
 }
 
 /** The directory's groups, or (with a profile) the groups of one user, in `groups` of the result. */

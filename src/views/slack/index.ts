@@ -30,6 +30,7 @@ export {
   approvalDecidedMessage,
   approvalExpiredMessage,
   approvalRequestMessage,
+  grantLength,
   requestPhrase,
   requesterNotice,
   type ApprovalCard,
@@ -85,6 +86,15 @@ export {
   restrictedHomeView,
   type RestrictedReason,
 } from './home';
+export {
+  GRANT_BLOCKS,
+  GRANT_CALLBACK_ID,
+  GRANT_GROUP_ACTION_ID,
+  grantModal,
+  groupOptions,
+  readGrantMetadata,
+} from './grant-modal';
+export { granteeMessage, grantEndedMessage, type GrantEnd, type GrantFacts } from './grants';
 export {
   SLASH_COMMANDS,
   TYPED_QUOTE_MAX,
