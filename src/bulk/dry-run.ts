@@ -3,8 +3,7 @@
  * control as a real run. Nothing is written to Atlassian and no report line is written, so a later real
  * run does every row; each planned row gets one audit row with outcome `dry-run`.
  */
-import type { CliAudit } from '../cli/audit-trail';
-import { type CommandPlan, type IamContext, planCommand, ProfileError } from '../iam';
+import { type CommandPlan, type IamContext, planCommand, ProfileError, type UserProfile } from '../iam';
 import { type AimdController, runPool } from './concurrency';
 import type { BulkRow } from './csv';
 import { type BulkOperation, commandOf } from './runner';
@@ -26,7 +25,8 @@ export async function planRows(
     operation: BulkOperation;
     allowEnable: boolean;
     context: IamContext;
-    audit: CliAudit;
+    /** Writes the dry run's row (src/cli/audit-trail.ts). */
+    audit: { dryRun(name: string, profile: UserProfile, plan: CommandPlan): Promise<void> };
     controller: AimdController;
     shouldStop?: () => boolean;
   },

@@ -2,13 +2,12 @@
  * Runs the rows of a bulk file: each valid row through the same ILM core as the single commands,
  * with the adaptive concurrency of ./concurrency, a report line written as each row finishes, and an
  * audit entry for each (command `bulk-<operation>`): a row whose "received" entry cannot be written
- * is not run, and the run stops (see CliAudit). The gate of ./gate decides when rows may send: a rate
+ * is not run, and the run stops (see RowAudit). The gate of ./gate decides when rows may send: a rate
  * limit pauses the run and a 5xx storm opens its circuit breaker, and the rows they met are sent again
  * rather than failed. A row sent again runs its whole command again, lookup first, so a create that
  * reached Atlassian before a 5xx or timeout is found and not posted twice. Unreachable Atlassian (DNS,
  * TLS, certificates) stops the run like a bad token.
  */
-import type { CliAudit } from '../cli/audit-trail';
 import {
   type IamContext,
   type IamResult,
@@ -25,6 +24,15 @@ import { failureKind, RunGate } from './gate';
 import type { ReportLine, ReportWriter, RowOutcome } from './report';
 import { observeDirectory } from './throttle';
 
+/**
+ * The audit rows of a run, as the command line writes them (src/cli/audit-trail.ts): `command` rejects
+ * when its row cannot be written (the row must then not run); `result` never throws.
+ */
+export interface RowAudit {
+  command(name: string, profile: UserProfile): Promise<void>;
+  result(name: string, profile: UserProfile, result: IamResult): Promise<boolean>;
+}
+
 export const BULK_OPERATIONS = ['create', 'update', 'disable', 'enable'] as const;
 export type BulkOperation = (typeof BULK_OPERATIONS)[number];
 
@@ -35,7 +43,7 @@ export interface RunnerOptions {
   operation: BulkOperation;
   allowEnable: boolean;
   context: IamContext;
-  audit: CliAudit;
+  audit: RowAudit;
   report: ReportWriter;
   controller: AimdController;
   /** Told about every finished row, malformed ones included, after its report line is written. */
