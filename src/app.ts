@@ -19,6 +19,8 @@ import {
   reconcileInterrupted,
   recoverApproved,
   registerListeners,
+  startGrantSweep,
+  GRANT_SWEEP_MS,
   sendDueFollowUps,
   startScheduleTimer,
   webPeopleDirectory,
@@ -80,6 +82,8 @@ export interface BotOptions {
   newId?: () => string;
   /** How often pending requests are checked for expiry. */
   expirySweepMs?: number;
+  /** How often due grant ends are swept (default GRANT_SWEEP_MS). */
+  grantSweepMs?: number;
   /** Tests: a receiver that drives app.processEvent itself (Bolt's own testing pattern). */
   receiver?: Receiver;
   /** Tests: shorter waits between retries of approved work, and a faster lease heartbeat. */
@@ -323,6 +327,7 @@ function lifecycle(parts: Parts): Bot {
   const { logger } = options;
   let sweep: NodeJS.Timeout | null = null;
   let stopSchedules: (() => void) | null = null;
+  let stopGrantSweep: (() => void) | null = null;
   let server: Server | null = null;
   return {
     app,
@@ -339,6 +344,10 @@ function lifecycle(parts: Parts): Bot {
       sweep = setInterval(() => void sweepOnce(parts), options.expirySweepMs ?? 60_000);
       sweep.unref();
       stopSchedules = startScheduleTimer(context, app.client, { pollMs: slack.schedulePollMs, logger });
+      stopGrantSweep = startGrantSweep(context, app.client, {
+        periodMs: options.grantSweepMs ?? GRANT_SWEEP_MS,
+        logger,
+      });
       logger.info('Atlassian IAM bot started', {
         mode: options.receiver ? 'custom receiver' : mode,
         port: socketReceiver || options.receiver ? null : slack.port,
@@ -350,6 +359,7 @@ function lifecycle(parts: Parts): Bot {
       parts.drain();
       if (sweep) clearInterval(sweep);
       stopSchedules?.();
+      stopGrantSweep?.();
       const drained = await settlesWithin(context.inFlight.drain(), DRAIN_LIMIT_MS);
       if (!drained) {
         logger.warn('stopping without waiting longer for work in flight', {

@@ -15,6 +15,7 @@ import {
   ProfileError,
   runCommand,
   type UserProfile,
+  type MembershipCommand,
   type WriteCommand,
 } from '../iam';
 import type { ScimRequestError } from '../scim/errors';
@@ -29,12 +30,25 @@ import { observeDirectory } from './throttle';
  * when its row cannot be written (the row must then not run); `result` never throws.
  */
 export interface RowAudit {
-  command(name: string, profile: UserProfile): Promise<void>;
+  command(name: string, profile: UserProfile, detail: Record<string, unknown> | null): Promise<void>;
   result(name: string, profile: UserProfile, result: IamResult): Promise<boolean>;
 }
 
-export const BULK_OPERATIONS = ['create', 'update', 'disable', 'enable'] as const;
+export const BULK_OPERATIONS = [
+  'create',
+  'update',
+  'disable',
+  'enable',
+  'add-to-group',
+  'remove-from-group',
+] as const;
 export type BulkOperation = (typeof BULK_OPERATIONS)[number];
+
+/** Operations whose rows name a group (a `group` column) besides the user. */
+export const isGroupOperation = (
+  operation: BulkOperation,
+): operation is 'add-to-group' | 'remove-from-group' =>
+  operation === 'add-to-group' || operation === 'remove-from-group';
 
 /** Statuses that concern the whole directory (token, permissions): no later row can do better. */
 const FATAL_STATUSES = new Set([401, 403]);
@@ -62,8 +76,9 @@ export interface RunOutcome {
   fatal: string | null;
 }
 
-/** The command a bulk operation runs on each row: `create` is iam-create-user, and so on. */
-export const commandOf = (operation: BulkOperation): WriteCommand => `iam-${operation}-user`;
+/** The command a bulk operation runs on each row: `create` is iam-create-user, `add-to-group` is iam-add-to-group. */
+export const commandOf = (operation: BulkOperation): WriteCommand | MembershipCommand =>
+  isGroupOperation(operation) ? `iam-${operation}` : `iam-${operation}-user`;
 
 /**
  * A row's outcome in the report: the command's outcome, except that the report file says `failed` for
@@ -110,7 +125,7 @@ class RowRun {
   }
 
   /** One attempt at the row: its result, and the SCIM error behind a failed one. */
-  async #attempt(profile: UserProfile) {
+  async #attempt(row: BulkRow & { profile: UserProfile }) {
     const { options } = this;
     const seen: { error: ScimRequestError | null } = { error: null };
     const directory = observeDirectory(options.context.directory, {
@@ -119,8 +134,9 @@ class RowRun {
       },
     });
     const context = { ...options.context, directory };
-    const result = await runCommand(commandOf(options.operation), context, profile, {
+    const result = await runCommand(commandOf(options.operation), context, row.profile, {
       allowEnable: options.allowEnable,
+      group: row.group,
     });
     const vendor = result.IAM.Vendor;
     const { error } = seen;
@@ -134,13 +150,14 @@ class RowRun {
    * audit row so it stays not run).
    */
   async #sendUntilSettled(row: BulkRow, profile: UserProfile): Promise<IamResult | null | 'finished'> {
+    const detail = row.group === undefined ? null : { group: row.group };
     let last: IamResult | null = null;
     for (;;) {
       const ticket = await this.gate.enter(this.stopping);
       if (ticket === null) return last;
       if (last === null) {
         try {
-          await this.options.audit.command(this.#command, profile);
+          await this.options.audit.command(this.#command, profile, detail);
         } catch (error) {
           // No row, no action: this row stays not run (a rerun takes it) and no further row starts.
           this.gate.release(ticket);
@@ -150,7 +167,7 @@ class RowRun {
       }
       let tried;
       try {
-        tried = await this.#attempt(profile);
+        tried = await this.#attempt({ ...row, profile });
       } catch (error) {
         this.gate.release(ticket);
         // A ProfileError (e.g. no identifier) is found before any request is sent.

@@ -5,11 +5,14 @@ import {
   CREATE_CALLBACK_ID,
   DENY_ACTION_ID,
   GRANT_CALLBACK_ID,
+  GRANT_DONE_ACTION_ID,
+  GRANT_EXTEND_ACTION_ID,
   GRANT_GROUP_ACTION_ID,
   UPDATE_CALLBACK_ID,
   UPDATE_CONFIRM_CALLBACK_ID,
 } from '../views/slack';
 import { disableDecision } from './actions/disable-decision';
+import { grantNoticeClick } from './actions/grant-buttons';
 import { scheduleCancel } from './actions/schedule-cancel';
 import { iamAudit } from './commands/iam-audit';
 import { iamCreateUser } from './commands/iam-create-user';
@@ -29,6 +32,9 @@ export { AccessPolicy, webPeopleDirectory } from './access';
 export { APPROVAL_LEASE_MS, approvedRetry, expireDue, recoverApproved } from './approvals';
 export type { ApprovedRetry, BotContext } from './context';
 export { reconcileInterrupted } from './reconcile';
+export { endDueGrants } from './grant-expiry';
+export { grantDone, grantExtend, sendDueNotices } from './grant-notices';
+export { GRANT_SWEEP_MS, startGrantSweep } from './grant-sweep';
 export { sendDueFollowUps } from './reminders';
 export { FollowUps } from './follow-ups';
 export { runScheduled, startScheduleTimer } from './scheduled';
@@ -48,6 +54,8 @@ export function registerListeners(app: App, context: BotContext): void {
   app.action(APPROVE_ACTION_ID, disableDecision(context, 'approved'));
   app.action(DENY_ACTION_ID, disableDecision(context, 'denied'));
   app.action(CANCEL_SCHEDULE_ACTION_ID, scheduleCancel(context));
+  app.action(GRANT_DONE_ACTION_ID, grantNoticeClick(context, 'done'));
+  app.action(GRANT_EXTEND_ACTION_ID, grantNoticeClick(context, 'extend'));
   app.view(CREATE_CALLBACK_ID, userModalSubmission(context, 'create'));
   app.view(UPDATE_CALLBACK_ID, userModalSubmission(context, 'update'));
   app.view(UPDATE_CONFIRM_CALLBACK_ID, updateConfirmation(context));

@@ -91,8 +91,10 @@ export {
 export {
   planCommand,
   planFingerprint,
+  planMembership,
   planOfWrite,
   WRITE_COMMANDS,
+  type MembershipCommand,
   type CommandPlan,
   type PlannedUser,
   type WriteCommand,

@@ -740,6 +740,11 @@ export class PostgresStore extends GrantsDelegated implements Store {
       params.push(query.target);
       where.push(`lower(target) = lower($${params.length})`);
     }
+    if (query.group !== undefined) {
+      if (!isStorable(query.group)) return [];
+      params.push(query.group);
+      where.push(`lower(detail->>'group') = lower($${params.length})`);
+    }
     params.push(limit);
     const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     const rows = await this.rows<AuditRow>(

@@ -583,6 +583,12 @@ export class SqliteStore extends GrantsDelegated implements Store {
       where.push('lower(target) = lower(?)');
       params.push(query.target);
     }
+    if (query.group !== undefined) {
+      if (!isStorable(query.group)) return [];
+      // detail is always JSON text written by appendAudit (or NULL, which json_extract leaves NULL).
+      where.push("lower(json_extract(detail, '$.group')) = lower(?)");
+      params.push(query.group);
+    }
     const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     return this.db
       .prepare<(string | number)[], AuditRow>(

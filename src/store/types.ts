@@ -107,6 +107,8 @@ export interface AuditQuery {
   before?: Date;
   /** Matches `target` exactly (case-insensitive). */
   target?: string;
+  /** Matches the group the entry names, `detail.group`, exactly (case-insensitive). */
+  group?: string;
   /** Newest first; default 100. */
   limit?: number;
 }

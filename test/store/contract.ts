@@ -826,6 +826,45 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         expect(newest?.at.getTime()).toBe(at(5).getTime());
       });
 
+      it('filters by the group an entry names (detail.group), ignoring case, with the other filters', async () => {
+        const grant = (group: unknown) => ({ group, IAM: { Vendor: { group: 'not-this-one' } } });
+        await store.appendAudit(
+          newAudit({ at: at(1), detail: grant('jira-software-users'), outcome: 'one' }),
+        );
+        await store.appendAudit(newAudit({ at: at(2), detail: grant('Confluence-Users'), outcome: 'two' }));
+        await store.appendAudit(
+          newAudit({ at: at(3), detail: { group: 'JIRA-software-users' }, outcome: 'three' }),
+        );
+        await store.appendAudit(newAudit({ at: at(4), detail: null, outcome: 'four' }));
+        await store.appendAudit(
+          newAudit({ at: at(5), detail: { group: 'jira-software-users-2' }, outcome: 'five' }),
+        );
+        await store.appendAudit(newAudit({ at: at(6), detail: { group: 7 }, outcome: 'six' }));
+        await store.appendAudit(
+          newAudit({ at: at(7), detail: { groups: ['jira-software-users'] }, outcome: 'seven' }),
+        );
+        await store.appendAudit(
+          newAudit({
+            at: at(8),
+            target: 'bob@example.com',
+            detail: { group: 'jira-software-users' },
+            outcome: 'eight',
+          }),
+        );
+        const outcomes = async (query: Parameters<Store['listAudit']>[0]): Promise<string[]> =>
+          (await store.listAudit(query)).map((e) => e.outcome);
+
+        expect(await outcomes({ group: 'Jira-Software-Users' })).toEqual(['eight', 'three', 'one']);
+        expect(await outcomes({ group: 'confluence-users' })).toEqual(['two']);
+        expect(await outcomes({ group: 'not-this-one' })).toEqual([]);
+        expect(await outcomes({ group: 'jira-software-users', target: 'bob@example.com' })).toEqual([
+          'eight',
+        ]);
+        expect(await outcomes({ group: 'jira-software-users', before: at(3), limit: 5 })).toEqual(['one']);
+        expect(await outcomes({ group: 'jira%' })).toEqual([]);
+        expect(await outcomes({ group: 'a\u0000b' })).toEqual([]);
+      });
+
       it('prunes entries strictly older than a time, and only counts them on a dry run', async () => {
         for (let i = 1; i <= 5; i++) await store.appendAudit(newAudit({ at: at(i), outcome: `o${i}` }));
         expect(await store.pruneAudit(at(3), true)).toBe(2);

@@ -106,5 +106,16 @@ export {
   type NoticeOptions,
   type UsageOptions,
 } from './notices';
+export {
+  GRANT_DONE_ACTION_ID,
+  GRANT_EXTEND_ACTION_ID,
+  grantEndMessage,
+  grantExtendAskedMessage,
+  grantNoticeMessage,
+  grantNoticeSentMessage,
+  type ExpiringGrant,
+  type ExpiryOutcome,
+  type GrantEndCause,
+} from './grant-expiry';
 export { followUpThreadMessage, type FollowUpNotice, reminderDirectMessage } from './follow-ups';
 export { type BreakGlassNotice, breakGlassNoticeMessage, breakGlassResultMessage } from './break-glass';

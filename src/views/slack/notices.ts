@@ -132,7 +132,7 @@ export function usageMessage(command: string, problem?: string, options: UsageOp
     };
   }
   if (name === '/iam-audit') {
-    const body = `${lead}*How to use \`/iam-audit\`*: give the user's email, e.g. \`/iam-audit jane@example.com\`.`;
+    const body = `${lead}*How to use \`/iam-audit\`*: give the user's email, a group, or both, e.g. \`/iam-audit jane@example.com\` or \`/iam-audit group=jira-software-users\`.`;
     return {
       text: short("How to use /iam-audit: give the user's email."),
       blocks: [
