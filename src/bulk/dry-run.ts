@@ -3,17 +3,10 @@
  * control as a real run. Nothing is written to Atlassian and no report line is written, so a later real
  * run does every row; each planned row gets one audit row with outcome `dry-run`.
  */
-import {
-  type CommandPlan,
-  type IamContext,
-  planCommand,
-  planMembership,
-  ProfileError,
-  type UserProfile,
-} from '../iam';
+import { type CommandPlan, type IamContext, planCommand, planMembership, ProfileError } from '../iam';
 import { type AimdController, runPool } from './concurrency';
 import type { BulkRow } from './csv';
-import { type BulkOperation, commandOf } from './runner';
+import { type BulkOperation, commandOf, type RowAudit } from './runner';
 
 /** One row's plan: a membership change for group operations, else the user command's plan. */
 function planRow(
@@ -44,15 +37,7 @@ export async function planRows(
     operation: BulkOperation;
     allowEnable: boolean;
     context: IamContext;
-    /** Writes the dry run's row (src/cli/audit-trail.ts). */
-    audit: {
-      dryRun(
-        name: string,
-        profile: UserProfile,
-        plan: CommandPlan,
-        detail?: Record<string, unknown>,
-      ): Promise<void>;
-    };
+    audit: Pick<RowAudit, 'dryRun'>;
     controller: AimdController;
     shouldStop?: () => boolean;
   },

@@ -9,6 +9,7 @@
  * TLS, certificates) stops the run like a bad token.
  */
 import {
+  type CommandPlan,
   type IamContext,
   type IamResult,
   outcomeOf,
@@ -26,12 +27,25 @@ import type { ReportLine, ReportWriter, RowOutcome } from './report';
 import { observeDirectory } from './throttle';
 
 /**
- * The audit rows of a run, as the command line writes them (src/cli/audit-trail.ts): `command` rejects
- * when its row cannot be written (the row must then not run); `result` never throws.
+ * The audit rows of a command or a bulk row, as the command line writes them (src/cli/audit-trail.ts).
+ * `command` comes before the directory is touched and rejects with AuditUnavailableError when its row
+ * cannot be written (the command must then not run); `result` records what was done, never throws (the
+ * outcome is still printed) and answers false, after an error line on stderr, when its row is missing.
  */
 export interface RowAudit {
-  command(name: string, profile: UserProfile, detail: Record<string, unknown> | null): Promise<void>;
+  /** `detail`: what else the command names, e.g. `{group}`. */
+  command(name: string, profile: UserProfile, detail?: Record<string, unknown> | null): Promise<void>;
   result(name: string, profile: UserProfile, result: IamResult): Promise<boolean>;
+  /**
+   * A dry run: one `command` row with outcome `dry-run` and the plan as its detail (nothing was sent).
+   * Rejects with AuditUnavailableError like `command`: the plan is then not printed.
+   */
+  dryRun(
+    name: string,
+    profile: UserProfile,
+    plan: CommandPlan,
+    detail?: Record<string, unknown>,
+  ): Promise<void>;
 }
 
 export const BULK_OPERATIONS = [
