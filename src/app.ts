@@ -273,7 +273,6 @@ function botContext(
     logger,
     clock,
     newId: options.newId ?? randomUUID,
-    approvalTtlMs: slack.approvalTtlMs,
     policy: options.policy,
     approvedRetry: { ...approvedRetry(slack.approvedRetryDeadlineMs), ...options.approvedRetry },
     metrics,

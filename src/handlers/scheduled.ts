@@ -8,14 +8,8 @@ import { type IamResult, SKIP_REASONS } from '../iam';
 import type { Logger } from '../log';
 import type { ApprovalRequest } from '../store/types';
 import { refusalMessage, type ScheduledOutcome, scheduledOutcomeMessage } from '../views/slack';
-import {
-  announceDecision,
-  APPROVAL_LEASE_MS,
-  CLAIM_OWNER,
-  cardOf,
-  carryOut,
-  claimHolderIsDead,
-} from './approvals';
+import { announceDecision, cardOf, carryOut } from './approvals';
+import { APPROVAL_LEASE_MS, CLAIM_OWNER, claimHolderIsDead } from './claims';
 import { auditDone, type BotContext } from './context';
 import { postMessage } from './posting';
 
