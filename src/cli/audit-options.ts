@@ -2,7 +2,7 @@
  * `atlassian-iam audit` options: pure parsing from argv to an audit query and an output format, so the
  * command itself only opens the store and prints. Bad input throws AuditUsageError (exit status 2).
  */
-import { parseFlags } from './args';
+import { type FlagSpec, parseFlags } from './args';
 import type { AuditQuery } from '../store/types';
 
 export const DEFAULT_AUDIT_LIMIT = 100;
@@ -117,26 +117,35 @@ function parseLimit(text: string): number {
   return limit;
 }
 
-/** The arguments after `audit`; 'help' for -h/--help. */
-export function parseAuditArgs(argv: string[], now: Date): AuditInvocation | 'help' {
+/**
+ * The flags of an audit subcommand (plus -h/--help): 'help' when asked for; a usage problem or a stray
+ * argument is an AuditUsageError ending with the help hint.
+ */
+function auditFlags<O extends Record<string, FlagSpec>>(argv: string[], options: O) {
   let parsed;
   try {
-    parsed = parseFlags(argv, {
-      since: { type: 'string' },
-      before: { type: 'string' },
-      user: { type: 'string' },
-      group: { type: 'string' },
-      limit: { type: 'string' },
-      json: { type: 'boolean' },
-      csv: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    });
+    parsed = parseFlags(argv, { ...options, help: { type: 'boolean', short: 'h' } });
   } catch (error) {
     throw new AuditUsageError(`${(error as Error).message}; ${HINT}`);
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';
   if (positionals.length > 0) throw new AuditUsageError(`unexpected argument "${positionals[0]}"; ${HINT}`);
+  return values;
+}
+
+/** The arguments after `audit`; 'help' for -h/--help. */
+export function parseAuditArgs(argv: string[], now: Date): AuditInvocation | 'help' {
+  const values = auditFlags(argv, {
+    since: { type: 'string' },
+    before: { type: 'string' },
+    user: { type: 'string' },
+    group: { type: 'string' },
+    limit: { type: 'string' },
+    json: { type: 'boolean' },
+    csv: { type: 'boolean' },
+  });
+  if (values === 'help') return 'help';
   if (values.json && values.csv) throw new AuditUsageError(`choose one of --json and --csv; ${HINT}`);
   const query: AuditInvocation['query'] = {
     limit: values.limit === undefined ? DEFAULT_AUDIT_LIMIT : parseLimit(values.limit),
@@ -159,19 +168,8 @@ export function parseAuditArgs(argv: string[], now: Date): AuditInvocation | 'he
 
 /** The arguments after `audit prune`; 'help' for -h/--help. */
 export function parsePruneArgs(argv: string[], now: Date): PruneInvocation | 'help' {
-  let parsed;
-  try {
-    parsed = parseFlags(argv, {
-      before: { type: 'string' },
-      'dry-run': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    });
-  } catch (error) {
-    throw new AuditUsageError(`${(error as Error).message}; ${HINT}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) return 'help';
-  if (positionals.length > 0) throw new AuditUsageError(`unexpected argument "${positionals[0]}"; ${HINT}`);
+  const values = auditFlags(argv, { before: { type: 'string' }, 'dry-run': { type: 'boolean' } });
+  if (values === 'help') return 'help';
   if (values.before === undefined) {
     throw new AuditUsageError(`audit prune needs --before WHEN (e.g. --before 365d); ${HINT}`);
   }

@@ -111,6 +111,13 @@ async function findPlan(context: BotContext, profile: UserProfile, options: Writ
   return { preview, plan, fingerprint: planFingerprint(plan) };
 }
 
+/** What the person is told when the update's preview fails: their input's problem, or a pointer to the log. */
+function previewProblem(context: BotContext, error: unknown, verb: 'previewed' | 'checked'): string {
+  if (error instanceof ProfileError) return `${(error as Error).message}. Nothing was changed.`;
+  context.logger.error('update preview failed', { error: (error as Error).message });
+  return `The change could not be ${verb}, so nothing was changed; the bot's log has the details.`;
+}
+
 /**
  * view_submission of the create/update modal: field errors go back into the modal; a non-operator is
  * told in the modal too. A valid update form opens its confirmation (pushed on top of the form): the
@@ -204,13 +211,7 @@ async function confirmationOf(
   try {
     found = await findPlan(context, form.profile, optionsOf(form.values));
   } catch (error) {
-    const input = error instanceof ProfileError;
-    if (!input) context.logger.error('update preview failed', { error: (error as Error).message });
-    return {
-      problem: input
-        ? `${(error as Error).message}. Nothing was changed.`
-        : "The change could not be previewed, so nothing was changed; the bot's log has the details.",
-    };
+    return { problem: previewProblem(context, error, 'previewed') };
   }
   const metadata: ConfirmMetadata = {
     channelId: form.channelId,
@@ -329,13 +330,7 @@ async function recheck(
     profile = parseUserProfile(metadata.fields);
     found = await findPlan(context, profile, optionsOf(metadata));
   } catch (error) {
-    const input = error instanceof ProfileError;
-    if (!input) context.logger.error('update preview failed', { error: (error as Error).message });
-    return {
-      problem: input
-        ? `${(error as Error).message}. Nothing was changed.`
-        : "The change could not be checked, so nothing was changed; the bot's log has the details.",
-    };
+    return { problem: previewProblem(context, error, 'checked') };
   }
   if (found.fingerprint === metadata.plan) return { profile, found };
   const again = { ...metadata, plan: found.fingerprint };
