@@ -10,6 +10,7 @@ import {
 import { type Config, requireSlackSettings } from './config';
 import {
   AccessPolicy,
+  announceUnannounced,
   approvedRetry,
   type ApprovedRetry,
   type BotContext,
@@ -250,6 +251,7 @@ function assemble(
       .run(async () => {
         await expireDue(context, app.client);
         await recoverApproved(context, app.client);
+        await announceUnannounced(context, app.client);
         await reconcileInterrupted(context, app.client);
       })
       .catch((error: Error) => {

@@ -103,6 +103,10 @@ function cliAuditing(store: Store): Store {
       if (key === 'appendAudit') {
         return (entry: NewAuditEntry) => target.appendAudit({ ...entry, source: 'cli' });
       }
+      if (key === 'completeApproval') {
+        return (id: string, result: Record<string, unknown>, record: NewAuditEntry) =>
+          target.completeApproval(id, result, { ...record, source: 'cli' });
+      }
       const value: unknown = Reflect.get(target, key);
       return typeof value === 'function' ? value.bind(target) : value;
     },

@@ -110,6 +110,26 @@ export async function auditDone(context: BotContext, entry: BotAuditEntry): Prom
   }
 }
 
+/**
+ * A store write that carries its own audit row in one transaction (Store.completeApproval): `entry` is
+ * stamped as audit() stamps it and counted in the metrics when `write` says it stored it; a failure
+ * counts as an audit write failure and is rethrown (nothing was written).
+ */
+export async function writeWithRecord(
+  context: BotContext,
+  entry: BotAuditEntry,
+  write: (record: NewAuditEntry) => Promise<boolean>,
+): Promise<boolean> {
+  try {
+    const written = await write({ ...entry, at: context.clock(), source: 'slack' });
+    if (written) count(context.metrics, entry);
+    return written;
+  } catch (error) {
+    context.metrics.auditWriteFailure();
+    throw error;
+  }
+}
+
 /** Why a request was refused before anything was done, as its audit row says. */
 export const REFUSED = {
   notOperator: 'not an operator',

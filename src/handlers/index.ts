@@ -23,7 +23,7 @@ export { APPROVAL_LEASE_MS, approvedRetry, expireDue, recoverApproved } from './
 export type { ApprovedRetry, BotContext } from './context';
 export { reconcileInterrupted } from './reconcile';
 export { FollowUps } from './follow-ups';
-export { runScheduled, startScheduleTimer } from './scheduled';
+export { announceUnannounced, runScheduled, startScheduleTimer } from './scheduled';
 export { InFlight } from './in-flight';
 
 /** Every listener, grouped by Slack surface, behind the replay guard (a trigger_id runs once). */

@@ -89,6 +89,9 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE approvals ADD COLUMN last_error text;
   UPDATE approvals SET attempts = 1 WHERE claimed_by IS NOT NULL;
   `,
+  // 7: a completed request whose announcement (card, thread, requester) is still to be made, so a restart
+  // finds what a crash completed but never told (see Store.listUnannounced); true from completion to markAnnounced.
+  `ALTER TABLE approvals ADD COLUMN unannounced boolean NOT NULL DEFAULT false;`,
 ];
 
 /**
@@ -467,7 +470,7 @@ export class PostgresStore implements Store {
     if (!isStorable(id) || !isStorable(owner)) return false;
     const { rowCount } = await this.query(
       `UPDATE approvals SET claimed_until = COALESCE($1::timestamptz, now()) + $4 * interval '1 millisecond'
-       WHERE id = $2 AND status = 'approved' AND claimed_by = $3`,
+       WHERE id = $2 AND (status = 'approved' OR unannounced) AND claimed_by = $3`,
       [this.when(at), id, owner, leaseMs],
     );
     return rowCount === 1;
@@ -488,13 +491,58 @@ export class PostgresStore implements Store {
     );
   }
 
-  async completeApproval(id: string, result: Record<string, unknown>): Promise<boolean> {
+  async completeApproval(
+    id: string,
+    result: Record<string, unknown>,
+    record: NewAuditEntry,
+  ): Promise<boolean> {
+    assertStorable(Rows.auditTexts(record));
     if (!isStorable(id)) return false;
-    const { rowCount } = await this.query(
-      "UPDATE approvals SET status = 'completed', result = $1::json WHERE id = $2 AND status = 'approved'",
-      [JSON.stringify(result), id],
+    // One statement: the audit row is inserted by it, so a row that cannot be written undoes the completion.
+    const rows = await this.rows(
+      `WITH completed AS (
+         UPDATE approvals SET status = 'completed', result = $1::json, unannounced = true
+         WHERE id = $2 AND status = 'approved' RETURNING id
+       ),
+       logged AS (
+         INSERT INTO audit_log (at, actor, source, kind, command, target, outcome, request_id, detail)
+         SELECT ${AUDIT_VALUES(3)} FROM completed
+       )
+       SELECT id FROM completed`,
+      [JSON.stringify(result), id, ...auditParams(record, this.when(record.at))],
     );
-    return rowCount === 1;
+    return rows.length === 1;
+  }
+
+  async listUnannounced(): Promise<ApprovalRequest[]> {
+    const rows = await this.rows<ApprovalRow>(
+      `SELECT ${APPROVAL_COLUMNS} FROM approvals WHERE unannounced ORDER BY created_at, id COLLATE "C"`,
+    );
+    return rows.map(toApproval);
+  }
+
+  async claimAnnouncement(
+    id: string,
+    at: Date,
+    leaseMs: number,
+    owner: string,
+    takeOverFrom?: string,
+  ): Promise<ApprovalRequest | null> {
+    assertStorable({ owner, takeOverFrom });
+    if (!isStorable(id)) return null;
+    return this.approvalRow(
+      `UPDATE approvals
+       SET claimed_until = COALESCE($3::timestamptz, now()) + $1 * interval '1 millisecond', claimed_by = $4
+       WHERE id = $2 AND unannounced
+         AND (claimed_until IS NULL OR claimed_until <= COALESCE($3::timestamptz, now()) OR claimed_by = $5)
+       RETURNING ${APPROVAL_COLUMNS}`,
+      [leaseMs, id, this.when(at), owner, takeOverFrom ?? null],
+    );
+  }
+
+  async markAnnounced(id: string): Promise<void> {
+    if (!isStorable(id)) return;
+    await this.query('UPDATE approvals SET unannounced = false WHERE id = $1', [id]);
   }
 
   async failApproval(id: string, reason: string): Promise<ApprovalRequest | null> {

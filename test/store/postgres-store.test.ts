@@ -18,6 +18,13 @@ withPostgres((url) => {
       return PostgresStore.open(url, { schema });
     },
     openAgain: () => PostgresStore.open(url, { schema }),
+    refuseAuditRows: () =>
+      withClient(url, async (client) => {
+        // NOT VALID: the rows already there stay; every new one fails the check.
+        await client.query(
+          `ALTER TABLE ${schema}.audit_log ADD CONSTRAINT refuse_rows CHECK (false) NOT VALID`,
+        );
+      }),
     cleanup: () => dropSchema(url, schema),
   });
 
