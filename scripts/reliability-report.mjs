@@ -63,6 +63,11 @@ const FIGURES = [
     totals: ['approvedDisablesLost', 'approvedDisablesDoubled'],
     better: 'none',
   },
+  {
+    label: 'approved disables completed after a SIGKILL without their result row / never announced',
+    totals: ['completedWithoutResultRow', 'completedUnannounced'],
+    better: 'none',
+  },
   { label: 'bulk rows failed by rate limits', totals: ['bulkRowsFailedByRateLimits'], better: 'none' },
   { label: 'HTTP fuzz requests survived', totals: ['httpFuzzSurvived', 'httpFuzzRequests'], better: 'share' },
   {
