@@ -28,6 +28,7 @@ const EXPECTED_SECTIONS = [
   '9-stored-rows-and-replays',
   '10-approved-work',
   '11-sigterm-all-down',
+  '12-kill-window',
 ];
 
 /**
