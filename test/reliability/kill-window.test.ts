@@ -85,30 +85,33 @@ const thread = (ts: string) => world.slack.callsTo('chat.postMessage').filter((c
 it.each([
   ['approved disable', false, 2],
   ['scheduled disable', true, 3],
-])('a %s completed by a killed bot is announced by the next start, once', async (name, scheduled, posts) => {
-  world = await startWorld();
-  const first = await world.startBot();
-  const request = await completedThenKilled(first.bot.context.store, scheduled);
-  const left = (await first.bot.context.store.listUnannounced()).length;
-  await first.stop();
-  const ts = scheduled ? '1700000000.000002' : '1700000000.000001';
+])(
+  'a completed %s a killed bot never announced is announced by the next start, once',
+  async (name, scheduled, posts) => {
+    world = await startWorld();
+    const first = await world.startBot();
+    const request = await completedThenKilled(first.bot.context.store, scheduled);
+    const left = (await first.bot.context.store.listUnannounced()).length;
+    await first.stop();
+    const ts = scheduled ? '1700000000.000002' : '1700000000.000001';
 
-  const second = await world.startBot();
-  const store = second.bot.context.store;
-  // Announced by the start's sweep or the schedule timer, whichever claims it: marked once told.
-  for (let i = 0; i < 100 && (await store.listUnannounced()).length > 0; i++) await sleep(50);
-  expect(await store.listUnannounced()).toEqual([]);
-  const card = world.slack.callsTo('chat.update').filter((c) => c.args.ts === ts);
-  expect(card.map(shown).join('\n')).toContain('disabled');
-  expect(thread(ts)).toHaveLength(posts);
-  const notes = (await store.listAudit()).filter((e) => e.command === 'run-scheduled');
-  expect(notes).toHaveLength(scheduled ? 1 : 0);
-  await second.stop();
+    const second = await world.startBot();
+    const store = second.bot.context.store;
+    // Announced by the start's sweep or the schedule timer, whichever claims it: marked once told.
+    for (let i = 0; i < 100 && (await store.listUnannounced()).length > 0; i++) await sleep(50);
+    expect(await store.listUnannounced()).toEqual([]);
+    const card = world.slack.callsTo('chat.update').filter((c) => c.args.ts === ts);
+    expect(card.map(shown).join('\n')).toContain('disabled');
+    expect(thread(ts)).toHaveLength(posts);
+    const notes = (await store.listAudit()).filter((e) => e.command === 'run-scheduled');
+    expect(notes).toHaveLength(scheduled ? 1 : 0);
+    await second.stop();
 
-  const third = await world.startBot();
-  await sleep(500); // room for a second announcement, were there one
-  const again = thread(ts).length - posts;
-  expect(again).toBe(0);
-  expect(await third.bot.context.store.getApproval(request.id)).toMatchObject({ status: 'completed' });
-  rows.push([name, left, thread(ts).length === posts ? 'yes' : 'no', again]);
-});
+    const third = await world.startBot();
+    await sleep(500); // room for a second announcement, were there one
+    const again = thread(ts).length - posts;
+    expect(again).toBe(0);
+    expect(await third.bot.context.store.getApproval(request.id)).toMatchObject({ status: 'completed' });
+    rows.push([name, left, thread(ts).length === posts ? 'yes' : 'no', again]);
+  },
+);
