@@ -29,6 +29,7 @@ const EXPECTED_SECTIONS = [
   '10-approved-work',
   '11-sigterm-all-down',
   '12-kill-window',
+  '13-one-clock',
 ];
 
 /**

@@ -39,6 +39,7 @@ import {
 import { defaultPolicy, loadPolicy, type Policy } from './policy';
 import { type BotIdentity, checkBotToken, describeSlackFailure, StartupError } from './startup';
 import { openStore } from './store';
+import { type DatabaseClock, followDatabase } from './store/database-clock';
 import type { Store } from './store/types';
 import { createRuntime, type Runtime } from './wiring';
 
@@ -176,7 +177,8 @@ function assemble(
 ): Bot {
   const { config, logger } = options;
   const socketMode = slack.appToken !== null;
-  const clock = options.clock ?? (() => new Date());
+  const databaseClock = followDatabase(options.clock ?? (() => new Date()), store);
+  const clock = databaseClock.now;
   const mode = socketMode ? 'socket' : 'http';
 
   const boltLog = boltLogger(logger, config.logLevel);
@@ -249,6 +251,7 @@ function assemble(
   const sweepOnce = () =>
     context.inFlight
       .run(async () => {
+        await syncClock(databaseClock, logger);
         await expireDue(context, app.client);
         await recoverApproved(context, app.client);
         await announceUnannounced(context, app.client);
@@ -284,6 +287,7 @@ function assemble(
     mode,
     async start() {
       await listen();
+      await syncClock(databaseClock, logger);
       const recovered = await recoverApproved(context, app.client);
       if (recovered > 0)
         logger.info('carried out approved disables interrupted by a restart', { count: recovered });
@@ -343,6 +347,25 @@ async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolea
 }
 
 /** The readiness probe's database check: a primary-key read that must answer within READY_PROBE_MS. */
+/** Clock skew past which an instance says so at each sweep (it follows the database's clock anyway). */
+const SKEW_WARNING_MS = 10_000;
+
+/** Follows the database server's clock again (see followDatabase); a server that does not answer keeps the last offset. */
+async function syncClock(clock: DatabaseClock, logger: Logger): Promise<void> {
+  try {
+    const offsetMs = await clock.sync();
+    if (offsetMs !== null && Math.abs(offsetMs) >= SKEW_WARNING_MS) {
+      logger.warn("this instance's clock is off the database server's; times follow the database", {
+        offsetMs: Math.round(offsetMs),
+      });
+    }
+  } catch (error) {
+    logger.warn("could not read the database server's clock; keeping the last offset", {
+      error: (error as Error).message,
+    });
+  }
+}
+
 async function databaseProblem(store: Store): Promise<string | null> {
   const probe = store.getApproval('readyz-probe').then(
     () => null,

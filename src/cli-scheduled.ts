@@ -18,6 +18,7 @@ import { AccessPolicy, approvedRetry, type BotContext, FollowUps, InFlight, runS
 import { SILENT_SLACK } from './handlers/scheduled';
 import type { PeopleDirectory } from './handlers/access';
 import { openStore } from './store';
+import { followDatabase } from './store/database-clock';
 import type { NewAuditEntry, Store } from './store/types';
 
 /** This machine's time zone: a time written without one is read in it. */
@@ -129,6 +130,8 @@ export async function runScheduledFromCli(
     ? new webApi.WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl })
     : SILENT_SLACK;
   try {
+    const clock = followDatabase(() => new Date(), store);
+    await clock.sync();
     const context: BotContext = {
       iam,
       sandbox,
@@ -138,7 +141,7 @@ export async function runScheduledFromCli(
       inFlight: new InFlight(),
       followUps: new FollowUps(),
       logger,
-      clock: () => new Date(),
+      clock: clock.now,
       newId: randomUUID,
       approvalTtlMs: config.slack.approvalTtlMs,
       // Carrying out an approved request asks no rule: the rule was applied when it was approved.

@@ -705,6 +705,12 @@ export class PostgresStore implements Store {
     );
   }
 
+  async databaseTime(): Promise<Date | null> {
+    if (!this.databaseClock) return null;
+    const [row] = await this.rows<{ now: Date }>('SELECT now() AS now');
+    return row?.now ?? null;
+  }
+
   /** Ends the pool once its queries have finished; a second call waits for the first. */
   async close(): Promise<void> {
     this.closed ??= this.pool.end();

@@ -551,6 +551,10 @@ export class SqliteStore implements Store {
     );
   }
 
+  async databaseTime(): Promise<Date | null> {
+    return null;
+  }
+
   async close(): Promise<void> {
     this.db.close();
   }

@@ -224,5 +224,11 @@ export interface Store {
    * `dryRun`, only counts them. Nothing is ever pruned unless an operator asks.
    */
   pruneAudit(before: Date, dryRun?: boolean): Promise<number>;
+  /**
+   * The database server's time now, when the store takes its times from the server (PostgreSQL opened
+   * with `clock: 'database'`, as several replicas use it); null when it keeps no clock of its own
+   * (SQLite: one machine, one clock). Replicas follow it (see src/store/database-clock.ts).
+   */
+  databaseTime(): Promise<Date | null>;
   close(): Promise<void>;
 }

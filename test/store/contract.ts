@@ -608,6 +608,11 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
       });
     });
 
+    it('keeps no clock of its own unless it takes its times from a database server (one clock)', async () => {
+      // SQLite, and PostgreSQL on the caller's clock (as these contract tests open it): the caller's times.
+      expect(await store.databaseTime()).toBeNull();
+    });
+
     describe('audit log', () => {
       it('appends entries with increasing ids and returns them whole', async () => {
         const entries = [];

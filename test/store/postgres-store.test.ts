@@ -180,6 +180,10 @@ withPostgres((url) => {
         const row = await s.appendAudit(newAudit({ at: at(99) }));
         expect(row.at.getTime()).toBeGreaterThanOrEqual(before.getTime());
         expect(row.at.getTime()).toBeLessThanOrEqual((await serverNow()).getTime());
+        // Replicas read the server's time to follow it (src/store/database-clock.ts).
+        const told = (await s.databaseTime())!.getTime();
+        expect(told).toBeGreaterThanOrEqual(row.at.getTime());
+        expect(told).toBeLessThanOrEqual((await serverNow()).getTime());
       } finally {
         await s.close();
         await dropSchema(url, schema);

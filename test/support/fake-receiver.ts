@@ -123,6 +123,8 @@ export interface BotStartOptions {
   expirySweepMs?: number;
   /** Shorter retry waits and lease heartbeat for approved work (see BotOptions.approvedRetry). */
   approvedRetry?: BotOptions['approvedRetry'];
+  /** This bot's own clock instead of the world's (`now`): for instances whose clocks differ. */
+  clock?: () => Date;
 }
 
 export interface World {
@@ -212,7 +214,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         config,
         logger,
         receiver,
-        clock: () => new Date(world.now.getTime()),
+        clock: start.clock ?? (() => new Date(world.now.getTime())),
         newId: () => {
           const id = `req-${ids.length + 1}`;
           ids.push(id);
