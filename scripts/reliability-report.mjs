@@ -30,6 +30,7 @@ const EXPECTED_SECTIONS = [
   '11-sigterm-all-down',
   '12-kill-window',
   '13-one-clock',
+  '14-pg-terminate',
 ];
 
 /**
@@ -93,6 +94,11 @@ const FIGURES = [
     label: 'approved disables completed after a 60 s Atlassian storm (injected clock)',
     totals: ['approvedDisablesCompletedAfterStorm', 'approvedDisablesInStorm'],
     better: 'share',
+  },
+  {
+    label: 'received rows lost while PostgreSQL backends were terminated',
+    totals: ['receivedRowsLost'],
+    better: 'none',
   },
   {
     label: 'SIGTERM to exit with every dependency down: runs over 30 s',

@@ -167,6 +167,15 @@ const toApproval = (row: ApprovalRow): ApprovalRequest => Rows.approvalFromRow(r
 const toAudit = (row: AuditRow): AuditEntry => Rows.auditFromRow(row, decode);
 const byCreation = Rows.byCreation;
 
+/** SQLSTATEs of a backend the server ended under a statement (admin_shutdown, crash_shutdown). */
+const TERMINATED = new Set(['57P01', '57P02']);
+/**
+ * How often such a statement is sent again before its failure is reported, after 20, 40, 80, 160 ms
+ * (a storm of terminations can end the next connection too).
+ */
+const TERMINATED_RETRIES = 4;
+const TERMINATED_FIRST_WAIT_MS = 20;
+
 /** A schema name the store may put in `search_path` unquoted: letters, digits and `_` only. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -345,12 +354,23 @@ export class PostgresStore implements Store {
     return new PostgresStore(pool, url, options.clock === 'database');
   }
 
-  /** Runs one statement; a failure is rethrown without DATABASE_URL, its password or the host. */
+  /**
+   * Runs one statement; a failure is rethrown without DATABASE_URL, its password or the host. A
+   * statement whose backend the server terminated (pg_terminate_backend, a crash of another backend)
+   * reports that instead of completing, so it did not commit: it is sent again on another connection.
+   */
   private async query<R extends object>(sql: string, params: unknown[] = []): Promise<QueryResult<R>> {
-    try {
-      return await this.pool.query<R>(sql, params);
-    } catch (error) {
-      throw new PostgresError(`PostgreSQL: ${describePostgresError(error, this.url)}`, error);
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.pool.query<R>(sql, params);
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (attempt < TERMINATED_RETRIES && TERMINATED.has(String(code))) {
+          await new Promise((resolve) => setTimeout(resolve, TERMINATED_FIRST_WAIT_MS * 2 ** attempt));
+          continue;
+        }
+        throw new PostgresError(`PostgreSQL: ${describePostgresError(error, this.url)}`, error);
+      }
     }
   }
 
