@@ -43,6 +43,7 @@ import {
   auditDone,
   AuditUnavailableError,
   type BotContext,
+  pinnedUser,
   targetOf,
   writeWithRecord,
 } from './context';
@@ -63,7 +64,7 @@ async function receivedThen<T>(
   preview: () => Promise<T>,
 ): Promise<T> {
   const entry = { actor: input.requesterId, command, target: targetOf(profile), requestId: null };
-  await audit(context, { ...entry, kind: 'command', outcome: 'received', detail: null });
+  await audit(context, { ...entry, kind: 'command', outcome: 'received', detail: pinnedUser(profile.id) });
   try {
     return await preview();
   } catch (error) {
@@ -282,7 +283,7 @@ export async function requestPreviewedWrite(
     target: targetOf(input.profile),
     outcome: 'received',
     requestId: null,
-    detail: null,
+    detail: pinnedUser('update' in input.preview ? input.preview.update.user.id : input.profile.id),
   });
   await carryOutPreview(context, client, input, kind, runNow);
 }

@@ -54,6 +54,15 @@ export function targetOf(profile: UserProfile): string {
   return 'unknown user';
 }
 
+/**
+ * A command's "received" detail: the Atlassian id of the user it is pinned to, when known (typed, or
+ * found by a preview), so reconciling after a crash looks the user up by id, which a change of email
+ * or username does not alter (see reconcile.ts).
+ */
+export function pinnedUser(id: unknown): Record<string, unknown> | null {
+  return typeof id === 'string' && id !== '' ? { userId: id } : null;
+}
+
 type BotAuditEntry = Omit<NewAuditEntry, 'at' | 'source'>;
 
 /**
