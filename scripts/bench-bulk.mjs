@@ -1,6 +1,6 @@
 // Benchmark of `atlassian-iam bulk` against a rate-limited emulated Atlassian (`npm run bench:bulk`).
 //
-// The built CLI (dist/cli.js) runs `bulk disable` over a CSV of 2,000 users, each one lookup and one
+// The built CLI (dist/cli/main.js) runs `bulk disable` over a CSV of 2,000 users, each one lookup and one
 // PATCH, against the loopback SCIM server of dist/sandbox with 50 ms latency per request and a token
 // bucket of 50 requests per second (bucket depth 50, one second's worth): a request that finds the
 // bucket empty is answered 429 with `Retry-After: 1`, as Atlassian does. At the quota the run takes
@@ -28,7 +28,7 @@ import { seedUser } from './bench-lib/directory.mjs';
 import { table } from './bench-lib/report.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(ROOT, 'dist', 'cli.js');
+const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 if (!fs.existsSync(CLI)) {
   console.error(`${CLI} is missing: run \`npm run build\` first (\`npm run bench:bulk\` does it).`);
   process.exit(2);

@@ -23,7 +23,7 @@ import { seedUser as seedInto } from './bench-lib/directory.mjs';
 import { median, table } from './bench-lib/report.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(ROOT, 'dist', 'cli.js');
+const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 if (!fs.existsSync(CLI)) {
   console.error(`${CLI} is missing: run \`npm run build\` first (\`npm run bench\` does it).`);
   process.exit(2);
@@ -108,7 +108,7 @@ function childEnv(url) {
   };
 }
 
-/** Spawns `[prefix…] node [nodeArgs…] dist/cli.js args…` in the scratch directory (no .env there). */
+/** Spawns `[prefix…] node [nodeArgs…] dist/cli/main.js args…` in the scratch directory (no .env there). */
 function run(args, { url = servers[0].url, nodeArgs = [], prefix = [], env = {} } = {}) {
   const [file, ...rest] = [...prefix, process.execPath, ...nodeArgs, CLI, ...args];
   return new Promise((resolve, reject) => {

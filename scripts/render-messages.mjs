@@ -1,16 +1,18 @@
 // Renders docs/messages/ (one Block Kit JSON file per Slack message, modal and Home tab the bot sends,
-// plus README.md with Block Kit Builder preview links) from src/views/examples.ts, built to dist/.
+// plus README.md with Block Kit Builder preview links) from test/support/message-examples.ts, built
+// to dist/messages/ by tsconfig.messages.json (the examples are test code: the build of src/ leaves
+// them out).
 //
-//   npm run docs:messages                       build, then write the files
+//   npm run docs:messages                       build the examples, then write the files
 //   node scripts/render-messages.mjs --check    compare instead of writing; exit 1 listing drifted files
 //
-// Exits 2 when dist/ is missing or an argument is unknown.
+// Exits 2 when the built examples are missing or an argument is unknown.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const BUILT = path.join(ROOT, 'dist', 'views', 'examples.js');
+const BUILT = path.join(ROOT, 'dist', 'messages', 'test', 'support', 'message-examples.js');
 const OUT = path.join(ROOT, 'docs', 'messages');
 
 const args = process.argv.slice(2);
@@ -21,11 +23,13 @@ if (unknown.length > 0) {
 }
 const check = args.includes('--check');
 if (!fs.existsSync(BUILT)) {
-  console.error(`${BUILT} is missing: run \`npm run build\` first (\`npm run docs:messages\` does it).`);
+  console.error(
+    `${BUILT} is missing: run \`npx tsc -p tsconfig.messages.json\` first (\`npm run docs:messages\` does it).`,
+  );
   process.exit(2);
 }
 
-const { default: views } = await import('../dist/views/examples.js');
+const { default: views } = await import('../dist/messages/test/support/message-examples.js');
 const files = views.renderMessageDocs(views.messageExamples());
 
 const generated = (name) => name === 'README.md' || name.endsWith('.json');

@@ -20,6 +20,7 @@ import {
   reconcileInterrupted,
   recoverApproved,
   registerListeners,
+  sendDueFollowUps,
   startScheduleTimer,
   webPeopleDirectory,
 } from './handlers';
@@ -41,7 +42,7 @@ import { type BotIdentity, checkBotToken, describeSlackFailure, StartupError } f
 import { openStore } from './store';
 import { type DatabaseClock, followDatabase } from './store/database-clock';
 import type { Store } from './store/types';
-import { createRuntime, type Runtime } from './wiring';
+import { createRuntime, type Runtime } from './runtime';
 
 const BOLT_LEVELS: Record<LogLevel, BoltLogLevel> = {
   debug: BoltLogLevel.DEBUG,
@@ -247,12 +248,14 @@ function assemble(
 
   let sweep: NodeJS.Timeout | null = null;
   let stopSchedules: (() => void) | null = null;
-  // Expiry, and approved disables whose holder's lease ran out (a crashed peer's), picked up by any instance.
+  // Expiry, reminders and escalations, and approved disables whose holder's lease ran out (a crashed
+  // peer's), picked up by any instance.
   const sweepOnce = () =>
     context.inFlight
       .run(async () => {
         await syncClock(databaseClock, logger);
         await expireDue(context, app.client);
+        await sendDueFollowUps(context, app.client);
         await recoverApproved(context, app.client);
         await announceUnannounced(context, app.client);
         await reconcileInterrupted(context, app.client);

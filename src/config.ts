@@ -110,6 +110,10 @@ export class ConfigError extends Error {
   }
 }
 
+/** `PREFIX: HEADLINE:` then one indented line per problem: how the bot and the CLI print what to fix. */
+export const problemsText = (prefix: string, headline: string, problems: readonly string[]): string =>
+  `${prefix}: ${headline}:\n${problems.map((problem) => `  ${problem}`).join('\n')}\n`;
+
 const SECRET_VARIABLES = [
   'ATLASSIAN_ACCESS_TOKEN',
   'SLACK_BOT_TOKEN',

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { createBot } from './app';
-import { ConfigError, loadConfig, loadDotenv } from './config';
+import { ConfigError, loadConfig, loadDotenv, problemsText } from './config';
 import { createLogger, redact } from './log';
 import { formatProblem, PolicyError } from './policy';
 import { StartupError } from './startup';
@@ -20,9 +20,7 @@ async function main(): Promise<void> {
     config = loadConfig();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(
-      `atlassian-iam bot: the configuration is invalid:\n${error.problems.map((p) => `  ${p}`).join('\n')}\n`,
-    );
+    process.stderr.write(problemsText('atlassian-iam bot', 'the configuration is invalid', error.problems));
     process.exit(2);
   }
   const secrets = config.secrets;
@@ -43,7 +41,7 @@ async function main(): Promise<void> {
         : error instanceof PolicyError
           ? error.problems.map(formatProblem)
           : [message];
-    process.stderr.write(`atlassian-iam bot: cannot start:\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
+    process.stderr.write(problemsText('atlassian-iam bot', 'cannot start', problems));
     process.exit(2);
   }
   if (bot.context.sandbox) {

@@ -3,11 +3,11 @@
  * control as a real run. Nothing is written to Atlassian and no report line is written, so a later real
  * run does every row; each planned row gets one audit row with outcome `dry-run`.
  */
-import type { CliAudit } from '../cli-audit';
-import { type CommandPlan, type IamContext, planCommand, ProfileError, type WriteCommand } from '../iam';
+import type { CliAudit } from '../cli/audit-trail';
+import { type CommandPlan, type IamContext, planCommand, ProfileError } from '../iam';
 import { type AimdController, runPool } from './concurrency';
 import type { BulkRow } from './csv';
-import type { BulkOperation } from './runner';
+import { type BulkOperation, commandOf } from './runner';
 
 /** One row of a dry run: its plan, or why it cannot run (malformed). */
 export interface RowPlan {
@@ -18,8 +18,6 @@ export interface RowPlan {
 }
 
 export type DryRunCounts = Record<CommandPlan['kind'] | 'malformed' | 'alreadyDone', number>;
-
-export const commandOf = (operation: BulkOperation): WriteCommand => `iam-${operation}-user`;
 
 /** Plans every row; the result is in file order. */
 export async function planRows(

@@ -8,16 +8,15 @@
  * reached Atlassian before a 5xx or timeout is found and not posted twice. Unreachable Atlassian (DNS,
  * TLS, certificates) stops the run like a bad token.
  */
-import type { CliAudit } from '../cli-audit';
+import type { CliAudit } from '../cli/audit-trail';
 import {
-  createUser,
-  disableUser,
-  enableUser,
   type IamContext,
   type IamResult,
+  outcomeOf,
   ProfileError,
-  updateUser,
+  runCommand,
   type UserProfile,
+  type WriteCommand,
 } from '../iam';
 import type { ScimRequestError } from '../scim/errors';
 import { type AimdController, runPool } from './concurrency';
@@ -55,28 +54,16 @@ export interface RunOutcome {
   fatal: string | null;
 }
 
-export function execute(
-  operation: BulkOperation,
-  context: IamContext,
-  profile: UserProfile,
-  allowEnable: boolean,
-): Promise<IamResult> {
-  switch (operation) {
-    case 'create':
-      return createUser(context, profile, { allowEnable });
-    case 'update':
-      return updateUser(context, profile, { allowEnable });
-    case 'disable':
-      return disableUser(context, profile);
-    case 'enable':
-      return enableUser(context, profile);
-  }
-}
+/** The command a bulk operation runs on each row: `create` is iam-create-user, and so on. */
+export const commandOf = (operation: BulkOperation): WriteCommand => `iam-${operation}-user`;
 
-export function outcomeOf(result: IamResult): RowOutcome {
-  const vendor = result.IAM.Vendor;
-  if (!vendor.success) return 'failed';
-  return vendor.skipped ? 'skipped' : 'success';
+/**
+ * A row's outcome in the report: the command's outcome, except that the report file says `failed` for
+ * a failure (its format, which an interrupted run reads back to resume, predates the shared word).
+ */
+export function rowOutcomeOf(result: IamResult): RowOutcome {
+  const outcome = outcomeOf(result.IAM.Vendor);
+  return outcome === 'failure' ? 'failed' : outcome;
 }
 
 export async function runRows(rows: BulkRow[], options: RunnerOptions): Promise<RunOutcome> {
@@ -119,11 +106,13 @@ export async function runRows(rows: BulkRow[], options: RunnerOptions): Promise<
         seen.error = error;
       },
     });
-    const result = await execute(
-      options.operation,
+    const result = await runCommand(
+      commandOf(options.operation),
       { ...options.context, directory },
       profile,
-      options.allowEnable,
+      {
+        allowEnable: options.allowEnable,
+      },
     );
     const vendor = result.IAM.Vendor;
     const { error } = seen;
@@ -175,7 +164,7 @@ export async function runRows(rows: BulkRow[], options: RunnerOptions): Promise<
     }
     // Stopped before it was ever sent: not run, not reported (a rerun does it).
     if (last === null) return false;
-    const line = finish(row, { outcome: outcomeOf(last), result: last });
+    const line = finish(row, { outcome: rowOutcomeOf(last), result: last });
     const status = last.IAM.Vendor.errorCode;
     if (line.outcome === 'failed' && status !== null && FATAL_STATUSES.has(status) && fatal === null) {
       fatal = last.IAM.Vendor.errorMessage ?? `Atlassian answered HTTP ${status}`;

@@ -3,7 +3,7 @@
  *
  * The client retries a 429 itself (honouring Retry-After, within its bounded attempts and total wait)
  * and reports each retry through the logger it was given, as
- * `warn('SCIM request failed; retrying', { status: 429, attempt, waitMs, … })` (src/scim/client.ts).
+ * `warn('SCIM request failed; retrying', { status: 429, attempt, waitMs, … })` (src/scim/transport.ts).
  * `watchThrottling` wraps that logger: such a line is a throttle signal for the concurrency controller,
  * and is logged at debug level instead of warn, because the progress display counts them (a run at the
  * quota would otherwise print one warning per 429). A 429 that outlasts the client's retry budget

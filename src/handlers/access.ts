@@ -1,4 +1,5 @@
 import type { WebClient } from '@slack/web-api';
+import type { Audience } from '../policy';
 
 export interface SlackPerson {
   isAdmin: boolean;
@@ -168,6 +169,12 @@ export class AccessPolicy {
 
   isApprover(userId: string, options: CheckOptions = {}): Promise<boolean> {
     return this.#allowed(userId, this.approvers ?? this.operators, options);
+  }
+
+  /** Whether `userId` is one of a policy rule's audience (its requesters or approvers). */
+  async inAudience(userId: string, audience: Audience, options: CheckOptions = {}): Promise<boolean> {
+    if (audience.admins && (await this.#allowed(userId, null, options))) return true;
+    return audience.ids.length > 0 && this.#allowed(userId, audience.ids, options);
   }
 
   async permissions(userId: string): Promise<Permissions> {

@@ -7,7 +7,6 @@ import {
   type ApprovalPlan,
   applyWrite,
   carryOutPlan,
-  createUser,
   failureCause,
   finishedByEarlierAttempt,
   type IamResult,
@@ -22,7 +21,13 @@ import {
   updatePlan,
   type WritePreview,
   type UserProfile,
+  outcomeOf,
+  runCommand,
+  targetOf,
 } from '../iam';
+import { checkScheduleLimit, directoryTarget } from '../iam/policy-target';
+import { type PolicyAction, policyFor } from '../policy';
+import { IDENTIFIER_ATTRIBUTES } from '../iam/commands';
 import { isTransientFailure } from '../scim/client';
 import type { ScimRequestError } from '../scim/errors';
 import type { ScimUser } from '../scim/types';
@@ -44,10 +49,10 @@ import {
   AuditUnavailableError,
   type BotContext,
   pinnedUser,
-  targetOf,
   writeWithRecord,
 } from './context';
 import { type ClickOrigin, contextMismatch } from './decision-guards';
+import { storeFollowUps } from './reminders';
 import { cardSchedule, expiryOf } from './schedule-card';
 import { cannotPost, postMessage, tellEphemeral, updateMessage } from './posting';
 
@@ -56,7 +61,7 @@ import { cannotPost, postMessage, tellEphemeral, updateMessage } from './posting
  * (the caller tells the person); a preview that throws (bad input found by the lookup) is recorded as
  * rejected.
  */
-async function receivedThen<T>(
+export async function receivedThen<T>(
   context: BotContext,
   input: ApprovalInput,
   command: string,
@@ -75,11 +80,12 @@ async function receivedThen<T>(
 }
 
 /** The slash command whose approval each action is; audit rows name it. */
-const COMMAND_OF: Record<ApprovalAction, 'iam-disable-user' | 'iam-enable-user' | 'iam-update-user'> = {
-  disable: 'iam-disable-user',
-  enable: 'iam-enable-user',
-  update: 'iam-update-user',
-};
+export const COMMAND_OF: Record<ApprovalAction, 'iam-disable-user' | 'iam-enable-user' | 'iam-update-user'> =
+  {
+    disable: 'iam-disable-user',
+    enable: 'iam-enable-user',
+    update: 'iam-update-user',
+  };
 
 /** An update's changes as stored with it (read loosely: a card is shown even for a request that failed). */
 function storedChanges(request: ApprovalRequest): ApprovalChange[] | undefined {
@@ -123,9 +129,6 @@ export const retryDeadline = (request: ApprovalRequest, deadlineMs: number): Dat
   return new Date(Math.max(approved, request.scheduledAt?.getTime() ?? 0) + deadlineMs);
 };
 
-export const outcomeOf = (result: IamResult): string =>
-  !result.IAM.Vendor.success ? 'failure' : result.IAM.Vendor.skipped ? 'skipped' : 'success';
-
 /** The result row of something Atlassian answered. */
 const resultEntry = (
   actorId: string,
@@ -137,7 +140,7 @@ const resultEntry = (
   kind: 'result' as const,
   command: COMMAND_OF[action],
   target: targetOf(result.IAM.UserProfile),
-  outcome: outcomeOf(result),
+  outcome: outcomeOf(result.IAM.Vendor),
   requestId,
   detail: result as unknown as Record<string, unknown>,
 });
@@ -180,7 +183,12 @@ export const approvedRetry = (deadlineMs: number): ApprovedRetry => ({
 });
 
 /** Tells the requester privately: by response_url, else in a DM; a failure to tell is logged. */
-async function tellRequester(context: BotContext, client: WebClient, input: ApprovalInput, text: string) {
+export async function tellRequester(
+  context: BotContext,
+  client: WebClient,
+  input: ApprovalInput,
+  text: string,
+) {
   const message = refusalMessage(text, { sandbox: context.sandbox });
   try {
     if (input.respond) await tellEphemeral(input.respond, message);
@@ -194,7 +202,7 @@ async function tellRequester(context: BotContext, client: WebClient, input: Appr
  * A result that needed no approval (nothing to do, or a lookup failure): audited, then posted at once
  * (the row never waits for Slack).
  */
-async function postFinal(
+export async function postFinal(
   context: BotContext,
   client: WebClient,
   input: ApprovalInput,
@@ -221,9 +229,14 @@ export async function requestActiveChange(
   input: ApprovalInput & { profile: UserProfile },
   action: 'disable' | 'enable',
 ): Promise<void> {
-  const preview = await receivedThen(context, input, COMMAND_OF[action], input.profile, () =>
-    (action === 'disable' ? previewDisable : previewEnable)(context.iam, input.profile),
-  );
+  const preview = await receivedThen(context, input, COMMAND_OF[action], input.profile, async () => {
+    const found = await (action === 'disable' ? previewDisable : previewEnable)(context.iam, input.profile);
+    if (input.schedule && 'user' in found) {
+      const ask = { user: found.user, requesterId: input.requesterId, schedule: input.schedule };
+      checkScheduleLimit(context.policy, { ...ask, now: context.clock() });
+    }
+    return found;
+  });
   if ('final' in preview) return postFinal(context, client, input, action, preview.final);
   await requestApproval(context, client, input, { action, profile: pinUser(preview.user) }, preview.user);
 }
@@ -260,7 +273,7 @@ export async function requestWrite(
     return found;
   });
   if (withGroups && 'notFound' in preview)
-    return runNow(() => createUser(context.iam, profile, { allowEnable }));
+    return runNow(() => runCommand('iam-create-user', context.iam, profile, { allowEnable }));
   await carryOutPreview(context, client, { ...input, preview }, kind, runNow);
 }
 
@@ -300,6 +313,13 @@ async function carryOutPreview(
     return requestApproval(context, client, input, updatePlan(preview.update), preview.update.user);
   }
   await runNow(() => applyWrite(context.iam, input.profile, preview, kind));
+}
+
+/** The policy action an approval carries out: an update needs one when it changes an identifier, else when it re-enables. */
+function policyActionOf(plan: ApprovalPlan): PolicyAction {
+  if (plan.action !== 'update') return plan.action;
+  const identifier = plan.profile.changes.some((change) => IDENTIFIER_ATTRIBUTES.has(change.attribute));
+  return identifier ? 'identifier-change' : 'enable';
 }
 
 /**
@@ -362,6 +382,12 @@ async function requestApproval(
     );
     return;
   }
+  const rule = policyFor(context.policy, {
+    action: policyActionOf(checked),
+    target: directoryTarget(user),
+    requesterId: input.requesterId,
+  });
+  await storeFollowUps(context, request, rule);
   const card = approvalRequestMessage(cardOf(request, { active: user.active ?? null, id: user.id ?? null }), {
     sandbox: context.sandbox,
   });
@@ -384,7 +410,7 @@ async function requestApproval(
 }
 
 /** Posts in the request's thread, or in its channel when its card was never posted. */
-async function postAbout(client: WebClient, request: ApprovalRequest, message: SlackMessage) {
+export async function postAbout(client: WebClient, request: ApprovalRequest, message: SlackMessage) {
   await postMessage(
     client,
     request.channelId,

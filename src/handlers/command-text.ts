@@ -83,3 +83,14 @@ export function parseCommandText(raw: string): CommandInput {
     identifierOnly: keys.length === 1 && keys[0] === 'email' && options['allow-enable'] === undefined,
   };
 }
+
+/**
+ * Takes `break-glass` off a disable or enable command's text: `jane@example.com break-glass
+ * reason="…"` → the text without it, and true. The word comes right after the user; text without it
+ * comes back unchanged.
+ */
+export function splitBreakGlass(text: string): { text: string; breakGlass: boolean } {
+  const match = /^(\s*\S+)\s+break-glass(?=\s|$)/i.exec(text);
+  if (!match || match[1].includes('=')) return { text, breakGlass: false };
+  return { text: `${match[1]}${text.slice(match[0].length)}`, breakGlass: true };
+}

@@ -1,4 +1,4 @@
-import type { ConnectionStatus, IamContext, UserProfile } from '../iam';
+import type { ConnectionStatus, IamContext } from '../iam';
 import type { Logger } from '../log';
 import type { Policy } from '../policy';
 import type { Metrics } from '../metrics';
@@ -27,8 +27,6 @@ export interface BotContext {
   approvedRetry: ApprovedRetry;
   /** Counts what the audit log records, for /metrics. */
   metrics: Metrics;
-  /** How far ahead a disable may be scheduled (policy `maxScheduleAhead`); 90 days when absent. */
-  maxScheduleAheadMs?: number;
   /** test-module, cached briefly: the App Home shows it. */
   connectionStatus: () => Promise<ConnectionStatus>;
 }
@@ -44,15 +42,6 @@ export interface ApprovedRetry {
 }
 
 export { AUDIT_UNAVAILABLE, AuditUnavailableError } from '../store/unavailable';
-
-/** Whom a profile is about, as a person reads it. */
-export function targetOf(profile: UserProfile): string {
-  for (const key of ['email', 'username', 'employeeid', 'id']) {
-    const value = profile[key];
-    if (typeof value === 'string' && value !== '') return value;
-  }
-  return 'unknown user';
-}
 
 /**
  * A command's "received" detail: the Atlassian id of the user it is pinned to, when known (typed, or

@@ -5,8 +5,9 @@ import {
   refusalMessage,
   type SlackMessage,
   UPDATE_CONFIRM_CALLBACK_ID,
+  APPROVE_ACTION_ID,
+  DENY_ACTION_ID,
 } from '../views/slack';
-import { APPROVE_ACTION, DENY_ACTION } from './actions/disable-decision';
 import { auditDone, type BotContext } from './context';
 import { tellEphemeral } from './posting';
 
@@ -23,7 +24,7 @@ const text = (value: unknown): string | null => (typeof value === 'string' && va
 const field = (value: unknown, key: string): unknown =>
   typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
 
-const ACTION_NAMES: Record<string, string> = { [APPROVE_ACTION]: 'approve', [DENY_ACTION]: 'deny' };
+const ACTION_NAMES: Record<string, string> = { [APPROVE_ACTION_ID]: 'approve', [DENY_ACTION_ID]: 'deny' };
 
 function triggeredOf(body: unknown): Triggered | null {
   const triggerId = text(field(body, 'trigger_id'));

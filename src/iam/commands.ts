@@ -406,7 +406,7 @@ export interface UpdatePreview {
 }
 
 /** Attributes whose change changes who can sign in as the account. */
-const IDENTIFIER_ATTRIBUTES = new Set(['userName', 'emails', 'externalId']);
+export const IDENTIFIER_ATTRIBUTES = new Set(['userName', 'emails', 'externalId']);
 /** Compared without regard to case (RFC 7643: userName and email values are not case-exact). */
 const CASE_INSENSITIVE = new Set(['userName', 'emails']);
 

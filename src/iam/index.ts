@@ -25,6 +25,17 @@ export {
   closestNames,
   GroupCommandError,
 } from './groups';
+export {
+  GROUP_COMMANDS,
+  isGroupCommand,
+  isProfileCommand,
+  PROFILE_COMMANDS,
+  runCommand,
+  type CommandName,
+  type CommandOptions,
+  type GroupCommand,
+  type ProfileCommand,
+} from './run-command';
 export { testModule, getMappingFields, type ConnectionStatus, type MappingField } from './directory-info';
 export {
   BUILT_IN_INCOMING,
@@ -42,6 +53,7 @@ export {
   SCIM_PREFIX,
   type ProfileOptions,
   PROFILE_KEYS,
+  targetOf,
   unknownKeyError,
   ProfileError,
   ProfileJsonError,
@@ -49,7 +61,9 @@ export {
 } from './profile';
 export {
   BRAND,
+  outcomeOf,
   SKIP_REASONS,
+  type Outcome,
   type GroupSummary,
   type IamResult,
   type VendorResult,

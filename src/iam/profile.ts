@@ -300,3 +300,15 @@ export function parseAllowEnable(value: string | boolean | undefined): boolean {
     throw new ProfileError(`allow-enable must be true or false, got ${JSON.stringify(value)}`);
   }
 }
+
+/**
+ * Whom a command is about, as audit rows and messages name them: the first of email, username,
+ * employeeid and id that is set, or "unknown user".
+ */
+export function targetOf(profile: UserProfile): string {
+  for (const key of ['email', 'username', 'employeeid', 'id']) {
+    const value = profile[key];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return 'unknown user';
+}

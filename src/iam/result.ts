@@ -35,6 +35,14 @@ export interface IamResult {
   IAM: { Vendor: VendorResult; UserProfile: UserProfile };
 }
 
+/** How a command ended, as audit rows, Slack and the CLI name it. */
+export type Outcome = 'success' | 'skipped' | 'failure';
+
+export function outcomeOf(vendor: VendorResult): Outcome {
+  if (!vendor.success) return 'failure';
+  return vendor.skipped ? 'skipped' : 'success';
+}
+
 export const SKIP_REASONS = {
   disabled: 'Command is disabled.',
   notFound: 'User does not exist',

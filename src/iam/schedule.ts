@@ -16,8 +16,11 @@ export interface ScheduleContext {
   now: Date;
   /** The zone of a time written without one: the requester's Slack time zone (IANA name), or UTC. */
   defaultZone: string;
-  /** How far ahead a schedule may be (policy `maxScheduleAhead`). */
-  maxAheadMs: number;
+  /**
+   * How far ahead a schedule may be (policy `maxScheduleAhead`); absent: the caller checks it with
+   * checkScheduleAhead once the rule is known (it depends on the user as the directory shows them).
+   */
+  maxAheadMs?: number;
 }
 
 export interface Schedule {
@@ -151,13 +154,17 @@ export function parseSchedule(kind: 'at' | 'in', text: string, context: Schedule
       `${formatInZone(schedule.at, schedule.zone)} (${schedule.zone}) is in the past; give a time in the future`,
     );
   }
-  if (schedule.at.getTime() - context.now.getTime() > context.maxAheadMs) {
-    const days = Math.floor(context.maxAheadMs / DAY);
-    throw new ScheduleError(
-      `${formatInZone(schedule.at, schedule.zone)} (${schedule.zone}) is too far ahead: schedules may be at most ${days} days ahead`,
-    );
-  }
+  if (context.maxAheadMs !== undefined) checkScheduleAhead(schedule, context.now, context.maxAheadMs);
   return schedule;
+}
+
+/** Refuses a schedule more than `maxAheadMs` after `now`; `limitFrom` names the rule that sets the limit. */
+export function checkScheduleAhead(schedule: Schedule, now: Date, maxAheadMs: number, limitFrom = ''): void {
+  if (schedule.at.getTime() - now.getTime() <= maxAheadMs) return;
+  const days = Math.floor(maxAheadMs / DAY);
+  throw new ScheduleError(
+    `${formatInZone(schedule.at, schedule.zone)} (${schedule.zone}) is too far ahead: schedules may be at most ${days} days ahead${limitFrom ? ` under ${limitFrom}` : ''}`,
+  );
 }
 
 /** `2026-12-31 17:00` as the wall clock of `zone` (an IANA name, `UTC` or `UTC±hh:mm`) shows it. */

@@ -11,7 +11,14 @@ export {
   TARGET_KEYS,
 } from './actions';
 export { formatPolicyDuration, parsePolicyDuration } from './duration';
-export { approvalProgress, type ApprovalProgress, type FollowUp, followUps, policyFor } from './match';
+export {
+  approvalProgress,
+  type ApprovalProgress,
+  type FollowUp,
+  followUps,
+  policyFor,
+  ruleLabel,
+} from './match';
 export { defaultPolicy, loadPolicy, parsePolicy } from './parse';
 export { builtInRule, DEFAULT_MAX_SCHEDULE_AHEAD_MS } from './rules';
 export {

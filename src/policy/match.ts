@@ -90,3 +90,9 @@ export function followUps(
     .filter((followUp) => followUp.at.getTime() < start + rule.expiresMs)
     .sort((a, b) => a.at.getTime() - b.at.getTime());
 }
+
+/** `rule 2 (admin-disable) of IAM_POLICY_FILE`, or `the built-in rule`, as people read it. */
+export function ruleLabel(rule: Pick<EffectiveRule, 'source' | 'number' | 'name'>): string {
+  if (rule.source === 'default') return 'the built-in rule';
+  return `rule ${rule.number ?? '?'}${rule.name ? ` (${rule.name})` : ''} of IAM_POLICY_FILE`;
+}

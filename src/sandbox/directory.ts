@@ -7,7 +7,7 @@ import { SandboxGroups } from './groups';
 import { applyPatch, userFromBody } from './patch';
 import { ScimProblem } from './problem';
 import { userSchemaDocument } from './schema';
-import { type StoredUser, UserTable } from './userTable';
+import { type StoredUser, UserTable } from './user-table';
 
 export interface SandboxRequest {
   method: string;

@@ -1,9 +1,9 @@
 import { GROUP_SCHEMA, LIST_SCHEMA, PATCH_SCHEMA } from '../scim/types';
 import { isPlainObject } from './attributes';
 import { parseGroupFilter } from './filter';
-import { type StoredGroup, GroupTable } from './groupTable';
+import { type StoredGroup, GroupTable } from './group-table';
 import { ScimProblem } from './problem';
-import type { UserTable } from './userTable';
+import type { UserTable } from './user-table';
 
 /** The groups a new sandbox starts with, so that a grant can be tried with zero configuration. */
 export const EXAMPLE_GROUPS = ['jira-software-users', 'confluence-users'] as const;

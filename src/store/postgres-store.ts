@@ -1,6 +1,14 @@
 import { type ClientBase, Pool, type PoolConfig, type QueryResult } from 'pg';
 import { assertStorable, isStorable } from '../storable-text';
 import { redact } from '../log';
+import {
+  byDue,
+  type ClaimedFollowUp,
+  claimedFromRow,
+  followUpTexts,
+  type FollowUpRow as FollowUpRowOf,
+  type NewApprovalFollowUp,
+} from './approval-follow-ups';
 import * as Rows from './rows';
 import type {
   ApprovalRequest,
@@ -89,7 +97,21 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE approvals ADD COLUMN last_error text;
   UPDATE approvals SET attempts = 1 WHERE claimed_by IS NOT NULL;
   `,
-  // 7: a completed request whose announcement (card, thread, requester) is still to be made, so a restart
+  // Reminders and escalations of pending requests, each sent once (see Store.claimDueFollowUps).
+  `
+  CREATE TABLE approval_follow_ups (
+    request_id text NOT NULL,
+    kind text NOT NULL CHECK (kind IN ('remind', 'escalate')),
+    n integer NOT NULL,
+    due_at timestamptz NOT NULL,
+    notify json NOT NULL,
+    sent_at timestamptz,
+    sent_by text,
+    PRIMARY KEY (request_id, kind, n)
+  );
+  CREATE INDEX approval_follow_ups_due ON approval_follow_ups (due_at) WHERE sent_at IS NULL;
+  `,
+  // 8: a completed request whose announcement (card, thread, requester) is still to be made, so a restart
   // finds what a crash completed but never told (see Store.listUnannounced); true from completion to markAnnounced.
   `ALTER TABLE approvals ADD COLUMN unannounced boolean NOT NULL DEFAULT false;`,
 ];
@@ -134,6 +156,7 @@ const APPROVAL_COLUMNS = approvalColumns();
 /** node-postgres hands back `timestamptz` as Date, `json` parsed, and `bigint` as text (no precision lost). */
 type ApprovalRow = Rows.ApprovalRow<Date, Record<string, unknown>>;
 type AuditRow = Rows.AuditRow<Date, Record<string, unknown>, string>;
+type FollowUpRow = FollowUpRowOf<Date, Record<string, unknown>>;
 
 const iso = (date: Date): string => date.toISOString();
 
@@ -655,6 +678,45 @@ export class PostgresStore implements Store {
        RETURNING ${APPROVAL_COLUMNS}`,
       [JSON.stringify({ cancelledBy: by, cancelledAt: iso(at) }), id, iso(at)],
     );
+  }
+
+  async addFollowUps(followUps: readonly NewApprovalFollowUp[]): Promise<void> {
+    if (followUps.length === 0) return;
+    for (const followUp of followUps) assertStorable(followUpTexts(followUp));
+    // One statement: all of a request's follow-ups are stored, or none.
+    const values = followUps.map((_, i) => {
+      const p = 5 * i;
+      return `($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}::timestamptz, $${p + 5}::json)`;
+    });
+    await this.query(
+      `INSERT INTO approval_follow_ups (request_id, kind, n, due_at, notify) VALUES ${values.join(', ')}
+       ON CONFLICT DO NOTHING`,
+      followUps.flatMap((f) => [f.requestId, f.kind, f.n, iso(f.dueAt), JSON.stringify(f.notify)]),
+    );
+  }
+
+  async claimDueFollowUps(now: Date, owner: string, limit: number): Promise<ClaimedFollowUp[]> {
+    assertStorable({ owner });
+    // One statement. SKIP LOCKED: a concurrent claimant takes other follow-ups instead of waiting; a
+    // locked row is re-checked, so none is sent twice. FOR SHARE on the request: a decision or expiry
+    // committing meanwhile is seen (the request no longer pending), one still running is waited for.
+    const rows = await this.rows<FollowUpRow & ApprovalRow>(
+      `WITH due AS (
+         SELECT f.request_id, f.kind, f.n FROM approval_follow_ups f JOIN approvals a ON a.id = f.request_id
+         WHERE f.sent_at IS NULL AND f.due_at <= COALESCE($1::timestamptz, now())
+           AND a.status = 'pending' AND a.expires_at > COALESCE($1::timestamptz, now())
+         ORDER BY f.due_at, f.request_id COLLATE "C", f.kind, f.n LIMIT $3
+         FOR UPDATE OF f SKIP LOCKED FOR SHARE OF a
+       ), sent AS (
+         UPDATE approval_follow_ups f SET sent_at = COALESCE($1::timestamptz, now()), sent_by = $2
+         FROM due WHERE f.request_id = due.request_id AND f.kind = due.kind AND f.n = due.n
+           AND f.sent_at IS NULL
+         RETURNING f.request_id, f.kind, f.n, f.due_at, f.notify, f.sent_at, f.sent_by
+       )
+       SELECT sent.*, ${approvalColumns('approvals')} FROM sent JOIN approvals ON approvals.id = sent.request_id`,
+      [this.when(now), owner, limit],
+    );
+    return rows.map((row) => claimedFromRow(row, decode, toApproval(row))).sort(byDue);
   }
 
   async claimTrigger(triggerId: string, at: Date): Promise<boolean> {

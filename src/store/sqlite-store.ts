@@ -1,4 +1,12 @@
 import { assertStorable, isStorable } from '../storable-text';
+import {
+  byDue,
+  type ClaimedFollowUp,
+  claimedFromRow,
+  followUpTexts,
+  type FollowUpRow as FollowUpRowOf,
+  type NewApprovalFollowUp,
+} from './approval-follow-ups';
 import * as Rows from './rows';
 import type { SqliteDatabase } from './sqlite';
 import type {
@@ -135,7 +143,21 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE approvals ADD COLUMN last_error TEXT;
   UPDATE approvals SET attempts = 1 WHERE claimed_by IS NOT NULL;
   `,
-  // 8: a completed request whose announcement (card, thread, requester) is still to be made, so a restart
+  // Reminders and escalations of pending requests, each sent once (see Store.claimDueFollowUps).
+  `
+  CREATE TABLE approval_follow_ups (
+    request_id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('remind', 'escalate')),
+    n INTEGER NOT NULL,
+    due_at TEXT NOT NULL,
+    notify TEXT NOT NULL,
+    sent_at TEXT,
+    sent_by TEXT,
+    PRIMARY KEY (request_id, kind, n)
+  );
+  CREATE INDEX approval_follow_ups_due ON approval_follow_ups (due_at) WHERE sent_at IS NULL;
+  `,
+  // 9: a completed request whose announcement (card, thread, requester) is still to be made, so a restart
   // finds what a crash completed but never told (see Store.listUnannounced); 1 from completion to markAnnounced.
   `ALTER TABLE approvals ADD COLUMN unannounced INTEGER NOT NULL DEFAULT 0;`,
 ];
@@ -144,6 +166,7 @@ const DEFAULT_AUDIT_LIMIT = 100;
 
 type ApprovalRow = Rows.ApprovalRow<string, string>;
 type AuditRow = Rows.AuditRow<string, string, number>;
+type FollowUpRow = FollowUpRowOf<string, string>;
 
 const iso = (date: Date): string => date.toISOString();
 /** SQLite keeps times as ISO-8601 text and JSON as text. */
@@ -274,6 +297,19 @@ export class SqliteStore implements Store {
       forgetTriggers: db.prepare<[string]>('DELETE FROM slack_triggers WHERE handled_at < ?'),
       insertTrigger: db.prepare<[string, string]>(
         'INSERT INTO slack_triggers (trigger_id, handled_at) VALUES (?, ?) ON CONFLICT DO NOTHING',
+      ),
+      insertFollowUp: db.prepare<[string, string, number, string, string]>(
+        `INSERT INTO approval_follow_ups (request_id, kind, n, due_at, notify) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT DO NOTHING`,
+      ),
+      // Of requests pending and unexpired at `now`; the write lock keeps other connections out meanwhile.
+      claimFollowUps: db.prepare<[string, string, string, string, number], FollowUpRow>(
+        `UPDATE approval_follow_ups SET sent_at = ?, sent_by = ?
+         WHERE sent_at IS NULL AND (request_id, kind, n) IN (
+           SELECT f.request_id, f.kind, f.n FROM approval_follow_ups f JOIN approvals a ON a.id = f.request_id
+           WHERE f.sent_at IS NULL AND f.due_at <= ? AND a.status = 'pending' AND a.expires_at > ?
+           ORDER BY f.due_at, f.request_id, f.kind, f.n LIMIT ?)
+         RETURNING *`,
       ),
       insertAudit: db.prepare<Record<string, string | null>, AuditRow>(
         `INSERT INTO audit_log (at, actor, source, kind, command, target, outcome, request_id, detail)
@@ -485,6 +521,26 @@ export class SqliteStore implements Store {
       this.sql.forgetTriggers.run(iso(new Date(at.getTime() - Rows.TRIGGER_MEMORY_MS)));
       return this.sql.insertTrigger.run(triggerId, iso(at)).changes === 1;
     });
+  }
+
+  async addFollowUps(followUps: readonly NewApprovalFollowUp[]): Promise<void> {
+    for (const followUp of followUps) assertStorable(followUpTexts(followUp));
+    this.write(() => {
+      for (const f of followUps) {
+        this.sql.insertFollowUp.run(f.requestId, f.kind, f.n, iso(f.dueAt), JSON.stringify(f.notify));
+      }
+    });
+  }
+
+  async claimDueFollowUps(now: Date, owner: string, limit: number): Promise<ClaimedFollowUp[]> {
+    assertStorable({ owner });
+    return this.write(() =>
+      this.sql.claimFollowUps.all(iso(now), owner, iso(now), iso(now), limit).map((row) => {
+        const request = this.sql.getApproval.get(row.request_id);
+        if (!request) throw new Error(`The approval request ${row.request_id} is gone.`);
+        return claimedFromRow(row, decode, toApproval(request));
+      }),
+    ).sort(byDue);
   }
 
   /** Inserts an audit row; call inside `write`. */

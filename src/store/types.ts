@@ -4,19 +4,15 @@
  * and pass the same contract tests (test/store/contract.ts).
  */
 import type { ApprovalAction } from '../iam/approval-plan';
+import type { ApprovalFollowUpStore } from './approval-follow-ups';
+import type { ApprovalStatus } from '../views/slack/approval';
 
-/**
- * pending → approved → completed (the action ran and its result is kept),
- * pending → denied, pending → expired, pending or approved → failed (the request could not be posted or
- * carried out: its stored form is invalid, or the action threw; the reason is kept as its result).
- * pending or approved → cancelled (a scheduled request called off before its time; who and when are
- * kept as its result). A request is decided exactly once.
- */
-export type ApprovalStatus =
-  'pending' | 'approved' | 'denied' | 'expired' | 'completed' | 'failed' | 'cancelled';
+/** The states a request goes through, as its card shows them (src/views/slack/approval.ts). */
+export type { ApprovalStatus };
 
 /** What an approved request does (see src/iam/approval-plan.ts); requests stored before it existed are disables. */
 export type { ApprovalAction };
+export type { ClaimedFollowUp, FollowUpKind, NewApprovalFollowUp } from './approval-follow-ups';
 
 export interface ApprovalRequest {
   /** Unguessable id (the button value). */
@@ -114,7 +110,8 @@ export interface AuditQuery {
   limit?: number;
 }
 
-export interface Store {
+/** Reminders and escalations: see approval-follow-ups.ts. */
+export interface Store extends ApprovalFollowUpStore {
   createApproval(request: NewApproval): Promise<ApprovalRequest>;
   getApproval(id: string): Promise<ApprovalRequest | null>;
   /** Records where the request message was posted. */

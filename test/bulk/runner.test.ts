@@ -7,7 +7,7 @@ import { RunGate } from '../../src/bulk/gate';
 import { readCsv, toBulkRows } from '../../src/bulk/csv';
 import { type ReportLine, ReportWriter } from '../../src/bulk/report';
 import { type BulkOperation, runRows } from '../../src/bulk/runner';
-import type { CliAudit } from '../../src/cli-audit';
+import type { CliAudit } from '../../src/cli/audit-trail';
 import { AuditUnavailableError } from '../../src/store/unavailable';
 import type { IamContext, IamResult, UserProfile } from '../../src/iam';
 import { BUILT_IN_INCOMING, BUILT_IN_OUTGOING } from '../../src/iam/mappers';

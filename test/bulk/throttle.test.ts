@@ -1,7 +1,7 @@
 /**
  * The runner's view of 429s: through the logger the SCIM client reports its retries to, and through
  * the directory when the client gives up. The real client against the emulated Atlassian keeps the
- * seam with src/scim/client.ts honest.
+ * seam with src/scim/client.ts and its transport honest.
  */
 import { observeDirectory, watchThrottling } from '../../src/bulk/throttle';
 import type { Logger } from '../../src/log';

@@ -1,5 +1,5 @@
 /**
- * Whole-process tests of `atlassian-iam bulk` (the built dist/cli.js) against the emulated Atlassian on
+ * Whole-process tests of `atlassian-iam bulk` (the built dist/cli/main.js) against the emulated Atlassian on
  * 127.0.0.1: a file with malformed rows, bad usage, resuming after failed rows, after SIGKILL and after
  * Ctrl-C, 429 bursts, progress on a pipe, the sandbox, and (issue 11) a rate limit pausing the run, DNS
  * and TLS failures stopping it, a 5xx storm opening the circuit breaker.

@@ -1,5 +1,5 @@
 /**
- * `atlassian-iam audit` as a process (`node dist/cli.js audit …`), on an audit log written by real CLI
+ * `atlassian-iam audit` as a process (`node dist/cli/main.js audit …`), on an audit log written by real CLI
  * commands against the emulated Atlassian: filters, the three output formats, bad options.
  */
 import fs from 'node:fs';

@@ -1,5 +1,5 @@
 /**
- * Whole-process tests of the group commands of the built CLI (`node dist/cli.js`): against an emulated
+ * Whole-process tests of the group commands of the built CLI (`node dist/cli/main.js`): against an emulated
  * Atlassian on 127.0.0.1 (every request checked against Atlassian's OpenAPI document) and against the
  * embedded SANDBOX directory with zero configuration.
  */

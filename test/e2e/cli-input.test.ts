@@ -1,6 +1,6 @@
 /**
  * Issue 13, "Strict, helpful input" and "One database per installation", through the built CLI
- * (`node dist/cli.js`) on the embedded sandbox: each process gets its own HOME, so the default
+ * (`node dist/cli/main.js`) on the embedded sandbox: each process gets its own HOME, so the default
  * database lands in that HOME's data directory.
  */
 import fs from 'node:fs';

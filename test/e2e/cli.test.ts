@@ -1,5 +1,5 @@
 /**
- * Whole-process tests of the built CLI (`node dist/cli.js`) against an emulated Atlassian SCIM server
+ * Whole-process tests of the built CLI (`node dist/cli/main.js`) against an emulated Atlassian SCIM server
  * on 127.0.0.1. Every request the server receives is checked against Atlassian's OpenAPI document, and
  * the round trips of each command are the minimum of SPEC.md section 3.
  */

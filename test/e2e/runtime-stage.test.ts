@@ -69,7 +69,7 @@ describe('the runtime stage of the container image, reproduced in a temporary fo
     const home = makeTempDir();
     const created = await runCli(
       ['iam-create-user', '--user-profile', '{"email":"jane@example.com"}', '--json'],
-      { script: path.join(app, 'dist', 'cli.js'), cwd: home },
+      { script: path.join(app, 'dist', 'cli', 'main.js'), cwd: home },
     );
     expect(created.code).toBe(0);
     expect(parseJsonOutput<{ IAM: { Vendor: { success: boolean } } }>(created).IAM.Vendor.success).toBe(true);
@@ -80,7 +80,7 @@ describe('the runtime stage of the container image, reproduced in a temporary fo
     const home = makeTempDir();
     fs.writeFileSync(path.join(home, 'policy.yaml'), 'rules:\n  - action: disable\n    approvals: 1\n');
     const checked = await runCli(['policy', 'check', 'policy.yaml'], {
-      script: path.join(app, 'dist', 'cli.js'),
+      script: path.join(app, 'dist', 'cli', 'main.js'),
       cwd: home,
     });
     expect({ code: checked.code, stderr: checked.stderr }).toEqual({ code: 0, stderr: '' });

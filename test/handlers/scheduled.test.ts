@@ -4,6 +4,8 @@
  * cancelled from the App Home by the requester, refused to a stranger; and a user gone or already
  * disabled by then is reported as such.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { runScheduled } from '../../src/handlers';
 import type { AuditEntry } from '../../src/store/types';
 import {
@@ -194,7 +196,39 @@ describe('a scheduled disable', () => {
     expect(shown(answer)).toContain(message);
     expect(world.slack.callsTo('chat.postMessage')).toEqual([]);
     expect(await driven.bot.context.store.listScheduled()).toEqual([]);
-    expect(world.scim()).toEqual([]);
+    // The limit is the governing rule's, known once the user is looked up: a read, never a write.
+    expect(world.scim().filter((request) => !request.startsWith('GET '))).toEqual([]);
+  });
+
+  it("refuses a time beyond the governing rule's maxScheduleAhead, naming the rule", async () => {
+    const policyFile = path.join(world.dir, 'policy.yaml');
+    fs.writeFileSync(
+      policyFile,
+      ['rules:', '  - name: short-notice', '    action: disable', '    maxScheduleAhead: 7d', ''].join('\n'),
+    );
+    const driven = await world.startBot({ env: { IAM_POLICY_FILE: policyFile } });
+    world.seedUser('gus@example.com');
+    for (const [when, tag] of [
+      ['in 10d', 'ten'],
+      ['at 2026-12-09 12:00', 'date'],
+    ]) {
+      await driven.receiver.send(
+        slashCommand('/iam-disable-user', `gus@example.com ${when}`, 'UREQ', world.responseUrl(tag)),
+      );
+      await driven.receiver.idle();
+    }
+    const answers = world.slack.callsTo('response_url').map(shown);
+    expect(answers).toHaveLength(2);
+    for (const answer of answers) {
+      expect(answer).toContain(
+        'is too far ahead: schedules may be at most 7 days ahead under rule 1 (short-notice) of IAM_POLICY_FILE',
+      );
+    }
+    expect(world.slack.callsTo('chat.postMessage')).toEqual([]);
+    expect(await driven.bot.context.store.listScheduled()).toEqual([]);
+    expect(world.patches()).toEqual([]);
+    // Within the limit, the same rule lets it through.
+    await schedule(driven, 'hal@example.com', 'in 6d');
   });
 });
 

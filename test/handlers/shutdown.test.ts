@@ -2,7 +2,7 @@
  * A request that reaches a listener after shutdown has begun (SIGTERM between Slack's delivery and the
  * listener): it is answered with "nothing was done" instead of being acknowledged and then dropped.
  */
-import { APPROVE_ACTION } from '../../src/handlers/actions/disable-decision';
+import { APPROVE_ACTION_ID } from '../../src/views/slack';
 import { type DrivenBot, hasButtons, shown, startWorld, tsOf, type World } from '../support/fake-receiver';
 import { approveIdOf, buttonClick, slashCommand, viewSubmission } from '../support/slack-payloads';
 
@@ -73,7 +73,13 @@ describe('a request arriving while the bot shuts down', () => {
     const id = approveIdOf(post);
     await beginShutdown(driven);
     const acked = await driven.receiver.send(
-      buttonClick(APPROVE_ACTION, id, 'UAPPROVER', world.responseUrl('late-click'), tsOf(world.slack, post)),
+      buttonClick(
+        APPROVE_ACTION_ID,
+        id,
+        'UAPPROVER',
+        world.responseUrl('late-click'),
+        tsOf(world.slack, post),
+      ),
     );
     await driven.receiver.idle();
     expect(acked).toBeUndefined();

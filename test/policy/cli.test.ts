@@ -1,4 +1,4 @@
-/** `atlassian-iam policy check FILE` as a process (`node dist/cli.js`), on a good and a bad file. */
+/** `atlassian-iam policy check FILE` as a process (`node dist/cli/main.js`), on a good and a bad file. */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * Issue 5, item 1: faults injected between the built CLI (`node dist/cli.js … --json`, a real process)
+ * Issue 5, item 1: faults injected between the built CLI (`node dist/cli/main.js … --json`, a real process)
  * and an emulated Atlassian SCIM server, through a raw HTTP fault proxy (test/support/fault-proxy.ts):
  * 429 bursts with and without Retry-After, 500/503, answers held back past the timeout, connections
  * reset before and after the directory acted on a POST or PATCH, malformed JSON, a proxy's HTML page.
@@ -463,7 +463,7 @@ afterAll(async () => {
     id: '1-faults',
     title: 'Faults injected between the CLI and Atlassian',
     description:
-      'Each run is the built CLI (`node dist/cli.js <command> --json`, ATLASSIAN_TIMEOUT=1s) talking through a raw ' +
+      'Each run is the built CLI (`node dist/cli/main.js <command> --json`, ATLASSIAN_TIMEOUT=1s) talking through a raw ' +
       'HTTP fault proxy to an emulated Atlassian SCIM server; the proxy answers 429/500/503, holds answers back past ' +
       'the timeout, resets the connection before or after forwarding (so after the directory acted), or answers a ' +
       'truncated JSON body or an nginx HTML 502 page, on the first, several or every matching request. A run is ' +

@@ -6,7 +6,8 @@
  * nothing else changed, no crash.
  */
 import { createScimClient, type ScimClient } from '../../src/scim/client';
-import { checkMessageLimits, type SlackMessage } from '../../src/views/slack';
+import { type SlackMessage } from '../../src/views/slack';
+import { checkMessageLimits } from '../support/block-kit-limits';
 import { type BotProcess, postSigned, slashCommandBody, startBot } from '../support/bot-process';
 import { makeTempDir, removeTempDirs, runCli } from '../support/cli';
 import { recordReliability } from '../support/reliability';

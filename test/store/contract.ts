@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { parseUserProfile, ProfileError } from '../../src/iam/profile';
 import { unstorableCharacter, UnstorableTextError } from '../../src/storable-text';
-import type { NewApproval, NewAuditEntry, Store } from '../../src/store';
+import type {
+  ClaimedFollowUp,
+  NewApproval,
+  NewApprovalFollowUp,
+  NewAuditEntry,
+  Store,
+} from '../../src/store';
 import { hostileText } from '../support/hostile-text';
 
 /** Fixed times, with milliseconds, so a store that drops precision fails the round trip. */
@@ -395,9 +401,12 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         await store.createApproval(request);
         await store.decideApproval(request.id, 'approved', 'U0APPROVER', at(1));
         await backend.refuseAuditRows();
-        await expect(
-          store.completeApproval(request.id, { ok: true }, resultRow(request.id)),
-        ).rejects.toThrow();
+        // The driver's error, maybe from another realm (a native addon loaded by an earlier test file).
+        const refused = await store.completeApproval(request.id, { ok: true }, resultRow(request.id)).then(
+          () => 'completed',
+          () => 'refused',
+        );
+        expect(refused).toBe('refused');
         expect(await store.getApproval(request.id)).toMatchObject({ status: 'approved', result: null });
         expect(await store.listUnannounced()).toEqual([]);
         expect(await store.listAudit()).toEqual([]);
@@ -837,6 +846,133 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         await store.claimTrigger('other', at(DAY + 1));
         expect(await store.claimTrigger('old', at(DAY + 2))).toBe(true);
         expect(await store.claimTrigger('recent', at(DAY + 2))).toBe(false);
+      });
+    });
+
+    describe('reminders and escalations (issue 14)', () => {
+      const followUp = (
+        requestId: string,
+        minutes: number,
+        overrides: Partial<NewApprovalFollowUp> = {},
+      ): NewApprovalFollowUp => ({
+        requestId,
+        kind: 'remind',
+        n: 1,
+        dueAt: at(minutes),
+        notify: ['U0APPROVER', 'S0SECURITY'],
+        ...overrides,
+      });
+      const claimAll = async (s: Store, now: Date, owner: string) => {
+        const mine: ClaimedFollowUp[] = [];
+        for (;;) {
+          const batch = await s.claimDueFollowUps(now, owner, 3);
+          if (batch.length === 0) return mine;
+          mine.push(...batch);
+        }
+      };
+
+      it('hands out due follow-ups once, soonest first, with their request, marked sent by the claimant', async () => {
+        const request = await store.createApproval(newApproval({ expiresAt: at(60) }));
+        const other = await store.createApproval(newApproval({ expiresAt: at(60) }));
+        await store.addFollowUps([
+          followUp(request.id, 10),
+          followUp(request.id, 20, { n: 2 }),
+          followUp(request.id, 15, { kind: 'escalate', notify: ['S0CISO'] }),
+        ]);
+        await store.addFollowUps([followUp(other.id, 5)]);
+        // Stored again (a retried store): nothing is added twice.
+        await store.addFollowUps([followUp(request.id, 10, { notify: ['U0SOMEONE'] })]);
+
+        expect(await store.claimDueFollowUps(at(4), 'a', 10)).toEqual([]);
+        const first = await store.claimDueFollowUps(at(15), 'a', 10);
+        expect(first.map((f) => [f.requestId, f.kind, f.n])).toEqual([
+          [other.id, 'remind', 1],
+          [request.id, 'remind', 1],
+          [request.id, 'escalate', 1],
+        ]);
+        expect(first[1]).toEqual({
+          requestId: request.id,
+          kind: 'remind',
+          n: 1,
+          dueAt: at(10),
+          notify: ['U0APPROVER', 'S0SECURITY'],
+          sentAt: at(15),
+          sentBy: 'a',
+          request: await store.getApproval(request.id),
+        });
+        expect(first[2].notify).toEqual(['S0CISO']);
+        expect(await store.claimDueFollowUps(at(16), 'b', 10)).toEqual([]);
+        const [second] = await store.claimDueFollowUps(at(25), 'b', 1);
+        expect(second).toMatchObject({ requestId: request.id, n: 2, sentBy: 'b' });
+        expect(await store.claimDueFollowUps(at(59), 'c', 10)).toEqual([]);
+      });
+
+      it('never hands out a follow-up of a request decided, ended or expired', async () => {
+        const approved = await store.createApproval(newApproval());
+        const denied = await store.createApproval(newApproval());
+        const failed = await store.createApproval(newApproval());
+        const expired = await store.createApproval(newApproval({ expiresAt: at(30) }));
+        const lapsed = await store.createApproval(newApproval({ expiresAt: at(30) }));
+        const live = await store.createApproval(newApproval({ expiresAt: at(90) }));
+        for (const r of [approved, denied, failed, expired, lapsed, live]) {
+          await store.addFollowUps([followUp(r.id, 10), followUp(r.id, 20, { n: 2 })]);
+        }
+        await store.decideApproval(approved.id, 'approved', 'U0APPROVER', at(5));
+        await store.decideApproval(denied.id, 'denied', 'U0APPROVER', at(5));
+        await store.failApproval(failed.id, 'could not be posted');
+        await store.expireApprovals(at(30));
+        // `lapsed` was marked expired with the others; a request past its expiry counts so even before
+        // a sweep has marked it, so both are checked at a time past it.
+        const claimed = await store.claimDueFollowUps(at(40), 'a', 100);
+        expect(claimed.map((f) => [f.requestId, f.n])).toEqual([
+          [live.id, 1],
+          [live.id, 2],
+        ]);
+        const unswept = await store.createApproval(newApproval({ createdAt: at(40), expiresAt: at(50) }));
+        await store.addFollowUps([followUp(unswept.id, 45)]);
+        expect(await store.claimDueFollowUps(at(50), 'a', 100)).toEqual([]);
+      });
+
+      it('keeps unsent follow-ups across a restart, and never sends a sent one again', async () => {
+        const request = await store.createApproval(newApproval());
+        await store.addFollowUps([followUp(request.id, 10), followUp(request.id, 20, { n: 2 })]);
+        expect(await store.claimDueFollowUps(at(10), 'before', 10)).toHaveLength(1);
+        await store.close();
+        const after = await another();
+        const claimed = await after.claimDueFollowUps(at(30), 'after', 10);
+        expect(claimed.map((f) => [f.n, f.sentBy])).toEqual([[2, 'after']]);
+      });
+
+      it('hands each of 60 due follow-ups to exactly one of two connections claiming at once', async () => {
+        const other = await another();
+        const expected: string[] = [];
+        for (let i = 0; i < 20; i++) {
+          const request = await store.createApproval(newApproval({ createdAt: at(i % 4) }));
+          const three = [1, 2, 3].map((n) => followUp(request.id, n + (i % 5), { n }));
+          await (i % 2 ? other : store).addFollowUps(three);
+          expected.push(...three.map((f) => `${f.requestId}/${f.n}`));
+        }
+        const [a, b] = await Promise.all([claimAll(store, at(10), 'a'), claimAll(other, at(10), 'b')]);
+        const claimed = [...a, ...b].map((f) => `${f.requestId}/${f.n}`);
+        expect(claimed.sort()).toEqual(expected.sort());
+      });
+
+      it('claims racing with decisions on another connection: all decided, each reminder at most once, none after', async () => {
+        const other = await another();
+        const requests = [];
+        for (let i = 0; i < 20; i++) {
+          const request = await store.createApproval(newApproval());
+          await store.addFollowUps([followUp(request.id, 10)]);
+          requests.push(request);
+        }
+        const decisions = requests.map((r) => other.decideApproval(r.id, 'approved', 'U0APPROVER', at(10)));
+        const [claimed, decided] = await Promise.all([claimAll(store, at(10), 'a'), Promise.all(decisions)]);
+        expect(decided.every((d) => d?.status === 'approved')).toBe(true);
+        const ids = claimed.map((f) => f.requestId);
+        expect(new Set(ids).size).toBe(ids.length);
+        // Those claimed were claimed while still pending; once decided, none is handed out.
+        for (const f of claimed) expect(f.request.status).toBe('pending');
+        expect(await claimAll(other, at(11), 'b')).toEqual([]);
       });
     });
 

@@ -190,6 +190,28 @@ withPostgres((url) => {
       }
     });
 
+    it('on the database clock, follow-ups fall due and are marked sent by the server clock', async () => {
+      schema = uniqueName('iam_test');
+      const s = await PostgresStore.open(url, { schema, clock: 'database' });
+      try {
+        const request = await s.createApproval(newApproval({ createdAt: at(0), expiresAt: at(60) }));
+        const created = request.createdAt.getTime();
+        const followUp = { requestId: request.id, kind: 'remind', notify: ['U0APPROVER'] } as const;
+        await s.addFollowUps([
+          { ...followUp, n: 1, dueAt: new Date(created) },
+          { ...followUp, n: 2, dueAt: new Date(created + 30 * 60_000) },
+        ]);
+        // The caller's clock says 2030: only what is due by the server's clock is handed out.
+        const claimed = await s.claimDueFollowUps(at(59), 'host/1/a', 10);
+        expect(claimed.map((f) => f.n)).toEqual([1]);
+        expect(claimed[0].sentAt.getTime()).toBeGreaterThanOrEqual(created);
+        expect(claimed[0].sentAt.getTime()).toBeLessThan(created + 60_000);
+      } finally {
+        await s.close();
+        await dropSchema(url, schema);
+      }
+    });
+
     it('reports a duplicate id and a bad limit as its own errors', async () => {
       schema = uniqueName('iam_test');
       const s = await PostgresStore.open(url, { schema });

@@ -1,11 +1,11 @@
-/** Runs the built CLI (dist/cli.js) as a real child process, the way an admin's shell would. */
+/** Runs the built CLI (dist/cli/main.js) as a real child process, the way an admin's shell would. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 export const REPO_ROOT = path.resolve(__dirname, '../..');
-export const CLI_PATH = path.join(REPO_ROOT, 'dist', 'cli.js');
+export const CLI_PATH = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
 
 export interface CliRun {
   /** Exit status; null when the process was killed (see `signal`). */
@@ -28,7 +28,7 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Called with the child once spawned, e.g. to signal it mid-run. */
   onSpawn?: (child: ChildProcess) => void;
-  /** The CLI script to run; default this checkout's dist/cli.js. */
+  /** The CLI script to run; default this checkout's dist/cli/main.js. */
   script?: string;
 }
 
@@ -55,7 +55,7 @@ export function removeTempDirs(): void {
 }
 
 /**
- * Spawns `node dist/cli.js …args` asynchronously (a synchronous spawn would block the event loop, and
+ * Spawns `node dist/cli/main.js …args` asynchronously (a synchronous spawn would block the event loop, and
  * with it an emulated Atlassian server running in this same process).
  */
 export function runCli(args: string[], options: RunOptions = {}): Promise<CliRun> {

@@ -6,9 +6,6 @@ import { originOf } from '../decision-guards';
 import { RESTARTING } from '../in-flight';
 import { tellEphemeral } from '../posting';
 
-export const APPROVE_ACTION = 'iam_disable_approve';
-export const DENY_ACTION = 'iam_disable_deny';
-
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 
 /** iam_disable_approve / iam_disable_deny: the button value is the request id; approvals.ts decides. */

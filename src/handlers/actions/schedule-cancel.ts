@@ -1,10 +1,7 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { CANCEL_SCHEDULE_ACTION_ID } from '../../views/slack';
 import type { BotContext } from '../context';
 import { publishHome } from '../events/app-home-opened';
 import { cancelScheduled } from '../scheduled';
-
-export const CANCEL_SCHEDULE_ACTION = CANCEL_SCHEDULE_ACTION_ID;
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 

@@ -3,7 +3,7 @@ import { AUDIT_HISTORY_LIMIT, auditHistoryMessage } from '../../views/slack';
 import type { CommandInput } from '../command-text';
 import { auditDone, type BotContext } from '../context';
 import { tellEphemeral } from '../posting';
-import { type CommandArgs, handleSlashCommand } from './profile-command';
+import { type CommandArgs, handleSlashCommand } from './slash-command';
 
 const EXAMPLE = 'e.g. /iam-audit jane@example.com';
 

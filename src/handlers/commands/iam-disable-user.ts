@@ -1,11 +1,11 @@
 import type { WebClient } from '@slack/web-api';
 import { ProfileError } from '../../iam';
 import { parseSchedule, type Schedule, splitSchedule } from '../../iam/schedule';
-import { DEFAULT_MAX_SCHEDULE_AHEAD_MS } from '../../policy/rules';
 import { requestActiveChange } from '../approvals';
-import { parseCommandText } from '../command-text';
+import { breakGlass } from '../break-glass';
+import { parseCommandText, splitBreakGlass } from '../command-text';
 import type { BotContext } from '../context';
-import { type CommandArgs, handleSlashCommand, requesterOf } from './profile-command';
+import { breakGlassJustification, type CommandArgs, handleSlashCommand, requesterOf } from './slash-command';
 
 /**
  * The requester's own Slack time zone (users.info → user.tz); UTC when Slack names none or cannot be
@@ -25,11 +25,14 @@ async function requesterZone(context: BotContext, client: WebClient, userId: str
 
 /**
  * /iam-disable-user: posts an approval request; a second person decides (see approvals.ts). With
- * `at 2026-12-31 17:00 [ZONE]` or `in 2h` after the user, it is a scheduled disable (see scheduled.ts).
+ * `at 2026-12-31 17:00 [ZONE]` or `in 2h` after the user, it is a scheduled disable (see scheduled.ts),
+ * at most the governing rule's `maxScheduleAhead` ahead (checked once the user is looked up). With
+ * `break-glass` after the user, it is done at once where the rule allows it (see break-glass.ts).
  */
 export function iamDisableUser(context: BotContext) {
   return (args: CommandArgs) => {
-    const { text, when } = splitSchedule(args.command.text);
+    const glass = splitBreakGlass(args.command.text);
+    const { text, when } = splitSchedule(glass.text);
     let schedule: Schedule | undefined;
     return handleSlashCommand(
       context,
@@ -43,11 +46,16 @@ export function iamDisableUser(context: BotContext) {
         }
         if (input.allowEnable !== undefined)
           throw new ProfileError('allow-enable applies to create and update only');
+        if (glass.breakGlass) {
+          if (when) throw new ProfileError('break-glass acts at once: leave out the "at …" or "in …"');
+          const justification = breakGlassJustification(input);
+          const request = { ...requesterOf(args, input), profile: input.profile, justification };
+          return breakGlass(context, args.client, request, 'disable');
+        }
         if (when) {
           schedule = parseSchedule(when.kind, when.text, {
             now: context.clock(),
             defaultZone: await requesterZone(context, args.client, args.command.user_id),
-            maxAheadMs: context.maxScheduleAheadMs ?? DEFAULT_MAX_SCHEDULE_AHEAD_MS,
           });
         }
         const request = { ...requesterOf(args, input), profile: input.profile, schedule };

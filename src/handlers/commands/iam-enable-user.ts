@@ -1,20 +1,33 @@
 import { ProfileError } from '../../iam';
 import { requestActiveChange } from '../approvals';
+import { breakGlass } from '../break-glass';
+import { parseCommandText, splitBreakGlass } from '../command-text';
 import type { BotContext } from '../context';
-import { type CommandArgs, handleSlashCommand, requesterOf } from './profile-command';
+import { breakGlassJustification, type CommandArgs, handleSlashCommand, requesterOf } from './slash-command';
 
 /**
  * /iam-enable-user: like a disable, never immediate (enabling hands an account back): an inactive user
- * gets an approval request in the channel, and a second person decides (see approvals.ts).
+ * gets an approval request in the channel, and a second person decides (see approvals.ts). With
+ * `break-glass` after the user, it is done at once where the rule allows it (see break-glass.ts).
  */
 export function iamEnableUser(context: BotContext) {
-  return (args: CommandArgs) =>
-    handleSlashCommand(context, args, 'iam-enable-user', async (input) => {
-      if (input.kind === 'empty')
-        throw new ProfileError('say whom to enable, e.g. /iam-enable-user jane@example.com');
-      if (input.allowEnable !== undefined)
-        throw new ProfileError('allow-enable applies to create and update only');
-      const request = { ...requesterOf(args, input), profile: input.profile };
-      await requestActiveChange(context, args.client, request, 'enable');
-    });
+  return (args: CommandArgs) => {
+    const glass = splitBreakGlass(args.command.text);
+    return handleSlashCommand(
+      context,
+      args,
+      'iam-enable-user',
+      async (input) => {
+        if (input.kind === 'empty')
+          throw new ProfileError('say whom to enable, e.g. /iam-enable-user jane@example.com');
+        if (input.allowEnable !== undefined)
+          throw new ProfileError('allow-enable applies to create and update only');
+        const request = { ...requesterOf(args, input), profile: input.profile };
+        if (!glass.breakGlass) return requestActiveChange(context, args.client, request, 'enable');
+        const justification = breakGlassJustification(input);
+        await breakGlass(context, args.client, { ...request, justification }, 'enable');
+      },
+      () => parseCommandText(glass.text),
+    );
+  };
 }

@@ -1,6 +1,6 @@
-import { getUser, ProfileError } from '../../iam';
-import { type BotContext, targetOf } from '../context';
-import { type CommandArgs, handleSlashCommand } from './profile-command';
+import { ProfileError, runCommand, targetOf } from '../../iam';
+import type { BotContext } from '../context';
+import { type CommandArgs, handleSlashCommand } from './slash-command';
 import { runAndPost } from './run-and-post';
 
 /** /iam-get-user: posts a summary, and the full attribute list in its thread. */
@@ -16,7 +16,7 @@ export function iamGetUser(context: BotContext) {
         channelId: args.command.channel_id,
       };
       await runAndPost(context, who, 'iam-get-user', targetOf(input.profile), () =>
-        getUser(context.iam, input.profile),
+        runCommand('iam-get-user', context.iam, input.profile),
       );
     });
 }

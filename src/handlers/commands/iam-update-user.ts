@@ -1,8 +1,8 @@
-import { parseAllowEnable } from '../../iam';
+import { parseAllowEnable, targetOf } from '../../iam';
 import { requestWrite } from '../approvals';
-import { type BotContext, targetOf } from '../context';
-import { openUserModal } from '../views/open-user-modal';
-import { type CommandArgs, handleSlashCommand, requesterOf } from './profile-command';
+import type { BotContext } from '../context';
+import { openUserModal } from './open-user-modal';
+import { type CommandArgs, handleSlashCommand, requesterOf } from './slash-command';
 import { runAndPost } from './run-and-post';
 
 /**

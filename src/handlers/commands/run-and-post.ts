@@ -1,10 +1,9 @@
-import { type IamResult } from '../../iam';
+import { type IamResult, outcomeOf, type ProfileCommand } from '../../iam';
 import { hasThreadDetails, resultMessage, userDetailsThreadMessage } from '../../views/slack';
-import { outcomeOf } from '../approvals';
 import { audit, auditDone, type BotContext } from '../context';
 import { postMessage, tellEphemeral } from '../posting';
 import type { SlackMessage } from '../../views/slack';
-import type { CommandArgs, SlashCommandName } from './profile-command';
+import type { CommandArgs } from './slash-command';
 
 /**
  * Audits the command (no row, no action: AuditUnavailableError is thrown before Atlassian is called),
@@ -22,7 +21,7 @@ export async function runAndPost(
       fallbackUserId?: string;
       received?: true;
     },
-  name: SlashCommandName,
+  name: ProfileCommand,
   target: string,
   execute: () => Promise<IamResult>,
 ): Promise<void> {
@@ -49,7 +48,7 @@ export async function runAndPost(
     }
     await auditDone(
       context,
-      entry('result', outcomeOf(result), result as unknown as Record<string, unknown>),
+      entry('result', outcomeOf(result.IAM.Vendor), result as unknown as Record<string, unknown>),
     );
     const message = resultMessage(result, { ...options, detailsInThread: hasThreadDetails(result) });
     return { result, ts: await postResult(context, args, message, posting) };

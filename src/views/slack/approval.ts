@@ -10,8 +10,15 @@ import type { IamResult } from '../../iam/result';
 import { context, fields, header, plain, sandboxContext, sandboxPrefix, section } from './blocks';
 import { escapeTruncate, mention, oneLine, slackDate, truncate, utcText } from './escape';
 import { LIMITS, type SlackMessage } from './limits';
-import { resultOutcome } from './result';
+import { outcomeOf } from '../../iam/result';
 
+/**
+ * pending → approved → completed (the action ran and its result is kept),
+ * pending → denied, pending → expired, pending or approved → failed (the request could not be posted or
+ * carried out: its stored form is invalid, or the action threw; the reason is kept as its result).
+ * pending or approved → cancelled (a scheduled request called off before its time; who and when are
+ * kept as its result). A request is decided exactly once.
+ */
 export type ApprovalStatus =
   'pending' | 'approved' | 'denied' | 'expired' | 'completed' | 'failed' | 'cancelled';
 export type ApprovalCardAction = 'disable' | 'enable' | 'update';
@@ -106,7 +113,7 @@ const WORDS: Record<ApprovalCardAction, ActionWords> = {
   },
 };
 
-const wordsOf = (card: ApprovalCard): ActionWords => WORDS[card.action ?? 'disable'];
+const wordsOf = (card: Pick<ApprovalCard, 'action'>): ActionWords => WORDS[card.action ?? 'disable'];
 const capital = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 
 const changeValue = (value: string | null): string =>
@@ -133,7 +140,12 @@ export function changesSection(changes: readonly ApprovalChange[]): KnownBlock {
 const changeBlocks = (card: ApprovalCard): KnownBlock[] =>
   card.action === 'update' && card.changes ? [changesSection(card.changes)] : [];
 
-const targetCode = (card: ApprovalCard): string => `\`${escapeTruncate(oneLine(card.target), 500)}\``;
+const targetCode = (card: Pick<ApprovalCard, 'target'>): string =>
+  `\`${escapeTruncate(oneLine(card.target), 500)}\``;
+
+/** `<@U1>'s request to disable \`jane@example.com\``: how notices about a request name it. */
+export const requestPhrase = (card: Pick<ApprovalCard, 'requesterId' | 'action' | 'target'>): string =>
+  `${mention(card.requesterId)}'s request to ${wordsOf(card).verb} ${targetCode(card)}`;
 
 function statusText(card: ApprovalCard): string {
   const state =
@@ -302,7 +314,7 @@ function verdict(card: ApprovalCard, outcome: IamResult | undefined): Verdict {
         };
   }
   const vendor = outcome.IAM.Vendor;
-  switch (resultOutcome(vendor)) {
+  switch (outcomeOf(vendor)) {
     case 'success':
       return {
         headline: `✅ User ${verb}d`,

@@ -67,6 +67,13 @@ export function mention(id: string | null | undefined): string {
   return isSlackUserId(id) ? `<@${id}>` : `\`${escapeTruncate(oneLine(id), 80)}\``;
 }
 
+const SLACK_GROUP_ID = /^S[A-Z0-9]+$/;
+
+/** `<@U…>` for a user, `<!subteam^S…>` for a user group (which notifies its members); else as mention(). */
+export function audienceMention(id: string): string {
+  return id.length <= 32 && SLACK_GROUP_ID.test(id) ? `<!subteam^${id}>` : mention(id);
+}
+
 const pad = (n: number): string => String(n).padStart(2, '0');
 
 /** `2025-01-15 09:30 UTC`: a fixed, locale-free rendering for fallbacks. */

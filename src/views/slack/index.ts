@@ -1,5 +1,6 @@
 /** Slack surfaces: pure functions from data to Block Kit (no Slack API calls, no store). */
 export {
+  audienceMention,
   escapeMrkdwn,
   escapeTruncate,
   isSlackUserId,
@@ -8,7 +9,7 @@ export {
   truncate,
   truncateMrkdwn,
 } from './escape';
-export { LIMITS, blockTextLength, checkMessageLimits, checkViewLimits, type SlackMessage } from './limits';
+export { LIMITS, type SlackMessage } from './limits';
 export { SANDBOX_TEXT } from './blocks';
 export {
   CELL_MAX,
@@ -16,13 +17,11 @@ export {
   changedText,
   hasThreadDetails,
   resultMessage,
-  resultOutcome,
   resultSentence,
   resultTableBlock,
   userAttributeLines,
   userDetailsThreadMessage,
   type ResultMessageOptions,
-  type ResultOutcome,
 } from './result';
 export {
   APPROVE_ACTION_ID,
@@ -31,6 +30,7 @@ export {
   approvalDecidedMessage,
   approvalExpiredMessage,
   approvalRequestMessage,
+  requestPhrase,
   requesterNotice,
   type ApprovalCard,
   type ApprovalChange,
@@ -96,3 +96,5 @@ export {
   type NoticeOptions,
   type UsageOptions,
 } from './notices';
+export { followUpThreadMessage, type FollowUpNotice, reminderDirectMessage } from './follow-ups';
+export { type BreakGlassNotice, breakGlassNoticeMessage, breakGlassResultMessage } from './break-glass';

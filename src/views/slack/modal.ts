@@ -6,6 +6,7 @@
 import type { InputBlock, KnownBlock, ModalView } from '@slack/types';
 import type { CommandPlan, PlannedUser } from '../../iam/plan';
 import type { STRING_KEYS } from '../../iam/profile';
+import { looksLikeEmail } from '../../iam';
 import { changesSection } from './approval';
 import { context, plain, SANDBOX_TEXT, section } from './blocks';
 import { escapeTruncate, oneLine } from './escape';
@@ -242,8 +243,6 @@ export function readModalValues(stateValues: ModalStateValues): ModalValues {
   return { fields, clear, allowEnable };
 }
 
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 /**
  * Field errors of a submission, keyed by block_id: the `errors` of `{response_action: 'errors'}`.
  * Empty when the submission is fine.
@@ -253,7 +252,7 @@ export function validateModalValues(values: ModalValues, _kind: ModalKind): Reco
   const email = values.fields.email;
   if (email === undefined || email === '') {
     errors.email = 'Enter the email address of the user.';
-  } else if (!EMAIL.test(email)) {
+  } else if (!looksLikeEmail(email)) {
     errors.email = 'This does not look like an email address (name@example.com).';
   }
   const username = values.fields.username;

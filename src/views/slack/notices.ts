@@ -140,7 +140,9 @@ export function usageMessage(command: string, problem?: string, options: UsageOp
   if (name === '/iam-update-user')
     notes.push('A bare email opens the form filled with the user’s current values.');
   if (name === '/iam-disable-user')
-    notes.push('A disable is carried out only after another person approves it.');
+    notes.push(
+      'A disable is carried out only after another person approves it; where the policy allows break-glass, `jane@example.com break-glass reason="…"` acts at once and tells every approver.',
+    );
   notes.push(
     'Profile keys: email, username, givenname, surname, displayname, title, department, organization, timezone, preferredlanguage, id, employeeid.',
   );

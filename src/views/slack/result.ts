@@ -5,7 +5,7 @@
  */
 import type { KnownBlock, TableBlock } from '@slack/types';
 import type { UserProfile } from '../../iam/profile';
-import type { IamAction, IamResult, VendorResult } from '../../iam/result';
+import { type IamAction, type IamResult, type Outcome, outcomeOf, type VendorResult } from '../../iam/result';
 import { showInvisible } from '../invisible';
 import { resultTitle } from '../table';
 import { context, header, md, sandboxContext, sandboxPrefix, section } from './blocks';
@@ -28,8 +28,6 @@ export interface ResultMessageOptions {
   detailsInThread?: boolean;
 }
 
-export type ResultOutcome = 'success' | 'skipped' | 'failure';
-
 /** Any table cell is cut to this many characters. */
 export const CELL_MAX = 200;
 /** The columns a result table may have, in this order: at most five. */
@@ -40,12 +38,7 @@ const FALLBACK_MAX = 145;
 const FALLBACK_NAME_MAX = 50;
 const FALLBACK_WHY_MIN = 60;
 
-export const OUTCOME_ICON: Record<ResultOutcome, string> = { success: '✅', skipped: '⏭️', failure: '❌' };
-
-export function resultOutcome(vendor: VendorResult): ResultOutcome {
-  if (!vendor.success) return 'failure';
-  return vendor.skipped ? 'skipped' : 'success';
-}
+export const OUTCOME_ICON: Record<Outcome, string> = { success: '✅', skipped: '⏭️', failure: '❌' };
 
 const DONE: Record<IamAction, string> = {
   create: 'Created',
@@ -126,9 +119,7 @@ function tableCells(vendor: VendorResult, profile: UserProfile): [string, string
     ['Active', vendor.active === null ? null : vendor.active ? 'yes' : 'no'],
     [
       'Changed',
-      resultOutcome(vendor) === 'success' && vendor.action !== 'get'
-        ? changedText(vendor.action, profile)
-        : null,
+      outcomeOf(vendor) === 'success' && vendor.action !== 'get' ? changedText(vendor.action, profile) : null,
     ],
   ];
   return cells
@@ -169,7 +160,7 @@ export function resultSentence(vendor: VendorResult, sandbox: boolean): string {
       room,
     )}`;
   };
-  switch (resultOutcome(vendor)) {
+  switch (outcomeOf(vendor)) {
     case 'success': {
       const state = vendor.active === null ? '' : vendor.active ? ' (active)' : ' (inactive)';
       return `${prefix}${DONE[vendor.action]} ${name}${state}${sandbox ? '' : ' in Atlassian'}`;
@@ -184,7 +175,7 @@ export function resultSentence(vendor: VendorResult, sandbox: boolean): string {
 }
 
 function statusBlocks(vendor: VendorResult): KnownBlock[] {
-  switch (resultOutcome(vendor)) {
+  switch (outcomeOf(vendor)) {
     case 'success': {
       const name = displayName(vendor);
       const named = name ? `*${escapeTruncate(oneLine(name), 300)}* ` : '';
@@ -220,7 +211,7 @@ function footer(options: ResultMessageOptions): KnownBlock | null {
 /** A success with a SCIM user: its attribute list belongs in the thread of the result. */
 export function hasThreadDetails(result: IamResult): boolean {
   const vendor = result.IAM.Vendor;
-  return resultOutcome(vendor) === 'success' && vendor.details !== null;
+  return outcomeOf(vendor) === 'success' && vendor.details !== null;
 }
 
 /** The result of any iam-* command, posted in the channel. */
@@ -229,7 +220,7 @@ export function resultMessage(result: IamResult, options: ResultMessageOptions):
   const table = resultTableBlock(result);
   const foot = footer(options);
   const blocks: KnownBlock[] = [
-    header(`${OUTCOME_ICON[resultOutcome(vendor)]} ${resultTitle(vendor)}`),
+    header(`${OUTCOME_ICON[outcomeOf(vendor)]} ${resultTitle(vendor)}`),
     ...(options.sandbox ? [sandboxContext()] : []),
     ...statusBlocks(vendor),
     ...(table ? [table] : []),

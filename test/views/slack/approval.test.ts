@@ -5,11 +5,11 @@ import {
   approvalDecidedMessage,
   approvalExpiredMessage,
   approvalRequestMessage,
-  checkMessageLimits,
   DECISION_BLOCK_ID,
   DENY_ACTION_ID,
   requesterNotice,
 } from '../../../src/views/slack';
+import { checkMessageLimits } from '../../support/block-kit-limits';
 import { allStrings, blocksOfType, card, INSTANCE, mrkdwnTexts, success, user } from './helpers';
 
 const disabled = buildResult({

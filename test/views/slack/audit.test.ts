@@ -3,13 +3,12 @@ import type { TableBlock } from '@slack/types';
 import {
   AUDIT_HISTORY_LIMIT,
   auditHistoryMessage,
-  blockTextLength,
-  checkMessageLimits,
   LIMITS,
   SANDBOX_TEXT,
   usageMessage,
   type AuditHistoryEntry,
 } from '../../../src/views/slack';
+import { blockTextLength, checkMessageLimits } from '../../support/block-kit-limits';
 import { allStrings, blocksOfType, mrkdwnTexts } from './helpers';
 
 const EVIL = '<!channel> <@U123> <http://evil|click> & more';

@@ -1,7 +1,7 @@
 /** docs/messages/ must be what the view code renders today (`npm run docs:messages` regenerates it). */
 import fs from 'node:fs';
 import path from 'node:path';
-import { messageExamples, renderMessageDocs } from '../../../src/views/examples';
+import { messageExamples, renderMessageDocs } from '../../support/message-examples';
 
 const DIR = path.resolve(__dirname, '../../../docs/messages');
 

@@ -2,7 +2,7 @@
  * Issue 13, "Messages people read": the top-level `text` is what Slack shows in notifications and
  * reads out to screen readers, so it is one short sentence, never a table.
  */
-import { messageExamples } from '../../../src/views/examples';
+import { messageExamples } from '../../support/message-examples';
 import {
   errorNotice,
   refusalMessage,

@@ -1,6 +1,4 @@
 import {
-  checkMessageLimits,
-  checkViewLimits,
   errorNotice,
   HOME_PENDING_MAX,
   homeView,
@@ -12,6 +10,7 @@ import {
   workingNotice,
   type HomeInput,
 } from '../../../src/views/slack';
+import { checkMessageLimits, checkViewLimits } from '../../support/block-kit-limits';
 import { allStrings, card, mrkdwnTexts } from './helpers';
 
 const base: HomeInput = {

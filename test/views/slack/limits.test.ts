@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/types';
-import { messageExamples } from '../../../src/views/examples';
-import { checkMessageLimits, checkViewLimits, LIMITS, type SlackMessage } from '../../../src/views/slack';
+import { messageExamples } from '../../support/message-examples';
+import { LIMITS, type SlackMessage } from '../../../src/views/slack';
+import { checkMessageLimits, checkViewLimits } from '../../support/block-kit-limits';
 
 describe('every example', () => {
   it.each(messageExamples().map((example) => [example.name, example] as const))(

@@ -1,7 +1,6 @@
 import type { InputBlock } from '@slack/types';
 import type { CommandPlan } from '../../../src/iam';
 import {
-  checkViewLimits,
   PROFILE_FIELDS,
   readConfirmMetadata,
   readModalMetadata,
@@ -11,6 +10,7 @@ import {
   validateModalValues,
   type ModalStateValues,
 } from '../../../src/views/slack';
+import { checkViewLimits } from '../../support/block-kit-limits';
 import { allStrings } from './helpers';
 
 const inputs = (blocks: unknown[]): InputBlock[] =>
@@ -171,6 +171,8 @@ describe('validateModalValues', () => {
     expect(check({}, 'update')).toHaveProperty('email');
     expect(check({ email: 'jane' })).toHaveProperty('email');
     expect(check({ email: 'jane@example' })).toHaveProperty('email');
+    // The one email shape of src/scim/value-rules.ts, which the slash commands and the CLI also apply.
+    expect(check({ email: '<jane@example.com>' })).toHaveProperty('email');
   });
 
   it('refuses a username with spaces and any field over 256 characters', () => {

@@ -2,11 +2,11 @@ import type { TableBlock } from '@slack/types';
 import { buildResult } from '../../../src/iam/result';
 import {
   CELL_MAX,
-  checkMessageLimits,
   resultMessage,
   userAttributeLines,
   userDetailsThreadMessage,
 } from '../../../src/views/slack';
+import { checkMessageLimits } from '../../support/block-kit-limits';
 import { allStrings, blocksOfType, failure, INSTANCE, mrkdwnTexts, skipped, success, user } from './helpers';
 
 const options = { sandbox: false, actorId: 'U0ACTOR' };

@@ -7,8 +7,6 @@ import {
   approvalDecidedMessage,
   approvalExpiredMessage,
   approvalRequestMessage,
-  checkMessageLimits,
-  checkViewLimits,
   errorNotice,
   homeView,
   refusalMessage,
@@ -21,6 +19,7 @@ import {
   type ApprovalCard,
   type SlackMessage,
 } from '../../../src/views/slack';
+import { checkMessageLimits, checkViewLimits } from '../../support/block-kit-limits';
 import type { HomeView, ModalView } from '@slack/types';
 import { card, mrkdwnTexts } from './helpers';
 

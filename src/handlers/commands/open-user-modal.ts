@@ -1,7 +1,7 @@
 import { getUser, type UserProfile } from '../../iam';
 import { userModal } from '../../views/slack';
 import type { BotContext } from '../context';
-import type { CommandArgs } from '../commands/profile-command';
+import type { CommandArgs } from './slash-command';
 
 function stringFields(profile: UserProfile): Record<string, string> {
   return Object.fromEntries(

@@ -2,8 +2,8 @@
  * `atlassian-iam audit` options: pure parsing from argv to an audit query and an output format, so the
  * command itself only opens the store and prints. Bad input throws AuditUsageError (exit status 2).
  */
-import { parseFlags } from './cli-args';
-import type { AuditQuery } from './store/types';
+import { parseFlags } from './args';
+import type { AuditQuery } from '../store/types';
 
 export const DEFAULT_AUDIT_LIMIT = 100;
 export const MAX_AUDIT_LIMIT = 10_000;

@@ -12,24 +12,18 @@ import {
   parseAuditArgs,
   parsePruneArgs,
 } from './audit-options';
-import { cliActor } from './cli-audit';
-import { EXIT, printCliFailure, reportCliError } from './cli-errors';
-import { type Config, ConfigError, loadConfig, loadDotenv } from './config';
-import { redact } from './log';
-import type { AuditEntry, Store } from './store/types';
-import { renderAuditCsv, renderAuditJson, renderAuditText, terminalSafe } from './views/audit-table';
-
-/** The CLI's exit statuses (as in cli.ts, which imports this module). */
-
-export interface AuditIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
+import { cliActor } from './audit-trail';
+import { EXIT, printCliFailure, reportCliError } from './errors';
+import type { CliIo } from './io';
+import { type Config, ConfigError, loadConfig, loadDotenv } from '../config';
+import { redact } from '../log';
+import type { AuditEntry, Store } from '../store/types';
+import { renderAuditCsv, renderAuditJson, renderAuditText, terminalSafe } from '../views/audit-table';
 
 /** Runs `atlassian-iam audit <argv>`; returns the exit status. Never throws. */
 export async function runAuditCommand(
   argv: string[],
-  io: AuditIo,
+  io: CliIo,
   now: () => Date = () => new Date(),
 ): Promise<number> {
   try {
@@ -41,7 +35,7 @@ export async function runAuditCommand(
 }
 
 /** Nothing matched: a clear line, and on stdout what the format is when empty (`[]`, the CSV header). */
-function reportNone(io: AuditIo, format: AuditFormat, line: string): number {
+function reportNone(io: CliIo, format: AuditFormat, line: string): number {
   if (format === 'text') {
     io.out(`${line}\n`);
   } else {
@@ -56,7 +50,7 @@ function reportNone(io: AuditIo, format: AuditFormat, line: string): number {
 type JsonOut = ((text: string) => void) | undefined;
 
 /** Parses with `parse`; bad input is reported and answered with its exit status, help is printed. */
-function parseOrExit<T>(parse: () => T | 'help', io: AuditIo, jsonOut?: JsonOut): T | number {
+function parseOrExit<T>(parse: () => T | 'help', io: CliIo, jsonOut?: JsonOut): T | number {
   let invocation;
   try {
     invocation = parse();
@@ -69,7 +63,7 @@ function parseOrExit<T>(parse: () => T | 'help', io: AuditIo, jsonOut?: JsonOut)
   return EXIT.success;
 }
 
-function configOrExit(io: AuditIo, jsonOut?: JsonOut): Config | number {
+function configOrExit(io: CliIo, jsonOut?: JsonOut): Config | number {
   try {
     loadDotenv();
     return loadConfig();
@@ -82,7 +76,7 @@ function configOrExit(io: AuditIo, jsonOut?: JsonOut): Config | number {
 /** Opens the store (loaded on demand, so --help and bad input never load the native SQLite module). */
 async function withStore<T>(config: Config, work: (store: Store) => Promise<T>): Promise<T> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { openStore } = require('./store') as typeof import('./store');
+  const { openStore } = require('../store') as typeof import('../store');
   const store = await openStore(config.database);
   try {
     return await work(store);
@@ -91,7 +85,7 @@ async function withStore<T>(config: Config, work: (store: Store) => Promise<T>):
   }
 }
 
-async function run(argv: string[], io: AuditIo, now: () => Date): Promise<number> {
+async function run(argv: string[], io: CliIo, now: () => Date): Promise<number> {
   // Known before the flags are read, so that even a usage error is JSON when --json was asked for.
   const jsonOut = argv.includes('--json') ? io.out : undefined;
   const invocation = parseOrExit(() => parseAuditArgs(argv, now()), io, jsonOut);
@@ -136,7 +130,7 @@ async function run(argv: string[], io: AuditIo, now: () => Date): Promise<number
  * `atlassian-iam audit prune --before WHEN [--dry-run]`. The prune is itself recorded: its row is
  * written before anything is removed (no row, nothing removed), and the count after.
  */
-async function prune(argv: string[], io: AuditIo, now: () => Date): Promise<number> {
+async function prune(argv: string[], io: CliIo, now: () => Date): Promise<number> {
   const invocation = parseOrExit(() => parsePruneArgs(argv, now()), io);
   if (typeof invocation === 'number') return invocation;
   const { before, dryRun } = invocation;

@@ -3,13 +3,14 @@
  * and prints the rules in effect, with the defaults this environment gives (IAM_APPROVERS,
  * IAM_OPERATORS, IAM_APPROVAL_TTL). It reads the file and the configuration; it changes nothing.
  */
-import { parseFlags } from './cli-args';
-import { EXIT, reportCliError } from './cli-errors';
-import { loadConfig, loadDotenv } from './config';
-import { formatProblem, loadPolicy, PolicyError } from './policy';
-import { terminalSafe } from './views/audit-table';
-import { policyTable } from './views/policy-table';
-import { renderTextTable } from './views/table';
+import { parseFlags } from './args';
+import type { CliIo } from './io';
+import { EXIT, reportCliError } from './errors';
+import { loadConfig, loadDotenv } from '../config';
+import { formatProblem, loadPolicy, PolicyError } from '../policy';
+import { terminalSafe } from '../views/audit-table';
+import { policyTable } from '../views/policy-table';
+import { renderTextTable } from '../views/table';
 
 export const POLICY_HELP = `Usage: atlassian-iam policy check FILE
 
@@ -21,11 +22,6 @@ bot does not apply them yet: its approvals follow the built-in rules (docs/POLIC
 Problems are printed one per line as FILE:LINE: KEY: message. The format is in docs/POLICY.md.
 
 Exit status: 0 the file is valid, 2 it is not (or bad arguments or configuration).`;
-
-interface PolicyIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
 
 class PolicyUsageError extends Error {}
 
@@ -48,7 +44,7 @@ function fileArgument(argv: string[]): string | 'help' {
 }
 
 /** Runs `atlassian-iam policy <argv>`; returns the exit status. Never throws. */
-export function runPolicyCommand(argv: string[], io: PolicyIo): number {
+export function runPolicyCommand(argv: string[], io: CliIo): number {
   try {
     const file = fileArgument(argv);
     if (file === 'help') {

@@ -9,6 +9,7 @@ import {
   type UserProfile,
   type WriteOptions,
   type WritePreview,
+  targetOf,
 } from '../../iam';
 import type { ModalView } from '@slack/types';
 import {
@@ -26,15 +27,11 @@ import {
 } from '../../views/slack';
 import { requestPreviewedWrite, requestWrite } from '../approvals';
 import { runAndPost } from '../commands/run-and-post';
-import { AuditUnavailableError, auditRefusal, REFUSED, type BotContext, targetOf } from '../context';
+import { AuditUnavailableError, auditRefusal, REFUSED, type BotContext } from '../context';
 import { RESTARTING } from '../in-flight';
 import { postMessage } from '../posting';
 
 type SubmissionArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
-
-export const CREATE_CALLBACK = 'iam_create_user';
-export const UPDATE_CALLBACK = 'iam_update_user';
-export { UPDATE_CONFIRM_CALLBACK_ID as UPDATE_CONFIRM_CALLBACK } from '../../views/slack';
 
 const NAMES = { create: 'iam-create-user', update: 'iam-update-user' } as const;
 

@@ -5,8 +5,8 @@
  * their own "run … --help" hint.
  */
 import { parseArgs } from 'node:util';
-import { closest } from './closest-word';
-import { looksLikeEmail, type UserProfile } from './iam';
+import { closest } from '../closest-word';
+import { looksLikeEmail, type UserProfile } from '../iam';
 
 /** A --user-profile argument: a JSON object as text, or a bare email as Slack takes it. */
 export function profileArgument(text: string): string | UserProfile {

@@ -1,4 +1,4 @@
-import { profileArgument } from './cli-args';
+import { profileArgument } from './args';
 import {
   BUILT_IN_OUTGOING,
   type Mapper,
@@ -7,7 +7,7 @@ import {
   parseUserProfile,
   ProfileError,
   type UserProfile,
-} from './iam';
+} from '../iam';
 
 export interface ProfileInput {
   profile: UserProfile;

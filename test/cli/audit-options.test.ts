@@ -7,7 +7,7 @@ import {
   parseAuditArgs,
   parseIsoDate,
   parseSince,
-} from '../src/audit-options';
+} from '../../src/cli/audit-options';
 
 const NOW = new Date('2026-11-29T12:00:00Z');
 const ago = (ms: number) => new Date(NOW.getTime() - ms);

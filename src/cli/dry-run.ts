@@ -3,11 +3,11 @@
  * (src/views/plan.ts) or, with --json, as the plan object. Nothing that changes the directory is sent.
  * One audit row (`command`, outcome `dry-run`, the plan as detail) says who looked at what.
  */
-import type { CliAudit } from './cli-audit';
-import { EXIT } from './cli-errors';
-import { type IamContext, planCommand, ProfileError, WRITE_COMMANDS, type WriteCommand } from './iam';
-import { readProfileInput } from './cli-profile-input';
-import { renderPlan } from './views/plan';
+import type { CliAudit } from './audit-trail';
+import { EXIT } from './errors';
+import { type IamContext, planCommand, ProfileError, WRITE_COMMANDS, type WriteCommand } from '../iam';
+import { readProfileInput } from './profile-input';
+import { renderPlan } from '../views/plan';
 
 export interface DryRunInvocation {
   command: string;

@@ -5,9 +5,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseFlags } from '../cli-args';
-import { type CliAudit, openCliAudit } from '../cli-audit';
-import { EXIT, reportCliError } from '../cli-errors';
+import { parseFlags } from './args';
+import { type CliAudit, openCliAudit } from './audit-trail';
+import { EXIT, reportCliError } from './errors';
+import { type CliIo, sandboxNotice } from './io';
 import { type Config, loadConfig, loadDotenv } from '../config';
 import {
   BUILT_IN_OUTGOING,
@@ -19,16 +20,16 @@ import {
 import { createLogger, redact } from '../log';
 import { renderDryRunSummary, renderRowPlan } from '../views/plan';
 import { bulkRowsText } from '../metrics';
-import { createRuntime, newDatabaseNotice, type Runtime } from '../wiring';
-import { AimdController, DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from './concurrency';
-import { type BulkRow, BulkFileError, readCsv, toBulkRows } from './csv';
-import { countPlans, planRows } from './dry-run';
-import { RunGate } from './gate';
-import { type ProgressSnapshot, ProgressDisplay, RateMeter } from './progress';
-import { defaultReportPath, planResume, type PreviousReport, readReport, ReportWriter } from './report';
-import { BULK_OPERATIONS, type BulkOperation, runRows } from './runner';
-import { type BulkSummary, renderSummary, summaryExitCode, Tally } from './summary';
-import { observeDirectory, watchThrottling } from './throttle';
+import { createRuntime, newDatabaseNotice, type Runtime } from '../runtime';
+import { AimdController, DEFAULT_CONCURRENCY, MAX_CONCURRENCY } from '../bulk/concurrency';
+import { type BulkRow, BulkFileError, readCsv, toBulkRows } from '../bulk/csv';
+import { countPlans, planRows } from '../bulk/dry-run';
+import { RunGate } from '../bulk/gate';
+import { type ProgressSnapshot, ProgressDisplay, RateMeter } from '../bulk/progress';
+import { defaultReportPath, planResume, type PreviousReport, readReport, ReportWriter } from '../bulk/report';
+import { BULK_OPERATIONS, type BulkOperation, runRows } from '../bulk/runner';
+import { type BulkSummary, renderSummary, summaryExitCode, Tally } from '../bulk/summary';
+import { observeDirectory, watchThrottling } from '../bulk/throttle';
 
 export const BULK_HELP = `Usage: atlassian-iam bulk <create|update|disable|enable> FILE.csv [--allow-enable true|false]
                           [--concurrency N] [--report FILE] [--json] [--dry-run]
@@ -63,15 +64,6 @@ again, not failed. A bad token (401/403), DNS or TLS failure stops the run: rows
 Progress goes to stderr: a bar on a terminal, otherwise a line a second. The summary goes to stdout.
 Exit status: 0 every row succeeded or was skipped, 1 a row failed or was malformed, 2 bad usage, file
 or configuration (nothing was sent), 130 interrupted (Ctrl-C; run it again to go on).`;
-
-export interface BulkIo {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  /** stderr is a terminal: draw a progress bar. */
-  errIsTty?: boolean;
-  /** The terminal's width. */
-  errColumns?: () => number | undefined;
-}
 
 class BulkUsageError extends Error {}
 
@@ -201,7 +193,7 @@ function namingFile<T>(file: string, read: () => T): T {
 }
 
 /** Runs `atlassian-iam bulk <argv>`; returns the exit status. Never throws. */
-export async function runBulkCommand(argv: string[], io: BulkIo): Promise<number> {
+export async function runBulkCommand(argv: string[], io: CliIo): Promise<number> {
   // Known before the flags are read, so that even a usage error is JSON when --json was asked for.
   const jsonOut = argv.includes('--json') ? io.out : undefined;
   let invocation: BulkInvocation | 'help';
@@ -221,7 +213,7 @@ export async function runBulkCommand(argv: string[], io: BulkIo): Promise<number
   }
 }
 
-async function run(invocation: BulkInvocation, io: BulkIo): Promise<number> {
+async function run(invocation: BulkInvocation, io: CliIo): Promise<number> {
   if (invocation.dryRun) return dryRun(invocation, io);
   loadDotenv();
   const config = loadConfig();
@@ -281,10 +273,7 @@ async function run(invocation: BulkInvocation, io: BulkIo): Promise<number> {
   const stopSignals = installStop(progress);
   try {
     if (runtime.sandbox) {
-      io.err(
-        `SANDBOX: no Atlassian credentials are set, so this runs against the local sandbox directory in ${runtime.sandboxLocation}. ` +
-          'Set ATLASSIAN_ACCESS_TOKEN and ATLASSIAN_DIRECTORY_ID to use Atlassian.\n',
-      );
+      io.err(sandboxNotice(runtime.sandboxLocation));
     }
     if (previous && previous.unreadable > 0) {
       io.err(
@@ -378,7 +367,7 @@ async function run(invocation: BulkInvocation, io: BulkIo): Promise<number> {
  * the report records as done are left out, as a real run leaves them; no report line is written, so a
  * later real run does every planned row. Exit 0, or 1 when a row is malformed or its lookup failed.
  */
-async function dryRun(invocation: BulkInvocation, io: BulkIo): Promise<number> {
+async function dryRun(invocation: BulkInvocation, io: CliIo): Promise<number> {
   loadDotenv();
   const config = loadConfig();
   const { rows, previous } = prepare(invocation, profileOptions(config));
@@ -450,7 +439,7 @@ function installStop(progress: ProgressDisplay): { stopping: () => boolean; remo
  * --metrics FILE: the rows by outcome as Prometheus text, written to a temporary file then renamed, so a
  * collector never reads half of it. A failure to write is said on stderr; the run's own result stands.
  */
-async function writeMetricsFile(file: string, summary: BulkSummary, io: BulkIo): Promise<void> {
+async function writeMetricsFile(file: string, summary: BulkSummary, io: CliIo): Promise<void> {
   const { total: _total, ...counts } = summary.rows;
   try {
     const partial = `${file}.${process.pid}.tmp`;

@@ -40,8 +40,6 @@ function openDirectory(
 ): { directory: ScimDirectory; close(): void; location: string | null } {
   const connection = config.directory;
   if (connection.mode === 'atlassian') {
-    if (connection.insecure)
-      logger.warn('ATLASSIAN_INSECURE=true: TLS certificates of Atlassian are not verified');
     const client = createScimClientFromConnection(connection, logger, { observer });
     return { directory: client, close: () => client.close(), location: null };
   }

@@ -1,9 +1,11 @@
-import { ConfigError } from './config';
-import { MapperError, ProfileError } from './iam';
-import { ScimRequestError } from './scim/errors';
-import { InvalidUserIdError } from './scim/user-id';
-import { AuditUnavailableError } from './store/unavailable';
-import { SetupError } from './wiring';
+import { ConfigError, problemsText } from '../config';
+import { MapperError, ProfileError } from '../iam';
+// The error class only: src/policy/types.ts loads no YAML parser.
+import { formatProblem, PolicyError } from '../policy/types';
+import { ScimRequestError } from '../scim/errors';
+import { InvalidUserIdError } from '../scim/user-id';
+import { AuditUnavailableError } from '../store/unavailable';
+import { SetupError } from '../runtime';
 
 /** The CLI's exit statuses, shared by every subcommand. */
 export const EXIT = { success: 0, failure: 1, badInput: 2, interrupted: 130 } as const;
@@ -28,6 +30,11 @@ function describe(
       message: 'the configuration is invalid',
       problems: error.problems,
     };
+    return { failure, exit: EXIT.badInput };
+  }
+  if (error instanceof PolicyError) {
+    const problems = error.problems.map(formatProblem);
+    const failure: CliFailure = { kind: 'configuration', message: 'IAM_POLICY_FILE is not usable', problems };
     return { failure, exit: EXIT.badInput };
   }
   const inputErrors: readonly ErrorClass[] = [
@@ -78,7 +85,7 @@ export function printCliFailure(
   if (jsonOut) {
     jsonOut(JSON.stringify({ error: failure }) + '\n');
   } else if (failure.problems) {
-    err(`${prefix}: ${failure.message}:\n${failure.problems.map((p) => `  ${p}`).join('\n')}\n`);
+    err(problemsText(prefix, failure.message, failure.problems));
   } else {
     err(`${prefix}: ${failure.message}\n`);
   }

@@ -1,9 +1,9 @@
 import os from 'node:os';
-import type { Config } from './config';
-import type { CommandPlan, IamResult, UserProfile } from './iam';
-import type { Logger } from './log';
-import type { NewAuditEntry, Store } from './store/types';
-import { AuditUnavailableError } from './store/unavailable';
+import type { Config } from '../config';
+import { type CommandPlan, type IamResult, outcomeOf, targetOf, type UserProfile } from '../iam';
+import type { Logger } from '../log';
+import type { NewAuditEntry, Store } from '../store/types';
+import { AuditUnavailableError } from '../store/unavailable';
 
 /**
  * The CLI's audit rows. `command` comes before the directory is touched and rejects with
@@ -23,6 +23,28 @@ export interface CliAudit {
   close(): Promise<void>;
 }
 
+/**
+ * Runs `execute` between its two audit rows: the command row first (no row, no action), then the
+ * result row. The audit file is opened only here, once the input is known to be good.
+ */
+export async function auditedRun(
+  openAudit: () => Promise<CliAudit>,
+  name: string,
+  profile: UserProfile,
+  detail: Record<string, unknown> | null,
+  execute: () => Promise<IamResult>,
+): Promise<IamResult> {
+  const audit = await openAudit();
+  try {
+    await audit.command(name, profile, detail);
+    const result = await execute();
+    await audit.result(name, profile, result);
+    return result;
+  } finally {
+    await audit.close();
+  }
+}
+
 /** Who runs the command line, as audit rows name them: `cli:<OS user>`. */
 export const cliActor = (): string => `cli:${osUser()}`;
 
@@ -32,13 +54,6 @@ function osUser(): string {
   } catch {
     return 'unknown'; // a container user without a passwd entry
   }
-}
-
-function targetOf(profile: UserProfile): string | null {
-  for (const key of ['email', 'username', 'employeeid', 'id']) {
-    if (typeof profile[key] === 'string') return profile[key] as string;
-  }
-  return null;
 }
 
 /**
@@ -54,7 +69,7 @@ export async function openCliAudit(
   try {
     // Loaded on demand so that --help and bad input never load the native SQLite module.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { openStore } = require('./store') as typeof import('./store');
+    const { openStore } = require('../store') as typeof import('../store');
     store = await openStore(config.database);
   } catch (error) {
     logger.error('the audit log cannot be opened; nothing was done', { error: (error as Error).message });
@@ -78,8 +93,7 @@ export async function openCliAudit(
         'audit write failed; nothing was done',
       ),
     result: async (name, profile, result) => {
-      const vendor = result.IAM.Vendor;
-      const outcome = !vendor.success ? 'failure' : vendor.skipped ? 'skipped' : 'success';
+      const outcome = outcomeOf(result.IAM.Vendor);
       try {
         await store.appendAudit({
           ...base(),

@@ -1,5 +1,5 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { ProfileError, ProfileJsonError } from '../../iam';
+import { type ProfileCommand, ProfileError, ProfileJsonError } from '../../iam';
 import { errorNotice, invalidJsonProblem, refusalMessage, usageMessage } from '../../views/slack';
 import { parseCommandText, type CommandInput } from '../command-text';
 import { AuditUnavailableError, auditRefusal, REFUSED, type BotContext } from '../context';
@@ -8,8 +8,6 @@ import type { ApprovalInput } from '../approvals';
 import { tellEphemeral } from '../posting';
 
 export type CommandArgs = SlackCommandMiddlewareArgs & AllMiddlewareArgs;
-export type SlashCommandName =
-  'iam-create-user' | 'iam-update-user' | 'iam-get-user' | 'iam-disable-user' | 'iam-enable-user';
 export type ProfileInput = Extract<CommandInput, { kind: 'profile' }>;
 
 /**
@@ -19,7 +17,7 @@ export type ProfileInput = Extract<CommandInput, { kind: 'profile' }>;
 export async function handleSlashCommand(
   context: BotContext,
   args: CommandArgs,
-  name: SlashCommandName | 'iam-audit',
+  name: ProfileCommand | 'iam-audit',
   run: (input: CommandInput) => Promise<void>,
   read: (text: string) => CommandInput = parseCommandText,
 ): Promise<void> {
@@ -79,4 +77,15 @@ export function requesterOf(args: CommandArgs, input: ProfileInput): ApprovalInp
     reason: input.reason?.trim() || null,
     respond: args.respond,
   };
+}
+
+/** A break-glass action's justification: its `reason`, which it cannot go without. */
+export function breakGlassJustification(input: ProfileInput): string {
+  const justification = input.reason?.trim();
+  if (!justification) {
+    throw new ProfileError(
+      'break-glass needs a justification: add reason="…" saying why this cannot wait for an approver',
+    );
+  }
+  return justification;
 }

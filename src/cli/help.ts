@@ -1,11 +1,5 @@
 /** The help texts of the iam-* command line: the global one and one per command. */
-import type { GroupCommand } from './cli-groups';
-import { PROFILE_KEYS, SCIM_PREFIX } from './iam';
-
-export type ProfileCommand =
-  'iam-create-user' | 'iam-update-user' | 'iam-get-user' | 'iam-disable-user' | 'iam-enable-user';
-export type CommandName =
-  ProfileCommand | GroupCommand | 'test-module' | 'get-mapping-fields' | 'run-scheduled';
+import { type CommandName, PROFILE_KEYS, SCIM_PREFIX } from '../iam';
 
 /** `where`: the line that says which database this installation uses (DATABASE_URL). */
 export function globalHelp(where: string): string {
@@ -38,7 +32,8 @@ Options:
                          1/0; default true)
   --at TIME              iam-disable-user: store the disable for TIME instead of now, e.g.
                          "2026-12-31 17:00" (this machine's time zone), "2026-12-31 17:00 Europe/Berlin",
-                         "2026-12-31 17:00 +01:00" or "in 2h" (m, h, d); at most 90 days ahead
+                         "2026-12-31 17:00 +01:00" or "in 2h" (m, h, d); at most the policy rule's
+                         maxScheduleAhead ahead (IAM_POLICY_FILE; 90 days without one)
   --reason TEXT          why (kept with a scheduled disable)
   --group NAME           the group of iam-add-to-group and iam-remove-from-group
   --json                 print the outcome as one JSON object, errors included

@@ -1,23 +1,15 @@
 /** The CLI's group commands: iam-get-groups, iam-add-to-group, iam-remove-from-group. */
-import { profileArgument } from './cli-args';
-import type { CliAudit } from './cli-audit';
+import { profileArgument } from './args';
+import { auditedRun, type CliAudit } from './audit-trail';
 import {
-  addToGroup,
-  getGroups,
+  type GroupCommand,
   type IamContext,
   type IamResult,
   parseUserProfile,
   ProfileError,
-  removeFromGroup,
+  runCommand,
   type UserProfile,
-} from './iam';
-
-export const GROUP_COMMANDS = ['iam-get-groups', 'iam-add-to-group', 'iam-remove-from-group'] as const;
-export type GroupCommand = (typeof GROUP_COMMANDS)[number];
-
-export function isGroupCommand(command: string): command is GroupCommand {
-  return (GROUP_COMMANDS as readonly string[]).includes(command);
-}
+} from '../iam';
 
 export interface GroupInvocation {
   command: GroupCommand;
@@ -52,25 +44,8 @@ export async function runGroupCommand(
     }
     profile = parseUserProfile(profileArgument(invocation.profileText));
   }
-  const execute = (): Promise<IamResult> => {
-    switch (command) {
-      case 'iam-get-groups':
-        return getGroups(context, profile);
-      case 'iam-add-to-group':
-        return addToGroup(context, profile ?? {}, group);
-      case 'iam-remove-from-group':
-        return removeFromGroup(context, profile ?? {}, group);
-    }
-  };
-  const audited = profile ?? {};
   const detail = group === undefined ? null : { group: group.trim() };
-  const audit = await openAudit();
-  try {
-    await audit.command(command, audited, detail);
-    const result = await execute();
-    await audit.result(command, audited, result);
-    return result;
-  } finally {
-    await audit.close();
-  }
+  return auditedRun(openAudit, command, profile ?? {}, detail, () =>
+    runCommand(command, context, profile, { group }),
+  );
 }

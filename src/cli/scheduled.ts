@@ -1,0 +1,104 @@
+/**
+ * The command line's scheduled disables: `iam-disable-user --at …` stores one (approved ahead by whoever
+ * holds the token, as XSOAR's commands need no second person: decided by `cli:<user>`). `run-scheduled`
+ * carries out those that are due through src/scheduled-run.ts, as a bot's own timer does.
+ */
+import { randomUUID } from 'node:crypto';
+import { cliActor } from './audit-trail';
+import type { Config } from '../config';
+import { type IamContext, type IamResult, pinUser, previewDisable, type UserProfile } from '../iam';
+import { checkScheduleLimit } from '../iam/policy-target';
+import { formatInZone, parseSchedule, type Schedule } from '../iam/schedule';
+import { defaultPolicy, loadPolicy, type Policy } from '../policy';
+import type { Store } from '../store/types';
+
+/** This machine's time zone: a time written without one is read in it. */
+const localZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+
+/**
+ * `--at "2026-12-31 17:00 [ZONE]"`, or `--at "in 2h"`; how far ahead is checked by scheduleDisable,
+ * once the user (and so the governing rule) is known.
+ */
+export function parseAtOption(text: string, now: Date): Schedule {
+  const relative = /^\s*in\s+(.*)$/i.exec(text);
+  const context = { now, defaultZone: localZone() };
+  return relative ? parseSchedule('in', relative[1], context) : parseSchedule('at', text, context);
+}
+
+/** IAM_POLICY_FILE as the bot reads it (a problem throws PolicyError: its FILE:LINE lines, exit 2), else the built-in rules. */
+export function policyOf(config: Config): Policy {
+  return config.policyFile ? loadPolicy(config.policyFile, config.slack) : defaultPolicy(config.slack);
+}
+
+export type ScheduleOutcome =
+  { scheduled: { requestId: string; at: Date; zone: string; target: string } } | { final: IamResult };
+
+export interface ScheduleInput {
+  profile: UserProfile;
+  schedule: Schedule;
+  reason: string | null;
+  now: Date;
+  /** IAM_POLICY_FILE (or the built-in rules): its rule for the user sets how far ahead. */
+  policy: Policy;
+}
+
+/**
+ * Looks the user up (nothing is stored for one who is not there or already disabled: that result is
+ * returned), refuses a time beyond the governing rule's `maxScheduleAhead` (ScheduleError), then opens
+ * the store and stores the disable for its time, pinned to the user found, with its audit row first:
+ * bad input never creates the database.
+ */
+export async function scheduleDisable(
+  iam: IamContext,
+  openStore: () => Promise<Store>,
+  input: ScheduleInput,
+): Promise<ScheduleOutcome> {
+  const preview = await previewDisable(iam, input.profile);
+  if ('final' in preview) return preview;
+  const actor = cliActor();
+  checkScheduleLimit(input.policy, { ...input, user: preview.user, requesterId: actor });
+  const profile = pinUser(preview.user);
+  const store = await openStore();
+  const target = profile.email ?? profile.username ?? profile.id;
+  const requestId = randomUUID();
+  await store.appendAudit({
+    at: input.now,
+    actor,
+    source: 'cli',
+    kind: 'command',
+    command: 'iam-disable-user',
+    target,
+    outcome: 'scheduled',
+    requestId,
+    detail: { action: 'disable', reason: input.reason, profile, ...input.schedule },
+  });
+  await store.createApproval({
+    id: requestId,
+    action: 'disable',
+    requesterId: actor,
+    channelId: '',
+    teamId: null,
+    enterpriseId: null,
+    profile,
+    target,
+    reason: input.reason,
+    createdAt: input.now,
+    expiresAt: input.schedule.at,
+    schedule: input.schedule,
+    approvedBy: actor,
+  });
+  return { scheduled: { requestId, at: input.schedule.at, zone: input.schedule.zone, target } };
+}
+
+export function scheduledText(outcome: {
+  at: Date;
+  zone: string;
+  target: string;
+  requestId: string;
+}): string {
+  return (
+    `Scheduled: disable ${outcome.target} at ${formatInZone(outcome.at, outcome.zone)} (${outcome.zone}), ` +
+    `${outcome.at.toISOString()}; request ${outcome.requestId}. A bot instance or ` +
+    '`atlassian-iam run-scheduled` carries it out then; `atlassian-iam audit` shows it.'
+  );
+}

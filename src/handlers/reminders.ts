@@ -1,0 +1,119 @@
+/**
+ * Reminders and escalation notices of pending approval requests (docs/POLICY.md): stored with the
+ * request from its rule, then sent by the periodic sweep of whichever instance claims each first, once
+ * across instances and restarts, and never after the request was decided or has expired.
+ */
+import type { WebClient } from '@slack/web-api';
+import { type FollowUp, followUps, type PolicyRule } from '../policy';
+import type { ApprovalRequest, ClaimedFollowUp, NewApprovalFollowUp } from '../store/types';
+import { followUpThreadMessage, isSlackUserId, reminderDirectMessage } from '../views/slack';
+import { cardOf, CLAIM_OWNER, postAbout } from './approvals';
+import { auditDone, type BotContext } from './context';
+import { postMessage } from './posting';
+
+/** How many follow-ups one claim takes; the sweep claims again until none is due. */
+const CLAIM_BATCH = 20;
+
+type FollowUpRule = Pick<PolicyRule, 'remind' | 'escalate' | 'approvers'>;
+
+/** An escalation names whom it adds; a reminder the approvers, and the escalated ones once escalation has come. */
+function whomToNotify(followUp: FollowUp, rule: FollowUpRule, createdAt: Date): string[] {
+  const added = rule.escalate?.to ?? [];
+  if (followUp.kind === 'escalate') return [...added];
+  const escalated =
+    rule.escalate !== null && followUp.at.getTime() >= createdAt.getTime() + rule.escalate.afterMs;
+  return [...new Set([...rule.approvers.ids, ...(escalated ? added : [])])];
+}
+
+/**
+ * Stores the reminders and escalation `rule` gives a request just stored, timed from its creation and
+ * before its own expiry. A failure is logged, not thrown: the request stands, only its follow-ups are missing.
+ */
+export async function storeFollowUps(
+  context: BotContext,
+  request: ApprovalRequest,
+  rule: FollowUpRule,
+): Promise<void> {
+  const expiresMs = request.expiresAt.getTime() - request.createdAt.getTime();
+  const due = followUps({ ...rule, expiresMs }, request.createdAt);
+  if (due.length === 0) return;
+  const stored: NewApprovalFollowUp[] = due.map((followUp) => ({
+    requestId: request.id,
+    kind: followUp.kind,
+    n: followUp.n,
+    dueAt: followUp.at,
+    notify: whomToNotify(followUp, rule, request.createdAt),
+  }));
+  try {
+    await context.store.addFollowUps(stored);
+  } catch (error) {
+    context.logger.error('the reminders of a request were not stored; none will be sent', {
+      requestId: request.id,
+      error: (error as Error).message,
+    });
+  }
+}
+
+/** Sends every due follow-up this instance claims; returns how many it claimed. Any instance may run it. */
+export async function sendDueFollowUps(context: BotContext, client: WebClient): Promise<number> {
+  let count = 0;
+  for (;;) {
+    let batch: ClaimedFollowUp[];
+    try {
+      batch = await context.store.claimDueFollowUps(context.clock(), CLAIM_OWNER, CLAIM_BATCH);
+    } catch (error) {
+      context.logger.error('could not claim due reminders', { error: (error as Error).message });
+      return count;
+    }
+    for (const followUp of batch) await sendFollowUp(context, client, followUp);
+    count += batch.length;
+    if (batch.length < CLAIM_BATCH) return count;
+  }
+}
+
+/**
+ * One follow-up, claimed (so marked sent) by this instance: the reply in the request's thread, and for a
+ * reminder a DM to each approver named as a person, never the requester. Each is tried on its own;
+ * the audit row records what went out.
+ */
+async function sendFollowUp(context: BotContext, client: WebClient, followUp: ClaimedFollowUp) {
+  const { request } = followUp;
+  const notify = followUp.notify.filter((id) => id !== request.requesterId);
+  const card = cardOf(request);
+  const options = { sandbox: context.sandbox };
+  const failures: string[] = [];
+  let attempts = 0;
+  const attempt = async (what: string, send: () => Promise<unknown>) => {
+    attempts += 1;
+    try {
+      await send();
+    } catch (error) {
+      failures.push(`${what}: ${(error as Error).message}`);
+    }
+  };
+  await attempt('thread', () =>
+    postAbout(client, request, followUpThreadMessage(card, { ...followUp, notify }, options)),
+  );
+  if (followUp.kind === 'remind') {
+    for (const id of notify.filter((id) => isSlackUserId(id))) {
+      await attempt(id, () => postMessage(client, id, reminderDirectMessage(request, options)));
+    }
+  }
+  if (failures.length > 0) {
+    context.logger.warn('a reminder did not reach everyone', { requestId: request.id, failures });
+  }
+  await auditDone(context, {
+    actor: 'system',
+    kind: 'command',
+    command: followUp.kind,
+    target: request.target,
+    outcome: failures.length === 0 ? 'sent' : failures.length < attempts ? 'partly-sent' : 'failed',
+    requestId: request.id,
+    detail: {
+      n: followUp.n,
+      dueAt: followUp.dueAt.toISOString(),
+      notify,
+      ...(failures.length ? { failures } : {}),
+    },
+  });
+}
