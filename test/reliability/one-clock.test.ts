@@ -9,15 +9,11 @@
 import { expireDue, reconcileInterrupted } from '../../src/handlers';
 import type { ApprovalRequest } from '../../src/store/types';
 import {
-  blocksOf,
   buttonClick,
   type DrivenBot,
-  hasButtons,
-  shown,
-  slashCommand,
+  requestDisable,
   startWorld,
   type World,
-  tsOf,
 } from '../support/fake-receiver';
 import { type FaultRule, type FaultProxy, startFaultProxy } from '../support/fault-proxy';
 import { createDatabase, dropDatabase, uniqueName, withPostgres } from '../support/postgres';
@@ -58,20 +54,6 @@ afterAll(() => {
   });
 });
 
-async function requestDisable(driven: DrivenBot, email: string): Promise<{ id: string; ts: string }> {
-  world.seedUser(email);
-  await driven.receiver.send(slashCommand('/iam-disable-user', email, 'UREQ', world.responseUrl(email)));
-  await driven.receiver.idle();
-  const post = await world.slack.waitFor(
-    (c) => c.method === 'chat.postMessage' && hasButtons(c) && shown(c).includes(email),
-  );
-  const id = blocksOf(post)
-    .find((b) => b.type === 'actions')
-    ?.elements?.find((e) => e.action_id === APPROVE)?.value;
-  if (!id) throw new Error('the request message has no Approve button');
-  return { id, ts: tsOf(world.slack, post) };
-}
-
 withPostgres((testUrl) => {
   let databaseName: string;
   let databaseUrl: string;
@@ -108,7 +90,7 @@ withPostgres((testUrl) => {
     record("a bot's clock against the server's (within 2 s)", 2, offsets.filter((o) => o < AGREE_MS).length);
 
     // Expiry: a 5-minute request made on the fast bot is expired by neither sweep.
-    const made = await requestDisable(fast, 'skew-expiry@example.com');
+    const made = await requestDisable(world, fast, 'skew-expiry@example.com');
     for (const bot of [fast, right]) await expireDue(bot.bot.context, bot.bot.app.client);
     const pending = (await store.getApproval(made.id))!;
     expect(pending.status).toBe('pending');
@@ -145,7 +127,7 @@ withPostgres((testUrl) => {
     record('a live lease, held by either bot', 2, leased.filter(Boolean).length);
 
     // Retry timing: an approved disable on the fast bot meets a 503; its next attempt is 1 minute away.
-    const stormy = await requestDisable(fast, 'skew-retry@example.com');
+    const stormy = await requestDisable(world, fast, 'skew-retry@example.com');
     weather.then = { kind: 'answer', status: 503, body: '{"detail":"storm"}' };
     await fast.receiver.send(
       buttonClick(APPROVE, stormy.id, 'UAPPROVER', world.responseUrl('ok-retry'), stormy.ts),

@@ -31,6 +31,18 @@ afterAll(() => {
   });
 });
 
+/** Sends SIGTERM, waits for the exit and records it; resolves with the ms it took. */
+async function sigterm(bot: BotProcess, what: string, commands: number): Promise<number> {
+  const started = performance.now();
+  bot.child.kill('SIGTERM');
+  const code = await bot.exited;
+  const ms = Math.round(performance.now() - started);
+  totals.sigtermRuns += 1;
+  if (ms > LIMIT_MS) totals.sigtermExitsOver30s += 1;
+  rows.push([what, commands, ms, String(code)]);
+  return ms;
+}
+
 const relayTo = (url: string): Promise<TcpProxy> => {
   const { hostname, port } = new URL(url);
   return startTcpProxy(hostname, Number(port));
@@ -75,13 +87,7 @@ it('exits within 30 s of SIGTERM while Slack, Atlassian and the database all ans
       void postSigned(bot.url, body).catch(() => undefined);
     }
     await new Promise((r) => setTimeout(r, 1_000));
-    const started = performance.now();
-    bot.child.kill('SIGTERM');
-    const code = await bot.exited;
-    const ms = Math.round(performance.now() - started);
-    totals.sigtermRuns += 1;
-    if (ms > LIMIT_MS) totals.sigtermExitsOver30s += 1;
-    rows.push([TEST_DATABASE_URL ? 'PostgreSQL (paused)' : 'SQLite', commands, ms, String(code)]);
+    const ms = await sigterm(bot, TEST_DATABASE_URL ? 'PostgreSQL (paused)' : 'SQLite', commands);
     expect(ms).toBeLessThanOrEqual(LIMIT_MS);
   } finally {
     if (bot && bot.child.exitCode === null) bot.child.kill('SIGKILL');
@@ -115,18 +121,8 @@ it('exits within 30 s of SIGTERM while Slack answers HTTP 500 to every call and 
     }
     await new Promise((r) => setTimeout(r, 1_000));
     const answered500 = slackProxy.requests.filter((r) => r.action === 'answer').length;
-    const started = performance.now();
-    bot.child.kill('SIGTERM');
-    const code = await bot.exited;
-    const ms = Math.round(performance.now() - started);
-    totals.sigtermRuns += 1;
-    if (ms > LIMIT_MS) totals.sigtermExitsOver30s += 1;
-    rows.push([
-      `SQLite, Slack answering HTTP 500 (${answered500} answered before SIGTERM)`,
-      commands,
-      ms,
-      String(code),
-    ]);
+    const what = `SQLite, Slack answering HTTP 500 (${answered500} answered before SIGTERM)`;
+    const ms = await sigterm(bot, what, commands);
     expect(answered500).toBeGreaterThan(0);
     expect(ms).toBeLessThanOrEqual(LIMIT_MS);
   } finally {

@@ -14,6 +14,7 @@ import { type Bot, type BotOptions, createBot } from '../../src/app';
 import { type Env, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import { startEmulatedAtlassian, type EmulatedAtlassian } from './scim-server';
+import { slashCommand, tsOf } from './slack-payloads';
 import { type SlackCall, startSlackStandIn, type SlackStandIn } from './slack-standin.cjs';
 
 // ---------------------------------------------------------------------------------------------------
@@ -266,3 +267,25 @@ export interface Block {
 export const blocksOf = (call: SlackCall): Block[] => (call.args.blocks ?? []) as Block[];
 
 export const hasButtons = (call: SlackCall): boolean => blocksOf(call).some((b) => b.type === 'actions');
+
+/**
+ * Seeds an active user and has UREQ run /iam-disable-user for them; resolves with the request's id, the
+ * user's SCIM id and the ts of the request message.
+ */
+export async function requestDisable(
+  world: World,
+  driven: DrivenBot,
+  email: string,
+): Promise<{ id: string; userId: string; ts: string }> {
+  const userId = world.seedUser(email);
+  await driven.receiver.send(slashCommand('/iam-disable-user', email, 'UREQ', world.responseUrl(email)));
+  await driven.receiver.idle();
+  const post = await world.slack.waitFor(
+    (c) => c.method === 'chat.postMessage' && hasButtons(c) && shown(c).includes(email),
+  );
+  const id = blocksOf(post)
+    .find((b) => b.type === 'actions')
+    ?.elements?.find((e) => e.action_id === 'iam_disable_approve')?.value;
+  if (!id) throw new Error('the request message has no Approve button');
+  return { id, userId, ts: tsOf(world.slack, post) };
+}
