@@ -113,7 +113,10 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 8: a completed request whose announcement (card, thread, requester) is still to be made, so a restart
   // finds what a crash completed but never told (see Store.listUnannounced); true from completion to markAnnounced.
-  `ALTER TABLE approvals ADD COLUMN unannounced boolean NOT NULL DEFAULT false;`,
+  `
+  ALTER TABLE approvals ADD COLUMN unannounced boolean NOT NULL DEFAULT false;
+  CREATE INDEX approvals_unannounced ON approvals (created_at) WHERE unannounced;
+  `,
 ];
 
 /**

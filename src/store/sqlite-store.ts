@@ -159,7 +159,10 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // 9: a completed request whose announcement (card, thread, requester) is still to be made, so a restart
   // finds what a crash completed but never told (see Store.listUnannounced); 1 from completion to markAnnounced.
-  `ALTER TABLE approvals ADD COLUMN unannounced INTEGER NOT NULL DEFAULT 0;`,
+  `
+  ALTER TABLE approvals ADD COLUMN unannounced INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX approvals_unannounced ON approvals (created_at) WHERE unannounced = 1;
+  `,
 ];
 
 const DEFAULT_AUDIT_LIMIT = 100;
