@@ -22,12 +22,12 @@ import { Buffer } from 'node:buffer';
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { URLSearchParams, fileURLToPath } from 'node:url';
+import { freePort } from './bench-lib/net.mjs';
 import { seedUser } from './bench-lib/directory.mjs';
 import { median, percentile, table } from './bench-lib/report.mjs';
 import { startSlackStandIn } from '../test/support/slack-standin.cjs';
@@ -111,17 +111,6 @@ slack.users.set(OPERATOR, {
   is_bot: false,
   deleted: false,
 });
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 /** GET or POST on loopback with a fresh connection (as Slack's requests arrive); resolves at the end of the answer. */
 const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });

@@ -20,6 +20,8 @@ import {
   reconcileInterrupted,
   recoverApproved,
   registerListeners,
+  startGrantSweep,
+  GRANT_SWEEP_MS,
   sendDueFollowUps,
   startScheduleTimer,
   webPeopleDirectory,
@@ -82,6 +84,8 @@ export interface BotOptions {
   newId?: () => string;
   /** How often pending requests are checked for expiry. */
   expirySweepMs?: number;
+  /** How often due grant ends are swept (default GRANT_SWEEP_MS). */
+  grantSweepMs?: number;
   /** Tests: a receiver that drives app.processEvent itself (Bolt's own testing pattern). */
   receiver?: Receiver;
   /** Tests: shorter waits between retries of approved work, and a faster lease heartbeat. */
@@ -248,6 +252,7 @@ function assemble(
 
   let sweep: NodeJS.Timeout | null = null;
   let stopSchedules: (() => void) | null = null;
+  let stopGrantSweep: (() => void) | null = null;
   // Expiry, reminders and escalations, and approved disables whose holder's lease ran out (a crashed
   // peer's), picked up by any instance.
   const sweepOnce = () =>
@@ -298,6 +303,10 @@ function assemble(
       sweep = setInterval(sweepOnce, options.expirySweepMs ?? 60_000);
       sweep.unref();
       stopSchedules = startScheduleTimer(context, app.client, { pollMs: slack.schedulePollMs, logger });
+      stopGrantSweep = startGrantSweep(context, app.client, {
+        periodMs: options.grantSweepMs ?? GRANT_SWEEP_MS,
+        logger,
+      });
       logger.info('Atlassian IAM bot started', {
         mode: options.receiver ? 'custom receiver' : mode,
         port: socketMode || options.receiver ? null : slack.port,
@@ -309,6 +318,7 @@ function assemble(
       draining = true;
       if (sweep) clearInterval(sweep);
       stopSchedules?.();
+      stopGrantSweep?.();
       const drained = await settlesWithin(context.inFlight.drain(), DRAIN_LIMIT_MS);
       if (!drained) {
         logger.warn('stopping without waiting longer for work in flight', {

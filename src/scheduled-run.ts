@@ -7,7 +7,15 @@
 import { randomUUID } from 'node:crypto';
 import { webApi } from '@slack/bolt';
 import type { Config } from './config';
-import { AccessPolicy, approvedRetry, type BotContext, FollowUps, InFlight, runScheduled } from './handlers';
+import {
+  AccessPolicy,
+  approvedRetry,
+  type BotContext,
+  endDueGrants,
+  FollowUps,
+  InFlight,
+  runScheduled,
+} from './handlers';
 import type { PeopleDirectory } from './handlers/access';
 import { SILENT_SLACK } from './handlers/scheduled';
 import type { IamContext } from './iam';
@@ -42,16 +50,17 @@ function cliAuditing(store: Store): Store {
 }
 
 /**
- * `atlassian-iam run-scheduled`: carries out every due scheduled request once (claimed as a bot claims
- * them, so a bot running at the same time never does one twice). With SLACK_BOT_TOKEN set, each outcome
- * is posted in its request's thread as the bot would. Returns how many it carried out.
+ * `atlassian-iam run-scheduled`: carries out every due scheduled request once, and ends every expired
+ * grant (both claimed as a bot claims them, so a bot running at the same time never does one twice).
+ * With SLACK_BOT_TOKEN set, each outcome is posted in its thread (and a grant's holder told) as the bot
+ * would. Returns how many it carried out and how many grants it ended.
  */
 export async function runScheduledOnce(
   config: Config,
   iam: IamContext,
   sandbox: boolean,
   logger: Logger,
-): Promise<number> {
+): Promise<{ carriedOut: number; grantsEnded: number }> {
   const store = await openStore(config.database);
   const slack = config.slack.botToken
     ? new webApi.WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl })
@@ -78,7 +87,8 @@ export async function runScheduledOnce(
       metrics: createMetrics({ processMetrics: false }),
       connectionStatus: async () => ({ ok: true }),
     };
-    return await runScheduled(context, slack);
+    const carriedOut = await runScheduled(context, slack);
+    return { carriedOut, grantsEnded: await endDueGrants(context, slack) };
   } finally {
     await store.close();
   }

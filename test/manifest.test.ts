@@ -33,6 +33,8 @@ describe('manifest.yml', () => {
       '/iam-disable-user',
       '/iam-enable-user',
       '/iam-get-user',
+      '/iam-grant',
+      '/iam-revoke',
       '/iam-update-user',
     ]);
     expect(manifest.features.slash_commands.every((c) => c.should_escape === false)).toBe(true);
@@ -40,12 +42,14 @@ describe('manifest.yml', () => {
 
   it('asks for the bot scopes the bot uses and no more', () => {
     // commands: slash commands; chat:write: results and approvals; users:read: admin/guest checks;
-    // usergroups:read: IAM_OPERATORS / IAM_APPROVERS may name user groups.
+    // usergroups:read: IAM_OPERATORS / IAM_APPROVERS may name user groups; users:read.email: /iam-grant
+    // and /iam-revoke find a member's Atlassian account by their Slack profile's email.
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual([
       'chat:write',
       'commands',
       'usergroups:read',
       'users:read',
+      'users:read.email',
     ]);
   });
 

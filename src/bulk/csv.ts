@@ -43,6 +43,8 @@ export interface BulkRow {
   /** Email, username, employee id or id: what the report and the audit log name the user by. */
   identifier: string | null;
   profile?: UserProfile;
+  /** The group the row names (add-to-group, remove-from-group: the `group` column). */
+  group?: string;
   /** Why the row cannot run (malformed). */
   problem?: string;
 }
@@ -223,32 +225,56 @@ function checkColumns(header: string[], options: ProfileOptions): void {
   });
 }
 
+/** The column a group operation reads each row's group from; every other column is a profile key. */
+const GROUP_COLUMN = 'group';
+
+/** Where the `group` column is (group operations: it must be there), else -1. */
+function groupColumnOf(header: string[], operation: string, groupColumn: boolean): number {
+  if (!groupColumn) return -1;
+  const at = header.findIndex((name) => name.toLowerCase() === GROUP_COLUMN);
+  if (at < 0) {
+    throw new BulkFileError(
+      `bulk ${operation} needs a "${GROUP_COLUMN}" column naming each row's group, beside the user's identifier (e.g. email,group)`,
+    );
+  }
+  return at;
+}
+
 /**
  * Turns each record into a row: a parsed profile, or the reason it is malformed. A column that names
- * no profile key throws BulkFileError.
+ * no profile key throws BulkFileError. With `groupColumn` (add-to-group, remove-from-group) the `group`
+ * column is required and read apart: a row whose group cell is empty is malformed.
  */
-export function toBulkRows(table: CsvTable, operation: string, options: ProfileOptions = {}): BulkRow[] {
-  const { header } = table;
+export function toBulkRows(
+  table: CsvTable,
+  operation: string,
+  options: ProfileOptions & { groupColumn?: boolean } = {},
+): BulkRow[] {
+  const groupAt = groupColumnOf(table.header, operation, options.groupColumn ?? false);
+  const withoutGroup = <T>(list: T[]): T[] => list.filter((_, i) => i !== groupAt);
+  const header = withoutGroup(table.header);
   checkColumns(header, options);
   return table.records.map(({ line, cells }) => {
-    const key = rowKey(operation, header, cells);
-    if (cells.length !== header.length) {
-      const guess = identifierGuess(header, cells);
+    const key = rowKey(operation, table.header, cells);
+    if (cells.length !== table.header.length) {
+      const guess = identifierGuess(table.header, cells);
       return {
         row: line,
         key,
         identifier: guess,
         problem: `has ${cells.length} ${cells.length === 1 ? 'cell' : 'cells'} but the header row has ${
-          header.length
+          table.header.length
         } columns`,
       };
     }
+    const group = groupAt < 0 ? undefined : cells[groupAt].trim();
     try {
-      const profile = parseUserProfile(rawProfile(header, cells), options);
-      return { row: line, key, identifier: identifierOf(profile), profile };
+      if (group === '') throw new ProfileError(`the ${GROUP_COLUMN} cell is empty: give the group's name`);
+      const profile = parseUserProfile(rawProfile(header, withoutGroup(cells)), options);
+      return { row: line, key, identifier: identifierOf(profile), profile, ...(group ? { group } : {}) };
     } catch (error) {
       if (!(error instanceof ProfileError)) throw error;
-      return { row: line, key, identifier: identifierGuess(header, cells), problem: error.message };
+      return { row: line, key, identifier: identifierGuess(table.header, cells), problem: error.message };
     }
   });
 }

@@ -4,10 +4,22 @@
  * run does every row; each planned row gets one audit row with outcome `dry-run`.
  */
 import type { CliAudit } from '../cli/audit-trail';
-import { type CommandPlan, type IamContext, planCommand, ProfileError } from '../iam';
+import { type CommandPlan, type IamContext, planCommand, planMembership, ProfileError } from '../iam';
 import { type AimdController, runPool } from './concurrency';
 import type { BulkRow } from './csv';
 import { type BulkOperation, commandOf } from './runner';
+
+/** One row's plan: a membership change for group operations, else the user command's plan. */
+function planRow(
+  row: BulkRow,
+  options: { operation: BulkOperation; allowEnable: boolean; context: IamContext },
+) {
+  const command = commandOf(options.operation);
+  const profile = row.profile ?? {};
+  return command === 'iam-add-to-group' || command === 'iam-remove-from-group'
+    ? planMembership(command, options.context, profile, row.group)
+    : planCommand(command, options.context, profile, { allowEnable: options.allowEnable });
+}
 
 /** One row of a dry run: its plan, or why it cannot run (malformed). */
 export interface RowPlan {
@@ -31,16 +43,16 @@ export async function planRows(
     shouldStop?: () => boolean;
   },
 ): Promise<RowPlan[]> {
-  const command = commandOf(options.operation);
   const planned: RowPlan[] = rows
     .filter((row) => row.problem !== undefined)
     .map((row) => ({ row: row.row, identifier: row.identifier, malformed: row.problem }));
   const planOne = async (row: BulkRow): Promise<boolean> => {
     const profile = row.profile ?? {};
     try {
-      const plan = await planCommand(command, options.context, profile, { allowEnable: options.allowEnable });
+      const plan = await planRow(row, options);
       planned.push({ row: row.row, identifier: row.identifier, plan });
-      await options.audit.dryRun(`bulk-${options.operation}`, profile, plan);
+      const detail = row.group === undefined ? undefined : { group: row.group };
+      await options.audit.dryRun(`bulk-${options.operation}`, profile, plan, detail);
       return plan.kind !== 'fail';
     } catch (error) {
       if (!(error instanceof ProfileError)) throw error;

@@ -16,6 +16,7 @@ import {
   ProfileError,
   runCommand,
   type UserProfile,
+  type MembershipCommand,
   type WriteCommand,
 } from '../iam';
 import type { ScimRequestError } from '../scim/errors';
@@ -25,8 +26,21 @@ import { failureKind, RunGate } from './gate';
 import type { ReportLine, ReportWriter, RowOutcome } from './report';
 import { observeDirectory } from './throttle';
 
-export const BULK_OPERATIONS = ['create', 'update', 'disable', 'enable'] as const;
+export const BULK_OPERATIONS = [
+  'create',
+  'update',
+  'disable',
+  'enable',
+  'add-to-group',
+  'remove-from-group',
+] as const;
 export type BulkOperation = (typeof BULK_OPERATIONS)[number];
+
+/** Operations whose rows name a group (a `group` column) besides the user. */
+export const isGroupOperation = (
+  operation: BulkOperation,
+): operation is 'add-to-group' | 'remove-from-group' =>
+  operation === 'add-to-group' || operation === 'remove-from-group';
 
 /** Statuses that concern the whole directory (token, permissions): no later row can do better. */
 const FATAL_STATUSES = new Set([401, 403]);
@@ -54,8 +68,9 @@ export interface RunOutcome {
   fatal: string | null;
 }
 
-/** The command a bulk operation runs on each row: `create` is iam-create-user, and so on. */
-export const commandOf = (operation: BulkOperation): WriteCommand => `iam-${operation}-user`;
+/** The command a bulk operation runs on each row: `create` is iam-create-user, `add-to-group` is iam-add-to-group. */
+export const commandOf = (operation: BulkOperation): WriteCommand | MembershipCommand =>
+  isGroupOperation(operation) ? `iam-${operation}` : `iam-${operation}-user`;
 
 /**
  * A row's outcome in the report: the command's outcome, except that the report file says `failed` for
@@ -99,7 +114,7 @@ export async function runRows(rows: BulkRow[], options: RunnerOptions): Promise<
   const stopping = (): boolean => fatal !== null || gate.gaveUp !== null || (options.shouldStop?.() ?? false);
 
   /** One attempt at the row: its result, and the SCIM error behind a failed one. */
-  const attempt = async (profile: UserProfile) => {
+  const attempt = async (row: BulkRow & { profile: UserProfile }) => {
     const seen: { error: ScimRequestError | null } = { error: null };
     const directory = observeDirectory(options.context.directory, {
       onError: (error) => {
@@ -109,10 +124,8 @@ export async function runRows(rows: BulkRow[], options: RunnerOptions): Promise<
     const result = await runCommand(
       commandOf(options.operation),
       { ...options.context, directory },
-      profile,
-      {
-        allowEnable: options.allowEnable,
-      },
+      row.profile,
+      { allowEnable: options.allowEnable, group: row.group },
     );
     const vendor = result.IAM.Vendor;
     const { error } = seen;
@@ -125,13 +138,14 @@ export async function runRows(rows: BulkRow[], options: RunnerOptions): Promise<
     // would run as one task, with no progress drawn and Ctrl-C unheard until the end.
     await new Promise<void>((resolve) => setImmediate(resolve));
     const profile = row.profile as UserProfile;
+    const detail = row.group === undefined ? null : { group: row.group };
     let last: IamResult | null = null;
     for (;;) {
       const ticket = await gate.enter(stopping);
       if (ticket === null) break;
       if (last === null) {
         try {
-          await options.audit.command(command, profile);
+          await options.audit.command(command, profile, detail);
         } catch (error) {
           // No row, no action: this row stays not run (a rerun takes it) and no further row starts.
           gate.release(ticket);
@@ -141,7 +155,7 @@ export async function runRows(rows: BulkRow[], options: RunnerOptions): Promise<
       }
       let tried;
       try {
-        tried = await attempt(profile);
+        tried = await attempt({ ...row, profile });
       } catch (error) {
         gate.release(ticket);
         if (error instanceof ProfileError) {

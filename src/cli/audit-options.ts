@@ -8,7 +8,8 @@ import type { AuditQuery } from '../store/types';
 export const DEFAULT_AUDIT_LIMIT = 100;
 export const MAX_AUDIT_LIMIT = 10_000;
 
-export const AUDIT_HELP = `Usage: atlassian-iam audit [--since WHEN] [--before WHEN] [--user EMAIL] [--limit N] [--json|--csv]
+export const AUDIT_HELP = `Usage: atlassian-iam audit [--since WHEN] [--before WHEN] [--user EMAIL] [--group NAME] [--limit N]
+                          [--json|--csv]
        atlassian-iam audit prune --before WHEN [--dry-run]
 
 Reads the audit log (DATABASE_URL): the commands, refusals, approval decisions and results of the
@@ -19,6 +20,8 @@ Options:
                    or an ISO date or date-time (2025-01-15, 2025-01-15T09:30Z; no zone means UTC)
   --before WHEN    only entries before WHEN (same forms)
   --user EMAIL     only entries about this user (email, username or id; case-insensitive)
+  --group NAME     only entries about this group (its name; case-insensitive): group commands,
+                   grants, their decisions, notices and revocations
   --limit N        at most N entries (1 to ${MAX_AUDIT_LIMIT}; default ${DEFAULT_AUDIT_LIMIT})
   --json           print a JSON array of the entries, with their details
   --csv            print CSV (RFC 4180) with a header row
@@ -122,6 +125,7 @@ export function parseAuditArgs(argv: string[], now: Date): AuditInvocation | 'he
       since: { type: 'string' },
       before: { type: 'string' },
       user: { type: 'string' },
+      group: { type: 'string' },
       limit: { type: 'string' },
       json: { type: 'boolean' },
       csv: { type: 'boolean' },
@@ -143,6 +147,12 @@ export function parseAuditArgs(argv: string[], now: Date): AuditInvocation | 'he
     const user = values.user.trim();
     if (user === '') throw new AuditUsageError(`--user needs an email, username or id; ${HINT}`);
     query.target = user;
+  }
+  if (values.group !== undefined) {
+    const group = values.group.trim();
+    if (group === '')
+      throw new AuditUsageError(`--group needs a group name, e.g. --group jira-software-users; ${HINT}`);
+    query.group = group;
   }
   return { query, format: values.json ? 'json' : values.csv ? 'csv' : 'text' };
 }
@@ -172,6 +182,7 @@ export function parsePruneArgs(argv: string[], now: Date): PruneInvocation | 'he
 export function describeQuery(query: AuditQuery): string {
   const parts: string[] = [];
   if (query.target !== undefined) parts.push(`about ${query.target}`);
+  if (query.group !== undefined) parts.push(`in group ${query.group}`);
   if (query.since !== undefined) parts.push(`since ${query.since.toISOString()}`);
   if (query.before !== undefined) parts.push(`before ${query.before.toISOString()}`);
   return parts.length > 0 ? ` ${parts.join(' ')}` : '';

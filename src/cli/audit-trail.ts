@@ -1,6 +1,13 @@
 import os from 'node:os';
 import type { Config } from '../config';
-import { type CommandPlan, type IamResult, outcomeOf, targetOf, type UserProfile } from '../iam';
+import {
+  type CommandPlan,
+  type IamResult,
+  outcomeOf,
+  resultDetail,
+  targetOf,
+  type UserProfile,
+} from '../iam';
 import type { Logger } from '../log';
 import type { NewAuditEntry, Store } from '../store/types';
 import { AuditUnavailableError } from '../store/unavailable';
@@ -19,7 +26,12 @@ export interface CliAudit {
    * A dry run: one `command` row with outcome `dry-run` and the plan as its detail (nothing was sent).
    * Rejects with AuditUnavailableError like `command`: the plan is then not printed.
    */
-  dryRun(name: string, profile: UserProfile, plan: CommandPlan): Promise<void>;
+  dryRun(
+    name: string,
+    profile: UserProfile,
+    plan: CommandPlan,
+    detail?: Record<string, unknown>,
+  ): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -101,7 +113,7 @@ export async function openCliAudit(
           command: name,
           target: targetOf(profile),
           outcome,
-          detail: result as unknown as Record<string, unknown>,
+          detail: resultDetail(result),
         });
         return true;
       } catch (error) {
@@ -114,7 +126,7 @@ export async function openCliAudit(
         return false;
       }
     },
-    dryRun: (name, profile, plan) =>
+    dryRun: (name, profile, plan, detail = {}) =>
       required(
         {
           ...base(),
@@ -122,7 +134,7 @@ export async function openCliAudit(
           command: name,
           target: targetOf(profile),
           outcome: 'dry-run',
-          detail: { plan },
+          detail: { ...detail, plan },
         },
         'audit write failed; the plan is not shown',
       ),

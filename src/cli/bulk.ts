@@ -27,13 +27,15 @@ import { countPlans, planRows } from '../bulk/dry-run';
 import { RunGate } from '../bulk/gate';
 import { type ProgressSnapshot, ProgressDisplay, RateMeter } from '../bulk/progress';
 import { defaultReportPath, planResume, type PreviousReport, readReport, ReportWriter } from '../bulk/report';
-import { BULK_OPERATIONS, type BulkOperation, runRows } from '../bulk/runner';
+import { BULK_OPERATIONS, type BulkOperation, isGroupOperation, runRows } from '../bulk/runner';
 import { type BulkSummary, renderSummary, summaryExitCode, Tally } from '../bulk/summary';
 import { observeDirectory, watchThrottling } from '../bulk/throttle';
 
 export const BULK_HELP = `Usage: atlassian-iam bulk <create|update|disable|enable> FILE.csv [--allow-enable true|false]
                           [--concurrency N] [--report FILE] [--json] [--dry-run]
                           [--metrics FILE]
+       atlassian-iam bulk <add-to-group|remove-from-group> FILE.csv [--concurrency N] [--report FILE]
+                          [--json] [--dry-run] [--metrics FILE]
 
 Runs the operation for every row of FILE.csv. The first row names the profile keys (email, username,
 givenname, surname, title, department, employeeid, id, …; case-insensitive, as in --user-profile);
@@ -42,6 +44,11 @@ previous value of KEY (update). A column that names no profile key stops the run
 sent (the message names the closest key); scim:NAME columns and keys of IAM_OUTGOING_MAPPER pass.
 A row that cannot run (a bad value, no identifier, the wrong number of cells) is reported as
 malformed and skipped; the other rows go on.
+
+add-to-group and remove-from-group (also spelt iam-add-to-group, iam-remove-from-group) read a group
+column beside the user's identifier (email,group): each row adds that user to (removes them from) the
+group it names. A member already in (not in) is skipped; an unknown group fails that row, naming the
+closest groups.
 
 Options:
   --allow-enable BOOL   create/update may re-activate an inactive user (default true)
@@ -105,7 +112,9 @@ function parseBulkArgs(argv: string[]): BulkInvocation | 'help' {
       `which operation? give one of ${BULK_OPERATIONS.join(', ')}, then FILE.csv; ${HINT}`,
     );
   }
-  const operation = BULK_OPERATIONS.find((name) => name === operationText.toLowerCase());
+  // The group operations keep the names of their single commands too (iam-add-to-group).
+  const wanted = operationText.toLowerCase().replace(/^iam-(?=(add-to|remove-from)-group$)/, '');
+  const operation = BULK_OPERATIONS.find((name) => name === wanted);
   if (operation === undefined) {
     throw new BulkUsageError(
       `unknown operation "${operationText}": give one of ${BULK_OPERATIONS.join(', ')}; ${HINT}`,
@@ -173,7 +182,12 @@ function prepare(
   if (path.resolve(invocation.reportPath) === path.resolve(invocation.file)) {
     throw new BulkFileError('--report names the CSV file itself; give another file for the report');
   }
-  const rows = namingFile(invocation.file, () => toBulkRows(table, invocation.operation, options));
+  const rows = namingFile(invocation.file, () =>
+    toBulkRows(table, invocation.operation, {
+      ...options,
+      groupColumn: isGroupOperation(invocation.operation),
+    }),
+  );
   return { rows, previous: readReport(invocation.reportPath) };
 }
 

@@ -18,10 +18,11 @@ Commands (XSOAR names; the short names work too):
                                       remove a user from a group (--user-profile, --group NAME)
   test-module         (test)          check the connection to the directory
   get-mapping-fields                  list the directory's user schema attributes
-  run-scheduled                       carry out the scheduled disables that are due (for installations
-                                      without a bot; a bot does it on its own)
+  run-scheduled                       carry out the scheduled disables that are due and end expired
+                                      grants (for installations without a bot; a bot does it on its own)
   audit                               read the audit log (atlassian-iam audit --help)
-  bulk <operation> FILE.csv           create, update, disable or enable every user of a CSV file
+  bulk <operation> FILE.csv           create, update, disable or enable every user of a CSV file, or
+                                      add them to (remove them from) groups
                                       (atlassian-iam bulk --help)
   policy check FILE                   check an approval policy file (atlassian-iam policy --help)
 
@@ -107,8 +108,8 @@ const TEXTS: Record<CommandName, CommandText> = {
   },
   'run-scheduled': {
     summary:
-      'Carries out the scheduled disables that are due (iam-disable-user --at), for installations without\n' +
-      'a bot; a bot does it on its own. Takes no options but --json.',
+      'Carries out the scheduled disables that are due (iam-disable-user --at) and ends the grants whose\n' +
+      'time is up, for installations without a bot; a bot does it on its own. Takes no options but --json.',
     keys: '',
     example: '',
   },

@@ -246,14 +246,9 @@ async function runScheduledNow({ config, runtime, logger, invocation, io }: Sess
   checkNoProfileArguments(invocation);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { runScheduledOnce } = require('../scheduled-run') as typeof import('../scheduled-run');
-  const count = await runScheduledOnce(config, runtime.context, runtime.sandbox, logger);
-  if (invocation.json) io.out(JSON.stringify({ carriedOut: count }) + '\n');
-  else
-    io.out(
-      count === 0
-        ? 'No scheduled request is due.\n'
-        : `${count} scheduled request(s) carried out; \`atlassian-iam audit\` shows each result.\n`,
-    );
+  const done = await runScheduledOnce(config, runtime.context, runtime.sandbox, logger);
+  if (invocation.json) io.out(JSON.stringify(done) + '\n');
+  else io.out(runScheduledText(done));
   return EXIT.success;
 }
 
@@ -392,4 +387,15 @@ if (require.main === module) {
     errColumns: () => process.stderr.columns,
     outColumns: () => (process.stdout.isTTY ? process.stdout.columns : undefined),
   }).then(exitWhenWritten);
+}
+
+/** What run-scheduled did, for people; a line about grants only when one ended. */
+function runScheduledText({ carriedOut, grantsEnded }: { carriedOut: number; grantsEnded: number }): string {
+  const requests =
+    carriedOut === 0
+      ? 'No scheduled request is due.\n'
+      : `${carriedOut} scheduled request(s) carried out; \`atlassian-iam audit\` shows each result.\n`;
+  const grants =
+    grantsEnded === 0 ? '' : `${grantsEnded} expired grant(s) ended; \`atlassian-iam audit\` shows each.\n`;
+  return requests + grants;
 }

@@ -153,14 +153,25 @@ export class AccessPolicy {
     return false;
   }
 
-  async #allowed(userId: string, list: readonly string[] | null, options: CheckOptions): Promise<boolean> {
+  /** The person, when a full member of the app's own workspace (no guest, bot or deactivated account). */
+  async #member(userId: string, options: CheckOptions): Promise<SlackPerson | null> {
     const [home, person] = await Promise.all([
       this.#homeTeam(),
       this.#cached(this.#people, userId, () => this.directory.person(userId), options),
     ]);
-    if (!person || person.isGuest || person.isBot || person.deleted) return false;
-    if (!belongsHome(person, home)) return false;
+    if (!person || person.isGuest || person.isBot || person.deleted) return null;
+    return belongsHome(person, home) ? person : null;
+  }
+
+  async #allowed(userId: string, list: readonly string[] | null, options: CheckOptions): Promise<boolean> {
+    const person = await this.#member(userId, options);
+    if (!person) return false;
     return list === null ? person.isAdmin : this.#listed(userId, list, options);
+  }
+
+  /** Any full member of the workspace: who may ask for a requestable group for themselves. */
+  async isMember(userId: string, options: CheckOptions = {}): Promise<boolean> {
+    return (await this.#member(userId, options)) !== null;
   }
 
   isOperator(userId: string, options: CheckOptions = {}): Promise<boolean> {

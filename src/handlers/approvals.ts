@@ -22,6 +22,7 @@ import {
   type WritePreview,
   type UserProfile,
   outcomeOf,
+  resultDetail,
   runCommand,
   targetOf,
 } from '../iam';
@@ -52,6 +53,7 @@ import {
   writeWithRecord,
 } from './context';
 import { type ClickOrigin, contextMismatch } from './decision-guards';
+import { groupDetail, recordGrant, tellGrantee } from './grants';
 import { storeFollowUps } from './reminders';
 import { cardSchedule, expiryOf } from './schedule-card';
 import { cannotPost, postMessage, tellEphemeral, updateMessage } from './posting';
@@ -80,17 +82,29 @@ export async function receivedThen<T>(
 }
 
 /** The slash command whose approval each action is; audit rows name it. */
-export const COMMAND_OF: Record<ApprovalAction, 'iam-disable-user' | 'iam-enable-user' | 'iam-update-user'> =
-  {
-    disable: 'iam-disable-user',
-    enable: 'iam-enable-user',
-    update: 'iam-update-user',
-  };
+export const COMMAND_OF: Record<
+  ApprovalAction,
+  'iam-disable-user' | 'iam-enable-user' | 'iam-update-user' | 'iam-grant'
+> = {
+  disable: 'iam-disable-user',
+  enable: 'iam-enable-user',
+  update: 'iam-update-user',
+  grant: 'iam-grant',
+};
 
 /** An update's changes as stored with it (read loosely: a card is shown even for a request that failed). */
 function storedChanges(request: ApprovalRequest): ApprovalChange[] | undefined {
   const changes = request.profile.changes;
   return request.action === 'update' && Array.isArray(changes) ? (changes as ApprovalChange[]) : undefined;
+}
+
+/** A grant's group and length as stored with it (read loosely, likewise). */
+function storedGrant(request: ApprovalRequest): ApprovalCard['grant'] {
+  const { group } = groupDetail(request);
+  const duration = request.profile.durationMs;
+  return group === undefined
+    ? undefined
+    : { group, durationMs: typeof duration === 'number' ? duration : null };
 }
 
 export function cardOf(
@@ -104,6 +118,7 @@ export function cardOf(
     id: request.id,
     action: request.action,
     changes: storedChanges(request),
+    grant: storedGrant(request),
     failureReason: typeof reason === 'string' ? reason : null,
     requesterId: request.requesterId,
     target: request.target,
@@ -142,7 +157,7 @@ const resultEntry = (
   target: targetOf(result.IAM.UserProfile),
   outcome: outcomeOf(result.IAM.Vendor),
   requestId,
-  detail: result as unknown as Record<string, unknown>,
+  detail: resultDetail(result),
 });
 
 /** The result row of something Atlassian already answered: never throws (see auditDone). */
@@ -328,7 +343,7 @@ function policyActionOf(plan: ApprovalPlan): PolicyAction {
  * that cannot be stored is never posted; one whose card cannot be posted ends as failed (nobody could
  * approve it), and either way the requester is told.
  */
-async function requestApproval(
+export async function requestApproval(
   context: BotContext,
   client: WebClient,
   input: ApprovalInput,
@@ -367,7 +382,13 @@ async function requestApproval(
     target: draft.target,
     outcome: input.schedule ? 'scheduled' : 'requested',
     requestId: draft.id,
-    detail: { action: verb, reason: input.reason, profile, ...(input.schedule ?? {}) },
+    detail: {
+      action: verb,
+      reason: input.reason,
+      profile,
+      ...(input.schedule ?? {}),
+      ...groupDetail(checked),
+    },
   });
   let request: ApprovalRequest;
   try {
@@ -501,7 +522,7 @@ async function failRequest(
     target: request.target,
     outcome: 'failed',
     requestId: request.id,
-    detail: { reason },
+    detail: { reason, ...groupDetail(request) },
   });
   if (options.announce) await announceDecision(context, client, ended);
 }
@@ -530,6 +551,7 @@ async function carryOutClaimed(
   const cause = failureCause(result);
   if (cause && isTransientFailure(cause)) return retryLater(context, client, request, cause);
   if ((request.attempts ?? 0) > 1) result = finishedByEarlierAttempt(plan, result);
+  if (plan.action === 'grant') result = await recordGrant(context, request, plan.profile, result);
   const stored = result as unknown as Record<string, unknown>;
   if (!(await complete(context, client, request, result))) return;
   await announceAndMark(context, client, { ...request, status: 'completed', result: stored }, announce);
@@ -551,7 +573,7 @@ async function complete(
   const entry = resultEntry(approver, request.action, result, request.id);
   try {
     return await writeWithRecord(context, entry, (record) =>
-      context.store.completeApproval(request.id, entry.detail, record),
+      context.store.completeApproval(request.id, result as unknown as Record<string, unknown>, record),
     );
   } catch (error) {
     context.logger.error('AUDIT ROW MISSING: the result was not recorded; the request stays approved', {
@@ -571,8 +593,10 @@ async function complete(
 /** Tells of a completed request: its card, its thread, its requester (see announceDecision). */
 export type Announce = (context: BotContext, client: WebClient, request: ApprovalRequest) => Promise<void>;
 
-export const announceCompleted: Announce = (context, client, request) =>
-  announceDecision(context, client, request, request.result as unknown as IamResult);
+export const announceCompleted: Announce = async (context, client, request) => {
+  await announceDecision(context, client, request, request.result as unknown as IamResult);
+  if (request.action === 'grant') await tellGrantee(context, client, request);
+};
 
 /**
  * Announces a completed request, then marks it announced. A crash before the mark announces it again
@@ -661,7 +685,7 @@ async function retryLater(
     target: request.target,
     outcome: 'retrying',
     requestId: request.id,
-    detail: { reason: cause.message, attempts, nextAttemptAt: next.toISOString() },
+    detail: { reason: cause.message, attempts, nextAttemptAt: next.toISOString(), ...groupDetail(request) },
   });
   if (!deferred.messageTs) return;
   try {
@@ -833,7 +857,7 @@ export async function decide(context: BotContext, client: WebClient, input: Deci
       target: request.target,
       outcome: input.decision,
       requestId: request.id,
-      detail: { requesterId: request.requesterId, reason: request.reason },
+      detail: { requesterId: request.requesterId, reason: request.reason, ...groupDetail(request) },
     });
   } catch (error) {
     context.metrics.auditWriteFailure();
@@ -891,7 +915,7 @@ export async function expireDue(context: BotContext, client: WebClient): Promise
         target: request.target,
         outcome: 'expired',
         requestId: request.id,
-        detail: null,
+        detail: request.action === 'grant' ? groupDetail(request) : null,
       });
       await announceDecision(context, client, request);
     } catch (error) {

@@ -128,6 +128,14 @@ export async function writeWithRecord(
   }
 }
 
+/** A person may not do what they asked (not bad input): told privately, with a refusal row; nothing was done. */
+export class AccessRefusal extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AccessRefusal';
+  }
+}
+
 /** Why a request was refused before anything was done, as its audit row says. */
 export const REFUSED = {
   notOperator: 'not an operator',

@@ -14,9 +14,10 @@ import {
   type IamContext,
   type UpdatePreview,
 } from './commands';
+import { addPinnedMember } from './groups';
 import { primaryEmail, type IamResult, SKIP_REASONS } from './result';
 
-export const APPROVAL_ACTIONS = ['disable', 'enable', 'update'] as const;
+export const APPROVAL_ACTIONS = ['disable', 'enable', 'update', 'grant'] as const;
 export type ApprovalAction = (typeof APPROVAL_ACTIONS)[number];
 
 /** An id that names one user in `/Users/{id}`: not empty, not a dot segment, no `/`. */
@@ -48,11 +49,25 @@ const pinnedUpdate = pinnedUser
     path: ['value'],
   });
 
+/**
+ * A grant: the user and the group pinned by id, how long (null: until revoked), and the Slack user who
+ * gets access (told by DM; null when not known). `extends`: the grant an approved Extend lengthens.
+ */
+const pinnedGrant = pinnedUser.extend({
+  group: z.object({ id: userId, displayName: z.string().min(1) }),
+  durationMs: z.number().int().positive().nullable(),
+  grantee: z.string().min(1).nullable(),
+  extends: z.string().min(1).optional(),
+});
+
 export type PinnedUser = z.infer<typeof pinnedUser>;
 export type PinnedUpdate = z.infer<typeof pinnedUpdate>;
+export type PinnedGrant = z.infer<typeof pinnedGrant>;
 
 export type ApprovalPlan =
-  { action: 'disable' | 'enable'; profile: PinnedUser } | { action: 'update'; profile: PinnedUpdate };
+  | { action: 'disable' | 'enable'; profile: PinnedUser }
+  | { action: 'update'; profile: PinnedUpdate }
+  | { action: 'grant'; profile: PinnedGrant };
 
 /** A stored request that cannot be carried out; the message says why, for the request's `failed` reason. */
 export class ApprovalPlanError extends Error {
@@ -101,6 +116,11 @@ export function readApprovalPlan(action: string, profile: unknown): ApprovalPlan
       if (!parsed.success) throw new ApprovalPlanError(`update request ${describe(parsed.error)}`);
       return { action, profile: parsed.data };
     }
+    case 'grant': {
+      const parsed = pinnedGrant.safeParse(profile);
+      if (!parsed.success) throw new ApprovalPlanError(`grant request ${describe(parsed.error)}`);
+      return { action, profile: parsed.data };
+    }
     default:
       throw new ApprovalPlanError(`unknown action ${JSON.stringify(action)}`);
   }
@@ -118,17 +138,28 @@ export function carryOutPlan(context: IamContext, plan: ApprovalPlan): Promise<I
       const clear: Clearing = { keys: cleared, operations: remove.map((path) => ({ op: 'remove', path })) };
       return applyPinnedUpdate(context, who, plan.profile.id, value, clear);
     }
+    case 'grant': {
+      const { group, durationMs: _duration, grantee: _grantee, extends: _extends, ...user } = plan.profile;
+      return addPinnedMember(context, { user, group });
+    }
   }
 }
 
+/** What a disable, enable or grant finds when the change is made already. */
+const ALREADY_DONE: Partial<Record<ApprovalAction, string>> = {
+  disable: SKIP_REASONS.alreadyDisabled,
+  enable: SKIP_REASONS.alreadyEnabled,
+  grant: SKIP_REASONS.alreadyMember,
+};
+
 /**
- * The result of a disable or enable carried out again after our own attempt was cut short (a crash, a
- * timeout): finding the user already in the target state means that attempt made the change, so it is
- * reported as done, not as skipped. Any other result is returned as it is.
+ * The result of a disable, enable or grant carried out again after our own attempt was cut short (a
+ * crash, a timeout): finding the user already in the target state means that attempt made the change,
+ * so it is reported as done, not as skipped. Any other result is returned as it is.
  */
 export function finishedByEarlierAttempt(plan: ApprovalPlan, result: IamResult): IamResult {
   const vendor = result.IAM.Vendor;
-  const already = plan.action === 'disable' ? SKIP_REASONS.alreadyDisabled : SKIP_REASONS.alreadyEnabled;
-  if (plan.action === 'update' || !vendor.skipped || vendor.reason !== already) return result;
+  const already = ALREADY_DONE[plan.action];
+  if (already === undefined || !vendor.skipped || vendor.reason !== already) return result;
   return { ...result, IAM: { ...result.IAM, Vendor: { ...vendor, skipped: false, reason: null } } };
 }

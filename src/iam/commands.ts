@@ -21,7 +21,7 @@ export interface WriteOptions {
   clear?: readonly string[];
 }
 
-interface Identifiers {
+export interface Identifiers {
   id?: string;
   userName?: string;
   externalId?: string;

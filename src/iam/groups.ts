@@ -135,45 +135,139 @@ function groupResult(
   });
 }
 
-/** Adds the user to the group: unknown group or user, or a deactivated user, is an error; a member is skipped. */
-export async function addToGroup(
+/** What a membership change would do: the group, the user, and why nothing would be sent (`skip`). */
+export interface MembershipDecision {
+  group: ScimGroup;
+  user: ScimUser | null;
+  skip?: string;
+}
+
+type MembershipAction = 'add-to-group' | 'remove-from-group';
+
+/** Adding a user found to a group found: no user or a deactivated one is an error; a member is a skip. */
+function decideAdd(group: ScimGroup, user: ScimUser | null): MembershipDecision {
+  if (!user) throw new GroupCommandError(404, SKIP_REASONS.notFound);
+  if (isMember(group, user)) return { group, user, skip: SKIP_REASONS.alreadyMember };
+  if (user.active === false) throw deactivated(group);
+  return { group, user };
+}
+
+/** Removing a user (if found) from a group found: an unknown user or a non-member is a skip. */
+function decideRemove(group: ScimGroup, user: ScimUser | null): MembershipDecision {
+  if (!user) return { group, user: null, skip: SKIP_REASONS.notFound };
+  if (!isMember(group, user)) return { group, user, skip: SKIP_REASONS.notMember };
+  return { group, user };
+}
+
+const DECIDE: Record<MembershipAction, (group: ScimGroup, user: ScimUser | null) => MembershipDecision> = {
+  'add-to-group': decideAdd,
+  'remove-from-group': decideRemove,
+};
+
+/**
+ * What add-to-group or remove-from-group would do, with lookups only (also a dry run's plan). Bad input
+ * (no group name, no identifier) throws ProfileError; an unknown group throws GroupCommandError.
+ */
+export async function decideMembership(
   context: IamContext,
+  action: MembershipAction,
+  profile: UserProfile,
+  groupArgument: string | undefined,
+): Promise<MembershipDecision> {
+  const name = groupName(groupArgument);
+  const plan = lookupPlan(context, profile, false);
+  const group = await resolveGroup(context.directory, name);
+  return DECIDE[action](group, await findUser(context, plan));
+}
+
+/** Carries a decision out: one PATCH, unless it is a skip. */
+async function applyMembership(
+  context: IamContext,
+  action: MembershipAction,
+  profile: UserProfile,
+  { group, user, skip }: MembershipDecision,
+): Promise<IamResult> {
+  if (skip !== undefined || user === null) return groupResult(context, action, profile, group, user, skip);
+  const change = action === 'add-to-group' ? 'addGroupMembers' : 'removeGroupMembers';
+  await context.directory[change](group.id, [user.id as string]);
+  return groupResult(context, action, profile, group, user);
+}
+
+/** A membership change by the group's name: the decision, then the PATCH. */
+async function changeMembership(
+  context: IamContext,
+  action: MembershipAction,
   profile: UserProfile,
   groupArgument: string | undefined,
 ): Promise<IamResult> {
   const name = groupName(groupArgument);
-  const plan = lookupPlan(context, profile, false);
-  return groupCommand(context, 'add-to-group', profile, name, async () => {
-    const group = await resolveGroup(context.directory, name);
-    const user = await findUser(context, plan);
-    if (!user) throw new GroupCommandError(404, SKIP_REASONS.notFound);
-    if (isMember(group, user)) {
-      return groupResult(context, 'add-to-group', profile, group, user, SKIP_REASONS.alreadyMember);
-    }
-    if (user.active === false) throw deactivated(group);
-    await context.directory.addGroupMembers(group.id, [user.id as string]);
-    return groupResult(context, 'add-to-group', profile, group, user);
+  return groupCommand(context, action, profile, name, async () =>
+    applyMembership(context, action, profile, await decideMembership(context, action, profile, name)),
+  );
+}
+
+/** Adds the user to the group: unknown group or user, or a deactivated user, is an error; a member is skipped. */
+export const addToGroup = (context: IamContext, profile: UserProfile, group: string | undefined) =>
+  changeMembership(context, 'add-to-group', profile, group);
+
+/** Removes the user from the group: an unknown group is an error; an unknown user or a non-member is skipped. */
+export const removeFromGroup = (context: IamContext, profile: UserProfile, group: string | undefined) =>
+  changeMembership(context, 'remove-from-group', profile, group);
+
+/**
+ * A membership pinned when it was asked for (a grant): the user and the group by id, with the email or
+ * username and the group's name for people to read.
+ */
+export interface PinnedMembership {
+  user: { id: string; email?: string; username?: string };
+  group: GroupSummary;
+}
+
+/** The pinned group as it is now; one deleted since is an error naming it. */
+async function pinnedGroup(context: IamContext, group: GroupSummary): Promise<ScimGroup> {
+  const found = await context.directory.getGroupById(group.id);
+  if (!found)
+    throw new GroupCommandError(404, `Group "${group.displayName}" no longer exists in the directory.`);
+  return found;
+}
+
+/** Adds a pinned user to a pinned group (an approved grant), as addToGroup does by name. */
+export function addPinnedMember(context: IamContext, pinned: PinnedMembership): Promise<IamResult> {
+  return changePinned(context, 'add-to-group', pinned);
+}
+
+/** Removes a pinned user from a pinned group (a grant that ends), as removeFromGroup does by name. */
+export function removePinnedMember(context: IamContext, pinned: PinnedMembership): Promise<IamResult> {
+  return changePinned(context, 'remove-from-group', pinned);
+}
+
+/** A membership change of a pinned user and group, decided and carried out as by name. */
+function changePinned(
+  context: IamContext,
+  action: MembershipAction,
+  { user, group }: PinnedMembership,
+): Promise<IamResult> {
+  return groupCommand(context, action, user, group.displayName, async () => {
+    const found = await pinnedGroup(context, group);
+    const decided = DECIDE[action](found, await context.directory.getUserById(user.id));
+    return applyMembership(context, action, user, decided);
   });
 }
 
-/** Removes the user from the group: an unknown group is an error; an unknown user or a non-member is skipped. */
-export async function removeFromGroup(
+/**
+ * What a grant request needs before it is stored: the group (unknown: an error naming the closest) and
+ * the user (unknown or deactivated: an error saying so), and whether the user is a member already.
+ */
+export async function previewMembership(
   context: IamContext,
   profile: UserProfile,
-  groupArgument: string | undefined,
-): Promise<IamResult> {
-  const name = groupName(groupArgument);
-  const plan = lookupPlan(context, profile, false);
-  return groupCommand(context, 'remove-from-group', profile, name, async () => {
-    const group = await resolveGroup(context.directory, name);
-    const user = await findUser(context, plan);
-    if (!user) return groupResult(context, 'remove-from-group', profile, group, null, SKIP_REASONS.notFound);
-    if (!isMember(group, user)) {
-      return groupResult(context, 'remove-from-group', profile, group, user, SKIP_REASONS.notMember);
-    }
-    await context.directory.removeGroupMembers(group.id, [user.id as string]);
-    return groupResult(context, 'remove-from-group', profile, group, user);
-  });
+  name: string,
+): Promise<{ group: ScimGroup; user: ScimUser; member: boolean }> {
+  const group = await resolveGroup(context.directory, groupName(name));
+  const user = await findUser(context, lookupPlan(context, profile, false));
+  if (!user) throw new GroupCommandError(404, `${SKIP_REASONS.notFound}: no Atlassian user matches.`);
+  if (user.active === false && !isMember(group, user)) throw deactivated(group);
+  return { group, user, member: isMember(group, user) };
 }
 
 /** The directory's groups, or (with a profile) the groups of one user, in `groups` of the result. */

@@ -24,6 +24,10 @@ export {
   getGroups,
   closestNames,
   GroupCommandError,
+  listAllGroups,
+  previewMembership,
+  removePinnedMember,
+  type PinnedMembership,
 } from './groups';
 export {
   GROUP_COMMANDS,
@@ -33,6 +37,7 @@ export {
   runCommand,
   type CommandName,
   type CommandOptions,
+  type AccessCommand,
   type GroupCommand,
   type ProfileCommand,
 } from './run-command';
@@ -61,7 +66,9 @@ export {
 } from './profile';
 export {
   BRAND,
+  buildResult,
   outcomeOf,
+  resultDetail,
   SKIP_REASONS,
   type Outcome,
   type GroupSummary,
@@ -79,12 +86,15 @@ export {
   updatePlan,
   type ApprovalAction,
   type ApprovalPlan,
+  type PinnedGrant,
 } from './approval-plan';
 export {
   planCommand,
   planFingerprint,
+  planMembership,
   planOfWrite,
   WRITE_COMMANDS,
+  type MembershipCommand,
   type CommandPlan,
   type PlannedUser,
   type WriteCommand,

@@ -19,7 +19,7 @@ import {
   type WriteOptions,
   type WritePreview,
 } from './commands';
-import { profileGroups, resolveGroup } from './groups';
+import { decideMembership, profileGroups, resolveGroup } from './groups';
 import type { UserProfile } from './profile';
 import { type IamResult, primaryEmail, SKIP_REASONS } from './result';
 
@@ -30,6 +30,9 @@ export const WRITE_COMMANDS = [
   'iam-enable-user',
 ] as const;
 export type WriteCommand = (typeof WRITE_COMMANDS)[number];
+/** Membership changes, planned by planMembership (bulk add-to-group / remove-from-group --dry-run). */
+export type MembershipCommand = 'iam-add-to-group' | 'iam-remove-from-group';
+type PlannedCommand = WriteCommand | MembershipCommand;
 
 /** iam-create-user with `groups`: the groups (each found in the directory) the user would then join. */
 interface Joins {
@@ -50,7 +53,7 @@ export interface PlannedUser {
  */
 export type CommandPlan =
   | ({
-      command: WriteCommand;
+      command: PlannedCommand;
       kind: 'change';
       user: PlannedUser;
       changes: AttributeChange[];
@@ -58,8 +61,8 @@ export type CommandPlan =
     } & Joins)
   | ({ command: WriteCommand; kind: 'no-change'; user: PlannedUser } & Joins)
   | ({ command: WriteCommand; kind: 'create'; changes: AttributeChange[] } & Joins)
-  | { command: WriteCommand; kind: 'skip'; user: PlannedUser | null; reason: string }
-  | { command: WriteCommand; kind: 'fail'; status: number | null; reason: string };
+  | { command: PlannedCommand; kind: 'skip'; user: PlannedUser | null; reason: string }
+  | { command: PlannedCommand; kind: 'fail'; status: number | null; reason: string };
 
 const plannedUser = (user: ScimUser): PlannedUser => ({
   id: user.id ?? null,
@@ -165,6 +168,38 @@ export async function planCommand(
     case 'iam-disable-user':
     case 'iam-enable-user':
       return planActive(name, context, profile);
+  }
+}
+
+/**
+ * What a membership change would do, with lookups only: a change `member of GROUP: no → yes` (or yes →
+ * no), a skip (already a member, not a member, no such user to remove), or a failure (unknown group
+ * with the closest names, no such user to add, a deactivated user). Bad input throws ProfileError.
+ */
+export async function planMembership(
+  command: MembershipCommand,
+  context: IamContext,
+  profile: UserProfile,
+  group: string | undefined,
+): Promise<CommandPlan> {
+  const adds = command === 'iam-add-to-group';
+  try {
+    const decided = await decideMembership(
+      context,
+      adds ? 'add-to-group' : 'remove-from-group',
+      profile,
+      group,
+    );
+    const user = decided.user === null ? null : plannedUser(decided.user);
+    if (decided.skip !== undefined || user === null) {
+      return { command, kind: 'skip', user, reason: decided.skip ?? SKIP_REASONS.notFound };
+    }
+    const [before, after] = adds ? ['no', 'yes'] : ['yes', 'no'];
+    const changes = [{ attribute: `member of ${decided.group.displayName}`, before, after }];
+    return { command, kind: 'change', user, changes, takesOver: false };
+  } catch (error) {
+    if (!(error instanceof ScimRequestError)) throw error;
+    return { command, kind: 'fail', status: error.status, reason: error.message };
   }
 }
 

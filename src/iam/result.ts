@@ -43,6 +43,12 @@ export function outcomeOf(vendor: VendorResult): Outcome {
   return vendor.skipped ? 'skipped' : 'success';
 }
 
+/** A result as its audit row keeps it; a group command's also names the group in `group` (filterable). */
+export const resultDetail = (result: IamResult): Record<string, unknown> => ({
+  ...(result as unknown as Record<string, unknown>),
+  ...(result.IAM.Vendor.group === undefined ? {} : { group: result.IAM.Vendor.group }),
+});
+
 export const SKIP_REASONS = {
   disabled: 'Command is disabled.',
   notFound: 'User does not exist',

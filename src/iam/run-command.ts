@@ -20,6 +20,9 @@ export type ProfileCommand = (typeof PROFILE_COMMANDS)[number];
 export const GROUP_COMMANDS = ['iam-get-groups', 'iam-add-to-group', 'iam-remove-from-group'] as const;
 export type GroupCommand = (typeof GROUP_COMMANDS)[number];
 
+/** Slack's group-access commands (no CLI form): a grant asked for, approved like a disable, and a revocation. */
+export type AccessCommand = 'iam-grant' | 'iam-revoke';
+
 /** Every command an installation carries out, as help texts and audit rows name it. */
 export type CommandName =
   ProfileCommand | GroupCommand | 'test-module' | 'get-mapping-fields' | 'run-scheduled';

@@ -19,15 +19,30 @@ export interface ActionSpec {
   approvalByDefault: boolean;
   /** Can be scheduled for a later time, so `maxScheduleAhead` applies. */
   schedulable: boolean;
+  /**
+   * Gives access for a time that ends by itself: `maxDuration` and `notifyBefore` apply, and `members`
+   * may ask for themselves.
+   */
+  timeBound: boolean;
 }
 
 export const ACTIONS = {
-  disable: { targets: USER_TARGETS, approvalByDefault: true, schedulable: true },
-  enable: { targets: USER_TARGETS, approvalByDefault: true, schedulable: false },
-  'identifier-change': { targets: USER_TARGETS, approvalByDefault: true, schedulable: false },
-  update: { targets: USER_TARGETS, approvalByDefault: false, schedulable: false },
-  create: { targets: USER_TARGETS, approvalByDefault: false, schedulable: false },
-  grant: { targets: [...USER_TARGETS, 'group'], approvalByDefault: true, schedulable: false },
+  disable: { targets: USER_TARGETS, approvalByDefault: true, schedulable: true, timeBound: false },
+  enable: { targets: USER_TARGETS, approvalByDefault: true, schedulable: false, timeBound: false },
+  'identifier-change': {
+    targets: USER_TARGETS,
+    approvalByDefault: true,
+    schedulable: false,
+    timeBound: false,
+  },
+  update: { targets: USER_TARGETS, approvalByDefault: false, schedulable: false, timeBound: false },
+  create: { targets: USER_TARGETS, approvalByDefault: false, schedulable: false, timeBound: false },
+  grant: {
+    targets: [...USER_TARGETS, 'group'],
+    approvalByDefault: true,
+    schedulable: false,
+    timeBound: true,
+  },
 } as const satisfies Record<string, ActionSpec>;
 
 export type PolicyAction = keyof typeof ACTIONS;

@@ -55,7 +55,20 @@ function applicabilityProblems(raw: RawRule, rule: PolicyRule, at: PolicyPath): 
       message: `does not apply: ${rule.actions.join(', ')} cannot be scheduled`,
     });
   }
-  return problems;
+  return [...problems, ...timeBoundProblems(raw, rule, at)];
+}
+
+/** `maxDuration`, `notifyBefore` and the requester `members` are for time-bound access (grant) only. */
+function timeBoundProblems(raw: RawRule, rule: PolicyRule, at: PolicyPath): PathProblem[] {
+  const other = rule.actions.filter((action) => !actionSpec(action).timeBound);
+  if (other.length === 0) return [];
+  const notFor = `does not apply to ${other.join(', ')} (only to time-bound access: grant); put it in a rule of its own`;
+  const members = raw.requesters?.indexOf('members') ?? -1;
+  return [
+    ...(raw.maxDuration !== undefined ? [{ path: [...at, 'maxDuration'], message: notFor }] : []),
+    ...(raw.notifyBefore !== undefined ? [{ path: [...at, 'notifyBefore'], message: notFor }] : []),
+    ...(members >= 0 ? [{ path: [...at, 'requesters', members], message: `members ${notFor}` }] : []),
+  ];
 }
 
 function approverProblems(raw: RawRule, rule: PolicyRule, at: PolicyPath): PathProblem[] {

@@ -16,11 +16,12 @@ export {
   type ApprovalProgress,
   type FollowUp,
   followUps,
+  grantNotices,
   policyFor,
   ruleLabel,
 } from './match';
 export { defaultPolicy, loadPolicy, parsePolicy } from './parse';
-export { builtInRule, DEFAULT_MAX_SCHEDULE_AHEAD_MS } from './rules';
+export { builtInRule, DEFAULT_MAX_SCHEDULE_AHEAD_MS, DEFAULT_NOTIFY_BEFORE_MS } from './rules';
 export {
   type Audience,
   type EffectiveRule,

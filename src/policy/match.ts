@@ -68,6 +68,22 @@ export function approvalProgress(
   return { approvedBy, missing, complete: missing === 0 };
 }
 
+/**
+ * When the holder of time-bound access from `start` to `endsAt` is told its end is near: `notifyBefore`
+ * before the end, soonest first, leaving out those at or before `start`. None for access without an end.
+ */
+export function grantNotices(
+  rule: Pick<PolicyRule, 'notifyBeforeMs'>,
+  start: Date,
+  endsAt: Date | null,
+): Date[] {
+  if (endsAt === null) return [];
+  return rule.notifyBeforeMs
+    .map((beforeMs) => new Date(endsAt.getTime() - beforeMs))
+    .filter((at) => at.getTime() > start.getTime())
+    .sort((a, b) => a.getTime() - b.getTime());
+}
+
 export interface FollowUp {
   kind: 'remind' | 'escalate';
   at: Date;

@@ -6,6 +6,9 @@ import type { Audience, PolicyDefaults, PolicyRule, TargetPatterns } from './typ
 /** How far ahead a schedulable action may be scheduled when no rule says. */
 export const DEFAULT_MAX_SCHEDULE_AHEAD_MS = 90 * 86_400_000;
 
+/** When the holder of time-bound access is told its end is near, when no rule says: 24 h and 1 h before. */
+export const DEFAULT_NOTIFY_BEFORE_MS: readonly number[] = [24 * 3_600_000, 3_600_000];
+
 /** IAM_OPERATORS, or the workspace admins and owners when it is unset. */
 function operatorsOf(defaults: PolicyDefaults): Audience {
   return defaults.operators === null ? { ids: [], admins: true } : { ids: defaults.operators, admins: false };
@@ -18,7 +21,7 @@ function configApprovers(defaults: PolicyDefaults): Audience {
 
 function requestersOf(listed: readonly string[] | undefined, defaults: PolicyDefaults): Audience {
   const entries = listed ?? ['operators'];
-  const named = entries.filter((entry) => entry !== 'operators');
+  const named = entries.filter((entry) => entry !== 'operators' && entry !== 'members');
   if (!entries.includes('operators')) return { ids: unique(named), admins: false };
   const operators = operatorsOf(defaults);
   return { ids: unique([...named, ...operators.ids]), admins: operators.admins };
@@ -28,6 +31,11 @@ const unique = <T>(items: readonly T[]): T[] => [...new Set(items)];
 
 const anySchedulable = (actions: readonly PolicyAction[]) =>
   actions.some((action) => actionSpec(action).schedulable);
+
+const anyTimeBound = (actions: readonly PolicyAction[]) =>
+  actions.some((action) => actionSpec(action).timeBound);
+
+const longestFirst = (durations: readonly number[]): number[] => unique(durations).sort((a, b) => b - a);
 
 /** Today's behaviour for one action: what applies when no rule of the file matches. */
 export function builtInRule(action: PolicyAction, defaults: PolicyDefaults): PolicyRule {
@@ -48,6 +56,9 @@ export function builtInRule(action: PolicyAction, defaults: PolicyDefaults): Pol
     escalate: null,
     breakGlass: false,
     maxScheduleAheadMs: actionSpec(action).schedulable ? DEFAULT_MAX_SCHEDULE_AHEAD_MS : null,
+    membersMayAsk: false,
+    maxDurationMs: null,
+    notifyBeforeMs: actionSpec(action).timeBound ? DEFAULT_NOTIFY_BEFORE_MS : [],
   };
 }
 
@@ -80,6 +91,9 @@ export function ruleFromFile(
     maxScheduleAheadMs: anySchedulable(actions)
       ? (raw.maxScheduleAhead ?? DEFAULT_MAX_SCHEDULE_AHEAD_MS)
       : null,
+    membersMayAsk: anyTimeBound(actions) && (raw.requesters ?? []).includes('members'),
+    maxDurationMs: anyTimeBound(actions) ? (raw.maxDuration ?? null) : null,
+    notifyBeforeMs: anyTimeBound(actions) ? longestFirst(raw.notifyBefore ?? DEFAULT_NOTIFY_BEFORE_MS) : [],
   };
 }
 
@@ -91,6 +105,7 @@ function requesterOverlap(rule: PolicyRule, requesterId: string | undefined): st
   if (rule.approversFromConfig) return null;
   const named = requesters.ids.filter((id) => approvers.ids.includes(id));
   if (named.length > 0) return `requester ${named.join(', ')} is one of them`;
+  if (rule.membersMayAsk) return 'a requester (any member) may be one of them';
   if (requesters.admins) return 'a requester (an operator) may be one of them';
   const group = requesters.ids.find((id) => id.startsWith('S'));
   return group ? `a requester (from user group ${group}) may be one of them` : null;

@@ -36,8 +36,8 @@ const NOT_A_NAME = 'not a name or handle: in Slack, open the profile or group an
 const userOrGroup = text('a Slack user id (U…, W…) or user-group id (S…)').regex(/^[UWS][A-Z0-9]{2,}$/, {
   error: `must be a Slack user id (U…, W…) or user-group id (S…), ${NOT_A_NAME}`,
 });
-const requester = z.union([z.literal('operators'), userOrGroup], {
-  error: `must be "operators", a Slack user id (U…, W…) or a user-group id (S…), ${NOT_A_NAME}`,
+const requester = z.union([z.literal('operators'), z.literal('members'), userOrGroup], {
+  error: `must be "operators", "members", a Slack user id (U…, W…) or a user-group id (S…), ${NOT_A_NAME}`,
 });
 
 const action = z.string({ error: 'must be an action name' }).transform((name, ctx): PolicyAction => {
@@ -86,7 +86,7 @@ export const ruleSchema = z.strictObject(
     target: targetSchema.optional(),
     requesters: oneOrMany(
       requester,
-      '"operators" or a Slack user or user-group id',
+      '"operators", "members" or a Slack user or user-group id',
       'is empty: nobody could ask',
     ).optional(),
     approvers: oneOrMany(
@@ -107,6 +107,8 @@ export const ruleSchema = z.strictObject(
     escalate: escalateSchema.optional(),
     breakGlass: z.boolean({ error: 'must be true or false' }).optional(),
     maxScheduleAhead: duration.optional(),
+    maxDuration: duration.optional(),
+    notifyBefore: oneOrMany(duration, 'a duration such as 1h', 'must name at least one duration').optional(),
   },
   { error: 'must be a mapping (a rule: action, target, approvers, …)' },
 );

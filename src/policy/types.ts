@@ -51,6 +51,12 @@ export interface PolicyRule {
   breakGlass: boolean;
   /** Latest a schedulable action may be scheduled ahead; null for actions that cannot be scheduled. */
   maxScheduleAheadMs: number | null;
+  /** `members` among the requesters (time-bound actions only): any workspace member may ask, for themselves. */
+  membersMayAsk: boolean;
+  /** Longest time-bound access a request may ask for; null: no limit (or not a time-bound action). */
+  maxDurationMs: number | null;
+  /** How long before the end of time-bound access its holder is told, longest first; [] for other actions. */
+  notifyBeforeMs: readonly number[];
 }
 
 /** Today's settings, from the environment: what a rule leaves out, and the built-in rules. */

@@ -9,6 +9,8 @@ import {
   type FollowUpRow as FollowUpRowOf,
   type NewApprovalFollowUp,
 } from './approval-follow-ups';
+import { GrantsDelegated } from './grants-delegated';
+import { PostgresGrants } from './postgres-grants';
 import * as Rows from './rows';
 import type {
   ApprovalRequest,
@@ -111,7 +113,42 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX approval_follow_ups_due ON approval_follow_ups (due_at) WHERE sent_at IS NULL;
   `,
-  // 8: a completed request whose announcement (card, thread, requester) is still to be made, so a restart
+  // Grants of group access (src/store/grants.ts) with their pre-expiry notices, and the action `grant`.
+  `
+  ALTER TABLE approvals DROP CONSTRAINT approvals_action_check;
+  ALTER TABLE approvals ADD CONSTRAINT approvals_action_check
+    CHECK (action IN ('disable', 'enable', 'update', 'grant'));
+  CREATE TABLE grants (
+    id text PRIMARY KEY,
+    request_id text,
+    user_id text NOT NULL,
+    target text NOT NULL,
+    slack_user_id text,
+    group_id text NOT NULL,
+    group_name text NOT NULL,
+    granted_by text NOT NULL,
+    granted_at timestamptz NOT NULL,
+    ends_at timestamptz,
+    channel_id text,
+    thread_ts text,
+    ended_at timestamptz,
+    ended_by text,
+    end_reason text CHECK (end_reason IN ('expired', 'revoked', 'done')),
+    claimed_until timestamptz,
+    claimed_by text
+  );
+  CREATE INDEX grants_active_ends ON grants (ends_at) WHERE ended_at IS NULL;
+  CREATE INDEX grants_slack_user ON grants (slack_user_id);
+  CREATE TABLE grant_notices (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    grant_id text NOT NULL REFERENCES grants (id),
+    due_at timestamptz NOT NULL,
+    sent_at timestamptz
+  );
+  CREATE INDEX grant_notices_grant ON grant_notices (grant_id);
+  CREATE INDEX grant_notices_unsent ON grant_notices (due_at) WHERE sent_at IS NULL;
+  `,
+  // 9: a completed request whose announcement (card, thread, requester) is still to be made, so a restart
   // finds what a crash completed but never told (see Store.listUnannounced); true from completion to markAnnounced.
   `
   ALTER TABLE approvals ADD COLUMN unannounced boolean NOT NULL DEFAULT false;
@@ -326,14 +363,20 @@ export interface PostgresStoreOptions {
  * commits on its own, and the server reports a failed commit as that statement's error before its rows
  * count as returned, so no write is claimed that was not stored (unlike SQLite's `.get()`).
  */
-export class PostgresStore implements Store {
+export class PostgresStore extends GrantsDelegated implements Store {
   private closed: Promise<void> | null = null;
+  protected readonly grants = new PostgresGrants({
+    rows: (sql, params) => this.rows(sql, params),
+    when: (date) => this.when(date),
+  });
 
   private constructor(
     private readonly pool: Pool,
     private readonly url: string,
     private readonly databaseClock: boolean,
-  ) {}
+  ) {
+    super();
+  }
 
   /** A time the caller passed, as a parameter: null (so the SQL's COALESCE takes now()) on the database clock. */
   private when(date: Date): string | null {
@@ -767,6 +810,11 @@ export class PostgresStore implements Store {
       // The same lower() on both sides, so the audit_log_target index applies.
       params.push(query.target);
       where.push(`lower(target) = lower($${params.length})`);
+    }
+    if (query.group !== undefined) {
+      if (!isStorable(query.group)) return [];
+      params.push(query.group);
+      where.push(`lower(detail->>'group') = lower($${params.length})`);
     }
     params.push(limit);
     const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';

@@ -7,8 +7,10 @@ import {
   type FollowUpRow as FollowUpRowOf,
   type NewApprovalFollowUp,
 } from './approval-follow-ups';
+import { GrantsDelegated } from './grants-delegated';
 import * as Rows from './rows';
 import type { SqliteDatabase } from './sqlite';
+import { SqliteGrants } from './sqlite-grants';
 import type {
   ApprovalRequest,
   ApprovalStatus,
@@ -157,7 +159,45 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX approval_follow_ups_due ON approval_follow_ups (due_at) WHERE sent_at IS NULL;
   `,
-  // 9: a completed request whose announcement (card, thread, requester) is still to be made, so a restart
+  // Grants of group access (src/store/grants.ts) with their pre-expiry notices, and the action `grant`.
+  // The action column is replaced (renamed, added again with the new CHECK, copied, dropped) instead of
+  // the table being rebuilt, so this step names no other column and keeps whatever columns exist.
+  `
+  ALTER TABLE approvals RENAME COLUMN action TO action_before_grants;
+  ALTER TABLE approvals ADD COLUMN action TEXT NOT NULL DEFAULT 'disable'
+    CHECK (action IN ('disable', 'enable', 'update', 'grant'));
+  UPDATE approvals SET action = action_before_grants;
+  ALTER TABLE approvals DROP COLUMN action_before_grants;
+  CREATE TABLE grants (
+    id TEXT PRIMARY KEY,
+    request_id TEXT,
+    user_id TEXT NOT NULL,
+    target TEXT NOT NULL,
+    slack_user_id TEXT,
+    group_id TEXT NOT NULL,
+    group_name TEXT NOT NULL,
+    granted_by TEXT NOT NULL,
+    granted_at TEXT NOT NULL,
+    ends_at TEXT,
+    channel_id TEXT,
+    thread_ts TEXT,
+    ended_at TEXT,
+    ended_by TEXT,
+    end_reason TEXT CHECK (end_reason IN ('expired', 'revoked', 'done')),
+    claimed_until TEXT,
+    claimed_by TEXT
+  );
+  CREATE INDEX grants_active_ends ON grants (ended_at, ends_at);
+  CREATE INDEX grants_slack_user ON grants (slack_user_id);
+  CREATE TABLE grant_notices (
+    grant_id TEXT NOT NULL REFERENCES grants (id),
+    due_at TEXT NOT NULL,
+    sent_at TEXT
+  );
+  CREATE INDEX grant_notices_grant ON grant_notices (grant_id);
+  CREATE INDEX grant_notices_unsent ON grant_notices (sent_at, due_at);
+  `,
+  // 10: a completed request whose announcement (card, thread, requester) is still to be made, so a restart
   // finds what a crash completed but never told (see Store.listUnannounced); 1 from completion to markAnnounced.
   `
   ALTER TABLE approvals ADD COLUMN unannounced INTEGER NOT NULL DEFAULT 0;
@@ -218,12 +258,15 @@ export function migrate(db: SqliteDatabase): void {
  * claimed but not stored. Methods are async to honour the `Store` contract, though better-sqlite3 runs
  * them synchronously.
  */
-export class SqliteStore implements Store {
+export class SqliteStore extends GrantsDelegated implements Store {
   private readonly sql;
+  protected readonly grants: SqliteGrants;
 
   /** Takes ownership of `db` (from `openSqlite`): creates or migrates the schema; close() closes it. */
   constructor(private readonly db: SqliteDatabase) {
+    super();
     migrate(db);
+    this.grants = new SqliteGrants(db, (work) => this.write(work));
     this.sql = {
       insertApproval: db.prepare<Record<string, string | null>, ApprovalRow>(
         `INSERT INTO approvals (id, action, requester_id, channel_id, team_id, enterprise_id, profile, target,
@@ -588,6 +631,12 @@ export class SqliteStore implements Store {
       // The same lower() on both sides, so the audit_log_target index applies (SQLite folds ASCII only).
       where.push('lower(target) = lower(?)');
       params.push(query.target);
+    }
+    if (query.group !== undefined) {
+      if (!isStorable(query.group)) return [];
+      // detail is always JSON text written by appendAudit (or NULL, which json_extract leaves NULL).
+      where.push("lower(json_extract(detail, '$.group')) = lower(?)");
+      params.push(query.group);
     }
     const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     return this.db

@@ -6,6 +6,7 @@
 import type { ApprovalAction } from '../iam/approval-plan';
 import type { ApprovalFollowUpStore } from './approval-follow-ups';
 import type { ApprovalStatus } from '../views/slack/approval';
+import type { GrantStore } from './grants';
 
 /** The states a request goes through, as its card shows them (src/views/slack/approval.ts). */
 export type { ApprovalStatus };
@@ -106,12 +107,16 @@ export interface AuditQuery {
   before?: Date;
   /** Matches `target` exactly (case-insensitive). */
   target?: string;
+  /** Matches the group the entry names, `detail.group`, exactly (case-insensitive). */
+  group?: string;
   /** Newest first; default 100. */
   limit?: number;
 }
 
-/** Reminders and escalations: see approval-follow-ups.ts. */
-export interface Store extends ApprovalFollowUpStore {
+export type * from './grants';
+
+/** Reminders and escalations: see approval-follow-ups.ts; grants: see grants.ts. */
+export interface Store extends ApprovalFollowUpStore, GrantStore {
   createApproval(request: NewApproval): Promise<ApprovalRequest>;
   getApproval(id: string): Promise<ApprovalRequest | null>;
   /** Records where the request message was posted. */

@@ -24,10 +24,25 @@ export const POLICY_COLUMNS = [
   'escalate',
   'break-glass',
   'schedule ahead',
+  'max duration',
+  'notify before',
 ];
 
-function audienceText(audience: Audience): string {
-  return [...audience.ids, ...(audience.admins ? ['workspace admins'] : [])].join(', ');
+function audienceText(audience: Audience, members = false): string {
+  return [
+    ...audience.ids,
+    ...(audience.admins ? ['workspace admins'] : []),
+    ...(members ? ['any member (for themselves)'] : []),
+  ].join(', ');
+}
+
+/** The time-bound columns: max duration and notify before, `-` for other actions. */
+function timeBoundText(rule: PolicyRule): string[] {
+  if (rule.notifyBeforeMs.length === 0 && rule.maxDurationMs === null) return ['-', '-'];
+  return [
+    rule.maxDurationMs === null ? 'no limit' : formatPolicyDuration(rule.maxDurationMs),
+    rule.notifyBeforeMs.map(formatPolicyDuration).join(', ') || '-',
+  ];
 }
 
 function targetText(rule: PolicyRule): string {
@@ -43,7 +58,7 @@ function row(rule: PolicyRule): string[] {
     rule.number === null ? 'default' : `${rule.number}${name}`,
     rule.actions.join(', '),
     targetText(rule),
-    audienceText(rule.requesters),
+    audienceText(rule.requesters, rule.membersMayAsk),
     asks ? `${audienceText(rule.approvers)}${rule.approversFromConfig ? ' (IAM_APPROVERS)' : ''}` : '-',
     asks ? String(rule.approvals) : 'none: acts at once',
     when(rule.reason),
@@ -56,6 +71,7 @@ function row(rule: PolicyRule): string[] {
     ),
     rule.breakGlass ? 'yes' : 'no',
     rule.maxScheduleAheadMs === null ? '-' : formatPolicyDuration(rule.maxScheduleAheadMs),
+    ...timeBoundText(rule),
   ].map(terminalSafe);
 }
 

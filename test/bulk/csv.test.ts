@@ -143,6 +143,24 @@ describe('issue 13: a column that names no profile key is one error for the file
 });
 
 describe('identifierOf', () => {
+  it('group operations read the group column apart from the profile, and need it', () => {
+    const table = readCsv('email,Group,title\nann@example.com,jira-software-users,Eng\nbea@example.com, ,\n');
+    const [ann, bea] = toBulkRows(table, 'add-to-group', { groupColumn: true });
+    expect(ann).toMatchObject({ identifier: 'ann@example.com', group: 'jira-software-users' });
+    expect(ann.profile).toEqual({ email: 'ann@example.com', title: 'Eng' });
+    expect(bea).toMatchObject({
+      identifier: 'bea@example.com',
+      problem: "the group cell is empty: give the group's name",
+    });
+    expect(() =>
+      toBulkRows(readCsv('email\nann@example.com\n'), 'add-to-group', { groupColumn: true }),
+    ).toThrow(
+      'bulk add-to-group needs a "group" column naming each row\'s group, beside the user\'s identifier (e.g. email,group)',
+    );
+    // A user operation has no group column: the header check names the closest key.
+    expect(() => toBulkRows(table, 'disable')).toThrow(BulkFileError);
+  });
+
   it('prefers email, then username, employee id and id', () => {
     expect(identifierOf({ id: 'u-1', username: 'jdoe', email: 'j@example.com' })).toBe('j@example.com');
     expect(identifierOf({ id: 'u-1', employeeid: 'E7' })).toBe('E7');

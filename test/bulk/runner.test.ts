@@ -6,7 +6,7 @@ import { AimdController } from '../../src/bulk/concurrency';
 import { RunGate } from '../../src/bulk/gate';
 import { readCsv, toBulkRows } from '../../src/bulk/csv';
 import { type ReportLine, ReportWriter } from '../../src/bulk/report';
-import { type BulkOperation, runRows } from '../../src/bulk/runner';
+import { type BulkOperation, isGroupOperation, runRows } from '../../src/bulk/runner';
 import type { CliAudit } from '../../src/cli/audit-trail';
 import { AuditUnavailableError } from '../../src/store/unavailable';
 import type { IamContext, IamResult, UserProfile } from '../../src/iam';
@@ -56,10 +56,16 @@ const unavailableAudit: CliAudit = {
 };
 
 function recordingAudit() {
-  const entries: { kind: string; name: string; target: unknown; outcome?: boolean }[] = [];
+  const entries: {
+    kind: string;
+    name: string;
+    target: unknown;
+    outcome?: boolean;
+    detail?: Record<string, unknown>;
+  }[] = [];
   const audit: CliAudit = {
-    command: async (name: string, profile: UserProfile) => {
-      entries.push({ kind: 'command', name, target: profile.email });
+    command: async (name: string, profile: UserProfile, detail?: Record<string, unknown> | null) => {
+      entries.push({ kind: 'command', name, target: profile.email, ...(detail ? { detail } : {}) });
     },
     result: async (name: string, profile: UserProfile, result: IamResult) => {
       entries.push({ kind: 'result', name, target: profile.email, outcome: result.IAM.Vendor.success });
@@ -74,7 +80,7 @@ function recordingAudit() {
 }
 
 async function run(operation: BulkOperation, csv: string, audit = recordingAudit()) {
-  const rows = toBulkRows(readCsv(csv), operation);
+  const rows = toBulkRows(readCsv(csv), operation, { groupColumn: isGroupOperation(operation) });
   const file = path.join(dir, 'report.jsonl');
   const report = ReportWriter.open(file);
   const { entries } = audit;
@@ -137,6 +143,87 @@ it('runs each row, writes one report line per row and audits each row that ran',
     expect.arrayContaining(['active@example.com', 'gone@example.com', 'nobody@example.com']),
   );
   expect(new Set(entries.map((e) => e.name))).toEqual(new Set(['bulk-disable']));
+});
+
+describe('group rows (add-to-group, remove-from-group)', () => {
+  const seed = async (email: string) =>
+    (
+      await harness.client.createUser({
+        userName: email,
+        emails: [{ value: email, type: 'work', primary: true }],
+      })
+    ).user.id as string;
+  const patches = () => harness.calls.filter((c) => c.method === 'PATCH' && c.path.startsWith('/Groups/'));
+  const membersOf = async (name: string) => {
+    const [group] = await harness.client.findGroupsByName(name);
+    return (group.members ?? []).map((m) => m.value).sort();
+  };
+
+  it("adds each row's user to its group: one PATCH per change, members skipped, an unknown group fails naming the closest", async () => {
+    const ann = await seed('ann@example.com');
+    const bea = await seed('bea@example.com');
+    const [confluence] = await harness.client.findGroupsByName('confluence-users');
+    await harness.client.addGroupMembers(confluence.id, [ann]);
+    const before = patches().length;
+    const csv = [
+      'email,Group',
+      'ann@example.com,jira-software-users',
+      'bea@example.com,confluence-users',
+      'ann@example.com,confluence-users',
+      'nobody@example.com,jira-software-users',
+      'bea@example.com,jira-users',
+      'bea@example.com,',
+    ].join('\n');
+    const { outcome, written, entries } = await run('add-to-group', csv);
+    expect(outcome).toEqual({ finished: 6, fatal: null });
+    const byRow = Object.fromEntries(written.map((l) => [l.row, l]));
+    expect(byRow[2]).toMatchObject({
+      outcome: 'success',
+      identifier: 'ann@example.com',
+      operation: 'add-to-group',
+    });
+    expect(byRow[2].result?.IAM.Vendor).toMatchObject({
+      action: 'add-to-group',
+      group: 'jira-software-users',
+    });
+    expect(byRow[3]).toMatchObject({ outcome: 'success' });
+    expect(byRow[4]).toMatchObject({ outcome: 'skipped' });
+    expect(byRow[4].result?.IAM.Vendor.reason).toBe('User is already a member.');
+    expect(byRow[5]).toMatchObject({ outcome: 'failed' });
+    expect(byRow[5].result?.IAM.Vendor.errorMessage).toBe('User does not exist');
+    expect(byRow[6]).toMatchObject({ outcome: 'failed' });
+    expect(byRow[6].result?.IAM.Vendor.errorMessage).toBe(
+      'Group "jira-users" does not exist in the directory (closest: "jira-software-users", "confluence-users").',
+    );
+    expect(byRow[7]).toMatchObject({
+      outcome: 'malformed',
+      error: "the group cell is empty: give the group's name",
+    });
+    expect(await membersOf('jira-software-users')).toEqual([ann]);
+    expect(await membersOf('confluence-users')).toEqual([ann, bea].sort());
+    expect(patches().length - before).toBe(2);
+    expect(new Set(entries.map((e) => e.name))).toEqual(new Set(['bulk-add-to-group']));
+    expect(entries.filter((e) => e.kind === 'command').map((e) => e.detail?.group)).toContain('jira-users');
+  });
+
+  it('removes: a member is removed with one PATCH, a non-member or unknown user is skipped', async () => {
+    const ann = await seed('ann@example.com');
+    await seed('bea@example.com');
+    const [jira] = await harness.client.findGroupsByName('jira-software-users');
+    await harness.client.addGroupMembers(jira.id, [ann]);
+    const before = patches().length;
+    const csv =
+      'email,group\nann@example.com,jira-software-users\nbea@example.com,jira-software-users\nnobody@example.com,jira-software-users\n';
+    const { written } = await run('remove-from-group', csv);
+    const byRow = Object.fromEntries(written.map((l) => [l.row, l]));
+    expect(byRow[2]).toMatchObject({ outcome: 'success' });
+    expect(byRow[3]).toMatchObject({ outcome: 'skipped' });
+    expect(byRow[3].result?.IAM.Vendor.reason).toBe('User is not a member.');
+    expect(byRow[4]).toMatchObject({ outcome: 'skipped' });
+    expect(byRow[4].result?.IAM.Vendor.reason).toBe('User does not exist');
+    expect(await membersOf('jira-software-users')).toEqual([]);
+    expect(patches().length - before).toBe(1);
+  });
 });
 
 it('reports an Atlassian error as a failed row with the result object', async () => {

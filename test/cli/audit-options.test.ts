@@ -83,6 +83,16 @@ describe('parseAuditArgs', () => {
     });
   });
 
+  it('--group NAME filters by the group an entry names, trimmed', () => {
+    expect(parseAuditArgs(['--group', ' jira-software-users ', '--user', 'jane@example.com'], NOW)).toEqual({
+      query: { group: 'jira-software-users', target: 'jane@example.com', limit: DEFAULT_AUDIT_LIMIT },
+      format: 'text',
+    });
+    expect(describeQuery({ target: 'jane@example.com', group: 'jira-software-users' })).toBe(
+      ' about jane@example.com in group jira-software-users',
+    );
+  });
+
   it('answers help for -h and --help', () => {
     expect(parseAuditArgs(['-h'], NOW)).toBe('help');
     expect(parseAuditArgs(['--user', 'x', '--help'], NOW)).toBe('help');
@@ -93,6 +103,8 @@ describe('parseAuditArgs', () => {
     [['--since', 'soon'], '--since "soon" is neither a duration'],
     [['--since'], '--since needs a value'],
     [['--user', ''], '--user needs an email'],
+    [['--group', ' '], '--group needs a group name, e.g. --group jira-software-users'],
+    [['--group'], '--group needs a value'],
     [['--limit', '0'], '--limit "0" must be a whole number from 1 to 10000'],
     [['--limit', '10001'], 'from 1 to 10000'],
     [['--limit', '2.5'], 'from 1 to 10000'],

@@ -609,3 +609,98 @@ describe('waiting instead of failing (issue 11 finding 4)', () => {
     expect(emails.map(activeOf)).toEqual(emails.map(() => false));
   }, 50_000);
 });
+
+describe('group rows against the sandbox (issue 15)', () => {
+  it('dry run, add, resume after fixing a row, audit by group, then remove: throttled, reported and resumable like user rows', async () => {
+    const cwd = makeTempDir('atlassian-iam-bulk-groups-');
+    const sandboxEnv = { DATABASE_URL: `sqlite:${path.join(cwd, 'sandbox.db')}` };
+    const cli = (args: string[]) => runCli(args, { env: sandboxEnv, cwd });
+    const users = writeCsv(cwd, 'email\nann@example.com\nbea@example.com\ncat@example.com\n', 'users.csv');
+    expectExit(await cli(['bulk', 'create', users]), 0);
+    const rows = [
+      'email,group',
+      'ann@example.com,jira-software-users',
+      'bea@example.com,jira-software-users',
+      'cat@example.com,confluence-users',
+      'ann@example.com,jira-users',
+      'dan@example.com,jira-software-users',
+    ];
+    const file = writeCsv(cwd, rows.join('\n') + '\n', 'groups.csv');
+    const groupsOf = async (email: string) => {
+      const run = await cli(['iam-get-groups', '--user-profile', email, '--json']);
+      expectExit(run, 0);
+      const vendor = (JSON.parse(run.stdout) as { IAM: { Vendor: { groups: { displayName: string }[] } } })
+        .IAM.Vendor;
+      return vendor.groups.map((g) => g.displayName);
+    };
+
+    const dry = await cli(['bulk', 'add-to-group', file, '--dry-run']);
+    expectExit(dry, 1);
+    expect(dry.stdout).toMatch(
+      /row 2 \(ann@example.com\): dry-run: would change ann@example.com .*: 1 attribute\n {4}member of jira-software-users {2}no → yes/,
+    );
+    expect(dry.stdout).toContain(
+      'row 5 (ann@example.com): dry-run: cannot tell: the lookup failed: Group "jira-users" does not exist in the directory (closest: "jira-software-users", "confluence-users").',
+    );
+    expect(dry.stdout).toMatch(
+      /3 would change, 0 would be created, 0 no change, 0 would skip, 2 lookup failed, 0 malformed/,
+    );
+    expect(fs.existsSync(path.join(cwd, 'groups.csv.report.jsonl'))).toBe(false);
+    expect(await groupsOf('ann@example.com')).toEqual([]);
+
+    const first = await cli(['bulk', 'iam-add-to-group', file, '--concurrency', '2', '--json']);
+    expectExit(first, 1);
+    expect(first.stderr).toContain('bulk add-to-group (SANDBOX): 5/5 rows (100%)');
+    expect(summaryOf(first).rows).toMatchObject({ total: 5, success: 3, failed: 2, skipped: 0 });
+    expect(summaryOf(first).concurrency.maxInFlight).toBeLessThanOrEqual(2);
+    const report = readReport(path.join(cwd, 'groups.csv.report.jsonl'));
+    const byRow = Object.fromEntries(report.map((l) => [l.row, l]));
+    expect(byRow[5].result?.IAM.Vendor.errorMessage).toMatch(
+      /^Group "jira-users" does not exist .*closest: "jira-software-users"/,
+    );
+    expect(byRow[6].result?.IAM.Vendor.errorMessage).toBe('User does not exist');
+    expect(await groupsOf('ann@example.com')).toEqual(['jira-software-users']);
+    expect(await groupsOf('cat@example.com')).toEqual(['confluence-users']);
+
+    // The failed row fixed: a rerun runs it and the one still failing, not the three done.
+    rows[4] = 'ann@example.com,confluence-users';
+    writeCsv(cwd, rows.join('\n') + '\n', 'groups.csv');
+    const resumed = await cli(['bulk', 'add-to-group', file, '--json']);
+    expectExit(resumed, 1);
+    expect(resumed.stderr).toContain('3 of 5 rows are already done');
+    expect(summaryOf(resumed).rows).toMatchObject({ alreadyDone: 3, success: 1, failed: 1 });
+    expect(await groupsOf('ann@example.com')).toEqual(['jira-software-users', 'confluence-users']);
+
+    const audit = await cli(['audit', '--group', 'Jira-Software-Users', '--json']);
+    expectExit(audit, 0);
+    const entries = JSON.parse(audit.stdout) as { command: string; target: string; outcome: string }[];
+    expect(
+      entries
+        .filter((e) => e.command === 'bulk-add-to-group' && e.outcome === 'success')
+        .map((e) => e.target)
+        .sort(),
+    ).toEqual(['ann@example.com', 'bea@example.com']);
+    expect(entries.every((e) => e.command === 'bulk-add-to-group' || e.command === 'iam-get-groups')).toBe(
+      true,
+    );
+
+    const removed = await cli(['bulk', 'remove-from-group', file, '--json']);
+    expectExit(removed, 0);
+    expect(summaryOf(removed).rows).toMatchObject({ success: 4, skipped: 1 });
+    expect(await groupsOf('ann@example.com')).toEqual([]);
+    expect(await groupsOf('bea@example.com')).toEqual([]);
+  }, 60_000);
+
+  it('refuses a group file without a group column, and --allow-enable, before anything is sent (exit 2)', async () => {
+    const cwd = makeTempDir('atlassian-iam-bulk-groups-bad-');
+    const file = writeCsv(cwd, 'email\nann@example.com\n');
+    const env = { DATABASE_URL: `sqlite:${path.join(cwd, 'sandbox.db')}` };
+    const noColumn = await runCli(['bulk', 'add-to-group', file], { env, cwd });
+    expectExit(noColumn, 2);
+    expect(noColumn.stderr).toContain('bulk add-to-group needs a "group" column');
+    const allow = await runCli(['bulk', 'remove-from-group', file, '--allow-enable', 'false'], { env, cwd });
+    expectExit(allow, 2);
+    expect(allow.stderr).toContain('--allow-enable applies to bulk create and bulk update only');
+    expect(fs.existsSync(path.join(cwd, 'users.csv.report.jsonl'))).toBe(false);
+  });
+});

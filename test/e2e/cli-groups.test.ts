@@ -143,6 +143,26 @@ describe('group commands against the emulated Atlassian', () => {
         'iam-add-to-group failure',
       ]),
     );
+
+    // audit --group: the group commands' rows (command and result) about that group, whatever its case.
+    const byGroup = await runCli(['audit', '--group', 'JIRA-Software-Users', '--json'], { env, cwd });
+    expectExit(byGroup, 0);
+    const entries =
+      parseJsonOutput<{ command: string; outcome: string; detail: { group?: string } }[]>(byGroup);
+    expect(entries.map((e) => `${e.command} ${e.outcome}`).reverse()).toEqual([
+      'iam-add-to-group received',
+      'iam-add-to-group success',
+      'iam-add-to-group received',
+      'iam-add-to-group skipped',
+      'iam-remove-from-group received',
+      'iam-remove-from-group success',
+      'iam-remove-from-group received',
+      'iam-remove-from-group skipped',
+    ]);
+    expect(entries.every((e) => e.detail.group === JIRA)).toBe(true);
+    const none = await runCli(['audit', '--group', 'no-such-group'], { env, cwd });
+    expectExit(none, 0);
+    expect(none.stdout + none.stderr).toMatch(/no audit entries in group no-such-group/);
   }, 60_000);
 
   it('bad input exits 2 and sends nothing', async () => {

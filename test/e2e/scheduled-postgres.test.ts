@@ -6,68 +6,25 @@
  * 11: every result row kept, every thread told). Lateness figures are printed for docs/PERFORMANCE.md.
  * Needs TEST_DATABASE_URL.
  */
-import { Client } from 'pg';
-import { removeTempDirs, makeTempDir } from '../support/cli';
-import { type BotProcess, sharedBotEnv, startBot } from '../support/bot-process';
-import { createDatabase, dropDatabase, uniqueName, withPostgres } from '../support/postgres';
-import { startEmulatedAtlassian, type EmulatedAtlassian } from '../support/scim-server';
-import { startSlackStandIn, type SlackStandIn } from '../support/slack-standin.cjs';
+import { withPostgres } from '../support/postgres';
+import { DUE, dueAt, killInTheBurst, percentile, twoBotsOnPostgres, waitForCount } from '../support/two-bots';
 import { SCHEDULED_BATCH } from '../../src/handlers/scheduled';
 import { PostgresStore } from '../../src/store/postgres-store';
 
 const COUNT = 200;
-/**
- * The first falls due this long after the test stores them; the first half one every SPACING_MS, the
- * other half all at once at BURST_MS, when the first instance is killed in the middle of its batch.
- */
-const LEAD_MS = 12_000;
-const SPACING_MS = 100;
-const BURST_MS = 10_000;
-const KILL_AFTER_MS = BURST_MS + 100;
-const LATE_LIMIT_MS = 10_000;
 
 jest.setTimeout(120_000);
 
-const percentile = (sorted: number[], p: number): number =>
-  sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-
 withPostgres((testUrl) => {
-  let slack: SlackStandIn;
-  let atlassian: EmulatedAtlassian;
-  let databaseName: string;
-  let databaseUrl: string;
-  let db: Client;
-  const bots: BotProcess[] = [];
-
-  beforeAll(async () => {
-    slack = await startSlackStandIn();
-    atlassian = await startEmulatedAtlassian({ directoryId: 'dir-sched-pg', token: 'tok-sched-pg-SECRET' });
-    databaseName = uniqueName('iam_sched');
-    databaseUrl = await createDatabase(testUrl, databaseName);
-    db = new Client({ connectionString: databaseUrl });
-    await db.connect();
-  });
-
-  afterAll(async () => {
-    await Promise.all(bots.map((b) => b.stop('SIGKILL')));
-    await db?.end();
-    await slack?.close();
-    await atlassian?.close();
-    if (databaseName) await dropDatabase(testUrl, databaseName);
-    removeTempDirs();
-  });
+  const world = twoBotsOnPostgres(testUrl, 'sched-pg');
 
   it('200 scheduled disables due in the same minute: each once, none over 10 s late, a SIGKILL loses none', async () => {
-    const env = sharedBotEnv(slack, atlassian, databaseUrl, { LOG_LEVEL: 'warn', IAM_SCHEDULE_POLL: '5s' });
-    const [a, b] = await Promise.all([
-      startBot(env, makeTempDir('atlassian-iam-sched-a-')),
-      startBot(env, makeTempDir('atlassian-iam-sched-b-')),
-    ]);
-    bots.push(a, b);
+    const { atlassian, databaseUrl, db } = world;
+    const [a, b] = await world.start({ IAM_SCHEDULE_POLL: '5s' });
 
     // Stored as the CLI's --at stores them (approved ahead), each with a posted card to reply under.
     const store = await PostgresStore.open(databaseUrl);
-    const base = Date.now() + LEAD_MS;
+    const base = Date.now() + DUE.LEAD_MS;
     const users: string[] = [];
     try {
       for (let i = 0; i < COUNT; i++) {
@@ -75,7 +32,7 @@ withPostgres((testUrl) => {
         const id = atlassian.seedUser(email);
         users.push(id);
         const now = new Date();
-        const at = new Date(base + (i < COUNT / 2 ? i * SPACING_MS : BURST_MS));
+        const at = dueAt(base, i, COUNT);
         await store.createApproval({
           id: `sched-${i}`,
           action: 'disable',
@@ -98,17 +55,14 @@ withPostgres((testUrl) => {
     }
 
     // Kill one instance mid-way, while it holds claims.
-    await new Promise((r) => setTimeout(r, Math.max(0, base + KILL_AFTER_MS - Date.now())));
-    const killedAt = Date.now();
-    await a.stop('SIGKILL');
+    const killedAt = await killInTheBurst(a, base);
 
     const done = async () =>
       Number(
         (await db.query<{ n: string }>("SELECT count(*) AS n FROM approvals WHERE status = 'completed'"))
           .rows[0].n,
       );
-    const deadline = base + BURST_MS + 30_000;
-    while ((await done()) < COUNT && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    await waitForCount(done, COUNT, base + DUE.BURST_MS + 30_000);
     await new Promise((r) => setTimeout(r, 1_000)); // room for a second disable, were there one
 
     expect(await done()).toBe(COUNT);
@@ -139,7 +93,8 @@ withPostgres((testUrl) => {
       Number(
         (await db.query<{ n: string }>('SELECT count(*) AS n FROM approvals WHERE unannounced')).rows[0].n,
       );
-    while ((await unannounced()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    const announced = async () => COUNT - (await unannounced());
+    await waitForCount(announced, COUNT, base + DUE.BURST_MS + 30_000);
     const { rows: notes } = await db.query<{ id: string; n: number }>(
       `SELECT a.id, count(l.id)::int AS n FROM approvals a
        LEFT JOIN audit_log l ON l.request_id = a.id AND l.command = 'run-scheduled' GROUP BY a.id`,
@@ -173,7 +128,7 @@ withPostgres((testUrl) => {
         `${bridged[0].n} completed before the kill and announced after it, ` +
         `${unreported} completed but left unreported, ${reportedTwice} reported twice`,
     );
-    expect(figures.max).toBeLessThanOrEqual(LATE_LIMIT_MS);
+    expect(figures.max).toBeLessThanOrEqual(DUE.LATE_LIMIT_MS);
     expect(b.child.exitCode).toBeNull();
   });
 });

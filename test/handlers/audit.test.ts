@@ -141,6 +141,49 @@ describe('/iam-audit', () => {
     expect(shown(empty)).not.toContain('SANDBOX');
   });
 
+  it('group=NAME shows the entries about that group (any case), alone or with a user, and audits the viewing', async () => {
+    world = await startWorld();
+    const driven = await world.startBot();
+    const store = driven.bot.context.store;
+    const at = (minute: number) => new Date(Date.UTC(2026, 10, 1, 8, minute));
+    await store.appendAudit(
+      entry({ at: at(1), command: 'iam-add-to-group', detail: { group: 'jira-software-users' } }),
+    );
+    await store.appendAudit(
+      entry({ at: at(2), command: 'iam-add-to-group', detail: { group: 'confluence-users' } }),
+    );
+    await store.appendAudit(
+      entry({
+        at: at(3),
+        command: 'grant',
+        target: 'bea@example.com',
+        detail: { group: 'Jira-Software-Users' },
+      }),
+    );
+    await store.appendAudit(entry({ at: at(4), command: 'iam-update-user' }));
+
+    const reply = await auditAs(driven, 'group="JIRA-software-users"');
+    expect(tableRows(reply).map((r) => r[2])).toEqual(['grant', 'iam-add-to-group']);
+    expect(shown(reply)).toContain('All 2 entries about group `JIRA-software-users`');
+    expect(shown(reply)).toContain('atlassian-iam audit --group JIRA-software-users');
+
+    const both = await auditAs(driven, 'ann@example.com group=jira-software-users');
+    expect(tableRows(both).map((r) => r[2])).toEqual(['iam-add-to-group']);
+    expect(shown(both)).toContain('about `ann@example.com` in group `jira-software-users`');
+    expect(shown(both)).toContain('atlassian-iam audit --user ann@example.com --group jira-software-users');
+
+    const none = await auditAs(driven, 'group=nothing-here');
+    expect(tableRows(none)).toEqual([]);
+    expect(none.args.text).toContain('No audit entries about group `nothing-here`');
+
+    const viewing = (await history(driven)).filter((e) => e.command === 'iam-audit');
+    expect(viewing.map((e) => [e.target, e.detail]).reverse()).toEqual([
+      [null, { group: 'JIRA-software-users', entries: 2 }],
+      ['ann@example.com', { group: 'jira-software-users', entries: 1 }],
+      [null, { group: 'nothing-here', entries: 0 }],
+    ]);
+  });
+
   it('says SANDBOX while the bot uses the sandbox directory', async () => {
     world = await startWorld({ atlassian: false });
     const driven = await world.startBot();
@@ -175,9 +218,12 @@ describe('/iam-audit', () => {
     ['', 'say whose audit history to show'],
     ['ann', 'is not an email'],
     ['email=ann', 'email must be an email address'],
-    ['ann@example.com title=Boss', 'takes one email and nothing else'],
-    ['ann@example.com reason=curious', 'takes one email and nothing else'],
-    ['{"username":"ann"}', 'takes one email and nothing else'],
+    ['ann@example.com title=Boss', 'takes one email, a group=NAME, or both'],
+    ['ann@example.com reason=curious', 'takes one email, a group=NAME, or both'],
+    ['{"username":"ann"}', 'takes one email, a group=NAME, or both'],
+    ['group=', 'group= needs a group name'],
+    ['group=a group=b', 'group is given twice'],
+    ['group=jira-software-users title=Boss', 'takes one email, a group=NAME, or both'],
   ])('answers %j with the usage help and shows nothing', async (text, problem) => {
     world = await startWorld();
     const driven = await world.startBot();

@@ -366,6 +366,47 @@ describe('App Home', () => {
     expect(text).toContain('Connected');
   });
 
+  it('issue 15: everyone sees their own grants with their end; operators and approvers also every grant ending within a day', async () => {
+    world = await startWorld({ atlassian: false });
+    const driven = await world.startBot();
+    const store = driven.bot.context.store;
+    const grant = (id: string, slackUserId: string, target: string, hours: number) =>
+      store.createGrant({
+        id,
+        requestId: null,
+        userId: `user-${id}`,
+        target,
+        slackUserId,
+        groupId: 'g1',
+        groupName: 'jira-software-users',
+        grantedBy: 'UAPPROVER',
+        grantedAt: world.now,
+        endsAt: new Date(world.now.getTime() + hours * 3_600_000),
+        channelId: null,
+        threadTs: null,
+        noticesAt: [],
+      });
+    await grant('mine', 'UMEMBER', 'mem@example.com', 30);
+    await grant('soon', 'UOTHER', 'kim@example.com', 2);
+    await grant('ended', 'UMEMBER', 'mem@example.com', 1);
+    await store.endGrant('ended', 'UMEMBER', world.now, 'done');
+
+    await openHome(driven, 'UMEMBER');
+    const member = shown(published('UMEMBER')[0]);
+    expect(member).toContain('You have no permissions for this app');
+    expect(member).toContain('Your access (1)');
+    expect(member).toContain('*`jira-software-users`* as `mem@example.com` · ends <!date^');
+    expect(member).not.toContain('kim@example.com'); // nobody else's grant
+    expect(member).not.toContain('Grants ending within a day');
+
+    await openHome(driven, 'UADMIN');
+    const admin = shown(published('UADMIN')[0]);
+    expect(admin).toContain('Your access (0)');
+    expect(admin).toContain('Grants ending within a day (1)');
+    expect(admin).toContain('`kim@example.com` in *`jira-software-users`* (<@UOTHER>) · ends');
+    expect(admin).not.toContain('mem@example.com'); // ends in 30 h, and the other one has ended
+  });
+
   describe('finding 2: pending requests, reasons and user data only for operators and approvers', () => {
     /** A disable asked for in a private channel, with a reason nobody else should read. */
     async function pendingInPrivate(driven: DrivenBot) {

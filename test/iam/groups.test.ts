@@ -4,8 +4,11 @@ import {
   addToGroup,
   closestNames,
   createUserInGroups,
+  addPinnedMember,
   getGroups,
+  previewMembership,
   removeFromGroup,
+  removePinnedMember,
 } from '../../src/iam/groups';
 import { BUILT_IN_INCOMING, BUILT_IN_OUTGOING } from '../../src/iam/mappers';
 import { parseUserProfile, ProfileError } from '../../src/iam/profile';
@@ -269,6 +272,73 @@ describe('iam-create-user with groups', () => {
 
   it('groups must be names: a number is bad input', () => {
     expect(() => profile({ ...JANE, groups: [1] })).toThrow(ProfileError);
+  });
+});
+
+describe('pinned memberships (grants): by ids, as asked for', () => {
+  const pinned = async (user: ScimUser, name = JIRA) => ({
+    user: { id: user.id as string, email: 'jane@example.com' },
+    group: { id: await groupId(name), displayName: name },
+  });
+
+  it('adds once and removes once; a repeat is skipped, and a user or member gone is skipped too', async () => {
+    const jane = await seed('jane@example.com');
+    const membership = await pinned(jane);
+    expect((await addPinnedMember(context(), membership)).IAM.Vendor).toMatchObject({
+      success: true,
+      skipped: false,
+      group: JIRA,
+    });
+    expect((await addPinnedMember(context(), membership)).IAM.Vendor).toMatchObject({
+      skipped: true,
+      reason: 'User is already a member.',
+    });
+    expect(await membersOf(JIRA)).toEqual([jane.id]);
+    expect((await removePinnedMember(context(), membership)).IAM.Vendor).toMatchObject({
+      success: true,
+      skipped: false,
+    });
+    expect((await removePinnedMember(context(), membership)).IAM.Vendor).toMatchObject({
+      skipped: true,
+      reason: 'User is not a member.',
+    });
+    const gone = { ...membership, user: { id: 'no-such-user' } };
+    expect((await removePinnedMember(context(), gone)).IAM.Vendor).toMatchObject({
+      skipped: true,
+      reason: 'User does not exist',
+    });
+    expect(calls().filter((c) => c.startsWith('PATCH'))).toHaveLength(2);
+  });
+
+  it('a group deleted since is a failed result naming it', async () => {
+    const jane = await seed('jane@example.com');
+    const membership = {
+      user: { id: jane.id as string },
+      group: { id: 'deleted-group', displayName: 'old-group' },
+    };
+    expect((await removePinnedMember(context(), membership)).IAM.Vendor).toMatchObject({
+      success: false,
+      errorMessage: 'Group "old-group" no longer exists in the directory.',
+    });
+  });
+
+  it('previews a membership: group and user found, whether a member; unknown or deactivated is an error', async () => {
+    const jane = await seed('jane@example.com');
+    await seed('gone@example.com', { active: false });
+    expect(await previewMembership(context(), profile(JANE), JIRA)).toMatchObject({
+      user: { id: jane.id },
+      group: { displayName: JIRA },
+      member: false,
+    });
+    await expect(previewMembership(context(), profile(JANE), 'jira-users')).rejects.toThrow(
+      'closest: "jira-software-users"',
+    );
+    await expect(
+      previewMembership(context(), profile({ email: 'nobody@example.com' }), JIRA),
+    ).rejects.toThrow('User does not exist');
+    await expect(previewMembership(context(), profile({ email: 'gone@example.com' }), JIRA)).rejects.toThrow(
+      'User is deactivated',
+    );
   });
 });
 

@@ -26,6 +26,11 @@ rules:
     escalate: { after: 6h, to: [S0ONCALL] }
     breakGlass: true
   - action: [disable, enable]
+  - action: grant
+    target: { group: "jira-*" }
+    requesters: [members]
+    maxDuration: 8h
+    notifyBefore: 30m
 `;
 
 const BAD = `rules:
@@ -71,11 +76,14 @@ describe('atlassian-iam policy check', () => {
       'escalate',
       'break-glass',
       'schedule ahead',
+      'max duration',
+      'notify before',
     ]);
     const rows = lines.slice(3).map((line) => line.split(/\s{2,}/));
     expect(rows.map((row) => [row[0], row[1]])).toEqual([
       ['1 admins', 'disable'],
       ['2', 'disable, enable'],
+      ['3', 'grant'],
       ['default', 'identifier-change'],
       ['default', 'update'],
       ['default', 'create'],
@@ -95,10 +103,15 @@ describe('atlassian-iam policy check', () => {
       'after 6h to S0ONCALL',
       'yes',
       '90d',
+      '-',
+      '-',
     ]);
+    expect(rows[2].slice(2, 4)).toEqual(['group=jira-*', 'any member (for themselves)']);
+    expect(rows[2].slice(-2)).toEqual(['8h', '30m']);
+    expect(rows[rows.length - 1].slice(-2)).toEqual(['no limit', '1d, 1h']);
     // What the file leaves out comes from the environment.
     expect(rows[1].slice(4, 8)).toEqual(['U0APP1, U0APP2 (IAM_APPROVERS)', '1', 'optional', '12h']);
-    expect(rows[3].slice(4, 6)).toEqual(['-', 'none: acts at once']);
+    expect(rows[4].slice(4, 6)).toEqual(['-', 'none: acts at once']);
   });
 
   it('prints each problem of a bad file as FILE:LINE: KEY: message and exits 2', async () => {

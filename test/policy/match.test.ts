@@ -7,6 +7,7 @@ import {
   defaultPolicy,
   type EffectiveRule,
   followUps,
+  grantNotices,
   parsePolicy,
   type Policy,
   type PolicyAction,
@@ -169,6 +170,9 @@ describe('without a policy file the bot behaves as today', () => {
         escalate: null,
         breakGlass: false,
         maxScheduleAheadMs: action === 'disable' ? 90 * 24 * HOUR : null,
+        membersMayAsk: false,
+        maxDurationMs: null,
+        notifyBeforeMs: action === 'grant' ? [24 * HOUR, HOUR] : [],
         impossible: null,
       });
     },
@@ -243,5 +247,69 @@ describe('followUps', () => {
 
   it('has none for a rule without reminders or escalation', () => {
     expect(followUps(ruleFor('update', {}), at)).toEqual([]);
+  });
+});
+
+describe('grants: requestable groups, longest duration, notices (issue 15)', () => {
+  const grants = parsePolicy(
+    [
+      'rules:',
+      '  - name: sandbox-access',
+      '    action: grant',
+      '    target: { group: ["jira-*", confluence-users] }',
+      '    requesters: [members, operators]',
+      '    maxDuration: 8h',
+      '    notifyBefore: [1h, 4h]',
+      '  - name: other-groups',
+      '    action: grant',
+      '',
+    ].join('\n'),
+    'policy.yaml',
+    DEFAULTS,
+  );
+  const grantRule = (group: string) =>
+    policyFor(grants, {
+      action: 'grant',
+      target: { email: 'jane@example.com', group },
+      requesterId: 'U0JANE',
+    });
+
+  it('makes a group requestable by any member when its grant rule lists members, matched by name or pattern', () => {
+    expect(grantRule('jira-software-users')).toMatchObject({
+      name: 'sandbox-access',
+      membersMayAsk: true,
+      requesters: { ids: ['S0OPS'], admins: false },
+      maxDurationMs: 8 * HOUR,
+      notifyBeforeMs: [4 * HOUR, HOUR],
+    });
+    expect(grantRule('Confluence-Users').membersMayAsk).toBe(true);
+    expect(grantRule('finance-admins')).toMatchObject({
+      name: 'other-groups',
+      membersMayAsk: false,
+      maxDurationMs: null,
+      notifyBeforeMs: [24 * HOUR, HOUR],
+    });
+  });
+
+  it('counts any member as a possible approver when members may ask', () => {
+    const text = [
+      'rules:',
+      '  - action: grant',
+      '    requesters: [members]',
+      '    approvers: [U0APP1]',
+      '',
+    ].join('\n');
+    expect(() => parsePolicy(text, 'p.yaml', DEFAULTS)).toThrow(
+      'p.yaml:4: rule 1 approvers: 1 distinct approver is needed, never the requester, but approvers lists only 1 person and a requester (any member) may be one of them',
+    );
+  });
+
+  it('tells the holder notifyBefore before the end, leaving out times before the grant starts', () => {
+    const start = new Date('2030-01-01T00:00:00Z');
+    const at = (hours: number) => new Date(start.getTime() + hours * HOUR);
+    expect(grantNotices({ notifyBeforeMs: [24 * HOUR, HOUR] }, start, at(48))).toEqual([at(24), at(47)]);
+    expect(grantNotices({ notifyBeforeMs: [24 * HOUR, HOUR] }, start, at(2))).toEqual([at(1)]);
+    expect(grantNotices({ notifyBeforeMs: [HOUR] }, start, at(1))).toEqual([]);
+    expect(grantNotices({ notifyBeforeMs: [HOUR] }, start, null)).toEqual([]);
   });
 });

@@ -146,6 +146,31 @@ describe('a policy file with a mistake is refused with FILE:LINE: KEY: message',
       'policy.yaml:3: rule 1 maxScheduleAhead: does not apply: create cannot be scheduled',
     ],
     [
+      'maxDuration on an action that is not time-bound',
+      lines('rules:', '  - action: [disable, grant]', '    maxDuration: 8h'),
+      'policy.yaml:3: rule 1 maxDuration: does not apply to disable (only to time-bound access: grant); put it in a rule of its own',
+    ],
+    [
+      'notifyBefore on an action that is not time-bound',
+      lines('rules:', '  - action: enable', '    notifyBefore: 1h'),
+      'policy.yaml:3: rule 1 notifyBefore: does not apply to enable (only to time-bound access: grant); put it in a rule of its own',
+    ],
+    [
+      'the requester members on an action that is not time-bound',
+      lines('rules:', '  - action: disable', '    requesters:', '      - operators', '      - members'),
+      'policy.yaml:5: rule 1 requesters: members does not apply to disable (only to time-bound access: grant); put it in a rule of its own',
+    ],
+    [
+      'a notifyBefore that does not parse',
+      lines('rules:', '  - action: grant', '    notifyBefore: [1h, 3 fortnights]'),
+      'policy.yaml:3: rule 1 notifyBefore: "3 fortnights" is not a duration such as 30m, 4h, 1d12h or 7d (units s, m, h, d, w)',
+    ],
+    [
+      'an unknown key of a grant rule, with the closest known key',
+      lines('rules:', '  - action: grant', '    maxDurration: 8h'),
+      'policy.yaml:3: rule 1 maxDurration: unknown key; did you mean maxDuration?',
+    ],
+    [
       'a rule hidden behind an earlier catch-all',
       lines('rules:', '  - action: disable', '  - action: disable', '    target: {domain: example.com}'),
       'policy.yaml:3: rule 2 action: is never used for disable: rule 1 (line 2) matches every such disable first (the first matching rule wins); move this rule above it',
@@ -247,6 +272,9 @@ describe('loadPolicy', () => {
         escalate: { afterMs: 6 * 3_600_000, to: ['S0ONCALL'] },
         breakGlass: true,
         maxScheduleAheadMs: 30 * 86_400_000,
+        membersMayAsk: false,
+        maxDurationMs: null,
+        notifyBeforeMs: [],
       },
       expect.objectContaining({
         number: 2,
@@ -300,5 +328,18 @@ describe('docs/POLICY.md', () => {
       ['identifier-change', ['identifier-change'], 2, false],
     ]);
     expect(policy.rules[3].reason).toBe('required');
+  });
+
+  it('its grant example makes jira-* and confluence-users requestable by members, for at most 7 days', () => {
+    const doc = fs.readFileSync(path.join(__dirname, '../../docs/POLICY.md'), 'utf8');
+    const example = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)][1]?.[1] ?? '';
+    const [rule] = parsePolicy(example, 'POLICY.md', DEFAULTS).rules;
+    expect(rule).toMatchObject({
+      actions: ['grant'],
+      target: { group: ['jira-*', 'confluence-users'] },
+      membersMayAsk: true,
+      maxDurationMs: 7 * 86_400_000,
+      notifyBeforeMs: [86_400_000, 3_600_000],
+    });
   });
 });

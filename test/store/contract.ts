@@ -7,6 +7,7 @@ import type {
   NewApproval,
   NewApprovalFollowUp,
   NewAuditEntry,
+  NewGrant,
   Store,
 } from '../../src/store';
 import { hostileText } from '../support/hostile-text';
@@ -50,6 +51,34 @@ export function newAudit(overrides: Partial<NewAuditEntry> = {}): NewAuditEntry 
 /** The audit row of a completed request's result (see Store.completeApproval). */
 export const resultRow = (requestId: string): NewAuditEntry =>
   newAudit({ kind: 'result', command: 'iam-disable-user', outcome: 'success', requestId });
+
+export function newGrant(overrides: Partial<NewGrant> = {}): NewGrant {
+  return {
+    id: randomUUID(),
+    requestId: randomUUID(),
+    userId: 'u-jane',
+    target: 'jane@example.com',
+    slackUserId: 'U0JANE',
+    groupId: 'g-jira',
+    groupName: 'jira-software-users',
+    grantedBy: 'U0APPROVER',
+    grantedAt: at(0),
+    endsAt: at(60),
+    channelId: 'C0CHANNEL',
+    threadTs: '1712345678.000100',
+    noticesAt: [at(0), at(59)],
+    ...overrides,
+  };
+}
+
+/** A new grant as the store hands it back: active, never claimed. */
+const storedGrant = ({ noticesAt: _noticesAt, ...grant }: NewGrant) => ({
+  ...grant,
+  endedAt: null,
+  endedBy: null,
+  endReason: null,
+  claimedBy: null,
+});
 
 export interface StoreBackend {
   /** A fresh, empty store for each test. */
@@ -622,6 +651,204 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
       expect(await store.databaseTime()).toBeNull();
     });
 
+    describe('grants (issue 15: time-bound group access)', () => {
+      const ids = (grants: { id: string }[]) => grants.map((g) => g.id);
+
+      it('round-trips every field of a grant, with or without an end; an unknown id reads as null', async () => {
+        const timed = newGrant({ target: 'zoë@example.com', groupName: 'Zoë’s 王 group' });
+        const open = newGrant({
+          requestId: null,
+          slackUserId: null,
+          endsAt: null,
+          channelId: null,
+          threadTs: null,
+          noticesAt: [],
+        });
+        expect(await store.createGrant(timed)).toEqual(storedGrant(timed));
+        expect(await store.createGrant(open)).toEqual(storedGrant(open));
+        expect(await store.getGrant(timed.id)).toEqual(storedGrant(timed));
+        expect(await store.getGrant(open.id)).toEqual(storedGrant(open));
+        expect((await store.getGrant(timed.id))?.endsAt?.getTime()).toBe(at(60).getTime());
+        expect(await store.getGrant('no-such-grant')).toBeNull();
+        expect(await store.getGrant('a\u0000')).toBeNull();
+      });
+
+      it('refuses a second grant with the same id, and text no store can keep, storing nothing', async () => {
+        const grant = newGrant();
+        await store.createGrant(grant);
+        await expect(store.createGrant({ ...grant, target: 'other@example.com' })).rejects.toThrow(
+          /already exists/,
+        );
+        await expect(store.createGrant(newGrant({ groupName: 'a\u0000' }))).rejects.toThrow(
+          UnstorableTextError,
+        );
+        expect(ids(await store.listGrants())).toEqual([grant.id]);
+      });
+
+      it('lists soonest end first, grants without an end last, filtered by person, user, group, state and end', async () => {
+        const late = await store.createGrant(newGrant({ endsAt: at(90) }));
+        const forever = await store.createGrant(newGrant({ endsAt: null, noticesAt: [] }));
+        const soon = await store.createGrant(
+          newGrant({ endsAt: at(30), slackUserId: 'U0BOB', userId: 'u-bob' }),
+        );
+        const other = await store.createGrant(newGrant({ endsAt: at(45), groupId: 'g-conf' }));
+        await store.endGrant(other.id, 'U0OPERATOR', at(10), 'revoked');
+        expect(ids(await store.listGrants())).toEqual([soon.id, other.id, late.id, forever.id]);
+        expect(ids(await store.listGrants({ slackUserId: 'U0JANE' }))).toEqual([
+          other.id,
+          late.id,
+          forever.id,
+        ]);
+        expect(ids(await store.listGrants({ userId: 'u-bob' }))).toEqual([soon.id]);
+        expect(ids(await store.listGrants({ groupId: 'g-jira', active: true }))).toEqual([
+          soon.id,
+          late.id,
+          forever.id,
+        ]);
+        expect(ids(await store.listGrants({ active: false }))).toEqual([other.id]);
+        expect(ids(await store.listGrants({ endingBefore: at(90), active: true }))).toEqual([soon.id]);
+        expect(await store.listGrants({ slackUserId: 'U0\u0000' })).toEqual([]);
+      });
+
+      it('claims due active ends only, soonest first, up to the limit, each once while its lease runs', async () => {
+        const late = await store.createGrant(newGrant({ endsAt: at(20) }));
+        const early = await store.createGrant(newGrant({ endsAt: at(10) }));
+        const third = await store.createGrant(newGrant({ endsAt: at(15) }));
+        await store.createGrant(newGrant({ endsAt: at(40) })); // not due
+        await store.createGrant(newGrant({ endsAt: null, noticesAt: [] })); // never ends by itself
+        const ended = await store.createGrant(newGrant({ endsAt: at(5) }));
+        await store.endGrant(ended.id, 'U0JANE', at(4), 'done');
+        const first = await store.claimDueGrantEnds(at(30), 60_000, 'a', 2);
+        expect(ids(first)).toEqual([early.id, third.id]);
+        expect(first[0]).toMatchObject({ claimedBy: 'a', endedAt: null });
+        expect(ids(await store.claimDueGrantEnds(at(30), 60_000, 'b', 10))).toEqual([late.id]);
+        expect(await store.claimDueGrantEnds(at(30), 60_000, 'b', 10)).toEqual([]);
+        // A claimant that crashed: its lease runs out and the end is claimed again.
+        const again = await store.claimDueGrantEnds(at(32), 60_000, 'c', 10);
+        expect(ids(again)).toEqual([early.id, third.id, late.id]);
+        expect(await store.endGrant(early.id, 'c', at(32), 'expired')).not.toBeNull();
+        expect(ids(await store.claimDueGrantEnds(at(40), 60_000, 'd', 10))).not.toContain(early.id);
+      });
+
+      it('ends a grant once, keeping who, when and why; never again, and never an unknown one', async () => {
+        const grant = await store.createGrant(newGrant());
+        const ended = await store.endGrant(grant.id, 'U0OPERATOR', at(5), 'revoked');
+        expect(ended).toEqual({
+          ...grant,
+          endedAt: at(5),
+          endedBy: 'U0OPERATOR',
+          endReason: 'revoked',
+        });
+        expect(await store.endGrant(grant.id, 'sweeper', at(60), 'expired')).toBeNull();
+        expect(await store.getGrant(grant.id)).toEqual(ended);
+        expect(await store.endGrant('no-such-grant', 'U0OPERATOR', at(5), 'done')).toBeNull();
+        expect(await store.claimDueGrantEnds(at(61), 60_000, 'a', 10)).toEqual([]);
+      });
+
+      it('extends an active grant with new notices; not once it has ended or its end is claimed', async () => {
+        const grant = await store.createGrant(newGrant({ endsAt: at(60), noticesAt: [at(30), at(59)] }));
+        expect((await store.claimDueGrantNotices(at(30), 10)).map((n) => n.dueAt)).toEqual([at(30)]);
+        expect(await store.extendGrant(grant.id, at(120), [at(119)])).toBe(true);
+        expect((await store.getGrant(grant.id))?.endsAt).toEqual(at(120));
+        // The old unsent notice (59) is gone; the new one comes at its time.
+        expect(await store.claimDueGrantNotices(at(100), 10)).toEqual([]);
+        expect(await store.claimDueGrantEnds(at(100), 60_000, 'a', 10)).toEqual([]);
+        const [notice] = await store.claimDueGrantNotices(at(119), 10);
+        expect(notice).toMatchObject({ dueAt: at(119), grant: { id: grant.id, endsAt: at(120) } });
+
+        const claimed = await store.createGrant(newGrant({ endsAt: at(10) }));
+        await store.claimDueGrantEnds(at(10), 60_000, 'a', 10);
+        expect(await store.extendGrant(claimed.id, at(100), [])).toBe(false);
+        await store.endGrant(grant.id, 'U0JANE', at(121), 'done');
+        expect(await store.extendGrant(grant.id, at(200), [])).toBe(false);
+        expect((await store.getGrant(grant.id))?.endsAt).toEqual(at(120));
+        expect(await store.extendGrant('no-such-grant', at(200), [])).toBe(false);
+      });
+
+      it('hands out each due notice once, soonest first, never for an ended grant or one whose end has come', async () => {
+        const a = await store.createGrant(newGrant({ endsAt: at(60), noticesAt: [at(20), at(50)] }));
+        const b = await store.createGrant(
+          newGrant({ endsAt: at(40), noticesAt: [at(10)], slackUserId: 'U0BOB' }),
+        );
+        const done = await store.createGrant(newGrant({ endsAt: at(60), noticesAt: [at(5)] }));
+        await store.endGrant(done.id, 'U0JANE', at(1), 'done');
+        const late = await store.createGrant(newGrant({ endsAt: at(15), noticesAt: [at(14)] }));
+        expect(await store.claimDueGrantNotices(at(9), 10)).toEqual([]);
+        const first = await store.claimDueGrantNotices(at(20), 10);
+        expect(first.map((n) => [n.grant.id, n.dueAt])).toEqual([
+          [b.id, at(10)],
+          [a.id, at(20)],
+        ]);
+        expect(first[0].grant).toEqual(await store.getGrant(b.id));
+        expect(await store.claimDueGrantNotices(at(20), 10)).toEqual([]);
+        expect((await store.claimDueGrantNotices(at(55), 1)).map((n) => [n.grant.id, n.dueAt])).toEqual([
+          [a.id, at(50)],
+        ]);
+        expect(ids((await store.claimDueGrantNotices(at(55), 10)).map((n) => n.grant))).not.toContain(
+          late.id,
+        );
+      });
+
+      it('hands each of 60 due ends, and each of 60 notices, to exactly one of two connections at once', async () => {
+        const other = await another();
+        const created = new Set<string>();
+        for (let i = 0; i < 60; i++) {
+          created.add(
+            (await store.createGrant(newGrant({ endsAt: at(10 + (i % 7)), noticesAt: [at(i % 5)] }))).id,
+          );
+        }
+        const drain = async <T>(take: () => Promise<T[]>): Promise<T[]> => {
+          const mine: T[] = [];
+          for (let batch = await take(); batch.length > 0; batch = await take()) mine.push(...batch);
+          return mine;
+        };
+        const notices = await Promise.all(
+          [store, other, store, other].map((s) => drain(() => s.claimDueGrantNotices(at(9), 4))),
+        );
+        expect(
+          notices
+            .flat()
+            .map((n) => n.grant.id)
+            .sort(),
+        ).toEqual([...created].sort());
+        const ends = await Promise.all(
+          [store, other, store, other].map((s, i) =>
+            drain(() => s.claimDueGrantEnds(at(20), 60_000, `o${i}`, 5)),
+          ),
+        );
+        expect(ids(ends.flat()).sort()).toEqual([...created].sort());
+      });
+
+      it('ends each of 20 grants for exactly one of four concurrent callers on two connections', async () => {
+        const other = await another();
+        const grants = [];
+        for (let i = 0; i < 20; i++) grants.push(await store.createGrant(newGrant()));
+        const results = await Promise.all(
+          grants.flatMap((g) => [
+            store.endGrant(g.id, 'a', at(5), 'revoked'),
+            other.endGrant(g.id, 'b', at(5), 'expired'),
+            store.endGrant(g.id, 'c', at(5), 'done'),
+            other.endGrant(g.id, 'd', at(5), 'revoked'),
+          ]),
+        );
+        for (let i = 0; i < grants.length; i++) {
+          const winners = results.slice(4 * i, 4 * i + 4).filter((r) => r !== null);
+          expect(winners).toHaveLength(1);
+          expect(await other.getGrant(grants[i].id)).toEqual(winners[0]);
+        }
+      });
+
+      it('keeps grants and sent notices across a restart', async () => {
+        const grant = newGrant({ noticesAt: [at(1), at(50)] });
+        await store.createGrant(grant);
+        await store.claimDueGrantNotices(at(1), 10);
+        await store.close();
+        const after = await another();
+        expect(await after.getGrant(grant.id)).toEqual(storedGrant(grant));
+        expect((await after.claimDueGrantNotices(at(55), 10)).map((n) => n.dueAt)).toEqual([at(50)]);
+      });
+    });
+
     describe('audit log', () => {
       it('appends entries with increasing ids and returns them whole', async () => {
         const entries = [];
@@ -655,6 +882,45 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         expect(await outcomes({ target: 'nobody@example.com' })).toEqual([]);
         const [newest] = await store.listAudit({ limit: 1 });
         expect(newest?.at.getTime()).toBe(at(5).getTime());
+      });
+
+      it('filters by the group an entry names (detail.group), ignoring case, with the other filters', async () => {
+        const grant = (group: unknown) => ({ group, IAM: { Vendor: { group: 'not-this-one' } } });
+        await store.appendAudit(
+          newAudit({ at: at(1), detail: grant('jira-software-users'), outcome: 'one' }),
+        );
+        await store.appendAudit(newAudit({ at: at(2), detail: grant('Confluence-Users'), outcome: 'two' }));
+        await store.appendAudit(
+          newAudit({ at: at(3), detail: { group: 'JIRA-software-users' }, outcome: 'three' }),
+        );
+        await store.appendAudit(newAudit({ at: at(4), detail: null, outcome: 'four' }));
+        await store.appendAudit(
+          newAudit({ at: at(5), detail: { group: 'jira-software-users-2' }, outcome: 'five' }),
+        );
+        await store.appendAudit(newAudit({ at: at(6), detail: { group: 7 }, outcome: 'six' }));
+        await store.appendAudit(
+          newAudit({ at: at(7), detail: { groups: ['jira-software-users'] }, outcome: 'seven' }),
+        );
+        await store.appendAudit(
+          newAudit({
+            at: at(8),
+            target: 'bob@example.com',
+            detail: { group: 'jira-software-users' },
+            outcome: 'eight',
+          }),
+        );
+        const outcomes = async (query: Parameters<Store['listAudit']>[0]): Promise<string[]> =>
+          (await store.listAudit(query)).map((e) => e.outcome);
+
+        expect(await outcomes({ group: 'Jira-Software-Users' })).toEqual(['eight', 'three', 'one']);
+        expect(await outcomes({ group: 'confluence-users' })).toEqual(['two']);
+        expect(await outcomes({ group: 'not-this-one' })).toEqual([]);
+        expect(await outcomes({ group: 'jira-software-users', target: 'bob@example.com' })).toEqual([
+          'eight',
+        ]);
+        expect(await outcomes({ group: 'jira-software-users', before: at(3), limit: 5 })).toEqual(['one']);
+        expect(await outcomes({ group: 'jira%' })).toEqual([]);
+        expect(await outcomes({ group: 'a\u0000b' })).toEqual([]);
       });
 
       it('prunes entries strictly older than a time, and only counts them on a dry run', async () => {

@@ -96,6 +96,34 @@ describe('SqliteStore on a file', () => {
     expect(await migrated.failApproval('old', 'broken')).toMatchObject({ status: 'failed' });
   });
 
+  it('keeps the action and every other column of requests stored before grants existed', async () => {
+    mkdirSync(join(dir, 'data'));
+    const db = openSqlite(file);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)');
+    // Found by what it does, not by number: versions are renumbered when work is merged.
+    const grants = MIGRATIONS.findIndex((sql) => sql.includes('CREATE TABLE grants'));
+    MIGRATIONS.slice(0, grants).forEach((sql, i) => {
+      db.exec(sql);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(i + 1, new Date().toISOString());
+    });
+    db.prepare(
+      `INSERT INTO approvals (id, requester_id, channel_id, team_id, profile, target, status, action,
+         created_at, expires_at, scheduled_at, schedule_zone, attempts, last_error)
+       VALUES ('old', 'U1', 'C1', 'T1', '{"id":"u1"}', 'ann@example.com', 'pending', 'enable', ?, ?, ?,
+         'UTC', 2, 'busy')`,
+    ).run(at(0).toISOString(), at(60).toISOString(), at(30).toISOString());
+    db.close();
+    expect(await store().getApproval('old')).toMatchObject({
+      action: 'enable',
+      teamId: 'T1',
+      profile: { id: 'u1' },
+      scheduledAt: at(30),
+      scheduleZone: 'UTC',
+      attempts: 2,
+      lastError: 'busy',
+    });
+  });
+
   it('refuses a database whose schema is newer than it knows', () => {
     store();
     const db = openSqlite(file);

@@ -13,6 +13,7 @@ import type { App, Receiver } from '@slack/bolt';
 import { type Bot, type BotOptions, createBot } from '../../src/app';
 import { type Env, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
+import type { ScimServerOptions } from '../../src/sandbox';
 import { startEmulatedAtlassian, type EmulatedAtlassian } from './scim-server';
 import { slashCommand, tsOf } from './slack-payloads';
 import { type SlackCall, startSlackStandIn, type SlackStandIn } from './slack-standin.cjs';
@@ -116,12 +117,16 @@ export interface WorldOptions {
   atlassian?: boolean;
   /** Emulated Atlassian answers each request after this long. */
   latencyMs?: number;
+  /** Canned answers instead of the emulated Atlassian's (undefined: its own answer). */
+  intercept?: ScimServerOptions['intercept'];
 }
 
 export interface BotStartOptions {
   /** Extra environment for loadConfig (IAM_OPERATORS, IAM_APPROVERS, …). */
   env?: Env;
   expirySweepMs?: number;
+  /** The grant sweep's period (default: an hour, so that tests sweep when they choose). */
+  grantSweepMs?: number;
   /** Shorter retry waits and lease heartbeat for approved work (see BotOptions.approvedRetry). */
   approvedRetry?: BotOptions['approvedRetry'];
   /** This bot's own clock instead of the world's (`now`): for instances whose clocks differ. */
@@ -172,6 +177,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
           directoryId: DIRECTORY_ID,
           token: ATLASSIAN_TOKEN,
           latencyMs: options.latencyMs,
+          intercept: options.intercept,
         });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'iam-handlers-'));
   const dbPath = path.join(dir, 'bot.db');
@@ -222,6 +228,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
           return id;
         },
         expirySweepMs: start.expirySweepMs ?? 3_600_000,
+        grantSweepMs: start.grantSweepMs ?? 3_600_000,
         approvedRetry: start.approvedRetry,
       });
       let stopping: Promise<void> | null = null;

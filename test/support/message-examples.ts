@@ -13,6 +13,10 @@ import {
   breakGlassNoticeMessage,
   breakGlassResultMessage,
   followUpThreadMessage,
+  grantEndMessage,
+  grantExtendAskedMessage,
+  grantNoticeMessage,
+  grantNoticeSentMessage,
   reminderDirectMessage,
   auditHistoryMessage,
   errorNotice,
@@ -151,6 +155,16 @@ const janeHistory: AuditHistoryEntry[] = [
 ];
 
 /** Every kind of Slack surface the bot sends, built with fixed data (fixed ids and dates). */
+/** A grant of group access ending at noon (src/store/grants.ts, as the messages read it). */
+const MEMBER = 'U0MEMBER01';
+const grant = {
+  id: 'grant_01JH8ZC0Q2S4U6W8Y0A2C4E6G8',
+  target: 'jane.doe@example.com',
+  groupName: 'jira-software-users',
+  endsAt: new Date('2025-01-15T12:00:00Z'),
+  slackUserId: MEMBER,
+};
+
 export function messageExamples(): MessageExample[] {
   const created = buildResult({ action: 'create', instanceName: INSTANCE, profile: janeProfile, user: jane });
   const updated = buildResult({
@@ -407,6 +421,38 @@ export function messageExamples(): MessageExample[] {
       kind: 'message',
       description: "What each approver of the rule gets at once (DM, and in the rule's channel).",
       payload: breakGlassNoticeMessage(breakGlassNotice, CHANNEL, { sandbox: false }),
+    },
+    {
+      name: 'grant-notice-dm',
+      kind: 'message',
+      description: "Before a grant ends (policy `notifyBefore`): the holder's DM with Extend and I'm done.",
+      payload: grantNoticeMessage(grant, false),
+    },
+    {
+      name: 'grant-notice-thread',
+      kind: 'message',
+      description: "The grant's thread, when its holder was reminded.",
+      payload: grantNoticeSentMessage(grant, false),
+    },
+    {
+      name: 'grant-extend-asked',
+      kind: 'message',
+      description:
+        "The grant's thread, when its holder clicked Extend (the new request's card is in the channel).",
+      payload: grantExtendAskedMessage(grant, false),
+    },
+    {
+      name: 'grant-expired',
+      kind: 'message',
+      description: "The grant's thread and the holder's DM when its time is up and the member was removed.",
+      payload: grantEndMessage(grant, { reason: 'expired' }, 'removed', false),
+    },
+    {
+      name: 'grant-done',
+      kind: 'message',
+      description:
+        "The grant's thread and the holder's DM after I'm done, the member found removed by hand already.",
+      payload: grantEndMessage(grant, { reason: 'done', by: MEMBER }, 'already-removed', false),
     },
     {
       name: 'home',

@@ -18,6 +18,8 @@ export interface SlackUserRecord {
   enterprise_user?: { enterprise_id: string; teams?: string[]; is_admin?: boolean };
   /** The user's own time zone (IANA name), as users.info says it. */
   tz?: string;
+  /** The profile's email (users:read.email), as users.info says it. */
+  profile?: { email?: string };
 }
 
 export interface SlackStandIn {

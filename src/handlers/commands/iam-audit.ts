@@ -1,11 +1,17 @@
 import { looksLikeEmail, ProfileError } from '../../iam';
 import { AUDIT_HISTORY_LIMIT, auditHistoryMessage } from '../../views/slack';
-import type { CommandInput } from '../command-text';
+import { type CommandInput, parseCommandText } from '../command-text';
 import { auditDone, type BotContext } from '../context';
 import { tellEphemeral } from '../posting';
 import { type CommandArgs, handleSlashCommand } from './slash-command';
 
-const EXAMPLE = 'e.g. /iam-audit jane@example.com';
+const EXAMPLE = 'e.g. /iam-audit jane@example.com or /iam-audit group=jira-software-users';
+
+/** What /iam-audit shows: entries about a user, a group, or a user in a group. */
+export interface AuditFilter {
+  email?: string;
+  group?: string;
+}
 
 /** The one email /iam-audit takes (bare, `email=…` or `{"email":…}`); anything else is a usage error. */
 export function auditEmailOf(input: CommandInput): string {
@@ -18,49 +24,84 @@ export function auditEmailOf(input: CommandInput): string {
     input.allowEnable !== undefined ||
     input.reason !== undefined
   ) {
-    throw new ProfileError(`/iam-audit takes one email and nothing else, ${EXAMPLE}`);
+    throw new ProfileError(`/iam-audit takes one email, a group=NAME, or both, ${EXAMPLE}`);
   }
   if (!looksLikeEmail(email.trim())) throw new ProfileError(`"${email}" is not an email, ${EXAMPLE}`);
   return email.trim();
 }
 
+// `group=name`, `group="two words"` or `group='…'`, anywhere in the text.
+const GROUP_PAIR = /(?:^|\s)group=(?:"([^"]*)"|'([^']*)'|(\S*))/i;
+
+/** `/iam-audit` text: an email, `group=NAME`, or both (`jane@example.com group=jira-software-users`). */
+export function parseAuditText(text: string): AuditFilter {
+  const match = GROUP_PAIR.exec(text.replace(/[\u201C\u201D\u201E]/g, '"').replace(/[\u2018\u2019]/g, "'"));
+  if (match === null) return { email: auditEmailOf(parseCommandText(text)) };
+  const group = (match[1] ?? match[2] ?? match[3] ?? '').trim();
+  if (group === '') throw new ProfileError(`group= needs a group name, ${EXAMPLE}`);
+  const rest = (
+    match.input.slice(0, match.index) +
+    ' ' +
+    match.input.slice(match.index + match[0].length)
+  ).trim();
+  if (GROUP_PAIR.test(rest)) throw new ProfileError('group is given twice');
+  return rest === '' ? { group } : { email: auditEmailOf(parseCommandText(rest)), group };
+}
+
 /**
- * /iam-audit <email>: the latest audit entries about that user (operators only, like every command).
- * The viewing itself is audited once the history has been shown, so it does not crowd the list it shows.
+ * /iam-audit <email> | group=NAME: the latest audit entries about that user or group (operators only,
+ * like every command). The viewing itself is audited once the history has been shown, so it does not
+ * crowd the list it shows.
  */
 export function iamAudit(context: BotContext) {
   return (args: CommandArgs) =>
-    handleSlashCommand(context, args, 'iam-audit', async (input) => {
-      const email = auditEmailOf(input);
-      const entry = {
-        actor: args.command.user_id,
-        command: 'iam-audit',
-        target: email,
-        requestId: null,
-      } as const;
-      let shown: number;
-      try {
-        const entries = await context.store.listAudit({ target: email, limit: AUDIT_HISTORY_LIMIT });
-        shown = entries.length;
-        // Audit history is sensitive (who did what to whom, refusals, approval decisions): it goes only to
-        // the operator who asked, as an ephemeral reply through response_url, never into the channel.
-        await tellEphemeral(
-          args.respond,
-          auditHistoryMessage(entries, {
-            sandbox: context.sandbox,
+    handleSlashCommand(
+      context,
+      args,
+      'iam-audit',
+      async ({ email, group }: AuditFilter) => {
+        const entry = {
+          actor: args.command.user_id,
+          command: 'iam-audit',
+          target: email ?? null,
+          requestId: null,
+        } as const;
+        const filter = group === undefined ? {} : { group };
+        let shown: number;
+        try {
+          const entries = await context.store.listAudit({
             target: email,
+            ...filter,
             limit: AUDIT_HISTORY_LIMIT,
-          }),
-        );
-      } catch (error) {
+          });
+          shown = entries.length;
+          // Audit history is sensitive (who did what to whom, refusals, approval decisions): it goes only to
+          // the operator who asked, as an ephemeral reply through response_url, never into the channel.
+          await tellEphemeral(
+            args.respond,
+            auditHistoryMessage(entries, {
+              sandbox: context.sandbox,
+              target: email,
+              ...filter,
+              limit: AUDIT_HISTORY_LIMIT,
+            }),
+          );
+        } catch (error) {
+          await auditDone(context, {
+            ...entry,
+            kind: 'result',
+            outcome: 'failure',
+            detail: { ...filter, reason: (error as Error).message },
+          });
+          throw error;
+        }
         await auditDone(context, {
           ...entry,
           kind: 'result',
-          outcome: 'failure',
-          detail: { reason: (error as Error).message },
+          outcome: 'success',
+          detail: { ...filter, entries: shown },
         });
-        throw error;
-      }
-      await auditDone(context, { ...entry, kind: 'result', outcome: 'success', detail: { entries: shown } });
-    });
+      },
+      parseAuditText,
+    );
 }

@@ -1,4 +1,4 @@
-import { type IamResult, outcomeOf, type ProfileCommand } from '../../iam';
+import { type AccessCommand, type IamResult, outcomeOf, type ProfileCommand, resultDetail } from '../../iam';
 import { hasThreadDetails, resultMessage, userDetailsThreadMessage } from '../../views/slack';
 import { audit, auditDone, type BotContext } from '../context';
 import { postMessage, tellEphemeral } from '../posting';
@@ -21,7 +21,7 @@ export async function runAndPost(
       fallbackUserId?: string;
       received?: true;
     },
-  name: ProfileCommand,
+  name: ProfileCommand | AccessCommand,
   target: string,
   execute: () => Promise<IamResult>,
 ): Promise<void> {
@@ -46,10 +46,7 @@ export async function runAndPost(
       await auditDone(context, entry('result', 'rejected', { reason: (error as Error).message }));
       throw error;
     }
-    await auditDone(
-      context,
-      entry('result', outcomeOf(result.IAM.Vendor), result as unknown as Record<string, unknown>),
-    );
+    await auditDone(context, entry('result', outcomeOf(result.IAM.Vendor), resultDetail(result)));
     const message = resultMessage(result, { ...options, detailsInThread: hasThreadDetails(result) });
     return { result, ts: await postResult(context, args, message, posting) };
   });

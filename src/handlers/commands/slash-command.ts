@@ -1,8 +1,15 @@
 import type { AllMiddlewareArgs, SlackCommandMiddlewareArgs } from '@slack/bolt';
-import { type ProfileCommand, ProfileError, ProfileJsonError } from '../../iam';
+import { type AccessCommand, type ProfileCommand, ProfileError, ProfileJsonError } from '../../iam';
 import { errorNotice, invalidJsonProblem, refusalMessage, usageMessage } from '../../views/slack';
 import { parseCommandText, type CommandInput } from '../command-text';
-import { AuditUnavailableError, auditRefusal, REFUSED, type BotContext } from '../context';
+import {
+  AccessRefusal,
+  AuditUnavailableError,
+  auditDone,
+  auditRefusal,
+  REFUSED,
+  type BotContext,
+} from '../context';
 import { RESTARTING } from '../in-flight';
 import type { ApprovalInput } from '../approvals';
 import { tellEphemeral } from '../posting';
@@ -12,14 +19,16 @@ export type ProfileInput = Extract<CommandInput, { kind: 'profile' }>;
 
 /**
  * What every slash command does first: ack at once, then (tracked for shutdown) check the caller is an
- * operator, read the text, and hand over. Bad input and refusals are answered ephemerally; nothing runs.
+ * operator (unless `membersToo`: the command checks who may do what itself), read the text, and hand
+ * over. Bad input and refusals are answered ephemerally; nothing runs.
  */
-export async function handleSlashCommand(
+export async function handleSlashCommand<T = CommandInput>(
   context: BotContext,
   args: CommandArgs,
-  name: ProfileCommand | 'iam-audit',
-  run: (input: CommandInput) => Promise<void>,
-  read: (text: string) => CommandInput = parseCommandText,
+  name: ProfileCommand | AccessCommand | 'iam-audit',
+  run: (input: T) => Promise<void>,
+  read: (text: string) => T = parseCommandText as (text: string) => T,
+  options: { membersToo?: boolean } = {},
 ): Promise<void> {
   const { command, respond } = args;
   const refuse = async () => {
@@ -31,7 +40,7 @@ export async function handleSlashCommand(
     () => args.ack(),
     async () => {
       try {
-        if (!(await context.access.isOperator(command.user_id))) {
+        if (!options.membersToo && !(await context.access.isOperator(command.user_id))) {
           await tellEphemeral(
             respond,
             refusalMessage(`Only operators (IAM_OPERATORS) can run /${name}.`, { sandbox: context.sandbox }),
@@ -48,6 +57,19 @@ export async function handleSlashCommand(
             respond,
             usageMessage(`/${name}`, problem, { sandbox: context.sandbox, typed: command.text }),
           );
+          return;
+        }
+        if (error instanceof AccessRefusal) {
+          await tellEphemeral(respond, refusalMessage(error.message, { sandbox: context.sandbox }));
+          await auditDone(context, {
+            actor: command.user_id,
+            kind: 'refusal',
+            command: name,
+            target: null,
+            outcome: 'refused',
+            requestId: null,
+            detail: { reason: error.message },
+          });
           return;
         }
         if (error instanceof AuditUnavailableError) {

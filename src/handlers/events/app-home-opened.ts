@@ -6,10 +6,14 @@ import type { BotContext } from '../context';
 
 type HomeArgs = SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs;
 
+/** Operators and approvers see the grants ending within this long. */
+const DAY_MS = 24 * 3_600_000;
+
 /**
- * App Home. Operators and approvers: connection status, SANDBOX or production, their permissions and
- * the pending disables. Anyone else (members without a role, guests, unknown ids), and anyone whose
- * permissions Slack could not confirm: a short note of what the bot does, and no request data.
+ * App Home. Operators and approvers: connection status, SANDBOX or production, their permissions, the
+ * pending requests, their own grants and every grant ending within a day. Anyone else (members without
+ * a role, guests, unknown ids), and anyone whose permissions Slack could not confirm: a short note of
+ * what the bot does and their own grants, and no other request data.
  */
 export function appHomeOpened(context: BotContext) {
   return async ({ event, client }: HomeArgs): Promise<void> => {
@@ -31,18 +35,22 @@ export async function publishHome(
     context.logger.error('permission check failed', { error: (error as Error).message });
     permissions = null;
   }
+  // Everyone sees their own grants: whose access it is comes from the store, not from a role.
+  const ownGrants = await context.store.listGrants({ slackUserId: userId, active: true });
   if (!permissions || !(permissions.operator || permissions.approver)) {
     const reason = permissions ? 'no-permissions' : 'unchecked';
     await client.views.publish({
       user_id: userId,
-      view: restrictedHomeView(reason, { sandbox: context.sandbox }),
+      view: restrictedHomeView(reason, { sandbox: context.sandbox, ownGrants }),
     });
     return;
   }
-  const [connection, pending, scheduled] = await Promise.all([
+  const dayAhead = new Date(context.clock().getTime() + DAY_MS);
+  const [connection, pending, scheduled, endingSoon] = await Promise.all([
     context.connectionStatus(),
     context.store.listPendingApprovals(),
     context.store.listScheduled(),
+    context.store.listGrants({ active: true, endingBefore: dayAhead }),
   ]);
   await client.views.publish({
     user_id: userId,
@@ -53,6 +61,7 @@ export async function publishHome(
       viewer: { userId: userId, ...permissions },
       pending: pending.map((request) => cardOf(request)),
       scheduled: scheduled.map((request) => cardOf(request)),
+      grants: { own: ownGrants, endingSoon },
     }),
   });
 }

@@ -7,6 +7,7 @@
  */
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import type { IamResult } from '../../iam/result';
+import { formatPolicyDuration } from '../../policy/duration';
 import { context, fields, header, plain, sandboxContext, sandboxPrefix, section } from './blocks';
 import { escapeTruncate, mention, oneLine, slackDate, truncate, utcText } from './escape';
 import { LIMITS, type SlackMessage } from './limits';
@@ -21,7 +22,7 @@ import { outcomeOf } from '../../iam/result';
  */
 export type ApprovalStatus =
   'pending' | 'approved' | 'denied' | 'expired' | 'completed' | 'failed' | 'cancelled';
-export type ApprovalCardAction = 'disable' | 'enable' | 'update';
+export type ApprovalCardAction = 'disable' | 'enable' | 'update' | 'grant';
 
 /** One attribute an update changes (null: no value). */
 export interface ApprovalChange {
@@ -37,6 +38,8 @@ export interface ApprovalCard {
   action?: ApprovalCardAction;
   /** For an update: each attribute it changes, before → after. */
   changes?: ApprovalChange[];
+  /** For a grant: the group, and for how long (null: until revoked). */
+  grant?: { group: string; durationMs: number | null };
   /** Why a `failed` request could not be carried out. */
   failureReason?: string | null;
   /** Slack user id of whoever asked. */
@@ -81,35 +84,65 @@ const CHANGES_SHOWN = 20;
 
 /** The words of each action, so one card serves them all. */
 interface ActionWords {
+  /** What the header asks approval for. */
+  title: string;
+  /** The command that asks again. */
+  command: string;
   verb: string;
   ing: string;
   /** "The user is now …" */
   now: string;
+  /** The headline once done, and the requester's short form of it. */
+  doneTitle: string;
+  doneShort: string;
   confirm: string;
   footer: string;
 }
 
 const WORDS: Record<ApprovalCardAction, ActionWords> = {
   disable: {
+    title: 'disable an Atlassian user',
+    command: '/iam-disable-user',
     verb: 'disable',
+    doneTitle: 'User disabled',
+    doneShort: 'the user is now disabled',
     ing: 'disabling',
     now: 'disabled (inactive)',
     confirm: 'They lose access to Atlassian until someone enables them again.',
     footer: 'disabling is reversible with `/iam-enable-user`',
   },
   enable: {
+    title: 'enable an Atlassian user',
+    command: '/iam-enable-user',
     verb: 'enable',
+    doneTitle: 'User enabled',
+    doneShort: 'the user is now enabled',
     ing: 'enabling',
     now: 'enabled (active)',
     confirm: 'They can sign in to Atlassian again.',
     footer: 'enabling is reversible with `/iam-disable-user`',
   },
   update: {
+    title: 'update an Atlassian user',
+    command: '/iam-update-user',
     verb: 'update',
+    doneTitle: 'User updated',
+    doneShort: 'the user is now updated',
     ing: 'updating',
     now: 'updated with the changes shown',
     confirm: 'The changes shown are applied; a new email or username changes who can sign in as them.',
     footer: 'exactly the changes shown are applied, to the user with the id shown',
+  },
+  grant: {
+    title: 'give access to a group',
+    command: '/iam-grant',
+    verb: 'grant',
+    doneTitle: 'Access granted',
+    doneShort: 'access is granted',
+    ing: 'granting',
+    now: 'a member of the group',
+    confirm: 'They get the product access the group gives until the grant ends.',
+    footer: 'access ends by itself at the end of the grant; `/iam-revoke` ends it sooner',
   },
 };
 
@@ -146,6 +179,27 @@ const targetCode = (card: Pick<ApprovalCard, 'target'>): string =>
 /** `<@U1>'s request to disable \`jane@example.com\``: how notices about a request name it. */
 export const requestPhrase = (card: Pick<ApprovalCard, 'requesterId' | 'action' | 'target'>): string =>
   `${mention(card.requesterId)}'s request to ${wordsOf(card).verb} ${targetCode(card)}`;
+
+/** How long a grant lasts, as people read it. */
+export const grantLength = (durationMs: number | null): string =>
+  durationMs === null ? 'until revoked' : `for ${formatPolicyDuration(durationMs)}`;
+
+/** What approving does to whom: `disable \`jane\``, or for a grant `give \`jane\` \`jira-users\` for 8h`. */
+function whatText(card: ApprovalCard): string {
+  if (!card.grant) return `${wordsOf(card).verb} ${targetCode(card)}`;
+  const group = `\`${escapeTruncate(oneLine(card.grant.group), 300)}\``;
+  return `give ${targetCode(card)} access to ${group} ${grantLength(card.grant.durationMs)}`;
+}
+
+const grantBlocks = (card: ApprovalCard): KnownBlock[] =>
+  card.grant
+    ? [
+        fields([
+          `*Group*\n\`${escapeTruncate(oneLine(card.grant.group), 300)}\``,
+          `*Length*\n${grantLength(card.grant.durationMs)}`,
+        ]),
+      ]
+    : [];
 
 function statusText(card: ApprovalCard): string {
   const state =
@@ -207,17 +261,18 @@ const requestIdText = (card: ApprovalCard): string => `Request \`${escapeTruncat
  * account over: who asked, which user, its status, what changes, why, until when; Approve/Deny.
  */
 export function approvalRequestMessage(card: ApprovalCard, options: ApprovalOptions): SlackMessage {
-  const { verb, footer } = wordsOf(card);
+  const { title, footer } = wordsOf(card);
   const blocks: KnownBlock[] = [
-    header(`🔐 Approval needed: ${verb} an Atlassian user`),
+    header(`🔐 Approval needed: ${title}`),
     ...(options.sandbox ? [sandboxContext()] : []),
-    section(`${mention(card.requesterId)} asks to ${verb} ${targetCode(card)}.`),
+    section(`${mention(card.requesterId)} asks to ${whatText(card)}.`),
     fields([
       `*User*\n${targetCode(card)}`,
       `*Current status*\n${statusText(card)}`,
       `*Requested*\n${slackDate(card.createdAt)}`,
       `*Expires*\n${slackDate(card.expiresAt)}`,
     ]),
+    ...grantBlocks(card),
     ...scheduleBlocks(card),
     ...changeBlocks(card),
     ...reasonBlocks(card),
@@ -225,7 +280,7 @@ export function approvalRequestMessage(card: ApprovalCard, options: ApprovalOpti
     context(`${requestIdText(card)} · an approver other than the requester decides · ${footer}`),
   ];
   return {
-    text: `${sandboxPrefix(options.sandbox)}Approval needed: ${mention(card.requesterId)} asks to ${verb} ${targetCode(card)}`,
+    text: `${sandboxPrefix(options.sandbox)}Approval needed: ${mention(card.requesterId)} asks to ${whatText(card)}`,
     blocks,
   };
 }
@@ -241,7 +296,7 @@ interface Verdict {
 function verdict(card: ApprovalCard, outcome: IamResult | undefined): Verdict {
   const by = mention(card.decidedBy);
   const when = card.decidedAt ? ` on ${slackDate(card.decidedAt)}` : '';
-  const { verb, ing, now } = wordsOf(card);
+  const { verb, ing, now, command, doneTitle, doneShort } = wordsOf(card);
   const Verb = capital(verb);
   switch (card.status) {
     case 'pending':
@@ -261,7 +316,7 @@ function verdict(card: ApprovalCard, outcome: IamResult | undefined): Verdict {
         headline: `⌛ ${Verb} request expired`,
         outcome:
           `Nobody decided before ${slackDate(card.expiresAt)}. Nothing was changed; ` +
-          `ask again with \`/iam-${verb}-user\` if it is still needed.`,
+          `ask again with \`${command}\` if it is still needed.`,
         short: 'expired before anyone decided. Nothing was changed.',
       };
     case 'failed': {
@@ -317,9 +372,9 @@ function verdict(card: ApprovalCard, outcome: IamResult | undefined): Verdict {
   switch (outcomeOf(vendor)) {
     case 'success':
       return {
-        headline: `✅ User ${verb}d`,
+        headline: `✅ ${doneTitle}`,
         outcome: `Approved by ${by}${when}. ${targetCode(card)} is now ${now}.`,
-        short: `was approved by ${by}: the user is now ${verb}d.`,
+        short: `was approved by ${by}: ${doneShort}.`,
       };
     case 'skipped': {
       const reason = escapeTruncate(oneLine(vendor.reason ?? 'no reason given'), 500);
@@ -364,6 +419,7 @@ export function approvalDecidedMessage(card: ApprovalCard, options: DecidedOptio
       `*Requested*\n${slackDate(card.createdAt)}`,
       ...decision,
     ]),
+    ...grantBlocks(card),
     ...scheduleBlocks(card),
     ...changeBlocks(card),
     ...reasonBlocks(card),
@@ -390,7 +446,7 @@ export function requesterNotice(
   options: ApprovalOptions = { sandbox: false },
 ): SlackMessage {
   const { short } = verdict(card, outcome);
-  const line = `${mention(card.requesterId)} your request to ${wordsOf(card).verb} ${targetCode(card)} ${short}`;
+  const line = `${mention(card.requesterId)} your request to ${whatText(card)} ${short}`;
   return {
     text: `${sandboxPrefix(options.sandbox)}${line}`,
     blocks: [section(line), ...(options.sandbox ? [sandboxContext()] : [])],

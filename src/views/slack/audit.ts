@@ -23,8 +23,10 @@ export interface AuditHistoryEntry {
 
 export interface AuditHistoryOptions {
   sandbox: boolean;
-  /** Whom the history is about, as the operator typed it. */
-  target: string;
+  /** Whom the history is about, as the operator typed it (absent: anyone, in `group`). */
+  target?: string;
+  /** Only entries about this group, as the operator typed it. */
+  group?: string;
   /** How many entries were asked for: fewer came back means this is the whole history. */
   limit: number;
 }
@@ -109,6 +111,32 @@ export function auditTableBlock(rows: string[][]): TableBlock {
   };
 }
 
+/** What a history is about: `ann@example.com`, group `jira-users`, or both; as code, plain and CLI flags. */
+function subjectOf(options: AuditHistoryOptions): {
+  code: string;
+  plain: string;
+  flags: string;
+  noun: string;
+  matching: string;
+} {
+  const code = (text: string) => `\`${escapeTruncate(oneLine(text), 200)}\``;
+  const flag = (name: string, text: string) => `--${name} ${escapeTruncate(oneLine(text), 200)}`;
+  const { target, group } = options;
+  const parts = {
+    code: [target && code(target), group && `group ${code(group)}`],
+    plain: [target && oneLine(target), group && `group ${oneLine(group)}`],
+    flags: [target && flag('user', target), group && flag('group', group)],
+  };
+  const joined = (list: (string | undefined)[], sep: string) => list.filter(Boolean).join(sep);
+  return {
+    code: joined(parts.code, ' in '),
+    plain: joined(parts.plain, ' in '),
+    flags: joined(parts.flags, ' '),
+    noun: target === undefined ? 'this group' : group === undefined ? 'this user' : 'this user and group',
+    matching: joined([target && 'the user (email, username or id)', group && 'the group'], ' and '),
+  };
+}
+
 const entryWord = (n: number): string => (n === 1 ? '1 entry' : `${n} entries`);
 
 /**
@@ -119,21 +147,21 @@ export function auditHistoryMessage(
   entries: readonly AuditHistoryEntry[],
   options: AuditHistoryOptions,
 ): SlackMessage {
-  const targetCode = `\`${escapeTruncate(oneLine(options.target), 200)}\``;
+  const about = subjectOf(options);
   const top: KnownBlock[] = [
-    header(`🧾 Audit history of ${oneLine(options.target)}`),
+    header(`🧾 Audit history of ${about.plain}`),
     ...(options.sandbox ? [sandboxContext()] : []),
   ];
-  const cliHint = `\`atlassian-iam audit --user ${escapeTruncate(oneLine(options.target), 200)}\``;
+  const cliHint = `\`atlassian-iam audit ${about.flags}\``;
   if (entries.length === 0) {
-    const line = `No audit entries about ${targetCode}: no command, refusal or approval decision has named this user.`;
+    const line = `No audit entries about ${about.code}: no command, refusal or approval decision has named ${about.noun}.`;
     return {
       text: `${sandboxPrefix(options.sandbox)}${line}`,
       blocks: [
         ...top,
         section(line),
         context(
-          'Only you can see this. The search matches the user exactly as commands named it (email, username or id), ignoring case.',
+          `Only you can see this. The search matches ${about.matching} exactly as commands named it, ignoring case.`,
         ),
       ],
     };
@@ -142,8 +170,8 @@ export function auditHistoryMessage(
   const shown = rows.length;
   const scope =
     entries.length < options.limit
-      ? `All ${entryWord(entries.length)} about ${targetCode}, newest first.`
-      : `The latest ${entryWord(entries.length)} about ${targetCode}, newest first.`;
+      ? `All ${entryWord(entries.length)} about ${about.code}, newest first.`
+      : `The latest ${entryWord(entries.length)} about ${about.code}, newest first.`;
   const people = [...new Set(entries.slice(0, shown).map((e) => e.actor))].filter(isSlackUserId);
   const notes = [
     ...(people.length > 0

@@ -7,6 +7,7 @@ import type { ConnectionStatus } from '../../iam/directory-info';
 import type { ApprovalCard } from './approval';
 import { context, divider, header, SANDBOX_TEXT, sandboxContext, section } from './blocks';
 import { escapeTruncate, mention, oneLine, slackDate } from './escape';
+import { endingGrantsBlocks, type HomeGrant, ownGrantsBlocks } from './grants-home';
 import { scheduledHomeBlocks } from './schedule';
 
 export interface HomeViewer {
@@ -27,6 +28,8 @@ export interface HomeInput {
   pending: ApprovalCard[];
   /** Scheduled requests still to run, soonest first (each with a Cancel button). */
   scheduled?: ApprovalCard[];
+  /** The viewer's own active grants, and every grant ending within a day; soonest end first. */
+  grants?: { own: HomeGrant[]; endingSoon: HomeGrant[] };
 }
 
 /** Pending requests listed one by one; the rest are counted. */
@@ -57,7 +60,10 @@ export type RestrictedReason = 'no-permissions' | 'unchecked';
  * The Home tab for someone who is neither operator nor approver, or whose permissions could not be
  * checked: what the bot does and why nothing else is shown. No request, reason, user or directory data.
  */
-export function restrictedHomeView(reason: RestrictedReason, options: { sandbox: boolean }): HomeView {
+export function restrictedHomeView(
+  reason: RestrictedReason,
+  options: { sandbox: boolean; ownGrants?: HomeGrant[] },
+): HomeView {
   const why =
     reason === 'unchecked'
       ? '⏳ Could not check your permissions with Slack just now, so nothing else is shown. Open this tab again in a minute.'
@@ -69,6 +75,9 @@ export function restrictedHomeView(reason: RestrictedReason, options: { sandbox:
         'Slack. A disable is carried out only after a second person approves it.',
     ),
     section(why),
+    ...(options.ownGrants && options.ownGrants.length > 0
+      ? [divider(), ...ownGrantsBlocks(options.ownGrants)]
+      : []),
     ...(options.sandbox ? [sandboxContext()] : []),
   ];
   return { type: 'home', blocks };
@@ -103,5 +112,9 @@ export function homeView(input: HomeInput): HomeView {
     blocks.push(context('Approve or deny from the request message in its channel.'));
   }
   if (input.scheduled) blocks.push(divider(), ...scheduledHomeBlocks(input.scheduled));
+  if (input.grants) {
+    blocks.push(divider(), ...ownGrantsBlocks(input.grants.own));
+    blocks.push(divider(), ...endingGrantsBlocks(input.grants.endingSoon));
+  }
   return { type: 'home', blocks };
 }

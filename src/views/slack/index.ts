@@ -30,6 +30,7 @@ export {
   approvalDecidedMessage,
   approvalExpiredMessage,
   approvalRequestMessage,
+  grantLength,
   requestPhrase,
   requesterNotice,
   type ApprovalCard,
@@ -86,6 +87,15 @@ export {
   type RestrictedReason,
 } from './home';
 export {
+  GRANT_BLOCKS,
+  GRANT_CALLBACK_ID,
+  GRANT_GROUP_ACTION_ID,
+  grantModal,
+  groupOptions,
+  readGrantMetadata,
+} from './grant-modal';
+export { granteeMessage, grantEndedMessage, type GrantEnd, type GrantFacts } from './grants';
+export {
   SLASH_COMMANDS,
   TYPED_QUOTE_MAX,
   errorNotice,
@@ -96,5 +106,16 @@ export {
   type NoticeOptions,
   type UsageOptions,
 } from './notices';
+export {
+  GRANT_DONE_ACTION_ID,
+  GRANT_EXTEND_ACTION_ID,
+  grantEndMessage,
+  grantExtendAskedMessage,
+  grantNoticeMessage,
+  grantNoticeSentMessage,
+  type ExpiringGrant,
+  type ExpiryOutcome,
+  type GrantEndCause,
+} from './grant-expiry';
 export { followUpThreadMessage, type FollowUpNotice, reminderDirectMessage } from './follow-ups';
 export { type BreakGlassNotice, breakGlassNoticeMessage, breakGlassResultMessage } from './break-glass';

@@ -90,7 +90,24 @@ export const SLASH_COMMANDS = [
   '/iam-disable-user',
   '/iam-enable-user',
   '/iam-audit',
+  '/iam-grant',
+  '/iam-revoke',
 ] as const;
+
+/** How to use the group-access commands, which read words rather than a profile. */
+const ACCESS_USAGE: Record<string, { how: string; note: string }> = {
+  '/iam-grant': {
+    how:
+      '`/iam-grant <user> <group> [for <duration>] [reason="…"]`, e.g. ' +
+      '`/iam-grant jane@example.com jira-software-users for 8h reason="incident 42"` or ' +
+      '`/iam-grant me confluence-users for 3d`',
+    note: 'The user is an email or `me`; durations are like 30m, 8h, 3d, 1w. With no text at all, a form opens. Access is given once another person approves, and ends by itself.',
+  },
+  '/iam-revoke': {
+    how: '`/iam-revoke <user> <group>`, e.g. `/iam-revoke jane@example.com jira-software-users` or `/iam-revoke me jira-software-users`',
+    note: 'Operators remove anyone at once; anyone may end their own grant early.',
+  },
+};
 
 /**
  * Help for a slash command whose text could not be understood: what to type, with the three text
@@ -114,12 +131,23 @@ export function usageMessage(command: string, problem?: string, options: UsageOp
     };
   }
   if (name === '/iam-audit') {
-    const body = `${lead}*How to use \`/iam-audit\`*: give the user's email, e.g. \`/iam-audit jane@example.com\`.`;
+    const body = `${lead}*How to use \`/iam-audit\`*: give the user's email, a group, or both, e.g. \`/iam-audit jane@example.com\` or \`/iam-audit group=jira-software-users\`.`;
     return {
       text: short("How to use /iam-audit: give the user's email."),
       blocks: [
         section(body),
         context('Shows the latest audit entries about that user, to you alone. Operators only.'),
+        ...(options.sandbox ? [sandboxContext()] : []),
+      ],
+    };
+  }
+  const access = ACCESS_USAGE[name];
+  if (access) {
+    return {
+      text: short(`How to use ${name}: ${access.how.replace(/`/g, '')}`),
+      blocks: [
+        section(`${lead}*How to use \`${name}\`*: ${access.how}`),
+        context(access.note),
         ...(options.sandbox ? [sandboxContext()] : []),
       ],
     };

@@ -144,7 +144,7 @@ describe('usage of /iam-audit', () => {
     expect(checkMessageLimits(message)).toEqual([]);
     const text = mrkdwnTexts(message.blocks).join('\n');
     expect(text).toContain(
-      "*How to use `/iam-audit`*: give the user's email, e.g. `/iam-audit jane@example.com`.",
+      "*How to use `/iam-audit`*: give the user's email, a group, or both, e.g. `/iam-audit jane@example.com` or `/iam-audit group=jira-software-users`.",
     );
     expect(text).toContain('&lt;!here&gt;');
     expect(text).not.toContain('<!here>');

@@ -1,0 +1,209 @@
+/**
+ * /iam-grant and its modal: who asks for which group, for whom and how long, checked against the
+ * policy, then an approval request of action `grant` (approved like a disable; see approvals.ts and
+ * grants.ts). Operators ask for anyone; any member of the workspace asks for themselves, for the
+ * groups a grant rule lists `members` for (docs/GROUPS.md). Bad input changes nothing.
+ */
+import type { WebClient } from '@slack/web-api';
+import {
+  GroupCommandError,
+  pinUser,
+  previewMembership,
+  ProfileError,
+  SKIP_REASONS,
+  targetOf,
+  type UserProfile,
+} from '../iam';
+import { ScimRequestError } from '../scim/errors';
+import type { ScimGroup, ScimUser } from '../scim/types';
+import { type EffectiveRule, formatPolicyDuration, policyFor } from '../policy';
+import { refusalMessage } from '../views/slack';
+import type { AccessRequestText, AccessUser } from './access-text';
+import { type ApprovalInput, requestApproval } from './approvals';
+import { AccessRefusal, audit, auditDone, type BotContext } from './context';
+import { postMessage, tellEphemeral } from './posting';
+
+/** The email of a Slack user's profile (users:read.email), or null when Slack shows none. */
+async function slackEmail(client: WebClient, userId: string): Promise<string | null> {
+  const answer = await client.users.info({ user: userId });
+  return answer.user?.profile?.email ?? null;
+}
+
+/** The Slack user with this email (users.lookupByEmail), or null when there is none or Slack will not say. */
+async function slackIdOf(client: WebClient, email: string): Promise<string | null> {
+  try {
+    return (await client.users.lookupByEmail({ email })).user?.id ?? null;
+  } catch {
+    return null;
+  }
+}
+
+export interface ResolvedUser {
+  profile: UserProfile;
+  /** The Slack user who gets (or has) the access, when known. */
+  slackId: string | null;
+  /** The person asking is that user. */
+  self: boolean;
+}
+
+const NO_EMAIL =
+  'your Slack profile shows no email, so your Atlassian account cannot be found; ask an operator';
+
+/** Whom `user` names: `me` and @someone through their Slack profile's email, an email as it is. */
+export async function resolveAccessUser(
+  client: WebClient,
+  requesterId: string,
+  user: AccessUser,
+): Promise<ResolvedUser> {
+  if (user.kind === 'email') {
+    const own = await slackEmail(client, requesterId).catch(() => null);
+    const self = own !== null && own.toLowerCase() === user.email.toLowerCase();
+    const slackId = self ? requesterId : await slackIdOf(client, user.email);
+    return { profile: { email: user.email }, slackId, self };
+  }
+  const slackId = user.kind === 'me' ? requesterId : user.slackId;
+  const email = await slackEmail(client, slackId);
+  if (email === null) {
+    throw new ProfileError(
+      slackId === requesterId ? NO_EMAIL : `<@${slackId}>'s Slack profile shows no email`,
+    );
+  }
+  return { profile: { email }, slackId, self: slackId === requesterId };
+}
+
+/** Operators ask for anyone; anyone else only for themselves, and only as a member of this workspace. */
+export async function accessRole(
+  context: BotContext,
+  requesterId: string,
+  self: boolean,
+  command: '/iam-grant' | '/iam-revoke',
+): Promise<'operator' | 'member'> {
+  if (await context.access.isOperator(requesterId)) return 'operator';
+  if (!(await context.access.isMember(requesterId))) {
+    throw new AccessRefusal(`Only members of this workspace can use ${command}.`);
+  }
+  if (!self) throw new AccessRefusal(`You can ask only for yourself: ${command} me <group>.`);
+  return 'member';
+}
+
+/** What the rule allows: the requester's right to ask, a reason, the duration; throws what to fix. */
+function checkRule(
+  rule: EffectiveRule,
+  wanted: AccessRequestText,
+  role: 'operator' | 'member',
+  group: string,
+) {
+  const which =
+    rule.source === 'file' ? `rule ${rule.number}${rule.name ? ` (${rule.name})` : ''}` : 'the built-in rule';
+  if (role === 'member' && !rule.membersMayAsk) {
+    throw new AccessRefusal(
+      `"${group}" is not a group you can ask for yourself (${which}); ask an operator.`,
+    );
+  }
+  if (rule.impossible) throw new AccessRefusal(`This grant can never be approved: ${rule.impossible}.`);
+  if (rule.reason === 'required' && !wanted.reason) {
+    throw new ProfileError(`${which} requires a reason: add reason="…"`);
+  }
+  const max = rule.maxDurationMs;
+  if (max === null) return;
+  if (wanted.durationMs === null) {
+    throw new ProfileError(
+      `${which} gives "${group}" for at most ${formatPolicyDuration(max)}: add for ${formatPolicyDuration(max)} or less`,
+    );
+  }
+  if (wanted.durationMs > max) {
+    throw new ProfileError(
+      `for ${formatPolicyDuration(wanted.durationMs)} is longer than the ${formatPolicyDuration(max)} ${which} allows for "${group}": ask for ${formatPolicyDuration(max)} or less`,
+    );
+  }
+}
+
+/** The group and user as the directory shows them; an unknown group or user, or a deactivated user, is bad input. */
+async function lookUp(context: BotContext, profile: UserProfile, group: string) {
+  try {
+    return await previewMembership(context.iam, profile, group);
+  } catch (error) {
+    if (error instanceof GroupCommandError) throw new ProfileError(error.message.replace(/\.$/, ''));
+    throw error;
+  }
+}
+
+/** `{ group }` of the audit rows of a grant command. */
+const about = (group: string) => ({ group });
+
+async function alreadyMember(
+  context: BotContext,
+  client: WebClient,
+  input: ApprovalInput,
+  found: { user: ScimUser; group: ScimGroup },
+  target: string,
+) {
+  const text = `${target} is already a member of "${found.group.displayName}", so nothing was requested.`;
+  await auditDone(context, {
+    actor: input.requesterId,
+    kind: 'result',
+    command: 'iam-grant',
+    target,
+    outcome: 'skipped',
+    requestId: null,
+    detail: { reason: SKIP_REASONS.alreadyMember, ...about(found.group.displayName) },
+  });
+  await tellPrivately(context, client, input, text);
+}
+
+/** Tells the requester privately: by response_url, else in a DM. */
+async function tellPrivately(context: BotContext, client: WebClient, input: ApprovalInput, text: string) {
+  const message = refusalMessage(text, { sandbox: context.sandbox });
+  if (input.respond) await tellEphemeral(input.respond, message);
+  else await postMessage(client, input.fallbackUserId ?? input.requesterId, message);
+}
+
+/**
+ * The request itself: the "received" row, the lookup, the rule, then the approval request (its
+ * "requested" row and card). Throws ProfileError (bad input) or AccessRefusal; nothing is stored then.
+ */
+export async function requestGrant(
+  context: BotContext,
+  client: WebClient,
+  input: ApprovalInput,
+  wanted: AccessRequestText,
+): Promise<void> {
+  const who = await resolveAccessUser(client, input.requesterId, wanted.user);
+  const role = await accessRole(context, input.requesterId, who.self, '/iam-grant');
+  const target = targetOf(who.profile);
+  const row = { actor: input.requesterId, command: 'iam-grant', target, requestId: null };
+  await audit(context, { ...row, kind: 'command', outcome: 'received', detail: about(wanted.group) });
+  try {
+    const found = await lookUp(context, who.profile, wanted.group);
+    if (found.member) return alreadyMember(context, client, input, found, target);
+    const rule = policyFor(context.policy, {
+      action: 'grant',
+      target: {
+        email: pinUser(found.user).email,
+        username: found.user.userName,
+        group: found.group.displayName,
+      },
+      requesterId: input.requesterId,
+    });
+    checkRule(rule, wanted, role, found.group.displayName);
+    const profile = {
+      ...pinUser(found.user),
+      group: { id: found.group.id, displayName: found.group.displayName },
+      durationMs: wanted.durationMs,
+      grantee: who.slackId,
+    };
+    await requestApproval(
+      context,
+      client,
+      { ...input, reason: wanted.reason },
+      { action: 'grant', profile },
+      found.user,
+    );
+  } catch (error) {
+    // A refusal gets its own row where it is told (see the listeners); bad input and lookups get this one.
+    if (!(error instanceof ProfileError || error instanceof ScimRequestError)) throw error;
+    const detail = { reason: error.message, ...about(wanted.group) };
+    await auditDone(context, { ...row, kind: 'result', outcome: 'rejected', detail });
+    throw error;
+  }
+}

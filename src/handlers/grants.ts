@@ -1,0 +1,134 @@
+/**
+ * Grants of group access in the approval flow (docs/GROUPS.md): an approved `grant` request stores its
+ * grant once the member is added, an approved Extend lengthens one, and the person who got access is
+ * told by DM. Ending a stored grant (revoke, done) goes through Store.endGrant, so each ends once.
+ */
+import type { WebClient } from '@slack/web-api';
+import { buildResult, type IamResult, type PinnedGrant } from '../iam';
+import { grantNotices, policyFor } from '../policy';
+import type { Grant, GrantEndReason } from '../store/grants';
+import type { ApprovalRequest } from '../store/types';
+import { granteeMessage, grantEndedMessage } from '../views/slack';
+import { type BotContext } from './context';
+import { postMessage } from './posting';
+
+/** `{ group }` for the audit row of anything about a grant (filterable by group), else nothing. */
+export function groupDetail(request: Pick<ApprovalRequest, 'action' | 'profile'>): { group?: string } {
+  const group = request.profile.group as { displayName?: unknown } | undefined;
+  return request.action === 'grant' && typeof group?.displayName === 'string'
+    ? { group: group.displayName }
+    : {};
+}
+
+/** When the holder of a grant made now for `grant.durationMs` is told its end is near (the policy's notifyBefore). */
+function endAndNotices(context: BotContext, grant: PinnedGrant, now: Date) {
+  const endsAt = grant.durationMs === null ? null : new Date(now.getTime() + grant.durationMs);
+  const rule = policyFor(context.policy, {
+    action: 'grant',
+    target: { email: grant.email, username: grant.username, group: grant.group.displayName },
+    requesterId: '',
+  });
+  return { endsAt, noticesAt: grantNotices(rule, now, endsAt) };
+}
+
+const failedWith = (result: IamResult, message: string): IamResult => ({
+  ...result,
+  IAM: {
+    ...result.IAM,
+    Vendor: { ...result.IAM.Vendor, success: false, skipped: false, reason: null, errorMessage: message },
+  },
+});
+
+/** An approved Extend: the grant gets its new end, or the result says why it could not. */
+async function extend(context: BotContext, grant: PinnedGrant & { extends: string }, result: IamResult) {
+  const { endsAt, noticesAt } = endAndNotices(context, grant, context.clock());
+  if (endsAt && (await context.store.extendGrant(grant.extends, endsAt, noticesAt))) {
+    return buildResult({
+      action: 'add-to-group',
+      instanceName: context.iam.instanceName,
+      profile: result.IAM.UserProfile,
+      user: result.IAM.Vendor.details,
+      group: grant.group.displayName,
+    });
+  }
+  return failedWith(result, 'The grant has ended (or is ending) meanwhile: ask for a new one.');
+}
+
+/**
+ * After an approved grant's member was added (or found added by our own earlier attempt): the grant is
+ * stored, under the request's id, so a repeat after a crash stores nothing twice. A grant whose member
+ * was there before (skipped) stores nothing: its end must not remove access given some other way.
+ * Called before the request is completed: a grant that cannot be stored throws and the request is
+ * carried out again later (the lease runs out), never left with a member whose access never ends.
+ */
+export async function recordGrant(
+  context: BotContext,
+  request: ApprovalRequest,
+  grant: PinnedGrant,
+  result: IamResult,
+): Promise<IamResult> {
+  if (grant.extends !== undefined) return extend(context, { ...grant, extends: grant.extends }, result);
+  const vendor = result.IAM.Vendor;
+  if (!vendor.success || vendor.skipped) return result;
+  const now = context.clock();
+  if (await context.store.getGrant(request.id)) return result;
+  await context.store.createGrant({
+    id: request.id,
+    requestId: request.id,
+    userId: grant.id,
+    target: request.target,
+    slackUserId: grant.grantee,
+    groupId: grant.group.id,
+    groupName: grant.group.displayName,
+    grantedBy: request.decidedBy ?? request.requesterId,
+    grantedAt: now,
+    channelId: request.channelId,
+    threadTs: request.messageTs,
+    ...endAndNotices(context, grant, now),
+  });
+  return result;
+}
+
+/** The DM to the person who got access (when their Slack id is known); a failure to send it is logged. */
+export async function tellGrantee(context: BotContext, client: WebClient, request: ApprovalRequest) {
+  const grant = await context.store.getGrant(request.id);
+  if (!grant?.slackUserId || grant.endedAt) return;
+  const message = granteeMessage(grant, grant.grantedBy, context.sandbox);
+  await postMessage(client, grant.slackUserId, message).catch((error: Error) =>
+    context.logger.error('could not tell the grantee', { requestId: request.id, error: error.message }),
+  );
+}
+
+/**
+ * Ends the active stored grants of this user in this group (the member was removed, or is being): each
+ * through endGrant, so only the caller that ends it posts in its thread and tells its holder.
+ */
+export async function endStoredGrants(
+  context: BotContext,
+  client: WebClient,
+  member: { userId: string; groupName: string },
+  by: string,
+  reason: GrantEndReason,
+): Promise<Grant[]> {
+  const name = member.groupName.toLowerCase();
+  const active = (await context.store.listGrants({ userId: member.userId, active: true })).filter(
+    (grant) => grant.groupName.toLowerCase() === name,
+  );
+  const ended: Grant[] = [];
+  for (const grant of active) {
+    const mine = await context.store.endGrant(grant.id, by, context.clock(), reason);
+    if (!mine) continue;
+    ended.push(mine);
+    const message = grantEndedMessage(mine, reason, by, context.sandbox);
+    const places = [
+      ...(mine.channelId && mine.threadTs ? [[mine.channelId, mine.threadTs]] : []),
+      ...(mine.slackUserId && mine.slackUserId !== by ? [[mine.slackUserId, undefined]] : []),
+    ] as [string, string | undefined][];
+    for (const [channel, threadTs] of places) {
+      await postMessage(client, channel, message, threadTs ? { threadTs } : {}).catch((error: Error) =>
+        context.logger.warn('could not post that a grant ended', { grantId: grant.id, error: error.message }),
+      );
+    }
+  }
+  return ended;
+}

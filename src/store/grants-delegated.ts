@@ -1,0 +1,34 @@
+import type { DueGrantNotice, Grant, GrantEndReason, GrantQuery, GrantStore, NewGrant } from './grants';
+
+/** A store whose grant methods are those of its backend's grants half (sqlite-grants.ts, postgres-grants.ts). */
+export abstract class GrantsDelegated implements GrantStore {
+  protected abstract readonly grants: GrantStore;
+
+  createGrant(grant: NewGrant): Promise<Grant> {
+    return this.grants.createGrant(grant);
+  }
+
+  getGrant(id: string): Promise<Grant | null> {
+    return this.grants.getGrant(id);
+  }
+
+  listGrants(query?: GrantQuery): Promise<Grant[]> {
+    return this.grants.listGrants(query);
+  }
+
+  claimDueGrantEnds(now: Date, leaseMs: number, owner: string, limit: number): Promise<Grant[]> {
+    return this.grants.claimDueGrantEnds(now, leaseMs, owner, limit);
+  }
+
+  endGrant(id: string, by: string, at: Date, reason: GrantEndReason): Promise<Grant | null> {
+    return this.grants.endGrant(id, by, at, reason);
+  }
+
+  extendGrant(id: string, endsAt: Date, noticesAt: readonly Date[]): Promise<boolean> {
+    return this.grants.extendGrant(id, endsAt, noticesAt);
+  }
+
+  claimDueGrantNotices(now: Date, limit: number): Promise<DueGrantNotice[]> {
+    return this.grants.claimDueGrantNotices(now, limit);
+  }
+}
