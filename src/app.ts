@@ -239,7 +239,6 @@ function assemble(
     logger,
     clock,
     newId: options.newId ?? randomUUID,
-    approvalTtlMs: slack.approvalTtlMs,
     policy: options.policy,
     approvedRetry: { ...approvedRetry(slack.approvedRetryDeadlineMs), ...options.approvedRetry },
     metrics,

@@ -79,7 +79,6 @@ export async function runScheduledOnce(
       logger,
       clock: clock.now,
       newId: randomUUID,
-      approvalTtlMs: config.slack.approvalTtlMs,
       // Carrying out an approved request asks no rule: the rule was applied when it was approved.
       policy: defaultPolicy(config.slack),
       approvedRetry: approvedRetry(config.slack.approvedRetryDeadlineMs),

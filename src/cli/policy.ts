@@ -16,8 +16,8 @@ export const POLICY_HELP = `Usage: atlassian-iam policy check FILE
 
 Checks an approval policy file (YAML, for IAM_POLICY_FILE) and prints the rules it sets: file rules in
 order (the first that matches a request wins), then the built-in defaults, with approvers and expiry
-from IAM_APPROVERS and IAM_APPROVAL_TTL where a rule leaves them out. This release checks files but the
-bot does not apply them yet: its approvals follow the built-in rules (docs/POLICY.md).
+from IAM_APPROVERS and IAM_APPROVAL_TTL where a rule leaves them out. The bot applies the file named by
+IAM_POLICY_FILE to its Slack approvals; what it does not apply yet is listed in docs/POLICY.md.
 
 Problems are printed one per line as FILE:LINE: KEY: message. The format is in docs/POLICY.md.
 

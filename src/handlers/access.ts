@@ -77,6 +77,10 @@ export function webPeopleDirectory(client: WebClient): PeopleDirectory {
   };
 }
 
+/** A configured list (IAM_OPERATORS, IAM_APPROVERS); null: the workspace admins and owners. */
+const audienceOf = (list: readonly string[] | null): Audience =>
+  list === null ? { ids: [], admins: true } : { ids: list, admins: false };
+
 export interface Permissions {
   operator: boolean;
   approver: boolean;
@@ -163,10 +167,14 @@ export class AccessPolicy {
     return belongsHome(person, home) ? person : null;
   }
 
-  async #allowed(userId: string, list: readonly string[] | null, options: CheckOptions): Promise<boolean> {
+  /**
+   * Whether `userId` is one of `audience` (an approval rule's requesters or approvers: user ids, user
+   * groups, and with `admins` the workspace admins and owners), under the same conditions as operators.
+   */
+  async inAudience(userId: string, audience: Audience, options: CheckOptions = {}): Promise<boolean> {
     const person = await this.#member(userId, options);
     if (!person) return false;
-    return list === null ? person.isAdmin : this.#listed(userId, list, options);
+    return (audience.admins && person.isAdmin) || this.#listed(userId, audience.ids, options);
   }
 
   /** Any full member of the workspace: who may ask for a requestable group for themselves. */
@@ -175,17 +183,11 @@ export class AccessPolicy {
   }
 
   isOperator(userId: string, options: CheckOptions = {}): Promise<boolean> {
-    return this.#allowed(userId, this.operators, options);
+    return this.inAudience(userId, audienceOf(this.operators), options);
   }
 
   isApprover(userId: string, options: CheckOptions = {}): Promise<boolean> {
-    return this.#allowed(userId, this.approvers ?? this.operators, options);
-  }
-
-  /** Whether `userId` is one of a policy rule's audience (its requesters or approvers). */
-  async inAudience(userId: string, audience: Audience, options: CheckOptions = {}): Promise<boolean> {
-    if (audience.admins && (await this.#allowed(userId, null, options))) return true;
-    return audience.ids.length > 0 && this.#allowed(userId, audience.ids, options);
+    return this.inAudience(userId, audienceOf(this.approvers ?? this.operators), options);
   }
 
   async permissions(userId: string): Promise<Permissions> {

@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import os from 'node:os';
 import type { RespondFn } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import {
@@ -27,32 +25,27 @@ import {
   targetOf,
 } from '../iam';
 import { checkScheduleLimit, directoryTarget } from '../iam/policy-target';
-import { type PolicyAction, policyFor } from '../policy';
-import { IDENTIFIER_ATTRIBUTES } from '../iam/commands';
 import { isTransientFailure } from '../scim/client';
 import type { ScimRequestError } from '../scim/errors';
 import type { ScimUser } from '../scim/types';
-import type { ApprovalRequest } from '../store/types';
+import { type EffectiveRule, ruleLabel } from '../policy';
+import { LEGACY_RULE } from '../store';
+import type { ApprovalRequest, NewApproval } from '../store/types';
 import {
   approvalDecidedMessage,
   approvalRequestMessage,
   type ApprovalCard,
+  isSlackUserId,
+  postedElsewhereNotice,
   type ApprovalChange,
   refusalMessage,
   requesterNotice,
   resultMessage,
   type SlackMessage,
 } from '../views/slack';
-import {
-  type ApprovedRetry,
-  audit,
-  auditDone,
-  AuditUnavailableError,
-  type BotContext,
-  pinnedUser,
-  writeWithRecord,
-} from './context';
-import { type ClickOrigin, contextMismatch } from './decision-guards';
+import { audit, auditDone, type BotContext, pinnedUser, writeWithRecord } from './context';
+import { APPROVAL_LEASE_MS, CLAIM_OWNER, claimHolderIsDead, withLease } from './claims';
+import { profileTarget, ruleFor, storedRule, writeAction } from './policy-gate';
 import { groupDetail, recordGrant, tellGrantee } from './grants';
 import { storeFollowUps } from './reminders';
 import { cardSchedule, expiryOf } from './schedule-card';
@@ -107,10 +100,12 @@ function storedGrant(request: ApprovalRequest): ApprovalCard['grant'] {
     : { group, durationMs: typeof duration === 'number' ? duration : null };
 }
 
+/** The card of a request; `voters`: who approved so far, when known (a pending N-of-M request's progress). */
 export function cardOf(
   request: ApprovalRequest,
   current?: { active: boolean | null; id: string | null },
   retryDeadlineMs = 0,
+  voters: string[] = [],
 ): ApprovalCard {
   const reason = request.status === 'failed' ? request.result?.reason : undefined;
   const retrying = request.status === 'approved' && request.lastError !== undefined;
@@ -131,6 +126,7 @@ export function cardOf(
     currentActive: current?.active ?? null,
     currentId: current?.id ?? null,
     retryingUntil: retrying ? retryDeadline(request, retryDeadlineMs) : null,
+    approvals: { needed: (request.rule ?? LEGACY_RULE).approvals, by: voters },
     ...cardSchedule(request),
   };
 }
@@ -186,25 +182,14 @@ export interface ApprovalInput {
   schedule?: { at: Date; zone: string };
 }
 
-/** How long an instance may take to carry out an approved request before another may take over. */
-export const APPROVAL_LEASE_MS = 2 * 60_000;
-
-/** Retries of approved work: 1, 2, 4 … minutes apart (at most 30), until `deadlineMs` after approval. */
-export const approvedRetry = (deadlineMs: number): ApprovedRetry => ({
-  deadlineMs,
-  firstDelayMs: 60_000,
-  maxDelayMs: 30 * 60_000,
-  leaseRenewMs: APPROVAL_LEASE_MS / 4,
-});
-
 /** Tells the requester privately: by response_url, else in a DM; a failure to tell is logged. */
 export async function tellRequester(
   context: BotContext,
   client: WebClient,
   input: ApprovalInput,
-  text: string,
+  said: string | SlackMessage,
 ) {
-  const message = refusalMessage(text, { sandbox: context.sandbox });
+  const message = typeof said === 'string' ? refusalMessage(said, { sandbox: context.sandbox }) : said;
   try {
     if (input.respond) await tellEphemeral(input.respond, message);
     else await postMessage(client, input.fallbackUserId ?? input.requesterId, message);
@@ -253,7 +238,30 @@ export async function requestActiveChange(
     return found;
   });
   if ('final' in preview) return postFinal(context, client, input, action, preview.final);
-  await requestApproval(context, client, input, { action, profile: pinUser(preview.user) }, preview.user);
+  const gate = await ruleFor(context, input, action, directoryTarget(preview.user));
+  if ('refused' in gate) return refuseUnderPolicy(context, client, input, COMMAND_OF[action], gate.refused);
+  const plan: ApprovalPlan = { action, profile: pinUser(preview.user) };
+  await requestApproval(context, client, input, plan, preview.user, gate.rule);
+}
+
+/** A request the policy refuses: its row (the command's "received" row is written), then the requester told. */
+async function refuseUnderPolicy(
+  context: BotContext,
+  client: WebClient,
+  input: ApprovalInput & { profile: UserProfile },
+  command: string,
+  reason: string,
+): Promise<void> {
+  await auditDone(context, {
+    actor: input.requesterId,
+    kind: 'result',
+    command,
+    target: targetOf(input.profile),
+    outcome: 'rejected',
+    requestId: null,
+    detail: { reason },
+  });
+  await tellRequester(context, client, input, reason);
 }
 
 /**
@@ -287,9 +295,12 @@ export async function requestWrite(
     }
     return found;
   });
-  if (withGroups && 'notFound' in preview)
-    return runNow(() => runCommand('iam-create-user', context.iam, profile, { allowEnable }));
-  await carryOutPreview(context, client, { ...input, preview }, kind, runNow);
+  // A new user with groups is created with them (no second lookup); any other write as previewed.
+  const create =
+    withGroups && 'notFound' in preview
+      ? () => runCommand('iam-create-user', context.iam, profile, { allowEnable })
+      : undefined;
+  await carryOutPreview(context, client, { ...input, preview }, kind, runNow, create);
 }
 
 /**
@@ -322,19 +333,46 @@ async function carryOutPreview(
   input: ApprovalInput & { profile: UserProfile; preview: WritePreview },
   kind: 'create' | 'update',
   runNow: (execute: () => Promise<IamResult>) => Promise<void>,
+  create?: () => Promise<IamResult>,
 ): Promise<void> {
   const { preview } = input;
-  if ('update' in preview && preview.update.takesOver) {
-    return requestApproval(context, client, input, updatePlan(preview.update), preview.update.user);
+  const execute = create ?? (() => applyWrite(context.iam, input.profile, preview, kind));
+  const action = writeAction(preview);
+  if (action === null) return runNow(execute);
+  const target = 'update' in preview ? directoryTarget(preview.update.user) : profileTarget(input.profile);
+  const gate = await ruleFor(context, input, action, target);
+  if ('refused' in gate) {
+    const command = kind === 'create' ? 'iam-create-user' : 'iam-update-user';
+    return refuseUnderPolicy(context, client, input, command, gate.refused);
   }
-  await runNow(() => applyWrite(context.iam, input.profile, preview, kind));
+  if (gate.rule.approvals === 0 || !('update' in preview)) return runNow(execute);
+  const { user } = preview.update;
+  await requestApproval(context, client, input, updatePlan(preview.update), user, gate.rule);
 }
 
-/** The policy action an approval carries out: an update needs one when it changes an identifier, else when it re-enables. */
-function policyActionOf(plan: ApprovalPlan): PolicyAction {
-  if (plan.action !== 'update') return plan.action;
-  const identifier = plan.profile.changes.some((change) => IDENTIFIER_ATTRIBUTES.has(change.attribute));
-  return identifier ? 'identifier-change' : 'enable';
+/** The request to store: the plan, pinned to the user; the rule's expiry and channel (else where it was asked). */
+function draftOf(
+  context: BotContext,
+  input: ApprovalInput,
+  { action, profile }: ApprovalPlan,
+  rule: EffectiveRule,
+): NewApproval {
+  const now = context.clock();
+  return {
+    id: context.newId(),
+    action,
+    requesterId: input.requesterId,
+    channelId: rule.channel ?? input.channelId,
+    teamId: input.teamId,
+    enterpriseId: input.enterpriseId,
+    profile,
+    target: profile.email ?? profile.username ?? profile.id,
+    reason: input.reason,
+    createdAt: now,
+    expiresAt: expiryOf(now, rule.expiresMs, input.schedule),
+    ...(input.schedule ? { schedule: input.schedule } : {}),
+    rule: storedRule(rule),
+  };
 }
 
 /**
@@ -349,6 +387,7 @@ export async function requestApproval(
   input: ApprovalInput,
   plan: ApprovalPlan,
   user: ScimUser,
+  rule: EffectiveRule,
 ): Promise<void> {
   const verb = plan.action;
   let checked: ApprovalPlan;
@@ -360,21 +399,7 @@ export async function requestApproval(
     return tellRequester(context, client, input, `Nothing was requested: ${(error as Error).message}.`);
   }
   const { profile } = checked;
-  const now = context.clock();
-  const draft = {
-    id: context.newId(),
-    action: checked.action,
-    requesterId: input.requesterId,
-    channelId: input.channelId,
-    teamId: input.teamId,
-    enterpriseId: input.enterpriseId,
-    profile,
-    target: profile.email ?? profile.username ?? profile.id,
-    reason: input.reason,
-    createdAt: now,
-    expiresAt: expiryOf(now, context.approvalTtlMs, input.schedule),
-    ...(input.schedule ? { schedule: input.schedule } : {}),
-  };
+  const draft = draftOf(context, input, checked, rule);
   await audit(context, {
     actor: input.requesterId,
     kind: 'command',
@@ -386,6 +411,7 @@ export async function requestApproval(
       action: verb,
       reason: input.reason,
       profile,
+      rule: ruleLabel(rule),
       ...(input.schedule ?? {}),
       ...groupDetail(checked),
     },
@@ -403,31 +429,47 @@ export async function requestApproval(
     );
     return;
   }
-  const rule = policyFor(context.policy, {
-    action: policyActionOf(checked),
-    target: directoryTarget(user),
-    requesterId: input.requesterId,
-  });
   await storeFollowUps(context, request, rule);
-  const card = approvalRequestMessage(cardOf(request, { active: user.active ?? null, id: user.id ?? null }), {
-    sandbox: context.sandbox,
-  });
-  let ts: string | null;
+  const current = { active: user.active ?? null, id: user.id ?? null };
+  const ts = await postCard(context, client, input, request, current);
+  if (ts === null) return;
+  await context.store.setApprovalMessage(request.id, request.channelId, ts);
+  if (request.channelId !== input.channelId) {
+    // The rule's channel, not where it was asked: the requester is told where to follow it.
+    const notice = postedElsewhereNotice(
+      { verb, target: request.target, channelId: request.channelId, rule: ruleLabel(rule) },
+      { sandbox: context.sandbox },
+    );
+    await tellRequester(context, client, input, notice);
+  }
+}
+
+/**
+ * Posts a stored request's card in its channel: its ts, or null when it was not posted. Nobody could
+ * approve a request nobody sees: one that cannot be posted is closed (failed), and the requester told why.
+ */
+async function postCard(
+  context: BotContext,
+  client: WebClient,
+  input: ApprovalInput,
+  request: ApprovalRequest,
+  current: { active: boolean | null; id: string | null },
+): Promise<string | null> {
+  const card = approvalRequestMessage(cardOf(request, current), { sandbox: context.sandbox });
   try {
-    ts = await postMessage(client, input.channelId, card);
+    return await postMessage(client, request.channelId, card);
   } catch (error) {
-    // Nobody could approve a request nobody sees: it is closed (failed), and the requester told why.
     const notInChannel = cannotPost(error);
     context.logger.error('approval request not posted', { error: (error as Error).message });
     const reason = notInChannel ? 'the bot cannot post in this channel' : 'Slack refused the request message';
     await failRequest(context, client, request, reason, { announce: false });
+    const where = request.channelId === input.channelId ? 'this channel' : `channel ${request.channelId}`;
     const told = notInChannel
-      ? 'I cannot post the approval request in this channel, so no approver could see it: invite me with /invite and ask again.'
+      ? `I cannot post the approval request in ${where}, so no approver could see it: invite me with /invite and ask again.`
       : 'I could not post the approval request, so no approver could see it; it was closed and nothing will be done. Ask again.';
     await tellRequester(context, client, input, told);
-    return;
+    return null;
   }
-  if (ts) await context.store.setApprovalMessage(request.id, input.channelId, ts);
 }
 
 /** Posts in the request's thread, or in its channel when its card was never posted. */
@@ -440,22 +482,40 @@ export async function postAbout(client: WebClient, request: ApprovalRequest, mes
   );
 }
 
+/** The approvers a decided card names: each voter of a request that needed more than one, else none. */
+async function votersShown(context: BotContext, request: ApprovalRequest): Promise<string[]> {
+  if ((request.rule ?? LEGACY_RULE).approvals < 2) return [];
+  try {
+    return await context.store.listVoters(request.id);
+  } catch (error) {
+    // The card then names the approver who decided, as for one approval.
+    context.logger.warn('could not read who approved', {
+      requestId: request.id,
+      error: (error as Error).message,
+    });
+    return [];
+  }
+}
+
 /**
- * Updates the request message (when it was posted) and tells the requester in its thread. Each step is
- * tried on its own: a card Slack will not update must not also cost the result and the requester's
- * notice; when Slack takes none of them, the requester is told by DM.
+ * Updates the request message (when it was posted) and tells the requester in its thread and, once it
+ * has ended, by DM (`dm`: that DM instead of the thread's notice). Each step is tried on its own: a card
+ * Slack will not update must not also cost the result and the requester's notice; when Slack takes none
+ * of them, the requester is told by DM whatever the state.
  */
 export async function announceDecision(
   context: BotContext,
   client: WebClient,
   request: ApprovalRequest,
   result?: IamResult,
+  dm?: SlackMessage,
 ) {
-  const notice = requesterNotice(cardOf(request), result, { sandbox: context.sandbox });
+  const card = cardOf(request, undefined, 0, await votersShown(context, request));
+  const notice = requesterNotice(card, result, { sandbox: context.sandbox });
   if (!request.messageTs) {
     // A failed request whose card was never posted still says so in its channel.
     if (request.status === 'failed') await postAbout(client, request, notice);
-    return;
+    return tellOutcome(context, client, request, dm ?? notice);
   }
   const messageTs = request.messageTs;
   const actor = request.decidedBy ?? request.requesterId;
@@ -467,7 +527,7 @@ export async function announceDecision(
           client,
           request.channelId,
           messageTs,
-          approvalDecidedMessage(cardOf(request), { sandbox: context.sandbox, outcome: result }),
+          approvalDecidedMessage(card, { sandbox: context.sandbox, outcome: result }),
         ),
     ],
     ...(result
@@ -490,26 +550,47 @@ export async function announceDecision(
       context.logger.warn(`could not ${what}`, { requestId: request.id, error: (error as Error).message });
     }
   }
-  if (failures === steps.length) {
-    await postMessage(client, request.requesterId, notice).catch((error: Error) =>
-      context.logger.error('the requester could not be told the outcome', {
-        requestId: request.id,
-        error: error.message,
-      }),
-    );
-  }
+  await tellOutcome(context, client, request, dm ?? notice, failures === steps.length);
+}
+
+/** What ends a request: its requester is told by DM (announceDecision runs once for each). */
+const OUTCOMES: ReadonlySet<string> = new Set(['completed', 'failed', 'denied', 'expired']);
+
+/**
+ * The requester's DM of the outcome (completed, failed, denied by whom, expired); of anything else only
+ * when `unseen`, Slack having taken none of the channel's messages. A requester who is no Slack user
+ * (the command line's `cli:…`) is told nothing here, nor one granted access themself (see tellGrantee).
+ */
+async function tellOutcome(
+  context: BotContext,
+  client: WebClient,
+  request: ApprovalRequest,
+  notice: SlackMessage,
+  unseen = false,
+): Promise<void> {
+  if (!isSlackUserId(request.requesterId) || !(OUTCOMES.has(request.status) || unseen)) return;
+  // Access granted to the requester themself: the grantee's DM (tellGrantee) is their outcome DM.
+  const selfGrant = request.action === 'grant' && request.profile.grantee === request.requesterId;
+  if (selfGrant && request.status === 'completed' && !unseen) return;
+  await postMessage(client, request.requesterId, notice).catch((error: Error) =>
+    context.logger.error('the requester could not be told the outcome', {
+      requestId: request.id,
+      error: error.message,
+    }),
+  );
 }
 
 /**
  * Ends a request that cannot be carried out (or posted) as failed, once across instances: its audit
- * row, then (unless told not to) its card and a message in its channel.
+ * row, then (unless told not to) its card, a message in its channel and the requester's DM (`told`: its
+ * text, instead of the standard notice).
  */
-async function failRequest(
+export async function failRequest(
   context: BotContext,
   client: WebClient,
   request: ApprovalRequest,
   reason: string,
-  options: { announce: boolean } = { announce: true },
+  options: { announce: boolean; told?: string } = { announce: true },
 ): Promise<void> {
   const ended = await context.store.failApproval(request.id, reason);
   if (!ended) return; // another instance ended or completed it
@@ -524,7 +605,10 @@ async function failRequest(
     requestId: request.id,
     detail: { reason, ...groupDetail(request) },
   });
-  if (options.announce) await announceDecision(context, client, ended);
+  if (!options.announce) return;
+  const dm =
+    options.told === undefined ? undefined : refusalMessage(options.told, { sandbox: context.sandbox });
+  await announceDecision(context, client, ended, undefined, dm);
 }
 
 /**
@@ -628,19 +712,7 @@ export async function carryOut(
   request: ApprovalRequest,
   announce: Announce = announceCompleted,
 ): Promise<void> {
-  const heartbeat = setInterval(() => {
-    context.store
-      .renewClaim(request.id, CLAIM_OWNER, context.clock(), APPROVAL_LEASE_MS)
-      .catch((error: Error) =>
-        context.logger.warn('could not renew a lease', { requestId: request.id, error: error.message }),
-      );
-  }, context.approvedRetry.leaseRenewMs);
-  heartbeat.unref();
-  try {
-    await carryOutClaimed(context, client, request, announce);
-  } finally {
-    clearInterval(heartbeat);
-  }
+  await withLease(context, request.id, () => carryOutClaimed(context, client, request, announce));
 }
 
 /**
@@ -661,10 +733,11 @@ async function retryLater(
   const attempts = request.attempts ?? 1;
   if (now.getTime() >= deadline.getTime()) {
     const reason = `Atlassian did not answer until ${deadline.toISOString()}, after ${attempts} attempts: ${cause.message}`;
-    await failRequest(context, client, request, reason);
     const text = `The approved ${request.action} of ${request.target} failed: ${reason}. Nothing was changed; ask again if it is still needed.`;
-    for (const person of new Set([request.requesterId, request.decidedBy ?? request.requesterId])) {
-      await tellPerson(context, client, person, text);
+    // The requester is told by the outcome's DM; the approver too.
+    await failRequest(context, client, request, reason, { announce: true, told: text });
+    if (request.decidedBy && request.decidedBy !== request.requesterId) {
+      await tellPerson(context, client, request.decidedBy, text);
     }
     return;
   }
@@ -687,21 +760,27 @@ async function retryLater(
     requestId: request.id,
     detail: { reason: cause.message, attempts, nextAttemptAt: next.toISOString(), ...groupDetail(request) },
   });
-  if (!deferred.messageTs) return;
+  // The retry is stored; a card Slack will not update catches up with the next attempt.
+  const card = approvalDecidedMessage(cardOf(deferred, undefined, deadlineMs), { sandbox: context.sandbox });
+  await refreshCard(context, client, deferred, card, 'update the card of a retried request');
+}
+
+/**
+ * Replaces a posted card with `message`. What it shows is stored already, so a card Slack will not
+ * update is logged (could not `what`) and caught up by the request's next update.
+ */
+export async function refreshCard(
+  context: BotContext,
+  client: WebClient,
+  request: ApprovalRequest,
+  message: SlackMessage,
+  what: string,
+): Promise<void> {
+  if (!request.messageTs) return;
   try {
-    const card = cardOf(deferred, undefined, deadlineMs);
-    await updateMessage(
-      client,
-      deferred.channelId,
-      deferred.messageTs,
-      approvalDecidedMessage(card, { sandbox: context.sandbox }),
-    );
+    await updateMessage(client, request.channelId, request.messageTs, message);
   } catch (error) {
-    // The retry is stored; the card catches up with the next attempt.
-    context.logger.error('could not update the card of a retried request', {
-      requestId: request.id,
-      error: (error as Error).message,
-    });
+    context.logger.error(`could not ${what}`, { requestId: request.id, error: (error as Error).message });
   }
 }
 
@@ -715,45 +794,10 @@ async function tellPerson(context: BotContext, client: WebClient, userId: string
 }
 
 /**
- * Who holds a claim: `host/pid/boot`. One value per process (every bot in one process shares it, so
- * they never take each other's claims); `boot` tells this process from an earlier one with the same pid
- * (a restarted container's bot is often pid 1 again).
- */
-export const CLAIM_OWNER = `${os.hostname()}/${process.pid}/${randomUUID()}`;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else, so it may be a live bot.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * True only when the holder of a claim is certainly dead: a process on this very host that no longer
- * exists, or an earlier process that had our own pid. A holder on another host, or one whose liveness
- * cannot be told (no owner recorded, pid in use), is presumed alive and keeps its lease, so with
- * several instances (PostgreSQL) a starting instance never takes a disable out of a live peer's hands
- * (both could find the user active and send the PATCH); such a claim is taken over only when its
- * lease has run out, by the periodic sweep of any instance.
- */
-export function claimHolderIsDead(owner: string | null | undefined, self = CLAIM_OWNER): boolean {
-  if (!owner || owner === self) return false;
-  const [host, pidText, boot] = owner.split('/');
-  const [ownHost, ownPid] = self.split('/');
-  const pid = Number(pidText);
-  if (host !== ownHost || !Number.isSafeInteger(pid) || pid <= 0 || !boot) return false;
-  if (String(pid) === ownPid) return true; // same pid, other boot: an earlier incarnation of this process
-  return !isAlive(pid);
-}
-
-/**
  * Claims an approved request (one instance at a time) and carries it out; false when another holds it.
  * With `takeOverFrom`, the lease of that (dead) holder is taken over even though it is still running.
  */
-async function claimAndCarryOut(
+export async function claimAndCarryOut(
   context: BotContext,
   client: WebClient,
   id: string,
@@ -769,129 +813,6 @@ async function claimAndCarryOut(
   if (!claimed) return false;
   await carryOut(context, client, claimed);
   return true;
-}
-
-export interface DecisionInput {
-  requestId: string;
-  userId: string;
-  decision: 'approved' | 'denied';
-  respond: RespondFn;
-  origin: ClickOrigin;
-}
-
-async function refuse(context: BotContext, input: DecisionInput, reason: string, target: string | null) {
-  await tellEphemeral(input.respond, refusalMessage(reason, { sandbox: context.sandbox }));
-  await auditDone(context, {
-    actor: input.userId,
-    kind: 'refusal',
-    command: input.decision === 'approved' ? 'approve' : 'deny',
-    target,
-    outcome: 'refused',
-    requestId: input.requestId,
-    detail: { reason },
-  });
-}
-
-/** An Approve or Deny click. Only an approver other than the requester decides, and only once. */
-export async function decide(context: BotContext, client: WebClient, input: DecisionInput): Promise<void> {
-  // A tampered button value with a NUL byte names no request, and PostgreSQL text cannot hold one: the
-  // lookup (and the refusal's audit row) would fail and the click would go unanswered.
-  if (input.requestId.includes('\u0000')) {
-    const requestId = input.requestId.replaceAll('\u0000', '\uFFFD');
-    return refuse(context, { ...input, requestId }, 'This approval request does not exist.', null);
-  }
-  const request = await context.store.getApproval(input.requestId);
-  if (!request) return refuse(context, input, 'This approval request does not exist.', null);
-  const mismatch = contextMismatch(request, input.origin);
-  if (mismatch) return refuse(context, input, mismatch, request.target);
-  const what = `${request.action} request`;
-  let approver: boolean;
-  try {
-    // Live: a permission removed in Slack stops a decision at once, whatever the cache holds.
-    approver = await context.access.isApprover(input.userId, { live: true });
-  } catch (error) {
-    context.logger.error('permission check failed', { error: (error as Error).message });
-    return refuse(
-      context,
-      input,
-      'Could not check your permissions with Slack; nothing was decided. Try again.',
-      request.target,
-    );
-  }
-  if (!approver) {
-    return refuse(context, input, `Only approvers (IAM_APPROVERS) can decide ${what}s.`, request.target);
-  }
-  if (input.userId === request.requesterId) {
-    return refuse(
-      context,
-      input,
-      `You asked for this ${request.action}, so someone else has to decide it.`,
-      request.target,
-    );
-  }
-  if (request.status === 'pending') {
-    // Validated when loaded: a stored request that could never be carried out is not decided but ended.
-    try {
-      readApprovalPlan(request.action, request.profile);
-    } catch (error) {
-      const reason = (error as Error).message;
-      await failRequest(context, client, request, reason);
-      return refuse(
-        context,
-        input,
-        `This ${what} cannot be carried out (${reason}); it was closed.`,
-        request.target,
-      );
-    }
-  }
-  const now = context.clock();
-  // The decision's row is written with it, in one transaction: no row, nothing decided, clicker told.
-  let decided: ApprovalRequest | null;
-  try {
-    decided = await context.store.decideApproval(request.id, input.decision, input.userId, now, {
-      at: now,
-      source: 'slack',
-      actor: input.userId,
-      kind: 'decision',
-      command: input.decision === 'approved' ? 'approve' : 'deny',
-      target: request.target,
-      outcome: input.decision,
-      requestId: request.id,
-      detail: { requesterId: request.requesterId, reason: request.reason, ...groupDetail(request) },
-    });
-  } catch (error) {
-    context.metrics.auditWriteFailure();
-    context.logger.error('decision not recorded; nothing was decided', {
-      requestId: request.id,
-      error: (error as Error).message,
-    });
-    throw new AuditUnavailableError(error);
-  }
-  if (decided) context.metrics.decision(decided.status);
-  if (!decided) {
-    const latest = (await context.store.getApproval(request.id)) ?? request;
-    if (latest.status === 'pending') {
-      await expireDue(context, client);
-      return refuse(
-        context,
-        input,
-        `This ${what} has expired; ask for it again if it is still needed.`,
-        request.target,
-      );
-    }
-    const state =
-      latest.status === 'completed'
-        ? 'approved'
-        : latest.status === 'failed'
-          ? 'closed as failed'
-          : latest.status;
-    return refuse(context, input, `This ${what} was already ${state}.`, request.target);
-  }
-  if (decided.status === 'denied') return announceDecision(context, client, decided);
-  // Approved ahead: shown as scheduled; src/handlers/scheduled.ts carries it out at its time.
-  if (decided.scheduledAt && decided.scheduledAt > now) return announceDecision(context, client, decided);
-  // The change first, then the card: a Slack outage must not hold up (or lose) an approved change.
-  await claimAndCarryOut(context, client, decided.id);
 }
 
 /** Marks pending requests past their expiry as expired and updates their messages; any instance may run it. */

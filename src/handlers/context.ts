@@ -20,7 +20,6 @@ export interface BotContext {
   logger: Logger;
   clock: () => Date;
   newId: () => string;
-  approvalTtlMs: number;
   /** IAM_POLICY_FILE as read at start, or the built-in rules (docs/POLICY.md). */
   policy: Policy;
   /** How approved work that meets a transient Atlassian failure is retried (see handlers/approvals.ts). */

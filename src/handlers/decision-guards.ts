@@ -1,5 +1,8 @@
 import type { BlockAction } from '@slack/bolt';
-import type { ApprovalRequest } from '../store/types';
+import type { Logger } from '../log';
+import type { ApprovalRequest, ApprovalRule } from '../store/types';
+import type { AccessPolicy } from './access';
+import { ruleLabel } from '../policy';
 
 /** Where an Approve / Deny click came from, as Slack's block_actions payload says. */
 export interface ClickOrigin {
@@ -42,3 +45,69 @@ export function contextMismatch(request: ApprovalRequest, origin: ClickOrigin): 
   }
   return null;
 }
+
+/** An Approve or Deny click on a stored request, under the rule it was made under. */
+export interface Click {
+  userId: string;
+  decision: 'approved' | 'denied';
+  origin: ClickOrigin;
+  request: ApprovalRequest;
+  rule: ApprovalRule;
+  now: Date;
+}
+
+/** Why a click does not count (a sentence for the clicker), or null when it does; checked in order. */
+export type DecisionGuard = (click: Click) => Promise<string | null>;
+
+/** Once the rule's escalation is due (its `afterMs` after the request was made), its `to` may approve too. */
+export function escalated(click: Pick<Click, 'request' | 'rule' | 'now'>): boolean {
+  const { escalate } = click.rule;
+  return escalate !== null && click.now.getTime() - click.request.createdAt.getTime() >= escalate.afterMs;
+}
+
+/**
+ * Whether the clicker is one of the rule's approvers (IAM_APPROVERS when the rule names none), or of its
+ * escalation once due. Asked live: a permission removed in Slack stops a decision at once.
+ */
+async function mayDecide(access: AccessPolicy, click: Click): Promise<boolean> {
+  const live = { live: true };
+  const { rule, userId } = click;
+  const approver =
+    rule.approvers === null
+      ? await access.isApprover(userId, live)
+      : await access.inAudience(userId, rule.approvers, live);
+  if (approver || !escalated(click) || !rule.escalate) return approver;
+  return access.inAudience(userId, { ids: rule.escalate.to, admins: false }, live);
+}
+
+const inContext: DecisionGuard = async ({ request, origin }) => contextMismatch(request, origin);
+
+function approverOnly(access: AccessPolicy, logger: Logger): DecisionGuard {
+  return async (click) => {
+    try {
+      if (await mayDecide(access, click)) return null;
+    } catch (error) {
+      logger.error('permission check failed', { error: (error as Error).message });
+      return 'Could not check your permissions with Slack; nothing was decided. Try again.';
+    }
+    const what = `${click.request.action} request`;
+    return click.rule.approvers === null
+      ? `Only approvers (IAM_APPROVERS) can decide ${what}s.`
+      : `Only the approvers of ${ruleLabel(click.rule)} can decide this ${what}.`;
+  };
+}
+
+const notTheRequester: DecisionGuard = async ({ request, userId }) =>
+  userId === request.requesterId
+    ? `You asked for this ${request.action}, so someone else has to decide it.`
+    : null;
+
+/**
+ * The checks every click passes before it counts, in order: from the request's own message, not by the
+ * requester (told so even when the rule does not list them as an approver), by an approver.
+ */
+export const decisionGuards = (access: AccessPolicy, logger: Logger): DecisionGuard[] => [
+  inContext,
+  notTheRequester,
+  approverOnly(access, logger),
+];

@@ -11,7 +11,7 @@ import { failureCause, type IamResult, removePinnedMember } from '../iam';
 import { isTransientFailure } from '../scim/client';
 import type { Grant } from '../store/grants';
 import { type ExpiryOutcome, type GrantEndCause, grantEndMessage, type SlackMessage } from '../views/slack';
-import { CLAIM_OWNER } from './approvals';
+import { CLAIM_OWNER } from './claims';
 import { auditDone, type BotContext } from './context';
 import { postMessage } from './posting';
 

@@ -5,6 +5,7 @@
  */
 import type { WebClient } from '@slack/web-api';
 import { pinUser } from '../iam';
+import { policyFor } from '../policy';
 import type { DueGrantNotice, Grant } from '../store/grants';
 import {
   grantExtendAskedMessage,
@@ -198,7 +199,10 @@ export async function grantExtend(
   const durationMs = grant.endsAt ? grant.endsAt.getTime() - grant.grantedAt.getTime() : null;
   const group = { id: grant.groupId, displayName: grant.groupName };
   const profile = { ...pinUser(user), group, durationMs, grantee: click.userId, extends: grant.id };
-  await requestApproval(context, client, input, { action: 'grant', profile }, user);
+  // Decided under the grant rule that governs it now, as a first request would be.
+  const target = { email: profile.email, username: user.userName, group: grant.groupName };
+  const rule = policyFor(context.policy, { action: 'grant', target, requesterId: click.userId });
+  await requestApproval(context, client, input, { action: 'grant', profile }, user, rule);
   await tellGrantEvent(context, client, grant, grantExtendAskedMessage(grant, context.sandbox), {
     thread: true,
     holder: false,

@@ -198,6 +198,7 @@ export async function requestGrant(
       { ...input, reason: wanted.reason },
       { action: 'grant', profile },
       found.user,
+      rule,
     );
   } catch (error) {
     // A refusal gets its own row where it is told (see the listeners); bad input and lookups get this one.

@@ -29,7 +29,8 @@ import { grantGroupOptions, grantModalSubmission } from './submissions/grant-mod
 import { updateConfirmation, userModalSubmission } from './submissions/user-modal-submission';
 
 export { AccessPolicy, webPeopleDirectory } from './access';
-export { APPROVAL_LEASE_MS, approvedRetry, expireDue, recoverApproved } from './approvals';
+export { expireDue, recoverApproved } from './approvals';
+export { APPROVAL_LEASE_MS, approvedRetry } from './claims';
 export type { ApprovedRetry, BotContext } from './context';
 export { reconcileInterrupted } from './reconcile';
 export { endDueGrants } from './grant-expiry';

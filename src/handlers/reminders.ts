@@ -7,7 +7,8 @@ import type { WebClient } from '@slack/web-api';
 import { type FollowUp, followUps, type PolicyRule } from '../policy';
 import type { ApprovalRequest, ClaimedFollowUp, NewApprovalFollowUp } from '../store/types';
 import { followUpThreadMessage, isSlackUserId, reminderDirectMessage } from '../views/slack';
-import { cardOf, CLAIM_OWNER, postAbout } from './approvals';
+import { cardOf, postAbout } from './approvals';
+import { CLAIM_OWNER } from './claims';
 import { auditDone, type BotContext } from './context';
 import { postMessage } from './posting';
 

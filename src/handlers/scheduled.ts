@@ -13,12 +13,10 @@ import {
   announceAndMark,
   announceCompleted,
   announceDecision,
-  APPROVAL_LEASE_MS,
-  CLAIM_OWNER,
   cardOf,
   carryOut,
-  claimHolderIsDead,
 } from './approvals';
+import { APPROVAL_LEASE_MS, CLAIM_OWNER, claimHolderIsDead } from './claims';
 import { auditDone, type BotContext } from './context';
 import { postMessage } from './posting';
 

@@ -4,6 +4,7 @@ import { SqliteStore } from './sqlite-store';
 import type { Store } from './types';
 
 export type * from './types';
+export { LEGACY_RULE } from './approval-rule';
 export { SqliteStore } from './sqlite-store';
 export type { PostgresStore, PostgresStoreOptions } from './postgres-store';
 

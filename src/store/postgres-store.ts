@@ -14,6 +14,7 @@ import { PostgresGrants } from './postgres-grants';
 import * as Rows from './rows';
 import type {
   ApprovalRequest,
+  ApprovalVote,
   ApprovalStatus,
   AuditEntry,
   AuditQuery,
@@ -148,7 +149,18 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX grant_notices_grant ON grant_notices (grant_id);
   CREATE INDEX grant_notices_unsent ON grant_notices (due_at) WHERE sent_at IS NULL;
   `,
-  // 9: a completed request whose announcement (card, thread, requester) is still to be made, so a restart
+  // The approval rule each request was made under (null: stored before, the built-in one-approver
+  // rule), and each approver's vote, one row per voter (see Store.voteApproval).
+  `
+  ALTER TABLE approvals ADD COLUMN policy_rule json;
+  CREATE TABLE approval_votes (
+    request_id text NOT NULL,
+    voter_id text NOT NULL,
+    voted_at timestamptz NOT NULL,
+    PRIMARY KEY (request_id, voter_id)
+  );
+  `,
+  // 10: a completed request whose announcement (card, thread, requester) is still to be made, so a restart
   // finds what a crash completed but never told (see Store.listUnannounced); true from completion to markAnnounced.
   `
   ALTER TABLE approvals ADD COLUMN unannounced boolean NOT NULL DEFAULT false;
@@ -163,6 +175,10 @@ export const MIGRATIONS: readonly string[] = [
 export const MIGRATION_LOCK_KEY = 7_135_064_218_530_171n;
 
 const DEFAULT_AUDIT_LIMIT = 100;
+
+/** A request's voters in the order they voted (ties, on one database clock tick, by id). */
+const VOTERS =
+  'SELECT voter_id FROM approval_votes WHERE request_id = $1 ORDER BY voted_at, voter_id COLLATE "C"';
 
 /** What `toApproval` reads: every column but the lease's end, which is the store's business alone. */
 const APPROVAL_COLUMN_NAMES = [
@@ -188,6 +204,7 @@ const APPROVAL_COLUMN_NAMES = [
   'last_error',
   'scheduled_at',
   'schedule_zone',
+  'policy_rule',
 ];
 const approvalColumns = (table?: string): string =>
   APPROVAL_COLUMN_NAMES.map((c) => (table ? `${table}.${c}` : c)).join(', ');
@@ -443,6 +460,28 @@ export class PostgresStore extends GrantsDelegated implements Store {
     }
   }
 
+  /** Runs `work` in one transaction on one pooled connection; a failure rolls it back and is rethrown without secrets. */
+  private async transaction<T>(work: (client: ClientBase) => Promise<T>): Promise<T> {
+    let client;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw new PostgresError(`PostgreSQL: ${describePostgresError(error, this.url)}`, error);
+    }
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if (error instanceof PostgresError || !(error as { code?: unknown }).code) throw error;
+      throw new PostgresError(`PostgreSQL: ${describePostgresError(error, this.url)}`, error);
+    } finally {
+      client.release();
+    }
+  }
+
   private async rows<R extends object>(sql: string, params: unknown[] = []): Promise<R[]> {
     return (await this.query<R>(sql, params)).rows;
   }
@@ -458,10 +497,10 @@ export class PostgresStore extends GrantsDelegated implements Store {
     try {
       [row] = await this.rows<ApprovalRow>(
         `INSERT INTO approvals (id, requester_id, channel_id, profile, target, reason, status, created_at, expires_at,
-           action, team_id, enterprise_id, scheduled_at, schedule_zone, decided_by, decided_at)
+           action, team_id, enterprise_id, scheduled_at, schedule_zone, decided_by, decided_at, policy_rule)
          VALUES ($1, $2, $3, $4::json, $5, $6, $12, COALESCE($7::timestamptz, now()),
            COALESCE($8::timestamptz, now() + $17 * interval '1 millisecond'), $9, $10, $11,
-           $13::timestamptz, $14, $15, $16::timestamptz)
+           $13::timestamptz, $14, $15, $16::timestamptz, $18::json)
          RETURNING ${APPROVAL_COLUMNS}`,
         [
           request.id,
@@ -477,6 +516,7 @@ export class PostgresStore extends GrantsDelegated implements Store {
           request.enterpriseId,
           ...Object.values(Rows.scheduleColumns(request)),
           request.expiresAt.getTime() - request.createdAt.getTime(),
+          request.rule ? JSON.stringify(request.rule) : null,
         ],
       );
     } catch (error) {
@@ -531,6 +571,81 @@ export class PostgresStore extends GrantsDelegated implements Store {
        SELECT * FROM decided`,
       [...params, ...auditParams(record, this.when(record.at))],
     );
+  }
+
+  async voteApproval(
+    id: string,
+    voterId: string,
+    at: Date,
+    record?: (vote: Omit<ApprovalVote, 'request'>) => NewAuditEntry,
+  ): Promise<ApprovalVote | null> {
+    assertStorable({ voterId });
+    if (!isStorable(id)) return null;
+    const when = this.when(at);
+    // The request's row is locked first: voters racing for the last approval take turns, and each
+    // counts the votes committed before it.
+    return this.transaction(async (client) => {
+      const [row] = (
+        await client.query<ApprovalRow>(
+          `SELECT ${APPROVAL_COLUMNS} FROM approvals
+           WHERE id = $1 AND status = 'pending' AND expires_at > COALESCE($2::timestamptz, now()) FOR UPDATE`,
+          [id, when],
+        )
+      ).rows;
+      if (!row) return null;
+      const vote = await this.addVote(client, toApproval(row), voterId, when);
+      if (!vote.counted) return vote;
+      if (vote.decided) vote.request = await this.approveVoted(client, id, voterId, when);
+      if (record) {
+        const { request: _request, ...tally } = vote;
+        const entry = record(tally);
+        assertStorable(Rows.auditTexts(entry));
+        await client.query(
+          `INSERT INTO audit_log (at, actor, source, kind, command, target, outcome, request_id, detail)
+           VALUES (${AUDIT_VALUES(1)})`,
+          auditParams(entry, this.when(entry.at)),
+        );
+      }
+      return vote;
+    });
+  }
+
+  /** Inserts the vote unless this voter has one, and tallies (inside voteApproval's transaction). */
+  private async addVote(
+    client: ClientBase,
+    request: ApprovalRequest,
+    voterId: string,
+    when: string | null,
+  ): Promise<ApprovalVote> {
+    const inserted = await client.query(
+      `INSERT INTO approval_votes (request_id, voter_id, voted_at)
+       VALUES ($1, $2, COALESCE($3::timestamptz, now())) ON CONFLICT DO NOTHING`,
+      [request.id, voterId, when],
+    );
+    const voters = await client.query<{ voter_id: string }>(VOTERS, [request.id]);
+    const ids = voters.rows.map((v) => v.voter_id);
+    return { ...Rows.tallyVote(request, ids, inserted.rowCount === 1), request };
+  }
+
+  async listVoters(id: string): Promise<string[]> {
+    if (!isStorable(id)) return [];
+    return (await this.rows<{ voter_id: string }>(VOTERS, [id])).map((v) => v.voter_id);
+  }
+
+  /** The vote that reached N approves the request (inside voteApproval's transaction, the row locked). */
+  private async approveVoted(
+    client: ClientBase,
+    id: string,
+    voterId: string,
+    when: string | null,
+  ): Promise<ApprovalRequest> {
+    const { rows } = await client.query<ApprovalRow>(
+      `UPDATE approvals SET status = 'approved', decided_by = $1, decided_at = COALESCE($2::timestamptz, now())
+       WHERE id = $3 RETURNING ${APPROVAL_COLUMNS}`,
+      [voterId, when, id],
+    );
+    if (!rows[0]) throw new Error(`The approval request ${id} could not be approved.`);
+    return toApproval(rows[0]);
   }
 
   async claimApproval(

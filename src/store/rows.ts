@@ -1,6 +1,8 @@
+import { LEGACY_RULE, readApprovalRule } from './approval-rule';
 import type {
   ApprovalAction,
   ApprovalRequest,
+  ApprovalVote,
   ApprovalStatus,
   AuditEntry,
   AuditKind,
@@ -35,6 +37,7 @@ export interface ApprovalRow<T, J> {
   attempts?: number;
   next_attempt_at?: T | null;
   last_error?: string | null;
+  policy_rule?: J | null;
 }
 
 export interface AuditRow<T, J, N> {
@@ -95,7 +98,14 @@ export function approvalFromRow<T, J>(row: ApprovalRow<T, J>, decode: RowDecoder
     ...(row.attempts ? { attempts: row.attempts } : {}),
     ...(row.next_attempt_at ? { nextAttemptAt: decode.time(row.next_attempt_at) } : {}),
     ...(row.last_error ? { lastError: row.last_error } : {}),
+    ...(row.policy_rule ? ruleFields(readJson(decode, row.policy_rule, 'approval rule')) : {}),
   };
+}
+
+/** A stored rule as `rule`, or as `ruleProblem` when it cannot be read. */
+function ruleFields(value: Record<string, unknown>): Pick<ApprovalRequest, 'rule' | 'ruleProblem'> {
+  const rule = readApprovalRule(value);
+  return 'problem' in rule ? { ruleProblem: rule.problem } : { rule };
 }
 
 export function auditFromRow<T, J, N>(row: AuditRow<T, J, N>, decode: RowDecoder<T, J>): AuditEntry {
@@ -111,6 +121,19 @@ export function auditFromRow<T, J, N>(row: AuditRow<T, J, N>, decode: RowDecoder
     requestId: row.request_id,
     detail: row.detail === null ? null : readJson(decode, row.detail, 'detail'),
   };
+}
+
+/**
+ * The tally after a vote (`counted`: it was new), for Store.voteApproval: decided when the distinct
+ * voters reach the request's rule's `approvals`.
+ */
+export function tallyVote(
+  request: ApprovalRequest,
+  voters: string[],
+  counted: boolean,
+): Omit<ApprovalVote, 'request'> {
+  const needed = (request.rule ?? LEGACY_RULE).approvals;
+  return { voters, counted, decided: counted && voters.length >= needed };
 }
 
 /** How long a handled Slack trigger_id is remembered (see Store.claimTrigger). */

@@ -13,6 +13,7 @@ import type { SqliteDatabase } from './sqlite';
 import { SqliteGrants } from './sqlite-grants';
 import type {
   ApprovalRequest,
+  ApprovalVote,
   ApprovalStatus,
   AuditEntry,
   AuditQuery,
@@ -197,7 +198,18 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX grant_notices_grant ON grant_notices (grant_id);
   CREATE INDEX grant_notices_unsent ON grant_notices (sent_at, due_at);
   `,
-  // 10: a completed request whose announcement (card, thread, requester) is still to be made, so a restart
+  // The approval rule each request was made under (null: stored before, the built-in one-approver
+  // rule), and each approver's vote, one row per voter (see Store.voteApproval).
+  `
+  ALTER TABLE approvals ADD COLUMN policy_rule TEXT;
+  CREATE TABLE approval_votes (
+    request_id TEXT NOT NULL,
+    voter_id TEXT NOT NULL,
+    voted_at TEXT NOT NULL,
+    PRIMARY KEY (request_id, voter_id)
+  );
+  `,
+  // 11: a completed request whose announcement (card, thread, requester) is still to be made, so a restart
   // finds what a crash completed but never told (see Store.listUnannounced); 1 from completion to markAnnounced.
   `
   ALTER TABLE approvals ADD COLUMN unannounced INTEGER NOT NULL DEFAULT 0;
@@ -220,6 +232,11 @@ const decode: Rows.RowDecoder<string, string> = {
 const toApproval = (row: ApprovalRow): ApprovalRequest => Rows.approvalFromRow(row, decode);
 const toAudit = (row: AuditRow): AuditEntry => Rows.auditFromRow(row, decode);
 const byCreation = Rows.byCreation;
+
+const checkedAudit = (entry: NewAuditEntry): NewAuditEntry => {
+  assertStorable(Rows.auditTexts(entry));
+  return entry;
+};
 
 /**
  * Applies the missing migrations in one write-locked (BEGIN IMMEDIATE) transaction, so two processes
@@ -270,9 +287,9 @@ export class SqliteStore extends GrantsDelegated implements Store {
     this.sql = {
       insertApproval: db.prepare<Record<string, string | null>, ApprovalRow>(
         `INSERT INTO approvals (id, action, requester_id, channel_id, team_id, enterprise_id, profile, target,
-           reason, status, created_at, expires_at, scheduled_at, schedule_zone, decided_by, decided_at)
+           reason, status, created_at, expires_at, scheduled_at, schedule_zone, decided_by, decided_at, policy_rule)
          VALUES (@id, @action, @requesterId, @channelId, @teamId, @enterpriseId, @profile, @target, @reason,
-           @status, @createdAt, @expiresAt, @scheduledAt, @scheduleZone, @decidedBy, @decidedAt)
+           @status, @createdAt, @expiresAt, @scheduledAt, @scheduleZone, @decidedBy, @decidedAt, @policyRule)
          RETURNING *`,
       ),
       getApproval: db.prepare<[string], ApprovalRow>('SELECT * FROM approvals WHERE id = ?'),
@@ -282,6 +299,16 @@ export class SqliteStore extends GrantsDelegated implements Store {
       decide: db.prepare<[string, string, string, string, string], ApprovalRow>(
         `UPDATE approvals SET status = ?, decided_by = ?, decided_at = ?
          WHERE id = ? AND status = 'pending' AND expires_at > ? RETURNING *`,
+      ),
+      pendingApproval: db.prepare<[string, string], ApprovalRow>(
+        "SELECT * FROM approvals WHERE id = ? AND status = 'pending' AND expires_at > ?",
+      ),
+      insertVote: db.prepare<[string, string, string]>(
+        `INSERT INTO approval_votes (request_id, voter_id, voted_at) VALUES (?, ?, ?)
+         ON CONFLICT DO NOTHING`,
+      ),
+      voters: db.prepare<[string], { voter_id: string }>(
+        'SELECT voter_id FROM approval_votes WHERE request_id = ? ORDER BY voted_at, rowid',
       ),
       // A scheduled request is not claimed before its time, nor a deferred one before its next attempt.
       claim: db.prepare<[string, string | null, string, string, string, string | null, string], ApprovalRow>(
@@ -391,6 +418,7 @@ export class SqliteStore extends GrantsDelegated implements Store {
           reason: request.reason,
           createdAt: iso(request.createdAt),
           expiresAt: iso(request.expiresAt),
+          policyRule: request.rule ? JSON.stringify(request.rule) : null,
           ...Rows.scheduleColumns(request),
         }),
       );
@@ -436,6 +464,35 @@ export class SqliteStore extends GrantsDelegated implements Store {
       return decided;
     });
     return row ? toApproval(row) : null;
+  }
+
+  async voteApproval(
+    id: string,
+    voterId: string,
+    at: Date,
+    record?: (vote: Omit<ApprovalVote, 'request'>) => NewAuditEntry,
+  ): Promise<ApprovalVote | null> {
+    assertStorable({ voterId });
+    if (!isStorable(id)) return null;
+    const when = iso(at);
+    // One write-locked transaction: the vote, the tally, the decision and the audit row, or none of them.
+    return this.write(() => {
+      const row = this.sql.pendingApproval.get(id, when);
+      if (!row) return null;
+      const counted = this.sql.insertVote.run(id, voterId, when).changes === 1;
+      const voters = this.sql.voters.all(id).map((v) => v.voter_id);
+      const vote = Rows.tallyVote(toApproval(row), voters, counted);
+      if (!counted) return { ...vote, request: toApproval(row) };
+      const decided = vote.decided ? this.sql.decide.get('approved', voterId, when, id, when) : row;
+      if (!decided) throw new Error(`The approval request ${id} could not be approved.`);
+      if (record) this.insertAudit(checkedAudit(record(vote)));
+      return { ...vote, request: toApproval(decided) };
+    });
+  }
+
+  async listVoters(id: string): Promise<string[]> {
+    if (!isStorable(id)) return [];
+    return this.sql.voters.all(id).map((v) => v.voter_id);
   }
 
   async claimApproval(

@@ -5,8 +5,11 @@
  */
 import type { ApprovalAction } from '../iam/approval-plan';
 import type { ApprovalFollowUpStore } from './approval-follow-ups';
+import type { ApprovalRule } from './approval-rule';
 import type { ApprovalStatus } from '../views/slack/approval';
 import type { GrantStore } from './grants';
+
+export type { ApprovalRule } from './approval-rule';
 
 /** The states a request goes through, as its card shows them (src/views/slack/approval.ts). */
 export type { ApprovalStatus };
@@ -54,6 +57,10 @@ export interface ApprovalRequest {
   nextAttemptAt?: Date;
   /** The last transient failure, as a person reads it. */
   lastError?: string;
+  /** The rule it was made under; absent: stored before rules were kept, read as LEGACY_RULE. */
+  rule?: ApprovalRule;
+  /** Why its stored rule cannot be read (it is then never decided, but ends as failed). */
+  ruleProblem?: string;
 }
 
 export interface NewApproval {
@@ -75,6 +82,20 @@ export interface NewApproval {
    * XSOAR), decided at `createdAt`.
    */
   approvedBy?: string;
+  /** The approval rule it is made under (see ApprovalRequest.rule). */
+  rule?: ApprovalRule;
+}
+
+/** What one Approve click did (see Store.voteApproval). */
+export interface ApprovalVote {
+  /** The request after the vote: approved when this vote decided it. */
+  request: ApprovalRequest;
+  /** Distinct voters so far, in the order they voted. */
+  voters: string[];
+  /** False when this person had voted already: nothing changed. */
+  counted: boolean;
+  /** This vote brought the votes to the rule's `approvals` and approved the request. */
+  decided: boolean;
 }
 
 export type AuditKind = 'command' | 'decision' | 'result' | 'refusal';
@@ -134,6 +155,22 @@ export interface Store extends ApprovalFollowUpStore, GrantStore {
     at: Date,
     record?: NewAuditEntry,
   ): Promise<ApprovalRequest | null>;
+  /**
+   * Records `voterId`'s Approve on a pending, unexpired request and, when the distinct voters reach its
+   * rule's `approvals` (LEGACY_RULE's 1 without a rule), approves it (decided by this voter), atomically:
+   * of voters racing for the last approval exactly one decides. `record(vote)` is the vote's audit row,
+   * written in the same transaction; if it cannot be written the call rejects and nothing is recorded.
+   * A repeated vote by the same person changes nothing and writes no row (`counted: false`). Null when
+   * the request is not pending, has expired, or is unknown.
+   */
+  voteApproval(
+    id: string,
+    voterId: string,
+    at: Date,
+    record?: (vote: Omit<ApprovalVote, 'request'>) => NewAuditEntry,
+  ): Promise<ApprovalVote | null>;
+  /** Who has approved the request so far (see voteApproval), in the order they voted; [] for none or an unknown id. */
+  listVoters(id: string): Promise<string[]>;
   /**
    * Takes the right to carry out an approved request for `leaseMs`: returns it to exactly one caller
    * while no other lease is running, null otherwise (not approved, or another instance holds it). A

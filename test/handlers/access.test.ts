@@ -57,6 +57,19 @@ describe('AccessPolicy', () => {
     expect(await policy.isApprover('U2')).toBe(true);
   });
 
+  it("tells whether someone is in a rule's audience: named users, group members, and admins when it says so", async () => {
+    const people = { U1: {}, U2: {}, UADMIN: { isAdmin: true }, UGUEST: { isGuest: true } };
+    const { directory } = slack(people, { SSEC: ['U2', 'UGUEST'] });
+    const policy = new AccessPolicy(directory, ['U1'], null);
+    const named = { ids: ['U1', 'SSEC'], admins: false };
+    expect(await policy.inAudience('U1', named)).toBe(true);
+    expect(await policy.inAudience('U2', named)).toBe(true);
+    expect(await policy.inAudience('UADMIN', named)).toBe(false);
+    expect(await policy.inAudience('UGUEST', named)).toBe(false); // a guest is never anyone, group or not
+    expect(await policy.inAudience('UADMIN', { ids: ['U1'], admins: true })).toBe(true);
+    expect(await policy.inAudience('U2', { ids: [], admins: true })).toBe(false);
+  });
+
   it('keeps a separate approver list', async () => {
     const { directory } = slack({ U1: {}, U2: {} });
     const policy = new AccessPolicy(directory, ['U1'], ['U2']);

@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
-import { CLAIM_OWNER, claimHolderIsDead } from '../../src/handlers/approvals';
+import { CLAIM_OWNER, claimHolderIsDead } from '../../src/handlers/claims';
 import { openStore } from '../../src/store';
 import { makeTempDir, removeTempDirs } from '../support/cli';
 

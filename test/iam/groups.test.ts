@@ -101,7 +101,7 @@ describe('iam-add-to-group decision table', () => {
     const result = await addToGroup(context(), profile(JANE), 'jira-users');
     expect(result.IAM.Vendor).toMatchObject({ success: false, errorCode: 404, group: 'jira-users' });
     expect(result.IAM.Vendor.errorMessage).toBe(
-      'Group "jira-users" does not exist in the directory (closest: "jira-software-users", "confluence-users").',
+      'Group "jira-users" does not exist in the directory (closest: "jira-software-users", "confluence-users"). Only groups of this SCIM directory can be managed, not groups created in Atlassian administration.',
     );
     expect(calls().some((c) => c.startsWith('PATCH'))).toBe(false);
   });

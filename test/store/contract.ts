@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { parseUserProfile, ProfileError } from '../../src/iam/profile';
 import { unstorableCharacter, UnstorableTextError } from '../../src/storable-text';
-import type {
-  ClaimedFollowUp,
-  NewApproval,
-  NewApprovalFollowUp,
-  NewAuditEntry,
-  NewGrant,
-  Store,
+import {
+  type ApprovalRule,
+  type ClaimedFollowUp,
+  LEGACY_RULE,
+  type NewApproval,
+  type NewApprovalFollowUp,
+  type NewAuditEntry,
+  type NewGrant,
+  type Store,
 } from '../../src/store';
 import { hostileText } from '../support/hostile-text';
 
@@ -269,6 +271,110 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         ).rejects.toThrow(UnstorableTextError);
         expect(await store.getApproval(request.id)).toMatchObject({ status: 'pending', decidedBy: null });
         expect((await store.listAudit({ limit: 1 }))[0]?.id ?? 0).toBe(before);
+      });
+    });
+
+    describe('approval rules and votes (issue 14: N-of-M approvals)', () => {
+      const twoOfM: ApprovalRule = {
+        ...LEGACY_RULE,
+        source: 'file',
+        number: 2,
+        name: 'admin-disable',
+        approvals: 2,
+        approvers: { ids: ['U0A', 'U0B', 'S0SECURITY'], admins: false },
+        escalate: { afterMs: 3_600_000, to: ['S0CISO'] },
+        remind: { afterMs: 600_000, times: 2 },
+        reason: 'required',
+      };
+      const voteRow =
+        (request: NewApproval, voter: string, minutes: number) => (vote: { decided: boolean }) =>
+          newAudit({
+            at: at(minutes),
+            actor: voter,
+            kind: 'decision',
+            command: 'approve',
+            outcome: vote.decided ? 'approved' : 'voted',
+            requestId: request.id,
+          });
+
+      it('keeps the rule a request was made under; one stored without reads as before (no rule)', async () => {
+        const ruled = newApproval({ rule: twoOfM });
+        const plain = newApproval({ createdAt: at(1) });
+        expect((await store.createApproval(ruled)).rule).toEqual(twoOfM);
+        expect((await store.getApproval(ruled.id))?.rule).toEqual(twoOfM);
+        expect((await store.listPendingApprovals()).map((r) => r.rule)).toEqual([twoOfM, undefined]);
+        expect(await store.createApproval(plain)).not.toHaveProperty('rule');
+      });
+
+      it('approves on the second distinct vote; a repeated vote changes nothing', async () => {
+        const request = newApproval({ rule: twoOfM });
+        await store.createApproval(request);
+        const first = await store.voteApproval(request.id, 'U0A', at(1), voteRow(request, 'U0A', 1));
+        expect(first).toMatchObject({ voters: ['U0A'], counted: true, decided: false });
+        expect(first?.request).toMatchObject({ status: 'pending', decidedBy: null });
+        const again = await store.voteApproval(request.id, 'U0A', at(2), voteRow(request, 'U0A', 2));
+        expect(again).toMatchObject({ voters: ['U0A'], counted: false, decided: false });
+        expect(await store.getApproval(request.id)).toMatchObject({ status: 'pending' });
+        const second = await store.voteApproval(request.id, 'U0B', at(3), voteRow(request, 'U0B', 3));
+        expect(second).toMatchObject({ voters: ['U0A', 'U0B'], counted: true, decided: true });
+        expect(second?.request).toMatchObject({ status: 'approved', decidedBy: 'U0B', decidedAt: at(3) });
+        expect(await store.voteApproval(request.id, 'U0C', at(4))).toBeNull();
+        expect(await store.listVoters(request.id)).toEqual(['U0A', 'U0B']);
+        expect(await store.listVoters('no-such-id')).toEqual([]);
+        const rows = (await store.listAudit()).filter((e) => e.requestId === request.id);
+        expect(rows.map((e) => [e.actor, e.outcome])).toEqual([
+          ['U0B', 'approved'],
+          ['U0A', 'voted'],
+        ]);
+      });
+
+      it('approves a request stored without a rule on its first vote', async () => {
+        const request = newApproval();
+        await store.createApproval(request);
+        const vote = await store.voteApproval(request.id, 'U0A', at(1));
+        expect(vote).toMatchObject({ voters: ['U0A'], decided: true });
+        expect(await store.getApproval(request.id)).toMatchObject({ status: 'approved', decidedBy: 'U0A' });
+      });
+
+      it('takes no vote after the expiry, after a deny, or for an unknown id; a deny ends a half-approved request', async () => {
+        const expiring = newApproval({ rule: twoOfM, expiresAt: at(10) });
+        const denied = newApproval({ rule: twoOfM });
+        for (const r of [expiring, denied]) await store.createApproval(r);
+        expect(await store.voteApproval(expiring.id, 'U0A', at(10))).toBeNull();
+        expect(await store.voteApproval(denied.id, 'U0A', at(1))).toMatchObject({ decided: false });
+        expect(await store.decideApproval(denied.id, 'denied', 'U0B', at(2))).toMatchObject({
+          status: 'denied',
+          decidedBy: 'U0B',
+        });
+        expect(await store.voteApproval(denied.id, 'U0C', at(3))).toBeNull();
+        expect(await store.voteApproval('no-such-id', 'U0A', at(1))).toBeNull();
+        expect(await store.getApproval(expiring.id)).toMatchObject({ status: 'pending' });
+      });
+
+      it('records no vote when its audit row cannot be written', async () => {
+        const request = newApproval({ rule: twoOfM });
+        await store.createApproval(request);
+        const bad = () => newAudit({ actor: 'U0\u0000', kind: 'decision', requestId: request.id });
+        await expect(store.voteApproval(request.id, 'U0A', at(1), bad)).rejects.toThrow(UnstorableTextError);
+        expect(await store.voteApproval(request.id, 'U0A', at(2))).toMatchObject({ counted: true });
+      });
+
+      it('with two needed and three voters racing on two instances, exactly one vote decides', async () => {
+        const b = await another();
+        for (let round = 0; round < 10; round++) {
+          const request = newApproval({ rule: twoOfM, createdAt: at(round) });
+          await store.createApproval(request);
+          const votes = await Promise.all(
+            ['U0A', 'U0B', 'U0C'].map((voter, i) =>
+              (i % 2 === 0 ? store : b).voteApproval(request.id, voter, at(20), voteRow(request, voter, 20)),
+            ),
+          );
+          expect(votes.filter((v) => v?.decided)).toHaveLength(1);
+          expect(votes.filter((v) => v === null)).toHaveLength(1);
+          const rows = (await b.listAudit({ limit: 1000 })).filter((e) => e.requestId === request.id);
+          expect(rows.map((e) => e.outcome).sort()).toEqual(['approved', 'voted']);
+          expect(await b.getApproval(request.id)).toMatchObject({ status: 'approved' });
+        }
       });
     });
 

@@ -241,6 +241,16 @@ export function messageExamples(): MessageExample[] {
       payload: approvalRequestMessage(request, { sandbox: false }),
     },
     {
+      name: 'approval-request-2-of-3',
+      kind: 'message',
+      description:
+        'An approval request under a policy rule that wants two approvers, after the first one approved: who approved, how many more are needed.',
+      payload: approvalRequestMessage(
+        { ...request, approvals: { needed: 2, by: [APPROVER] } },
+        { sandbox: false },
+      ),
+    },
+    {
       name: 'approval-approved-disabled',
       kind: 'message',
       description:

@@ -1,6 +1,6 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { errorNotice, refusalMessage } from '../../views/slack';
-import { decide } from '../approvals';
+import { decide } from '../decide';
 import { AuditUnavailableError, auditRefusal, REFUSED, type BotContext } from '../context';
 import { originOf } from '../decision-guards';
 import { RESTARTING } from '../in-flight';

@@ -63,6 +63,8 @@ export interface ApprovalCard {
   schedule?: { at: Date; local: string; zone: string } | null;
   /** Who cancelled a scheduled request (Slack id or `cli:<user>`). */
   cancelledBy?: string | null;
+  /** How many distinct approvers the request needs, and who has approved so far (one when absent). */
+  approvals?: { needed: number; by: readonly string[] } | null;
 }
 
 export interface ApprovalOptions {
@@ -256,6 +258,31 @@ function scheduleBlocks(card: ApprovalCard): KnownBlock[] {
 
 const requestIdText = (card: ApprovalCard): string => `Request \`${escapeTruncate(oneLine(card.id), 100)}\``;
 
+const APPROVERS_SHOWN = 20;
+
+/** N-of-M: how many approvals are needed, who has given one, how many are still missing. */
+function approvalsBlocks(card: ApprovalCard): KnownBlock[] {
+  const { needed = 1, by = [] } = card.approvals ?? {};
+  if (needed <= 1 && by.length === 0) return [];
+  const missing = Math.max(0, needed - by.length);
+  const who = by.length > 0 ? ` · approved by ${by.slice(0, APPROVERS_SHOWN).map(mention).join(', ')}` : '';
+  return [section(`*Approvals*: ${by.length} of ${needed}${who} · ${missing} more needed`)];
+}
+
+/** Who approved: every approver of an N-of-M request (`A, B and C`), else the one who decided. */
+function approversText(card: ApprovalCard): string {
+  const by = (card.approvals?.by ?? []).slice(0, APPROVERS_SHOWN).map(mention);
+  if (by.length < 2) return mention(card.decidedBy);
+  return `${by.slice(0, -1).join(', ')} and ${by[by.length - 1]}`;
+}
+
+function whoDecides(card: ApprovalCard): string {
+  const needed = card.approvals?.needed ?? 1;
+  return needed > 1
+    ? `${needed} distinct approvers other than the requester decide`
+    : 'an approver other than the requester decides';
+}
+
 /**
  * Posted in the channel by /iam-disable-user, /iam-enable-user and an /iam-update-user that takes an
  * account over: who asked, which user, its status, what changes, why, until when; Approve/Deny.
@@ -276,8 +303,9 @@ export function approvalRequestMessage(card: ApprovalCard, options: ApprovalOpti
     ...scheduleBlocks(card),
     ...changeBlocks(card),
     ...reasonBlocks(card),
+    ...approvalsBlocks(card),
     decisionActions(card),
-    context(`${requestIdText(card)} · an approver other than the requester decides · ${footer}`),
+    context(`${requestIdText(card)} · ${whoDecides(card)} · ${footer}`),
   ];
   return {
     text: `${sandboxPrefix(options.sandbox)}Approval needed: ${mention(card.requesterId)} asks to ${whatText(card)}`,
@@ -294,7 +322,7 @@ interface Verdict {
 }
 
 function verdict(card: ApprovalCard, outcome: IamResult | undefined): Verdict {
-  const by = mention(card.decidedBy);
+  const by = card.status === 'denied' ? mention(card.decidedBy) : approversText(card);
   const when = card.decidedAt ? ` on ${slackDate(card.decidedAt)}` : '';
   const { verb, ing, now, command, doneTitle, doneShort } = wordsOf(card);
   const Verb = capital(verb);
@@ -404,7 +432,9 @@ export function approvalDecidedMessage(card: ApprovalCard, options: DecidedOptio
       ? [`*Expired*\n${slackDate(card.expiresAt)}`]
       : card.decidedBy
         ? [
-            `*Decided by*\n${mention(card.decidedBy)}`,
+            (card.approvals?.by.length ?? 0) > 1 && card.status !== 'denied'
+              ? `*Approved by*\n${approversText(card)}`
+              : `*Decided by*\n${mention(card.decidedBy)}`,
             `*Decided*\n${card.decidedAt ? slackDate(card.decidedAt) : '—'}`,
           ]
         : [`*Expires*\n${slackDate(card.expiresAt)}`];

@@ -100,6 +100,8 @@ export {
   TYPED_QUOTE_MAX,
   errorNotice,
   invalidJsonProblem,
+  postedElsewhereNotice,
+  voteRecordedNotice,
   refusalMessage,
   usageMessage,
   workingNotice,

@@ -28,6 +28,37 @@ export function refusalMessage(reason: string, options: NoticeOptions = {}): Sla
   return notice('🚫', `${escapeTruncate(reason, NOTICE_MAX)}${closing}`, options);
 }
 
+/** Tells the requester that their request was posted in the channel its rule names, not where they asked. */
+export function postedElsewhereNotice(
+  posted: { verb: string; target: string; channelId: string; rule: string },
+  options: NoticeOptions = {},
+): SlackMessage {
+  const channel = /^[CG][A-Z0-9]+$/.test(posted.channelId)
+    ? `<#${posted.channelId}>`
+    : `\`${escapeTruncate(oneLine(posted.channelId), 100)}\``;
+  const target = `\`${escapeTruncate(oneLine(posted.target), 500)}\``;
+  const rule = escapeTruncate(oneLine(posted.rule), 300);
+  return notice(
+    '📨',
+    `Your request to ${posted.verb} ${target} was posted in ${channel} (${rule}), where its approvers decide it.`,
+    options,
+  );
+}
+
+/** Tells an approver, privately, that their Approve counted and how many more are needed. */
+export function voteRecordedNotice(
+  progress: { approvedBy: number; needed: number },
+  options: NoticeOptions = {},
+): SlackMessage {
+  const missing = Math.max(0, progress.needed - progress.approvedBy);
+  const more = `${missing} more ${missing === 1 ? 'approval is' : 'approvals are'} needed before it is carried out`;
+  return notice(
+    '✅',
+    `Your approval is recorded (${progress.approvedBy} of ${progress.needed}); ${more}.`,
+    options,
+  );
+}
+
 /** Something went wrong outside a command result (the message may carry user text: it is escaped). */
 export function errorNotice(message: string, options: NoticeOptions = {}): SlackMessage {
   return notice('❌', escapeTruncate(message, NOTICE_MAX), options);

@@ -1,0 +1,356 @@
+/**
+ * The Slack approval flow under an approval policy (IAM_POLICY_FILE, docs/POLICY.md), through Bolt's
+ * processEvent (FakeReceiver): N-of-M approvals, the rule's requesters, reason, channel, impossible
+ * rules, escalation, and the requester's DM of each outcome.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { expireDue } from '../../src/handlers';
+import { LEGACY_RULE } from '../../src/store';
+import type { ApprovalRule, AuditEntry } from '../../src/store/types';
+import {
+  blocksOf,
+  buttonClick,
+  type DrivenBot,
+  hasButtons,
+  shown,
+  slashCommand,
+  startWorld,
+  tsOf,
+  type World,
+} from '../support/fake-receiver';
+import type { SlackCall } from '../support/slack-standin.cjs';
+
+const MINUTE = 60_000;
+const APPROVE = 'iam_disable_approve';
+const DENY = 'iam_disable_deny';
+
+const POLICY = `
+rules:
+  - name: admin-disable
+    action: disable
+    target:
+      email: "*-admin@*"
+    approvers: [UAPPROVER, UAPPROVER2, UADMIN]
+    approvals: 2
+    reason: required
+    expires: 2h
+    escalate: { after: 30m, to: [S0CISO] }
+  - name: contractor-disable
+    action: disable
+    target:
+      domain: contractors.example.com
+    requesters: [UOPS]
+    channel: C0SECURITY
+  - name: enable-by-security
+    action: enable
+    approvers: [S0SECURITY]
+  - name: create-approved
+    action: create
+    approvers: [UAPPROVER, UAPPROVER2]
+  - name: rename
+    action: identifier-change
+    approvers: [UAPPROVER, UAPPROVER2, UADMIN]
+    approvals: 2
+  - name: finance-updates
+    action: update
+    target:
+      department: Finance
+    approvers: [UAPPROVER, UAPPROVER2]
+`;
+
+let world: World;
+
+afterEach(async () => {
+  await world?.close();
+});
+
+/** A bot whose IAM_POLICY_FILE is POLICY; UREQ, UOPS and UAPPROVER are operators, UAPPROVER the approver. */
+async function startPolicyBot(): Promise<DrivenBot> {
+  world = await startWorld();
+  world.slack.groups.set('S0CISO', ['UMEMBER']);
+  world.slack.groups.set('S0SECURITY', ['UGRP']);
+  const file = path.join(world.dir, 'policy.yaml');
+  fs.writeFileSync(file, POLICY);
+  return world.startBot({
+    env: { IAM_POLICY_FILE: file, IAM_OPERATORS: 'UREQ,UOPS,UAPPROVER', IAM_APPROVERS: 'UAPPROVER' },
+  });
+}
+
+interface Card {
+  id: string;
+  ts: string;
+  channel: string;
+  userId: string;
+}
+
+/** What the bot said privately (response_url) from the `since`-th such call on. */
+const privately = (since: number): string =>
+  world.slack.callsTo('response_url').slice(since).map(shown).join('\n');
+
+/** Runs a slash command as `requester`; returns what the requester was told privately. */
+async function command(driven: DrivenBot, name: string, text: string, requester: string): Promise<string> {
+  const since = world.slack.callsTo('response_url').length;
+  await driven.receiver.send(slashCommand(name, text, requester, world.responseUrl(`${requester}-${since}`)));
+  await driven.receiver.idle();
+  return privately(since);
+}
+
+/** The request card that mentions `email`. */
+async function cardFor(email: string, userId: string): Promise<Card> {
+  const post = await world.slack.waitFor(
+    (c) => c.method === 'chat.postMessage' && hasButtons(c) && shown(c).includes(email),
+  );
+  const approve = blocksOf(post)
+    .find((b) => b.type === 'actions')
+    ?.elements?.find((e) => e.action_id === APPROVE);
+  if (!approve?.value) throw new Error('the request card has no Approve button');
+  return { id: approve.value, ts: tsOf(world.slack, post), channel: String(post.args.channel), userId };
+}
+
+async function requestDisable(driven: DrivenBot, email: string): Promise<Card> {
+  const userId = world.seedUser(email);
+  await command(driven, '/iam-disable-user', `${email} reason="left"`, 'UREQ');
+  return cardFor(email, userId);
+}
+
+/** A click on the card; returns what the clicker was told privately. */
+async function click(driven: DrivenBot, action: string, card: Card, userId: string): Promise<string> {
+  const since = world.slack.callsTo('response_url').length;
+  const payload = buttonClick(
+    action,
+    card.id,
+    userId,
+    world.responseUrl(`${action}-${since}`),
+    card.ts,
+    card.channel,
+  );
+  await driven.receiver.send(payload);
+  await driven.receiver.idle();
+  return privately(since);
+}
+
+const patchesTo = (userId: string) => world.scim().filter((r) => r === `PATCH /Users/${userId}`);
+const dmsTo = (userId: string): SlackCall[] =>
+  world.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === userId);
+const lastUpdate = () => world.slack.callsTo('chat.update').at(-1);
+async function auditOf(driven: DrivenBot, requestId: string | null): Promise<AuditEntry[]> {
+  const all = await driven.bot.context.store.listAudit({ limit: 1000 });
+  return all.filter((e) => e.requestId === requestId).reverse();
+}
+
+describe('N-of-M approvals (rule admin-disable: 2 of UAPPROVER, UAPPROVER2, UADMIN)', () => {
+  it('needs two distinct approvers: the requester and a second click by the same approver count for nothing', async () => {
+    const driven = await startPolicyBot();
+    const card = await requestDisable(driven, 'boss-admin@example.com');
+    expect(shown(await world.slack.waitFor((c) => hasButtons(c)))).toContain('0 of 2');
+
+    expect(await click(driven, APPROVE, card, 'UREQ')).toContain('someone else has to decide');
+    expect(await click(driven, APPROVE, card, 'UOPS')).toContain(
+      'Only the approvers of rule 1 (admin-disable)',
+    );
+    expect(await click(driven, APPROVE, card, 'UAPPROVER')).toContain('Your approval is recorded (1 of 2)');
+    expect(shown(lastUpdate()!)).toMatch(/1 of 2 · approved by <@UAPPROVER> · 1 more needed/);
+    expect(await click(driven, APPROVE, card, 'UAPPROVER')).toContain('You approved this disable already');
+    expect(patchesTo(card.userId)).toEqual([]);
+    expect(await driven.bot.context.store.getApproval(card.id)).toMatchObject({ status: 'pending' });
+
+    await click(driven, APPROVE, card, 'UAPPROVER2');
+    expect(patchesTo(card.userId)).toHaveLength(1);
+    expect(await driven.bot.context.store.getApproval(card.id)).toMatchObject({
+      status: 'completed',
+      decidedBy: 'UAPPROVER2',
+      rule: { source: 'file', number: 1, name: 'admin-disable', approvals: 2 },
+    });
+    expect((await auditOf(driven, card.id)).map((e) => [e.actor, e.kind, e.outcome])).toEqual([
+      ['UREQ', 'command', 'requested'],
+      ['UREQ', 'refusal', 'refused'],
+      ['UOPS', 'refusal', 'refused'],
+      ['UAPPROVER', 'decision', 'voted'],
+      ['UAPPROVER', 'refusal', 'refused'],
+      ['UAPPROVER2', 'decision', 'approved'],
+      ['UAPPROVER2', 'result', 'success'],
+    ]);
+    const [dm] = dmsTo('UREQ');
+    expect(dmsTo('UREQ')).toHaveLength(1);
+    expect(shown(dm)).toContain('was approved by <@UAPPROVER> and <@UAPPROVER2>: the user is now disabled');
+    expect(shown(lastUpdate()!)).toContain('*Approved by*\\n<@UAPPROVER> and <@UAPPROVER2>');
+  });
+
+  it('a Deny after one approval ends the request; the requester is told by DM who denied it', async () => {
+    const driven = await startPolicyBot();
+    const card = await requestDisable(driven, 'ops-admin@example.com');
+    await click(driven, APPROVE, card, 'UAPPROVER');
+    await click(driven, DENY, card, 'UADMIN');
+    expect(await driven.bot.context.store.getApproval(card.id)).toMatchObject({
+      status: 'denied',
+      decidedBy: 'UADMIN',
+    });
+    expect(await click(driven, APPROVE, card, 'UAPPROVER2')).toContain('already denied');
+    expect(patchesTo(card.userId)).toEqual([]);
+    expect(dmsTo('UREQ').map(shown)).toEqual([expect.stringContaining('was denied by <@UADMIN>')]);
+  });
+
+  it('the escalation group may approve once its time has come, not before', async () => {
+    const driven = await startPolicyBot();
+    const card = await requestDisable(driven, 'esc-admin@example.com');
+    expect(await click(driven, APPROVE, card, 'UMEMBER')).toContain('Only the approvers of rule 1');
+    world.advance(30 * MINUTE);
+    expect(await click(driven, APPROVE, card, 'UMEMBER')).toContain('Your approval is recorded (1 of 2)');
+    await click(driven, APPROVE, card, 'UADMIN');
+    expect(patchesTo(card.userId)).toHaveLength(1);
+  });
+
+  it('a request that expires is told to its requester by DM, once', async () => {
+    const driven = await startPolicyBot();
+    const card = await requestDisable(driven, 'late-admin@example.com');
+    const request = await driven.bot.context.store.getApproval(card.id);
+    expect(request!.expiresAt.getTime() - request!.createdAt.getTime()).toBe(120 * MINUTE);
+    world.advance(120 * MINUTE);
+    await expireDue(driven.bot.context, driven.bot.app.client);
+    await expireDue(driven.bot.context, driven.bot.app.client);
+    expect(dmsTo('UREQ').map(shown)).toEqual([expect.stringContaining('expired before anyone decided')]);
+  });
+});
+
+describe('a stored rule that cannot be read', () => {
+  it('closes the request as failed at the first click, never approves it, and DMs the requester', async () => {
+    const driven = await startPolicyBot();
+    const { store } = driven.bot.context;
+    const userId = world.seedUser('odd@example.com');
+    const broken = { ...LEGACY_RULE, approvals: 0 } as ApprovalRule; // N ≥ 1: not a valid rule
+    await store.createApproval({
+      id: 'req-odd',
+      action: 'disable',
+      requesterId: 'UREQ',
+      channelId: 'C1',
+      teamId: 'T1',
+      enterpriseId: null,
+      profile: { id: userId, email: 'odd@example.com' },
+      target: 'odd@example.com',
+      reason: null,
+      createdAt: world.now,
+      expiresAt: new Date(world.now.getTime() + 60 * MINUTE),
+      rule: broken,
+    });
+    await store.setApprovalMessage('req-odd', 'C1', '1700000099.000100');
+    const card = { id: 'req-odd', ts: '1700000099.000100', channel: 'C1', userId };
+    expect(await click(driven, APPROVE, card, 'UAPPROVER')).toContain('cannot be carried out');
+    expect(await store.getApproval('req-odd')).toMatchObject({ status: 'failed' });
+    expect(patchesTo(userId)).toEqual([]);
+    expect(dmsTo('UREQ').map(shown)).toEqual([
+      expect.stringContaining('could not be carried out: the stored approval rule is not valid'),
+    ]);
+  });
+});
+
+describe('what a rule refuses at request time (nothing is stored or changed)', () => {
+  it('a rule that requires a reason refuses a request without one, saying how to give it', async () => {
+    const driven = await startPolicyBot();
+    world.seedUser('quiet-admin@example.com');
+    const told = await command(driven, '/iam-disable-user', 'quiet-admin@example.com', 'UREQ');
+    expect(told).toContain(
+      'A reason is required for this disable (rule 1 (admin-disable) of IAM_POLICY_FILE)',
+    );
+    expect(told).toContain('reason=');
+    expect(world.slack.callsTo('chat.postMessage').filter(hasButtons)).toEqual([]);
+    expect(await driven.bot.context.store.listPendingApprovals()).toEqual([]);
+    expect((await auditOf(driven, null)).map((e) => [e.kind, e.outcome])).toEqual([
+      ['command', 'received'],
+      ['result', 'rejected'],
+    ]);
+  });
+
+  it('a requester the rule does not list is refused; one it lists gets the request posted in the rule channel', async () => {
+    const driven = await startPolicyBot();
+    const userId = world.seedUser('temp@contractors.example.com');
+    const refused = await command(driven, '/iam-disable-user', 'temp@contractors.example.com', 'UREQ');
+    expect(refused).toContain('You may not ask for this disable');
+    expect(refused).toContain('only its requesters ask (UOPS)');
+    expect(await driven.bot.context.store.listPendingApprovals()).toEqual([]);
+
+    const told = await command(driven, '/iam-disable-user', 'temp@contractors.example.com', 'UOPS');
+    const card = await cardFor('temp@contractors.example.com', userId);
+    expect(card.channel).toBe('C0SECURITY');
+    expect(told).toContain('was posted in <#C0SECURITY>');
+    expect(await click(driven, APPROVE, { ...card, channel: 'C1' }, 'UAPPROVER')).toContain(
+      'does not belong to a request made in this channel',
+    );
+    await click(driven, APPROVE, card, 'UAPPROVER');
+    expect(patchesTo(userId)).toHaveLength(1);
+    expect(dmsTo('UOPS').map(shown)).toEqual([expect.stringContaining('the user is now disabled')]);
+  });
+
+  it('a rule channel the bot cannot post in closes the request and tells the requester which channel', async () => {
+    const driven = await startPolicyBot();
+    world.slack.closedChannels.add('C0SECURITY');
+    world.seedUser('gone@contractors.example.com');
+    const told = await command(driven, '/iam-disable-user', 'gone@contractors.example.com', 'UOPS');
+    expect(told).toContain('cannot post the approval request in channel C0SECURITY');
+    expect(await driven.bot.context.store.listPendingApprovals()).toEqual([]);
+  });
+
+  it('a request nobody but the requester could approve is refused at once', async () => {
+    const driven = await startPolicyBot();
+    world.seedUser('plain@example.com');
+    const told = await command(driven, '/iam-disable-user', 'plain@example.com', 'UAPPROVER');
+    expect(told).toContain('could never be approved under the built-in rule');
+    expect(told).toContain('you are one of them');
+    expect(await driven.bot.context.store.listPendingApprovals()).toEqual([]);
+  });
+
+  it('a rule that adds approval to create is refused clearly (not supported yet) and nothing is created', async () => {
+    const driven = await startPolicyBot();
+    const told = await command(driven, '/iam-create-user', 'email=new@example.com', 'UREQ');
+    expect(told).toContain('requires approval for create; not supported yet');
+    expect(world.scim().filter((r) => r.startsWith('POST'))).toEqual([]);
+  });
+});
+
+describe('approvers named by a user group', () => {
+  it('an enable under rule enable-by-security is approved by the group, not by IAM_APPROVERS', async () => {
+    const driven = await startPolicyBot();
+    const userId = world.seedUser('back@example.com', { active: false });
+    await command(driven, '/iam-enable-user', 'back@example.com', 'UREQ');
+    const card = await cardFor('back@example.com', userId);
+    expect(await click(driven, APPROVE, card, 'UAPPROVER')).toContain('Only the approvers of rule 3');
+    await click(driven, APPROVE, card, 'UGRP');
+    expect(patchesTo(userId)).toHaveLength(1);
+    expect(await driven.bot.context.store.getApproval(card.id)).toMatchObject({ status: 'completed' });
+  });
+});
+
+describe('updates: the action is the kind of change the directory shows', () => {
+  it('an email change is an identifier-change: rule rename wants two approvers', async () => {
+    const driven = await startPolicyBot();
+    const userId = world.seedUser('wes@example.com');
+    const text = '{"email":"wes.new@example.com","olduserdata":{"email":"wes@example.com"}}';
+    await command(driven, '/iam-update-user', text, 'UREQ');
+    const card = await cardFor('wes.new@example.com', userId);
+    expect(await click(driven, APPROVE, card, 'UAPPROVER')).toContain('(1 of 2)');
+    expect(patchesTo(userId)).toEqual([]);
+    await click(driven, APPROVE, card, 'UADMIN');
+    expect(patchesTo(userId)).toHaveLength(1);
+    expect(await driven.bot.context.store.getApproval(card.id)).toMatchObject({
+      status: 'completed',
+      rule: { name: 'rename', action: 'identifier-change' },
+    });
+  });
+
+  it('a rule can add approval to a plain update of its target; other updates still run at once', async () => {
+    const driven = await startPolicyBot();
+    const finance = world.seedUser('fin@example.com', { department: 'Finance' });
+    const other = world.seedUser('eng@example.com', { department: 'Engineering' });
+    await command(driven, '/iam-update-user', 'email=eng@example.com title=Lead', 'UREQ');
+    expect(patchesTo(other)).toHaveLength(1);
+    // Nothing differs: nothing to approve, so it runs at once as without a rule (the same values again).
+    await command(driven, '/iam-update-user', 'email=fin@example.com department=Finance', 'UREQ');
+    expect(await driven.bot.context.store.listPendingApprovals()).toEqual([]);
+    const before = patchesTo(finance).length;
+    await command(driven, '/iam-update-user', 'email=fin@example.com title=Lead', 'UREQ');
+    const card = await cardFor('fin@example.com', finance);
+    expect(patchesTo(finance)).toHaveLength(before);
+    await click(driven, APPROVE, card, 'UAPPROVER2');
+    expect(patchesTo(finance)).toHaveLength(before + 1);
+  });
+});
