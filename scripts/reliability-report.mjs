@@ -28,6 +28,9 @@ const EXPECTED_SECTIONS = [
   '9-stored-rows-and-replays',
   '10-approved-work',
   '11-sigterm-all-down',
+  '12-kill-window',
+  '13-one-clock',
+  '14-pg-terminate',
 ];
 
 /**
@@ -63,6 +66,11 @@ const FIGURES = [
     totals: ['approvedDisablesLost', 'approvedDisablesDoubled'],
     better: 'none',
   },
+  {
+    label: 'approved disables completed after a SIGKILL without their result row / never announced',
+    totals: ['completedWithoutResultRow', 'completedUnannounced'],
+    better: 'none',
+  },
   { label: 'bulk rows failed by rate limits', totals: ['bulkRowsFailedByRateLimits'], better: 'none' },
   { label: 'HTTP fuzz requests survived', totals: ['httpFuzzSurvived', 'httpFuzzRequests'], better: 'share' },
   {
@@ -86,6 +94,11 @@ const FIGURES = [
     label: 'approved disables completed after a 60 s Atlassian storm (injected clock)',
     totals: ['approvedDisablesCompletedAfterStorm', 'approvedDisablesInStorm'],
     better: 'share',
+  },
+  {
+    label: 'received rows lost while PostgreSQL backends were terminated',
+    totals: ['receivedRowsLost'],
+    better: 'none',
   },
   {
     label: 'SIGTERM to exit with every dependency down: runs over 30 s',

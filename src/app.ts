@@ -10,6 +10,7 @@ import {
 import { type Config, requireSlackSettings } from './config';
 import {
   AccessPolicy,
+  announceUnannounced,
   approvedRetry,
   type ApprovedRetry,
   type BotContext,
@@ -41,6 +42,7 @@ import {
 import { defaultPolicy, loadPolicy, type Policy } from './policy';
 import { type BotIdentity, checkBotToken, describeSlackFailure, StartupError } from './startup';
 import { openStore } from './store';
+import { type DatabaseClock, followDatabase } from './store/database-clock';
 import type { Store } from './store/types';
 import { createRuntime, type Runtime } from './runtime';
 
@@ -186,6 +188,8 @@ interface Parts {
   routes: Route[];
   /** Makes /readyz answer 503 from now on. */
   drain: () => void;
+  /** The context's clock, following the database server's (see syncClock). */
+  databaseClock: DatabaseClock;
 }
 
 function assemble(
@@ -198,6 +202,7 @@ function assemble(
 ): Bot {
   const { config, logger } = options;
   const mode = slack.appToken !== null ? 'socket' : 'http';
+  const databaseClock = followDatabase(options.clock ?? (() => new Date()), store);
   const boltLog = boltLogger(logger, config.logLevel);
   const socketReceiver = slack.appToken !== null ? socketModeReceiver(slack.appToken, slack, boltLog) : null;
   const slackConnected = socketReceiver ? followConnection(socketReceiver) : () => true;
@@ -231,7 +236,7 @@ function assemble(
     receiver,
     tokenVerificationEnabled: !options.receiver,
   });
-  const context = botContext(options, slack, runtime, store, app, metrics);
+  const context = botContext(options, slack, runtime, store, app, metrics, databaseClock.now);
   registerListeners(app, context);
   app.error(async (error) => {
     logger.error('listener failed', { error: error.message });
@@ -239,7 +244,19 @@ function assemble(
   const drain = () => {
     draining = true;
   };
-  return lifecycle({ options, slack, runtime, store, app, context, mode, socketReceiver, routes, drain });
+  return lifecycle({
+    options,
+    slack,
+    runtime,
+    store,
+    app,
+    context,
+    mode,
+    socketReceiver,
+    routes,
+    drain,
+    databaseClock,
+  });
 }
 
 function socketModeReceiver(appToken: string, slack: SlackSettings, boltLog: BoltLog): SocketModeReceiver {
@@ -258,9 +275,9 @@ function botContext(
   store: Store,
   app: App,
   metrics: Metrics,
+  clock: () => Date,
 ): BotContext {
   const { logger } = options;
-  const clock = options.clock ?? (() => new Date());
   return {
     iam: runtime.context,
     sandbox: runtime.sandbox,
@@ -308,12 +325,14 @@ async function listen(parts: Parts, opened: (server: Server) => void): Promise<v
  * Expiry, reminders and escalations, and approved disables whose holder's lease ran out (a crashed
  * peer's), picked up by any instance.
  */
-function sweepOnce({ context, app, options }: Parts): Promise<void> {
+function sweepOnce({ context, app, options, databaseClock }: Parts): Promise<void> {
   return context.inFlight
     .run(async () => {
+      await syncClock(databaseClock, options.logger);
       await expireDue(context, app.client);
       await sendDueFollowUps(context, app.client);
       await recoverApproved(context, app.client);
+      await announceUnannounced(context, app.client);
       await reconcileInterrupted(context, app.client);
     })
     .catch((error: Error) => {
@@ -336,6 +355,7 @@ function lifecycle(parts: Parts): Bot {
       await listen(parts, (opened) => {
         server = opened;
       });
+      await syncClock(parts.databaseClock, logger);
       const recovered = await recoverApproved(context, app.client);
       if (recovered > 0)
         logger.info('carried out approved disables interrupted by a restart', { count: recovered });
@@ -400,6 +420,25 @@ async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolea
 }
 
 /** The readiness probe's database check: a primary-key read that must answer within READY_PROBE_MS. */
+/** Clock skew past which an instance says so at each sweep (it follows the database's clock anyway). */
+const SKEW_WARNING_MS = 10_000;
+
+/** Follows the database server's clock again (see followDatabase); a server that does not answer keeps the last offset. */
+async function syncClock(clock: DatabaseClock, logger: Logger): Promise<void> {
+  try {
+    const offsetMs = await clock.sync();
+    if (offsetMs !== null && Math.abs(offsetMs) >= SKEW_WARNING_MS) {
+      logger.warn("this instance's clock is off the database server's; times follow the database", {
+        offsetMs: Math.round(offsetMs),
+      });
+    }
+  } catch (error) {
+    logger.warn("could not read the database server's clock; keeping the last offset", {
+      error: (error as Error).message,
+    });
+  }
+}
+
 async function databaseProblem(store: Store): Promise<string | null> {
   const probe = store.getApproval('readyz-probe').then(
     () => null,

@@ -23,6 +23,7 @@ import type { Logger } from './log';
 import { createMetrics } from './metrics';
 import { defaultPolicy } from './policy';
 import { openStore } from './store';
+import { followDatabase } from './store/database-clock';
 import type { NewAuditEntry, Store } from './store/types';
 
 const noSlack = async (): Promise<never> => {
@@ -37,6 +38,10 @@ function cliAuditing(store: Store): Store {
     get(target, key) {
       if (key === 'appendAudit') {
         return (entry: NewAuditEntry) => target.appendAudit({ ...entry, source: 'cli' });
+      }
+      if (key === 'completeApproval') {
+        return (id: string, result: Record<string, unknown>, record: NewAuditEntry) =>
+          target.completeApproval(id, result, { ...record, source: 'cli' });
       }
       const value: unknown = Reflect.get(target, key);
       return typeof value === 'function' ? value.bind(target) : value;
@@ -61,6 +66,8 @@ export async function runScheduledOnce(
     ? new webApi.WebClient(config.slack.botToken, { slackApiUrl: config.slack.apiUrl })
     : SILENT_SLACK;
   try {
+    const clock = followDatabase(() => new Date(), store);
+    await clock.sync();
     const context: BotContext = {
       iam,
       sandbox,
@@ -70,7 +77,7 @@ export async function runScheduledOnce(
       inFlight: new InFlight(),
       followUps: new FollowUps(),
       logger,
-      clock: () => new Date(),
+      clock: clock.now,
       newId: randomUUID,
       // Carrying out an approved request asks no rule: the rule was applied when it was approved.
       policy: defaultPolicy(config.slack),

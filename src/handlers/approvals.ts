@@ -43,7 +43,7 @@ import {
   resultMessage,
   type SlackMessage,
 } from '../views/slack';
-import { audit, auditDone, type BotContext } from './context';
+import { audit, auditDone, type BotContext, pinnedUser, writeWithRecord } from './context';
 import { APPROVAL_LEASE_MS, CLAIM_OWNER, claimHolderIsDead, withLease } from './claims';
 import { profileTarget, ruleFor, storedRule, writeAction } from './policy-gate';
 import { groupDetail, recordGrant, tellGrantee } from './grants';
@@ -64,7 +64,7 @@ export async function receivedThen<T>(
   preview: () => Promise<T>,
 ): Promise<T> {
   const entry = { actor: input.requesterId, command, target: targetOf(profile), requestId: null };
-  await audit(context, { ...entry, kind: 'command', outcome: 'received', detail: null });
+  await audit(context, { ...entry, kind: 'command', outcome: 'received', detail: pinnedUser(profile.id) });
   try {
     return await preview();
   } catch (error) {
@@ -140,6 +140,22 @@ export const retryDeadline = (request: ApprovalRequest, deadlineMs: number): Dat
   return new Date(Math.max(approved, request.scheduledAt?.getTime() ?? 0) + deadlineMs);
 };
 
+/** The result row of something Atlassian answered. */
+const resultEntry = (
+  actorId: string,
+  action: ApprovalAction,
+  result: IamResult,
+  requestId: string | null,
+) => ({
+  actor: actorId,
+  kind: 'result' as const,
+  command: COMMAND_OF[action],
+  target: targetOf(result.IAM.UserProfile),
+  outcome: outcomeOf(result.IAM.Vendor),
+  requestId,
+  detail: resultDetail(result),
+});
+
 /** The result row of something Atlassian already answered: never throws (see auditDone). */
 async function auditResult(
   context: BotContext,
@@ -148,15 +164,7 @@ async function auditResult(
   result: IamResult,
   requestId: string | null,
 ) {
-  await auditDone(context, {
-    actor: actorId,
-    kind: 'result',
-    command: COMMAND_OF[action],
-    target: targetOf(result.IAM.UserProfile),
-    outcome: outcomeOf(result.IAM.Vendor),
-    requestId,
-    detail: resultDetail(result),
-  });
+  await auditDone(context, resultEntry(actorId, action, result, requestId));
 }
 
 /** Who asks, where, and how to reach them privately (a slash command's response_url, or a DM for a modal). */
@@ -314,7 +322,7 @@ export async function requestPreviewedWrite(
     target: targetOf(input.profile),
     outcome: 'received',
     requestId: null,
-    detail: null,
+    detail: pinnedUser('update' in input.preview ? input.preview.update.user.id : input.profile.id),
   });
   await carryOutPreview(context, client, input, kind, runNow);
 }
@@ -614,6 +622,7 @@ async function carryOutClaimed(
   context: BotContext,
   client: WebClient,
   request: ApprovalRequest,
+  announce: Announce,
 ): Promise<void> {
   let plan: ApprovalPlan;
   let result: IamResult;
@@ -628,22 +637,82 @@ async function carryOutClaimed(
   if ((request.attempts ?? 0) > 1) result = finishedByEarlierAttempt(plan, result);
   if (plan.action === 'grant') result = await recordGrant(context, request, plan.profile, result);
   const stored = result as unknown as Record<string, unknown>;
-  if (!(await context.store.completeApproval(request.id, stored))) return; // another instance finished it
-  await auditResult(context, request.decidedBy ?? request.requesterId, request.action, result, request.id);
-  await announceDecision(context, client, { ...request, status: 'completed', result: stored }, result);
-  if (plan.action === 'grant') await tellGrantee(context, client, request);
+  if (!(await complete(context, client, request, result))) return;
+  await announceAndMark(context, client, { ...request, status: 'completed', result: stored }, announce);
 }
 
 /**
- * Runs an approved request that this instance has claimed (see carryOutClaimed), renewing its lease
- * while the work runs (a heartbeat), so a live holder is never taken over.
+ * Keeps the result with its audit row (one transaction, so no kill comes between them): false when
+ * another instance finished it, or when the row cannot be written. Then nothing is completed: the
+ * request stays approved, its approver is told (on the first attempt), and once the lease has run out
+ * a sweep carries it out again, finds the change made and completes it as done.
+ */
+async function complete(
+  context: BotContext,
+  client: WebClient,
+  request: ApprovalRequest,
+  result: IamResult,
+): Promise<boolean> {
+  const approver = request.decidedBy ?? request.requesterId;
+  const entry = resultEntry(approver, request.action, result, request.id);
+  try {
+    return await writeWithRecord(context, entry, (record) =>
+      context.store.completeApproval(request.id, result as unknown as Record<string, unknown>, record),
+    );
+  } catch (error) {
+    context.logger.error('AUDIT ROW MISSING: the result was not recorded; the request stays approved', {
+      requestId: request.id,
+      command: entry.command,
+      outcome: entry.outcome,
+      error: (error as Error).message,
+    });
+    if ((request.attempts ?? 1) <= 1) {
+      const text = `The approved ${request.action} of ${request.target} was sent to Atlassian (${entry.outcome}), but the audit log is unavailable, so it is not recorded yet; it is checked again, recorded and announced once the audit log works.`;
+      await tellPerson(context, client, approver, text);
+    }
+    return false;
+  }
+}
+
+/** Tells of a completed request: its card, its thread, its requester (see announceDecision). */
+export type Announce = (context: BotContext, client: WebClient, request: ApprovalRequest) => Promise<void>;
+
+export const announceCompleted: Announce = async (context, client, request) => {
+  await announceDecision(context, client, request, request.result as unknown as IamResult);
+  if (request.action === 'grant') await tellGrantee(context, client, request);
+};
+
+/**
+ * Announces a completed request, then marks it announced. A crash before the mark announces it again
+ * at the next start (see Store.listUnannounced): a post may be repeated, never lost.
+ */
+export async function announceAndMark(
+  context: BotContext,
+  client: WebClient,
+  request: ApprovalRequest,
+  announce: Announce,
+): Promise<void> {
+  await announce(context, client, request);
+  await context.store.markAnnounced(request.id).catch((error: Error) =>
+    context.logger.warn('could not mark a request announced; a restart may announce it again', {
+      requestId: request.id,
+      error: error.message,
+    }),
+  );
+}
+
+/**
+ * Runs an approved request that this instance has claimed (see carryOutClaimed) and `announce`s its
+ * completion, renewing its lease while the work and the announcement run (a heartbeat), so a live
+ * holder is never taken over.
  */
 export async function carryOut(
   context: BotContext,
   client: WebClient,
   request: ApprovalRequest,
+  announce: Announce = announceCompleted,
 ): Promise<void> {
-  await withLease(context, request.id, () => carryOutClaimed(context, client, request));
+  await withLease(context, request.id, () => carryOutClaimed(context, client, request, announce));
 }
 
 /**

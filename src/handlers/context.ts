@@ -42,6 +42,15 @@ export interface ApprovedRetry {
 
 export { AUDIT_UNAVAILABLE, AuditUnavailableError } from '../store/unavailable';
 
+/**
+ * A command's "received" detail: the Atlassian id of the user it is pinned to, when known (typed, or
+ * found by a preview), so reconciling after a crash looks the user up by id, which a change of email
+ * or username does not alter (see reconcile.ts).
+ */
+export function pinnedUser(id: unknown): Record<string, unknown> | null {
+  return typeof id === 'string' && id !== '' ? { userId: id } : null;
+}
+
 type BotAuditEntry = Omit<NewAuditEntry, 'at' | 'source'>;
 
 /**
@@ -95,6 +104,26 @@ export async function auditDone(context: BotContext, entry: BotAuditEntry): Prom
       error: (error as Error).message,
     });
     return false;
+  }
+}
+
+/**
+ * A store write that carries its own audit row in one transaction (Store.completeApproval): `entry` is
+ * stamped as audit() stamps it and counted in the metrics when `write` says it stored it; a failure
+ * counts as an audit write failure and is rethrown (nothing was written).
+ */
+export async function writeWithRecord(
+  context: BotContext,
+  entry: BotAuditEntry,
+  write: (record: NewAuditEntry) => Promise<boolean>,
+): Promise<boolean> {
+  try {
+    const written = await write({ ...entry, at: context.clock(), source: 'slack' });
+    if (written) count(context.metrics, entry);
+    return written;
+  } catch (error) {
+    context.metrics.auditWriteFailure();
+    throw error;
   }
 }
 

@@ -38,7 +38,7 @@ export { grantDone, grantExtend, sendDueNotices } from './grant-notices';
 export { GRANT_SWEEP_MS, startGrantSweep } from './grant-sweep';
 export { sendDueFollowUps } from './reminders';
 export { FollowUps } from './follow-ups';
-export { runScheduled, startScheduleTimer } from './scheduled';
+export { announceUnannounced, runScheduled, startScheduleTimer } from './scheduled';
 export { InFlight } from './in-flight';
 
 /** Every listener, grouped by Slack surface, behind the replay guard (a trigger_id runs once). */

@@ -46,12 +46,18 @@ export function interruptedCommands(rows: AuditEntry[], now: Date): AuditEntry[]
   return interrupted.reverse();
 }
 
-const profileOf = (target: string): UserProfile =>
-  target.includes('@') ? { email: target } : { username: target };
+/** Whom to look up: the user the command was pinned to (by id, see pinnedUser), else its target. */
+function profileOf(row: AuditEntry): UserProfile {
+  const pinned = row.detail?.userId;
+  if (typeof pinned === 'string') return { id: pinned };
+  const target = row.target as string;
+  return target.includes('@') ? { email: target } : { username: target };
+}
 
 /**
  * At start and on every sweep: Slack write commands of the last 24 hours that were received but never
- * answered (a crash between the two) are looked up in Atlassian (read-only), the outcome recorded as
+ * answered (a crash between the two) are looked up in Atlassian (read-only; by the pinned id where the
+ * command had one), the outcome recorded as
  * their result row (`reconciled: …`), and the requester told by DM. One instance handles each (a claim
  * on the row's id); a lookup Atlassian does not answer is tried again on the next sweep. Returns how
  * many were reconciled.
@@ -63,7 +69,7 @@ export async function reconcileInterrupted(context: BotContext, client: WebClien
   let count = 0;
   for (const row of interruptedCommands(rows, now).slice(0, RECONCILE_MAX)) {
     const target = row.target as string;
-    const found = await getUser(context.iam, profileOf(target));
+    const found = await getUser(context.iam, profileOf(row));
     const vendor = found.IAM.Vendor;
     if (!vendor.success && vendor.errorCode !== 404) continue; // Atlassian did not answer: next sweep
     if (!(await context.store.claimTrigger(`reconcile:${row.id}`, now))) continue; // another instance did

@@ -8,7 +8,14 @@ import { type IamResult, SKIP_REASONS } from '../iam';
 import type { Logger } from '../log';
 import type { ApprovalRequest } from '../store/types';
 import { refusalMessage, type ScheduledOutcome, scheduledOutcomeMessage } from '../views/slack';
-import { announceDecision, cardOf, carryOut } from './approvals';
+import {
+  type Announce,
+  announceAndMark,
+  announceCompleted,
+  announceDecision,
+  cardOf,
+  carryOut,
+} from './approvals';
 import { APPROVAL_LEASE_MS, CLAIM_OWNER, claimHolderIsDead } from './claims';
 import { auditDone, type BotContext } from './context';
 import { postMessage } from './posting';
@@ -45,13 +52,24 @@ export function scheduledOutcomeOf(
   return { kind: 'done', lateMs };
 }
 
-/** Carries out one claimed request, then says in its thread what its time found, and audits that. */
+/** The Slack client for a request: none for one made on the command line (no channel). */
+const clientOf = (request: ApprovalRequest, slack: WebClient): WebClient =>
+  request.channelId ? slack : SILENT_SLACK;
+
+/** Carries out one claimed request; its announcement says in its thread what its time found. */
 async function carryOutScheduled(context: BotContext, slack: WebClient, request: ApprovalRequest) {
-  const client = request.channelId ? slack : SILENT_SLACK;
-  await carryOut(context, client, request);
-  const stored = await context.store.getApproval(request.id);
+  await carryOut(context, clientOf(request, slack), request, announceScheduled);
+}
+
+/**
+ * A completed scheduled request's announcement: its card and result (as any approved request's), then
+ * what its time found, audited and said in its thread. A thread Slack refuses is logged: the requester
+ * was told already.
+ */
+const announceScheduled: Announce = async (context, client, request) => {
+  await announceCompleted(context, client, request);
   const now = context.clock();
-  const outcome = scheduledOutcomeOf(request, (stored?.result ?? null) as IamResult | null, now);
+  const outcome = scheduledOutcomeOf(request, request.result as IamResult | null, now);
   await auditDone(context, {
     actor: 'system',
     kind: 'result',
@@ -67,7 +85,51 @@ async function carryOutScheduled(context: BotContext, slack: WebClient, request:
     request.channelId,
     message,
     request.messageTs ? { threadTs: request.messageTs } : {},
+  ).catch((error: Error) =>
+    context.logger.error('could not post what a scheduled request found', {
+      requestId: request.id,
+      error: error.message,
+    }),
   );
+};
+
+/**
+ * Completed requests (scheduled or not) whose announcement a crash cut off, announced by one instance
+ * each (a lease, see Store.claimAnnouncement): those of a holder known to be dead at once, others once
+ * the holder's lease has run out. Runs at start, on every sweep and with the scheduled runs. Returns
+ * how many it announced.
+ */
+export async function announceUnannounced(context: BotContext, slack: WebClient): Promise<number> {
+  let unannounced: ApprovalRequest[];
+  try {
+    unannounced = await context.store.listUnannounced();
+  } catch (error) {
+    context.logger.error('could not list unannounced requests', { error: (error as Error).message });
+    return 0;
+  }
+  let count = 0;
+  for (const request of unannounced) {
+    const dead = claimHolderIsDead(request.claimedBy) ? (request.claimedBy ?? undefined) : undefined;
+    try {
+      const claimed = await context.store.claimAnnouncement(
+        request.id,
+        context.clock(),
+        APPROVAL_LEASE_MS,
+        CLAIM_OWNER,
+        dead,
+      );
+      if (!claimed) continue;
+      const announce = claimed.scheduledAt ? announceScheduled : announceCompleted;
+      await announceAndMark(context, clientOf(claimed, slack), claimed, announce);
+      count += 1;
+    } catch (error) {
+      context.logger.error('could not announce a completed request', {
+        requestId: request.id,
+        error: (error as Error).message,
+      });
+    }
+  }
+  return count;
 }
 
 /**
@@ -144,8 +206,9 @@ async function claimFromTheDead(context: BotContext): Promise<ApprovalRequest[]>
 const OVERDUE_RETRY_MS = 1_000;
 
 /**
- * Runs runScheduled when the soonest schedule (pending or approved) falls due, and at least every
- * `pollMs` (another instance or the CLI may have stored a sooner one). Returns a stop function.
+ * Runs runScheduled (then announceUnannounced) when the soonest schedule (pending or approved) falls
+ * due, and at least every `pollMs` (another instance or the CLI may have stored a sooner one). Returns
+ * a stop function.
  */
 export function startScheduleTimer(
   context: BotContext,
@@ -168,7 +231,10 @@ export function startScheduleTimer(
   const tick = async () => {
     let delay = options.pollMs;
     try {
-      await context.inFlight.run(() => runScheduled(context, client));
+      await context.inFlight.run(async () => {
+        await runScheduled(context, client);
+        await announceUnannounced(context, client); // what a killed peer completed but never told
+      });
       delay = await next();
     } catch (error) {
       options.logger.warn('scheduled run failed', { error: (error as Error).message });

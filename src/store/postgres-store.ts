@@ -160,6 +160,12 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (request_id, voter_id)
   );
   `,
+  // 10: a completed request whose announcement (card, thread, requester) is still to be made, so a restart
+  // finds what a crash completed but never told (see Store.listUnannounced); true from completion to markAnnounced.
+  `
+  ALTER TABLE approvals ADD COLUMN unannounced boolean NOT NULL DEFAULT false;
+  CREATE INDEX approvals_unannounced ON approvals (created_at) WHERE unannounced;
+  `,
 ];
 
 /**
@@ -240,6 +246,15 @@ const decode: Rows.RowDecoder<Date, Record<string, unknown>> = {
 const toApproval = (row: ApprovalRow): ApprovalRequest => Rows.approvalFromRow(row, decode);
 const toAudit = (row: AuditRow): AuditEntry => Rows.auditFromRow(row, decode);
 const byCreation = Rows.byCreation;
+
+/** SQLSTATEs of a backend the server ended under a statement (admin_shutdown, crash_shutdown). */
+const TERMINATED = new Set(['57P01', '57P02']);
+/**
+ * How often such a statement is sent again before its failure is reported, after 20, 40, 80, 160 ms
+ * (a storm of terminations can end the next connection too).
+ */
+const TERMINATED_RETRIES = 4;
+const TERMINATED_FIRST_WAIT_MS = 20;
 
 /** A schema name the store may put in `search_path` unquoted: letters, digits and `_` only. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -425,12 +440,23 @@ export class PostgresStore extends GrantsDelegated implements Store {
     return new PostgresStore(pool, url, options.clock === 'database');
   }
 
-  /** Runs one statement; a failure is rethrown without DATABASE_URL, its password or the host. */
+  /**
+   * Runs one statement; a failure is rethrown without DATABASE_URL, its password or the host. A
+   * statement whose backend the server terminated (pg_terminate_backend, a crash of another backend)
+   * reports that instead of completing, so it did not commit: it is sent again on another connection.
+   */
   private async query<R extends object>(sql: string, params: unknown[] = []): Promise<QueryResult<R>> {
-    try {
-      return await this.pool.query<R>(sql, params);
-    } catch (error) {
-      throw new PostgresError(`PostgreSQL: ${describePostgresError(error, this.url)}`, error);
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.pool.query<R>(sql, params);
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        if (attempt < TERMINATED_RETRIES && TERMINATED.has(String(code))) {
+          await new Promise((resolve) => setTimeout(resolve, TERMINATED_FIRST_WAIT_MS * 2 ** attempt));
+          continue;
+        }
+        throw new PostgresError(`PostgreSQL: ${describePostgresError(error, this.url)}`, error);
+      }
     }
   }
 
@@ -648,7 +674,7 @@ export class PostgresStore extends GrantsDelegated implements Store {
     if (!isStorable(id) || !isStorable(owner)) return false;
     const { rowCount } = await this.query(
       `UPDATE approvals SET claimed_until = COALESCE($1::timestamptz, now()) + $4 * interval '1 millisecond'
-       WHERE id = $2 AND status = 'approved' AND claimed_by = $3`,
+       WHERE id = $2 AND (status = 'approved' OR unannounced) AND claimed_by = $3`,
       [this.when(at), id, owner, leaseMs],
     );
     return rowCount === 1;
@@ -669,13 +695,58 @@ export class PostgresStore extends GrantsDelegated implements Store {
     );
   }
 
-  async completeApproval(id: string, result: Record<string, unknown>): Promise<boolean> {
+  async completeApproval(
+    id: string,
+    result: Record<string, unknown>,
+    record: NewAuditEntry,
+  ): Promise<boolean> {
+    assertStorable(Rows.auditTexts(record));
     if (!isStorable(id)) return false;
-    const { rowCount } = await this.query(
-      "UPDATE approvals SET status = 'completed', result = $1::json WHERE id = $2 AND status = 'approved'",
-      [JSON.stringify(result), id],
+    // One statement: the audit row is inserted by it, so a row that cannot be written undoes the completion.
+    const rows = await this.rows(
+      `WITH completed AS (
+         UPDATE approvals SET status = 'completed', result = $1::json, unannounced = true
+         WHERE id = $2 AND status = 'approved' RETURNING id
+       ),
+       logged AS (
+         INSERT INTO audit_log (at, actor, source, kind, command, target, outcome, request_id, detail)
+         SELECT ${AUDIT_VALUES(3)} FROM completed
+       )
+       SELECT id FROM completed`,
+      [JSON.stringify(result), id, ...auditParams(record, this.when(record.at))],
     );
-    return rowCount === 1;
+    return rows.length === 1;
+  }
+
+  async listUnannounced(): Promise<ApprovalRequest[]> {
+    const rows = await this.rows<ApprovalRow>(
+      `SELECT ${APPROVAL_COLUMNS} FROM approvals WHERE unannounced ORDER BY created_at, id COLLATE "C"`,
+    );
+    return rows.map(toApproval);
+  }
+
+  async claimAnnouncement(
+    id: string,
+    at: Date,
+    leaseMs: number,
+    owner: string,
+    takeOverFrom?: string,
+  ): Promise<ApprovalRequest | null> {
+    assertStorable({ owner, takeOverFrom });
+    if (!isStorable(id)) return null;
+    return this.approvalRow(
+      `UPDATE approvals
+       SET claimed_until = COALESCE($3::timestamptz, now()) + $1 * interval '1 millisecond', claimed_by = $4
+       WHERE id = $2 AND unannounced
+         AND (claimed_until IS NULL OR claimed_until <= COALESCE($3::timestamptz, now()) OR claimed_by = $5)
+       RETURNING ${APPROVAL_COLUMNS}`,
+      [leaseMs, id, this.when(at), owner, takeOverFrom ?? null],
+    );
+  }
+
+  async markAnnounced(id: string): Promise<void> {
+    if (!isStorable(id)) return;
+    await this.query('UPDATE approvals SET unannounced = false WHERE id = $1', [id]);
   }
 
   async failApproval(id: string, reason: string): Promise<ApprovalRequest | null> {
@@ -880,6 +951,12 @@ export class PostgresStore extends GrantsDelegated implements Store {
     return (
       (await this.query('DELETE FROM audit_log WHERE at < $1::timestamptz', [iso(before)])).rowCount ?? 0
     );
+  }
+
+  async databaseTime(): Promise<Date | null> {
+    if (!this.databaseClock) return null;
+    const [row] = await this.rows<{ now: Date }>('SELECT now() AS now');
+    return row?.now ?? null;
   }
 
   /** Ends the pool once its queries have finished; a second call waits for the first. */

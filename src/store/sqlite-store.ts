@@ -209,6 +209,12 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (request_id, voter_id)
   );
   `,
+  // 11: a completed request whose announcement (card, thread, requester) is still to be made, so a restart
+  // finds what a crash completed but never told (see Store.listUnannounced); 1 from completion to markAnnounced.
+  `
+  ALTER TABLE approvals ADD COLUMN unannounced INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX approvals_unannounced ON approvals (created_at) WHERE unannounced = 1;
+  `,
 ];
 
 const DEFAULT_AUDIT_LIMIT = 100;
@@ -315,15 +321,26 @@ export class SqliteStore extends GrantsDelegated implements Store {
            AND (next_attempt_at IS NULL OR next_attempt_at <= ?) RETURNING *`,
       ),
       renew: db.prepare<[string, string, string]>(
-        "UPDATE approvals SET claimed_until = ? WHERE id = ? AND status = 'approved' AND claimed_by = ?",
+        `UPDATE approvals SET claimed_until = ?
+         WHERE id = ? AND (status = 'approved' OR unannounced = 1) AND claimed_by = ?`,
       ),
       defer: db.prepare<[string, string, string, string], ApprovalRow>(
         `UPDATE approvals SET next_attempt_at = ?, last_error = ?, claimed_until = NULL
          WHERE id = ? AND status = 'approved' AND claimed_by = ? RETURNING *`,
       ),
       complete: db.prepare<[string, string]>(
-        "UPDATE approvals SET status = 'completed', result = ? WHERE id = ? AND status = 'approved'",
+        `UPDATE approvals SET status = 'completed', result = ?, unannounced = 1
+         WHERE id = ? AND status = 'approved'`,
       ),
+      listUnannounced: db.prepare<[], ApprovalRow>(
+        'SELECT * FROM approvals WHERE unannounced = 1 ORDER BY created_at, id',
+      ),
+      claimAnnouncement: db.prepare<[string, string, string, string, string | null], ApprovalRow>(
+        `UPDATE approvals SET claimed_until = ?, claimed_by = ?
+         WHERE id = ? AND unannounced = 1 AND (claimed_until IS NULL OR claimed_until <= ? OR claimed_by = ?)
+         RETURNING *`,
+      ),
+      markAnnounced: db.prepare<[string]>('UPDATE approvals SET unannounced = 0 WHERE id = ?'),
       fail: db.prepare<[string, string], ApprovalRow>(
         `UPDATE approvals SET status = 'failed', result = ?
          WHERE id = ? AND status IN ('pending', 'approved') RETURNING *`,
@@ -516,9 +533,44 @@ export class SqliteStore extends GrantsDelegated implements Store {
     return row ? toApproval(row) : null;
   }
 
-  async completeApproval(id: string, result: Record<string, unknown>): Promise<boolean> {
+  async completeApproval(
+    id: string,
+    result: Record<string, unknown>,
+    record: NewAuditEntry,
+  ): Promise<boolean> {
+    assertStorable(Rows.auditTexts(record));
     if (!isStorable(id)) return false;
-    return this.write(() => this.sql.complete.run(JSON.stringify(result), id).changes === 1);
+    // One transaction: a row that cannot be written undoes the completion.
+    return this.write(() => {
+      const completed = this.sql.complete.run(JSON.stringify(result), id).changes === 1;
+      if (completed) this.insertAudit(record);
+      return completed;
+    });
+  }
+
+  async listUnannounced(): Promise<ApprovalRequest[]> {
+    return this.sql.listUnannounced.all().map(toApproval);
+  }
+
+  async claimAnnouncement(
+    id: string,
+    at: Date,
+    leaseMs: number,
+    owner: string,
+    takeOverFrom?: string,
+  ): Promise<ApprovalRequest | null> {
+    assertStorable({ owner, takeOverFrom });
+    if (!isStorable(id)) return null;
+    const until = iso(new Date(at.getTime() + leaseMs));
+    const row = this.write(() =>
+      this.sql.claimAnnouncement.get(until, owner, id, iso(at), takeOverFrom ?? null),
+    );
+    return row ? toApproval(row) : null;
+  }
+
+  async markAnnounced(id: string): Promise<void> {
+    if (!isStorable(id)) return;
+    this.write(() => this.sql.markAnnounced.run(id));
   }
 
   async failApproval(id: string, reason: string): Promise<ApprovalRequest | null> {
@@ -665,6 +717,10 @@ export class SqliteStore extends GrantsDelegated implements Store {
     return this.write(
       () => this.db.prepare<[string]>('DELETE FROM audit_log WHERE at < ?').run(cutoff).changes,
     );
+  }
+
+  async databaseTime(): Promise<Date | null> {
+    return null;
   }
 
   async close(): Promise<void> {

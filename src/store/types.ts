@@ -187,7 +187,8 @@ export interface Store extends ApprovalFollowUpStore, GrantStore {
   ): Promise<ApprovalRequest | null>;
   /**
    * Extends the lease `owner` holds to `at + leaseMs` while it still works (a heartbeat): false when it
-   * no longer holds it (the request ended, or the lease ran out and another instance took it).
+   * no longer holds it (the request ended or was announced, or the lease ran out and another instance
+   * took it).
    */
   renewClaim(id: string, owner: string, at: Date, leaseMs: number): Promise<boolean>;
   /**
@@ -201,8 +202,29 @@ export interface Store extends ApprovalFollowUpStore, GrantStore {
     nextAttemptAt: Date,
     lastError: string,
   ): Promise<ApprovalRequest | null>;
-  /** approved → completed with the action's result; returns false when the request was not approved. */
-  completeApproval(id: string, result: Record<string, unknown>): Promise<boolean>;
+  /**
+   * approved → completed with the action's result, and `record` (the result's audit row) written in the
+   * same transaction: if the row cannot be written the call rejects and nothing is completed (no result
+   * without its audit row, and a kill cannot come between them). Returns false when the request was not
+   * approved (nothing is written). A completed request is unannounced until markAnnounced; the lease of
+   * whoever completed it still runs (and renewClaim extends it) while it announces.
+   */
+  completeApproval(id: string, result: Record<string, unknown>, record: NewAuditEntry): Promise<boolean>;
+  /** Completed requests whose announcement (card, thread, requester) was never finished, oldest first. */
+  listUnannounced(): Promise<ApprovalRequest[]>;
+  /**
+   * Takes the right to announce a completed, unannounced request, as claimApproval takes the right to
+   * carry one out (a lease, `owner`, `takeOverFrom` for a holder known to be dead): one caller at a time.
+   */
+  claimAnnouncement(
+    id: string,
+    at: Date,
+    leaseMs: number,
+    owner: string,
+    takeOverFrom?: string,
+  ): Promise<ApprovalRequest | null>;
+  /** The completed request's announcement is done: it is no longer listed by listUnannounced. */
+  markAnnounced(id: string): Promise<void>;
   /**
    * pending or approved → failed, keeping `{ reason }` as its result: returns the updated request to the
    * one caller that ended it, null otherwise (already decided, completed, failed, or unknown).
@@ -241,5 +263,11 @@ export interface Store extends ApprovalFollowUpStore, GrantStore {
    * `dryRun`, only counts them. Nothing is ever pruned unless an operator asks.
    */
   pruneAudit(before: Date, dryRun?: boolean): Promise<number>;
+  /**
+   * The database server's time now, when the store takes its times from the server (PostgreSQL opened
+   * with `clock: 'database'`, as several replicas use it); null when it keeps no clock of its own
+   * (SQLite: one machine, one clock). Replicas follow it (see src/store/database-clock.ts).
+   */
+  databaseTime(): Promise<Date | null>;
   close(): Promise<void>;
 }

@@ -996,16 +996,27 @@ describe('no approval step without its audit row (issue 10 finding 3, issue 11 f
     ]);
   });
 
-  it('a result row that cannot be written after the disable is logged loudly; the request completes and all are told', async () => {
+  it('a result row that cannot be written after the disable: nothing completed, the approver told, and a sweep completes it once the log works (issue 11: the kill window)', async () => {
     const driven = await world.startBot();
     const request = await requestDisable(driven, 'pia@example.com');
     breakAuditLog("NEW.kind = 'result'");
     await click(driven, APPROVE, request, 'UAPPROVER');
     expect(patchesTo(request.userId)).toHaveLength(1);
+    expect(await approval(driven, request.id)).toMatchObject({ status: 'approved', result: null });
+    expect(driven.logs.join('\n')).toMatch(/AUDIT ROW MISSING.*iam-disable-user/);
+    const dm = world.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'UAPPROVER');
+    expect(dm.map(shown).join('\n')).toContain('the audit log is unavailable, so it is not recorded yet');
+    expect(threadPosts(request.ts)).toHaveLength(0);
+
+    repairAuditLog();
+    world.advance(5 * 60_000); // past the lease
+    await recoverApproved(driven.bot.context, driven.bot.app.client);
+    expect(patchesTo(request.userId)).toHaveLength(1);
     expect(await approval(driven, request.id)).toMatchObject({ status: 'completed' });
     expect(shown(updates()[updates().length - 1])).toContain('User disabled');
     expect(threadPosts(request.ts)).toHaveLength(2);
-    expect(driven.logs.join('\n')).toMatch(/AUDIT ROW MISSING.*iam-disable-user/);
+    const results = (await auditOf(driven, request.id)).filter((e) => e.kind === 'result');
+    expect(results.map((e) => [e.command, e.outcome])).toEqual([['iam-disable-user', 'success']]);
   });
 
   it('an expiry whose row cannot be written still expires and updates the card; the sweep goes on', async () => {

@@ -13,14 +13,11 @@
 import { APPROVAL_LEASE_MS, recoverApproved } from '../../src/handlers';
 import { type FaultProxy, type FaultRule, startFaultProxy } from '../support/fault-proxy';
 import {
-  blocksOf,
   buttonClick,
   type DrivenBot,
-  hasButtons,
+  requestDisable,
   shown,
-  slashCommand,
   startWorld,
-  tsOf,
   type World,
 } from '../support/fake-receiver';
 import { recordReliability } from '../support/reliability';
@@ -69,25 +66,7 @@ async function startStormWorld(env: Record<string, string> = {}, leaseRenewMs?: 
   });
 }
 
-interface Requested {
-  id: string;
-  userId: string;
-  ts: string;
-}
-
-async function requestDisable(driven: DrivenBot, email: string): Promise<Requested> {
-  const userId = world.seedUser(email);
-  await driven.receiver.send(slashCommand('/iam-disable-user', email, 'UREQ', world.responseUrl(email)));
-  await driven.receiver.idle();
-  const post = await world.slack.waitFor(
-    (c) => c.method === 'chat.postMessage' && hasButtons(c) && shown(c).includes(email),
-  );
-  const id = blocksOf(post)
-    .find((b) => b.type === 'actions')
-    ?.elements?.find((e) => e.action_id === APPROVE)?.value;
-  if (!id) throw new Error('the request message has no Approve button');
-  return { id, userId, ts: tsOf(world.slack, post) };
-}
+type Requested = Awaited<ReturnType<typeof requestDisable>>;
 
 async function approve(driven: DrivenBot, request: Requested) {
   await driven.receiver.send(
@@ -118,7 +97,7 @@ describe('approved work survives Atlassian trouble (issue 11)', () => {
   it('approved disables that meet a 60 s Atlassian storm stay approved, say so on their card, and are all carried out by the sweep after it (weak: the approval was used up)', async () => {
     const driven = await startStormWorld();
     const requests: Requested[] = [];
-    for (let i = 0; i < 3; i++) requests.push(await requestDisable(driven, `storm${i}@example.com`));
+    for (let i = 0; i < 3; i++) requests.push(await requestDisable(world, driven, `storm${i}@example.com`));
     weather.then = STORM;
     for (const request of requests) await approve(driven, request);
     const store = driven.bot.context.store;
@@ -152,7 +131,7 @@ describe('approved work survives Atlassian trouble (issue 11)', () => {
 
   it('an approved disable that Atlassian keeps failing ends as failed at IAM_APPROVED_RETRY_DEADLINE, and the approver and the requester are told', async () => {
     const driven = await startStormWorld({ IAM_APPROVED_RETRY_DEADLINE: '5m' });
-    const request = await requestDisable(driven, 'long@example.com');
+    const request = await requestDisable(world, driven, 'long@example.com');
     weather.then = STORM;
     await approve(driven, request);
     const store = driven.bot.context.store;
@@ -179,7 +158,7 @@ describe('approved work survives Atlassian trouble (issue 11)', () => {
 
   it('a permanent failure (400) ends the approved disable at once, without retries', async () => {
     const driven = await startStormWorld();
-    const request = await requestDisable(driven, 'perm@example.com');
+    const request = await requestDisable(world, driven, 'perm@example.com');
     weather.method = 'PATCH';
     weather.then = { kind: 'answer', status: 400, body: '{"detail":"bad request"}' };
     await approve(driven, request);
@@ -192,7 +171,7 @@ describe('approved work survives Atlassian trouble (issue 11)', () => {
 
   it('a disable that finds the user already disabled after our own cut-short attempt is reported as done, not skipped (weak: "skipped: already disabled")', async () => {
     const driven = await startStormWorld();
-    const request = await requestDisable(driven, 'cut@example.com');
+    const request = await requestDisable(world, driven, 'cut@example.com');
     const store = driven.bot.context.store;
     // Another instance approved it, claimed it, sent the PATCH and died before recording the result.
     await store.decideApproval(request.id, 'approved', 'UAPPROVER', world.now);
@@ -224,7 +203,7 @@ describe('approved work survives Atlassian trouble (issue 11)', () => {
 
   it('a live holder renews its lease while its PATCH is in flight, so it is not taken over past 2 minutes (weak: lease never renewed)', async () => {
     const driven = await startStormWorld({}, 50);
-    const request = await requestDisable(driven, 'slow@example.com');
+    const request = await requestDisable(world, driven, 'slow@example.com');
     weather.method = 'PATCH';
     weather.actions = [{ kind: 'delay-after', ms: 1_500 }];
     const clicked = approve(driven, request);

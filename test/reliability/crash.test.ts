@@ -2,7 +2,9 @@
  * Crash test: the built bot (HTTP mode, a SQLite file kept across restarts) is killed with SIGKILL at a
  * random moment after an approver clicks Approve, then started again on the same database. Whatever the
  * moment, the approved disable must happen exactly once: the user ends inactive, Atlassian received one
- * PATCH active:false for them (a second would be "applied twice"), and the request ends completed.
+ * PATCH active:false for them (a second would be "applied twice"), and the request ends completed, with
+ * exactly one result row and announced (issue 11: the kill window between the completion, its row and
+ * its posts).
  */
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -41,6 +43,10 @@ interface Outcome {
   disabledOnce: boolean;
   lost: boolean;
   doubled: boolean;
+  /** Completed without exactly one result row. */
+  resultRowLost: boolean;
+  /** Completed but never announced (still marked unannounced, or no post in its thread). */
+  unannounced: boolean;
 }
 
 let slack: SlackStandIn;
@@ -87,6 +93,8 @@ afterAll(async () => {
       mine.filter((o) => o.disabledOnce).length,
       mine.filter((o) => o.lost).length,
       mine.filter((o) => o.doubled).length,
+      mine.filter((o) => o.resultRowLost).length,
+      mine.filter((o) => o.unannounced).length,
     ];
   });
   recordReliability({
@@ -100,27 +108,58 @@ afterAll(async () => {
       `when the decision never landed). The kill point is read from what the database and Atlassian saw. ` +
       `Correct means: the user ends inactive, Atlassian received exactly one PATCH active:false for them ` +
       `and the request ends completed. Lost = not disabled or not completed; applied twice = a second ` +
-      `PATCH active:false.`,
-    columns: ['kill point', 'iterations', 'disabled once', 'lost', 'applied twice'],
+      `PATCH active:false. Result row missing = a completed request without exactly one result row in the ` +
+      `audit log (it is written with the completion, in one transaction); unannounced = a completed ` +
+      `request still marked unannounced, or with no post in its thread, once the restarted bot settled.`,
+    columns: [
+      'kill point',
+      'iterations',
+      'disabled once',
+      'lost',
+      'applied twice',
+      'result row missing',
+      'unannounced',
+    ],
     rows,
     totals: {
       crashIterations: outcomes.length,
       approvedDisablesLost: outcomes.filter((o) => o.lost).length,
       approvedDisablesDoubled: outcomes.filter((o) => o.doubled).length,
+      completedWithoutResultRow: outcomes.filter((o) => o.resultRowLost).length,
+      completedUnannounced: outcomes.filter((o) => o.unannounced).length,
     },
   });
 });
 
 const textOf = (call: SlackCall): string => JSON.stringify([call.args.text, call.args.blocks]);
 
-function approvalRow(dbPath: string, id: string): { status: string } | undefined {
+function approvalRow(
+  dbPath: string,
+  id: string,
+): { status: string; unannounced: number; results: number } | undefined {
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   try {
     db.pragma('busy_timeout = 2000');
-    return db.prepare('SELECT status FROM approvals WHERE id = ?').get(id) as { status: string } | undefined;
+    return db
+      .prepare(
+        `SELECT status, unannounced,
+           (SELECT count(*) FROM audit_log WHERE request_id = approvals.id AND kind = 'result') AS results
+         FROM approvals WHERE id = ?`,
+      )
+      .get(id) as { status: string; unannounced: number; results: number } | undefined;
   } finally {
     db.close();
   }
+}
+
+/** Waits until the request is announced (or the time is up); true once it is. */
+async function waitForAnnounced(dbPath: string, id: string, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (approvalRow(dbPath, id)?.unannounced === 0) return true;
+    await sleep(50);
+  }
+  return false;
 }
 
 async function waitForStatus(dbPath: string, id: string, status: string, timeoutMs = 15_000) {
@@ -204,7 +243,11 @@ async function iteration(i: number, random: () => number): Promise<Outcome> {
   // Generous: the restarted bot must start, take the click and carry the disable out, on a machine that
   // may be running other suites at the same time; a disable that never completes is still "lost".
   const completed = await waitForStatus(dbPath, requestId, 'completed', 45_000);
+  const announced = completed && (await waitForAnnounced(dbPath, requestId));
   await bot.stop('SIGTERM');
+  const stored = approvalRow(dbPath, requestId);
+  const ts = tsOf(slack, post);
+  const threadPosts = slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === ts).length;
 
   const user = atlassian.directory.handle({
     method: 'GET',
@@ -220,6 +263,8 @@ async function iteration(i: number, random: () => number): Promise<Outcome> {
     disabledOnce: inactive && completed && disabling === 1 && patches.length === 1,
     lost: !inactive || !completed,
     doubled: disabling > 1,
+    resultRowLost: completed && stored?.results !== 1,
+    unannounced: completed && (!announced || threadPosts === 0),
   };
 }
 
@@ -232,7 +277,7 @@ it(`an approved disable survives SIGKILL at any point: ${ITERATIONS} iterations,
   }
   const failures = outcomes
     .map((o, i) => ({ ...o, i }))
-    .filter((o) => !o.disabledOnce || o.lost || o.doubled);
+    .filter((o) => !o.disabledOnce || o.lost || o.doubled || o.resultRowLost || o.unannounced);
   expect(failures).toEqual([]);
   expect(outcomes).toHaveLength(ITERATIONS);
 }, 300_000);

@@ -5,7 +5,7 @@
  * two writes leaves behind), then a new bot starts on the same database.
  */
 import type { NewAuditEntry } from '../../src/store/types';
-import { startWorld, type World } from '../support/fake-receiver';
+import { slashCommand, startWorld, type World } from '../support/fake-receiver';
 
 let world: World;
 
@@ -66,5 +66,44 @@ describe('commands a restart interrupted are reconciled (issue 11)', () => {
       e.outcome.startsWith('reconciled'),
     );
     expect(again).toHaveLength(2);
+  });
+
+  it('an interrupted command pinned to an Atlassian id is looked up by that id: a user whose email the command changed is found (issue 11)', async () => {
+    world = await startWorld();
+    const first = await world.startBot();
+    const store = first.bot.context.store;
+    // The command changed her email before the crash: by the old one Atlassian has nobody.
+    const id = world.seedUser('renamed-new@example.com');
+    await store.appendAudit({
+      ...received('renamed-old@example.com', world.now, 'iam-update-user'),
+      detail: { userId: id },
+    });
+    await store.appendAudit(received('gone-old@example.com', world.now, 'iam-update-user'));
+    // A slash command naming the id pins its received row to it.
+    await first.receiver.send(
+      slashCommand(
+        '/iam-disable-user',
+        `id=${id} email=renamed-new@example.com`,
+        'UREQ',
+        world.responseUrl('d'),
+      ),
+    );
+    await first.receiver.idle();
+    const pinned = (await store.listAudit({ limit: 100 })).find(
+      (e) => e.command === 'iam-disable-user' && e.outcome === 'received',
+    );
+    expect(pinned?.detail).toEqual({ userId: id });
+    await first.stop();
+
+    world.advance(5 * 60_000);
+    const second = await world.startBot();
+    const reconciled = (await second.bot.context.store.listAudit({ limit: 100 }))
+      .filter((e) => e.outcome.startsWith('reconciled'))
+      .map((e) => [e.target, e.outcome])
+      .sort();
+    expect(reconciled).toEqual([
+      ['gone-old@example.com', 'reconciled: not found'],
+      ['renamed-old@example.com', 'reconciled: user exists (active)'],
+    ]);
   });
 });

@@ -50,6 +50,10 @@ export function newAudit(overrides: Partial<NewAuditEntry> = {}): NewAuditEntry 
   };
 }
 
+/** The audit row of a completed request's result (see Store.completeApproval). */
+export const resultRow = (requestId: string): NewAuditEntry =>
+  newAudit({ kind: 'result', command: 'iam-disable-user', outcome: 'success', requestId });
+
 export function newGrant(overrides: Partial<NewGrant> = {}): NewGrant {
   return {
     id: randomUUID(),
@@ -83,6 +87,8 @@ export interface StoreBackend {
   makeStore(): Promise<Store>;
   /** Another instance on the database `makeStore` gave last: a second connection or pool, or a restart. */
   openAgain(): Promise<Store>;
+  /** From now on every audit row written to that database fails, as a broken disk or a full one would. */
+  refuseAuditRows(): Promise<void>;
   /** Runs after every store of the test is closed (e.g. to delete a temporary database). */
   cleanup?(): Promise<void> | void;
 }
@@ -170,7 +176,7 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
       it('answers null or false for an unknown id', async () => {
         expect(await store.getApproval('no-such-id')).toBeNull();
         expect(await store.decideApproval('no-such-id', 'approved', 'U0APPROVER', at(1))).toBeNull();
-        expect(await store.completeApproval('no-such-id', { ok: true })).toBe(false);
+        expect(await store.completeApproval('no-such-id', { ok: true }, resultRow('no-such-id'))).toBe(false);
         await expect(store.setApprovalMessage('no-such-id', 'C0CHANNEL', '1.2')).resolves.toBeUndefined();
         expect(await store.getApproval('no-such-id')).toBeNull();
       });
@@ -196,7 +202,7 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         const denied = await store.decideApproval(request.id, 'denied', 'U0APPROVER', at(2));
         expect(denied).toMatchObject({ status: 'denied', decidedBy: 'U0APPROVER', decidedAt: at(2) });
         expect(await store.decideApproval(request.id, 'approved', 'U0OTHER', at(3))).toBeNull();
-        expect(await store.completeApproval(request.id, { ok: true })).toBe(false);
+        expect(await store.completeApproval(request.id, { ok: true }, resultRow(request.id))).toBe(false);
         expect(await store.getApproval(request.id)).toMatchObject({ status: 'denied', result: null });
       });
 
@@ -410,7 +416,7 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         for (const r of [denied, expired, completed, failed]) await store.createApproval(r);
         await store.decideApproval(denied.id, 'denied', 'U0APPROVER', at(0));
         await store.decideApproval(completed.id, 'approved', 'U0APPROVER', at(0));
-        await store.completeApproval(completed.id, { ok: true });
+        await store.completeApproval(completed.id, { ok: true }, resultRow(completed.id));
         await store.failApproval(failed.id, 'broken');
         await store.expireApprovals(at(2));
         for (const r of [denied, expired, completed, failed]) {
@@ -419,7 +425,7 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         expect(await store.failApproval('no-such-id', 'x')).toBeNull();
         expect(await store.decideApproval(failed.id, 'approved', 'U0APPROVER', at(0))).toBeNull();
         expect(await store.claimApproval(failed.id, at(0), 1000)).toBeNull();
-        expect(await store.completeApproval(failed.id, { ok: true })).toBe(false);
+        expect(await store.completeApproval(failed.id, { ok: true }, resultRow(failed.id))).toBe(false);
         expect(await store.listPendingApprovals()).toEqual([]);
         expect(await store.listApprovedIncomplete()).toEqual([]);
         expect(await store.getApproval(failed.id)).toMatchObject({
@@ -483,7 +489,7 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
           claimedBy: 'host/2/b',
           lastError: 'Atlassian answered 503',
         });
-        expect(await store.completeApproval(request.id, { ok: true })).toBe(true);
+        expect(await store.completeApproval(request.id, { ok: true }, resultRow(request.id))).toBe(true);
         expect(await store.deferApproval(request.id, 'host/2/b', at(9), 'late')).toBeNull();
         const unstorable = newApproval();
         await store.createApproval(unstorable);
@@ -497,7 +503,7 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         const request = newApproval();
         await store.createApproval(request);
         await store.decideApproval(request.id, 'approved', 'U0APPROVER', at(1));
-        await store.completeApproval(request.id, { ok: true });
+        await store.completeApproval(request.id, { ok: true }, resultRow(request.id));
         expect(await store.claimApproval(request.id, at(2), 1000)).toBeNull();
         const denied = newApproval();
         await store.createApproval(denied);
@@ -511,22 +517,69 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
       it('completes only an approved request, once, keeping its result', async () => {
         const request = newApproval();
         await store.createApproval(request);
-        expect(await store.completeApproval(request.id, { early: true })).toBe(false);
+        expect(await store.completeApproval(request.id, { early: true }, resultRow(request.id))).toBe(false);
         await store.decideApproval(request.id, 'approved', 'U0APPROVER', at(1));
         const result = {
           IAM: { Vendor: { action: 'disable', success: true, active: false, details: null } },
         };
-        expect(await store.completeApproval(request.id, result)).toBe(true);
-        expect(await store.completeApproval(request.id, { again: true })).toBe(false);
+        expect(await store.completeApproval(request.id, result, resultRow(request.id))).toBe(true);
+        expect(await store.completeApproval(request.id, { again: true }, resultRow(request.id))).toBe(false);
         const read = await store.getApproval(request.id);
         expect(read).toMatchObject({ status: 'completed', decidedBy: 'U0APPROVER', result });
+        // Its result row was written with it, once: not by the calls that completed nothing.
+        const rows = (await store.listAudit()).filter((e) => e.requestId === request.id);
+        expect(rows).toEqual([{ ...resultRow(request.id), id: rows[0]?.id }]);
+      });
+
+      it('completes nothing when the result row cannot be written (issue 11: the kill window between them)', async () => {
+        const request = newApproval();
+        await store.createApproval(request);
+        await store.decideApproval(request.id, 'approved', 'U0APPROVER', at(1));
+        await backend.refuseAuditRows();
+        // The driver's error, maybe from another realm (a native addon loaded by an earlier test file).
+        const refused = await store.completeApproval(request.id, { ok: true }, resultRow(request.id)).then(
+          () => 'completed',
+          () => 'refused',
+        );
+        expect(refused).toBe('refused');
+        expect(await store.getApproval(request.id)).toMatchObject({ status: 'approved', result: null });
+        expect(await store.listUnannounced()).toEqual([]);
+        expect(await store.listAudit()).toEqual([]);
+      });
+
+      it('keeps a completed request unannounced until marked, its announcement claimed by one caller at a time (issue 11: a restart announces what a crash completed)', async () => {
+        const request = newApproval();
+        await store.createApproval(request);
+        await store.decideApproval(request.id, 'approved', 'U0APPROVER', at(1));
+        await store.claimApproval(request.id, at(2), 60_000, 'host/1/a');
+        expect(await store.listUnannounced()).toEqual([]);
+        await store.completeApproval(request.id, { ok: true }, resultRow(request.id));
+        expect((await store.listUnannounced()).map((r) => [r.id, r.status])).toEqual([
+          [request.id, 'completed'],
+        ]);
+        // The completer's lease still runs, and its heartbeat extends it while it announces.
+        expect(await store.claimAnnouncement(request.id, at(2.5), 60_000, 'host/2/b')).toBeNull();
+        expect(await store.renewClaim(request.id, 'host/1/a', at(2.5), 60_000)).toBe(true);
+        expect(await store.claimAnnouncement(request.id, at(3.2), 60_000, 'host/2/b')).toBeNull();
+        // A holder known to be dead is taken over at once; then one caller at a time.
+        const takers = await Promise.all([
+          store.claimAnnouncement(request.id, at(3.2), 60_000, 'host/2/b', 'host/1/a'),
+          store.claimAnnouncement(request.id, at(3.2), 60_000, 'host/3/c', 'host/1/a'),
+        ]);
+        expect(takers.filter((t) => t !== null)).toHaveLength(1);
+        expect(await store.claimAnnouncement(request.id, at(9), 60_000, 'host/4/d')).not.toBeNull();
+        await store.markAnnounced(request.id);
+        expect(await store.listUnannounced()).toEqual([]);
+        expect(await store.claimAnnouncement(request.id, at(20), 60_000, 'host/4/d')).toBeNull();
+        expect(await store.renewClaim(request.id, 'host/4/d', at(20), 60_000)).toBe(false);
+        expect(await store.claimApproval(request.id, at(20), 60_000, 'host/4/d')).toBeNull();
       });
 
       it('does not complete an expired request', async () => {
         const request = newApproval({ expiresAt: at(1) });
         await store.createApproval(request);
         await store.expireApprovals(at(2));
-        expect(await store.completeApproval(request.id, { ok: true })).toBe(false);
+        expect(await store.completeApproval(request.id, { ok: true }, resultRow(request.id))).toBe(false);
         expect((await store.getApproval(request.id))?.status).toBe('expired');
       });
     });
@@ -586,7 +639,7 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         for (const r of [approved, completed, denied, pending]) await store.createApproval(r);
         await store.decideApproval(approved.id, 'approved', 'U0APPROVER', at(5));
         await store.decideApproval(completed.id, 'approved', 'U0APPROVER', at(5));
-        await store.completeApproval(completed.id, { ok: true });
+        await store.completeApproval(completed.id, { ok: true }, resultRow(completed.id));
         await store.decideApproval(denied.id, 'denied', 'U0APPROVER', at(5));
         const incomplete = await store.listApprovedIncomplete();
         expect(incomplete.map((r) => r.id)).toEqual([approved.id]);
@@ -646,7 +699,7 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         // A claimant that crashed: its lease runs out and the request is claimed again.
         const again = await store.claimDueScheduled(at(32), 60_000, 'c', 10);
         expect(again.map((r) => r.id)).toEqual([early.id, third.id, late.id]);
-        expect(await store.completeApproval(early.id, { done: true })).toBe(true);
+        expect(await store.completeApproval(early.id, { done: true }, resultRow(early.id))).toBe(true);
         expect((await store.claimDueScheduled(at(40), 60_000, 'd', 10)).map((r) => r.id)).not.toContain(
           early.id,
         );
@@ -673,7 +726,7 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         const sooner = await store.createApproval(scheduled(10, { approvedBy: undefined }));
         await store.createApproval(newApproval());
         const done = await store.createApproval(scheduled(5));
-        await store.completeApproval(done.id, {});
+        await store.completeApproval(done.id, {}, resultRow(done.id));
         expect((await store.listScheduled()).map((r) => r.id)).toEqual([sooner.id, later.id]);
       });
 
@@ -697,6 +750,11 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         const plain = await store.createApproval(newApproval());
         expect(await store.cancelScheduled(plain.id, 'U0REQUESTER', at(1))).toBeNull();
       });
+    });
+
+    it('keeps no clock of its own unless it takes its times from a database server (one clock)', async () => {
+      // SQLite, and PostgreSQL on the caller's clock (as these contract tests open it): the caller's times.
+      expect(await store.databaseTime()).toBeNull();
     });
 
     describe('grants (issue 15: time-bound group access)', () => {
@@ -1120,7 +1178,7 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         expect(await store.listAudit({ target: 'a\ud800' })).toEqual([]);
         expect(await store.decideApproval('x\u0000', 'approved', 'U0A', at(0))).toBeNull();
         expect(await store.claimApproval('\udc00', at(0), 1000, 'me')).toBeNull();
-        expect(await store.completeApproval('\u0000', {})).toBe(false);
+        expect(await store.completeApproval('\u0000', {}, resultRow('x'))).toBe(false);
         await expect(store.decideApproval(stored.id, 'approved', 'U\u0000', at(0))).rejects.toThrow(
           '`deciderId` contains a NUL character (U+0000); remove it',
         );
@@ -1300,7 +1358,11 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         await before.setApprovalMessage(pending.id, 'C0CHANNEL', '1712345678.000200');
         await before.decideApproval(approved.id, 'approved', 'U0APPROVER', at(4));
         await before.decideApproval(completed.id, 'approved', 'U0APPROVER', at(4));
-        await before.completeApproval(completed.id, { IAM: { Vendor: { success: true } } });
+        await before.completeApproval(
+          completed.id,
+          { IAM: { Vendor: { success: true } } },
+          resultRow(completed.id),
+        );
         const entry = await before.appendAudit(newAudit({ detail: { note: 'before restart ✓' } }));
         const requests = [pending, approved, completed];
         const snapshot = await Promise.all(requests.map((r) => before.getApproval(r.id)));
@@ -1311,7 +1373,9 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         expect(await Promise.all(requests.map((r) => after.getApproval(r.id)))).toEqual(snapshot);
         expect((await after.listPendingApprovals()).map((r) => r.id)).toEqual([pending.id]);
         expect((await after.listApprovedIncomplete()).map((r) => r.id)).toEqual([approved.id]);
-        expect(await after.listAudit()).toEqual([entry]);
+        expect((await after.listAudit()).map((e) => e.outcome)).toEqual([entry.outcome, 'success']);
+        expect((await after.listAudit())[0]).toEqual(entry);
+        expect((await after.listUnannounced()).map((r) => r.id)).toEqual([completed.id]);
         expect((await after.appendAudit(newAudit())).id).toBeGreaterThan(entry.id);
       });
 
@@ -1368,11 +1432,13 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         expect(takeovers.filter((c) => c !== null)).toHaveLength(requests.length);
         const completions = await Promise.all(
           requests.flatMap((r) => [
-            a.completeApproval(r.id, { by: 'a' }),
-            b.completeApproval(r.id, { by: 'b' }),
+            a.completeApproval(r.id, { by: 'a' }, resultRow(r.id)),
+            b.completeApproval(r.id, { by: 'b' }, resultRow(r.id)),
           ]),
         );
         expect(completions.filter(Boolean)).toHaveLength(requests.length);
+        const results = (await a.listAudit({ limit: 1000 })).filter((e) => e.kind === 'result');
+        expect(results).toHaveLength(requests.length); // one result row each, by the one that completed it
       });
 
       it('hands each expired request to one instance only', async () => {

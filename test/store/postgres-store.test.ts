@@ -18,6 +18,13 @@ withPostgres((url) => {
       return PostgresStore.open(url, { schema });
     },
     openAgain: () => PostgresStore.open(url, { schema }),
+    refuseAuditRows: () =>
+      withClient(url, async (client) => {
+        // NOT VALID: the rows already there stay; every new one fails the check.
+        await client.query(
+          `ALTER TABLE ${schema}.audit_log ADD CONSTRAINT refuse_rows CHECK (false) NOT VALID`,
+        );
+      }),
     cleanup: () => dropSchema(url, schema),
   });
 
@@ -173,6 +180,10 @@ withPostgres((url) => {
         const row = await s.appendAudit(newAudit({ at: at(99) }));
         expect(row.at.getTime()).toBeGreaterThanOrEqual(before.getTime());
         expect(row.at.getTime()).toBeLessThanOrEqual((await serverNow()).getTime());
+        // Replicas read the server's time to follow it (src/store/database-clock.ts).
+        const told = (await s.databaseTime())!.getTime();
+        expect(told).toBeGreaterThanOrEqual(row.at.getTime());
+        expect(told).toBeLessThanOrEqual((await serverNow()).getTime());
       } finally {
         await s.close();
         await dropSchema(url, schema);

@@ -18,6 +18,13 @@ describeStoreContract('SQLite (temporary file)', {
     return openAt(join(dir, 'iam.db'));
   },
   openAgain: async () => openAt(join(dir, 'iam.db')),
+  refuseAuditRows: async () => {
+    const db = openSqlite(join(dir, 'iam.db'));
+    db.exec(
+      `CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`,
+    );
+    db.close();
+  },
   cleanup: () => rmSync(dir, { recursive: true, force: true }),
 });
 

@@ -15,6 +15,7 @@ import { type Env, loadConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
 import type { ScimServerOptions } from '../../src/sandbox';
 import { startEmulatedAtlassian, type EmulatedAtlassian } from './scim-server';
+import { slashCommand, tsOf } from './slack-payloads';
 import { type SlackCall, startSlackStandIn, type SlackStandIn } from './slack-standin.cjs';
 
 // ---------------------------------------------------------------------------------------------------
@@ -128,6 +129,8 @@ export interface BotStartOptions {
   grantSweepMs?: number;
   /** Shorter retry waits and lease heartbeat for approved work (see BotOptions.approvedRetry). */
   approvedRetry?: BotOptions['approvedRetry'];
+  /** This bot's own clock instead of the world's (`now`): for instances whose clocks differ. */
+  clock?: () => Date;
 }
 
 export interface World {
@@ -218,7 +221,7 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
         config,
         logger,
         receiver,
-        clock: () => new Date(world.now.getTime()),
+        clock: start.clock ?? (() => new Date(world.now.getTime())),
         newId: () => {
           const id = `req-${ids.length + 1}`;
           ids.push(id);
@@ -271,3 +274,25 @@ export interface Block {
 export const blocksOf = (call: SlackCall): Block[] => (call.args.blocks ?? []) as Block[];
 
 export const hasButtons = (call: SlackCall): boolean => blocksOf(call).some((b) => b.type === 'actions');
+
+/**
+ * Seeds an active user and has UREQ run /iam-disable-user for them; resolves with the request's id, the
+ * user's SCIM id and the ts of the request message.
+ */
+export async function requestDisable(
+  world: World,
+  driven: DrivenBot,
+  email: string,
+): Promise<{ id: string; userId: string; ts: string }> {
+  const userId = world.seedUser(email);
+  await driven.receiver.send(slashCommand('/iam-disable-user', email, 'UREQ', world.responseUrl(email)));
+  await driven.receiver.idle();
+  const post = await world.slack.waitFor(
+    (c) => c.method === 'chat.postMessage' && hasButtons(c) && shown(c).includes(email),
+  );
+  const id = blocksOf(post)
+    .find((b) => b.type === 'actions')
+    ?.elements?.find((e) => e.action_id === 'iam_disable_approve')?.value;
+  if (!id) throw new Error('the request message has no Approve button');
+  return { id, userId, ts: tsOf(world.slack, post) };
+}

@@ -20,7 +20,8 @@ export interface ReliabilitySection {
    * `faultRuns`, `badInputsTried`, `badInputsHandled`, `forgedRequestsRejected`, `forgedRequestsTried`,
    * `secretsLeaked`, `crashIterations`, `approvedDisablesLost`, `approvedDisablesDoubled`,
    * `bulkRowsFailedByRateLimits`, `httpFuzzRequests`, `httpFuzzSurvived`, `badStoredRowsTried`,
-   * `badStoredRowsRecovered`, `replaysTried`, `replaysRefused`.
+   * `badStoredRowsRecovered`, `replaysTried`, `replaysRefused`, `completedWithoutResultRow`,
+   * `completedUnannounced` (and the others scripts/reliability-report.mjs FIGURES names).
    */
   totals: Record<string, number>;
 }
