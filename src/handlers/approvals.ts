@@ -100,6 +100,12 @@ function storedGrant(request: ApprovalRequest): ApprovalCard['grant'] {
     : { group, durationMs: typeof duration === 'number' ? duration : null };
 }
 
+/** The user as the request found them: a disable was asked of an active user, an enable of an inactive one. */
+export function statusWhenRequested(request: ApprovalRequest): { active: boolean | null; id: string | null } {
+  const active = request.action === 'disable' ? true : request.action === 'enable' ? false : null;
+  return { active, id: typeof request.profile.id === 'string' ? request.profile.id : null };
+}
+
 /** The card of a request; `voters`: who approved so far, when known (a pending N-of-M request's progress). */
 export function cardOf(
   request: ApprovalRequest,
@@ -502,7 +508,7 @@ export async function announceDecision(
   result?: IamResult,
   dm?: SlackMessage,
 ) {
-  const card = cardOf(request, undefined, 0, await votersShown(context, request));
+  const card = cardOf(request, statusWhenRequested(request), 0, await votersShown(context, request));
   const notice = requesterNotice(card, result, { sandbox: context.sandbox });
   if (!request.messageTs) {
     // A failed request whose card was never posted still says so in its channel.
@@ -692,7 +698,9 @@ async function retryLater(
     detail: { reason: cause.message, attempts, nextAttemptAt: next.toISOString(), ...groupDetail(request) },
   });
   // The retry is stored; a card Slack will not update catches up with the next attempt.
-  const card = approvalDecidedMessage(cardOf(deferred, undefined, deadlineMs), { sandbox: context.sandbox });
+  const card = approvalDecidedMessage(cardOf(deferred, statusWhenRequested(deferred), deadlineMs), {
+    sandbox: context.sandbox,
+  });
   await refreshCard(context, client, deferred, card, 'update the card of a retried request');
 }
 
