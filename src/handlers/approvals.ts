@@ -554,10 +554,16 @@ export async function announceDecision(
 /** What ends a request: its requester is told by DM (announceDecision runs once for each). */
 const OUTCOMES: ReadonlySet<string> = new Set(['completed', 'failed', 'denied', 'expired']);
 
+/** Ended, or cancelled by someone else (a requester who cancelled knows it already). */
+const endedForRequester = (request: ApprovalRequest): boolean =>
+  OUTCOMES.has(request.status) ||
+  (request.status === 'cancelled' && request.result?.cancelledBy !== request.requesterId);
+
 /**
- * The requester's DM of the outcome (completed, failed, denied by whom, expired); of anything else only
- * when `unseen`, Slack having taken none of the channel's messages. A requester who is no Slack user
- * (the command line's `cli:…`) is told nothing here, nor one granted access themself (see tellGrantee).
+ * The requester's DM of the outcome (completed, failed, denied by whom, expired, cancelled by someone
+ * else); of anything else only when `unseen`, Slack having taken none of the channel's messages. A
+ * requester who is no Slack user (the command line's `cli:…`) is told nothing here, nor one granted
+ * access themself (see tellGrantee).
  */
 async function tellOutcome(
   context: BotContext,
@@ -566,7 +572,7 @@ async function tellOutcome(
   notice: SlackMessage,
   unseen = false,
 ): Promise<void> {
-  if (!isSlackUserId(request.requesterId) || !(OUTCOMES.has(request.status) || unseen)) return;
+  if (!isSlackUserId(request.requesterId) || !(endedForRequester(request) || unseen)) return;
   // Access granted to the requester themself: the grantee's DM (tellGrantee) is their outcome DM.
   const selfGrant = request.action === 'grant' && request.profile.grantee === request.requesterId;
   if (selfGrant && request.status === 'completed' && !unseen) return;

@@ -243,6 +243,7 @@ describe('cancelling a scheduled disable (App Home)', () => {
       result: { cancelledBy: 'UREQ' },
     });
     expect(shown(world.slack.callsTo('chat.update').at(-1)!)).toContain('Scheduled disable cancelled');
+    expect(world.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'UREQ')).toEqual([]);
     const home = world.slack.callsTo('views.publish').at(-1)!;
     expect(shown(home)).toContain('Scheduled disables (0)');
     world.advance(DUE.getTime() - world.now.getTime());
@@ -309,6 +310,9 @@ describe('cancelling from the scheduled card in the channel (outside review F11)
     const cancelled = world.slack.callsTo('chat.update').at(-1)!;
     expect(shown(cancelled)).toContain('Scheduled disable cancelled');
     expect(hasButtons(cancelled)).toBe(false);
+    // Outside review F15: cancelled by someone else, the requester is told by DM.
+    const dms = world.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'UREQ');
+    expect(dms.map(shown)).toEqual([expect.stringContaining('was cancelled by <@UAPPROVER2>')]);
     world.advance(DUE.getTime() - world.now.getTime());
     expect(await runAt(driven)).toBe(0);
     expect(patchesTo(request.userId)).toEqual([]);
