@@ -170,28 +170,36 @@ export async function createBot(options: BotOptions): Promise<Bot> {
   }
 }
 
+type SlackSettings = ReturnType<typeof requireSlackSettings>;
+type BoltLog = ReturnType<typeof boltLogger>;
+
+/** The parts a bot is made of, once assembled: what start() and stop() work on. */
+interface Parts {
+  options: BotOptions & { policy: Policy };
+  slack: SlackSettings;
+  runtime: Runtime;
+  store: Store;
+  app: App;
+  context: BotContext;
+  mode: Bot['mode'];
+  socketReceiver: SocketModeReceiver | null;
+  routes: Route[];
+  /** Makes /readyz answer 503 from now on. */
+  drain: () => void;
+}
+
 function assemble(
   options: BotOptions & { policy: Policy },
-  slack: ReturnType<typeof requireSlackSettings>,
+  slack: SlackSettings,
   runtime: Runtime,
   store: Store,
   identity: BotIdentity | null,
   metrics: Metrics,
 ): Bot {
   const { config, logger } = options;
-  const socketMode = slack.appToken !== null;
-  const clock = options.clock ?? (() => new Date());
-  const mode = socketMode ? 'socket' : 'http';
-
+  const mode = slack.appToken !== null ? 'socket' : 'http';
   const boltLog = boltLogger(logger, config.logLevel);
-  const socketReceiver = socketMode
-    ? new SocketModeReceiver({
-        appToken: slack.appToken ?? '',
-        logger: boltLog,
-        // Socket Mode opens its connection through its own Web API client: give it the same base URL.
-        installerOptions: { clientOptions: { ...SLACK_CLIENT_OPTIONS, slackApiUrl: slack.apiUrl } },
-      })
-    : null;
+  const socketReceiver = slack.appToken !== null ? socketModeReceiver(slack.appToken, slack, boltLog) : null;
   const slackConnected = socketReceiver ? followConnection(socketReceiver) : () => true;
 
   let draining = false;
@@ -204,14 +212,6 @@ function assemble(
     },
   };
   const routes: Route[] = [...healthRoutes(readiness), metricsRoute(metrics)];
-
-  const common = {
-    token: slack.botToken,
-    ...(identity ?? {}),
-    clientOptions: { ...SLACK_CLIENT_OPTIONS, slackApiUrl: slack.apiUrl },
-    logger: boltLog,
-    logLevel: BOLT_LEVELS[config.logLevel],
-  };
   const receiver =
     options.receiver ??
     socketReceiver ??
@@ -222,9 +222,46 @@ function assemble(
       boltLogger: boltLog,
       onAnswered: metrics.slackAck,
     });
-  const app = new App({ ...common, receiver, tokenVerificationEnabled: !options.receiver });
+  const app = new App({
+    token: slack.botToken,
+    ...(identity ?? {}),
+    clientOptions: { ...SLACK_CLIENT_OPTIONS, slackApiUrl: slack.apiUrl },
+    logger: boltLog,
+    logLevel: BOLT_LEVELS[config.logLevel],
+    receiver,
+    tokenVerificationEnabled: !options.receiver,
+  });
+  const context = botContext(options, slack, runtime, store, app, metrics);
+  registerListeners(app, context);
+  app.error(async (error) => {
+    logger.error('listener failed', { error: error.message });
+  });
+  const drain = () => {
+    draining = true;
+  };
+  return lifecycle({ options, slack, runtime, store, app, context, mode, socketReceiver, routes, drain });
+}
 
-  const context: BotContext = {
+function socketModeReceiver(appToken: string, slack: SlackSettings, boltLog: BoltLog): SocketModeReceiver {
+  return new SocketModeReceiver({
+    appToken,
+    logger: boltLog,
+    // Socket Mode opens its connection through its own Web API client: give it the same base URL.
+    installerOptions: { clientOptions: { ...SLACK_CLIENT_OPTIONS, slackApiUrl: slack.apiUrl } },
+  });
+}
+
+function botContext(
+  options: BotOptions & { policy: Policy },
+  slack: SlackSettings,
+  runtime: Runtime,
+  store: Store,
+  app: App,
+  metrics: Metrics,
+): BotContext {
+  const { logger } = options;
+  const clock = options.clock ?? (() => new Date());
+  return {
     iam: runtime.context,
     sandbox: runtime.sandbox,
     store,
@@ -241,59 +278,69 @@ function assemble(
     metrics,
     connectionStatus: cachedConnectionStatus(() => testModule(runtime.context.directory), 60_000, Date.now),
   };
-  registerListeners(app, context);
-  app.error(async (error) => {
-    logger.error('listener failed', { error: error.message });
-  });
+}
 
+/**
+ * Opens the listener. HTTP mode: Bolt's server; Socket Mode: the connection, and the health server on
+ * HEALTH_PORT, if any. `opened` is told of a server as soon as it listens (stop() closes it).
+ */
+async function listen(parts: Parts, opened: (server: Server) => void): Promise<void> {
+  const { options, slack, app, socketReceiver, routes } = parts;
+  if (options.receiver) return void (await app.start());
+  if (socketReceiver) {
+    // Health first: /healthz answers and /readyz says "not connected" while the connection opens.
+    const healthPort = slack.healthPort;
+    if (healthPort !== null)
+      opened(
+        await listenOn('HEALTH_PORT', healthPort, () => startRouteServer(healthPort, routes, options.logger)),
+      );
+    await app.start().catch((error: unknown) => {
+      throw new StartupError(describeSlackFailure(error, 'SLACK_APP_TOKEN', slack.apiUrl));
+    });
+    return;
+  }
+  const server = await listenOn('PORT', slack.port, () => app.start(slack.port) as Promise<Server>);
+  opened(server);
+  guardServer(server, 'GET, HEAD, POST');
+}
+
+/**
+ * Expiry, reminders and escalations, and approved disables whose holder's lease ran out (a crashed
+ * peer's), picked up by any instance.
+ */
+function sweepOnce({ context, app, options }: Parts): Promise<void> {
+  return context.inFlight
+    .run(async () => {
+      await expireDue(context, app.client);
+      await sendDueFollowUps(context, app.client);
+      await recoverApproved(context, app.client);
+      await reconcileInterrupted(context, app.client);
+    })
+    .catch((error: Error) => {
+      options.logger.warn('expiry sweep failed', { error: error.message });
+    });
+}
+
+function lifecycle(parts: Parts): Bot {
+  const { options, slack, runtime, store, app, context, mode, socketReceiver } = parts;
+  const { logger } = options;
   let sweep: NodeJS.Timeout | null = null;
   let stopSchedules: (() => void) | null = null;
   let stopGrantSweep: (() => void) | null = null;
-  // Expiry, reminders and escalations, and approved disables whose holder's lease ran out (a crashed
-  // peer's), picked up by any instance.
-  const sweepOnce = () =>
-    context.inFlight
-      .run(async () => {
-        await expireDue(context, app.client);
-        await sendDueFollowUps(context, app.client);
-        await recoverApproved(context, app.client);
-        await reconcileInterrupted(context, app.client);
-      })
-      .catch((error: Error) => {
-        logger.warn('expiry sweep failed', { error: error.message });
-      });
-
-  /** HTTP mode: Bolt's server; Socket Mode: the health server on HEALTH_PORT, if any. */
   let server: Server | null = null;
-  const listen = async () => {
-    if (options.receiver) return void (await app.start());
-    if (socketReceiver) {
-      // Health first: /healthz answers and /readyz says "not connected" while the connection opens.
-      const healthPort = slack.healthPort;
-      if (healthPort !== null)
-        server = await listenOn('HEALTH_PORT', healthPort, () =>
-          startRouteServer(healthPort, routes, logger),
-        );
-      await app.start().catch((error: unknown) => {
-        throw new StartupError(describeSlackFailure(error, 'SLACK_APP_TOKEN', slack.apiUrl));
-      });
-      return;
-    }
-    server = await listenOn('PORT', slack.port, () => app.start(slack.port) as Promise<Server>);
-    guardServer(server, 'GET, HEAD, POST');
-  };
-
   return {
     app,
     context,
     mode,
     async start() {
-      await listen();
+      await listen(parts, (opened) => {
+        server = opened;
+      });
       const recovered = await recoverApproved(context, app.client);
       if (recovered > 0)
         logger.info('carried out approved disables interrupted by a restart', { count: recovered });
-      await sweepOnce();
-      sweep = setInterval(sweepOnce, options.expirySweepMs ?? 60_000);
+      await sweepOnce(parts);
+      sweep = setInterval(() => void sweepOnce(parts), options.expirySweepMs ?? 60_000);
       sweep.unref();
       stopSchedules = startScheduleTimer(context, app.client, { pollMs: slack.schedulePollMs, logger });
       stopGrantSweep = startGrantSweep(context, app.client, {
@@ -302,13 +349,13 @@ function assemble(
       });
       logger.info('Atlassian IAM bot started', {
         mode: options.receiver ? 'custom receiver' : mode,
-        port: socketMode || options.receiver ? null : slack.port,
-        healthPort: socketMode ? slack.healthPort : null,
+        port: socketReceiver || options.receiver ? null : slack.port,
+        healthPort: socketReceiver ? slack.healthPort : null,
         directory: runtime.sandbox ? 'SANDBOX' : 'atlassian',
       });
     },
     async stop() {
-      draining = true;
+      parts.drain();
       if (sweep) clearInterval(sweep);
       stopSchedules?.();
       stopGrantSweep?.();

@@ -256,10 +256,10 @@ export function loadDotenv(env: NodeJS.ProcessEnv = process.env, file = '.env'):
   dotenv.config({ path: file, processEnv: env, quiet: true });
 }
 
-export function loadConfig(
-  env: Env = process.env,
-  readFile: (file: string) => string = (f) => fs.readFileSync(f, 'utf8'),
-): Config {
+type Settings = z.infer<typeof envSchema>;
+
+/** The variables, checked against the schema (secrets read from their *_FILE); every problem at once. */
+function parseEnv(env: Env, readFile: (file: string) => string): Settings {
   const { env: resolved, problems } = resolveSecretFiles(withoutEmpty(env), readFile);
   const parsed = envSchema.safeParse(resolved);
   if (!parsed.success) {
@@ -269,8 +269,11 @@ export function loadConfig(
     }
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
-  const e = parsed.data;
+  return parsed.data;
+}
 
+/** Atlassian when both its token and directory are set, the sandbox when neither is. */
+function directoryOf(e: Settings, env: Env): AtlassianConnection | SandboxConnection {
   const hasToken = e.ATLASSIAN_ACCESS_TOKEN !== undefined;
   const hasDirectory = e.ATLASSIAN_DIRECTORY_ID !== undefined;
   if (hasToken !== hasDirectory) {
@@ -279,31 +282,37 @@ export function loadConfig(
       `${missing}: is required when ${hasToken ? 'ATLASSIAN_ACCESS_TOKEN' : 'ATLASSIAN_DIRECTORY_ID'} is set (set both for Atlassian, neither for the sandbox)`,
     ]);
   }
-
-  const directory: AtlassianConnection | SandboxConnection =
-    hasToken && hasDirectory
+  if (!hasToken) return { mode: 'sandbox', timeoutMs: e.ATLASSIAN_TIMEOUT };
+  return {
+    mode: 'atlassian',
+    url: e.ATLASSIAN_URL,
+    accessToken: e.ATLASSIAN_ACCESS_TOKEN as string,
+    directoryId: e.ATLASSIAN_DIRECTORY_ID as string,
+    insecure: e.ATLASSIAN_INSECURE,
+    proxy: e.ATLASSIAN_USE_PROXY
       ? {
-          mode: 'atlassian',
-          url: e.ATLASSIAN_URL,
-          accessToken: e.ATLASSIAN_ACCESS_TOKEN as string,
-          directoryId: e.ATLASSIAN_DIRECTORY_ID as string,
-          insecure: e.ATLASSIAN_INSECURE,
-          proxy: e.ATLASSIAN_USE_PROXY
-            ? {
-                httpsProxy: e.HTTPS_PROXY ?? env.https_proxy,
-                httpProxy: e.HTTP_PROXY ?? env.http_proxy,
-                noProxy: e.NO_PROXY ?? env.no_proxy,
-              }
-            : null,
-          timeoutMs: e.ATLASSIAN_TIMEOUT,
+          httpsProxy: e.HTTPS_PROXY ?? env.https_proxy,
+          httpProxy: e.HTTP_PROXY ?? env.http_proxy,
+          noProxy: e.NO_PROXY ?? env.no_proxy,
         }
-      : { mode: 'sandbox', timeoutMs: e.ATLASSIAN_TIMEOUT };
+      : null,
+    timeoutMs: e.ATLASSIAN_TIMEOUT,
+  };
+}
 
+function databaseOf(e: Settings, env: Env): DatabaseLocation {
   const databaseUrl = e.DATABASE_URL ?? `sqlite:${path.join(dataDirectory(env), DEFAULT_DATABASE_FILE)}`;
-  const database: DatabaseLocation = databaseUrl.startsWith('sqlite:')
+  return databaseUrl.startsWith('sqlite:')
     ? { kind: 'sqlite', path: path.resolve(databaseUrl.slice('sqlite:'.length)) }
     : { kind: 'postgres', url: databaseUrl };
+}
 
+/** Every value the logs, errors and output must never show: tokens, and passwords inside URLs. */
+function secretsOf(
+  e: Settings,
+  database: DatabaseLocation,
+  directory: AtlassianConnection | SandboxConnection,
+): string[] {
   const secrets = [
     e.ATLASSIAN_ACCESS_TOKEN,
     e.SLACK_BOT_TOKEN,
@@ -317,16 +326,19 @@ export function loadConfig(
   for (const proxyUrl of [proxy?.httpsProxy, proxy?.httpProxy]) {
     if (proxyUrl) secrets.push(...urlPasswords(proxyUrl));
   }
+  return secrets;
+}
 
+/** Plain http:// to a host that is not loopback: refused, or a warning with IAM_ALLOW_INSECURE_HTTP. */
+function cleartextWarnings(e: Settings, directory: AtlassianConnection | SandboxConnection): string[] {
   const cleartext = cleartextUrls(e.SLACK_API_URL, directory);
-  const warnings: string[] = [];
   if (e.IAM_ALLOW_INSECURE_HTTP) {
-    for (const [name, url] of cleartext) {
-      warnings.push(
+    return cleartext.map(
+      ([name, url]) =>
         `IAM_ALLOW_INSECURE_HTTP=true: ${name} (${hostOf(url)}) is plain http://, so tokens cross the network in cleartext; use https:// in production`,
-      );
-    }
-  } else if (cleartext.length > 0) {
+    );
+  }
+  if (cleartext.length > 0) {
     throw new ConfigError(
       cleartext.map(
         ([name, url]) =>
@@ -334,6 +346,18 @@ export function loadConfig(
       ),
     );
   }
+  return [];
+}
+
+export function loadConfig(
+  env: Env = process.env,
+  readFile: (file: string) => string = (f) => fs.readFileSync(f, 'utf8'),
+): Config {
+  const e = parseEnv(env, readFile);
+  const directory = directoryOf(e, env);
+  const database = databaseOf(e, env);
+  const secrets = secretsOf(e, database, directory);
+  const warnings = cleartextWarnings(e, directory);
 
   return {
     slack: {

@@ -125,6 +125,7 @@ const SIGNATURE_WINDOW_S = 5 * 60;
  * route comes to dispatchErrorHandler (404 / 405); a URL or path Bolt cannot decode gets 400. Bolt
  * accepts timestamps from the future; Slack's rule is "within five minutes of local time" either way, so
  * those get 401 before Bolt's listener sees them (its own checks still run on everything else).
+ * Longer than 50 lines: the options of one Bolt receiver, each answering one way a request can go wrong.
  */
 export function slackHttpReceiver(options: {
   signingSecret: string;

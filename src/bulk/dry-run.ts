@@ -3,11 +3,10 @@
  * control as a real run. Nothing is written to Atlassian and no report line is written, so a later real
  * run does every row; each planned row gets one audit row with outcome `dry-run`.
  */
-import type { CliAudit } from '../cli/audit-trail';
 import { type CommandPlan, type IamContext, planCommand, planMembership, ProfileError } from '../iam';
 import { type AimdController, runPool } from './concurrency';
 import type { BulkRow } from './csv';
-import { type BulkOperation, commandOf } from './runner';
+import { type BulkOperation, commandOf, type RowAudit } from './runner';
 
 /** One row's plan: a membership change for group operations, else the user command's plan. */
 function planRow(
@@ -38,7 +37,7 @@ export async function planRows(
     operation: BulkOperation;
     allowEnable: boolean;
     context: IamContext;
-    audit: CliAudit;
+    audit: Pick<RowAudit, 'dryRun'>;
     controller: AimdController;
     shouldStop?: () => boolean;
   },

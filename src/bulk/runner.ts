@@ -2,14 +2,14 @@
  * Runs the rows of a bulk file: each valid row through the same ILM core as the single commands,
  * with the adaptive concurrency of ./concurrency, a report line written as each row finishes, and an
  * audit entry for each (command `bulk-<operation>`): a row whose "received" entry cannot be written
- * is not run, and the run stops (see CliAudit). The gate of ./gate decides when rows may send: a rate
+ * is not run, and the run stops (see RowAudit). The gate of ./gate decides when rows may send: a rate
  * limit pauses the run and a 5xx storm opens its circuit breaker, and the rows they met are sent again
  * rather than failed. A row sent again runs its whole command again, lookup first, so a create that
  * reached Atlassian before a 5xx or timeout is found and not posted twice. Unreachable Atlassian (DNS,
  * TLS, certificates) stops the run like a bad token.
  */
-import type { CliAudit } from '../cli/audit-trail';
 import {
+  type CommandPlan,
   type IamContext,
   type IamResult,
   outcomeOf,
@@ -25,6 +25,28 @@ import type { BulkRow } from './csv';
 import { failureKind, RunGate } from './gate';
 import type { ReportLine, ReportWriter, RowOutcome } from './report';
 import { observeDirectory } from './throttle';
+
+/**
+ * The audit rows of a command or a bulk row, as the command line writes them (src/cli/audit-trail.ts).
+ * `command` comes before the directory is touched and rejects with AuditUnavailableError when its row
+ * cannot be written (the command must then not run); `result` records what was done, never throws (the
+ * outcome is still printed) and answers false, after an error line on stderr, when its row is missing.
+ */
+export interface RowAudit {
+  /** `detail`: what else the command names, e.g. `{group}`. */
+  command(name: string, profile: UserProfile, detail?: Record<string, unknown> | null): Promise<void>;
+  result(name: string, profile: UserProfile, result: IamResult): Promise<boolean>;
+  /**
+   * A dry run: one `command` row with outcome `dry-run` and the plan as its detail (nothing was sent).
+   * Rejects with AuditUnavailableError like `command`: the plan is then not printed.
+   */
+  dryRun(
+    name: string,
+    profile: UserProfile,
+    plan: CommandPlan,
+    detail?: Record<string, unknown>,
+  ): Promise<void>;
+}
 
 export const BULK_OPERATIONS = [
   'create',
@@ -49,7 +71,7 @@ export interface RunnerOptions {
   operation: BulkOperation;
   allowEnable: boolean;
   context: IamContext;
-  audit: CliAudit;
+  audit: RowAudit;
   report: ReportWriter;
   controller: AimdController;
   /** Told about every finished row, malformed ones included, after its report line is written. */
@@ -81,118 +103,128 @@ export function rowOutcomeOf(result: IamResult): RowOutcome {
   return outcome === 'failure' ? 'failed' : outcome;
 }
 
-export async function runRows(rows: BulkRow[], options: RunnerOptions): Promise<RunOutcome> {
-  const now = options.now ?? (() => new Date());
-  const command = `bulk-${options.operation}`;
-  let finished = 0;
-  let fatal: string | null = null;
+/** One run over the rows: what every row shares (the gate, the report, why the run must stop). */
+class RowRun {
+  finished = 0;
+  fatal: string | null = null;
+  readonly gate: RunGate;
+  readonly #command: string;
+  readonly #now: () => Date;
 
-  const finish = (row: BulkRow, fields: Pick<ReportLine, 'outcome' | 'result' | 'error'>): ReportLine => {
+  constructor(readonly options: RunnerOptions) {
+    this.gate = options.gate ?? new RunGate({ concurrency: options.controller.max });
+    this.#command = `bulk-${options.operation}`;
+    this.#now = options.now ?? (() => new Date());
+  }
+
+  readonly stopping = (): boolean =>
+    this.fatal !== null || this.gate.gaveUp !== null || (this.options.shouldStop?.() ?? false);
+
+  finish(row: BulkRow, fields: Pick<ReportLine, 'outcome' | 'result' | 'error'>): ReportLine {
     const line: ReportLine = {
       row: row.row,
       outcome: fields.outcome,
       identifier: row.identifier,
       ...(fields.result ? { result: fields.result } : {}),
       ...(fields.error !== undefined ? { error: fields.error } : {}),
-      operation: options.operation,
+      operation: this.options.operation,
       key: row.key,
-      at: now().toISOString(),
+      at: this.#now().toISOString(),
     };
     // Written before anything else happens: this line is what a rerun trusts.
-    options.report.write(line);
-    finished++;
-    options.onRow?.(line);
+    this.options.report.write(line);
+    this.finished++;
+    this.options.onRow?.(line);
     return line;
-  };
-
-  // Malformed rows are reported first and at once: nothing is sent for them.
-  for (const row of rows) {
-    if (row.problem !== undefined) finish(row, { outcome: 'malformed', error: row.problem });
   }
 
-  const gate = options.gate ?? new RunGate({ concurrency: options.controller.max });
-  const stopping = (): boolean => fatal !== null || gate.gaveUp !== null || (options.shouldStop?.() ?? false);
-
   /** One attempt at the row: its result, and the SCIM error behind a failed one. */
-  const attempt = async (row: BulkRow & { profile: UserProfile }) => {
+  async #attempt(row: BulkRow & { profile: UserProfile }) {
+    const { options } = this;
     const seen: { error: ScimRequestError | null } = { error: null };
     const directory = observeDirectory(options.context.directory, {
       onError: (error) => {
         seen.error = error;
       },
     });
-    const result = await runCommand(
-      commandOf(options.operation),
-      { ...options.context, directory },
-      row.profile,
-      { allowEnable: options.allowEnable, group: row.group },
-    );
+    const context = { ...options.context, directory };
+    const result = await runCommand(commandOf(options.operation), context, row.profile, {
+      allowEnable: options.allowEnable,
+      group: row.group,
+    });
     const vendor = result.IAM.Vendor;
     const { error } = seen;
     // Only the error the result reports (a lookup's "several users match" is not a SCIM answer).
     return { result, error: !vendor.success && error?.message === vendor.errorMessage ? error : null };
-  };
+  }
 
-  const runOne = async (row: BulkRow): Promise<boolean> => {
-    // The sandbox directory answers without any I/O: without this turn of the event loop a whole file
-    // would run as one task, with no progress drawn and Ctrl-C unheard until the end.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    const profile = row.profile as UserProfile;
+  /**
+   * Sends the row until the gate lets it settle: its last result; null when it was never sent (not
+   * run, not reported: a rerun does it); 'finished' when it ended otherwise (already reported, or no
+   * audit row so it stays not run).
+   */
+  async #sendUntilSettled(row: BulkRow, profile: UserProfile): Promise<IamResult | null | 'finished'> {
     const detail = row.group === undefined ? null : { group: row.group };
     let last: IamResult | null = null;
     for (;;) {
-      const ticket = await gate.enter(stopping);
-      if (ticket === null) break;
+      const ticket = await this.gate.enter(this.stopping);
+      if (ticket === null) return last;
       if (last === null) {
         try {
-          await options.audit.command(command, profile, detail);
+          await this.options.audit.command(this.#command, profile, detail);
         } catch (error) {
           // No row, no action: this row stays not run (a rerun takes it) and no further row starts.
-          gate.release(ticket);
-          fatal ??= (error as Error).message;
-          return false;
+          this.gate.release(ticket);
+          this.fatal ??= (error as Error).message;
+          return 'finished';
         }
       }
       let tried;
       try {
-        tried = await attempt({ ...row, profile });
+        tried = await this.#attempt({ ...row, profile });
       } catch (error) {
-        gate.release(ticket);
-        if (error instanceof ProfileError) {
-          // e.g. no identifier: found before any request is sent.
-          finish(row, { outcome: 'malformed', error: error.message });
-          return false;
-        }
-        finish(row, { outcome: 'failed', error: (error as Error).message ?? String(error) });
-        return false;
+        this.gate.release(ticket);
+        // A ProfileError (e.g. no identifier) is found before any request is sent.
+        const outcome = error instanceof ProfileError ? 'malformed' : 'failed';
+        this.finish(row, { outcome, error: (error as Error).message ?? String(error) });
+        return 'finished';
       }
       last = tried.result;
       const kind = tried.error === null ? null : failureKind(tried.error);
-      if (kind === 'rate-limited') options.controller.throttle();
+      if (kind === 'rate-limited') this.options.controller.throttle();
       if (kind === 'unreachable') {
-        fatal ??= `${tried.error?.message}: no row can reach Atlassian until this is fixed`;
+        this.fatal ??= `${tried.error?.message}: no row can reach Atlassian until this is fixed`;
       }
-      const verdict = await gate.settle(ticket, tried.error);
-      if (verdict === 'retry') continue;
-      break;
+      if ((await this.gate.settle(ticket, tried.error)) !== 'retry') return last;
     }
-    // Stopped before it was ever sent: not run, not reported (a rerun does it).
-    if (last === null) return false;
-    const line = finish(row, { outcome: rowOutcomeOf(last), result: last });
+  }
+
+  /** Runs one valid row; true when it succeeded or was skipped. */
+  readonly runOne = async (row: BulkRow): Promise<boolean> => {
+    // The sandbox directory answers without any I/O: without this turn of the event loop a whole file
+    // would run as one task, with no progress drawn and Ctrl-C unheard until the end.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const profile = row.profile as UserProfile;
+    const last = await this.#sendUntilSettled(row, profile);
+    if (last === null || last === 'finished') return false;
+    const line = this.finish(row, { outcome: rowOutcomeOf(last), result: last });
     const status = last.IAM.Vendor.errorCode;
-    if (line.outcome === 'failed' && status !== null && FATAL_STATUSES.has(status) && fatal === null) {
-      fatal = last.IAM.Vendor.errorMessage ?? `Atlassian answered HTTP ${status}`;
+    if (line.outcome === 'failed' && status !== null && FATAL_STATUSES.has(status) && this.fatal === null) {
+      this.fatal = last.IAM.Vendor.errorMessage ?? `Atlassian answered HTTP ${status}`;
     }
-    await options.audit.result(command, profile, last);
+    await this.options.audit.result(this.#command, profile, last);
     return line.outcome !== 'failed';
   };
+}
 
-  await runPool(
-    rows.filter((row) => row.problem === undefined),
-    options.controller,
-    runOne,
-    { shouldStop: stopping },
-  );
-  fatal ??= gate.gaveUp;
-  return { finished, fatal };
+export async function runRows(rows: BulkRow[], options: RunnerOptions): Promise<RunOutcome> {
+  const run = new RowRun(options);
+  // Malformed rows are reported first and at once: nothing is sent for them.
+  for (const row of rows) {
+    if (row.problem !== undefined) run.finish(row, { outcome: 'malformed', error: row.problem });
+  }
+  const valid = rows.filter((row) => row.problem === undefined);
+  await runPool(valid, options.controller, run.runOne, { shouldStop: run.stopping });
+  run.fatal ??= run.gate.gaveUp;
+  return { finished: run.finished, fatal: run.fatal };
 }

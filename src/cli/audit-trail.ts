@@ -1,37 +1,13 @@
 import os from 'node:os';
 import type { Config } from '../config';
-import {
-  type CommandPlan,
-  type IamResult,
-  outcomeOf,
-  resultDetail,
-  targetOf,
-  type UserProfile,
-} from '../iam';
+import { type IamResult, outcomeOf, resultDetail, targetOf, type UserProfile } from '../iam';
+import type { RowAudit } from '../bulk/runner';
 import type { Logger } from '../log';
 import type { NewAuditEntry, Store } from '../store/types';
 import { AuditUnavailableError } from '../store/unavailable';
 
-/**
- * The CLI's audit rows. `command` comes before the directory is touched and rejects with
- * AuditUnavailableError when its row cannot be written (the command must then not run); `result`
- * records what was done, never throws (the outcome is still printed) and answers false, after an
- * error line on stderr, when its row is missing.
- */
-export interface CliAudit {
-  /** `detail`: what else the command names, e.g. `{group}`. */
-  command(name: string, profile: UserProfile, detail?: Record<string, unknown> | null): Promise<void>;
-  result(name: string, profile: UserProfile, result: IamResult): Promise<boolean>;
-  /**
-   * A dry run: one `command` row with outcome `dry-run` and the plan as its detail (nothing was sent).
-   * Rejects with AuditUnavailableError like `command`: the plan is then not printed.
-   */
-  dryRun(
-    name: string,
-    profile: UserProfile,
-    plan: CommandPlan,
-    detail?: Record<string, unknown>,
-  ): Promise<void>;
+/** The CLI's audit rows (see RowAudit: bulk rows are written the same way), on a log it closes. */
+export interface CliAudit extends RowAudit {
   close(): Promise<void>;
 }
 
@@ -87,6 +63,11 @@ export async function openCliAudit(
     logger.error('the audit log cannot be opened; nothing was done', { error: (error as Error).message });
     throw new AuditUnavailableError(error);
   }
+  return auditTrailOn(store, logger, now);
+}
+
+/** The CLI's audit rows written to an open store. */
+function auditTrailOn(store: Store, logger: Logger, now: () => Date): CliAudit {
   const actor = cliActor();
   const base = () => ({ at: now(), actor, source: 'cli' as const, requestId: null });
   /** A row that must be written before the command goes on: AuditUnavailableError when it cannot. */

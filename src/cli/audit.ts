@@ -126,6 +126,20 @@ async function run(argv: string[], io: CliIo, now: () => Date): Promise<number> 
   return EXIT.success;
 }
 
+type PruneRow = 'command' | 'result';
+
+/** One audit row of a prune (command `audit-prune`, the command line as actor). */
+function recordPrune(
+  store: Store,
+  at: Date,
+  kind: PruneRow,
+  outcome: string,
+  detail: Record<string, unknown>,
+) {
+  const entry = { at, actor: cliActor(), source: 'cli' as const, target: null, requestId: null };
+  return store.appendAudit({ ...entry, kind, command: 'audit-prune', outcome, detail });
+}
+
 /**
  * `atlassian-iam audit prune --before WHEN [--dry-run]`. The prune is itself recorded: its row is
  * written before anything is removed (no row, nothing removed), and the count after.
@@ -148,23 +162,8 @@ async function prune(argv: string[], io: CliIo, now: () => Date): Promise<number
     );
     return EXIT.success;
   }
-  const record = (
-    store: Store,
-    kind: 'command' | 'result',
-    outcome: string,
-    detail: Record<string, unknown>,
-  ) =>
-    store.appendAudit({
-      at: now(),
-      actor: cliActor(),
-      source: 'cli',
-      kind,
-      command: 'audit-prune',
-      target: null,
-      outcome,
-      requestId: null,
-      detail,
-    });
+  const record = (store: Store, kind: PruneRow, outcome: string, detail: Record<string, unknown>) =>
+    recordPrune(store, now(), kind, outcome, detail);
   try {
     const count = await withStore(config, async (store) => {
       if (dryRun) return store.pruneAudit(before, true);

@@ -26,7 +26,14 @@ import { type BulkRow, BulkFileError, readCsv, toBulkRows } from '../bulk/csv';
 import { countPlans, planRows } from '../bulk/dry-run';
 import { RunGate } from '../bulk/gate';
 import { type ProgressSnapshot, ProgressDisplay, RateMeter } from '../bulk/progress';
-import { defaultReportPath, planResume, type PreviousReport, readReport, ReportWriter } from '../bulk/report';
+import {
+  defaultReportPath,
+  planResume,
+  type PreviousReport,
+  readReport,
+  type ReportLine,
+  ReportWriter,
+} from '../bulk/report';
 import { BULK_OPERATIONS, type BulkOperation, isGroupOperation, runRows } from '../bulk/runner';
 import { type BulkSummary, renderSummary, summaryExitCode, Tally } from '../bulk/summary';
 import { observeDirectory, watchThrottling } from '../bulk/throttle';
@@ -89,6 +96,35 @@ interface BulkInvocation {
   metricsPath: string | null;
 }
 
+function operationOf(text: string | undefined): BulkOperation {
+  if (text === undefined) {
+    throw new BulkUsageError(
+      `which operation? give one of ${BULK_OPERATIONS.join(', ')}, then FILE.csv; ${HINT}`,
+    );
+  }
+  // The group operations keep the names of their single commands too (iam-add-to-group).
+  const wanted = text.toLowerCase().replace(/^iam-(?=(add-to|remove-from)-group$)/, '');
+  const operation = BULK_OPERATIONS.find((name) => name === wanted);
+  if (operation === undefined) {
+    throw new BulkUsageError(
+      `unknown operation "${text}": give one of ${BULK_OPERATIONS.join(', ')}; ${HINT}`,
+    );
+  }
+  return operation;
+}
+
+function concurrencyOf(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_CONCURRENCY;
+  const text = value.trim();
+  const concurrency = /^\d{1,3}$/.test(text) ? Number(text) : NaN;
+  if (!(concurrency >= 1 && concurrency <= MAX_CONCURRENCY)) {
+    throw new BulkUsageError(
+      `--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return concurrency;
+}
+
 function parseBulkArgs(argv: string[]): BulkInvocation | 'help' {
   let parsed;
   try {
@@ -107,19 +143,7 @@ function parseBulkArgs(argv: string[]): BulkInvocation | 'help' {
   const { values, positionals } = parsed;
   if (values.help) return 'help';
   const [operationText, file, extra] = positionals;
-  if (operationText === undefined) {
-    throw new BulkUsageError(
-      `which operation? give one of ${BULK_OPERATIONS.join(', ')}, then FILE.csv; ${HINT}`,
-    );
-  }
-  // The group operations keep the names of their single commands too (iam-add-to-group).
-  const wanted = operationText.toLowerCase().replace(/^iam-(?=(add-to|remove-from)-group$)/, '');
-  const operation = BULK_OPERATIONS.find((name) => name === wanted);
-  if (operation === undefined) {
-    throw new BulkUsageError(
-      `unknown operation "${operationText}": give one of ${BULK_OPERATIONS.join(', ')}; ${HINT}`,
-    );
-  }
+  const operation = operationOf(operationText);
   if (file === undefined) throw new BulkUsageError(`bulk ${operation} needs the CSV file to read; ${HINT}`);
   if (extra !== undefined) throw new BulkUsageError(`unexpected argument "${extra}"; ${HINT}`);
   if (values['dry-run'] && values.metrics !== undefined) {
@@ -135,21 +159,11 @@ function parseBulkArgs(argv: string[]): BulkInvocation | 'help' {
   } catch (error) {
     throw new BulkUsageError((error as Error).message);
   }
-  let concurrency = DEFAULT_CONCURRENCY;
-  if (values.concurrency !== undefined) {
-    const text = values.concurrency.trim();
-    concurrency = /^\d{1,3}$/.test(text) ? Number(text) : NaN;
-    if (!(concurrency >= 1 && concurrency <= MAX_CONCURRENCY)) {
-      throw new BulkUsageError(
-        `--concurrency must be a whole number from 1 to ${MAX_CONCURRENCY}, got ${JSON.stringify(values.concurrency)}`,
-      );
-    }
-  }
   return {
     operation,
     file,
     allowEnable,
-    concurrency,
+    concurrency: concurrencyOf(values.concurrency),
     reportPath: values.report ?? defaultReportPath(file),
     json: values.json,
     dryRun: values['dry-run'],
@@ -227,6 +241,152 @@ export async function runBulkCommand(argv: string[], io: CliIo): Promise<number>
   }
 }
 
+/** What watches a run: the concurrency controller, the rate-limit gate, the counts and the progress line. */
+interface RunMeters {
+  clock: () => number;
+  controller: AimdController;
+  gate: RunGate;
+  tally: Tally;
+  meter: RateMeter;
+  progress: ProgressDisplay;
+  /** When the rows started (set again once the run really starts). */
+  startedAt: number;
+  /** Rows this run is to do. */
+  todo: number;
+}
+
+function startMeters(
+  invocation: BulkInvocation,
+  io: CliIo,
+  label: string,
+  scrub: (text: string) => string,
+  todo: number,
+): RunMeters {
+  const clock = () => performance.now();
+  const startedAt = clock();
+  const meters: RunMeters = {
+    clock,
+    controller: new AimdController({ max: invocation.concurrency, now: clock }),
+    gate: new RunGate({
+      now: clock,
+      concurrency: invocation.concurrency,
+      onWait: (text) => meters.progress.log(`${label}: ${text}\n`),
+    }),
+    tally: new Tally(),
+    meter: new RateMeter(startedAt),
+    progress: new ProgressDisplay({
+      label,
+      write: (text) => io.err(scrub(text)),
+      tty: io.errIsTty ?? false,
+      columns: io.errColumns,
+      snapshot: () => snapshotOf(meters),
+      now: clock,
+    }),
+    startedAt,
+    todo,
+  };
+  return meters;
+}
+
+function snapshotOf(meters: RunMeters): ProgressSnapshot {
+  const { tally, controller } = meters;
+  const now = meters.clock();
+  const rate = meters.meter.rate(now);
+  const left = meters.todo - tally.done;
+  return {
+    total: meters.todo,
+    done: tally.done,
+    failed: tally.failed,
+    malformed: tally.malformed,
+    limit: controller.limit,
+    throttled: controller.stats().throttled,
+    waiting: meters.gate.waiting(),
+    elapsedMs: now - meters.startedAt,
+    rate,
+    etaMs: rate && rate > 0 ? (left / rate) * 1000 : null,
+  };
+}
+
+/** Counts each finished row; a failed or malformed one gets a line above the progress bar. */
+function rowWatcher(meters: RunMeters): (line: ReportLine) => void {
+  return (line) => {
+    meters.tally.add(line.outcome);
+    meters.meter.record(meters.clock());
+    if (line.outcome === 'failed' || line.outcome === 'malformed') {
+      const who = line.identifier ? ` (${line.identifier})` : '';
+      const why = line.error ?? line.result?.IAM.Vendor.errorMessage ?? 'failed';
+      meters.progress.log(`row ${line.row}${who}: ${line.outcome}: ${why}\n`);
+    }
+    meters.progress.changed();
+  };
+}
+
+/** What the report of an earlier run says about this one. */
+function resumeNotices(
+  io: CliIo,
+  label: string,
+  invocation: BulkInvocation,
+  previous: PreviousReport | null,
+  counts: { alreadyDone: number; rows: number },
+): void {
+  if (previous && previous.unreadable > 0) {
+    io.err(
+      `${label}: ${previous.unreadable} unreadable line(s) in ${invocation.reportPath} ignored (a run killed while writing leaves one)\n`,
+    );
+  }
+  if (counts.alreadyDone > 0) {
+    io.err(
+      `${label}: ${counts.alreadyDone} of ${counts.rows} rows are already done according to ${invocation.reportPath} (success or skipped in an earlier run); they are not run again\n`,
+    );
+  }
+}
+
+interface RunEnd {
+  rows: number;
+  alreadyDone: number;
+  scimCalls: number;
+  sandbox: boolean;
+  interrupted: boolean;
+  stoppedBy: string | null;
+}
+
+function summaryOf(invocation: BulkInvocation, meters: RunMeters, end: RunEnd): BulkSummary {
+  const { tally } = meters;
+  const elapsedMs = meters.clock() - meters.startedAt;
+  const stats = meters.controller.stats();
+  return {
+    operation: invocation.operation,
+    file: invocation.file,
+    report: invocation.reportPath,
+    sandbox: end.sandbox,
+    rows: {
+      total: end.rows,
+      success: tally.success,
+      skipped: tally.skipped,
+      failed: tally.failed,
+      malformed: tally.malformed,
+      alreadyDone: end.alreadyDone,
+      notRun: meters.todo - tally.done,
+    },
+    elapsedMs: Math.round(elapsedMs),
+    rowsPerSecond: elapsedMs > 0 ? Math.round((tally.done / elapsedMs) * 10_000) / 10 : 0,
+    scimCalls: end.scimCalls,
+    throttled: stats.throttled,
+    rateLimitPauses: meters.gate.counts.pauses,
+    breakerOpened: meters.gate.counts.breakerOpened,
+    concurrency: {
+      initial: invocation.concurrency,
+      lowest: stats.lowestLimit,
+      final: stats.limit,
+      maxInFlight: stats.maxInFlight,
+      decreases: stats.decreases,
+    },
+    interrupted: end.interrupted,
+    stoppedBy: end.stoppedBy,
+  };
+}
+
+// Longer than 50 lines: the run's steps in order, inside the try that closes what they opened.
 async function run(invocation: BulkInvocation, io: CliIo): Promise<number> {
   if (invocation.dryRun) return dryRun(invocation, io);
   loadDotenv();
@@ -234,51 +394,14 @@ async function run(invocation: BulkInvocation, io: CliIo): Promise<number> {
   const { rows, previous } = prepare(invocation, profileOptions(config));
   const scrub = (text: string): string => redact(text, config.secrets);
   const label = `bulk ${invocation.operation}${config.directory.mode === 'sandbox' ? ' (SANDBOX)' : ''}`;
-  const clock = () => performance.now();
-
   const { alreadyDone, todo } = planResume(rows, previous);
-
-  const controller = new AimdController({ max: invocation.concurrency, now: clock });
-  const tally = new Tally();
-  let startedAt = clock();
-  const meter = new RateMeter(startedAt);
-  const snapshot = (): ProgressSnapshot => {
-    const now = clock();
-    const rate = meter.rate(now);
-    const left = todo.length - tally.done;
-    return {
-      total: todo.length,
-      done: tally.done,
-      failed: tally.failed,
-      malformed: tally.malformed,
-      limit: controller.limit,
-      throttled: controller.stats().throttled,
-      waiting: gate.waiting(),
-      elapsedMs: now - startedAt,
-      rate,
-      etaMs: rate && rate > 0 ? (left / rate) * 1000 : null,
-    };
-  };
-  const progress = new ProgressDisplay({
-    label,
-    write: (text) => io.err(scrub(text)),
-    tty: io.errIsTty ?? false,
-    columns: io.errColumns,
-    snapshot,
-    now: clock,
-  });
-  const baseLogger = createLogger({
-    level: config.logLevel,
-    write: (line) => progress.log(line),
-    secrets: config.secrets,
-  });
-  const logger = watchThrottling(baseLogger, () => controller.throttle());
-  const gate = new RunGate({
-    now: clock,
-    concurrency: invocation.concurrency,
-    onWait: (text) => progress.log(`${label}: ${text}\n`),
-  });
-
+  const meters = startMeters(invocation, io, label, scrub, todo.length);
+  const { progress } = meters;
+  const write = (line: string) => progress.log(line);
+  const logger = watchThrottling(
+    createLogger({ level: config.logLevel, write, secrets: config.secrets }),
+    () => meters.controller.throttle(),
+  );
   const notice = newDatabaseNotice(config.database);
   const runtime: Runtime = createRuntime(config, logger);
   let audit: CliAudit | null = null;
@@ -286,85 +409,37 @@ async function run(invocation: BulkInvocation, io: CliIo): Promise<number> {
   let scimCalls = 0;
   const stopSignals = installStop(progress);
   try {
-    if (runtime.sandbox) {
-      io.err(sandboxNotice(runtime.sandboxLocation));
-    }
-    if (previous && previous.unreadable > 0) {
-      io.err(
-        `${label}: ${previous.unreadable} unreadable line(s) in ${invocation.reportPath} ignored (a run killed while writing leaves one)\n`,
-      );
-    }
-    if (alreadyDone.length > 0) {
-      io.err(
-        `${label}: ${alreadyDone.length} of ${rows.length} rows are already done according to ${invocation.reportPath} (success or skipped in an earlier run); they are not run again\n`,
-      );
-    }
-    const context = {
-      ...runtime.context,
-      directory: observeDirectory(runtime.context.directory, { onCall: () => scimCalls++ }),
-    };
+    if (runtime.sandbox) io.err(sandboxNotice(runtime.sandboxLocation));
+    resumeNotices(io, label, invocation, previous, { alreadyDone: alreadyDone.length, rows: rows.length });
+    const directory = observeDirectory(runtime.context.directory, { onCall: () => scimCalls++ });
     // The report first: a report that cannot be written stops the run before the audit log is touched.
     report = ReportWriter.open(invocation.reportPath, scrub);
     audit = await openCliAudit(config, logger);
-    startedAt = clock();
+    meters.startedAt = meters.clock();
     progress.start();
     const outcome = await runRows(todo, {
       operation: invocation.operation,
       allowEnable: invocation.allowEnable,
-      context,
+      context: { ...runtime.context, directory },
       audit,
       report,
-      controller,
-      gate,
+      controller: meters.controller,
+      gate: meters.gate,
       shouldStop: stopSignals.stopping,
-      onRow: (line) => {
-        tally.add(line.outcome);
-        meter.record(clock());
-        if (line.outcome === 'failed' || line.outcome === 'malformed') {
-          const who = line.identifier ? ` (${line.identifier})` : '';
-          const why = line.error ?? line.result?.IAM.Vendor.errorMessage ?? 'failed';
-          progress.log(`row ${line.row}${who}: ${line.outcome}: ${why}\n`);
-        }
-        progress.changed();
-      },
+      onRow: rowWatcher(meters),
     });
     progress.stop();
-    const elapsedMs = clock() - startedAt;
-    const stats = controller.stats();
-    const summary: BulkSummary = {
-      operation: invocation.operation,
-      file: invocation.file,
-      report: invocation.reportPath,
-      sandbox: runtime.sandbox,
-      rows: {
-        total: rows.length,
-        success: tally.success,
-        skipped: tally.skipped,
-        failed: tally.failed,
-        malformed: tally.malformed,
-        alreadyDone: alreadyDone.length,
-        notRun: todo.length - tally.done,
-      },
-      elapsedMs: Math.round(elapsedMs),
-      rowsPerSecond: elapsedMs > 0 ? Math.round((tally.done / elapsedMs) * 10_000) / 10 : 0,
+    const summary = summaryOf(invocation, meters, {
+      rows: rows.length,
+      alreadyDone: alreadyDone.length,
       scimCalls,
-      throttled: stats.throttled,
-      rateLimitPauses: gate.counts.pauses,
-      breakerOpened: gate.counts.breakerOpened,
-      concurrency: {
-        initial: invocation.concurrency,
-        lowest: stats.lowestLimit,
-        final: stats.limit,
-        maxInFlight: stats.maxInFlight,
-        decreases: stats.decreases,
-      },
+      sandbox: runtime.sandbox,
       interrupted: stopSignals.stopping(),
       stoppedBy: outcome.fatal,
-    };
+    });
     io.out(scrub(invocation.json ? JSON.stringify(summary, null, 2) : renderSummary(summary)) + '\n');
     if (invocation.metricsPath) await writeMetricsFile(invocation.metricsPath, summary, io);
-    if (summary.interrupted) return EXIT.interrupted;
-    return summaryExitCode(summary);
+    return summary.interrupted ? EXIT.interrupted : summaryExitCode(summary);
   } finally {
     progress.stop();
     stopSignals.remove();

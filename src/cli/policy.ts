@@ -10,7 +10,7 @@ import { loadConfig, loadDotenv } from '../config';
 import { formatProblem, loadPolicy, PolicyError } from '../policy';
 import { terminalSafe } from '../views/audit-table';
 import { policyTable } from '../views/policy-table';
-import { renderTextTable } from '../views/table';
+import { renderRecords, renderTextTable, terminalWidth, widestLine } from '../views/table';
 
 export const POLICY_HELP = `Usage: atlassian-iam policy check FILE
 
@@ -19,7 +19,8 @@ order (the first that matches a request wins), then the built-in defaults, with 
 from IAM_APPROVERS and IAM_APPROVAL_TTL where a rule leaves them out. The bot applies the file named by
 IAM_POLICY_FILE to its Slack approvals; what it does not apply yet is listed in docs/POLICY.md.
 
-Problems are printed one per line as FILE:LINE: KEY: message. The format is in docs/POLICY.md.
+The rules are a table when it fits the terminal (100 columns when not a terminal), else one block per
+rule. Problems are printed one per line as FILE:LINE: KEY: message. The format is in docs/POLICY.md.
 
 Exit status: 0 the file is valid, 2 it is not (or bad arguments or configuration).`;
 
@@ -52,8 +53,10 @@ export function runPolicyCommand(argv: string[], io: CliIo): number {
       return EXIT.success;
     }
     loadDotenv();
-    const policy = loadPolicy(file, loadConfig().slack);
-    io.out(renderTextTable(policyTable(policy)) + '\n');
+    const table = policyTable(loadPolicy(file, loadConfig().slack));
+    const maxWidth = terminalWidth(io.outColumns?.());
+    const text = renderTextTable(table);
+    io.out((widestLine(text) <= maxWidth ? text : renderRecords(table, maxWidth)) + '\n');
     return EXIT.success;
   } catch (error) {
     if (!(error instanceof PolicyError)) {

@@ -8,8 +8,15 @@ import { cliActor } from './audit-trail';
 import type { Config } from '../config';
 import { type IamContext, type IamResult, pinUser, previewDisable, type UserProfile } from '../iam';
 import { checkScheduleLimit } from '../iam/policy-target';
-import { formatInZone, parseSchedule, type Schedule } from '../iam/schedule';
-import { defaultPolicy, loadPolicy, type Policy } from '../policy';
+import {
+  alreadyScheduledMessage,
+  formatInZone,
+  parseSchedule,
+  type Schedule,
+  ScheduleError,
+  scheduledDisableOf,
+} from '../iam/schedule';
+import { defaultPolicy, loadPolicy, type Policy, ruleLabel } from '../policy';
 import type { Store } from '../store/types';
 
 /** This machine's time zone: a time written without one is read in it. */
@@ -30,6 +37,9 @@ export function policyOf(config: Config): Policy {
   return config.policyFile ? loadPolicy(config.policyFile, config.slack) : defaultPolicy(config.slack);
 }
 
+/** The command line cannot cancel a schedule: an approver (or its Slack requester) does, in the bot. */
+const CANCEL_HINT = "an approver can cancel it with its Cancel button in the bot's App Home";
+
 export type ScheduleOutcome =
   { scheduled: { requestId: string; at: Date; zone: string; target: string } } | { final: IamResult };
 
@@ -44,9 +54,10 @@ export interface ScheduleInput {
 
 /**
  * Looks the user up (nothing is stored for one who is not there or already disabled: that result is
- * returned), refuses a time beyond the governing rule's `maxScheduleAhead` (ScheduleError), then opens
- * the store and stores the disable for its time, pinned to the user found, with its audit row first:
- * bad input never creates the database.
+ * returned), refuses a time beyond the governing rule's `maxScheduleAhead` and a missing reason the rule
+ * requires (ScheduleError), then opens the store, refuses a second schedule of the user, and stores the
+ * disable for its time, pinned to the user found, with its audit row first: bad input never creates the
+ * database.
  */
 export async function scheduleDisable(
   iam: IamContext,
@@ -56,10 +67,15 @@ export async function scheduleDisable(
   const preview = await previewDisable(iam, input.profile);
   if ('final' in preview) return preview;
   const actor = cliActor();
-  checkScheduleLimit(input.policy, { ...input, user: preview.user, requesterId: actor });
+  const rule = checkScheduleLimit(input.policy, { ...input, user: preview.user, requesterId: actor });
+  if (rule.reason === 'required' && input.reason === null) {
+    throw new ScheduleError(`${ruleLabel(rule)} requires a reason: add --reason "why"`);
+  }
   const profile = pinUser(preview.user);
   const store = await openStore();
   const target = profile.email ?? profile.username ?? profile.id;
+  const existing = scheduledDisableOf(await store.listScheduled(), { id: profile.id });
+  if (existing) throw new ScheduleError(alreadyScheduledMessage(existing, CANCEL_HINT));
   const requestId = randomUUID();
   await store.appendAudit({
     at: input.now,

@@ -85,12 +85,24 @@ export function parseCommandText(raw: string): CommandInput {
 }
 
 /**
- * Takes `break-glass` off a disable or enable command's text: `jane@example.com break-glass
- * reason="…"` → the text without it, and true. The word comes right after the user; text without it
- * comes back unchanged.
+ * Words as typed: runs of unquoted text and quoted parts (straight or curly quotes), so that
+ * `reason="break-glass drill"` is one word and its inside is never taken for the keyword.
+ */
+const WORD =
+  /(?:"[^"]*"?|'[^']*'?|[\u201C\u201D\u201E][^\u201C\u201D\u201E]*[\u201C\u201D\u201E]?|[\u2018\u2019][^\u2018\u2019]*[\u2018\u2019]?|[^\s"'\u201C-\u201E\u2018\u2019])+/g;
+
+/**
+ * Takes `break-glass` off a disable or enable command's text, wherever it stands among the words:
+ * `jane@example.com break-glass reason="…"`, `jane@example.com reason="…" break-glass` and
+ * `id=… break-glass reason="…"` all give the text without it, and true. Text without it comes back
+ * unchanged; inside a quoted value it is not the keyword.
  */
 export function splitBreakGlass(text: string): { text: string; breakGlass: boolean } {
-  const match = /^(\s*\S+)\s+break-glass(?=\s|$)/i.exec(text);
-  if (!match || match[1].includes('=')) return { text, breakGlass: false };
-  return { text: `${match[1]}${text.slice(match[0].length)}`, breakGlass: true };
+  const found = [...text.matchAll(WORD)].filter((word) => word[0].toLowerCase() === 'break-glass');
+  if (found.length === 0) return { text, breakGlass: false };
+  let rest = text;
+  for (const word of found.reverse()) {
+    rest = `${rest.slice(0, word.index).trimEnd()} ${rest.slice(word.index + word[0].length).trimStart()}`;
+  }
+  return { text: rest.trim(), breakGlass: true };
 }

@@ -4,7 +4,7 @@
  * across instances and restarts, and never after the request was decided or has expired.
  */
 import type { WebClient } from '@slack/web-api';
-import { type FollowUp, followUps, type PolicyRule } from '../policy';
+import { currentApprovers, type FollowUp, followUps, type PolicyAction, type PolicyRule } from '../policy';
 import type { ApprovalRequest, ClaimedFollowUp, NewApprovalFollowUp } from '../store/types';
 import { followUpThreadMessage, isSlackUserId, reminderDirectMessage } from '../views/slack';
 import { cardOf, postAbout } from './approvals';
@@ -72,6 +72,20 @@ export async function sendDueFollowUps(context: BotContext, client: WebClient): 
   }
 }
 
+/** The policy actions a stored request was asked under: an update is an identifier change or asks as enable does. */
+const policyActionsOf = (request: ApprovalRequest): PolicyAction[] =>
+  request.action === 'update' ? ['identifier-change', 'enable'] : [request.action];
+
+/**
+ * Whom a follow-up names: those stored with it who are still approvers (or escalation targets) under
+ * the policy this instance runs with, never the requester. Someone removed from the policy or
+ * IAM_APPROVERS since the request was made is not told about a disable they can no longer decide.
+ */
+function stillToNotify(context: BotContext, followUp: ClaimedFollowUp): string[] {
+  const current = currentApprovers(context.policy, policyActionsOf(followUp.request));
+  return followUp.notify.filter((id) => id !== followUp.request.requesterId && current.has(id));
+}
+
 /**
  * One follow-up, claimed (so marked sent) by this instance: the reply in the request's thread, and for a
  * reminder a DM to each approver named as a person, never the requester. Each is tried on its own;
@@ -79,7 +93,7 @@ export async function sendDueFollowUps(context: BotContext, client: WebClient): 
  */
 async function sendFollowUp(context: BotContext, client: WebClient, followUp: ClaimedFollowUp) {
   const { request } = followUp;
-  const notify = followUp.notify.filter((id) => id !== request.requesterId);
+  const notify = stillToNotify(context, followUp);
   const card = cardOf(request);
   const options = { sandbox: context.sandbox };
   const failures: string[] = [];

@@ -74,6 +74,19 @@ async function carryOutScheduled(context: BotContext, slack: WebClient, request:
 }
 
 /**
+ * The batch by user, each in its order: two schedules of one user run one after the other, so the
+ * second finds the user disabled and says `already-disabled` instead of both reporting the disable.
+ */
+function byUser(batch: readonly ApprovalRequest[]): ApprovalRequest[][] {
+  const groups = new Map<string, ApprovalRequest[]>();
+  for (const request of batch) {
+    const key = String(request.profile.id ?? request.target);
+    groups.set(key, [...(groups.get(key) ?? []), request]);
+  }
+  return [...groups.values()];
+}
+
+/**
  * Claims due approved scheduled requests, a batch at a time, and carries them out (a batch at once),
  * until none is due; also takes over those claimed by a holder known to be dead (killed on this host).
  * Any instance, and `atlassian-iam run-scheduled`, may run it at any time. Returns how many it ran.
@@ -91,14 +104,16 @@ export async function runScheduled(context: BotContext, client: WebClient): Prom
     const batch = [...claimed, ...orphans];
     if (batch.length === 0) return count;
     await Promise.all(
-      batch.map((request) =>
-        carryOutScheduled(context, client, request).catch((error: Error) =>
-          context.logger.error('could not carry out a scheduled request', {
-            requestId: request.id,
-            error: error.message,
-          }),
-        ),
-      ),
+      byUser(batch).map(async (requests) => {
+        for (const request of requests) {
+          await carryOutScheduled(context, client, request).catch((error: Error) =>
+            context.logger.error('could not carry out a scheduled request', {
+              requestId: request.id,
+              error: error.message,
+            }),
+          );
+        }
+      }),
     );
     count += batch.length;
   }

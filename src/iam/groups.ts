@@ -62,6 +62,9 @@ export function closestNames(wanted: string, names: readonly string[], max = SUG
     .map(({ name }) => name);
 }
 
+const ONLY_DIRECTORY_GROUPS =
+  'Only groups of this SCIM directory can be managed, not groups created in Atlassian administration.';
+
 /** The group of this name, or a GroupCommandError naming the closest existing groups. */
 export async function resolveGroup(directory: ScimDirectory, name: string): Promise<ScimGroup> {
   const found = await directory.findGroupsByName(name);
@@ -78,7 +81,11 @@ export async function resolveGroup(directory: ScimDirectory, name: string): Prom
       : `closest: ${closestNames(name, names)
           .map((n) => `"${n}"`)
           .join(', ')}`;
-  throw new GroupCommandError(404, `Group "${name}" does not exist in the directory (${hint}).`);
+  // Groups made in Atlassian administration are not the SCIM directory's: say so, they look like a typo.
+  throw new GroupCommandError(
+    404,
+    `Group "${name}" does not exist in the directory (${hint}). ${ONLY_DIRECTORY_GROUPS}`,
+  );
 }
 
 /** The `--group` argument: a non-empty name (bad input otherwise, before anything is sent). */

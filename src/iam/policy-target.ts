@@ -1,6 +1,7 @@
 /** The approval policy's view of a user the directory shows (docs/POLICY.md, "How a request is matched"). */
 import {
   DEFAULT_MAX_SCHEDULE_AHEAD_MS,
+  type EffectiveRule,
   type Policy,
   type PolicyTarget,
   policyFor,
@@ -21,12 +22,12 @@ export function directoryTarget(user: ScimUser): PolicyTarget {
 
 /**
  * Refuses (ScheduleError) a disable of `user` scheduled further ahead than its governing rule's
- * `maxScheduleAhead`, naming the rule; the same check for Slack and the CLI's `--at`.
+ * `maxScheduleAhead`, naming the rule; the same check for Slack and the CLI's `--at`. Returns the rule.
  */
 export function checkScheduleLimit(
   policy: Policy,
   ask: { user: ScimUser; requesterId: string; schedule: Schedule; now: Date },
-): void {
+): EffectiveRule {
   const rule = policyFor(policy, {
     action: 'disable',
     target: directoryTarget(ask.user),
@@ -34,4 +35,5 @@ export function checkScheduleLimit(
   });
   const limit = rule.maxScheduleAheadMs ?? DEFAULT_MAX_SCHEDULE_AHEAD_MS;
   checkScheduleAhead(ask.schedule, ask.now, limit, ruleLabel(rule));
+  return rule;
 }

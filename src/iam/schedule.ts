@@ -4,6 +4,7 @@
  * the same way. Bad input throws ScheduleError (a ProfileError, so a slash command answers with usage).
  */
 import { ProfileError } from './profile';
+import { formatPolicyDuration } from '../policy';
 
 export class ScheduleError extends ProfileError {
   constructor(message: string) {
@@ -161,10 +162,16 @@ export function parseSchedule(kind: 'at' | 'in', text: string, context: Schedule
 /** Refuses a schedule more than `maxAheadMs` after `now`; `limitFrom` names the rule that sets the limit. */
 export function checkScheduleAhead(schedule: Schedule, now: Date, maxAheadMs: number, limitFrom = ''): void {
   if (schedule.at.getTime() - now.getTime() <= maxAheadMs) return;
-  const days = Math.floor(maxAheadMs / DAY);
   throw new ScheduleError(
-    `${formatInZone(schedule.at, schedule.zone)} (${schedule.zone}) is too far ahead: schedules may be at most ${days} days ahead${limitFrom ? ` under ${limitFrom}` : ''}`,
+    `${formatInZone(schedule.at, schedule.zone)} (${schedule.zone}) is too far ahead: schedules may be at most ${aheadText(maxAheadMs)} ahead${limitFrom ? ` under ${limitFrom}` : ''}`,
   );
+}
+
+/** `1 day`, `90 days`; a limit that is not whole days as the policy file writes it (`36h`, `1d12h`). */
+function aheadText(ms: number): string {
+  if (ms % DAY !== 0) return formatPolicyDuration(ms);
+  const days = ms / DAY;
+  return `${days} day${days === 1 ? '' : 's'}`;
 }
 
 /** `2026-12-31 17:00` as the wall clock of `zone` (an IANA name, `UTC` or `UTC±hh:mm`) shows it. */
@@ -193,4 +200,40 @@ export function splitSchedule(text: string): {
     text: `${match[1]}${rest}`,
     when: { kind: match[2].toLowerCase() as 'at' | 'in', text: match[3].trim() },
   };
+}
+
+/** What a stored scheduled request shows of itself, to find a second schedule of the same user. */
+export interface StoredSchedule {
+  id: string;
+  action: string;
+  profile: Record<string, unknown>;
+  /** Whom it concerns, as a person reads it. */
+  target: string;
+  scheduledAt?: Date;
+  scheduleZone?: string;
+}
+
+const sameText = (a: unknown, b: unknown): boolean =>
+  typeof a === 'string' && typeof b === 'string' && a.trim().toLowerCase() === b.trim().toLowerCase();
+
+/**
+ * The pending scheduled disable of the user `who` names (by Atlassian id, email or username), if any:
+ * one user gets one schedule, so a second is refused rather than run twice.
+ */
+export function scheduledDisableOf<T extends StoredSchedule>(
+  scheduled: readonly T[],
+  who: Record<string, unknown>,
+): T | undefined {
+  return scheduled.find(
+    (request) =>
+      request.action === 'disable' &&
+      (['id', 'email', 'username'] as const).some((key) => sameText(request.profile[key], who[key])),
+  );
+}
+
+/** The refusal of a second schedule, naming the first and how to cancel it. */
+export function alreadyScheduledMessage(existing: StoredSchedule, howToCancel: string): string {
+  const zone = existing.scheduleZone ?? 'UTC';
+  const when = existing.scheduledAt ? ` at ${formatInZone(existing.scheduledAt, zone)} (${zone})` : '';
+  return `${existing.target} already has a scheduled disable${when}, request ${existing.id}; ${howToCancel}, then schedule again. Nothing was scheduled`;
 }

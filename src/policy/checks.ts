@@ -1,5 +1,5 @@
 /** Checks across keys and rules, once each rule has the right shape: what zod alone cannot see. */
-import { type PolicyAction, actionSpec } from './actions';
+import { actionSpec } from './actions';
 import { formatPolicyDuration as show } from './duration';
 import type { PolicyPath } from './locate';
 import { approverShortfall } from './rules';
@@ -79,28 +79,29 @@ function approverProblems(raw: RawRule, rule: PolicyRule, at: PolicyPath): PathP
   return [{ path: [...at, key], message: shortfall }];
 }
 
-const sameTarget = (a: PolicyRule, b: PolicyRule) => JSON.stringify(a.target) === JSON.stringify(b.target);
-
-/** A rule that comes after one matching every request it could match is never used: almost surely an ordering mistake. */
+/**
+ * A rule that comes after one matching every request it could match is never used: almost surely an
+ * ordering mistake. The first rule per action and exact target is remembered, so a long file is checked
+ * in one pass.
+ */
 function shadowProblems(rules: readonly PolicyRule[]): PathProblem[] {
   const problems: PathProblem[] = [];
+  const first = new Map<string, PolicyRule>();
+  const ANY = JSON.stringify({});
   rules.forEach((rule, index) => {
-    const shadowed = new Map<PolicyAction, PolicyRule>();
-    for (const action of rule.actions) {
-      const earlier = rules
-        .slice(0, index)
-        .find(
-          (other) =>
-            other.actions.includes(action) &&
-            (Object.keys(other.target).length === 0 || sameTarget(other, rule)),
-        );
-      if (earlier) shadowed.set(action, earlier);
-    }
-    for (const [action, earlier] of shadowed) {
-      problems.push({
-        path: ['rules', index, 'action'],
-        message: `is never used for ${action}: rule ${earlier.number} (line ${earlier.line}) matches every such ${action} first (the first matching rule wins); move this rule above it`,
-      });
+    const target = JSON.stringify(rule.target);
+    for (const action of new Set(rule.actions)) {
+      const candidates = [first.get(`${action} ${ANY}`), first.get(`${action} ${target}`)];
+      const earlier = candidates
+        .filter((other) => other !== undefined)
+        .sort((a, b) => (a.number ?? 0) - (b.number ?? 0))[0];
+      if (earlier) {
+        problems.push({
+          path: ['rules', index, 'action'],
+          message: `is never used for ${action}: rule ${earlier.number} (line ${earlier.line}) matches every such ${action} first (the first matching rule wins); move this rule above it`,
+        });
+      }
+      if (!first.has(`${action} ${target}`)) first.set(`${action} ${target}`, rule);
     }
   });
   return problems;

@@ -9,7 +9,12 @@ type Unit = keyof typeof UNIT_MS;
 const WHOLE = /^(\d+[smhdw])+$/;
 const PART = /(\d+)([smhdw])/g;
 
-/** Milliseconds, or null when the text is not a duration. */
+/** True when `text` is written as a duration, however long (parsePolicyDuration may still say null). */
+export function isDurationText(text: string): boolean {
+  return WHOLE.test(text.trim().toLowerCase());
+}
+
+/** Milliseconds, or null when the text is not a duration or too long to count in milliseconds. */
 export function parsePolicyDuration(text: string): number | null {
   const compact = text.trim().toLowerCase();
   if (!WHOLE.test(compact)) return null;

@@ -14,6 +14,7 @@ export { formatPolicyDuration, parsePolicyDuration } from './duration';
 export {
   approvalProgress,
   type ApprovalProgress,
+  currentApprovers,
   type FollowUp,
   followUps,
   grantNotices,

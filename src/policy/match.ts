@@ -1,5 +1,5 @@
 /** Which rule governs a request, and what it implies over the request's life. */
-import type { TargetKey } from './actions';
+import type { PolicyAction, TargetKey } from './actions';
 import { approverShortfall, builtInRule } from './rules';
 import { globMatches } from './text';
 import type { EffectiveRule, Policy, PolicyRequest, PolicyRule, PolicyTarget } from './types';
@@ -111,4 +111,17 @@ export function followUps(
 export function ruleLabel(rule: Pick<EffectiveRule, 'source' | 'number' | 'name'>): string {
   if (rule.source === 'default') return 'the built-in rule';
   return `rule ${rule.number ?? '?'}${rule.name ? ` (${rule.name})` : ''} of IAM_POLICY_FILE`;
+}
+
+/**
+ * Everyone the policy names today as an approver, or escalation target, of any of `actions`: its rules'
+ * ids and IAM_APPROVERS (or the operators) where a rule or the built-in rule takes them. A reminder
+ * goes only to these, so someone removed since the request was made is no longer told about it.
+ */
+export function currentApprovers(policy: Policy, actions: readonly PolicyAction[]): Set<string> {
+  const rules = [
+    ...policy.rules.filter((rule) => rule.actions.some((action) => actions.includes(action))),
+    ...actions.map((action) => builtInRule(action, policy.defaults)),
+  ];
+  return new Set(rules.flatMap((rule) => [...rule.approvers.ids, ...(rule.escalate?.to ?? [])]));
 }

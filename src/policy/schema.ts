@@ -1,21 +1,32 @@
 /** The policy file's shape, checked with zod; durations come out in milliseconds. */
 import { z } from 'zod';
 import { ACTION_NAMES, isPolicyAction, type PolicyAction, TARGET_KEYS } from './actions';
-import { parsePolicyDuration } from './duration';
+import { formatPolicyDuration, isDurationText, parsePolicyDuration } from './duration';
+
+/** Longest duration a policy may give: anything longer is a typo, and dates that far out break. */
+const MAX_POLICY_DURATION_MS = 3650 * 86_400_000;
 import { closest } from '../closest-word';
 
 const DURATION_HINT = 'a duration such as 30m, 4h, 1d12h or 7d (units s, m, h, d, w)';
 
+/** Why `text` is not a usable duration, or null when it is one. */
+function durationProblem(text: string, ms: number | null): string | null {
+  if (ms === null && !isDurationText(text)) return `"${text}" is not ${DURATION_HINT}`;
+  if (ms === 0) return `"${text}" is not longer than zero`;
+  if (ms === null || ms > MAX_POLICY_DURATION_MS) {
+    return `"${text}" is too long: at most ${formatPolicyDuration(MAX_POLICY_DURATION_MS)} (10 years)`;
+  }
+  return null;
+}
+
 const duration = z.string({ error: `must be ${DURATION_HINT}` }).transform((text, ctx) => {
   const ms = parsePolicyDuration(text);
-  if (ms === null || ms === 0) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `"${text}" is not ${ms === 0 ? 'longer than zero' : DURATION_HINT}`,
-    });
+  const problem = durationProblem(text, ms);
+  if (problem !== null) {
+    ctx.addIssue({ code: 'custom', message: problem });
     return z.NEVER;
   }
-  return ms;
+  return ms ?? z.NEVER;
 });
 
 /** A value or a list of values (`action: disable` or `action: [disable, enable]`). */
@@ -32,13 +43,34 @@ const text = (what: string) =>
     .trim()
     .min(1, { error: `must be ${what}, not empty` });
 
+/** `"@jane" is not …`: on a line listing several values, says which one is wrong. */
+const quoted = (input: unknown) => (typeof input === 'string' ? `"${input}" ` : '');
+
 const NOT_A_NAME = 'not a name or handle: in Slack, open the profile or group and copy its ID';
 const userOrGroup = text('a Slack user id (U…, W…) or user-group id (S…)').regex(/^[UWS][A-Z0-9]{2,}$/, {
-  error: `must be a Slack user id (U…, W…) or user-group id (S…), ${NOT_A_NAME}`,
+  error: (issue) =>
+    `${quoted(issue.input)}must be a Slack user id (U…, W…) or user-group id (S…), ${NOT_A_NAME}`,
 });
 const requester = z.union([z.literal('operators'), z.literal('members'), userOrGroup], {
-  error: `must be "operators", "members", a Slack user id (U…, W…) or a user-group id (S…), ${NOT_A_NAME}`,
+  error: (issue) =>
+    `${quoted(issue.input)}must be "operators", "members", a Slack user id (U…, W…) or a user-group id (S…), ${NOT_A_NAME}`,
 });
+
+/** Longest rule name: it is a label in tables and Slack messages, not a description. */
+export const MAX_RULE_NAME_LENGTH = 80;
+
+/** Controls and invisible format characters (bidi overrides such as U+202E, zero-width spaces). */
+const HIDDEN_CHARACTER = /[\p{Cc}\p{Cf}]/u;
+
+const ruleName = text('a short name')
+  .max(MAX_RULE_NAME_LENGTH, { error: `must be at most ${MAX_RULE_NAME_LENGTH} characters (a short label)` })
+  .refine((name) => !HIDDEN_CHARACTER.test(name), {
+    error: (issue) => {
+      const char = HIDDEN_CHARACTER.exec(String(issue.input))?.[0] ?? '';
+      const code = char.codePointAt(0)?.toString(16).toUpperCase().padStart(4, '0');
+      return `contains an invisible or control character (U+${code}), which can make the name read differently; remove it`;
+    },
+  });
 
 const action = z.string({ error: 'must be an action name' }).transform((name, ctx): PolicyAction => {
   if (isPolicyAction(name)) return name;
@@ -81,7 +113,7 @@ export const escalateSchema = z.strictObject(
 
 export const ruleSchema = z.strictObject(
   {
-    name: text('a short name').optional(),
+    name: ruleName.optional(),
     action: oneOrMany(action, `an action (${ACTION_NAMES.join(', ')})`, 'must name at least one action'),
     target: targetSchema.optional(),
     requesters: oneOrMany(

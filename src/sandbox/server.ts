@@ -109,6 +109,7 @@ function listen(server: Server, port: number, host: string): Promise<void> {
  * A real HTTP server on loopback that emulates Atlassian's user-provisioning API in front of a
  * sandbox directory: `/scim/directory/{directoryId}/…`, bearer-token check, optional latency,
  * keep-alive, and a record of every request. Usable from plain JavaScript (`dist/sandbox/server.js`).
+ * Longer than 50 lines: one server and its request handler, whose parts share the record of requests.
  */
 export async function startScimServer(options: ScimServerOptions): Promise<ScimServer> {
   const host = options.host ?? '127.0.0.1';

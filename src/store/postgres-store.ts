@@ -660,12 +660,12 @@ export class PostgresStore extends GrantsDelegated implements Store {
     nextAttemptAt: Date,
     lastError: string,
   ): Promise<ApprovalRequest | null> {
-    if (!isStorable(id) || !isStorable(owner)) return null;
-    const error = isStorable(lastError) ? lastError : JSON.stringify(lastError); // escapes what cannot be kept
+    const texts = Rows.deferralTexts(id, owner, lastError);
+    if (texts === null) return null;
     return this.approvalRow(
       `UPDATE approvals SET next_attempt_at = $1::timestamptz, last_error = $2, claimed_until = NULL
        WHERE id = $3 AND status = 'approved' AND claimed_by = $4 RETURNING ${APPROVAL_COLUMNS}`,
-      [iso(nextAttemptAt), error, id, owner],
+      [iso(nextAttemptAt), texts.error, id, owner],
     );
   }
 

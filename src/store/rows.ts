@@ -1,3 +1,4 @@
+import { isStorable } from '../storable-text';
 import { LEGACY_RULE, readApprovalRule } from './approval-rule';
 import type {
   ApprovalAction,
@@ -180,3 +181,12 @@ export const approvalTexts = (request: NewApproval): Record<string, string | nul
   target: request.target,
   reason: request.reason,
 });
+
+/**
+ * A deferral's texts as a row can hold them: null when the id or owner cannot be stored (no request
+ * has them), the error escaped when it holds what cannot be kept.
+ */
+export function deferralTexts(id: string, owner: string, lastError: string): { error: string } | null {
+  if (!isStorable(id) || !isStorable(owner)) return null;
+  return { error: isStorable(lastError) ? lastError : JSON.stringify(lastError) };
+}

@@ -273,7 +273,10 @@ export class SqliteStore extends GrantsDelegated implements Store {
   private readonly sql;
   protected readonly grants: SqliteGrants;
 
-  /** Takes ownership of `db` (from `openSqlite`): creates or migrates the schema; close() closes it. */
+  /**
+   * Takes ownership of `db` (from `openSqlite`): creates or migrates the schema; close() closes it.
+   * Longer than 50 lines: one prepared statement per store operation, so the SQL reads as one table.
+   */
   constructor(private readonly db: SqliteDatabase) {
     super();
     migrate(db);
@@ -507,9 +510,9 @@ export class SqliteStore extends GrantsDelegated implements Store {
     nextAttemptAt: Date,
     lastError: string,
   ): Promise<ApprovalRequest | null> {
-    if (!isStorable(id) || !isStorable(owner)) return null;
-    const error = isStorable(lastError) ? lastError : JSON.stringify(lastError); // escapes what cannot be kept
-    const row = this.write(() => this.sql.defer.get(iso(nextAttemptAt), error, id, owner));
+    const texts = Rows.deferralTexts(id, owner, lastError);
+    if (texts === null) return null;
+    const row = this.write(() => this.sql.defer.get(iso(nextAttemptAt), texts.error, id, owner));
     return row ? toApproval(row) : null;
   }
 

@@ -163,3 +163,40 @@ export function renderTextTable(shown: TextTable, options: RenderOptions = {}): 
     ...table.rows.map((row) => line(row)),
   ].join('\n');
 }
+
+/** The widest line of `text`, in characters. */
+export function widestLine(text: string): number {
+  return Math.max(0, ...text.split('\n').map((line) => line.length));
+}
+
+/**
+ * A table too wide for the terminal as one block per row: its first cell as a heading, then one
+ * `column  value` line per other column, each cut to `maxWidth`. Invisible characters are shown as in
+ * renderTextTable.
+ */
+export function renderRecords(shown: TextTable, maxWidth: number): string {
+  const columns = shown.columns.map(showInvisible);
+  const keyWidth = Math.max(...columns.slice(1).map((column) => column.length));
+  const block = (row: string[]): string[] => [
+    fit(showInvisible(row[0] ?? ''), maxWidth),
+    ...columns
+      .slice(1)
+      .map((column, i) => fit(`  ${column.padEnd(keyWidth)}  ${showInvisible(row[i + 1] ?? '')}`, maxWidth)),
+  ];
+  const title = wrap(showInvisible(shown.title), maxWidth);
+  return [...title, ...shown.rows.flatMap((row) => ['', ...block(row)])].join('\n');
+}
+
+/** `text` broken at spaces into lines of at most `width` characters (a longer word is cut). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = '';
+    }
+    line = fit(line === '' ? word : `${line} ${word}`, width);
+  }
+  return [...lines, line];
+}

@@ -193,7 +193,7 @@ describe('group rows (add-to-group, remove-from-group)', () => {
     expect(byRow[5].result?.IAM.Vendor.errorMessage).toBe('User does not exist');
     expect(byRow[6]).toMatchObject({ outcome: 'failed' });
     expect(byRow[6].result?.IAM.Vendor.errorMessage).toBe(
-      'Group "jira-users" does not exist in the directory (closest: "jira-software-users", "confluence-users").',
+      'Group "jira-users" does not exist in the directory (closest: "jira-software-users", "confluence-users"). Only groups of this SCIM directory can be managed, not groups created in Atlassian administration.',
     );
     expect(byRow[7]).toMatchObject({
       outcome: 'malformed',

@@ -1,6 +1,6 @@
 /**
- * The README and docs/ name files and npm scripts; each named one must exist, so a newcomer following
- * them word for word never meets a missing file or script.
+ * The README, CONTRIBUTING.md and docs/ name files and npm scripts; each named one must exist, so a
+ * newcomer following them word for word never meets a missing file or script.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,6 +9,7 @@ const ROOT = path.resolve(__dirname, '../..');
 const read = (file: string) => fs.readFileSync(path.join(ROOT, file), 'utf8');
 const DOCS = [
   'README.md',
+  'CONTRIBUTING.md',
   ...fs
     .readdirSync(path.join(ROOT, 'docs'))
     .filter((f) => f.endsWith('.md'))
@@ -37,7 +38,7 @@ function linkedPaths(text: string, doc: string): string[] {
     .map((target) => path.relative(ROOT, path.resolve(path.dirname(path.join(ROOT, doc)), target)));
 }
 
-describe('README.md and docs/', () => {
+describe('README.md, CONTRIBUTING.md and docs/', () => {
   it('README.md stays under 12 KB', () => {
     expect(Buffer.byteLength(read('README.md'))).toBeLessThan(12 * 1024);
   });

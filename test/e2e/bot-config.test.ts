@@ -1,8 +1,10 @@
 /** Starting the bot without its Slack settings stops at once with a message that says what to set. */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { makeTempDir, removeTempDirs } from '../support/cli';
 import { runBotToExit } from '../support/bot-process';
+import { aliasBomb } from '../support/policy-files';
 
 afterAll(removeTempDirs);
 
@@ -71,5 +73,23 @@ describe('bot configuration', () => {
     expect(code).toBe(2);
     expect(stderr).toContain(`${policyFile}:3: rule 1 aprovers:`);
     expect(stderr).toContain('approvers');
+  });
+
+  it('F7/F8: stops at start naming the policy file for an alias bomb and for a FIFO, without hanging', async () => {
+    const dir = makeTempDir();
+    const bomb = path.join(dir, 'bomb.yaml');
+    fs.writeFileSync(bomb, aliasBomb());
+    const fifo = path.join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const env = {
+      SLACK_BOT_TOKEN: 'xoxb-bot-token-long-enough',
+      SLACK_SIGNING_SECRET: 'signing-secret-long-enough',
+    };
+    const bombRun = await runBotToExit({ ...env, IAM_POLICY_FILE: bomb });
+    expect(bombRun.code).toBe(2);
+    expect(bombRun.stderr).toContain(`${bomb}:12: (yaml): too many aliases`);
+    const fifoRun = await runBotToExit({ ...env, IAM_POLICY_FILE: fifo });
+    expect(fifoRun.code).toBe(2);
+    expect(fifoRun.stderr).toContain(`${fifo}: file: is not a regular file`);
   });
 });

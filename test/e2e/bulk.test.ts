@@ -640,7 +640,7 @@ describe('group rows against the sandbox (issue 15)', () => {
       /row 2 \(ann@example.com\): dry-run: would change ann@example.com .*: 1 attribute\n {4}member of jira-software-users {2}no → yes/,
     );
     expect(dry.stdout).toContain(
-      'row 5 (ann@example.com): dry-run: cannot tell: the lookup failed: Group "jira-users" does not exist in the directory (closest: "jira-software-users", "confluence-users").',
+      'row 5 (ann@example.com): dry-run: cannot tell: the lookup failed: Group "jira-users" does not exist in the directory (closest: "jira-software-users", "confluence-users"). Only groups of this SCIM directory can be managed, not groups created in Atlassian administration.',
     );
     expect(dry.stdout).toMatch(
       /3 would change, 0 would be created, 0 no change, 0 would skip, 2 lookup failed, 0 malformed/,

@@ -82,7 +82,7 @@ async function scenario(cli: (args: string[]) => Promise<CliRun>): Promise<void>
   const unknown = await cli(['iam-add-to-group', '--user-profile', JANE, '--group', 'jira-users']);
   expectExit(unknown, 1);
   expect(unknown.stdout).toContain(
-    'Group "jira-users" does not exist in the directory (closest: "jira-software-users", "confluence-users").',
+    'Group "jira-users" does not exist in the directory (closest: "jira-software-users", "confluence-users"). Only groups of this SCIM directory can be managed, not groups created in Atlassian administration.',
   );
 
   const created = await cli([

@@ -25,6 +25,15 @@ function setup() {
   return { cwd, database, env: { ...atlassian.env, DATABASE_URL: `sqlite:${database}`, TZ: 'UTC' } };
 }
 
+/** A fresh setup with `email` in the directory and `policy` written to a policy file (not yet in env). */
+function setupWithPolicy(email: string, policy: string) {
+  const fresh = setup();
+  atlassian.seedUser(email);
+  const policyFile = path.join(fresh.cwd, 'policy.yaml');
+  fs.writeFileSync(policyFile, policy);
+  return { ...fresh, policyFile };
+}
+
 it('refuses a bad --at with exit 2 and stores nothing', async () => {
   const { cwd, database, env } = setup();
   atlassian.seedUser('bad@example.com');
@@ -47,11 +56,8 @@ it('refuses a bad --at with exit 2 and stores nothing', async () => {
 });
 
 it("--at follows IAM_POLICY_FILE: refuses a time beyond the rule's maxScheduleAhead; a bad file is its FILE:LINE lines", async () => {
-  const { cwd, database, env } = setup();
-  atlassian.seedUser('policy@example.com');
-  const policyFile = path.join(cwd, 'policy.yaml');
-  fs.writeFileSync(
-    policyFile,
+  const { cwd, database, env, policyFile } = setupWithPolicy(
+    'policy@example.com',
     'rules:\n  - name: short-notice\n    action: disable\n    maxScheduleAhead: 7d\n',
   );
   const args = ['iam-disable-user', '--user-profile', '{"email":"policy@example.com"}', '--at'];
@@ -139,4 +145,71 @@ it('tells at once, and schedules nothing, for a user who is not there', async ()
   expect(run.stdout).toContain('Nothing was scheduled.');
   // The store is opened only for something to store.
   expect(fs.existsSync(database)).toBe(false);
+});
+
+it('F12: --at refuses without a reason under `reason: required`, and a second pending schedule of one user', async () => {
+  const { cwd, database, env, policyFile } = setupWithPolicy(
+    'max@example.com',
+    'rules:\n  - name: rr\n    action: disable\n    reason: required\n    maxScheduleAhead: 1d\n',
+  );
+  const withPolicy = { env: { ...env, IAM_POLICY_FILE: policyFile }, cwd };
+  const args = ['iam-disable-user', '--user-profile', '{"email":"max@example.com"}', '--at', 'in 2h'];
+  for (const reason of [[], ['--reason', ''], ['--reason', '  ']]) {
+    const run = await runCli([...args, ...reason], withPolicy);
+    expect([run.code, run.stderr]).toEqual([
+      2,
+      expect.stringContaining('rule 1 (rr) of IAM_POLICY_FILE requires a reason: add --reason "why"'),
+    ]);
+  }
+  expect(fs.existsSync(database)).toBe(false);
+
+  const first = await runCli([...args, '--reason', 'left'], withPolicy);
+  expect(first.code).toBe(0);
+  const requestId = /request ([0-9a-f-]{36})/.exec(first.stdout)?.[1];
+  const second = await runCli([...args.slice(0, -1), 'in 3h', '--reason', 'left'], withPolicy);
+  expect(second.code).toBe(2);
+  expect(second.stderr).toMatch(
+    new RegExp(
+      `max@example\\.com already has a scheduled disable at \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d \\(UTC\\), request ${requestId}; an approver can cancel it with its Cancel button in the bot's App Home, then schedule again\\. Nothing was scheduled`,
+    ),
+  );
+  const db = new Database(database);
+  try {
+    expect(db.prepare('SELECT COUNT(*) AS n FROM approvals').get()).toEqual({ n: 1 });
+  } finally {
+    db.close();
+  }
+});
+
+it('F12: two due schedules of one user: the first carries it out, the second reports already-disabled', async () => {
+  const { cwd, database, env } = setup();
+  const userId = atlassian.seedUser('jane-twice@example.com');
+  const args = ['iam-disable-user', '--user-profile', '{"email":"jane-twice@example.com"}', '--at'];
+  expect((await runCli([...args, 'in 2h'], { env, cwd })).code).toBe(0);
+  const db = new Database(database);
+  try {
+    // A second schedule stored before schedules were one per user (or by another route): a copy of the row.
+    const columns = (db.prepare('PRAGMA table_info(approvals)').all() as { name: string }[])
+      .map((column) => column.name)
+      .filter((name) => name !== 'id');
+    db.prepare(
+      `INSERT INTO approvals (id, ${columns.join(', ')}) SELECT 'second-schedule', ${columns.join(', ')} FROM approvals`,
+    ).run();
+    db.prepare('UPDATE approvals SET scheduled_at = ?').run(new Date(Date.now() - 1000).toISOString());
+  } finally {
+    db.close();
+  }
+  const run = await runCli(['run-scheduled'], { env, cwd });
+  expect(run.stdout).toBe('2 scheduled request(s) carried out; `atlassian-iam audit` shows each result.\n');
+  expect(patches().filter((r) => r.path.endsWith(`/Users/${userId}`))).toHaveLength(1);
+  const audit = JSON.parse((await runCli(['audit', '--json'], { env, cwd })).stdout) as {
+    command: string;
+    outcome: string;
+  }[];
+  expect(
+    audit
+      .filter((row) => row.command === 'run-scheduled')
+      .map((row) => row.outcome)
+      .sort(),
+  ).toEqual(['already-disabled', 'carried-out']);
 });

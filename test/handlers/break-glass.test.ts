@@ -91,6 +91,16 @@ it('disables at once by the requester alone, tells every approver at once, and m
   expect(await driven.bot.context.store.listPendingApprovals()).toEqual([]);
 });
 
+it.each([
+  ['after the reason', () => `kit-admin@example.com reason="pwned" break-glass`],
+  ['after an id=… pair', (id: string) => `id=${id} break-glass reason="pwned"`],
+])('F14: takes break-glass %s as well: disabled at once', async (_, text) => {
+  const userId = world.seedUser('kit-admin@example.com');
+  await run('/iam-disable-user', text(userId));
+  expect(world.scim().filter((r) => r.startsWith('PATCH'))).toEqual([`PATCH /Users/${userId}`]);
+  expect(postsTo('C1')[0]).toContain('🚨 *Break-glass:* <@UREQ> disabled `kit-admin@example.com` at once');
+});
+
 it('enables at once too, where the rule allows it', async () => {
   const userId = world.seedUser('ops-admin@example.com', { active: false });
   await run('/iam-enable-user', 'ops-admin@example.com break-glass reason="locked out during the incident"');

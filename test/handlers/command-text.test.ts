@@ -1,5 +1,5 @@
 import { ProfileError } from '../../src/iam';
-import { parseCommandText } from '../../src/handlers/command-text';
+import { parseCommandText, splitBreakGlass } from '../../src/handlers/command-text';
 
 describe('parseCommandText', () => {
   it('reads empty text as "open the modal"', () => {
@@ -59,4 +59,28 @@ it('refuses a reason= the stores cannot keep, naming it', () => {
     '`reason` contains a NUL character (U+0000); remove it',
   );
   expect(() => parseCommandText('email=ja\u0000ne@example.com')).toThrow('`email` contains a NUL character');
+});
+
+describe('splitBreakGlass (F14: the word may stand anywhere)', () => {
+  it.each([
+    ['jo-admin@example.com break-glass reason="pwned"', 'jo-admin@example.com reason="pwned"'],
+    ['jo-admin@example.com reason="pwned" break-glass', 'jo-admin@example.com reason="pwned"'],
+    ['id=0a1b break-glass reason="pwned"', 'id=0a1b reason="pwned"'],
+    ['break-glass jo-admin@example.com reason="pwned"', 'jo-admin@example.com reason="pwned"'],
+    [
+      'jo-admin@example.com BREAK-GLASS reason=\u201Cpwned badly\u201D',
+      'jo-admin@example.com reason=\u201Cpwned badly\u201D',
+    ],
+    ['jo-admin@example.com in 2h break-glass', 'jo-admin@example.com in 2h'],
+  ])('takes it off "%s"', (text, rest) => {
+    expect(splitBreakGlass(text)).toEqual({ text: rest, breakGlass: true });
+  });
+
+  it.each([
+    'jo-admin@example.com reason="break-glass drill"',
+    'jo-admin@example.com reason=\u201Cbreak-glass drill\u201D',
+    'jo-admin@example.com break-glassy reason="x"',
+  ])('leaves "%s" alone: inside a quoted value, or another word, it is not the keyword', (text) => {
+    expect(splitBreakGlass(text)).toEqual({ text, breakGlass: false });
+  });
 });

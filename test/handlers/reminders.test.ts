@@ -165,3 +165,31 @@ it('stores no follow-ups for a request whose rule has none (the built-in rules)'
   expect(await sweep(driven)).toBe(0);
   expect(threadPosts(ts)).toEqual([]);
 });
+
+it('F5: a reminder goes only to people still approvers when it is sent: one removed since is neither mentioned nor DMed', async () => {
+  const first = await start();
+  const asked = world.now;
+  const { id, ts } = await request(first, 'kim@example.com');
+  advanceTo(10, asked);
+  expect(await sweep(first)).toBe(1);
+  expect(threadPosts(ts)[0]).toContain('<@UAPPROVER> <@UAPPROVER2>');
+  expect(dmsTo('UAPPROVER2')).toHaveLength(1);
+
+  // UAPPROVER2 is taken off the rule (they left, or are under suspicion); the bot restarts with it.
+  await first.stop();
+  fs.writeFileSync(policyFile, POLICY.replace('UAPPROVER2, ', ''));
+  advanceTo(20, asked);
+  const restarted = await start();
+  expect(await sweep(restarted)).toBe(0);
+  const reminder = threadPosts(ts)[1];
+  expect(reminder).toContain('Reminder 2');
+  expect(reminder).toContain('<@UAPPROVER> <!subteam^S0SEC>');
+  expect(reminder).not.toContain('UAPPROVER2');
+  expect(dmsTo('UAPPROVER2')).toHaveLength(1);
+  expect(dmsTo('UAPPROVER')).toHaveLength(2);
+  const rows = await followUpRows(restarted, id);
+  expect(rows.map((row) => row.detail?.notify)).toEqual([
+    ['UAPPROVER', 'UAPPROVER2', 'S0SEC'],
+    ['UAPPROVER', 'S0SEC'],
+  ]);
+});

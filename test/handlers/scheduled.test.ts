@@ -230,6 +230,29 @@ describe('a scheduled disable', () => {
     // Within the limit, the same rule lets it through.
     await schedule(driven, 'hal@example.com', 'in 6d');
   });
+
+  it('F12: refuses a second pending schedule of the same user, naming the first and how to cancel it', async () => {
+    const driven = await world.startBot();
+    const first = await schedule(driven, 'ida@example.com');
+    const posted = world.slack.callsTo('chat.postMessage').length;
+    await driven.receiver.send(
+      slashCommand(
+        '/iam-disable-user',
+        'IDA@example.com in 2h reason="again"',
+        'UREQ',
+        world.responseUrl('again'),
+      ),
+    );
+    await driven.receiver.idle();
+    const answer = world.slack.callsTo('response_url').at(-1);
+    if (!answer) throw new Error('no answer to the second schedule');
+    expect(answer.args.response_type).toBe('ephemeral');
+    expect(shown(answer)).toContain(
+      `ida@example.com already has a scheduled disable at 2026-11-29 17:00 (Europe/Berlin), request ${first.id}; the requester or an approver can cancel it with its Cancel button in the App Home, then schedule again. Nothing was scheduled`,
+    );
+    expect(world.slack.callsTo('chat.postMessage')).toHaveLength(posted);
+    expect((await driven.bot.context.store.listScheduled()).map((r) => r.id)).toEqual([first.id]);
+  });
 });
 
 describe('cancelling a scheduled disable (App Home)', () => {

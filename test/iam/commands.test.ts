@@ -7,23 +7,13 @@ import {
   previewDisable,
   previewEnable,
   previewUpdate,
-  type IamContext,
   updateUser,
 } from '../../src/iam/commands';
 import { readApprovalPlan } from '../../src/iam/approval-plan';
 import { getMappingFields, testModule } from '../../src/iam/directory-info';
-import { BUILT_IN_INCOMING, BUILT_IN_OUTGOING } from '../../src/iam/mappers';
 import { parseUserProfile, ProfileError } from '../../src/iam/profile';
 import type { ScimUser } from '../../src/scim/types';
-import { sandboxHarness, type SandboxHarness } from '../support/sandbox-directory';
-
-const ALL_ON: CommandSwitches = {
-  createEnabled: true,
-  updateEnabled: true,
-  disableEnabled: true,
-  enableEnabled: true,
-  createIfNotFound: true,
-};
+import { sandboxContext, sandboxHarness, type SandboxHarness } from '../support/sandbox-directory';
 
 let harness: SandboxHarness;
 beforeEach(() => {
@@ -31,15 +21,7 @@ beforeEach(() => {
 });
 afterEach(() => harness.close());
 
-function context(switches: Partial<CommandSwitches> = {}): IamContext {
-  return {
-    directory: harness.client,
-    switches: { ...ALL_ON, ...switches },
-    instanceName: 'Atlassian IAM_instance_1',
-    outgoing: BUILT_IN_OUTGOING,
-    incoming: BUILT_IN_INCOMING,
-  };
-}
+const context = (switches: Partial<CommandSwitches> = {}) => sandboxContext(harness, switches);
 
 const profile = (value: Record<string, unknown>) => parseUserProfile(value);
 const ALLOW = { allowEnable: true };

@@ -1,5 +1,4 @@
 import type { CommandSwitches } from '../../src/config';
-import type { IamContext } from '../../src/iam/commands';
 import {
   addToGroup,
   closestNames,
@@ -10,18 +9,9 @@ import {
   removeFromGroup,
   removePinnedMember,
 } from '../../src/iam/groups';
-import { BUILT_IN_INCOMING, BUILT_IN_OUTGOING } from '../../src/iam/mappers';
 import { parseUserProfile, ProfileError } from '../../src/iam/profile';
 import type { ScimUser } from '../../src/scim/types';
-import { sandboxHarness, type SandboxHarness } from '../support/sandbox-directory';
-
-const ALL_ON: CommandSwitches = {
-  createEnabled: true,
-  updateEnabled: true,
-  disableEnabled: true,
-  enableEnabled: true,
-  createIfNotFound: true,
-};
+import { sandboxContext, sandboxHarness, type SandboxHarness } from '../support/sandbox-directory';
 
 let harness: SandboxHarness;
 beforeEach(() => {
@@ -29,15 +19,7 @@ beforeEach(() => {
 });
 afterEach(() => harness.close());
 
-function context(switches: Partial<CommandSwitches> = {}): IamContext {
-  return {
-    directory: harness.client,
-    switches: { ...ALL_ON, ...switches },
-    instanceName: 'Atlassian IAM_instance_1',
-    outgoing: BUILT_IN_OUTGOING,
-    incoming: BUILT_IN_INCOMING,
-  };
-}
+const context = (switches: Partial<CommandSwitches> = {}) => sandboxContext(harness, switches);
 
 const profile = (value: Record<string, unknown>) => parseUserProfile(value);
 const JANE = { email: 'jane@example.com' };
@@ -101,7 +83,7 @@ describe('iam-add-to-group decision table', () => {
     const result = await addToGroup(context(), profile(JANE), 'jira-users');
     expect(result.IAM.Vendor).toMatchObject({ success: false, errorCode: 404, group: 'jira-users' });
     expect(result.IAM.Vendor.errorMessage).toBe(
-      'Group "jira-users" does not exist in the directory (closest: "jira-software-users", "confluence-users").',
+      'Group "jira-users" does not exist in the directory (closest: "jira-software-users", "confluence-users"). Only groups of this SCIM directory can be managed, not groups created in Atlassian administration.',
     );
     expect(calls().some((c) => c.startsWith('PATCH'))).toBe(false);
   });

@@ -60,8 +60,14 @@ describe('parseSchedule: when a scheduled disable runs', () => {
   });
 
   it('takes the limit as a parameter (the policy maxScheduleAhead)', () => {
-    expect(() => parseSchedule('in', '2d', context('UTC', DAY))).toThrow(/at most 1 days ahead/);
+    expect(() => parseSchedule('in', '2d', context('UTC', DAY))).toThrow(/at most 1 day ahead/);
     expect(parseSchedule('in', '23h', context('UTC', DAY)).at.toISOString()).toBe('2026-06-02T11:00:00.000Z');
+  });
+
+  it('F9: says "1 day" for a one-day limit and a limit under a day as the policy writes it, not "0 days"', () => {
+    expect(() => parseSchedule('in', '2d', context('UTC', DAY))).toThrow(/at most 1 day ahead$/);
+    expect(() => parseSchedule('in', '3h', context('UTC', 2 * 3_600_000))).toThrow(/at most 2h ahead$/);
+    expect(() => parseSchedule('in', '3d', context('UTC', 2 * DAY))).toThrow(/at most 2 days ahead$/);
   });
 
   it('refuses an unknown requester zone rather than guessing', () => {

@@ -1,5 +1,5 @@
 /** `atlassian-iam policy check FILE` as a process (`node dist/cli/main.js`), on a good and a bad file. */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -11,6 +11,7 @@ import {
   requireBuiltCli,
   runCli,
 } from '../support/cli';
+import { aliasBomb } from '../support/policy-files';
 
 const GOOD = `# two rules, the rest built in
 rules:
@@ -60,10 +61,18 @@ describe('atlassian-iam policy check', () => {
     const run = await check('good.yaml', { IAM_APPROVERS: 'U0APP1,U0APP2', IAM_APPROVAL_TTL: '12h' });
     if (run.code !== 0) throw new Error(describeRun(run));
     expect(run.stderr).toBe('');
-    const lines = run.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^Rules in effect \(good\.yaml\): the first rule that matches a request wins/);
-    expect(lines[1].split(/\s{2,}/)).toEqual([
-      '#',
+    const [title, ...blocks] = run.stdout.trimEnd().split('\n\n');
+    expect(title.replace(/\n/g, ' ')).toMatch(
+      /^Rules in effect \(good\.yaml\): the first rule that matches a request wins/,
+    );
+    // A pipe is 100 columns: the 15 columns do not fit, so each rule is a block of `column  value` lines.
+    expect(Math.max(...run.stdout.split('\n').map((line) => line.length))).toBeLessThanOrEqual(100);
+    const rows = blocks.map((block) => {
+      const [heading, ...fields] = block.split('\n');
+      return [heading, ...fields.map((field) => field.trim().split(/\s{2,}/)[1] ?? '')];
+    });
+    expect(blocks[0].split('\n').map((field) => field.trim().split(/\s{2,}/)[0])).toEqual([
+      '1 admins',
       'action',
       'target',
       'requesters',
@@ -79,7 +88,6 @@ describe('atlassian-iam policy check', () => {
       'max duration',
       'notify before',
     ]);
-    const rows = lines.slice(3).map((line) => line.split(/\s{2,}/));
     expect(rows.map((row) => [row[0], row[1]])).toEqual([
       ['1 admins', 'disable'],
       ['2', 'disable, enable'],
@@ -123,6 +131,36 @@ describe('atlassian-iam policy check', () => {
       'bad.yaml:5: rule 2 expires: "soon" is not a duration such as 30m, 4h, 1d12h or 7d (units s, m, h, d, w)',
       '',
     ]);
+  });
+
+  it('F7/F8: an alias bomb, a FIFO and a file over 1 MB are FILE problems with exit 2, at once', async () => {
+    fs.writeFileSync(path.join(cwd, 'bomb.yaml'), aliasBomb());
+    fs.writeFileSync(path.join(cwd, 'big.yaml'), `# ${'x'.repeat(1_100_000)}\n`);
+    execFileSync('mkfifo', [path.join(cwd, 'fifo')]);
+    const runs = await Promise.all(['bomb.yaml', 'fifo', 'big.yaml'].map((file) => check(file)));
+    expect(runs.map((run) => [run.code, run.stderr.split(': ').slice(0, 2).join(': ')])).toEqual([
+      [2, 'bomb.yaml:12: (yaml)'],
+      [2, 'fifo: file'],
+      [2, 'big.yaml: file'],
+    ]);
+  });
+
+  it('F9: a long rule name fits the 100 columns of a pipe, and a bidi control in a name is refused', async () => {
+    const name = 'n'.repeat(80);
+    fs.writeFileSync(path.join(cwd, 'long.yaml'), `rules:\n  - name: ${name}\n    action: disable\n`);
+    const long = await check('long.yaml');
+    expect(long.code).toBe(0);
+    expect(Math.max(...long.stdout.split('\n').map((line) => line.length))).toBeLessThanOrEqual(100);
+    expect(long.stdout).toContain(`1 ${name}`);
+    fs.writeFileSync(
+      path.join(cwd, 'bidi.yaml'),
+      'rules:\n  - name: "\\u202eelbasid"\n    action: disable\n',
+    );
+    const bidi = await check('bidi.yaml');
+    expect([bidi.code, bidi.stdout]).toEqual([2, '']);
+    expect(bidi.stderr).toBe(
+      'bidi.yaml:2: rule 1 name: contains an invisible or control character (U+202E), which can make the name read differently; remove it\n',
+    );
   });
 
   it('refuses a missing file, a missing argument and an unknown subcommand with exit 2', async () => {

@@ -2,7 +2,9 @@
  * Reading a policy file: every kind of mistake is reported as FILE:LINE: KEY: message, pointing at the
  * line to fix, and nothing is loaded; a good file gives complete rules.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   formatProblem,
@@ -13,6 +15,8 @@ import {
   parsePolicyDuration,
   formatPolicyDuration,
 } from '../../src/policy';
+import { MAX_POLICY_BYTES } from '../../src/policy/parse';
+import { aliasBomb } from '../support/policy-files';
 
 const DEFAULTS: PolicyDefaults = { operators: null, approvers: null, approvalTtlMs: 24 * 3_600_000 };
 const FILE = 'policy.yaml';
@@ -75,7 +79,7 @@ describe('a policy file with a mistake is refused with FILE:LINE: KEY: message',
     [
       'an approver given by name',
       lines('rules:', '  - action: disable', '    approvers: [U0AAA, "@alice"]'),
-      'policy.yaml:3: rule 1 approvers: must be a Slack user id (U…, W…) or user-group id (S…), not a name or handle: in Slack, open the profile or group and copy its ID',
+      'policy.yaml:3: rule 1 approvers: "@alice" must be a Slack user id (U…, W…) or user-group id (S…), not a name or handle: in Slack, open the profile or group and copy its ID',
     ],
     [
       'a channel by name',
@@ -190,6 +194,30 @@ describe('a policy file with a mistake is refused with FILE:LINE: KEY: message',
     expect(problemsOf(text)).toContain(expected);
   });
 
+  it('F9: caps rule names, refuses bidi controls in them, quotes which id is wrong, and says "too long"', () => {
+    expect(
+      problemsOf(
+        lines(
+          'rules:',
+          '  - name: "\\u202eelbasid\\u202c"',
+          '    action: disable',
+          '    approvers: ["@jane", "#security", U0AAA]',
+          '    expires: 99999999999w',
+          `  - name: ${'n'.repeat(81)}`,
+          '    action: enable',
+          '    maxScheduleAhead: 3651d',
+        ),
+      ),
+    ).toEqual([
+      'policy.yaml:2: rule 1 name: contains an invisible or control character (U+202E), which can make the name read differently; remove it',
+      'policy.yaml:4: rule 1 approvers: "@jane" must be a Slack user id (U…, W…) or user-group id (S…), not a name or handle: in Slack, open the profile or group and copy its ID',
+      'policy.yaml:4: rule 1 approvers: "#security" must be a Slack user id (U…, W…) or user-group id (S…), not a name or handle: in Slack, open the profile or group and copy its ID',
+      'policy.yaml:5: rule 1 expires: "99999999999w" is too long: at most 3650d (10 years)',
+      'policy.yaml:6: rule 2 name: must be at most 80 characters (a short label)',
+      'policy.yaml:8: rule 2 maxScheduleAhead: "3651d" is too long: at most 3650d (10 years)',
+    ]);
+  });
+
   it('reports every problem of the file at once, in line order', () => {
     const problems = problemsOf(
       lines('rules:', '  - action: disable', '    approvals: two', '  - action: enabel', '    reason: maybe'),
@@ -233,6 +261,50 @@ describe('loadPolicy', () => {
     expect(() => loadPolicy('/nonexistent/policy.yaml', DEFAULTS)).toThrow(
       '/nonexistent/policy.yaml: file: there is no such file',
     );
+  });
+
+  it('F7: refuses a YAML alias bomb as a problem at the line of the alias, not an unexpected error', () => {
+    expect(problemsOf(aliasBomb())).toEqual([
+      'policy.yaml:12: (yaml): too many aliases: they expand to more than 100 copies; write the values out',
+    ]);
+  });
+
+  it('F8: refuses a FIFO and a character device without blocking, and a file over 1 MB, naming the file', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-files-'));
+    try {
+      const fifo = path.join(dir, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      const big = path.join(dir, 'big.yaml');
+      fs.writeFileSync(big, `# ${'x'.repeat(MAX_POLICY_BYTES)}\nrules: []\n`);
+      const problemOf = (file: string) => {
+        try {
+          loadPolicy(file, DEFAULTS);
+        } catch (error) {
+          return (error as PolicyError).problems.map(formatProblem);
+        }
+        return [];
+      };
+      const notRegular =
+        'file: is not a regular file (a FIFO, device or socket?): give the path of a YAML file';
+      expect(problemOf(fifo)).toEqual([`${fifo}: ${notRegular}`]);
+      expect(problemOf('/dev/zero')).toEqual([`/dev/zero: ${notRegular}`]);
+      expect(problemOf(big)).toEqual([
+        `${big}: file: is 1000013 bytes; a policy file may be at most 1000000 bytes (1 MB)`,
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('F8: checks a file of thousands of rules in well under a second per thousand (no quadratic pass)', () => {
+    const rules = Array.from(
+      { length: 8000 },
+      (_, i) => `  - action: disable\n    target: { email: "u${i}@example.com" }`,
+    );
+    const started = Date.now();
+    const policy = parsePolicy(['rules:', ...rules, ''].join('\n'), FILE, DEFAULTS);
+    expect(policy.rules).toHaveLength(8000);
+    expect(Date.now() - started).toBeLessThan(8000);
   });
 
   it('reads a good file into complete rules, with defaults filled in', () => {

@@ -1,6 +1,6 @@
 /**
- * Issue 11, "approved work survives Atlassian trouble", measured on the bot's own listeners (Bolt driven
- * through a fake receiver, the real SCIM client, the emulated Atlassian behind test/support/fault-proxy.ts):
+ * Approved work survives Atlassian trouble, measured on the bot's own listeners (Bolt driven through a
+ * fake receiver, the real SCIM client, the emulated Atlassian behind test/support/fault-proxy.ts):
  * - an approved disable that meets an Atlassian storm (every request answered 503) stays approved, its
  *   card says so, and the sweep carries it out once the storm is over;
  * - past IAM_APPROVED_RETRY_DEADLINE it ends as failed and the approver and requester are told;

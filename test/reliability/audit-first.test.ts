@@ -1,5 +1,5 @@
 /**
- * No action without its audit row (issue 10, issue 11 findings 1–3): the five slash commands through
+ * No action without its audit row: the five slash commands through
  * the bot (Bolt's processEvent, the emulated Atlassian, the Slack stand-in, the bot's own SQLite file)
  * while the audit log fails in each way it can (refusing every row, refusing result rows only) and while
  * Slack refuses the result post. Judged per command: a change that reached Atlassian without its

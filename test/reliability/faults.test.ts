@@ -1,5 +1,5 @@
 /**
- * Issue 5, item 1: faults injected between the built CLI (`node dist/cli/main.js … --json`, a real process)
+ * Faults injected between the built CLI (`node dist/cli/main.js … --json`, a real process)
  * and an emulated Atlassian SCIM server, through a raw HTTP fault proxy (test/support/fault-proxy.ts):
  * 429 bursts with and without Retry-After, 500/503, answers held back past the timeout, connections
  * reset before and after the directory acted on a POST or PATCH, malformed JSON, a proxy's HTML page.

@@ -1,5 +1,5 @@
 /**
- * HTTP fuzz against the built bot (issue 10, "the HTTP surface never falls over"): 10,000 generated
+ * HTTP fuzz against the built bot, which must never fall over: 10,000 generated
  * requests over raw loopback sockets — random methods, paths, headers and bodies, broken chunking,
  * bodies shorter than announced (left open or half-closed), requests cut off midway, slow writers,
  * oversize bodies, and some correctly signed requests with random content. Every complete request must

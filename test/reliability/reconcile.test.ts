@@ -1,5 +1,5 @@
 /**
- * Issue 11, "nothing reconciles" (weak): commands that reached Atlassian while the bot crashed between
+ * Interrupted commands are reconciled: commands that reached Atlassian while the bot crashed between
  * their "received" row and their result are looked up at the next start, their outcome recorded and the
  * requester told. The rows a crash leaves are written straight into the store (what a SIGKILL between the
  * two writes leaves behind), then a new bot starts on the same database.

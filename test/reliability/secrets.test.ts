@@ -1,5 +1,5 @@
 /**
- * Issue 5, item 4 — secrets. Every CLI command (success and failure paths, table and --json, a 401
+ * Secrets never leak. Every CLI command (success and failure paths, table and --json, a 401
  * that echoes the Authorization header, bad configuration) and every bot flow (each slash command,
  * the forms, approve, deny, expiry, App Home, Socket Mode) runs with LOG_LEVEL=debug and recognisable
  * secret values, some of them read through the *_FILE variants. Then no secret — nor any 12-character

@@ -1,5 +1,5 @@
 /**
- * Issue 11, "every wait is bounded": SIGTERM to the built bot while Slack, Atlassian and the database
+ * Every wait is bounded: SIGTERM to the built bot while Slack, Atlassian and the database
  * (PostgreSQL when TEST_DATABASE_URL is set, else SQLite, which cannot go down) have all stopped
  * answering, with commands in flight. Each dependency sits behind a TCP relay that is paused: bytes are
  * held, as with a hung server or a silent network. The bot must exit within 30 s.

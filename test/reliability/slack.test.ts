@@ -1,5 +1,5 @@
 /**
- * Issue 5, item 2 — the Slack side under attack, whole-process (dist/index.js, HTTP mode):
+ * The Slack side under attack, whole-process (dist/index.js, HTTP mode):
  *  - forged, unsigned, replayed (old timestamp) and body-tampered requests get 401 and do nothing
  *    (no Slack call, no SCIM request, no audit row);
  *  - approval-button abuse (non-approver, requester, after expiry, after a decision, tampered request

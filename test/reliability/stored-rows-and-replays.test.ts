@@ -1,6 +1,6 @@
 /**
- * Two figures of issue 10, measured on the bot's own listeners (Bolt driven through a fake receiver, the
- * emulated Atlassian behind the real SCIM client):
+ * Bad stored rows and replayed deliveries, measured on the bot's own listeners (Bolt driven through a
+ * fake receiver, the emulated Atlassian behind the real SCIM client):
  * - bad stored rows recovered: approved requests whose stored plan cannot be carried out (no usable user
  *   id, a profile that is no object, an update with nothing to change), interleaved with good ones. Each bad one must
  *   end as `failed` with an audit row and a message in its channel, and every good one must still be

@@ -1,4 +1,7 @@
 import { AxiosError, type AxiosAdapter } from 'axios';
+import type { CommandSwitches } from '../../src/config';
+import type { IamContext } from '../../src/iam/commands';
+import { BUILT_IN_INCOMING, BUILT_IN_OUTGOING } from '../../src/iam/mappers';
 import { createScimClient, type ScimClient } from '../../src/scim/client';
 import {
   openSandbox,
@@ -82,5 +85,25 @@ export function sandboxHarness(): SandboxHarness {
       client.close();
       db.close();
     },
+  };
+}
+
+/** Every command switch on. */
+export const ALL_ON: CommandSwitches = {
+  createEnabled: true,
+  updateEnabled: true,
+  disableEnabled: true,
+  enableEnabled: true,
+  createIfNotFound: true,
+};
+
+/** The commands' context on the harness's client: built-in mappers, every switch on but `switches`. */
+export function sandboxContext(harness: SandboxHarness, switches: Partial<CommandSwitches> = {}): IamContext {
+  return {
+    directory: harness.client,
+    switches: { ...ALL_ON, ...switches },
+    instanceName: 'Atlassian IAM_instance_1',
+    outgoing: BUILT_IN_OUTGOING,
+    incoming: BUILT_IN_INCOMING,
   };
 }

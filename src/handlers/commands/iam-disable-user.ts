@@ -1,6 +1,12 @@
 import type { WebClient } from '@slack/web-api';
-import { ProfileError } from '../../iam';
-import { parseSchedule, type Schedule, splitSchedule } from '../../iam/schedule';
+import { ProfileError, type UserProfile } from '../../iam';
+import {
+  alreadyScheduledMessage,
+  parseSchedule,
+  type Schedule,
+  scheduledDisableOf,
+  splitSchedule,
+} from '../../iam/schedule';
 import { requestActiveChange } from '../approvals';
 import { breakGlass } from '../break-glass';
 import { parseCommandText, splitBreakGlass } from '../command-text';
@@ -24,10 +30,26 @@ async function requesterZone(context: BotContext, client: WebClient, userId: str
 }
 
 /**
+ * One user gets one pending scheduled disable: a second, found by the id, email or username typed, is
+ * refused naming the first (one typed differently is found when it is carried out: already disabled).
+ */
+async function refuseSecondSchedule(context: BotContext, profile: UserProfile): Promise<void> {
+  const existing = scheduledDisableOf(await context.store.listScheduled(), profile);
+  if (existing) {
+    throw new ProfileError(
+      alreadyScheduledMessage(
+        existing,
+        'the requester or an approver can cancel it with its Cancel button in the App Home',
+      ),
+    );
+  }
+}
+
+/**
  * /iam-disable-user: posts an approval request; a second person decides (see approvals.ts). With
  * `at 2026-12-31 17:00 [ZONE]` or `in 2h` after the user, it is a scheduled disable (see scheduled.ts),
  * at most the governing rule's `maxScheduleAhead` ahead (checked once the user is looked up). With
- * `break-glass` after the user, it is done at once where the rule allows it (see break-glass.ts).
+ * `break-glass` among the words, it is done at once where the rule allows it (see break-glass.ts).
  */
 export function iamDisableUser(context: BotContext) {
   return (args: CommandArgs) => {
@@ -57,6 +79,7 @@ export function iamDisableUser(context: BotContext) {
             now: context.clock(),
             defaultZone: await requesterZone(context, args.client, args.command.user_id),
           });
+          await refuseSecondSchedule(context, input.profile);
         }
         const request = { ...requesterOf(args, input), profile: input.profile, schedule };
         await requestActiveChange(context, args.client, request, 'disable');

@@ -8,7 +8,7 @@ import { breakGlassJustification, type CommandArgs, handleSlashCommand, requeste
 /**
  * /iam-enable-user: like a disable, never immediate (enabling hands an account back): an inactive user
  * gets an approval request in the channel, and a second person decides (see approvals.ts). With
- * `break-glass` after the user, it is done at once where the rule allows it (see break-glass.ts).
+ * `break-glass` among the words, it is done at once where the rule allows it (see break-glass.ts).
  */
 export function iamEnableUser(context: BotContext) {
   return (args: CommandArgs) => {

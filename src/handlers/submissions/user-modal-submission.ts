@@ -232,6 +232,7 @@ async function confirmationOf(
  * view_submission of the update confirmation: the plan is found again from the same form and carried
  * out only when it is the one shown (same user id, same before → after); otherwise nothing is sent and
  * the confirmation shows the new plan to confirm again. Nothing is kept in the bot between the two.
+ * Longer than 50 lines: one listener whose checks must run in this order before anything is sent.
  */
 export function updateConfirmation(context: BotContext) {
   return async (args: SubmissionArgs): Promise<void> => {

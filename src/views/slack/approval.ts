@@ -350,6 +350,7 @@ interface Verdict {
   short: string;
 }
 
+// Longer than 50 lines: one wording per decision and outcome, side by side so they stay consistent.
 function verdict(card: ApprovalCard, outcome: IamResult | undefined): Verdict {
   const by = card.status === 'denied' ? mention(card.decidedBy) : approversText(card);
   const when = card.decidedAt ? ` on ${slackDate(card.decidedAt)}` : '';

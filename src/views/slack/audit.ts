@@ -142,6 +142,7 @@ const entryWord = (n: number): string => (n === 1 ? '1 entry' : `${n} entries`);
 /**
  * The audit history of one user, for the operator who asked (posted ephemerally by the handler).
  * `entries` come newest first, as the store returns them.
+ * Longer than 50 lines: the blocks of one message, in the order Slack shows them.
  */
 export function auditHistoryMessage(
   entries: readonly AuditHistoryEntry[],

@@ -143,6 +143,7 @@ const ACCESS_USAGE: Record<string, { how: string; note: string }> = {
 /**
  * Help for a slash command whose text could not be understood: what to type, with the three text
  * forms (JSON, key=value, bare email). `problem` says what was wrong (escaped).
+ * Longer than 50 lines: the blocks of one message, in the order Slack shows them.
  */
 export function usageMessage(command: string, problem?: string, options: UsageOptions = {}): SlackMessage {
   const name = `/${command.trim().replace(/^\/+/, '')}`;

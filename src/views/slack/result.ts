@@ -305,6 +305,7 @@ const DETAILS_TEXT_BUDGET = LIMITS.messageBlockText - 1000;
  * Thread reply of iam-get-user: every attribute of the SCIM user as readable lines, packed into
  * sections of at most 3,000 characters; when the list does not fit one message it says so and points
  * to the CLI's `--json`. Pass `options.sandbox` so the reply says SANDBOX while the sandbox is in use.
+ * Longer than 50 lines: the blocks of one message, in the order Slack shows them.
  */
 export function userDetailsThreadMessage(
   result: IamResult,
