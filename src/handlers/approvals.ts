@@ -100,6 +100,12 @@ function storedGrant(request: ApprovalRequest): ApprovalCard['grant'] {
     : { group, durationMs: typeof duration === 'number' ? duration : null };
 }
 
+/** The user as the request found them: a disable was asked of an active user, an enable of an inactive one. */
+export function statusWhenRequested(request: ApprovalRequest): { active: boolean | null; id: string | null } {
+  const active = request.action === 'disable' ? true : request.action === 'enable' ? false : null;
+  return { active, id: typeof request.profile.id === 'string' ? request.profile.id : null };
+}
+
 /** The card of a request; `voters`: who approved so far, when known (a pending N-of-M request's progress). */
 export function cardOf(
   request: ApprovalRequest,
@@ -510,7 +516,7 @@ export async function announceDecision(
   result?: IamResult,
   dm?: SlackMessage,
 ) {
-  const card = cardOf(request, undefined, 0, await votersShown(context, request));
+  const card = cardOf(request, statusWhenRequested(request), 0, await votersShown(context, request));
   const notice = requesterNotice(card, result, { sandbox: context.sandbox });
   if (!request.messageTs) {
     // A failed request whose card was never posted still says so in its channel.
@@ -556,10 +562,16 @@ export async function announceDecision(
 /** What ends a request: its requester is told by DM (announceDecision runs once for each). */
 const OUTCOMES: ReadonlySet<string> = new Set(['completed', 'failed', 'denied', 'expired']);
 
+/** Ended, or cancelled by someone else (a requester who cancelled knows it already). */
+const endedForRequester = (request: ApprovalRequest): boolean =>
+  OUTCOMES.has(request.status) ||
+  (request.status === 'cancelled' && request.result?.cancelledBy !== request.requesterId);
+
 /**
- * The requester's DM of the outcome (completed, failed, denied by whom, expired); of anything else only
- * when `unseen`, Slack having taken none of the channel's messages. A requester who is no Slack user
- * (the command line's `cli:…`) is told nothing here, nor one granted access themself (see tellGrantee).
+ * The requester's DM of the outcome (completed, failed, denied by whom, expired, cancelled by someone
+ * else); of anything else only when `unseen`, Slack having taken none of the channel's messages. A
+ * requester who is no Slack user (the command line's `cli:…`) is told nothing here, nor one granted
+ * access themself (see tellGrantee).
  */
 async function tellOutcome(
   context: BotContext,
@@ -568,7 +580,7 @@ async function tellOutcome(
   notice: SlackMessage,
   unseen = false,
 ): Promise<void> {
-  if (!isSlackUserId(request.requesterId) || !(OUTCOMES.has(request.status) || unseen)) return;
+  if (!isSlackUserId(request.requesterId) || !(endedForRequester(request) || unseen)) return;
   // Access granted to the requester themself: the grantee's DM (tellGrantee) is their outcome DM.
   const selfGrant = request.action === 'grant' && request.profile.grantee === request.requesterId;
   if (selfGrant && request.status === 'completed' && !unseen) return;
@@ -761,7 +773,9 @@ async function retryLater(
     detail: { reason: cause.message, attempts, nextAttemptAt: next.toISOString(), ...groupDetail(request) },
   });
   // The retry is stored; a card Slack will not update catches up with the next attempt.
-  const card = approvalDecidedMessage(cardOf(deferred, undefined, deadlineMs), { sandbox: context.sandbox });
+  const card = approvalDecidedMessage(cardOf(deferred, statusWhenRequested(deferred), deadlineMs), {
+    sandbox: context.sandbox,
+  });
   await refreshCard(context, client, deferred, card, 'update the card of a retried request');
 }
 

@@ -10,7 +10,15 @@ import { readApprovalPlan } from '../iam';
 import { LEGACY_RULE } from '../store';
 import type { ApprovalRequest, ApprovalVote, NewAuditEntry } from '../store/types';
 import { approvalRequestMessage, refusalMessage, voteRecordedNotice } from '../views/slack';
-import { announceDecision, cardOf, claimAndCarryOut, expireDue, failRequest, refreshCard } from './approvals';
+import {
+  announceDecision,
+  cardOf,
+  claimAndCarryOut,
+  expireDue,
+  failRequest,
+  refreshCard,
+  statusWhenRequested,
+} from './approvals';
 import { AuditUnavailableError, auditDone, type BotContext } from './context';
 import { groupDetail } from './grants';
 import { type Click, type ClickOrigin, type DecisionGuard, decisionGuards } from './decision-guards';
@@ -165,12 +173,6 @@ async function notPending(
         ? 'closed as failed'
         : latest.status;
   return refuse(context, input, `This ${what} was already ${state}.`, request.target);
-}
-
-/** The user as the request found them: a disable was asked of an active user, an enable of an inactive one. */
-function statusWhenRequested(request: ApprovalRequest): { active: boolean | null; id: string | null } {
-  const active = request.action === 'disable' ? true : request.action === 'enable' ? false : null;
-  return { active, id: typeof request.profile.id === 'string' ? request.profile.id : null };
 }
 
 /** An Approve that counted but did not decide: the card shows who approved and how many more are needed. */

@@ -69,7 +69,10 @@ export function escalated(click: Pick<Click, 'request' | 'rule' | 'now'>): boole
  * Whether the clicker is one of the rule's approvers (IAM_APPROVERS when the rule names none), or of its
  * escalation once due. Asked live: a permission removed in Slack stops a decision at once.
  */
-async function mayDecide(access: AccessPolicy, click: Click): Promise<boolean> {
+export async function mayDecide(
+  access: AccessPolicy,
+  click: Pick<Click, 'userId' | 'request' | 'rule' | 'now'>,
+): Promise<boolean> {
   const live = { live: true };
   const { rule, userId } = click;
   const approver =

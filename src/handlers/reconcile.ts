@@ -18,9 +18,12 @@ const ROWS_READ = 5_000;
 /** The command a row belongs to: who ran which command for whom. */
 const keyOf = (row: AuditEntry): string => JSON.stringify([row.actor, row.command, row.target]);
 
-/** A row that answers the command: its result, a refusal, or its approval request. */
+/**
+ * A row that answers the command: its result, a refusal, or the stored request it became (requested or
+ * scheduled: what happens to it is the request's own story, told in its thread, not an interruption).
+ */
 const answers = (row: AuditEntry): boolean =>
-  row.kind === 'result' || row.kind === 'refusal' || (row.kind === 'command' && row.outcome === 'requested');
+  row.kind === 'result' || row.kind === 'refusal' || (row.kind === 'command' && row.requestId !== null);
 
 /**
  * Slack write commands with a "received" row and no answer after it (a crash between the two), oldest

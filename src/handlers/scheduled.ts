@@ -6,6 +6,8 @@
 import type { WebClient } from '@slack/web-api';
 import { type IamResult, SKIP_REASONS } from '../iam';
 import type { Logger } from '../log';
+import { ruleLabel } from '../policy';
+import { LEGACY_RULE } from '../store';
 import type { ApprovalRequest } from '../store/types';
 import { refusalMessage, type ScheduledOutcome, scheduledOutcomeMessage } from '../views/slack';
 import {
@@ -18,6 +20,7 @@ import {
 } from './approvals';
 import { APPROVAL_LEASE_MS, CLAIM_OWNER, claimHolderIsDead } from './claims';
 import { auditDone, type BotContext } from './context';
+import { mayDecide } from './decision-guards';
 import { postMessage } from './posting';
 
 /** Claimed per statement: few enough that an instance killed mid-batch strands few, for its peers to take over. */
@@ -256,9 +259,9 @@ export interface CancelInput {
 }
 
 /**
- * A Cancel click (App Home): the requester or any approver cancels a scheduled request before its time;
- * anyone else is refused. Either way an audit row says so, and the person is told by DM. Returns whether
- * it was cancelled.
+ * A Cancel click (App Home, or the request's card in its channel): the requester or any approver of its
+ * rule cancels a scheduled request before its time; anyone else is refused. Either way an audit row says
+ * so, and the person is told by DM. Returns whether it was cancelled.
  */
 export async function cancelScheduled(
   context: BotContext,
@@ -282,10 +285,14 @@ export async function cancelScheduled(
     return false;
   };
   if (!request || !request.scheduledAt) return refuse('This scheduled request does not exist.');
+  const rule = request.rule ?? LEGACY_RULE;
   const mayCancel =
-    input.userId === request.requesterId || (await context.access.isApprover(input.userId, { live: true }));
+    input.userId === request.requesterId ||
+    (await mayDecide(context.access, { userId: input.userId, request, rule, now: context.clock() }));
   if (!mayCancel) {
-    return refuse('Only the requester or an approver (IAM_APPROVERS) can cancel a scheduled disable.');
+    const approvers =
+      rule.approvers === null ? 'an approver (IAM_APPROVERS)' : `an approver of ${ruleLabel(rule)}`;
+    return refuse(`Only the requester or ${approvers} can cancel this scheduled ${request.action}.`);
   }
   const cancelled = await context.store.cancelScheduled(request.id, input.userId, context.clock());
   if (!cancelled) {

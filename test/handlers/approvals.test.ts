@@ -305,6 +305,18 @@ describe('deciding', () => {
     ]);
   });
 
+  // Outside review F13: the decided card said "Status when requested: ❔ unknown" on every request.
+  it('the decided card shows the status the user had when the request was made, never "unknown"', async () => {
+    const driven = await world.startBot();
+    const request = await requestDisable(driven, 'gus@example.com');
+    expect(shown(request.post)).toContain('🟢 active');
+    await click(driven, APPROVE, request, 'UAPPROVER');
+    const last = updates()[updates().length - 1];
+    expect(shown(last)).toContain('User disabled');
+    expect(shown(last)).toContain(`*Status when requested*\\n🟢 active · id \`${request.userId}\``);
+    expect(updates().map(shown).join()).not.toContain('unknown');
+  });
+
   it('20 concurrent Approve clicks from two approvers disable once and record one decision', async () => {
     const driven = await world.startBot();
     const request = await requestDisable(driven, 'gus@example.com');

@@ -266,6 +266,7 @@ describe('cancelling a scheduled disable (App Home)', () => {
       result: { cancelledBy: 'UREQ' },
     });
     expect(shown(world.slack.callsTo('chat.update').at(-1)!)).toContain('Scheduled disable cancelled');
+    expect(world.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'UREQ')).toEqual([]);
     const home = world.slack.callsTo('views.publish').at(-1)!;
     expect(shown(home)).toContain('Scheduled disables (0)');
     world.advance(DUE.getTime() - world.now.getTime());
@@ -295,5 +296,48 @@ describe('cancelling a scheduled disable (App Home)', () => {
     world.advance(DUE.getTime() - world.now.getTime());
     expect(await runAt(driven)).toBe(1);
     expect(patchesTo(request.userId)).toHaveLength(1);
+  });
+});
+
+describe('cancelling from the scheduled card in the channel (outside review F11)', () => {
+  const POLICY = 'rules:\n  - name: leavers\n    action: disable\n    approvers: [UAPPROVER, UAPPROVER2]\n';
+
+  it("the card keeps a Cancel button; an approver of the request's rule cancels with it, anyone else is refused privately", async () => {
+    const file = path.join(world.dir, 'policy.yaml');
+    fs.writeFileSync(file, POLICY);
+    const driven = await world.startBot({
+      env: { IAM_POLICY_FILE: file, IAM_OPERATORS: 'UREQ,UOPS', IAM_APPROVERS: 'UAPPROVER' },
+    });
+    const request = await schedule(driven, 'gil@example.com');
+    await click(driven, APPROVE, request, 'UAPPROVER');
+    const card = world.slack.callsTo('chat.update').at(-1)!;
+    expect(card.args.ts).toBe(request.ts);
+    const buttons = blocksOf(card).flatMap((b) => (b.type === 'actions' ? (b.elements ?? []) : []));
+    expect(buttons).toEqual([expect.objectContaining({ action_id: CANCEL, value: request.id })]);
+
+    const inChannel = () => world.slack.calls.filter((c) => c.args.channel === 'C1').length;
+    const before = inChannel();
+    await click(driven, CANCEL, request, 'UOPS');
+    const refusal = world.slack.callsTo('chat.postMessage').find((c) => c.args.channel === 'UOPS');
+    expect(shown(refusal!)).toContain(
+      'Only the requester or an approver of rule 1 (leavers) of IAM_POLICY_FILE can cancel',
+    );
+    expect(inChannel()).toBe(before);
+    expect(await driven.bot.context.store.getApproval(request.id)).toMatchObject({ status: 'approved' });
+
+    await click(driven, CANCEL, request, 'UAPPROVER2');
+    expect(await driven.bot.context.store.getApproval(request.id)).toMatchObject({
+      status: 'cancelled',
+      result: { cancelledBy: 'UAPPROVER2' },
+    });
+    const cancelled = world.slack.callsTo('chat.update').at(-1)!;
+    expect(shown(cancelled)).toContain('Scheduled disable cancelled');
+    expect(hasButtons(cancelled)).toBe(false);
+    // Outside review F15: cancelled by someone else, the requester is told by DM.
+    const dms = world.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'UREQ');
+    expect(dms.map(shown)).toEqual([expect.stringContaining('was cancelled by <@UAPPROVER2>')]);
+    world.advance(DUE.getTime() - world.now.getTime());
+    expect(await runAt(driven)).toBe(0);
+    expect(patchesTo(request.userId)).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ import { cancelScheduled } from '../scheduled';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 
-/** iam_schedule_cancel (App Home): the button value is the request id; scheduled.ts decides. */
+/** iam_schedule_cancel (App Home and the scheduled card): the button value is the request id; scheduled.ts decides. */
 export function scheduleCancel(context: BotContext) {
   return async ({ ack, action, body, client }: ButtonArgs): Promise<void> => {
     await context.inFlight.ackThenRun(

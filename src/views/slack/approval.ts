@@ -79,6 +79,7 @@ export interface DecidedOptions extends ApprovalOptions {
 export const APPROVE_ACTION_ID = 'iam_disable_approve';
 export const DENY_ACTION_ID = 'iam_disable_deny';
 export const DECISION_BLOCK_ID = 'iam_disable_decision';
+const CANCEL_SCHEDULE_BLOCK_ID = 'iam_schedule_cancel_block';
 
 const REASON_MAX = 2500;
 const CHANGE_VALUE_MAX = 200;
@@ -247,6 +248,34 @@ function decisionActions(card: ApprovalCard): ActionsBlock {
   };
 }
 
+export const CANCEL_SCHEDULE_ACTION_ID = 'iam_schedule_cancel';
+
+/** Cancel of a scheduled request (its card in the channel, the App Home list): the value is its id. */
+export function cancelScheduleButton(card: ApprovalCard): Button {
+  return {
+    type: 'button',
+    action_id: CANCEL_SCHEDULE_ACTION_ID,
+    text: plain('Cancel', LIMITS.buttonText),
+    value: card.id,
+    confirm: {
+      title: plain('Cancel this schedule?', LIMITS.confirmTitle),
+      text: plain(`Nothing will be done to ${oneLine(card.target).slice(0, 150)}.`, LIMITS.confirmText),
+      confirm: plain('Cancel it', LIMITS.confirmButton),
+      deny: plain('Keep it', LIMITS.confirmButton),
+    },
+  };
+}
+
+/** An approved request still waiting for its time: its card keeps a Cancel button. */
+const awaitingTime = (card: ApprovalCard, outcome: IamResult | undefined): boolean =>
+  !outcome && card.status === 'approved' && Boolean(card.schedule) && !card.retryingUntil;
+
+const cancelActions = (card: ApprovalCard): ActionsBlock => ({
+  type: 'actions',
+  block_id: CANCEL_SCHEDULE_BLOCK_ID,
+  elements: [cancelScheduleButton(card)],
+});
+
 /** `2026-12-31 17:00 (Europe/Berlin)`, with Slack's rendering of the instant in each reader's zone. */
 export function scheduleText(schedule: NonNullable<ApprovalCard['schedule']>): string {
   return `${schedule.local} (${escapeTruncate(oneLine(schedule.zone), 100)}) · ${slackDate(schedule.at)}`;
@@ -380,7 +409,7 @@ function verdict(card: ApprovalCard, outcome: IamResult | undefined): Verdict {
     const at = scheduleText(card.schedule);
     return {
       headline: `🗓️ Scheduled: ${ing} the user`,
-      outcome: `Approved by ${by}${when}. Scheduled for ${at}; cancel it from the App Home before then.`,
+      outcome: `Approved by ${by}${when}. Scheduled for ${at}; the requester or an approver may cancel it before then.`,
       short: `was approved by ${by}; scheduled for ${at}.`,
     };
   }
@@ -446,7 +475,10 @@ export function approvalDecidedMessage(card: ApprovalCard, options: DecidedOptio
     fields([
       `*User*\n${targetCode(card)}`,
       `*Requested by*\n${mention(card.requesterId)}`,
-      `*Status when requested*\n${statusText(card)}`,
+      // Not stored for an update or a grant: a field that always says unknown would tell nobody anything.
+      ...(card.currentActive === null || card.currentActive === undefined
+        ? []
+        : [`*Status when requested*\n${statusText(card)}`]),
       `*Requested*\n${slackDate(card.createdAt)}`,
       ...decision,
     ]),
@@ -455,6 +487,7 @@ export function approvalDecidedMessage(card: ApprovalCard, options: DecidedOptio
     ...changeBlocks(card),
     ...reasonBlocks(card),
     context(requestIdText(card)),
+    ...(awaitingTime(card, options.outcome) ? [cancelActions(card)] : []),
   ];
   return {
     text: `${sandboxPrefix(options.sandbox)}${headline}: ${targetCode(card)}`,

@@ -25,6 +25,7 @@ export {
 } from './result';
 export {
   APPROVE_ACTION_ID,
+  CANCEL_SCHEDULE_ACTION_ID,
   DECISION_BLOCK_ID,
   DENY_ACTION_ID,
   approvalDecidedMessage,
@@ -72,7 +73,6 @@ export {
   type AuditHistoryOptions,
 } from './audit';
 export {
-  CANCEL_SCHEDULE_ACTION_ID,
   HOME_SCHEDULED_MAX,
   scheduledHomeBlocks,
   scheduledOutcomeMessage,

@@ -3,12 +3,11 @@
  * scheduled disables with their Cancel buttons.
  */
 import type { KnownBlock } from '@slack/types';
-import { type ApprovalCard, scheduleText } from './approval';
-import { context, header, plain, sandboxContext, sandboxPrefix, section } from './blocks';
+import { type ApprovalCard, cancelScheduleButton, scheduleText } from './approval';
+import { context, header, sandboxContext, sandboxPrefix, section } from './blocks';
 import { escapeTruncate, mention, oneLine } from './escape';
-import { LIMITS, type SlackMessage } from './limits';
+import type { SlackMessage } from './limits';
 
-export const CANCEL_SCHEDULE_ACTION_ID = 'iam_schedule_cancel';
 /** Scheduled requests listed one by one on the Home tab; the rest are counted. */
 export const HOME_SCHEDULED_MAX = 20;
 
@@ -67,18 +66,7 @@ function scheduledLine(card: ApprovalCard): KnownBlock {
       type: 'mrkdwn',
       text: `${card.action && card.action !== 'disable' ? `${card.action} ` : ''}*${code(card.target)}* · ${when} · asked by ${mention(card.requesterId)} · ${state}`,
     },
-    accessory: {
-      type: 'button',
-      action_id: CANCEL_SCHEDULE_ACTION_ID,
-      text: plain('Cancel', LIMITS.buttonText),
-      value: card.id,
-      confirm: {
-        title: plain('Cancel this schedule?', LIMITS.confirmTitle),
-        text: plain(`Nothing will be done to ${oneLine(card.target).slice(0, 150)}.`, LIMITS.confirmText),
-        confirm: plain('Cancel it', LIMITS.confirmButton),
-        deny: plain('Keep it', LIMITS.confirmButton),
-      },
-    },
+    accessory: cancelScheduleButton(card),
   };
 }
 
