@@ -46,7 +46,18 @@ export function storedRule(rule: EffectiveRule): ApprovalRule {
     remind: rule.remind ? { ...rule.remind } : null,
     reason: rule.reason,
     breakGlass: rule.breakGlass,
+    target: matchedOn(rule.matchedTarget),
   };
+}
+
+/** The attributes rules match on, copied so that nothing else of the caller's object is stored. */
+function matchedOn({
+  email,
+  username,
+  department,
+  group,
+}: PolicyTarget): NonNullable<ApprovalRule['target']> {
+  return { email, username, department, group };
 }
 
 export interface PolicyAsk {

@@ -285,6 +285,8 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         escalate: { afterMs: 3_600_000, to: ['S0CISO'] },
         remind: { afterMs: 600_000, times: 2 },
         reason: 'required',
+        // What it was matched on, so a click can be matched again under the policy running then.
+        target: { email: 'boss-admin@example.com', username: 'boss-admin@example.com', department: null },
       };
       const voteRow =
         (request: NewApproval, voter: string, minutes: number) => (vote: { decided: boolean }) =>
