@@ -312,6 +312,7 @@ describe('create under rule create-approved (1 of UAPPROVER, UAPPROVER2)', () =>
       .find((c) => hasButtons(c) && shown(c).includes('new@example.com'));
     expect(shown(post!)).toContain('create an Atlassian user');
     expect(shown(post!)).toMatch(/`department`: _none_ → `Sales`/);
+    expect(shown(post!)).toContain('not in the directory when asked for');
     expect(posts()).toEqual([]);
     await click(driven, APPROVE, card, 'UAPPROVER');
     await click(driven, APPROVE, card, 'UAPPROVER2');

@@ -219,6 +219,7 @@ const grantBlocks = (card: ApprovalCard): KnownBlock[] =>
     : [];
 
 function statusText(card: ApprovalCard): string {
+  if (card.action === 'create') return '🆕 not in the directory when asked for';
   const state =
     card.currentActive === true ? '🟢 active' : card.currentActive === false ? '⚪ inactive' : '❔ unknown';
   return card.currentId ? `${state} · id \`${escapeTruncate(oneLine(card.currentId), 200)}\`` : state;
