@@ -130,6 +130,7 @@ async function click(driven: DrivenBot, action: string, card: Card, userId: stri
   return privately(since);
 }
 
+const posts = () => world.scim().filter((r) => r.startsWith('POST'));
 const patchesTo = (userId: string) => world.scim().filter((r) => r === `PATCH /Users/${userId}`);
 const dmsTo = (userId: string): SlackCall[] =>
   world.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === userId);
@@ -304,12 +305,51 @@ describe('what a rule refuses at request time (nothing is stored or changed)', (
     expect(told).toContain('you are one of them');
     expect(await driven.bot.context.store.listPendingApprovals()).toEqual([]);
   });
+});
 
-  it('a rule that adds approval to create is refused clearly (not supported yet) and nothing is created', async () => {
+describe('create under rule create-approved (1 of UAPPROVER, UAPPROVER2)', () => {
+  it('a create under a 1-approver rule posts a card with the attributes; Approve creates the user once', async () => {
     const driven = await startPolicyBot();
-    const told = await command(driven, '/iam-create-user', 'email=new@example.com', 'UREQ');
-    expect(told).toContain('requires approval for create; not supported yet');
-    expect(world.scim().filter((r) => r.startsWith('POST'))).toEqual([]);
+    const told = await command(driven, '/iam-create-user', 'email=new@example.com department=Sales', 'UREQ');
+    expect(told).not.toContain('not supported');
+    const card = await cardFor('new@example.com', '');
+    const post = world.slack
+      .callsTo('chat.postMessage')
+      .find((c) => hasButtons(c) && shown(c).includes('new@example.com'));
+    expect(shown(post!)).toContain('create an Atlassian user');
+    expect(shown(post!)).toMatch(/`department`: _none_ → `Sales`/);
+    expect(shown(post!)).toContain('not in the directory when asked for');
+    expect(posts()).toEqual([]);
+    await click(driven, APPROVE, card, 'UAPPROVER');
+    await click(driven, APPROVE, card, 'UAPPROVER2');
+    expect(posts()).toEqual(['POST /Users']);
+    expect(await driven.bot.context.store.getApproval(card.id)).toMatchObject({ status: 'completed' });
+    expect(shown(lastUpdate()!)).toContain('User created');
+  });
+
+  it('a create that is denied creates nothing', async () => {
+    const driven = await startPolicyBot();
+    await command(driven, '/iam-create-user', 'email=new@example.com', 'UREQ');
+    const card = await cardFor('new@example.com', '');
+    await click(driven, DENY, card, 'UAPPROVER2');
+    expect(await driven.bot.context.store.getApproval(card.id)).toMatchObject({ status: 'denied' });
+    expect(posts()).toEqual([]);
+  });
+
+  it('an approved create of a user who exists by then has a failed result saying so and changes nothing', async () => {
+    const driven = await startPolicyBot();
+    await command(driven, '/iam-create-user', 'email=new@example.com department=Sales', 'UREQ');
+    const card = await cardFor('new@example.com', '');
+    const userId = world.seedUser('new@example.com');
+    await click(driven, APPROVE, card, 'UAPPROVER');
+    const request = await driven.bot.context.store.getApproval(card.id);
+    // Carried out, but never as an update of the user found: a failed result that says so.
+    expect(request).toMatchObject({ status: 'completed', result: { IAM: { Vendor: { success: false } } } });
+    expect(JSON.stringify(request!.result)).toContain('exists already');
+    const thread = world.slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === card.ts);
+    expect(thread.map(shown).join('\n')).toContain('exists already; ask for an update of that user instead');
+    expect(posts()).toEqual([]);
+    expect(patchesTo(userId)).toEqual([]);
   });
 });
 
