@@ -47,7 +47,7 @@ import {
 import { audit, auditDone, type BotContext, pinnedUser, writeWithRecord } from './context';
 import { APPROVAL_LEASE_MS, CLAIM_OWNER, claimHolderIsDead, withLease } from './claims';
 import { profileTarget, ruleFor, storedRule, writeAction } from './policy-gate';
-import { groupDetail, recordGrant, tellGrantee } from './grants';
+import { extendFirst, GRANT_ENDED_MEANWHILE, groupDetail, recordGrant, tellGrantee } from './grants';
 import { storeFollowUps } from './reminders';
 import { cardSchedule, expiryOf } from './schedule-card';
 import { cannotPost, postMessage, tellEphemeral, updateMessage } from './posting';
@@ -648,6 +648,10 @@ async function carryOutClaimed(
   let result: IamResult;
   try {
     plan = readApprovalPlan(request.action, request.profile);
+    if (plan.action === 'grant' && plan.profile.extends !== undefined) {
+      const extended = await extendFirst(context, { ...plan.profile, extends: plan.profile.extends });
+      if (!extended) return failRequest(context, client, request, GRANT_ENDED_MEANWHILE);
+    }
     result = await carryOutPlan(context.iam, plan);
   } catch (error) {
     return failRequest(context, client, request, (error as Error).message);
