@@ -21,7 +21,13 @@ import {
 } from './approvals';
 import { AuditUnavailableError, auditDone, type BotContext } from './context';
 import { groupDetail } from './grants';
-import { type Click, type ClickOrigin, type DecisionGuard, decisionGuards } from './decision-guards';
+import {
+  type Click,
+  type ClickOrigin,
+  contextMismatch,
+  type DecisionGuard,
+  decisionGuards,
+} from './decision-guards';
 import { tellEphemeral } from './posting';
 
 export interface DecisionInput {
@@ -61,6 +67,24 @@ function carriedOutOnly(context: BotContext, client: WebClient): DecisionGuard {
   };
 }
 
+/**
+ * A crash between posting a request's card and recording where it went leaves the request without its
+ * message, and every click on that card would be refused until it expired. The first click from the
+ * request's own workspace and channel binds the card it came from: only the bot posts cards, and the
+ * button carries the request's unguessable id.
+ */
+async function bindUnrecordedCard(
+  context: BotContext,
+  request: ApprovalRequest,
+  origin: ClickOrigin,
+): Promise<ApprovalRequest> {
+  if (request.messageTs !== null || origin.messageTs === null || request.status !== 'pending') return request;
+  const bound = { ...request, messageTs: origin.messageTs };
+  if (contextMismatch(bound, origin) !== null) return request;
+  await context.store.setApprovalMessage(request.id, request.channelId, origin.messageTs);
+  return bound;
+}
+
 /** An Approve or Deny click. Only an approver of the request's rule, other than the requester, decides. */
 export async function decide(context: BotContext, client: WebClient, input: DecisionInput): Promise<void> {
   // A tampered button value with a NUL byte names no request, and PostgreSQL text cannot hold one: the
@@ -69,8 +93,9 @@ export async function decide(context: BotContext, client: WebClient, input: Deci
     const requestId = input.requestId.replaceAll('\u0000', '\uFFFD');
     return refuse(context, { ...input, requestId }, 'This approval request does not exist.', null);
   }
-  const request = await context.store.getApproval(input.requestId);
-  if (!request) return refuse(context, input, 'This approval request does not exist.', null);
+  const stored = await context.store.getApproval(input.requestId);
+  if (!stored) return refuse(context, input, 'This approval request does not exist.', null);
+  const request = await bindUnrecordedCard(context, stored, input.origin);
   const click: Click = { ...input, request, rule: request.rule ?? LEGACY_RULE, now: context.clock() };
   for (const guard of [...decisionGuards(context), carriedOutOnly(context, client)]) {
     const refusal = await guard(click);

@@ -2,6 +2,7 @@
  * Disable approvals through Bolt's processEvent (FakeReceiver): who may decide, deciding exactly once,
  * expiry on an injected clock, crash recovery and graceful stop.
  */
+import Database from 'better-sqlite3';
 import { expireDue, recoverApproved } from '../../src/handlers';
 import { openStore } from '../../src/store';
 import { openSqlite } from '../../src/store/sqlite';
@@ -613,6 +614,33 @@ describe('finding 9: decisions are bound to their context', () => {
     await driven.receiver.send(clickFrom('home'));
     await driven.receiver.idle();
     expect(await approval(driven, request.id)).toMatchObject({ status: 'completed', decidedBy: 'UAPPROVER' });
+    expect(patchesTo(userId)).toHaveLength(1);
+  });
+
+  it('a card posted but not recorded (a crash between the two) is bound by the first click from its own channel', async () => {
+    const driven = await world.startBot();
+    const email = 'noel@example.com';
+    const userId = world.seedUser(email);
+    await driven.receiver.send(
+      slashCommand('/iam-disable-user', `${email} reason="left"`, 'UREQ', world.responseUrl('req')),
+    );
+    await driven.receiver.idle();
+    const post = await world.slack.waitFor((c) => c.method === 'chat.postMessage' && hasButtons(c));
+    const request = { id: 'req-1', ts: tsOf(world.slack, post) };
+    const db = new Database(world.dbPath);
+    db.prepare('UPDATE approvals SET message_ts = NULL WHERE id = ?').run(request.id);
+    db.close();
+
+    const click = buttonClick(APPROVE, request.id, 'UAPPROVER', world.responseUrl('other'), request.ts);
+    await driven.receiver.send({ ...click, channel: { id: 'C2', name: 'random' } });
+    await driven.receiver.idle();
+    expect(await approval(driven, request.id)).toMatchObject({ status: 'pending', messageTs: null });
+
+    await driven.receiver.send(
+      buttonClick(APPROVE, request.id, 'UAPPROVER', world.responseUrl('card'), request.ts),
+    );
+    await driven.receiver.idle();
+    expect(await approval(driven, request.id)).toMatchObject({ status: 'completed', messageTs: request.ts });
     expect(patchesTo(userId)).toHaveLength(1);
   });
 
