@@ -10,14 +10,8 @@ import { ruleLabel } from '../policy';
 import { LEGACY_RULE } from '../store';
 import type { ApprovalRequest } from '../store/types';
 import { refusalMessage, type ScheduledOutcome, scheduledOutcomeMessage } from '../views/slack';
-import {
-  type Announce,
-  announceAndMark,
-  announceCompleted,
-  announceDecision,
-  cardOf,
-  carryOut,
-} from './approvals';
+import { type Announce, announceAndMark, announceCompleted, announceDecision, carryOut } from './approvals';
+import { cardOf } from './approval-card';
 import { APPROVAL_LEASE_MS, CLAIM_OWNER, claimHolderIsDead } from './claims';
 import { auditDone, type BotContext } from './context';
 import { mayDecide } from './decision-guards';
