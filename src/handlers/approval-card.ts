@@ -5,10 +5,11 @@ import type { ApprovalCard, ApprovalChange } from '../views/slack';
 import { groupDetail } from './grants';
 import { cardSchedule } from './schedule-card';
 
-/** An update's changes as stored with it (read loosely: a card is shown even for a request that failed). */
+/** An update's or a create's changes as stored with it (read loosely: a card is shown even for a request that failed). */
 function storedChanges(request: ApprovalRequest): ApprovalChange[] | undefined {
   const changes = request.profile.changes;
-  return request.action === 'update' && Array.isArray(changes) ? (changes as ApprovalChange[]) : undefined;
+  const shown = request.action === 'update' || request.action === 'create';
+  return shown && Array.isArray(changes) ? (changes as ApprovalChange[]) : undefined;
 }
 
 /** A grant's group and length as stored with it (read loosely, likewise). */

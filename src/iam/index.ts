@@ -84,6 +84,7 @@ export {
   pinUser,
   readApprovalPlan,
   updatePlan,
+  createPlan,
   type ApprovalAction,
   type ApprovalPlan,
   type PinnedGrant,
