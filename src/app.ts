@@ -207,15 +207,7 @@ function assemble(
   const socketReceiver = slack.appToken !== null ? socketModeReceiver(slack.appToken, slack, boltLog) : null;
   const slackConnected = socketReceiver ? followConnection(socketReceiver) : () => true;
 
-  let draining = false;
-  const readiness: Readiness = {
-    alive: () => ({ sandbox: runtime.sandbox, mode }),
-    notReadyBecause: async () => {
-      if (draining) return 'draining: the bot is shutting down';
-      if (!slackConnected()) return 'slack: the Socket Mode connection is not open';
-      return databaseProblem(store);
-    },
-  };
+  const { readiness, drain } = readinessOf(runtime, store, mode, slackConnected);
   const routes: Route[] = [...healthRoutes(readiness), metricsRoute(metrics)];
   const receiver =
     options.receiver ??
@@ -227,23 +219,12 @@ function assemble(
       boltLogger: boltLog,
       onAnswered: metrics.slackAck,
     });
-  const app = new App({
-    token: slack.botToken,
-    ...(identity ?? {}),
-    clientOptions: { ...SLACK_CLIENT_OPTIONS, slackApiUrl: slack.apiUrl },
-    logger: boltLog,
-    logLevel: BOLT_LEVELS[config.logLevel],
-    receiver,
-    tokenVerificationEnabled: !options.receiver,
-  });
+  const app = boltApp(options, slack, identity, boltLog, receiver);
   const context = botContext(options, slack, runtime, store, app, metrics, databaseClock.now);
   registerListeners(app, context);
   app.error(async (error) => {
     logger.error('listener failed', { error: error.message });
   });
-  const drain = () => {
-    draining = true;
-  };
   return lifecycle({
     options,
     slack,
@@ -257,6 +238,47 @@ function assemble(
     drain,
     databaseClock,
   });
+}
+
+/** Bolt's app on the receiver chosen; a test's own receiver talks to no Slack, so no token check. */
+function boltApp(
+  options: BotOptions,
+  slack: SlackSettings,
+  identity: BotIdentity | null,
+  boltLog: BoltLog,
+  receiver: Receiver,
+): App {
+  return new App({
+    token: slack.botToken,
+    ...(identity ?? {}),
+    clientOptions: { ...SLACK_CLIENT_OPTIONS, slackApiUrl: slack.apiUrl },
+    logger: boltLog,
+    logLevel: BOLT_LEVELS[options.config.logLevel],
+    receiver,
+    tokenVerificationEnabled: !options.receiver,
+  });
+}
+
+/** What /readyz answers, and `drain`, which makes it answer 503 from then on (the bot is shutting down). */
+function readinessOf(
+  runtime: Runtime,
+  store: Store,
+  mode: Bot['mode'],
+  slackConnected: () => boolean,
+): { readiness: Readiness; drain: () => void } {
+  let draining = false;
+  const readiness: Readiness = {
+    alive: () => ({ sandbox: runtime.sandbox, mode }),
+    notReadyBecause: async () => {
+      if (draining) return 'draining: the bot is shutting down';
+      if (!slackConnected()) return 'slack: the Socket Mode connection is not open';
+      return databaseProblem(store);
+    },
+  };
+  const drain = () => {
+    draining = true;
+  };
+  return { readiness, drain };
 }
 
 function socketModeReceiver(appToken: string, slack: SlackSettings, boltLog: BoltLog): SocketModeReceiver {
@@ -340,12 +362,28 @@ function sweepOnce({ context, app, options, databaseClock }: Parts): Promise<voi
     });
 }
 
+/** The periodic work of a started bot: the expiry sweep, scheduled requests, the grant sweep; returns what stops it. */
+function startTimers(parts: Parts): () => void {
+  const { options, slack, app, context } = parts;
+  const { logger } = options;
+  const sweep = setInterval(() => void sweepOnce(parts), options.expirySweepMs ?? 60_000);
+  sweep.unref();
+  const stopSchedules = startScheduleTimer(context, app.client, { pollMs: slack.schedulePollMs, logger });
+  const stopGrantSweep = startGrantSweep(context, app.client, {
+    periodMs: options.grantSweepMs ?? GRANT_SWEEP_MS,
+    logger,
+  });
+  return () => {
+    clearInterval(sweep);
+    stopSchedules();
+    stopGrantSweep();
+  };
+}
+
 function lifecycle(parts: Parts): Bot {
   const { options, slack, runtime, store, app, context, mode, socketReceiver } = parts;
   const { logger } = options;
-  let sweep: NodeJS.Timeout | null = null;
-  let stopSchedules: (() => void) | null = null;
-  let stopGrantSweep: (() => void) | null = null;
+  let stopTimers: (() => void) | null = null;
   let server: Server | null = null;
   return {
     app,
@@ -360,13 +398,7 @@ function lifecycle(parts: Parts): Bot {
       if (recovered > 0)
         logger.info('carried out approved disables interrupted by a restart', { count: recovered });
       await sweepOnce(parts);
-      sweep = setInterval(() => void sweepOnce(parts), options.expirySweepMs ?? 60_000);
-      sweep.unref();
-      stopSchedules = startScheduleTimer(context, app.client, { pollMs: slack.schedulePollMs, logger });
-      stopGrantSweep = startGrantSweep(context, app.client, {
-        periodMs: options.grantSweepMs ?? GRANT_SWEEP_MS,
-        logger,
-      });
+      stopTimers = startTimers(parts);
       logger.info('Atlassian IAM bot started', {
         mode: options.receiver ? 'custom receiver' : mode,
         port: socketReceiver || options.receiver ? null : slack.port,
@@ -376,9 +408,7 @@ function lifecycle(parts: Parts): Bot {
     },
     async stop() {
       parts.drain();
-      if (sweep) clearInterval(sweep);
-      stopSchedules?.();
-      stopGrantSweep?.();
+      stopTimers?.();
       const drained = await settlesWithin(context.inFlight.drain(), DRAIN_LIMIT_MS);
       if (!drained) {
         logger.warn('stopping without waiting longer for work in flight', {

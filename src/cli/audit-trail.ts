@@ -66,6 +66,22 @@ export async function openCliAudit(
   return auditTrailOn(store, logger, now);
 }
 
+/** A command's result row; false, said loudly in the log, when it could not be written (the change stands). */
+async function recordResult(store: Store, logger: Logger, row: NewAuditEntry): Promise<boolean> {
+  try {
+    await store.appendAudit(row);
+    return true;
+  } catch (error) {
+    logger.error('AUDIT ROW MISSING: the result of a command was not recorded', {
+      command: row.command,
+      target: row.target,
+      outcome: row.outcome,
+      error: (error as Error).message,
+    });
+    return false;
+  }
+}
+
 /** The CLI's audit rows written to an open store. */
 function auditTrailOn(store: Store, logger: Logger, now: () => Date): CliAudit {
   const actor = cliActor();
@@ -85,28 +101,15 @@ function auditTrailOn(store: Store, logger: Logger, now: () => Date): CliAudit {
         { ...base(), kind: 'command', command: name, target: targetOf(profile), outcome: 'received', detail },
         'audit write failed; nothing was done',
       ),
-    result: async (name, profile, result) => {
-      const outcome = outcomeOf(result.IAM.Vendor);
-      try {
-        await store.appendAudit({
-          ...base(),
-          kind: 'result',
-          command: name,
-          target: targetOf(profile),
-          outcome,
-          detail: resultDetail(result),
-        });
-        return true;
-      } catch (error) {
-        logger.error('AUDIT ROW MISSING: the result of a command was not recorded', {
-          command: name,
-          target: targetOf(profile),
-          outcome,
-          error: (error as Error).message,
-        });
-        return false;
-      }
-    },
+    result: (name, profile, result) =>
+      recordResult(store, logger, {
+        ...base(),
+        kind: 'result',
+        command: name,
+        target: targetOf(profile),
+        outcome: outcomeOf(result.IAM.Vendor),
+        detail: resultDetail(result),
+      }),
     dryRun: (name, profile, plan, detail = {}) =>
       required(
         {

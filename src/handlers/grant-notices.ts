@@ -6,6 +6,7 @@
 import type { WebClient } from '@slack/web-api';
 import { pinUser } from '../iam';
 import { policyFor } from '../policy';
+import type { ScimUser } from '../scim/types';
 import type { DueGrantNotice, Grant } from '../store/grants';
 import {
   grantExtendAskedMessage,
@@ -178,6 +179,18 @@ export async function grantExtend(
     );
     return false;
   }
+  await askForMoreTime(context, client, click, { ...grant, channelId: grant.channelId }, user);
+  return true;
+}
+
+/** The extension's "received" row, its approval request (same group, same length) and the thread's note. */
+async function askForMoreTime(
+  context: BotContext,
+  client: WebClient,
+  click: GrantClick,
+  grant: Grant & { channelId: string },
+  user: ScimUser,
+): Promise<void> {
   const detail = { group: grant.groupName, grantId: grant.id };
   await audit(context, {
     actor: click.userId,
@@ -207,5 +220,4 @@ export async function grantExtend(
     thread: true,
     holder: false,
   });
-  return true;
 }

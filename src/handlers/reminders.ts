@@ -15,7 +15,8 @@ import {
 import { LEGACY_RULE } from '../store';
 import type { ApprovalRequest, ClaimedFollowUp, NewApprovalFollowUp } from '../store/types';
 import { followUpThreadMessage, isSlackUserId, reminderDirectMessage } from '../views/slack';
-import { cardOf, postAbout } from './approvals';
+import { cardOf } from './approval-card';
+import { postAbout } from './approvals';
 import { CLAIM_OWNER } from './claims';
 import { currentRuleOf } from './decision-guards';
 import { auditDone, type BotContext } from './context';

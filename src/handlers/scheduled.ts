@@ -10,14 +10,8 @@ import { ruleLabel } from '../policy';
 import { LEGACY_RULE } from '../store';
 import type { ApprovalRequest } from '../store/types';
 import { refusalMessage, type ScheduledOutcome, scheduledOutcomeMessage } from '../views/slack';
-import {
-  type Announce,
-  announceAndMark,
-  announceCompleted,
-  announceDecision,
-  cardOf,
-  carryOut,
-} from './approvals';
+import { type Announce, announceAndMark, announceCompleted, announceDecision, carryOut } from './approvals';
+import { cardOf } from './approval-card';
 import { APPROVAL_LEASE_MS, CLAIM_OWNER, claimHolderIsDead } from './claims';
 import { auditDone, type BotContext } from './context';
 import { approverStanding, NO_LONGER_APPROVER } from './decision-guards';
@@ -258,6 +252,22 @@ export interface CancelInput {
   userId: string;
 }
 
+/** Why this person may not cancel the request, or null: its requester and its rule's approvers may. */
+async function cancelRefusal(
+  context: BotContext,
+  userId: string,
+  request: ApprovalRequest,
+): Promise<string | null> {
+  if (userId === request.requesterId) return null;
+  const rule = request.rule ?? LEGACY_RULE;
+  const standing = await approverStanding(context, { userId, request, rule, now: context.clock() });
+  if (standing === 'removed') return NO_LONGER_APPROVER;
+  if (standing !== 'not-approver') return null;
+  const approvers =
+    rule.approvers === null ? 'an approver (IAM_APPROVERS)' : `an approver of ${ruleLabel(rule)}`;
+  return `Only the requester or ${approvers} can cancel this scheduled ${request.action}.`;
+}
+
 /**
  * A Cancel click (App Home, or the request's card in its channel): the requester or any approver of its
  * rule cancels a scheduled request before its time; anyone else is refused. Either way an audit row says
@@ -285,17 +295,8 @@ export async function cancelScheduled(
     return false;
   };
   if (!request || !request.scheduledAt) return refuse('This scheduled request does not exist.');
-  const rule = request.rule ?? LEGACY_RULE;
-  const standing =
-    input.userId === request.requesterId
-      ? 'approver'
-      : await approverStanding(context, { userId: input.userId, request, rule, now: context.clock() });
-  if (standing === 'removed') return refuse(NO_LONGER_APPROVER);
-  if (standing === 'not-approver') {
-    const approvers =
-      rule.approvers === null ? 'an approver (IAM_APPROVERS)' : `an approver of ${ruleLabel(rule)}`;
-    return refuse(`Only the requester or ${approvers} can cancel this scheduled ${request.action}.`);
-  }
+  const refused = await cancelRefusal(context, input.userId, request);
+  if (refused !== null) return refuse(refused);
   const cancelled = await context.store.cancelScheduled(request.id, input.userId, context.clock());
   if (!cancelled) {
     const latest = (await context.store.getApproval(request.id)) ?? request;

@@ -59,49 +59,43 @@ export function iamAudit(context: BotContext) {
       context,
       args,
       'iam-audit',
-      async ({ email, group }: AuditFilter) => {
+      async (filter: AuditFilter) => {
         const entry = {
           actor: args.command.user_id,
           command: 'iam-audit',
-          target: email ?? null,
+          target: filter.email ?? null,
           requestId: null,
+          kind: 'result',
         } as const;
-        const filter = group === undefined ? {} : { group };
+        const group = filter.group === undefined ? {} : { group: filter.group };
         let shown: number;
         try {
-          const entries = await context.store.listAudit({
-            target: email,
-            ...filter,
-            limit: AUDIT_HISTORY_LIMIT,
-          });
-          shown = entries.length;
-          // Audit history is sensitive (who did what to whom, refusals, approval decisions): it goes only to
-          // the operator who asked, as an ephemeral reply through response_url, never into the channel.
-          await tellEphemeral(
-            args.respond,
-            auditHistoryMessage(entries, {
-              sandbox: context.sandbox,
-              target: email,
-              ...filter,
-              limit: AUDIT_HISTORY_LIMIT,
-            }),
-          );
+          shown = await showAuditHistory(context, args, filter);
         } catch (error) {
-          await auditDone(context, {
-            ...entry,
-            kind: 'result',
-            outcome: 'failure',
-            detail: { ...filter, reason: (error as Error).message },
-          });
+          const detail = { ...group, reason: (error as Error).message };
+          await auditDone(context, { ...entry, outcome: 'failure', detail });
           throw error;
         }
-        await auditDone(context, {
-          ...entry,
-          kind: 'result',
-          outcome: 'success',
-          detail: { ...filter, entries: shown },
-        });
+        await auditDone(context, { ...entry, outcome: 'success', detail: { ...group, entries: shown } });
       },
       parseAuditText,
     );
+}
+
+/** The latest entries matching the filter, told to the operator who asked; how many were shown. */
+async function showAuditHistory(context: BotContext, args: CommandArgs, { email, group }: AuditFilter) {
+  const filter = group === undefined ? {} : { group };
+  const entries = await context.store.listAudit({ target: email, ...filter, limit: AUDIT_HISTORY_LIMIT });
+  // Audit history is sensitive (who did what to whom, refusals, approval decisions): it goes only to
+  // the operator who asked, as an ephemeral reply through response_url, never into the channel.
+  await tellEphemeral(
+    args.respond,
+    auditHistoryMessage(entries, {
+      sandbox: context.sandbox,
+      target: email,
+      ...filter,
+      limit: AUDIT_HISTORY_LIMIT,
+    }),
+  );
+  return entries.length;
 }

@@ -1,7 +1,7 @@
 import type { AllMiddlewareArgs, SlackEventMiddlewareArgs } from '@slack/bolt';
 import { homeView, restrictedHomeView } from '../../views/slack';
 import type { Permissions } from '../access';
-import { cardOf } from '../approvals';
+import { cardOf } from '../approval-card';
 import type { BotContext } from '../context';
 
 type HomeArgs = SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs;

@@ -143,7 +143,6 @@ const ACCESS_USAGE: Record<string, { how: string; note: string }> = {
 /**
  * Help for a slash command whose text could not be understood: what to type, with the three text
  * forms (JSON, key=value, bare email). `problem` says what was wrong (escaped).
- * Longer than 50 lines: the blocks of one message, in the order Slack shows them.
  */
 export function usageMessage(command: string, problem?: string, options: UsageOptions = {}): SlackMessage {
   const name = `/${command.trim().replace(/^\/+/, '')}`;
@@ -184,6 +183,16 @@ export function usageMessage(command: string, problem?: string, options: UsageOp
       ],
     };
   }
+  return profileUsage(name, lead, short, options.sandbox === true);
+}
+
+/** Help for a command that takes a user profile: the three text forms, with what this command adds. */
+function profileUsage(
+  name: string,
+  lead: string,
+  short: (fallback: string) => string,
+  sandbox: boolean,
+): SlackMessage {
   const writes = name === '/iam-create-user' || name === '/iam-update-user';
   const extras = writes
     ? ' title="Team Lead" allow-enable=false'
@@ -209,6 +218,6 @@ export function usageMessage(command: string, problem?: string, options: UsageOp
   const body = `${lead}*How to use \`${name}\`*: give the user in one of three forms:\n${examples.join('\n')}`;
   return {
     text: short(`How to use ${name}: JSON, key=value pairs or a bare email.`),
-    blocks: [section(body), context(...notes), ...(options.sandbox ? [sandboxContext()] : [])],
+    blocks: [section(body), context(...notes), ...(sandbox ? [sandboxContext()] : [])],
   };
 }
