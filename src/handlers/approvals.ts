@@ -51,9 +51,6 @@ import { expiryOf } from './schedule-card';
 import { cannotPost, postMessage, tellEphemeral, updateMessage } from './posting';
 import { cardOf, retryDeadline, statusWhenRequested } from './approval-card';
 
-// decide.ts still imports these two from here.
-export { cardOf, statusWhenRequested };
-
 /**
  * The command's "received" row, then `preview` (a lookup): with no row Atlassian is not asked anything
  * (the caller tells the person); a preview that throws (bad input found by the lookup) is recorded as

@@ -10,15 +10,8 @@ import { readApprovalPlan } from '../iam';
 import { LEGACY_RULE } from '../store';
 import type { ApprovalRequest, ApprovalVote, NewAuditEntry } from '../store/types';
 import { approvalRequestMessage, refusalMessage, voteRecordedNotice } from '../views/slack';
-import {
-  announceDecision,
-  cardOf,
-  claimAndCarryOut,
-  expireDue,
-  failRequest,
-  refreshCard,
-  statusWhenRequested,
-} from './approvals';
+import { cardOf, statusWhenRequested } from './approval-card';
+import { announceDecision, claimAndCarryOut, expireDue, failRequest, refreshCard } from './approvals';
 import { AuditUnavailableError, auditDone, type BotContext } from './context';
 import { groupDetail } from './grants';
 import {
