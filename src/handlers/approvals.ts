@@ -340,7 +340,6 @@ export async function requestApproval(
   user: ScimUser,
   rule: EffectiveRule,
 ): Promise<void> {
-  const verb = plan.action;
   let checked: ApprovalPlan;
   try {
     // The same check as when it is loaded: a request that could never be carried out is not stored.
@@ -349,37 +348,10 @@ export async function requestApproval(
     // Atlassian's answer named no usable user (e.g. no id): nothing could be approved.
     return tellRequester(context, client, input, `Nothing was requested: ${(error as Error).message}.`);
   }
-  const { profile } = checked;
   const draft = draftOf(context, input, checked, rule);
-  await audit(context, {
-    actor: input.requesterId,
-    kind: 'command',
-    command: COMMAND_OF[verb],
-    target: draft.target,
-    outcome: input.schedule ? 'scheduled' : 'requested',
-    requestId: draft.id,
-    detail: {
-      action: verb,
-      reason: input.reason,
-      profile,
-      rule: ruleLabel(rule),
-      ...(input.schedule ?? {}),
-      ...groupDetail(checked),
-    },
-  });
-  let request: ApprovalRequest;
-  try {
-    request = await context.store.createApproval(draft);
-  } catch (error) {
-    context.logger.error('approval request not stored', { error: (error as Error).message });
-    await tellRequester(
-      context,
-      client,
-      input,
-      `Your ${verb} request could not be stored, so it was not posted and nothing will be done. Try again.`,
-    );
-    return;
-  }
+  await auditRequested(context, input, checked, draft, rule);
+  const request = await storeRequest(context, client, input, draft);
+  if (request === null) return;
   await storeFollowUps(context, request, rule);
   const current = { active: user.active ?? null, id: user.id ?? null };
   const ts = await postCard(context, client, input, request, current);
@@ -388,10 +360,54 @@ export async function requestApproval(
   if (request.channelId !== input.channelId) {
     // The rule's channel, not where it was asked: the requester is told where to follow it.
     const notice = postedElsewhereNotice(
-      { verb, target: request.target, channelId: request.channelId, rule: ruleLabel(rule) },
+      { verb: plan.action, target: request.target, channelId: request.channelId, rule: ruleLabel(rule) },
       { sandbox: context.sandbox },
     );
     await tellRequester(context, client, input, notice);
+  }
+}
+
+/** The request's command row, before it is stored: no request without its record. */
+function auditRequested(
+  context: BotContext,
+  input: ApprovalInput,
+  checked: ApprovalPlan,
+  draft: NewApproval,
+  rule: EffectiveRule,
+) {
+  return audit(context, {
+    actor: input.requesterId,
+    kind: 'command',
+    command: COMMAND_OF[checked.action],
+    target: draft.target,
+    outcome: input.schedule ? 'scheduled' : 'requested',
+    requestId: draft.id,
+    detail: {
+      action: checked.action,
+      reason: input.reason,
+      profile: checked.profile,
+      rule: ruleLabel(rule),
+      ...(input.schedule ?? {}),
+      ...groupDetail(checked),
+    },
+  });
+}
+
+/** Stores the request; null (the requester told) when the store refuses it. */
+async function storeRequest(
+  context: BotContext,
+  client: WebClient,
+  input: ApprovalInput,
+  draft: NewApproval,
+): Promise<ApprovalRequest | null> {
+  try {
+    return await context.store.createApproval(draft);
+  } catch (error) {
+    context.logger.error('approval request not stored', { error: (error as Error).message });
+    const verb = draft.action;
+    const told = `Your ${verb} request could not be stored, so it was not posted and nothing will be done. Try again.`;
+    await tellRequester(context, client, input, told);
+    return null;
   }
 }
 
