@@ -7,6 +7,7 @@
 import type { WebClient } from '@slack/web-api';
 import {
   GroupCommandError,
+  lookUpGroup,
   pinUser,
   previewMembership,
   ProfileError,
@@ -118,14 +119,23 @@ function checkRule(
   }
 }
 
-/** The group and user as the directory shows them; an unknown group or user, or a deactivated user, is bad input. */
-async function lookUp(context: BotContext, profile: UserProfile, group: string) {
+/** An unknown group or user, or a deactivated user, is bad input: told to the typist, nothing posted. */
+async function asBadInput<T>(work: () => Promise<T>): Promise<T> {
   try {
-    return await previewMembership(context.iam, profile, group);
+    return await work();
   } catch (error) {
     if (error instanceof GroupCommandError) throw new ProfileError(error.message.replace(/\.$/, ''));
     throw error;
   }
+}
+
+/** The group and user as the directory shows them; an unknown group or user, or a deactivated user, is bad input. */
+const lookUp = (context: BotContext, profile: UserProfile, group: string) =>
+  asBadInput(() => previewMembership(context.iam, profile, group));
+
+/** An unknown group is bad input naming the closest groups, as for /iam-grant. */
+export async function checkGroupExists(context: BotContext, group: string): Promise<void> {
+  await asBadInput(() => lookUpGroup(context.iam, group));
 }
 
 /** `{ group }` of the audit rows of a grant command. */

@@ -261,6 +261,10 @@ function changePinned(
   });
 }
 
+/** The group of this name as the directory shows it; unknown: a GroupCommandError naming the closest. */
+export const lookUpGroup = (context: IamContext, name: string): Promise<ScimGroup> =>
+  resolveGroup(context.directory, groupName(name));
+
 /**
  * What a grant request needs before it is stored: the group (unknown: an error naming the closest) and
  * the user (unknown or deactivated: an error saying so), and whether the user is a member already.

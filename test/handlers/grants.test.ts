@@ -306,6 +306,20 @@ describe('/iam-revoke by an operator', () => {
     expect(groupPatches()).toHaveLength(2);
   });
 
+  it.each([
+    ['jira-software', 'closest: "jira-software-users"'],
+    ['..', 'Group ".." does not exist'],
+  ])(
+    'an unknown group %j is told to the typist with the closest names, like /iam-grant; nothing is posted',
+    async (group, expected) => {
+      world.seedUser('ann@example.com');
+      await command('/iam-revoke', `ann@example.com ${group}`, 'UREQ');
+      expect(privately().join()).toContain(expected);
+      expect(world.slack.callsTo('chat.postMessage')).toEqual([]);
+      expect(groupPatches()).toEqual([]);
+    },
+  );
+
   it('a member cannot remove someone else', async () => {
     world.seedUser('ann@example.com');
     await command('/iam-revoke', `ann@example.com ${JIRA}`, 'UMEMBER');
