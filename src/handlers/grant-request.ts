@@ -7,6 +7,7 @@
 import type { WebClient } from '@slack/web-api';
 import {
   GroupCommandError,
+  listAllGroups,
   lookUpGroup,
   pinUser,
   previewMembership,
@@ -87,20 +88,47 @@ export async function accessRole(
   return 'member';
 }
 
-/** What the rule allows: the requester's right to ask, a reason, the duration; throws what to fix. */
-function checkRule(
+/** The groups `requesterId` may ask for themselves: those a grant rule lists `members` for. */
+export async function requestableGroups(context: BotContext, requesterId: string): Promise<string[]> {
+  if (!context.policy.rules.some((rule) => rule.membersMayAsk)) return [];
+  const names = (await listAllGroups(context.iam.directory)).map((group) => group.displayName);
+  return names.filter(
+    (group) => policyFor(context.policy, { action: 'grant', target: { group }, requesterId }).membersMayAsk,
+  );
+}
+
+const SHOWN_GROUPS = 10;
+
+/** `"a", "b" and 3 more`: the groups a member may ask for, as a refusal names them. */
+function groupList(names: readonly string[]): string {
+  const shown = names.slice(0, SHOWN_GROUPS).map((name) => `"${name}"`);
+  const more = names.length - shown.length;
+  return more > 0 ? `${shown.join(', ')} and ${more} more` : shown.join(', ');
+}
+
+/** A member asks only for the groups a rule opens to members; refused, they are told which those are. */
+async function checkMemberMayAsk(
+  context: BotContext,
   rule: EffectiveRule,
-  wanted: AccessRequestText,
-  role: 'operator' | 'member',
+  requesterId: string,
   group: string,
 ) {
-  const which =
-    rule.source === 'file' ? `rule ${rule.number}${rule.name ? ` (${rule.name})` : ''}` : 'the built-in rule';
-  if (role === 'member' && !rule.membersMayAsk) {
-    throw new AccessRefusal(
-      `"${group}" is not a group you can ask for yourself (${which}); ask an operator.`,
-    );
-  }
+  if (rule.membersMayAsk) return;
+  const open = await requestableGroups(context, requesterId);
+  const which = rule.source === 'file' ? ` (${ruleName(rule)})` : '';
+  const instead =
+    open.length === 0
+      ? 'no group is open to requests from members, so ask an operator'
+      : `you can ask for ${groupList(open)} (/iam-grant me <group>), or ask an operator`;
+  throw new AccessRefusal(`"${group}" is not a group you can ask for yourself${which}: ${instead}.`);
+}
+
+const ruleName = (rule: EffectiveRule): string =>
+  rule.source === 'file' ? `rule ${rule.number}${rule.name ? ` (${rule.name})` : ''}` : 'the built-in rule';
+
+/** What the rule allows: a reason, the duration; throws what to fix. */
+function checkRule(rule: EffectiveRule, wanted: AccessRequestText, group: string) {
+  const which = ruleName(rule);
   if (rule.impossible) throw new AccessRefusal(`This grant can never be approved: ${rule.impossible}.`);
   if (rule.reason === 'required' && !wanted.reason) {
     throw new ProfileError(`${which} requires a reason: add reason="…"`);
@@ -195,7 +223,8 @@ export async function requestGrant(
       },
       requesterId: input.requesterId,
     });
-    checkRule(rule, wanted, role, found.group.displayName);
+    if (role === 'member') await checkMemberMayAsk(context, rule, input.requesterId, found.group.displayName);
+    checkRule(rule, wanted, found.group.displayName);
     const profile = {
       ...pinUser(found.user),
       group: { id: found.group.id, displayName: found.group.displayName },

@@ -262,6 +262,42 @@ describe('/iam-grant refuses bad input, says what to fix and changes nothing', (
     expect(groupPatches()).toEqual([]);
   });
 
+  it('a member refused a group under a rule of the file is told which groups they can ask for', async () => {
+    world.seedUser('mem@example.com');
+    await command('/iam-grant', 'me confluence-users for 1h', 'UMEMBER');
+    expect(privately().join()).toContain(
+      '"confluence-users" is not a group you can ask for yourself (rule 2 (other-groups)): you can ask for "jira-software-users" (/iam-grant me &lt;group&gt;), or ask an operator.',
+    );
+  });
+
+  it.each([
+    [
+      'only a jira-* rule',
+      POLICY.split('  - name: other-groups')[0],
+      'you can ask for "jira-software-users"',
+    ],
+    [
+      'no rule for members',
+      'rules:\n  - action: grant\n    target: { group: "jira-*" }\n',
+      'no group is open to requests from members',
+    ],
+  ])(
+    'with %s, a member refused by no rule of the file is not told about "the built-in rule"',
+    async (_name, policy, expected) => {
+      world.seedUser('mem@example.com');
+      const policyFile = path.join(world.dir, 'other-policy.yaml');
+      fs.writeFileSync(policyFile, policy);
+      await bot.stop();
+      bot = await world.startBot({ env: { IAM_POLICY_FILE: policyFile } });
+      await command('/iam-grant', 'me confluence-users for 1h', 'UMEMBER');
+      expect(privately().join()).toContain(
+        `"confluence-users" is not a group you can ask for yourself: ${expected}`,
+      );
+      expect(privately().join()).not.toContain('built-in');
+      expect(cards()).toEqual([]);
+    },
+  );
+
   it('a user already in the group is a skipped answer, not a request', async () => {
     const userId = world.seedUser('ann@example.com');
     const jira = (
