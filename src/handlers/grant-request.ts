@@ -19,7 +19,7 @@ import {
 import { ScimRequestError } from '../scim/errors';
 import type { ScimGroup, ScimUser } from '../scim/types';
 import { type EffectiveRule, formatPolicyDuration, policyFor } from '../policy';
-import { refusalMessage } from '../views/slack';
+import { groupList, refusalMessage } from '../views/slack';
 import type { AccessRequestText, AccessUser } from './access-text';
 import { type ApprovalInput, requestApproval } from './approvals';
 import { AccessRefusal, audit, auditDone, type BotContext } from './context';
@@ -95,15 +95,6 @@ export async function requestableGroups(context: BotContext, requesterId: string
   return names.filter(
     (group) => policyFor(context.policy, { action: 'grant', target: { group }, requesterId }).membersMayAsk,
   );
-}
-
-const SHOWN_GROUPS = 10;
-
-/** `"a", "b" and 3 more`: the groups a member may ask for, as a refusal names them. */
-function groupList(names: readonly string[]): string {
-  const shown = names.slice(0, SHOWN_GROUPS).map((name) => `"${name}"`);
-  const more = names.length - shown.length;
-  return more > 0 ? `${shown.join(', ')} and ${more} more` : shown.join(', ');
 }
 
 /** A member asks only for the groups a rule opens to members; refused, they are told which those are. */

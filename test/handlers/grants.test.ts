@@ -8,6 +8,7 @@ import path from 'node:path';
 import { APPROVAL_LEASE_MS, recoverApproved } from '../../src/handlers';
 import type { AuditEntry, Grant } from '../../src/store/types';
 import {
+  appHomeOpened,
   blocksOf,
   buttonClick,
   type DrivenBot,
@@ -361,6 +362,28 @@ describe('/iam-revoke by an operator', () => {
     await command('/iam-revoke', `ann@example.com ${JIRA}`, 'UMEMBER');
     expect(privately().join()).toContain('You can ask only for yourself');
     expect(groupPatches()).toEqual([]);
+  });
+});
+
+describe('App Home of a member without a role', () => {
+  const homeOf = async (userId: string) => {
+    await bot.receiver.send(appHomeOpened(userId, 'home'));
+    await bot.receiver.idle();
+    const [home] = world.slack.callsTo('views.publish').filter((c) => c.args.user_id === userId);
+    return shown(home);
+  };
+
+  it('tells a member who may ask which groups and how (/iam-grant), not "no permissions"; a guest is told nothing of it', async () => {
+    const member = await homeOf('UMEMBER');
+    // shown() is JSON: the quotes around the group name are escaped.
+    expect(member).toContain('You can ask for access to \\"jira-software-users\\"');
+    expect(member).toContain('type `/iam-grant me &lt;group&gt; for 8h`');
+    expect(member).not.toContain('no permissions');
+    expect(member).not.toContain('confluence-users');
+
+    const guest = await homeOf('UGUEST');
+    expect(guest).toContain('You have no permissions for this app');
+    expect(guest).not.toContain('jira-software-users');
   });
 });
 
