@@ -17,6 +17,7 @@ import {
   profileGroups,
   readApprovalPlan,
   updatePlan,
+  createPlan,
   type WritePreview,
   type UserProfile,
   outcomeOf,
@@ -46,7 +47,7 @@ import {
 import { audit, auditDone, type BotContext, pinnedUser, writeWithRecord } from './context';
 import { APPROVAL_LEASE_MS, CLAIM_OWNER, claimHolderIsDead, withLease } from './claims';
 import { profileTarget, ruleFor, storedRule, writeAction } from './policy-gate';
-import { groupDetail, recordGrant, tellGrantee } from './grants';
+import { extendFirst, GRANT_ENDED_MEANWHILE, groupDetail, recordGrant, tellGrantee } from './grants';
 import { storeFollowUps } from './reminders';
 import { cardSchedule, expiryOf } from './schedule-card';
 import { cannotPost, postMessage, tellEphemeral, updateMessage } from './posting';
@@ -77,18 +78,20 @@ export async function receivedThen<T>(
 /** The slash command whose approval each action is; audit rows name it. */
 export const COMMAND_OF: Record<
   ApprovalAction,
-  'iam-disable-user' | 'iam-enable-user' | 'iam-update-user' | 'iam-grant'
+  'iam-disable-user' | 'iam-enable-user' | 'iam-update-user' | 'iam-grant' | 'iam-create-user'
 > = {
   disable: 'iam-disable-user',
   enable: 'iam-enable-user',
   update: 'iam-update-user',
   grant: 'iam-grant',
+  create: 'iam-create-user',
 };
 
-/** An update's changes as stored with it (read loosely: a card is shown even for a request that failed). */
+/** An update's or a create's changes as stored with it (read loosely: a card is shown even for a request that failed). */
 function storedChanges(request: ApprovalRequest): ApprovalChange[] | undefined {
   const changes = request.profile.changes;
-  return request.action === 'update' && Array.isArray(changes) ? (changes as ApprovalChange[]) : undefined;
+  const shown = request.action === 'update' || request.action === 'create';
+  return shown && Array.isArray(changes) ? (changes as ApprovalChange[]) : undefined;
 }
 
 /** A grant's group and length as stored with it (read loosely, likewise). */
@@ -351,7 +354,11 @@ async function carryOutPreview(
     const command = kind === 'create' ? 'iam-create-user' : 'iam-update-user';
     return refuseUnderPolicy(context, client, input, command, gate.refused);
   }
-  if (gate.rule.approvals === 0 || !('update' in preview)) return runNow(execute);
+  if (gate.rule.approvals === 0) return runNow(execute);
+  if (!('update' in preview)) {
+    // A user not found: the create, pinned to the profile (there is no user id yet).
+    return requestApproval(context, client, input, createPlan(input.profile), {}, gate.rule);
+  }
   const { user } = preview.update;
   await requestApproval(context, client, input, updatePlan(preview.update), user, gate.rule);
 }
@@ -372,7 +379,8 @@ function draftOf(
     teamId: input.teamId,
     enterpriseId: input.enterpriseId,
     profile,
-    target: profile.email ?? profile.username ?? profile.id,
+    // A create has no id yet; its plan has an email or a username.
+    target: profile.email ?? profile.username ?? ('id' in profile ? profile.id : ''),
     reason: input.reason,
     createdAt: now,
     expiresAt: expiryOf(now, rule.expiresMs, input.schedule),
@@ -640,6 +648,10 @@ async function carryOutClaimed(
   let result: IamResult;
   try {
     plan = readApprovalPlan(request.action, request.profile);
+    if (plan.action === 'grant' && plan.profile.extends !== undefined) {
+      const extended = await extendFirst(context, { ...plan.profile, extends: plan.profile.extends });
+      if (!extended) return failRequest(context, client, request, GRANT_ENDED_MEANWHILE);
+    }
     result = await carryOutPlan(context.iam, plan);
   } catch (error) {
     return failRequest(context, client, request, (error as Error).message);

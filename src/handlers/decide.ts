@@ -72,7 +72,7 @@ export async function decide(context: BotContext, client: WebClient, input: Deci
   const request = await context.store.getApproval(input.requestId);
   if (!request) return refuse(context, input, 'This approval request does not exist.', null);
   const click: Click = { ...input, request, rule: request.rule ?? LEGACY_RULE, now: context.clock() };
-  for (const guard of [...decisionGuards(context.access, context.logger), carriedOutOnly(context, client)]) {
+  for (const guard of [...decisionGuards(context), carriedOutOnly(context, client)]) {
     const refusal = await guard(click);
     if (refusal) return refuse(context, input, refusal, request.target);
   }

@@ -2,7 +2,8 @@ import type { BlockAction } from '@slack/bolt';
 import type { Logger } from '../log';
 import type { ApprovalRequest, ApprovalRule } from '../store/types';
 import type { AccessPolicy } from './access';
-import { ruleLabel } from '../policy';
+import { type EffectiveRule, isPolicyAction, type Policy, policyFor, ruleLabel } from '../policy';
+import { storedRule } from './policy-gate';
 
 /** Where an Approve / Deny click came from, as Slack's block_actions payload says. */
 export interface ClickOrigin {
@@ -69,7 +70,7 @@ export function escalated(click: Pick<Click, 'request' | 'rule' | 'now'>): boole
  * Whether the clicker is one of the rule's approvers (IAM_APPROVERS when the rule names none), or of its
  * escalation once due. Asked live: a permission removed in Slack stops a decision at once.
  */
-export async function mayDecide(
+async function approverOf(
   access: AccessPolicy,
   click: Pick<Click, 'userId' | 'request' | 'rule' | 'now'>,
 ): Promise<boolean> {
@@ -83,16 +84,58 @@ export async function mayDecide(
   return access.inAudience(userId, { ids: rule.escalate.to, admins: false }, live);
 }
 
+/**
+ * The rule the policy running now gives a stored request, matched again on the target its rule was
+ * matched on; null for a request stored without that target (its stored rule alone decides).
+ */
+export function currentRuleOf(
+  policy: Policy,
+  request: ApprovalRequest,
+  rule: ApprovalRule,
+): EffectiveRule | null {
+  if (!rule.target || !isPolicyAction(rule.action)) return null;
+  return policyFor(policy, { action: rule.action, target: rule.target, requesterId: request.requesterId });
+}
+
+/**
+ * Whether the clicker may decide (or cancel) the request: an approver of its stored rule, and still one
+ * under the policy running now, so that removing an approver from IAM_POLICY_FILE or IAM_APPROVERS takes
+ * the power away from requests already made. `removed`: of the stored rule, but not of today's.
+ */
+export async function approverStanding(
+  context: { access: AccessPolicy; policy: Policy },
+  click: Pick<Click, 'userId' | 'request' | 'rule' | 'now'>,
+): Promise<'approver' | 'not-approver' | 'removed'> {
+  if (!(await approverOf(context.access, click))) return 'not-approver';
+  const current = currentRuleOf(context.policy, click.request, click.rule);
+  if (current === null) return 'approver';
+  const stillApprover = await approverOf(context.access, { ...click, rule: storedRule(current) });
+  return stillApprover ? 'approver' : 'removed';
+}
+
+/** Said to someone who approved under the stored rule but no longer does under the policy running now. */
+export const NO_LONGER_APPROVER =
+  'You are no longer an approver of this request under the current policy (IAM_POLICY_FILE or IAM_APPROVERS changed since it was made); nothing was changed.';
+
+interface GuardContext {
+  access: AccessPolicy;
+  policy: Policy;
+  logger: Logger;
+}
+
 const inContext: DecisionGuard = async ({ request, origin }) => contextMismatch(request, origin);
 
-function approverOnly(access: AccessPolicy, logger: Logger): DecisionGuard {
+function approverOnly(context: GuardContext): DecisionGuard {
   return async (click) => {
+    let standing: Awaited<ReturnType<typeof approverStanding>>;
     try {
-      if (await mayDecide(access, click)) return null;
+      standing = await approverStanding(context, click);
     } catch (error) {
-      logger.error('permission check failed', { error: (error as Error).message });
+      context.logger.error('permission check failed', { error: (error as Error).message });
       return 'Could not check your permissions with Slack; nothing was decided. Try again.';
     }
+    if (standing === 'approver') return null;
+    if (standing === 'removed') return NO_LONGER_APPROVER;
     const what = `${click.request.action} request`;
     return click.rule.approvers === null
       ? `Only approvers (IAM_APPROVERS) can decide ${what}s.`
@@ -109,8 +152,8 @@ const notTheRequester: DecisionGuard = async ({ request, userId }) =>
  * The checks every click passes before it counts, in order: from the request's own message, not by the
  * requester (told so even when the rule does not list them as an approver), by an approver.
  */
-export const decisionGuards = (access: AccessPolicy, logger: Logger): DecisionGuard[] => [
+export const decisionGuards = (context: GuardContext): DecisionGuard[] => [
   inContext,
   notTheRequester,
-  approverOnly(access, logger),
+  approverOnly(context),
 ];

@@ -31,27 +31,29 @@ function endAndNotices(context: BotContext, grant: PinnedGrant, now: Date) {
   return { endsAt, noticesAt: grantNotices(rule, now, endsAt) };
 }
 
-const failedWith = (result: IamResult, message: string): IamResult => ({
-  ...result,
-  IAM: {
-    ...result.IAM,
-    Vendor: { ...result.IAM.Vendor, success: false, skipped: false, reason: null, errorMessage: message },
-  },
-});
+/** Why an approved Extend cannot be carried out, for the request's `failed` reason. */
+export const GRANT_ENDED_MEANWHILE = 'The grant has ended (or is ending) meanwhile: ask for a new one.';
 
-/** An approved Extend: the grant gets its new end, or the result says why it could not. */
-async function extend(context: BotContext, grant: PinnedGrant & { extends: string }, result: IamResult) {
+/**
+ * An approved Extend lengthens its grant BEFORE anything is sent to Atlassian: false when the grant has
+ * ended meanwhile (done, revoked, expired, or its end claimed by a sweep), and then no member may be
+ * added back, or they would keep access with no end. Repeating it after a crash only moves the end again.
+ */
+export async function extendFirst(context: BotContext, grant: PinnedGrant & { extends: string }) {
   const { endsAt, noticesAt } = endAndNotices(context, grant, context.clock());
-  if (endsAt && (await context.store.extendGrant(grant.extends, endsAt, noticesAt))) {
-    return buildResult({
-      action: 'add-to-group',
-      instanceName: context.iam.instanceName,
-      profile: result.IAM.UserProfile,
-      user: result.IAM.Vendor.details,
-      group: grant.group.displayName,
-    });
-  }
-  return failedWith(result, 'The grant has ended (or is ending) meanwhile: ask for a new one.');
+  return endsAt !== null && (await context.store.extendGrant(grant.extends, endsAt, noticesAt));
+}
+
+/** An Extend whose grant was lengthened: its membership, found or restored, reads as the grant's success. */
+function extendedResult(context: BotContext, grant: PinnedGrant, result: IamResult): IamResult {
+  if (!result.IAM.Vendor.success) return result;
+  return buildResult({
+    action: 'add-to-group',
+    instanceName: context.iam.instanceName,
+    profile: result.IAM.UserProfile,
+    user: result.IAM.Vendor.details,
+    group: grant.group.displayName,
+  });
 }
 
 /**
@@ -67,7 +69,7 @@ export async function recordGrant(
   grant: PinnedGrant,
   result: IamResult,
 ): Promise<IamResult> {
-  if (grant.extends !== undefined) return extend(context, { ...grant, extends: grant.extends }, result);
+  if (grant.extends !== undefined) return extendedResult(context, grant, result);
   const vendor = result.IAM.Vendor;
   if (!vendor.success || vendor.skipped) return result;
   const now = context.clock();

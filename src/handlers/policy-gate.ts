@@ -46,7 +46,18 @@ export function storedRule(rule: EffectiveRule): ApprovalRule {
     remind: rule.remind ? { ...rule.remind } : null,
     reason: rule.reason,
     breakGlass: rule.breakGlass,
+    target: matchedOn(rule.matchedTarget),
   };
+}
+
+/** The attributes rules match on, copied so that nothing else of the caller's object is stored. */
+function matchedOn({
+  email,
+  username,
+  department,
+  group,
+}: PolicyTarget): NonNullable<ApprovalRule['target']> {
+  return { email, username, department, group };
 }
 
 export interface PolicyAsk {
@@ -70,13 +81,8 @@ async function refusalUnder(
   }
   if (rule.impossible)
     return `This ${rule.action} could never be approved under ${label}: ${rule.impossible}.`;
-  if (rule.action === 'create' && rule.approvals > 0) {
-    return `${capital(label)} requires approval for create; not supported yet, so users cannot be created from Slack while it applies.`;
-  }
   return null;
 }
-
-const capital = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
 
 function audienceText(audience: EffectiveRule['requesters']): string {
   const parts = [...(audience.admins ? ['workspace admins'] : []), ...audience.ids];
@@ -85,8 +91,7 @@ function audienceText(audience: EffectiveRule['requesters']): string {
 
 /**
  * The rule governing `action` on `target` for this requester, or the sentence refusing it: the requester
- * is not one the rule lets ask, a required reason is missing, nobody could ever approve it, or it would
- * need an approval this flow cannot carry (a create).
+ * is not one the rule lets ask, a required reason is missing, or nobody could ever approve it.
  */
 export async function ruleFor(
   context: BotContext,

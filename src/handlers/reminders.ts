@@ -4,11 +4,20 @@
  * across instances and restarts, and never after the request was decided or has expired.
  */
 import type { WebClient } from '@slack/web-api';
-import { currentApprovers, type FollowUp, followUps, type PolicyAction, type PolicyRule } from '../policy';
+import {
+  currentApprovers,
+  type FollowUp,
+  followUps,
+  namedApprovers,
+  type PolicyAction,
+  type PolicyRule,
+} from '../policy';
+import { LEGACY_RULE } from '../store';
 import type { ApprovalRequest, ClaimedFollowUp, NewApprovalFollowUp } from '../store/types';
 import { followUpThreadMessage, isSlackUserId, reminderDirectMessage } from '../views/slack';
 import { cardOf, postAbout } from './approvals';
 import { CLAIM_OWNER } from './claims';
+import { currentRuleOf } from './decision-guards';
 import { auditDone, type BotContext } from './context';
 import { postMessage } from './posting';
 
@@ -78,12 +87,16 @@ const policyActionsOf = (request: ApprovalRequest): PolicyAction[] =>
 
 /**
  * Whom a follow-up names: those stored with it who are still approvers (or escalation targets) under
- * the policy this instance runs with, never the requester. Someone removed from the policy or
- * IAM_APPROVERS since the request was made is not told about a disable they can no longer decide.
+ * the policy this instance runs with (of the rule it gives the request now, as a click is checked, see
+ * currentRuleOf; of any rule for its action when the request was stored without its target), never the
+ * requester. Someone removed from the policy or IAM_APPROVERS since the request was made is not told
+ * about a disable they can no longer decide.
  */
 function stillToNotify(context: BotContext, followUp: ClaimedFollowUp): string[] {
-  const current = currentApprovers(context.policy, policyActionsOf(followUp.request));
-  return followUp.notify.filter((id) => id !== followUp.request.requesterId && current.has(id));
+  const { request } = followUp;
+  const rule = currentRuleOf(context.policy, request, request.rule ?? LEGACY_RULE);
+  const current = rule ? namedApprovers(rule) : currentApprovers(context.policy, policyActionsOf(request));
+  return followUp.notify.filter((id) => id !== request.requesterId && current.has(id));
 }
 
 /**

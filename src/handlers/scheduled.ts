@@ -20,7 +20,7 @@ import {
 } from './approvals';
 import { APPROVAL_LEASE_MS, CLAIM_OWNER, claimHolderIsDead } from './claims';
 import { auditDone, type BotContext } from './context';
-import { mayDecide } from './decision-guards';
+import { approverStanding, NO_LONGER_APPROVER } from './decision-guards';
 import { postMessage } from './posting';
 
 /** Claimed per statement: few enough that an instance killed mid-batch strands few, for its peers to take over. */
@@ -286,10 +286,12 @@ export async function cancelScheduled(
   };
   if (!request || !request.scheduledAt) return refuse('This scheduled request does not exist.');
   const rule = request.rule ?? LEGACY_RULE;
-  const mayCancel =
-    input.userId === request.requesterId ||
-    (await mayDecide(context.access, { userId: input.userId, request, rule, now: context.clock() }));
-  if (!mayCancel) {
+  const standing =
+    input.userId === request.requesterId
+      ? 'approver'
+      : await approverStanding(context, { userId: input.userId, request, rule, now: context.clock() });
+  if (standing === 'removed') return refuse(NO_LONGER_APPROVER);
+  if (standing === 'not-approver') {
     const approvers =
       rule.approvers === null ? 'an approver (IAM_APPROVERS)' : `an approver of ${ruleLabel(rule)}`;
     return refuse(`Only the requester or ${approvers} can cancel this scheduled ${request.action}.`);

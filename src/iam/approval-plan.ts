@@ -14,10 +14,11 @@ import {
   type IamContext,
   type UpdatePreview,
 } from './commands';
-import { addPinnedMember } from './groups';
+import { addPinnedMember, createUserInGroups } from './groups';
+import type { UserProfile } from './profile';
 import { primaryEmail, type IamResult, SKIP_REASONS } from './result';
 
-export const APPROVAL_ACTIONS = ['disable', 'enable', 'update', 'grant'] as const;
+export const APPROVAL_ACTIONS = ['disable', 'enable', 'update', 'grant', 'create'] as const;
 export type ApprovalAction = (typeof APPROVAL_ACTIONS)[number];
 
 /** An id that names one user in `/Users/{id}`: not empty, not a dot segment, no `/`. */
@@ -60,14 +61,33 @@ const pinnedGrant = pinnedUser.extend({
   extends: z.string().min(1).optional(),
 });
 
+/**
+ * A create: the profile as asked for (no user id exists yet), shown to the approver as `changes` (each
+ * attribute from none to its value). Carried out as that create only: a user found by then fails it.
+ */
+const pinnedCreate = z
+  .object({
+    email: z.string().optional(),
+    username: z.string().optional(),
+    user: z
+      .record(z.string(), z.unknown())
+      .refine((user) => Object.keys(user).length > 0, { message: 'has no attribute to create' }),
+    changes: z.array(attributeChange),
+  })
+  .refine((create) => create.email !== undefined || create.username !== undefined, {
+    message: 'needs an email or username to create a user',
+  });
+
 export type PinnedUser = z.infer<typeof pinnedUser>;
 export type PinnedUpdate = z.infer<typeof pinnedUpdate>;
 export type PinnedGrant = z.infer<typeof pinnedGrant>;
+export type PinnedCreate = z.infer<typeof pinnedCreate>;
 
 export type ApprovalPlan =
   | { action: 'disable' | 'enable'; profile: PinnedUser }
   | { action: 'update'; profile: PinnedUpdate }
-  | { action: 'grant'; profile: PinnedGrant };
+  | { action: 'grant'; profile: PinnedGrant }
+  | { action: 'create'; profile: PinnedCreate };
 
 /** A stored request that cannot be carried out; the message says why, for the request's `failed` reason. */
 export class ApprovalPlanError extends Error {
@@ -99,6 +119,26 @@ export const updatePlan = (preview: UpdatePreview): ApprovalPlan => ({
   },
 });
 
+const shownValue = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value));
+
+/** The plan of a create that needs approval: the profile to create, each attribute shown as it will be set. */
+export function createPlan(profile: UserProfile): ApprovalPlan {
+  const email = typeof profile.email === 'string' ? profile.email : undefined;
+  const username = typeof profile.username === 'string' ? profile.username : undefined;
+  const changes = Object.entries(profile)
+    .filter(([, value]) => value !== undefined && value !== null && value !== '')
+    .map(([attribute, value]) => ({ attribute, before: null, after: shownValue(value) }));
+  return {
+    action: 'create',
+    profile: {
+      ...(email ? { email } : {}),
+      ...(username ? { username } : {}),
+      user: { ...profile },
+      changes,
+    },
+  };
+}
+
 const describe = (error: z.ZodError): string =>
   error.issues.map((issue) => `${issue.path.join('.') || 'profile'}: ${issue.message}`).join('; ');
 
@@ -119,6 +159,11 @@ export function readApprovalPlan(action: string, profile: unknown): ApprovalPlan
     case 'grant': {
       const parsed = pinnedGrant.safeParse(profile);
       if (!parsed.success) throw new ApprovalPlanError(`grant request ${describe(parsed.error)}`);
+      return { action, profile: parsed.data };
+    }
+    case 'create': {
+      const parsed = pinnedCreate.safeParse(profile);
+      if (!parsed.success) throw new ApprovalPlanError(`create request ${describe(parsed.error)}`);
       return { action, profile: parsed.data };
     }
     default:
@@ -142,6 +187,8 @@ export function carryOutPlan(context: IamContext, plan: ApprovalPlan): Promise<I
       const { group, durationMs: _duration, grantee: _grantee, extends: _extends, ...user } = plan.profile;
       return addPinnedMember(context, { user, group });
     }
+    case 'create':
+      return createUserInGroups(context, plan.profile.user, { allowEnable: false, createOnly: true });
   }
 }
 

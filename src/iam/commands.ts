@@ -19,6 +19,8 @@ export interface WriteOptions {
   allowEnable: boolean;
   /** Profile keys to empty on an existing user (update): sent as PATCH `remove` of the mapped attribute. */
   clear?: readonly string[];
+  /** An approved create: a user found by then is not updated (nobody approved that); the create fails. */
+  createOnly?: boolean;
 }
 
 export interface Identifiers {
@@ -258,7 +260,15 @@ export async function createUser(
   profile: UserProfile,
   options: WriteOptions,
 ): Promise<IamResult> {
-  return applyWrite(context, profile, await previewCreate(context, profile, options), 'create');
+  const preview = await previewCreate(context, profile, options);
+  if (options.createOnly && 'update' in preview) return existsAlready(context, profile, preview.update.user);
+  return applyWrite(context, profile, preview, 'create');
+}
+
+function existsAlready(context: IamContext, profile: UserProfile, user: ScimUser): IamResult {
+  const who = user.userName ?? user.id;
+  const message = `Nothing was created: the Atlassian user ${who} (id ${user.id}) exists already; ask for an update of that user instead`;
+  return failed(context, 'create', profile, new ScimRequestError(409, message));
 }
 
 export async function updateUser(

@@ -85,6 +85,7 @@ export {
   pinUser,
   readApprovalPlan,
   updatePlan,
+  createPlan,
   type ApprovalAction,
   type ApprovalPlan,
   type PinnedGrant,

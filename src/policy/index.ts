@@ -18,6 +18,7 @@ export {
   type FollowUp,
   followUps,
   grantNotices,
+  namedApprovers,
   policyFor,
   ruleLabel,
 } from './match';

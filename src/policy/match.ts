@@ -43,6 +43,7 @@ export function policyFor(policy: Policy, request: PolicyRequest): EffectiveRule
     action: request.action,
     source: matched ? 'file' : 'default',
     impossible: rule.approvals > 0 ? approverShortfall(rule, request.requesterId) : null,
+    matchedTarget: request.target,
   };
 }
 
@@ -123,5 +124,10 @@ export function currentApprovers(policy: Policy, actions: readonly PolicyAction[
     ...policy.rules.filter((rule) => rule.actions.some((action) => actions.includes(action))),
     ...actions.map((action) => builtInRule(action, policy.defaults)),
   ];
-  return new Set(rules.flatMap((rule) => [...rule.approvers.ids, ...(rule.escalate?.to ?? [])]));
+  return new Set(rules.flatMap((rule) => [...namedApprovers(rule)]));
+}
+
+/** The ids a rule names as approvers (IAM_APPROVERS or the operators where it takes them) and escalation targets. */
+export function namedApprovers(rule: Pick<PolicyRule, 'approvers' | 'escalate'>): Set<string> {
+  return new Set([...rule.approvers.ids, ...(rule.escalate?.to ?? [])]);
 }

@@ -101,6 +101,8 @@ export interface EffectiveRule extends PolicyRule {
    * too few of them are someone other than the requester): the flow refuses at once with this text.
    */
   impossible: string | null;
+  /** The target it was matched against, kept with the request so a click can be matched again later. */
+  matchedTarget: PolicyTarget;
 }
 
 export interface PolicyProblem {

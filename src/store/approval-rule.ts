@@ -6,6 +6,7 @@
 import { z } from 'zod';
 
 const ids = z.array(z.string());
+const attribute = z.string().nullable().optional();
 
 const ruleSchema = z.object({
   source: z.enum(['file', 'default']),
@@ -19,6 +20,13 @@ const ruleSchema = z.object({
   remind: z.object({ afterMs: z.number().int().positive(), times: z.number().int().positive() }).nullable(),
   reason: z.enum(['required', 'optional']),
   breakGlass: z.boolean(),
+  /**
+   * The target the rule was matched against, so a click can be checked against the policy it comes
+   * under (docs/POLICY.md). Absent on requests stored before it was kept: their stored rule alone decides.
+   */
+  target: z
+    .object({ email: attribute, username: attribute, department: attribute, group: attribute })
+    .optional(),
 });
 
 export type ApprovalRule = z.infer<typeof ruleSchema>;

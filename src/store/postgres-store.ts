@@ -166,6 +166,12 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE approvals ADD COLUMN unannounced boolean NOT NULL DEFAULT false;
   CREATE INDEX approvals_unannounced ON approvals (created_at) WHERE unannounced;
   `,
+  // The action `create` (src/iam/approval-plan.ts).
+  `
+  ALTER TABLE approvals DROP CONSTRAINT approvals_action_check;
+  ALTER TABLE approvals ADD CONSTRAINT approvals_action_check
+    CHECK (action IN ('disable', 'enable', 'update', 'grant', 'create'));
+  `,
 ];
 
 /**

@@ -215,6 +215,14 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE approvals ADD COLUMN unannounced INTEGER NOT NULL DEFAULT 0;
   CREATE INDEX approvals_unannounced ON approvals (created_at) WHERE unannounced = 1;
   `,
+  // The action `create` (src/iam/approval-plan.ts): the action column replaced as for `grant` above.
+  `
+  ALTER TABLE approvals RENAME COLUMN action TO action_before_create;
+  ALTER TABLE approvals ADD COLUMN action TEXT NOT NULL DEFAULT 'disable'
+    CHECK (action IN ('disable', 'enable', 'update', 'grant', 'create'));
+  UPDATE approvals SET action = action_before_create;
+  ALTER TABLE approvals DROP COLUMN action_before_create;
+  `,
 ];
 
 const DEFAULT_AUDIT_LIMIT = 100;

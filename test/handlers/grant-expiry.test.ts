@@ -299,4 +299,35 @@ describe('notices before the end, and "I\'m done"', () => {
       expect.arrayContaining(['grant-extend refused', 'grant-extend received']),
     );
   });
+
+  it('an Extend approved after the holder ended the grant adds nobody back and fails, saying why (outside review F11)', async () => {
+    const driven = await world.startBot();
+    const { id } = await grantFor(driven, 'jane@example.com', true, 'g-extend-ended');
+    const cardsBefore = posts().filter(hasButtons).length;
+    await click(driven, 'grant_extend', id, 'UMEMBER');
+    const card = posts().filter(hasButtons).slice(cardsBefore)[0];
+    const requestId = blocksOf(card)
+      .find((b) => b.type === 'actions')
+      ?.elements?.find((e) => e.action_id === 'iam_disable_approve')?.value;
+    await click(driven, 'grant_done', id, 'UMEMBER');
+    expect(groupPatches()).toHaveLength(1); // the removal
+
+    await driven.receiver.send(
+      buttonClick(
+        'iam_disable_approve',
+        requestId ?? '',
+        'UAPPROVER',
+        world.responseUrl('approve-after-done'),
+        tsOf(world.slack, card),
+        THREAD.channelId,
+      ),
+    );
+    await driven.receiver.idle();
+    expect(groupPatches()).toHaveLength(1); // nobody added back
+    expect(await driven.bot.context.store.getApproval(requestId ?? '')).toMatchObject({
+      status: 'failed',
+      result: { reason: 'The grant has ended (or is ending) meanwhile: ask for a new one.' },
+    });
+    expect((await driven.bot.context.store.getGrant(id))?.endReason).toBe('done');
+  });
 });

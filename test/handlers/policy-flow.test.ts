@@ -130,6 +130,7 @@ async function click(driven: DrivenBot, action: string, card: Card, userId: stri
   return privately(since);
 }
 
+const posts = () => world.scim().filter((r) => r.startsWith('POST'));
 const patchesTo = (userId: string) => world.scim().filter((r) => r === `PATCH /Users/${userId}`);
 const dmsTo = (userId: string): SlackCall[] =>
   world.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === userId);
@@ -213,28 +214,34 @@ describe('N-of-M approvals (rule admin-disable: 2 of UAPPROVER, UAPPROVER2, UADM
   });
 });
 
+/** A disable request stored as it is (without the request flow), with `rule`, on its own card in C1. */
+async function storeDisable(driven: DrivenBot, id: string, email: string, rule: ApprovalRule): Promise<Card> {
+  const userId = world.seedUser(email);
+  await driven.bot.context.store.createApproval({
+    id,
+    action: 'disable',
+    requesterId: 'UREQ',
+    channelId: 'C1',
+    teamId: 'T1',
+    enterpriseId: null,
+    profile: { id: userId, email },
+    target: email,
+    reason: null,
+    createdAt: world.now,
+    expiresAt: new Date(world.now.getTime() + 60 * MINUTE),
+    rule,
+  });
+  await driven.bot.context.store.setApprovalMessage(id, 'C1', '1700000099.000100');
+  return { id, ts: '1700000099.000100', channel: 'C1', userId };
+}
+
 describe('a stored rule that cannot be read', () => {
   it('closes the request as failed at the first click, never approves it, and DMs the requester', async () => {
     const driven = await startPolicyBot();
     const { store } = driven.bot.context;
-    const userId = world.seedUser('odd@example.com');
     const broken = { ...LEGACY_RULE, approvals: 0 } as ApprovalRule; // N ≥ 1: not a valid rule
-    await store.createApproval({
-      id: 'req-odd',
-      action: 'disable',
-      requesterId: 'UREQ',
-      channelId: 'C1',
-      teamId: 'T1',
-      enterpriseId: null,
-      profile: { id: userId, email: 'odd@example.com' },
-      target: 'odd@example.com',
-      reason: null,
-      createdAt: world.now,
-      expiresAt: new Date(world.now.getTime() + 60 * MINUTE),
-      rule: broken,
-    });
-    await store.setApprovalMessage('req-odd', 'C1', '1700000099.000100');
-    const card = { id: 'req-odd', ts: '1700000099.000100', channel: 'C1', userId };
+    const card = await storeDisable(driven, 'req-odd', 'odd@example.com', broken);
+    const { userId } = card;
     expect(await click(driven, APPROVE, card, 'UAPPROVER')).toContain('cannot be carried out');
     expect(await store.getApproval('req-odd')).toMatchObject({ status: 'failed' });
     expect(patchesTo(userId)).toEqual([]);
@@ -298,12 +305,51 @@ describe('what a rule refuses at request time (nothing is stored or changed)', (
     expect(told).toContain('you are one of them');
     expect(await driven.bot.context.store.listPendingApprovals()).toEqual([]);
   });
+});
 
-  it('a rule that adds approval to create is refused clearly (not supported yet) and nothing is created', async () => {
+describe('create under rule create-approved (1 of UAPPROVER, UAPPROVER2)', () => {
+  it('a create under a 1-approver rule posts a card with the attributes; Approve creates the user once', async () => {
     const driven = await startPolicyBot();
-    const told = await command(driven, '/iam-create-user', 'email=new@example.com', 'UREQ');
-    expect(told).toContain('requires approval for create; not supported yet');
-    expect(world.scim().filter((r) => r.startsWith('POST'))).toEqual([]);
+    const told = await command(driven, '/iam-create-user', 'email=new@example.com department=Sales', 'UREQ');
+    expect(told).not.toContain('not supported');
+    const card = await cardFor('new@example.com', '');
+    const post = world.slack
+      .callsTo('chat.postMessage')
+      .find((c) => hasButtons(c) && shown(c).includes('new@example.com'));
+    expect(shown(post!)).toContain('create an Atlassian user');
+    expect(shown(post!)).toMatch(/`department`: _none_ → `Sales`/);
+    expect(shown(post!)).toContain('not in the directory when asked for');
+    expect(posts()).toEqual([]);
+    await click(driven, APPROVE, card, 'UAPPROVER');
+    await click(driven, APPROVE, card, 'UAPPROVER2');
+    expect(posts()).toEqual(['POST /Users']);
+    expect(await driven.bot.context.store.getApproval(card.id)).toMatchObject({ status: 'completed' });
+    expect(shown(lastUpdate()!)).toContain('User created');
+  });
+
+  it('a create that is denied creates nothing', async () => {
+    const driven = await startPolicyBot();
+    await command(driven, '/iam-create-user', 'email=new@example.com', 'UREQ');
+    const card = await cardFor('new@example.com', '');
+    await click(driven, DENY, card, 'UAPPROVER2');
+    expect(await driven.bot.context.store.getApproval(card.id)).toMatchObject({ status: 'denied' });
+    expect(posts()).toEqual([]);
+  });
+
+  it('an approved create of a user who exists by then has a failed result saying so and changes nothing', async () => {
+    const driven = await startPolicyBot();
+    await command(driven, '/iam-create-user', 'email=new@example.com department=Sales', 'UREQ');
+    const card = await cardFor('new@example.com', '');
+    const userId = world.seedUser('new@example.com');
+    await click(driven, APPROVE, card, 'UAPPROVER');
+    const request = await driven.bot.context.store.getApproval(card.id);
+    // Carried out, but never as an update of the user found: a failed result that says so.
+    expect(request).toMatchObject({ status: 'completed', result: { IAM: { Vendor: { success: false } } } });
+    expect(JSON.stringify(request!.result)).toContain('exists already');
+    const thread = world.slack.callsTo('chat.postMessage').filter((c) => c.args.thread_ts === card.ts);
+    expect(thread.map(shown).join('\n')).toContain('exists already; ask for an update of that user instead');
+    expect(posts()).toEqual([]);
+    expect(patchesTo(userId)).toEqual([]);
   });
 });
 
@@ -352,5 +398,66 @@ describe('updates: the action is the kind of change the directory shows', () => 
     expect(patchesTo(finance)).toHaveLength(before);
     await click(driven, APPROVE, card, 'UAPPROVER2');
     expect(patchesTo(finance)).toHaveLength(before + 1);
+  });
+});
+
+describe('an approver removed from the policy after a request was made', () => {
+  /** POLICY with UAPPROVER taken out of admin-disable, and one approval asked of new requests. */
+  const WITHOUT_UAPPROVER = POLICY.replace(
+    'approvers: [UAPPROVER, UAPPROVER2, UADMIN]\n    approvals: 2',
+    'approvers: [UAPPROVER2, UADMIN]\n    approvals: 1',
+  );
+
+  /** Stops `first` and starts the bot again with IAM_POLICY_FILE holding `policy`. */
+  async function restartWith(first: DrivenBot, policy: string): Promise<DrivenBot> {
+    await first.stop();
+    const file = path.join(world.dir, 'policy-b.yaml');
+    fs.writeFileSync(file, policy);
+    return world.startBot({
+      env: { IAM_POLICY_FILE: file, IAM_OPERATORS: 'UREQ,UOPS,UAPPROVER', IAM_APPROVERS: 'UAPPROVER2' },
+    });
+  }
+
+  it('can no longer approve it: refused privately, nothing changed; the others still count, N stays the stored rule', async () => {
+    expect(WITHOUT_UAPPROVER).not.toBe(POLICY);
+    const first = await startPolicyBot();
+    const card = await requestDisable(first, 'ex-admin@example.com');
+    const driven = await restartWith(first, WITHOUT_UAPPROVER);
+
+    expect(await click(driven, APPROVE, card, 'UAPPROVER')).toContain(
+      'You are no longer an approver of this request under the current policy',
+    );
+    expect(await driven.bot.context.store.getApproval(card.id)).toMatchObject({ status: 'pending' });
+    expect(await click(driven, DENY, card, 'UAPPROVER')).toContain('no longer an approver');
+    expect(await click(driven, APPROVE, card, 'UAPPROVER2')).toContain('Your approval is recorded (1 of 2)');
+    expect(patchesTo(card.userId)).toEqual([]);
+    await click(driven, APPROVE, card, 'UADMIN');
+    expect(patchesTo(card.userId)).toHaveLength(1);
+    expect(await driven.bot.context.store.getApproval(card.id)).toMatchObject({
+      status: 'completed',
+      decidedBy: 'UADMIN',
+      rule: { approvals: 2, target: { email: 'ex-admin@example.com' } },
+    });
+    expect((await auditOf(driven, card.id)).map((e) => [e.actor, e.kind, e.outcome])).toEqual([
+      ['UREQ', 'command', 'requested'],
+      ['UAPPROVER', 'refusal', 'refused'],
+      ['UAPPROVER', 'refusal', 'refused'],
+      ['UAPPROVER2', 'decision', 'voted'],
+      ['UADMIN', 'decision', 'approved'],
+      ['UADMIN', 'result', 'success'],
+    ]);
+  });
+
+  it('a request stored without the target its rule was matched on is decided by its stored rule alone', async () => {
+    const first = await startPolicyBot();
+    const driven = await restartWith(first, WITHOUT_UAPPROVER);
+    const rule: ApprovalRule = { ...LEGACY_RULE, approvers: { ids: ['UAPPROVER'], admins: false } };
+    const card = await storeDisable(driven, 'req-old', 'old-admin@example.com', rule);
+    await click(driven, APPROVE, card, 'UAPPROVER');
+    expect(patchesTo(card.userId)).toHaveLength(1);
+    expect(await driven.bot.context.store.getApproval(card.id)).toMatchObject({
+      status: 'completed',
+      decidedBy: 'UAPPROVER',
+    });
   });
 });

@@ -340,4 +340,23 @@ describe('cancelling from the scheduled card in the channel (outside review F11)
     expect(await runAt(driven)).toBe(0);
     expect(patchesTo(request.userId)).toEqual([]);
   });
+
+  it('an approver removed from the policy since (bot restarted) can no longer cancel it', async () => {
+    const file = path.join(world.dir, 'policy.yaml');
+    fs.writeFileSync(file, POLICY);
+    const env = { IAM_POLICY_FILE: file, IAM_OPERATORS: 'UREQ,UOPS', IAM_APPROVERS: 'UAPPROVER' };
+    const first = await world.startBot({ env });
+    const request = await schedule(first, 'hal@example.com');
+    await click(first, APPROVE, request, 'UAPPROVER2');
+    await first.stop();
+    fs.writeFileSync(file, POLICY.replace('[UAPPROVER, UAPPROVER2]', '[UAPPROVER2]'));
+    const driven = await world.startBot({ env });
+
+    await click(driven, CANCEL, request, 'UAPPROVER');
+    const refusal = world.slack.callsTo('chat.postMessage').find((c) => c.args.channel === 'UAPPROVER');
+    expect(shown(refusal!)).toContain(
+      'You are no longer an approver of this request under the current policy',
+    );
+    expect(await driven.bot.context.store.getApproval(request.id)).toMatchObject({ status: 'approved' });
+  });
 });

@@ -9,7 +9,7 @@ import {
   previewUpdate,
   updateUser,
 } from '../../src/iam/commands';
-import { readApprovalPlan } from '../../src/iam/approval-plan';
+import { createPlan, readApprovalPlan } from '../../src/iam/approval-plan';
 import { getMappingFields, testModule } from '../../src/iam/directory-info';
 import { parseUserProfile, ProfileError } from '../../src/iam/profile';
 import type { ScimUser } from '../../src/scim/types';
@@ -503,12 +503,28 @@ describe('readApprovalPlan (a stored request is validated when loaded)', () => {
     expect(readApprovalPlan('update', clearing)).toEqual({ action: 'update', profile: clearing });
   });
 
+  it('reads back the plan of a create as createPlan made it: the profile, each attribute from none', () => {
+    const plan = createPlan({ email: 'new@example.com', department: 'Sales', active: true });
+    expect(plan.profile).toEqual({
+      email: 'new@example.com',
+      user: { email: 'new@example.com', department: 'Sales', active: true },
+      changes: [
+        { attribute: 'email', before: null, after: 'new@example.com' },
+        { attribute: 'department', before: null, after: 'Sales' },
+        { attribute: 'active', before: null, after: 'true' },
+      ],
+    });
+    expect(readApprovalPlan('create', plan.profile)).toEqual(plan);
+  });
+
   it.each([
     ['disable', {}, /id/],
     ['disable', { id: '.' }, /not a usable Atlassian user id/],
     ['enable', { id: 'a/b' }, /not a usable Atlassian user id/],
     ['update', { id: 'u1', value: {}, changes: [] }, /no attribute to change/],
     ['update', { id: 'u1' }, /value/],
+    ['create', { user: { department: 'x' }, changes: [] }, /needs an email or username/],
+    ['create', { email: 'a@example.com', user: {}, changes: [] }, /no attribute to create/],
     ['rename', { id: 'u1' }, /unknown action/],
   ])('refuses %s with %j, saying why', (action, stored, reason) => {
     expect(() => readApprovalPlan(action, stored)).toThrow(reason);

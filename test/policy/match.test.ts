@@ -174,6 +174,7 @@ describe('without a policy file the bot behaves as today', () => {
         maxDurationMs: null,
         notifyBeforeMs: action === 'grant' ? [24 * HOUR, HOUR] : [],
         impossible: null,
+        matchedTarget: { email: 'jane@example.com' },
       });
     },
   );

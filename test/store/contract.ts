@@ -285,6 +285,8 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         escalate: { afterMs: 3_600_000, to: ['S0CISO'] },
         remind: { afterMs: 600_000, times: 2 },
         reason: 'required',
+        // What it was matched on, so a click can be matched again under the policy running then.
+        target: { email: 'boss-admin@example.com', username: 'boss-admin@example.com', department: null },
       };
       const voteRow =
         (request: NewApproval, voter: string, minutes: number) => (vote: { decided: boolean }) =>
@@ -379,12 +381,36 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
     });
 
     describe('actions and failing', () => {
-      it('keeps the action of each request: disable, enable, update', async () => {
-        for (const action of ['disable', 'enable', 'update'] as const) {
+      it('keeps the action of each request: disable, enable, update, grant, create', async () => {
+        for (const action of ['disable', 'enable', 'update', 'grant', 'create'] as const) {
           const request = newApproval({ action });
           expect((await store.createApproval(request)).action).toBe(action);
           expect((await store.getApproval(request.id))?.action).toBe(action);
         }
+      });
+
+      it('carries a create (a profile with no user id) through approval, one claim and completion', async () => {
+        const profile = {
+          email: 'new@example.com',
+          user: { email: 'new@example.com', department: 'Sales' },
+          changes: [{ attribute: 'department', before: null, after: 'Sales' }],
+        };
+        const request = newApproval({ action: 'create', profile, target: 'new@example.com' });
+        await store.createApproval(request);
+        expect(await store.decideApproval(request.id, 'approved', 'U0APPROVER', at(1))).toMatchObject({
+          action: 'create',
+          profile,
+        });
+        const claims = await Promise.all(
+          Array.from({ length: 5 }, () => store.claimApproval(request.id, at(2), 60_000)),
+        );
+        expect(claims.filter((c) => c !== null)).toHaveLength(1);
+        await store.completeApproval(request.id, { ok: true }, resultRow(request.id));
+        expect(await store.getApproval(request.id)).toMatchObject({
+          action: 'create',
+          status: 'completed',
+          profile,
+        });
       });
 
       it('ends a pending or an approved request as failed, once, keeping the reason', async () => {

@@ -22,7 +22,7 @@ import { outcomeOf } from '../../iam/result';
  */
 export type ApprovalStatus =
   'pending' | 'approved' | 'denied' | 'expired' | 'completed' | 'failed' | 'cancelled';
-export type ApprovalCardAction = 'disable' | 'enable' | 'update' | 'grant';
+export type ApprovalCardAction = 'disable' | 'enable' | 'update' | 'grant' | 'create';
 
 /** One attribute an update changes (null: no value). */
 export interface ApprovalChange {
@@ -36,7 +36,7 @@ export interface ApprovalCard {
   id: string;
   /** What approving does; disable when absent. */
   action?: ApprovalCardAction;
-  /** For an update: each attribute it changes, before → after. */
+  /** For an update: each attribute it changes, before → after; for a create: each attribute it sets. */
   changes?: ApprovalChange[];
   /** For a grant: the group, and for how long (null: until revoked). */
   grant?: { group: string; durationMs: number | null };
@@ -147,6 +147,18 @@ const WORDS: Record<ApprovalCardAction, ActionWords> = {
     confirm: 'They get the product access the group gives until the grant ends.',
     footer: 'access ends by itself at the end of the grant; `/iam-revoke` ends it sooner',
   },
+  create: {
+    title: 'create an Atlassian user',
+    command: '/iam-create-user',
+    verb: 'create',
+    doneTitle: 'User created',
+    doneShort: 'the user is now created',
+    ing: 'creating',
+    now: 'created with the attributes shown',
+    confirm: 'A new Atlassian account is created with the attributes shown.',
+    footer:
+      'exactly the attributes shown are created; a user with this email or username by then is not changed',
+  },
 };
 
 const wordsOf = (card: Pick<ApprovalCard, 'action'>): ActionWords => WORDS[card.action ?? 'disable'];
@@ -174,7 +186,9 @@ export function changesSection(changes: readonly ApprovalChange[]): KnownBlock {
 }
 
 const changeBlocks = (card: ApprovalCard): KnownBlock[] =>
-  card.action === 'update' && card.changes ? [changesSection(card.changes)] : [];
+  (card.action === 'update' || card.action === 'create') && card.changes
+    ? [changesSection(card.changes)]
+    : [];
 
 const targetCode = (card: Pick<ApprovalCard, 'target'>): string =>
   `\`${escapeTruncate(oneLine(card.target), 500)}\``;
@@ -205,6 +219,7 @@ const grantBlocks = (card: ApprovalCard): KnownBlock[] =>
     : [];
 
 function statusText(card: ApprovalCard): string {
+  if (card.action === 'create') return '🆕 not in the directory when asked for';
   const state =
     card.currentActive === true ? '🟢 active' : card.currentActive === false ? '⚪ inactive' : '❔ unknown';
   return card.currentId ? `${state} · id \`${escapeTruncate(oneLine(card.currentId), 200)}\`` : state;
