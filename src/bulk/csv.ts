@@ -225,6 +225,8 @@ function checkColumns(header: string[], options: ProfileOptions): void {
   });
 }
 
+const NO_IDENTIFIER = 'the row names no user: give an email, username, employeeid or id';
+
 /** The column a group operation reads each row's group from; every other column is a profile key. */
 const GROUP_COLUMN = 'group';
 
@@ -271,7 +273,10 @@ export function toBulkRows(
     try {
       if (group === '') throw new ProfileError(`the ${GROUP_COLUMN} cell is empty: give the group's name`);
       const profile = parseUserProfile(rawProfile(header, withoutGroup(cells)), options);
-      return { row: line, key, identifier: identifierOf(profile), profile, ...(group ? { group } : {}) };
+      const identifier = identifierOf(profile);
+      // Refused here, like any other malformed row: no audit row, where the runner would write "received".
+      if (identifier === null) throw new ProfileError(NO_IDENTIFIER);
+      return { row: line, key, identifier, profile, ...(group ? { group } : {}) };
     } catch (error) {
       if (!(error instanceof ProfileError)) throw error;
       return { row: line, key, identifier: identifierGuess(table.header, cells), problem: error.message };

@@ -40,8 +40,11 @@ export function parseGrantDuration(text: string): number {
   const units = parts.map(([, amount, word]) => (UNIT_WORDS[word] ? `${amount}${UNIT_WORDS[word]}` : null));
   const ms =
     rest === '' && parts.length > 0 && !units.includes(null) ? parsePolicyDuration(units.join('')) : null;
-  if (ms === null || ms === 0)
-    throw new ProfileError(`"for ${text.trim()}" is not a duration: ${DURATION_HINT}`);
+  if (ms === null) throw new ProfileError(`"for ${text.trim()}" is not a duration: ${DURATION_HINT}`);
+  if (ms === 0)
+    throw new ProfileError(
+      `"for ${text.trim()}" is no time at all: a grant must last longer than zero, ${DURATION_HINT}`,
+    );
   return ms;
 }
 

@@ -7,6 +7,8 @@
 import type { WebClient } from '@slack/web-api';
 import {
   GroupCommandError,
+  listAllGroups,
+  lookUpGroup,
   pinUser,
   previewMembership,
   ProfileError,
@@ -17,7 +19,7 @@ import {
 import { ScimRequestError } from '../scim/errors';
 import type { ScimGroup, ScimUser } from '../scim/types';
 import { type EffectiveRule, formatPolicyDuration, policyFor } from '../policy';
-import { refusalMessage } from '../views/slack';
+import { groupList, refusalMessage } from '../views/slack';
 import type { AccessRequestText, AccessUser } from './access-text';
 import { type ApprovalInput, requestApproval } from './approvals';
 import { AccessRefusal, audit, auditDone, type BotContext } from './context';
@@ -86,20 +88,38 @@ export async function accessRole(
   return 'member';
 }
 
-/** What the rule allows: the requester's right to ask, a reason, the duration; throws what to fix. */
-function checkRule(
+/** The groups `requesterId` may ask for themselves: those a grant rule lists `members` for. */
+export async function requestableGroups(context: BotContext, requesterId: string): Promise<string[]> {
+  if (!context.policy.rules.some((rule) => rule.membersMayAsk)) return [];
+  const names = (await listAllGroups(context.iam.directory)).map((group) => group.displayName);
+  return names.filter(
+    (group) => policyFor(context.policy, { action: 'grant', target: { group }, requesterId }).membersMayAsk,
+  );
+}
+
+/** A member asks only for the groups a rule opens to members; refused, they are told which those are. */
+async function checkMemberMayAsk(
+  context: BotContext,
   rule: EffectiveRule,
-  wanted: AccessRequestText,
-  role: 'operator' | 'member',
+  requesterId: string,
   group: string,
 ) {
-  const which =
-    rule.source === 'file' ? `rule ${rule.number}${rule.name ? ` (${rule.name})` : ''}` : 'the built-in rule';
-  if (role === 'member' && !rule.membersMayAsk) {
-    throw new AccessRefusal(
-      `"${group}" is not a group you can ask for yourself (${which}); ask an operator.`,
-    );
-  }
+  if (rule.membersMayAsk) return;
+  const open = await requestableGroups(context, requesterId);
+  const which = rule.source === 'file' ? ` (${ruleName(rule)})` : '';
+  const instead =
+    open.length === 0
+      ? 'no group is open to requests from members, so ask an operator'
+      : `you can ask for ${groupList(open)} (/iam-grant me <group>), or ask an operator`;
+  throw new AccessRefusal(`"${group}" is not a group you can ask for yourself${which}: ${instead}.`);
+}
+
+const ruleName = (rule: EffectiveRule): string =>
+  rule.source === 'file' ? `rule ${rule.number}${rule.name ? ` (${rule.name})` : ''}` : 'the built-in rule';
+
+/** What the rule allows: a reason, the duration; throws what to fix. */
+function checkRule(rule: EffectiveRule, wanted: AccessRequestText, group: string) {
+  const which = ruleName(rule);
   if (rule.impossible) throw new AccessRefusal(`This grant can never be approved: ${rule.impossible}.`);
   if (rule.reason === 'required' && !wanted.reason) {
     throw new ProfileError(`${which} requires a reason: add reason="…"`);
@@ -118,14 +138,23 @@ function checkRule(
   }
 }
 
-/** The group and user as the directory shows them; an unknown group or user, or a deactivated user, is bad input. */
-async function lookUp(context: BotContext, profile: UserProfile, group: string) {
+/** An unknown group or user, or a deactivated user, is bad input: told to the typist, nothing posted. */
+async function asBadInput<T>(work: () => Promise<T>): Promise<T> {
   try {
-    return await previewMembership(context.iam, profile, group);
+    return await work();
   } catch (error) {
     if (error instanceof GroupCommandError) throw new ProfileError(error.message.replace(/\.$/, ''));
     throw error;
   }
+}
+
+/** The group and user as the directory shows them; an unknown group or user, or a deactivated user, is bad input. */
+const lookUp = (context: BotContext, profile: UserProfile, group: string) =>
+  asBadInput(() => previewMembership(context.iam, profile, group));
+
+/** An unknown group is bad input naming the closest groups, as for /iam-grant. */
+export async function checkGroupExists(context: BotContext, group: string): Promise<void> {
+  await asBadInput(() => lookUpGroup(context.iam, group));
 }
 
 /** `{ group }` of the audit rows of a grant command. */
@@ -185,7 +214,8 @@ export async function requestGrant(
       },
       requesterId: input.requesterId,
     });
-    checkRule(rule, wanted, role, found.group.displayName);
+    if (role === 'member') await checkMemberMayAsk(context, rule, input.requesterId, found.group.displayName);
+    checkRule(rule, wanted, found.group.displayName);
     const profile = {
       ...pinUser(found.user),
       group: { id: found.group.id, displayName: found.group.displayName },

@@ -197,7 +197,14 @@ async function applyMembership(
   if (skip !== undefined || user === null) return groupResult(context, action, profile, group, user, skip);
   const change = action === 'add-to-group' ? 'addGroupMembers' : 'removeGroupMembers';
   await context.directory[change](group.id, [user.id as string]);
-  return groupResult(context, action, profile, group, user);
+  return groupResult(context, action, profile, group, afterChange(action, user, group));
+}
+
+/** The user as the PATCH (which answers with the group) leaves them: `groups` with or without this one. */
+function afterChange(action: MembershipAction, user: ScimUser, group: ScimGroup): ScimUser {
+  const others = groupsOfUser(user).filter((reference) => reference.value !== group.id);
+  const added = { value: group.id, display: group.displayName, type: 'direct' };
+  return { ...user, groups: action === 'add-to-group' ? [...others, added] : others };
 }
 
 /** A membership change by the group's name: the decision, then the PATCH. */
@@ -260,6 +267,10 @@ function changePinned(
     return applyMembership(context, action, user, decided);
   });
 }
+
+/** The group of this name as the directory shows it; unknown: a GroupCommandError naming the closest. */
+export const lookUpGroup = (context: IamContext, name: string): Promise<ScimGroup> =>
+  resolveGroup(context.directory, groupName(name));
 
 /**
  * What a grant request needs before it is stored: the group (unknown: an error naming the closest) and

@@ -25,6 +25,7 @@ export {
   closestNames,
   GroupCommandError,
   listAllGroups,
+  lookUpGroup,
   previewMembership,
   removePinnedMember,
   type PinnedMembership,

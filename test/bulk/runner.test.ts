@@ -118,7 +118,8 @@ it('runs each row, writes one report line per row and audits each row that ran',
   expect(outcome).toEqual({ finished: 5, fatal: null });
   expect(written).toEqual(seen);
   // Malformed rows first (nothing is sent for them), then the others as they finish.
-  expect(written[0]).toMatchObject({ row: 6, outcome: 'malformed', identifier: 'bad@example.com' });
+  expect(written[0]).toMatchObject({ row: 5, outcome: 'malformed', identifier: null });
+  expect(written[1]).toMatchObject({ row: 6, outcome: 'malformed', identifier: 'bad@example.com' });
   const byRow = Object.fromEntries(written.map((l) => [l.row, l]));
   expect(byRow[2]).toMatchObject({
     outcome: 'success',
@@ -132,7 +133,7 @@ it('runs each row, writes one report line per row and audits each row that ran',
   expect(byRow[5]).toMatchObject({
     outcome: 'malformed',
     identifier: null,
-    error: 'user-profile has no identifier: give id, email, username or employeeid',
+    error: 'the row names no user: give an email, username, employeeid or id',
   });
   expect(byRow[5].result).toBeUndefined();
   expect(written.every((l) => l.at === '2026-11-29T12:00:00.000Z' && /^[0-9a-f]{16}$/.test(l.key))).toBe(
@@ -143,6 +144,9 @@ it('runs each row, writes one report line per row and audits each row that ran',
     expect.arrayContaining(['active@example.com', 'gone@example.com', 'nobody@example.com']),
   );
   expect(new Set(entries.map((e) => e.name))).toEqual(new Set(['bulk-disable']));
+  // Every malformed row alike: no audit row (never a "received" without its outcome).
+  expect(entries.filter((e) => e.kind === 'command')).toHaveLength(3);
+  expect(entries.filter((e) => e.kind === 'result')).toHaveLength(3);
 });
 
 describe('group rows (add-to-group, remove-from-group)', () => {

@@ -164,7 +164,9 @@ it('runs the good rows of a mixed file, reports and skips the malformed ones, an
   expect(run.stderr).toContain(
     'row 5 (mixed-short@example.com): malformed: has 1 cell but the header row has 3 columns',
   );
-  expect(run.stderr).toContain('row 6: malformed: user-profile has no identifier');
+  expect(run.stderr).toContain(
+    'row 6: malformed: the row names no user: give an email, username, employeeid or id',
+  );
 
   // Nothing was sent for the malformed rows; what was sent is valid and minimal (update 2, create 2).
   expect(requests.map((r) => `${r.method} ${r.query}`).join('\n')).not.toMatch(/mixed-bad|mixed-short/);
@@ -207,6 +209,8 @@ it('runs the good rows of a mixed file, reports and skips the malformed ones, an
       { kind: 'result', command: 'bulk-update', target: 'mixed-existing@example.com', outcome: 'success' },
       { kind: 'result', command: 'bulk-update', target: 'mixed-new@example.com', outcome: 'success' },
     ]);
+    // Every malformed row alike, the one naming no user too: no "received" without its outcome.
+    expect(db.prepare("SELECT count(*) AS n FROM audit_log WHERE kind = 'command'").get()).toEqual({ n: 2 });
   } finally {
     db.close();
   }

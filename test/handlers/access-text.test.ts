@@ -51,7 +51,16 @@ describe('parseGrantDuration', () => {
     expect(parseGrantDuration(text)).toBe(ms);
   });
 
-  it.each(['3 fortnights', '0h', 'soon', '8', '8h later'])('%j is not a duration', (text) => {
+  it.each(['3 fortnights', 'soon', '8', '8h later'])('%j is not a duration', (text) => {
     expect(() => parseGrantDuration(text)).toThrow('is not a duration');
   });
+
+  it.each(['0h', '0m', '0 minutes 0s'])(
+    '%j is refused as no time at all, not as "not a duration"',
+    (text) => {
+      expect(() => parseGrantDuration(text)).toThrow(
+        `"for ${text}" is no time at all: a grant must last longer than zero, write a duration such as 30m`,
+      );
+    },
+  );
 });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { APPROVAL_LEASE_MS, recoverApproved } from '../../src/handlers';
 import type { AuditEntry, Grant } from '../../src/store/types';
 import {
+  appHomeOpened,
   blocksOf,
   buttonClick,
   type DrivenBot,
@@ -262,6 +263,42 @@ describe('/iam-grant refuses bad input, says what to fix and changes nothing', (
     expect(groupPatches()).toEqual([]);
   });
 
+  it('a member refused a group under a rule of the file is told which groups they can ask for', async () => {
+    world.seedUser('mem@example.com');
+    await command('/iam-grant', 'me confluence-users for 1h', 'UMEMBER');
+    expect(privately().join()).toContain(
+      '"confluence-users" is not a group you can ask for yourself (rule 2 (other-groups)): you can ask for "jira-software-users" (/iam-grant me &lt;group&gt;), or ask an operator.',
+    );
+  });
+
+  it.each([
+    [
+      'only a jira-* rule',
+      POLICY.split('  - name: other-groups')[0],
+      'you can ask for "jira-software-users"',
+    ],
+    [
+      'no rule for members',
+      'rules:\n  - action: grant\n    target: { group: "jira-*" }\n',
+      'no group is open to requests from members',
+    ],
+  ])(
+    'with %s, a member refused by no rule of the file is not told about "the built-in rule"',
+    async (_name, policy, expected) => {
+      world.seedUser('mem@example.com');
+      const policyFile = path.join(world.dir, 'other-policy.yaml');
+      fs.writeFileSync(policyFile, policy);
+      await bot.stop();
+      bot = await world.startBot({ env: { IAM_POLICY_FILE: policyFile } });
+      await command('/iam-grant', 'me confluence-users for 1h', 'UMEMBER');
+      expect(privately().join()).toContain(
+        `"confluence-users" is not a group you can ask for yourself: ${expected}`,
+      );
+      expect(privately().join()).not.toContain('built-in');
+      expect(cards()).toEqual([]);
+    },
+  );
+
   it('a user already in the group is a skipped answer, not a request', async () => {
     const userId = world.seedUser('ann@example.com');
     const jira = (
@@ -306,11 +343,47 @@ describe('/iam-revoke by an operator', () => {
     expect(groupPatches()).toHaveLength(2);
   });
 
+  it.each([
+    ['jira-software', 'closest: "jira-software-users"'],
+    ['..', 'Group ".." does not exist'],
+  ])(
+    'an unknown group %j is told to the typist with the closest names, like /iam-grant; nothing is posted',
+    async (group, expected) => {
+      world.seedUser('ann@example.com');
+      await command('/iam-revoke', `ann@example.com ${group}`, 'UREQ');
+      expect(privately().join()).toContain(expected);
+      expect(world.slack.callsTo('chat.postMessage')).toEqual([]);
+      expect(groupPatches()).toEqual([]);
+    },
+  );
+
   it('a member cannot remove someone else', async () => {
     world.seedUser('ann@example.com');
     await command('/iam-revoke', `ann@example.com ${JIRA}`, 'UMEMBER');
     expect(privately().join()).toContain('You can ask only for yourself');
     expect(groupPatches()).toEqual([]);
+  });
+});
+
+describe('App Home of a member without a role', () => {
+  const homeOf = async (userId: string) => {
+    await bot.receiver.send(appHomeOpened(userId, 'home'));
+    await bot.receiver.idle();
+    const [home] = world.slack.callsTo('views.publish').filter((c) => c.args.user_id === userId);
+    return shown(home);
+  };
+
+  it('tells a member who may ask which groups and how (/iam-grant), not "no permissions"; a guest is told nothing of it', async () => {
+    const member = await homeOf('UMEMBER');
+    // shown() is JSON: the quotes around the group name are escaped.
+    expect(member).toContain('You can ask for access to \\"jira-software-users\\"');
+    expect(member).toContain('type `/iam-grant me &lt;group&gt; for 8h`');
+    expect(member).not.toContain('no permissions');
+    expect(member).not.toContain('confluence-users');
+
+    const guest = await homeOf('UGUEST');
+    expect(guest).toContain('You have no permissions for this app');
+    expect(guest).not.toContain('jira-software-users');
   });
 });
 

@@ -146,6 +146,25 @@ describe('iam-remove-from-group decision table', () => {
     expect(await membersOf(JIRA)).toEqual([]);
   });
 
+  it('details show the user as after the change, as a fresh read does: the group listed after add, gone after remove', async () => {
+    const jane = await seed('jane@example.com');
+    await addToGroup(context(), profile(JANE), 'confluence-users');
+    const displays = (result: Awaited<ReturnType<typeof removeFromGroup>>) =>
+      ((result.IAM.Vendor.details as ScimUser).groups as { display: string }[]).map((g) => g.display).sort();
+    const fresh = async () =>
+      (((await harness.client.getUserById(jane.id as string)) as ScimUser).groups as { display: string }[])
+        .map((g) => g.display)
+        .sort();
+
+    const added = await addToGroup(context(), profile(JANE), JIRA);
+    expect(displays(added)).toEqual(['confluence-users', JIRA]);
+    expect(displays(added)).toEqual(await fresh());
+
+    const removed = await removeFromGroup(context(), profile(JANE), JIRA);
+    expect(displays(removed)).toEqual(['confluence-users']);
+    expect(displays(removed)).toEqual(await fresh());
+  });
+
   it('a non-member is skipped "User is not a member." and nothing is sent', async () => {
     await seed('jane@example.com');
     const result = await removeFromGroup(context(), profile(JANE), JIRA);

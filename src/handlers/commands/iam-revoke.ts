@@ -2,7 +2,7 @@ import { type IamResult, removeFromGroup, removePinnedMember, targetOf } from '.
 import type { Grant } from '../../store/grants';
 import { type AccessRequestText, parseAccessText } from '../access-text';
 import { AccessRefusal, type BotContext } from '../context';
-import { accessRole, resolveAccessUser } from '../grant-request';
+import { accessRole, checkGroupExists, resolveAccessUser } from '../grant-request';
 import { endStoredGrants } from '../grants';
 import { type CommandArgs, handleSlashCommand } from './slash-command';
 import { runAndPost } from './run-and-post';
@@ -48,6 +48,7 @@ async function revoke(context: BotContext, args: CommandArgs, wanted: AccessRequ
     return result;
   };
   if (role === 'operator') {
+    await checkGroupExists(context, wanted.group);
     return runAndPost(context, post, 'iam-revoke', targetOf(who.profile), async () =>
       end(await removeFromGroup(context.iam, who.profile, wanted.group), who.self ? 'done' : 'revoked'),
     );

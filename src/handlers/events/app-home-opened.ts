@@ -3,6 +3,7 @@ import { homeView, restrictedHomeView } from '../../views/slack';
 import type { Permissions } from '../access';
 import { cardOf } from '../approval-card';
 import type { BotContext } from '../context';
+import { requestableGroups } from '../grant-request';
 
 type HomeArgs = SlackEventMiddlewareArgs<'app_home_opened'> & AllMiddlewareArgs;
 
@@ -22,6 +23,18 @@ export function appHomeOpened(context: BotContext) {
   };
 }
 
+/** The groups a member of this workspace may ask for; null when the directory could not list them. */
+async function groupsToAskFor(context: BotContext, userId: string): Promise<string[] | null> {
+  // The member lookup is the one permissions() made a moment ago (cached).
+  if (!(await context.access.isMember(userId))) return [];
+  try {
+    return await requestableGroups(context, userId);
+  } catch (error) {
+    context.logger.error('could not list the groups to ask for', { error: (error as Error).message });
+    return null;
+  }
+}
+
 /** Publishes `userId`'s Home tab as they may see it (also after a Cancel click, so the list is current). */
 export async function publishHome(
   context: BotContext,
@@ -39,9 +52,10 @@ export async function publishHome(
   const ownGrants = await context.store.listGrants({ slackUserId: userId, active: true });
   if (!permissions || !(permissions.operator || permissions.approver)) {
     const reason = permissions ? 'no-permissions' : 'unchecked';
+    const requestable = permissions ? await groupsToAskFor(context, userId) : [];
     await client.views.publish({
       user_id: userId,
-      view: restrictedHomeView(reason, { sandbox: context.sandbox, ownGrants }),
+      view: restrictedHomeView(reason, { sandbox: context.sandbox, ownGrants, requestable }),
     });
     return;
   }

@@ -6,7 +6,6 @@ import type {
   ViewSubmitAction,
 } from '@slack/bolt';
 import { listAllGroups, ProfileError } from '../../iam';
-import { policyFor } from '../../policy';
 import {
   errorNotice,
   GRANT_BLOCKS,
@@ -16,7 +15,7 @@ import {
 } from '../../views/slack';
 import { type AccessRequestText, type AccessUser, parseGrantDuration, readAccessUser } from '../access-text';
 import { AccessRefusal, auditDone, auditRefusal, type BotContext, REFUSED } from '../context';
-import { requestGrant } from '../grant-request';
+import { requestableGroups, requestGrant } from '../grant-request';
 import { RESTARTING } from '../in-flight';
 import { postMessage } from '../posting';
 
@@ -31,12 +30,10 @@ type StateValues = SubmissionArgs['view']['state']['values'];
 export function grantGroupOptions(context: BotContext) {
   return async ({ ack, body }: OptionsArgs): Promise<void> => {
     try {
-      const operator = await context.access.isOperator(body.user.id);
-      const names = (await listAllGroups(context.iam.directory)).map((group) => group.displayName);
-      const requestable = (group: string) =>
-        policyFor(context.policy, { action: 'grant', target: { group }, requesterId: body.user.id })
-          .membersMayAsk;
-      await ack({ options: groupOptions(operator ? names : names.filter(requestable), body.value ?? '') });
+      const names = (await context.access.isOperator(body.user.id))
+        ? (await listAllGroups(context.iam.directory)).map((group) => group.displayName)
+        : await requestableGroups(context, body.user.id);
+      await ack({ options: groupOptions(names, body.value ?? '') });
     } catch (error) {
       context.logger.error('could not list the groups for the picker', { error: (error as Error).message });
       await ack({ options: [] });

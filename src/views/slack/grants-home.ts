@@ -27,6 +27,16 @@ function listed(grants: readonly HomeGrant[], line: (grant: HomeGrant) => string
   return more > 0 ? [...blocks, context(`…and ${more} more.`)] : blocks;
 }
 
+/** Group names named one by one in a sentence; the rest are counted. */
+const GROUP_NAMES_MAX = 10;
+
+/** `"a", "b" and 3 more`: the groups a member may ask for, as a sentence names them (unescaped). */
+export function groupList(names: readonly string[]): string {
+  const named = names.slice(0, GROUP_NAMES_MAX).map((name) => `"${name}"`);
+  const more = names.length - named.length;
+  return more > 0 ? `${named.join(', ')} and ${more} more` : named.join(', ');
+}
+
 /** "Your access": the viewer's own active grants, soonest end first. */
 export function ownGrantsBlocks(grants: readonly HomeGrant[]): KnownBlock[] {
   if (grants.length === 0) {

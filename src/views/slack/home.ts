@@ -7,7 +7,7 @@ import type { ConnectionStatus } from '../../iam/directory-info';
 import type { ApprovalCard } from './approval';
 import { context, divider, header, SANDBOX_TEXT, sandboxContext, section } from './blocks';
 import { escapeTruncate, mention, oneLine, slackDate } from './escape';
-import { endingGrantsBlocks, type HomeGrant, ownGrantsBlocks } from './grants-home';
+import { endingGrantsBlocks, groupList, type HomeGrant, ownGrantsBlocks } from './grants-home';
 import { scheduledHomeBlocks } from './schedule';
 
 export interface HomeViewer {
@@ -57,24 +57,39 @@ function pendingLine(card: ApprovalCard): string {
 export type RestrictedReason = 'no-permissions' | 'unchecked';
 
 /**
+ * What the viewer may do here: ask for the groups open to members (null: open to them, but the
+ * directory could not list them just now), else nothing.
+ */
+function restrictedWhy(reason: RestrictedReason, requestable: readonly string[] | null = []): string {
+  if (reason === 'unchecked') {
+    return '⏳ Could not check your permissions with Slack just now, so nothing else is shown. Open this tab again in a minute.';
+  }
+  const how = 'an approver decides, and you are told by DM.';
+  if (requestable === null) {
+    return `🙋 You can ask for access to some groups: type \`/iam-grant\` and pick one in the form; ${how}`;
+  }
+  if (requestable.length > 0) {
+    const groups = escapeTruncate(groupList(requestable), 2000);
+    return `🙋 You can ask for access to ${groups}: type \`/iam-grant me &lt;group&gt; for 8h\` (or \`/iam-grant\` for a form); ${how}`;
+  }
+  return '🚫 You have no permissions for this app: you are neither an operator nor an approver. Ask your Slack admins if you need to be.';
+}
+
+/**
  * The Home tab for someone who is neither operator nor approver, or whose permissions could not be
  * checked: what the bot does and why nothing else is shown. No request, reason, user or directory data.
  */
 export function restrictedHomeView(
   reason: RestrictedReason,
-  options: { sandbox: boolean; ownGrants?: HomeGrant[] },
+  options: { sandbox: boolean; ownGrants?: HomeGrant[]; requestable?: readonly string[] | null },
 ): HomeView {
-  const why =
-    reason === 'unchecked'
-      ? '⏳ Could not check your permissions with Slack just now, so nothing else is shown. Open this tab again in a minute.'
-      : '🚫 You have no permissions for this app: you are neither an operator nor an approver. Ask your Slack admins if you need to be.';
   const blocks: KnownBlock[] = [
     header('Atlassian IAM'),
     section(
       'This app lets IT operators create, update, look up, disable and enable Atlassian accounts from ' +
         'Slack. A disable is carried out only after a second person approves it.',
     ),
-    section(why),
+    section(restrictedWhy(reason, options.requestable)),
     ...(options.ownGrants && options.ownGrants.length > 0
       ? [divider(), ...ownGrantsBlocks(options.ownGrants)]
       : []),

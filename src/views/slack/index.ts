@@ -95,6 +95,7 @@ export {
   readGrantMetadata,
 } from './grant-modal';
 export { granteeMessage, grantEndedMessage, type GrantEnd, type GrantFacts } from './grants';
+export { groupList } from './grants-home';
 export {
   SLASH_COMMANDS,
   TYPED_QUOTE_MAX,

@@ -30,6 +30,22 @@ describe('restrictedHomeView', () => {
     expect(mrkdwnTexts(unchecked.blocks).join('\n')).toContain('Could not check your permissions');
     for (const view of [none, unchecked]) expect(checkViewLimits(view)).toEqual([]);
   });
+
+  it('tells a member who may ask for groups how to, naming at most 10 (or none when the directory could not list them)', () => {
+    const names = Array.from({ length: 12 }, (_, i) => `team-${i}<x>`);
+    const open = mrkdwnTexts(
+      restrictedHomeView('no-permissions', { sandbox: false, requestable: names }).blocks,
+    );
+    expect(open.join('\n')).toContain('You can ask for access to "team-0&lt;x&gt;"');
+    expect(open.join('\n')).toContain(
+      '"team-9&lt;x&gt;" and 2 more: type `/iam-grant me &lt;group&gt; for 8h`',
+    );
+    expect(open.join('\n')).not.toContain('no permissions');
+    const unlisted = restrictedHomeView('no-permissions', { sandbox: false, requestable: null });
+    expect(mrkdwnTexts(unlisted.blocks).join('\n')).toContain(
+      'You can ask for access to some groups: type `/iam-grant` and pick one in the form',
+    );
+  });
 });
 
 describe('homeView', () => {
