@@ -31,19 +31,8 @@ export interface Grant {
   claimedBy: string | null;
 }
 
-export interface NewGrant {
-  id: string;
-  requestId: string | null;
-  userId: string;
-  target: string;
-  slackUserId: string | null;
-  groupId: string;
-  groupName: string;
-  grantedBy: string;
-  grantedAt: Date;
-  endsAt: Date | null;
-  channelId: string | null;
-  threadTs: string | null;
+/** A grant as stored when its member was added: not ended, never claimed, with its notices. */
+export interface NewGrant extends Omit<Grant, 'endedAt' | 'endedBy' | 'endReason' | 'claimedBy'> {
   /** When its holder is told the end is near (the policy's notifyBefore, before `endsAt`); each sent once. */
   noticesAt: readonly Date[];
 }
