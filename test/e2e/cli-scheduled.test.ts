@@ -188,10 +188,11 @@ it('F12: two due schedules of one user: the first carries it out, the second rep
   expect((await runCli([...args, 'in 2h'], { env, cwd })).code).toBe(0);
   const db = new Database(database);
   try {
-    // A second schedule stored before schedules were one per user (or by another route): a copy of the row.
+    // A second schedule stored before schedules were one per user: a copy of the row, without the key
+    // that guards one open schedule per user (the migration leaves it empty on such a copy).
     const columns = (db.prepare('PRAGMA table_info(approvals)').all() as { name: string }[])
       .map((column) => column.name)
-      .filter((name) => name !== 'id');
+      .filter((name) => name !== 'id' && name !== 'open_key');
     db.prepare(
       `INSERT INTO approvals (id, ${columns.join(', ')}) SELECT 'second-schedule', ${columns.join(', ')} FROM approvals`,
     ).run();

@@ -81,6 +81,37 @@ withPostgres((url) => {
       expect(await migrated.failApproval('old', 'broken')).toMatchObject({ status: 'failed' });
     });
 
+    it('migrates two open schedules of one user stored before the one-open rule: both kept, the oldest guards the user (task D)', async () => {
+      await inSchema(async (c) => {
+        await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+        await c.query(`SET search_path TO ${schema}`);
+        await c.query(
+          'CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL)',
+        );
+        for (const [i, sql] of MIGRATIONS.slice(0, 11).entries()) {
+          await c.query(sql);
+          await c.query('INSERT INTO schema_migrations VALUES ($1, now())', [i + 1]);
+        }
+        for (const [id, minutes] of [
+          ['older', 0],
+          ['newer', 1],
+        ] as const) {
+          await c.query(
+            `INSERT INTO approvals (id, requester_id, channel_id, profile, target, status, created_at, expires_at, scheduled_at)
+             VALUES ($1, 'cli:admin', '', '{"id":"u1"}', 'ann@example.com', 'approved', $2, $3, $3)`,
+            [id, at(minutes), at(60 + minutes)],
+          );
+        }
+      });
+      const migrated = await store();
+      expect((await migrated.listScheduled()).map((r) => r.id)).toEqual(['older', 'newer']);
+      const third = newApproval({ profile: { id: 'u1' }, schedule: { at: at(80), zone: 'UTC' } });
+      await expect(migrated.createApproval(third)).rejects.toMatchObject({ existing: { id: 'older' } });
+      await migrated.failApproval('older', 'cancelled by hand');
+      // The newer one was stored before the rule and holds no key: a new schedule is taken.
+      await expect(migrated.createApproval(third)).resolves.toMatchObject({ status: 'pending' });
+    });
+
     it('applies each migration once; a second start applies nothing', async () => {
       const first = await store();
       await first.close();

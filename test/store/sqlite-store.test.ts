@@ -96,6 +96,30 @@ describe('SqliteStore on a file', () => {
     expect(await migrated.failApproval('old', 'broken')).toMatchObject({ status: 'failed' });
   });
 
+  it('migrates two open schedules of one user stored before the one-open rule: both kept, the oldest guards the user (task D)', async () => {
+    mkdirSync(join(dir, 'data'));
+    const db = openSqlite(file);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)');
+    MIGRATIONS.slice(0, 12).forEach((sql, i) => {
+      db.exec(sql);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(i + 1, new Date().toISOString());
+    });
+    const insert = db.prepare(
+      `INSERT INTO approvals (id, requester_id, channel_id, profile, target, status, created_at, expires_at, scheduled_at)
+       VALUES (?, 'cli:admin', '', '{"id":"u1"}', 'ann@example.com', 'approved', ?, ?, ?)`,
+    );
+    insert.run('older', at(0).toISOString(), at(60).toISOString(), at(60).toISOString());
+    insert.run('newer', at(1).toISOString(), at(70).toISOString(), at(70).toISOString());
+    db.close();
+    const migrated = store();
+    expect((await migrated.listScheduled()).map((r) => r.id)).toEqual(['older', 'newer']);
+    const third = newApproval({ profile: { id: 'u1' }, schedule: { at: at(80), zone: 'UTC' } });
+    await expect(migrated.createApproval(third)).rejects.toMatchObject({ existing: { id: 'older' } });
+    await migrated.failApproval('older', 'cancelled by hand');
+    // The newer one was stored before the rule and holds no key: a new schedule is taken.
+    await expect(migrated.createApproval(third)).resolves.toMatchObject({ status: 'pending' });
+  });
+
   it('keeps the action and every other column of requests stored before grants existed', async () => {
     mkdirSync(join(dir, 'data'));
     const db = openSqlite(file);
