@@ -89,6 +89,7 @@ export {
   type ApprovalAction,
   type ApprovalPlan,
   type PinnedGrant,
+  type PinnedUser,
 } from './approval-plan';
 export {
   planCommand,
