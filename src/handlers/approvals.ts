@@ -5,6 +5,7 @@ import {
   type ApprovalPlan,
   applyWrite,
   carryOutPlan,
+  createdByEarlierAttempt,
   failureCause,
   finishedByEarlierAttempt,
   type IamResult,
@@ -87,6 +88,10 @@ export const COMMAND_OF: Record<
   create: 'iam-create-user',
 };
 
+/** What a create's result row says when it found the user our own cut-short attempt had created. */
+export const CREATED_BY_EARLIER_ATTEMPT =
+  'created by an earlier attempt of this request that was cut short: the user was found with exactly the approved userName and email';
+
 /** The result row of something Atlassian answered. */
 const resultEntry = (
   actorId: string,
@@ -100,7 +105,10 @@ const resultEntry = (
   target: targetOf(result.IAM.UserProfile),
   outcome: outcomeOf(result.IAM.Vendor),
   requestId,
-  detail: resultDetail(result),
+  detail: {
+    ...resultDetail(result),
+    ...(createdByEarlierAttempt(result) ? { finishedByEarlierAttempt: CREATED_BY_EARLIER_ATTEMPT } : {}),
+  },
 });
 
 /** The result row of something Atlassian already answered: never throws (see auditDone). */
@@ -616,8 +624,9 @@ export async function failRequest(
 
 /**
  * Runs an approved request that this instance has claimed, keeps its result, and shows it. Safe to
- * repeat after a crash: a second run finds the change made and changes nothing, and a disable or enable
- * that finds it made after our own earlier attempt reports it as done. A transient Atlassian failure
+ * repeat after a crash: a second run finds the change made and changes nothing, and a disable, enable,
+ * grant or create that finds it made after our own earlier attempt reports it as done (a create only
+ * for a user with exactly the approved userName and email, its result row saying so). A transient Atlassian failure
  * (429, 5xx, timeout, network) leaves the request approved for a later sweep (see retryLater). A
  * request whose stored form is invalid, or whose carrying out throws, ends as failed instead.
  */
@@ -635,7 +644,7 @@ async function carryOutClaimed(
       const extended = await extendFirst(context, { ...plan.profile, extends: plan.profile.extends });
       if (!extended) return failRequest(context, client, request, GRANT_ENDED_MEANWHILE);
     }
-    result = await carryOutPlan(context.iam, plan);
+    result = await carryOutPlan(context.iam, plan, (request.attempts ?? 0) > 1);
   } catch (error) {
     return failRequest(context, client, request, (error as Error).message);
   }

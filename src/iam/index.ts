@@ -3,6 +3,7 @@ export {
   getUser,
   disableUser,
   enableUser,
+  createdByEarlierAttempt,
   failureCause,
   previewDisable,
   previewEnable,
