@@ -128,7 +128,7 @@ export async function endGrantNow(
   let ended: Grant | null;
   try {
     ended = await writeWithRecord(context, entry, (record) =>
-      context.store.endGrant(grant.id, by, now, cause.reason, record),
+      context.store.endGrant(grant.id, { by, at: now, reason: cause.reason }, record),
     );
   } catch (error) {
     context.logger.error('AUDIT ROW MISSING: a grant end was not recorded; the grant stays active', {

@@ -131,7 +131,7 @@ async function endStoredGrant(
   let mine: Grant | null;
   try {
     mine = await writeWithRecord(context, entry, (record) =>
-      context.store.endGrant(grant.id, end.by, context.clock(), end.reason, record),
+      context.store.endGrant(grant.id, { by: end.by, at: context.clock(), reason: end.reason }, record),
     );
   } catch (error) {
     context.logger.error('AUDIT ROW MISSING: a grant end was not recorded; the grant stays active', {

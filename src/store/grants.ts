@@ -46,6 +46,13 @@ export interface NewGrant extends Omit<
   noticesAt: readonly Date[];
 }
 
+/** How a grant ends (see GrantStore.endGrant): by whom, when, and why. */
+export interface GrantEnd {
+  by: string;
+  at: Date;
+  reason: GrantEndReason;
+}
+
 export interface GrantQuery {
   slackUserId?: string;
   userId?: string;
@@ -75,18 +82,12 @@ export interface GrantStore {
    */
   claimDueGrantEnds(now: Date, leaseMs: number, owner: string, limit: number): Promise<Grant[]>;
   /**
-   * Active → ended (`endedAt`, `endedBy`, `endReason`): returns the grant to the one caller that ended it,
+   * Active → ended (`endedAt`, `endedBy`, `endReason` from `end`): returns the grant to the one caller that ended it,
    * null for every other (already ended, unknown id). `record`, the end's audit row, is written in the
    * same transaction, only by the caller that ends it: if it cannot be written the call rejects and the
    * grant is not ended (no end without its audit row, and a kill cannot come between them).
    */
-  endGrant(
-    id: string,
-    by: string,
-    at: Date,
-    reason: GrantEndReason,
-    record: NewAuditEntry,
-  ): Promise<Grant | null>;
+  endGrant(id: string, end: GrantEnd, record: NewAuditEntry): Promise<Grant | null>;
   /** A new end (an approved Extend) with its own notices; false when the grant has ended meanwhile. */
   extendGrant(id: string, endsAt: Date, noticesAt: readonly Date[]): Promise<boolean>;
   /** Notices of active grants due at or before `now`, each returned once across instances, marked sent. */

@@ -1,6 +1,6 @@
 import { assertStorable, isStorable } from '../storable-text';
 import * as GrantRows from './grant-rows';
-import type { DueGrantNotice, Grant, GrantEndReason, GrantQuery, GrantStore, NewGrant } from './grants';
+import type { DueGrantNotice, Grant, GrantEnd, GrantQuery, GrantStore, NewGrant } from './grants';
 import { auditParams, withAuditRow } from './postgres-audit';
 import { auditTexts, type RowDecoder } from './rows';
 import type { NewAuditEntry } from './types';
@@ -140,13 +140,7 @@ export class PostgresGrants implements GrantStore {
     return rows.map(toGrant).sort(GrantRows.byEnd);
   }
 
-  async endGrant(
-    id: string,
-    by: string,
-    at: Date,
-    reason: GrantEndReason,
-    record: NewAuditEntry,
-  ): Promise<Grant | null> {
+  async endGrant(id: string, { by, at, reason }: GrantEnd, record: NewAuditEntry): Promise<Grant | null> {
     assertStorable({ by, ...auditTexts(record) });
     if (!isStorable(id)) return null;
     // One statement: the audit row is inserted by it, so a row that cannot be written undoes the end.

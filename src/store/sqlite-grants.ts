@@ -1,6 +1,14 @@
 import { assertStorable, isStorable } from '../storable-text';
 import * as GrantRows from './grant-rows';
-import type { DueGrantNotice, Grant, GrantEndReason, GrantQuery, GrantStore, NewGrant } from './grants';
+import type {
+  DueGrantNotice,
+  Grant,
+  GrantEnd,
+  GrantEndReason,
+  GrantQuery,
+  GrantStore,
+  NewGrant,
+} from './grants';
 import { auditTexts, type RowDecoder } from './rows';
 import type { NewAuditEntry } from './types';
 import type { SqliteDatabase } from './sqlite';
@@ -143,13 +151,7 @@ export class SqliteGrants implements GrantStore {
       .sort(GrantRows.byEnd);
   }
 
-  async endGrant(
-    id: string,
-    by: string,
-    at: Date,
-    reason: GrantEndReason,
-    record: NewAuditEntry,
-  ): Promise<Grant | null> {
+  async endGrant(id: string, { by, at, reason }: GrantEnd, record: NewAuditEntry): Promise<Grant | null> {
     assertStorable({ by, ...auditTexts(record) });
     if (!isStorable(id)) return null;
     // One transaction: a row that cannot be written undoes the end.
