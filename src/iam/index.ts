@@ -69,6 +69,7 @@ export {
 export {
   BRAND,
   buildResult,
+  madeByEarlierAttempt,
   outcomeOf,
   resultDetail,
   SKIP_REASONS,

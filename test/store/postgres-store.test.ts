@@ -88,7 +88,7 @@ withPostgres((url) => {
         await c.query(
           'CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL)',
         );
-        for (const [i, sql] of MIGRATIONS.slice(0, 11).entries()) {
+        for (const [i, sql] of MIGRATIONS.slice(0, 12).entries()) {
           await c.query(sql);
           await c.query('INSERT INTO schema_migrations VALUES ($1, now())', [i + 1]);
         }

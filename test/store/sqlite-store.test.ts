@@ -100,7 +100,7 @@ describe('SqliteStore on a file', () => {
     mkdirSync(join(dir, 'data'));
     const db = openSqlite(file);
     db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)');
-    MIGRATIONS.slice(0, 12).forEach((sql, i) => {
+    MIGRATIONS.slice(0, 13).forEach((sql, i) => {
       db.exec(sql);
       db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(i + 1, new Date().toISOString());
     });
