@@ -1,6 +1,9 @@
 /**
  * A TCP relay in front of a server (PostgreSQL in the tests) that can stop passing bytes, as a paused
- * server or a silent network does, and cut every connection, as a restarted server does.
+ * server or a silent network does, cut every connection, as a restarted server does, and end one
+ * backend the way pg_terminate_backend does (see `terminateAt`). It reads the PostgreSQL wire protocol
+ * without TLS: each message is a type byte and an int32 length, but the client's first (startup) has
+ * no type byte.
  */
 import net from 'node:net';
 
@@ -11,19 +14,94 @@ export interface TcpProxy {
   resume(): void;
   /** Destroys every open connection (both sides). */
   cut(): void;
+  /**
+   * Arms one termination, for the first client message (simple query 'Q' or Parse 'P') whose SQL
+   * contains `sql`. `after-work` (default): the message is passed on, the server's reply up to and
+   * including ReadyForQuery is swallowed, and the client gets FATAL 57P01 instead: a backend terminated
+   * after its work (a COMMIT that committed, an autocommit statement that did). `before-work`: the
+   * message is never passed on, so the server does nothing of it.
+   */
+  terminateAt(sql: string, when?: 'after-work' | 'before-work'): void;
+  /** How many armed terminations have happened. */
+  readonly terminations: number;
   close(): Promise<void>;
 }
+
+/** What a backend ended by pg_terminate_backend sends its client before closing. */
+export const TERMINATED_MESSAGE = 'terminating connection due to administrator command';
+
+function errorResponse(fields: Record<string, string>): Buffer {
+  const body = Buffer.concat([
+    ...Object.entries(fields).map(([field, value]) => Buffer.from(`${field}${value}\0`, 'utf8')),
+    Buffer.from([0]),
+  ]);
+  const header = Buffer.alloc(5);
+  header.write('E', 0, 'latin1');
+  header.writeInt32BE(body.length + 4, 1);
+  return Buffer.concat([header, body]);
+}
+
+const FATAL_57P01 = errorResponse({ S: 'FATAL', V: 'FATAL', C: '57P01', M: TERMINATED_MESSAGE });
+
+/** Cuts a byte stream into whole protocol messages; `untyped`: the first has no type byte. */
+function messageReader(untyped: boolean): (chunk: Buffer) => Buffer[] {
+  let buffered = Buffer.alloc(0);
+  return (chunk) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    const messages: Buffer[] = [];
+    for (;;) {
+      const typeBytes = untyped ? 0 : 1;
+      if (buffered.length < typeBytes + 4) return messages;
+      const size = typeBytes + buffered.readInt32BE(typeBytes);
+      if (buffered.length < size) return messages;
+      messages.push(buffered.subarray(0, size));
+      buffered = buffered.subarray(size);
+      untyped = false;
+    }
+  };
+}
+
+const type = (message: Buffer): string => String.fromCharCode(message[0] ?? 0);
 
 export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
   const pairs = new Set<[net.Socket, net.Socket]>();
   let paused = false;
+  let armed: { sql: string; when: 'after-work' | 'before-work' } | null = null;
+  let terminations = 0;
+
+  /** The message that the armed termination is for, if this is it (and disarms it). */
+  const takeArmed = (message: Buffer): 'after-work' | 'before-work' | null => {
+    if (!armed || !['Q', 'P'].includes(type(message))) return null;
+    if (!message.toString('utf8').includes(armed.sql)) return null;
+    const { when } = armed;
+    armed = null;
+    terminations += 1;
+    return when;
+  };
+
   const server = net.createServer((client) => {
     const upstream = net.connect(targetPort, targetHost);
     const pair: [net.Socket, net.Socket] = [client, upstream];
     pairs.add(pair);
     if (paused) pair.forEach((s) => s.pause());
-    client.pipe(upstream);
-    upstream.pipe(client);
+    let swallowing = false;
+    const terminate = () => client.end(FATAL_57P01, () => upstream.destroy());
+    const fromClient = messageReader(true);
+    client.on('data', (chunk: Buffer) => {
+      for (const message of fromClient(chunk)) {
+        const fault = swallowing ? null : takeArmed(message);
+        if (fault === 'before-work') return terminate();
+        if (fault === 'after-work') swallowing = true;
+        upstream.write(message);
+      }
+    });
+    const fromServer = messageReader(false);
+    upstream.on('data', (chunk: Buffer) => {
+      for (const message of fromServer(chunk)) {
+        if (!swallowing) client.write(message);
+        else if (type(message) === 'Z') return terminate();
+      }
+    });
     const end = () => {
       pairs.delete(pair);
       client.destroy();
@@ -45,6 +123,12 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
       each((s) => s.resume());
     },
     cut: () => each((s) => s.destroy()),
+    terminateAt(sql, when = 'after-work') {
+      armed = { sql, when };
+    },
+    get terminations() {
+      return terminations;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         each((s) => s.destroy());
