@@ -83,6 +83,8 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     const upstream = net.connect(targetPort, targetHost);
     const pair: [net.Socket, net.Socket] = [client, upstream];
     pairs.add(pair);
+    // Messages are passed one write each: without this, Nagle's algorithm holds the later ones back.
+    pair.forEach((s) => s.setNoDelay(true));
     if (paused) pair.forEach((s) => s.pause());
     let swallowing = false;
     const terminate = () => client.end(FATAL_57P01, () => upstream.destroy());
