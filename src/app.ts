@@ -26,7 +26,7 @@ import {
   startScheduleTimer,
   webPeopleDirectory,
 } from './handlers';
-import { type ConnectionStatus, testModule } from './iam';
+import { listAllGroups, testModule } from './iam';
 import type { Logger, LogLevel } from './log';
 import { createMetrics, type Metrics } from './metrics';
 import {
@@ -121,14 +121,26 @@ export interface Bot {
 export const DRAIN_LIMIT_MS = 20_000;
 /** How long a closing listener waits for open connections before cutting them. */
 const CONNECTION_GRACE_MS = 1_000;
+/** How long the App Home's connection status and the group picker's names are kept. */
+const DIRECTORY_CACHE_MS = 60_000;
 /** A readiness probe that takes longer than this counts as "database not answering". */
 const READY_PROBE_MS = 2_000;
 
-/** Caches test-module for the App Home, so opening the tab does not hammer Atlassian. */
-function cachedConnectionStatus(check: () => Promise<ConnectionStatus>, ttlMs: number, now: () => number) {
-  let cached: { value: Promise<ConnectionStatus>; until: number } | null = null;
+/**
+ * Keeps `load`'s answer for `ttlMs`, so a tab opened or a picker typed into again does not ask Atlassian
+ * again (test-module for the App Home, the directory's group names). A failure is not kept: the next
+ * call asks again.
+ */
+function cachedFor<T>(load: () => Promise<T>, ttlMs: number, now: () => number): () => Promise<T> {
+  let cached: { value: Promise<T>; until: number } | null = null;
   return () => {
-    if (!cached || cached.until <= now()) cached = { value: check(), until: now() + ttlMs };
+    if (!cached || cached.until <= now()) {
+      const entry = { value: load(), until: now() + ttlMs };
+      entry.value.catch(() => {
+        if (cached === entry) cached = null;
+      });
+      cached = entry;
+    }
     return cached.value;
   };
 }
@@ -300,13 +312,12 @@ function botContext(
   clock: () => Date,
 ): BotContext {
   const { logger } = options;
+  const now = () => clock().getTime();
   return {
     iam: runtime.context,
     sandbox: runtime.sandbox,
     store,
-    access: new AccessPolicy(webPeopleDirectory(app.client), slack.operators, slack.approvers, () =>
-      clock().getTime(),
-    ),
+    access: new AccessPolicy(webPeopleDirectory(app.client), slack.operators, slack.approvers, now),
     inFlight: new InFlight(),
     followUps: new FollowUps(),
     logger,
@@ -315,7 +326,12 @@ function botContext(
     policy: options.policy,
     approvedRetry: { ...approvedRetry(slack.approvedRetryDeadlineMs), ...options.approvedRetry },
     metrics,
-    connectionStatus: cachedConnectionStatus(() => testModule(runtime.context.directory), 60_000, Date.now),
+    connectionStatus: cachedFor(() => testModule(runtime.context.directory), DIRECTORY_CACHE_MS, now),
+    groupNames: cachedFor(
+      async () => (await listAllGroups(runtime.context.directory)).map((group) => group.displayName),
+      DIRECTORY_CACHE_MS,
+      now,
+    ),
   };
 }
 

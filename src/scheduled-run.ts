@@ -85,6 +85,7 @@ export async function runScheduledOnce(
       // A command-line run serves no /metrics: counted, never read.
       metrics: createMetrics({ processMetrics: false }),
       connectionStatus: async () => ({ ok: true }),
+      groupNames: async () => [], // a command-line run shows no App Home and no picker
     };
     const carriedOut = await runScheduled(context, slack);
     return { carriedOut, grantsEnded: await endDueGrants(context, slack) };

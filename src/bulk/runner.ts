@@ -9,6 +9,7 @@
  * TLS, certificates) stops the run like a bad token.
  */
 import {
+  buildResult,
   type CommandPlan,
   type IamContext,
   type IamResult,
@@ -184,9 +185,11 @@ class RowRun {
         tried = await this.#attempt({ ...row, profile });
       } catch (error) {
         this.gate.release(ticket);
-        // A ProfileError (e.g. no identifier) is found before any request is sent.
-        const outcome = error instanceof ProfileError ? 'malformed' : 'failed';
-        this.finish(row, { outcome, error: (error as Error).message ?? String(error) });
+        // A ProfileError (e.g. no identifier) is found before any request is sent. Either way the row's
+        // "received" entry gets its outcome: never a received row without one.
+        const message = (error as Error).message ?? String(error);
+        this.finish(row, { outcome: error instanceof ProfileError ? 'malformed' : 'failed', error: message });
+        await this.options.audit.result(this.#command, profile, this.#failedResult(profile, message));
         return 'finished';
       }
       last = tried.result;
@@ -197,6 +200,17 @@ class RowRun {
       }
       if ((await this.gate.settle(ticket, tried.error)) !== 'retry') return last;
     }
+  }
+
+  /** The failed result of a row whose command threw instead of answering. */
+  #failedResult(profile: UserProfile, message: string): IamResult {
+    const { operation, context } = this.options;
+    return buildResult({
+      action: operation,
+      instanceName: context.instanceName,
+      profile,
+      error: { status: null, message },
+    });
   }
 
   /** Runs one valid row; true when it succeeded or was skipped. */

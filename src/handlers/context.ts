@@ -28,6 +28,8 @@ export interface BotContext {
   metrics: Metrics;
   /** test-module, cached briefly: the App Home shows it. */
   connectionStatus: () => Promise<ConnectionStatus>;
+  /** The directory's group names, cached briefly: the group picker and the groups a member may ask for. */
+  groupNames: () => Promise<string[]>;
 }
 
 export interface ApprovedRetry {

@@ -7,7 +7,6 @@
 import type { WebClient } from '@slack/web-api';
 import {
   GroupCommandError,
-  listAllGroups,
   lookUpGroup,
   pinUser,
   previewMembership,
@@ -91,8 +90,7 @@ export async function accessRole(
 /** The groups `requesterId` may ask for themselves: those a grant rule lists `members` for. */
 export async function requestableGroups(context: BotContext, requesterId: string): Promise<string[]> {
   if (!context.policy.rules.some((rule) => rule.membersMayAsk)) return [];
-  const names = (await listAllGroups(context.iam.directory)).map((group) => group.displayName);
-  return names.filter(
+  return (await context.groupNames()).filter(
     (group) => policyFor(context.policy, { action: 'grant', target: { group }, requesterId }).membersMayAsk,
   );
 }

@@ -149,6 +149,50 @@ it('runs each row, writes one report line per row and audits each row that ran',
   expect(entries.filter((e) => e.kind === 'result')).toHaveLength(3);
 });
 
+it('a row whose command throws after its "received" entry gets its failed outcome in the audit log too', async () => {
+  const { audit, entries } = recordingAudit();
+  const rows = toBulkRows(readCsv('email\nfine@example.com\nbroken@example.com'), 'disable', {
+    groupColumn: false,
+  });
+  const report = ReportWriter.open(path.join(dir, 'report.jsonl'));
+  const broken = context();
+  const real = harness.client;
+  // The real client, except that one lookup throws something that is not an Atlassian answer.
+  broken.directory = new Proxy(real, {
+    get(target, key) {
+      if (key === 'findUsers') {
+        return async (...args: Parameters<typeof real.findUsers>) => {
+          if (args[1] === 'broken@example.com') throw new TypeError('the lookup broke');
+          return target.findUsers(...args);
+        };
+      }
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  const seen: ReportLine[] = [];
+  await runRows(rows, {
+    operation: 'disable',
+    allowEnable: false,
+    context: broken,
+    audit,
+    report,
+    controller: new AimdController({ max: 2, now: () => 0 }),
+    onRow: (line) => seen.push(line),
+  });
+  report.close();
+  expect(seen.find((l) => l.identifier === 'broken@example.com')).toMatchObject({
+    outcome: 'failed',
+    error: 'the lookup broke',
+  });
+  const of = (target: string) => entries.filter((e) => e.target === target).map((e) => [e.kind, e.outcome]);
+  expect(of('broken@example.com')).toEqual([
+    ['command', undefined],
+    ['result', false],
+  ]);
+  expect(of('fine@example.com')).toHaveLength(2);
+});
+
 describe('group rows (add-to-group, remove-from-group)', () => {
   const seed = async (email: string) =>
     (

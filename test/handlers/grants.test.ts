@@ -426,6 +426,16 @@ describe('the /iam-grant form', () => {
     expect(await pickerOptions('UMEMBER', '')).toEqual([JIRA]);
   });
 
+  it("asks Atlassian for the directory's groups once a minute, not at every key typed into the picker", async () => {
+    const groupLists = () => world.scim().filter((r) => r.startsWith('GET /Groups')).length;
+    for (const typed of ['', 'c', 'co', 'con']) await pickerOptions('UREQ', typed);
+    await pickerOptions('UMEMBER', 'j');
+    expect(groupLists()).toBe(1);
+    world.advance(61_000);
+    expect(await pickerOptions('UREQ', 'jira')).toEqual([JIRA]);
+    expect(groupLists()).toBe(2);
+  });
+
   it('asks for the submitter when no one is picked; a bad duration goes back into the form', async () => {
     world.seedUser('mem@example.com');
     expect(await submit('UMEMBER', { duration: '3 fortnights' }, JIRA)).toMatchObject({

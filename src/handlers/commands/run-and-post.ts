@@ -1,9 +1,18 @@
-import { type AccessCommand, type IamResult, outcomeOf, type ProfileCommand, resultDetail } from '../../iam';
+import {
+  type AccessCommand,
+  type IamResult,
+  outcomeOf,
+  parseAllowEnable,
+  type ProfileCommand,
+  resultDetail,
+  targetOf,
+} from '../../iam';
+import { requestWrite } from '../approvals';
 import { hasThreadDetails, resultMessage, userDetailsThreadMessage } from '../../views/slack';
 import { audit, auditDone, type BotContext } from '../context';
 import { postMessage, tellEphemeral } from '../posting';
 import type { SlackMessage } from '../../views/slack';
-import type { CommandArgs } from './slash-command';
+import { type CommandArgs, type ProfileInput, requesterOf } from './slash-command';
 
 /**
  * Audits the command (no row, no action: AuditUnavailableError is thrown before Atlassian is called),
@@ -86,4 +95,28 @@ async function postResult(
     }
     return null;
   }
+}
+
+/**
+ * A create or update typed as a slash command: carried out at once and posted (runAndPost), or, where
+ * it needs a second person, posted as an approval request (requestWrite); its row comes first either way.
+ */
+export function requestSlashWrite(
+  context: BotContext,
+  args: CommandArgs,
+  input: ProfileInput,
+  action: 'create' | 'update',
+): Promise<void> {
+  const who = {
+    client: args.client,
+    respond: args.respond,
+    userId: args.command.user_id,
+    channelId: args.command.channel_id,
+    received: true as const,
+  };
+  const allowEnable = parseAllowEnable(input.allowEnable);
+  const request = { ...requesterOf(args, input), profile: input.profile, allowEnable };
+  return requestWrite(context, args.client, request, action, (execute) =>
+    runAndPost(context, who, `iam-${action}-user`, targetOf(input.profile), execute),
+  );
 }

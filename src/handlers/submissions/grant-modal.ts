@@ -5,7 +5,7 @@ import type {
   SlackViewMiddlewareArgs,
   ViewSubmitAction,
 } from '@slack/bolt';
-import { listAllGroups, ProfileError } from '../../iam';
+import { ProfileError } from '../../iam';
 import {
   errorNotice,
   GRANT_BLOCKS,
@@ -31,7 +31,7 @@ export function grantGroupOptions(context: BotContext) {
   return async ({ ack, body }: OptionsArgs): Promise<void> => {
     try {
       const names = (await context.access.isOperator(body.user.id))
-        ? (await listAllGroups(context.iam.directory)).map((group) => group.displayName)
+        ? await context.groupNames()
         : await requestableGroups(context, body.user.id);
       await ack({ options: groupOptions(names, body.value ?? '') });
     } catch (error) {
