@@ -1,9 +1,9 @@
 /**
- * A TCP relay in front of a server (PostgreSQL in the tests) that can stop passing bytes, as a paused
- * server or a silent network does, cut every connection, as a restarted server does, and end one
- * backend the way pg_terminate_backend does (see `terminateAt`). It reads the PostgreSQL wire protocol
- * without TLS: each message is a type byte and an int32 length, but the client's first (startup) has
- * no type byte.
+ * A TCP relay in front of a server (PostgreSQL, Slack or Atlassian in the tests) that can stop passing
+ * bytes, as a paused server or a silent network does, cut every connection, as a restarted server
+ * does, and, in front of PostgreSQL, end one backend the way pg_terminate_backend does (see
+ * `terminateAt`). For that it reads the PostgreSQL wire protocol without TLS: each message is a type
+ * byte and an int32 length, but the client's first (startup) has no type byte.
  */
 import net from 'node:net';
 
@@ -15,11 +15,11 @@ export interface TcpProxy {
   /** Destroys every open connection (both sides). */
   cut(): void;
   /**
-   * Arms one termination, for the first client message (simple query 'Q' or Parse 'P') whose SQL
-   * contains `sql`. `after-work` (default): the message is passed on, the server's reply up to and
-   * including ReadyForQuery is swallowed, and the client gets FATAL 57P01 instead: a backend terminated
-   * after its work (a COMMIT that committed, an autocommit statement that did). `before-work`: the
-   * message is never passed on, so the server does nothing of it.
+   * Only with `{ postgres: true }`. Arms one termination, for the first client message (simple query
+   * 'Q' or Parse 'P') whose SQL contains `sql`. `after-work` (default): the message is passed on, the
+   * server's reply up to and including ReadyForQuery is swallowed, and the client gets FATAL 57P01
+   * instead: a backend terminated after its work (a COMMIT that committed, an autocommit statement
+   * that did). `before-work`: the message is never passed on, so the server does nothing of it.
    */
   terminateAt(sql: string, when?: 'after-work' | 'before-work'): void;
   /** How many armed terminations have happened. */
@@ -28,7 +28,7 @@ export interface TcpProxy {
 }
 
 /** What a backend ended by pg_terminate_backend sends its client before closing. */
-export const TERMINATED_MESSAGE = 'terminating connection due to administrator command';
+const TERMINATED_MESSAGE = 'terminating connection due to administrator command';
 
 function errorResponse(fields: Record<string, string>): Buffer {
   const body = Buffer.concat([
@@ -63,7 +63,11 @@ function messageReader(untyped: boolean): (chunk: Buffer) => Buffer[] {
 
 const type = (message: Buffer): string => String.fromCharCode(message[0] ?? 0);
 
-export async function startTcpProxy(targetHost: string, targetPort: number): Promise<TcpProxy> {
+export async function startTcpProxy(
+  targetHost: string,
+  targetPort: number,
+  options: { postgres?: boolean } = {},
+): Promise<TcpProxy> {
   const pairs = new Set<[net.Socket, net.Socket]>();
   let paused = false;
   let armed: { sql: string; when: 'after-work' | 'before-work' } | null = null;
@@ -79,13 +83,8 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     return when;
   };
 
-  const server = net.createServer((client) => {
-    const upstream = net.connect(targetPort, targetHost);
-    const pair: [net.Socket, net.Socket] = [client, upstream];
-    pairs.add(pair);
-    // Messages are passed one write each: without this, Nagle's algorithm holds the later ones back.
-    pair.forEach((s) => s.setNoDelay(true));
-    if (paused) pair.forEach((s) => s.pause());
+  /** Passes whole PostgreSQL messages each way, carrying out an armed termination. */
+  const relayPostgres = (client: net.Socket, upstream: net.Socket) => {
     let swallowing = false;
     const terminate = () => client.end(FATAL_57P01, () => upstream.destroy());
     const fromClient = messageReader(true);
@@ -104,6 +103,21 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
         else if (type(message) === 'Z') return terminate();
       }
     });
+  };
+
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, targetHost);
+    const pair: [net.Socket, net.Socket] = [client, upstream];
+    pairs.add(pair);
+    if (paused) pair.forEach((s) => s.pause());
+    if (options.postgres) {
+      // Messages are passed one write each: without this, Nagle's algorithm holds the later ones back.
+      pair.forEach((s) => s.setNoDelay(true));
+      relayPostgres(client, upstream);
+    } else {
+      client.pipe(upstream);
+      upstream.pipe(client);
+    }
     const end = () => {
       pairs.delete(pair);
       client.destroy();
@@ -126,6 +140,7 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     },
     cut: () => each((s) => s.destroy()),
     terminateAt(sql, when = 'after-work') {
+      if (!options.postgres) throw new Error('terminateAt needs startTcpProxy(..., { postgres: true })');
       armed = { sql, when };
     },
     get terminations() {
