@@ -56,6 +56,17 @@ withPostgres((url) => {
       expect(await stored('audit_log', 'id, actor')).toEqual([{ id: String(entry.id), actor: 'U0AGAIN' }]);
     });
 
+    it('a write whose COMMIT outcome cannot be asked (every txid_status ended too): reported as failed, stored once', async () => {
+      proxy.terminateAt('COMMIT');
+      // The lookup is a read: sent once and again 4 times, each ended before the server sees it.
+      for (let i = 0; i < 5; i += 1) proxy.terminateAt('txid_status', 'before-work');
+      await expect(store.appendAudit(newAudit({ actor: 'U0UNKNOWN' }))).rejects.toThrow(
+        /lost during COMMIT .*whether the change was stored cannot be told/,
+      );
+      expect(proxy.terminations).toBe(6);
+      expect(await stored('audit_log', 'actor')).toEqual([{ actor: 'U0UNKNOWN' }]);
+    });
+
     describe.each([
       ['the statement', 'INSERT INTO'],
       ['COMMIT', 'COMMIT'],

@@ -15,8 +15,8 @@ export interface TcpProxy {
   /** Destroys every open connection (both sides). */
   cut(): void;
   /**
-   * Only with `{ postgres: true }`. Arms one termination, for the first client message (simple query
-   * 'Q' or Parse 'P') whose SQL contains `sql`. `after-work` (default): the message is passed on, the
+   * Only with `{ postgres: true }`. Arms one termination (each call one more), for the first client
+   * message (simple query 'Q' or Parse 'P') whose SQL contains `sql`. `after-work` (default): the message is passed on, the
    * server's reply up to and including ReadyForQuery is swallowed, and the client gets FATAL 57P01
    * instead: a backend terminated after its work (a COMMIT that committed, an autocommit statement
    * that did). `before-work`: the message is never passed on, so the server does nothing of it.
@@ -70,17 +70,17 @@ export async function startTcpProxy(
 ): Promise<TcpProxy> {
   const pairs = new Set<[net.Socket, net.Socket]>();
   let paused = false;
-  let armed: { sql: string; when: 'after-work' | 'before-work' } | null = null;
+  const armed: { sql: string; when: 'after-work' | 'before-work' }[] = [];
   let terminations = 0;
 
-  /** The message that the armed termination is for, if this is it (and disarms it). */
+  /** The armed termination this message is for, if any, taken (the first armed for its SQL). */
   const takeArmed = (message: Buffer): 'after-work' | 'before-work' | null => {
-    if (!armed || !['Q', 'P'].includes(type(message))) return null;
-    if (!message.toString('utf8').includes(armed.sql)) return null;
-    const { when } = armed;
-    armed = null;
+    if (!['Q', 'P'].includes(type(message))) return null;
+    const text = message.toString('utf8');
+    const index = armed.findIndex(({ sql }) => text.includes(sql));
+    if (index < 0) return null;
     terminations += 1;
-    return when;
+    return armed.splice(index, 1)[0]!.when;
   };
 
   /** Passes whole PostgreSQL messages each way, carrying out an armed termination. */
@@ -141,7 +141,7 @@ export async function startTcpProxy(
     cut: () => each((s) => s.destroy()),
     terminateAt(sql, when = 'after-work') {
       if (!options.postgres) throw new Error('terminateAt needs startTcpProxy(..., { postgres: true })');
-      armed = { sql, when };
+      armed.push({ sql, when });
     },
     get terminations() {
       return terminations;
