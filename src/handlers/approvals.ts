@@ -554,9 +554,10 @@ async function tellOutcome(
 }
 
 /**
- * Ends a request that cannot be carried out (or posted) as failed, once across instances: its audit
- * row, then (unless told not to) its card, a message in its channel and the requester's DM (`told`: its
- * text, instead of the standard notice).
+ * Ends a request that cannot be carried out (or posted) as failed, once across instances, with its audit
+ * row (one transaction: if the row cannot be written nothing is failed, the request stays as it was and
+ * this is logged), then (unless told not to) its card, a message in its channel and the requester's DM
+ * (`told`: its text, instead of the standard notice).
  */
 export async function failRequest(
   context: BotContext,
@@ -565,19 +566,31 @@ export async function failRequest(
   reason: string,
   options: { announce: boolean; told?: string } = { announce: true },
 ): Promise<void> {
-  const ended = await context.store.failApproval(request.id, reason);
-  if (!ended) return; // another instance ended or completed it
-  context.logger.warn('approval request failed', { requestId: request.id, reason });
-  // The request has ended: its row records what happened and never stops the announcement.
-  await auditDone(context, {
+  const entry = {
     actor: 'system',
-    kind: 'result',
+    kind: 'result' as const,
     command: COMMAND_OF[request.action],
     target: request.target,
     outcome: 'failed',
     requestId: request.id,
     detail: { reason, ...groupDetail(request) },
-  });
+  };
+  let ended: ApprovalRequest | null;
+  try {
+    ended = await writeWithRecord(context, entry, (record) =>
+      context.store.failApproval(request.id, reason, record),
+    );
+  } catch (error) {
+    context.logger.error('AUDIT ROW MISSING: the failure was not recorded; the request stays as it was', {
+      requestId: request.id,
+      command: entry.command,
+      reason,
+      error: (error as Error).message,
+    });
+    return;
+  }
+  if (!ended) return; // another instance ended or completed it
+  context.logger.warn('approval request failed', { requestId: request.id, reason });
   if (!options.announce) return;
   const dm =
     options.told === undefined ? undefined : refusalMessage(options.told, { sandbox: context.sandbox });

@@ -110,15 +110,16 @@ export async function auditDone(context: BotContext, entry: BotAuditEntry): Prom
 }
 
 /**
- * A store write that carries its own audit row in one transaction (Store.completeApproval): `entry` is
- * stamped as audit() stamps it and counted in the metrics when `write` says it stored it; a failure
- * counts as an audit write failure and is rethrown (nothing was written).
+ * A store write that carries its own audit row in one transaction (Store.completeApproval, failApproval,
+ * endGrant): `entry` is stamped as audit() stamps it and counted in the metrics when `write` answers
+ * that it stored it (true, or the changed row); a failure counts as an audit write failure and is
+ * rethrown (nothing was written).
  */
-export async function writeWithRecord(
+export async function writeWithRecord<T>(
   context: BotContext,
   entry: BotAuditEntry,
-  write: (record: NewAuditEntry) => Promise<boolean>,
-): Promise<boolean> {
+  write: (record: NewAuditEntry) => Promise<T>,
+): Promise<T> {
   try {
     const written = await write({ ...entry, at: context.clock(), source: 'slack' });
     if (written) count(context.metrics, entry);

@@ -7,12 +7,12 @@
  * out the next sweep, on any instance, tries again; so does a crash or SIGKILL mid-way.
  */
 import type { WebClient } from '@slack/web-api';
-import { failureCause, type IamResult, removePinnedMember } from '../iam';
+import { failureCause, type IamResult, madeByEarlierAttempt, removePinnedMember, SKIP_REASONS } from '../iam';
 import { isTransientFailure } from '../scim/client';
 import type { Grant } from '../store/grants';
 import { type ExpiryOutcome, type GrantEndCause, grantEndMessage, type SlackMessage } from '../views/slack';
 import { CLAIM_OWNER } from './claims';
-import { auditDone, type BotContext } from './context';
+import { type BotContext, writeWithRecord } from './context';
 import { postMessage } from './posting';
 
 /** Claimed per statement: an instance killed mid-batch strands few, for its peers to take when the lease ends. */
@@ -36,10 +36,83 @@ function expiryOutcome(result: IamResult): ExpiryOutcome | null {
   return null;
 }
 
+/** Our attempts to end the grant before this one: the sweeps that claimed it, but for this sweep's own claim. */
+const earlierAttempts = (grant: Grant, cause: GrantEndCause): number =>
+  grant.endAttempts - (cause.reason === 'expired' ? 1 : 0);
+
+/** What removing the grant's member did: the result, its outcome for people, and whether an earlier attempt of ours made it. */
+interface Removal {
+  result: IamResult;
+  outcome: ExpiryOutcome;
+  byEarlierAttempt: boolean;
+}
+
 /**
- * Removes a grant's member and ends the grant (`cause`: expired, or done by its holder); true when this
- * caller ended it. Only that caller writes the audit row and tells the thread and the holder. A failed
- * removal ends nothing: an expiry waits for the next sweep, a click says so.
+ * Removes the grant's member; null when that failed (logged). A member found gone after an earlier
+ * attempt of ours (cut short between its PATCH and the end being stored) was removed by that attempt.
+ */
+async function removeMember(
+  context: BotContext,
+  grant: Grant,
+  cause: GrantEndCause,
+): Promise<Removal | null> {
+  const found = await removePinnedMember(context.iam, {
+    user: { id: grant.userId },
+    group: { id: grant.groupId, displayName: grant.groupName },
+  });
+  const result =
+    earlierAttempts(grant, cause) > 0 ? madeByEarlierAttempt(found, SKIP_REASONS.notMember) : found;
+  const outcome = expiryOutcome(result);
+  if (outcome !== null) return { result, outcome, byEarlierAttempt: result !== found };
+  const failure = failureCause(result);
+  const log = failure && isTransientFailure(failure) ? context.logger.warn : context.logger.error;
+  log.call(context.logger, 'a grant could not be ended yet', {
+    grantId: grant.id,
+    group: grant.groupName,
+    error: result.IAM.Vendor.errorMessage,
+  });
+  return null;
+}
+
+/** The audit row of a grant's end, written with the end itself (Store.endGrant). */
+function endEntry(grant: Grant, cause: GrantEndCause, by: string, now: Date, removal: Removal) {
+  return {
+    actor: by,
+    kind: 'result' as const,
+    command: `grant-${cause.reason === 'expired' ? 'expiry' : 'done'}`,
+    target: grant.target,
+    outcome: removal.outcome === 'removed' ? 'success' : 'skipped',
+    requestId: grant.requestId,
+    detail: {
+      group: grant.groupName,
+      grantId: grant.id,
+      endsAt: grant.endsAt?.toISOString() ?? null,
+      lateMs: grant.endsAt ? now.getTime() - grant.endsAt.getTime() : null,
+      outcome: removal.outcome,
+      ...(removal.byEarlierAttempt
+        ? { removedBy: 'an earlier attempt of ours, cut short', attempts: grant.endAttempts }
+        : {}),
+      result: removal.result,
+    },
+  };
+}
+
+/** The grant's member was removed but its end could not be stored with its audit row: it stays active. */
+export class GrantEndUnrecorded extends Error {
+  constructor(grant: Grant, cause: unknown) {
+    super(
+      `The member of "${grant.groupName}" was removed, but the audit log is unavailable, so the end of the grant is not recorded yet (${(cause as Error).message}).`,
+    );
+    this.name = 'GrantEndUnrecorded';
+  }
+}
+
+/**
+ * Removes a grant's member and ends the grant (`cause`: expired, or done by its holder) with its audit
+ * row, in one store write; true when this caller ended it. Only that caller tells the thread and the
+ * holder. A failed removal ends nothing: an expiry waits for the next sweep, a click says so. An end
+ * whose row cannot be written ends nothing either: logged, and thrown as GrantEndUnrecorded (an expiry
+ * is tried again once its lease has run out, and then reads as removed by this attempt).
  */
 export async function endGrantNow(
   context: BotContext,
@@ -47,42 +120,29 @@ export async function endGrantNow(
   grant: Grant,
   cause: GrantEndCause,
 ): Promise<boolean> {
-  const result = await removePinnedMember(context.iam, {
-    user: { id: grant.userId },
-    group: { id: grant.groupId, displayName: grant.groupName },
-  });
-  const outcome = expiryOutcome(result);
-  if (outcome === null) {
-    const failure = failureCause(result);
-    const log = failure && isTransientFailure(failure) ? context.logger.warn : context.logger.error;
-    log.call(context.logger, 'a grant could not be ended yet', {
-      grantId: grant.id,
-      group: grant.groupName,
-      error: result.IAM.Vendor.errorMessage,
-    });
-    return false;
-  }
+  const removal = await removeMember(context, grant, cause);
+  if (removal === null) return false;
   const now = context.clock();
   const by = cause.reason === 'expired' ? SYSTEM : cause.by;
-  const ended = await context.store.endGrant(grant.id, by, now, cause.reason);
-  if (!ended) return false; // ended meanwhile (revoked, done, or a peer's sweep)
-  await auditDone(context, {
-    actor: by,
-    kind: 'result',
-    command: `grant-${cause.reason === 'expired' ? 'expiry' : 'done'}`,
-    target: grant.target,
-    outcome: outcome === 'removed' ? 'success' : 'skipped',
-    requestId: grant.requestId,
-    detail: {
-      group: grant.groupName,
+  const entry = endEntry(grant, cause, by, now, removal);
+  let ended: Grant | null;
+  try {
+    ended = await writeWithRecord(context, entry, (record) =>
+      context.store.endGrant(grant.id, { by, at: now, reason: cause.reason }, record),
+    );
+  } catch (error) {
+    context.logger.error('AUDIT ROW MISSING: a grant end was not recorded; the grant stays active', {
       grantId: grant.id,
-      endsAt: grant.endsAt?.toISOString() ?? null,
-      lateMs: grant.endsAt ? now.getTime() - grant.endsAt.getTime() : null,
-      outcome,
-      result,
-    },
-  });
-  await tellGrantEvent(context, client, ended, grantEndMessage(ended, cause, outcome, context.sandbox));
+      command: entry.command,
+      target: grant.target,
+      outcome: entry.outcome,
+      error: (error as Error).message,
+    });
+    throw new GrantEndUnrecorded(grant, error);
+  }
+  if (!ended) return false; // ended meanwhile (revoked, done, or a peer's sweep)
+  const message = grantEndMessage(ended, cause, removal.outcome, context.sandbox);
+  await tellGrantEvent(context, client, ended, message);
   return true;
 }
 

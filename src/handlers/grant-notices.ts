@@ -9,6 +9,7 @@ import { policyFor } from '../policy';
 import type { ScimUser } from '../scim/types';
 import type { DueGrantNotice, Grant } from '../store/grants';
 import {
+  errorNotice,
   grantExtendAskedMessage,
   grantNoticeMessage,
   grantNoticeSentMessage,
@@ -16,7 +17,7 @@ import {
 } from '../views/slack';
 import { requestApproval } from './approvals';
 import { audit, auditDone, type BotContext } from './context';
-import { endGrantNow, tellGrantEvent } from './grant-expiry';
+import { endGrantNow, GrantEndUnrecorded, tellGrantEvent } from './grant-expiry';
 import { postMessage } from './posting';
 
 /** Notices claimed per statement. */
@@ -132,7 +133,13 @@ export async function clickedGrant(
 export async function grantDone(context: BotContext, client: WebClient, click: GrantClick): Promise<boolean> {
   const grant = await clickedGrant(context, client, click, 'grant-done');
   if (!grant) return false;
-  if (await endGrantNow(context, client, grant, { reason: 'done', by: click.userId })) return true;
+  try {
+    if (await endGrantNow(context, client, grant, { reason: 'done', by: click.userId })) return true;
+  } catch (error) {
+    if (!(error instanceof GrantEndUnrecorded)) throw error;
+    await postMessage(client, click.userId, errorNotice(error.message, { sandbox: context.sandbox }));
+    return false;
+  }
   const latest = await context.store.getGrant(grant.id);
   const reason = latest?.endedAt
     ? `Your access to "${grant.groupName}" has already ended (${latest.endReason ?? 'ended'}).`

@@ -9,7 +9,7 @@ import { grantNotices, policyFor } from '../policy';
 import type { Grant, GrantEndReason } from '../store/grants';
 import type { ApprovalRequest } from '../store/types';
 import { granteeMessage, grantEndedMessage } from '../views/slack';
-import { type BotContext } from './context';
+import { type BotContext, writeWithRecord } from './context';
 import { postMessage } from './posting';
 
 /** `{ group }` for the audit row of anything about a grant (filterable by group), else nothing. */
@@ -101,16 +101,71 @@ export async function tellGrantee(context: BotContext, client: WebClient, reques
   );
 }
 
+/** How a removal by /iam-revoke ends stored grants: by whom, why, and the removal's outcome (success, skipped). */
+export interface StoredGrantsEnd {
+  by: string;
+  reason: GrantEndReason;
+  outcome: string;
+}
+
+/**
+ * Ends one stored grant with its audit row (one store write), then says so in its thread and to its
+ * holder; null when another caller ended it, or when the row cannot be written (logged: the grant stays
+ * active, the removal itself is recorded by the command's result row).
+ */
+async function endStoredGrant(
+  context: BotContext,
+  client: WebClient,
+  grant: Grant,
+  end: StoredGrantsEnd,
+): Promise<Grant | null> {
+  const entry = {
+    actor: end.by,
+    kind: 'result' as const,
+    command: `grant-${end.reason === 'revoked' ? 'revoke' : end.reason}`,
+    target: grant.target,
+    outcome: end.outcome,
+    requestId: grant.requestId,
+    detail: { group: grant.groupName, grantId: grant.id, endsAt: grant.endsAt?.toISOString() ?? null },
+  };
+  let mine: Grant | null;
+  try {
+    mine = await writeWithRecord(context, entry, (record) =>
+      context.store.endGrant(grant.id, { by: end.by, at: context.clock(), reason: end.reason }, record),
+    );
+  } catch (error) {
+    context.logger.error('AUDIT ROW MISSING: a grant end was not recorded; the grant stays active', {
+      grantId: grant.id,
+      command: entry.command,
+      target: grant.target,
+      error: (error as Error).message,
+    });
+    return null;
+  }
+  if (!mine) return null;
+  const message = grantEndedMessage(mine, end.reason, end.by, context.sandbox);
+  const places = [
+    ...(mine.channelId && mine.threadTs ? [[mine.channelId, mine.threadTs]] : []),
+    ...(mine.slackUserId && mine.slackUserId !== end.by ? [[mine.slackUserId, undefined]] : []),
+  ] as [string, string | undefined][];
+  for (const [channel, threadTs] of places) {
+    await postMessage(client, channel, message, threadTs ? { threadTs } : {}).catch((error: Error) =>
+      context.logger.warn('could not post that a grant ended', { grantId: grant.id, error: error.message }),
+    );
+  }
+  return mine;
+}
+
 /**
  * Ends the active stored grants of this user in this group (the member was removed, or is being): each
- * through endGrant, so only the caller that ends it posts in its thread and tells its holder.
+ * through endGrant with its own audit row, so only the caller that ends it records it, posts in its
+ * thread and tells its holder.
  */
 export async function endStoredGrants(
   context: BotContext,
   client: WebClient,
   member: { userId: string; groupName: string },
-  by: string,
-  reason: GrantEndReason,
+  end: StoredGrantsEnd,
 ): Promise<Grant[]> {
   const name = member.groupName.toLowerCase();
   const active = (await context.store.listGrants({ userId: member.userId, active: true })).filter(
@@ -118,19 +173,8 @@ export async function endStoredGrants(
   );
   const ended: Grant[] = [];
   for (const grant of active) {
-    const mine = await context.store.endGrant(grant.id, by, context.clock(), reason);
-    if (!mine) continue;
-    ended.push(mine);
-    const message = grantEndedMessage(mine, reason, by, context.sandbox);
-    const places = [
-      ...(mine.channelId && mine.threadTs ? [[mine.channelId, mine.threadTs]] : []),
-      ...(mine.slackUserId && mine.slackUserId !== by ? [[mine.slackUserId, undefined]] : []),
-    ] as [string, string | undefined][];
-    for (const [channel, threadTs] of places) {
-      await postMessage(client, channel, message, threadTs ? { threadTs } : {}).catch((error: Error) =>
-        context.logger.warn('could not post that a grant ended', { grantId: grant.id, error: error.message }),
-      );
-    }
+    const mine = await endStoredGrant(context, client, grant, end);
+    if (mine) ended.push(mine);
   }
   return ended;
 }

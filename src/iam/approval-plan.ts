@@ -16,7 +16,7 @@ import {
 } from './commands';
 import { addPinnedMember, createUserInGroups } from './groups';
 import type { UserProfile } from './profile';
-import { primaryEmail, type IamResult, SKIP_REASONS } from './result';
+import { madeByEarlierAttempt, primaryEmail, type IamResult, SKIP_REASONS } from './result';
 
 export const APPROVAL_ACTIONS = ['disable', 'enable', 'update', 'grant', 'create'] as const;
 export type ApprovalAction = (typeof APPROVAL_ACTIONS)[number];
@@ -205,8 +205,6 @@ const ALREADY_DONE: Partial<Record<ApprovalAction, string>> = {
  * so it is reported as done, not as skipped. Any other result is returned as it is.
  */
 export function finishedByEarlierAttempt(plan: ApprovalPlan, result: IamResult): IamResult {
-  const vendor = result.IAM.Vendor;
   const already = ALREADY_DONE[plan.action];
-  if (already === undefined || !vendor.skipped || vendor.reason !== already) return result;
-  return { ...result, IAM: { ...result.IAM, Vendor: { ...vendor, skipped: false, reason: null } } };
+  return already === undefined ? result : madeByEarlierAttempt(result, already);
 }

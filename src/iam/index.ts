@@ -68,6 +68,7 @@ export {
 export {
   BRAND,
   buildResult,
+  madeByEarlierAttempt,
   outcomeOf,
   resultDetail,
   SKIP_REASONS,

@@ -58,6 +58,17 @@ export const SKIP_REASONS = {
   notMember: 'User is not a member.',
 } as const;
 
+/**
+ * A change carried out again after our own attempt at it was cut short (a crash, a kill, a timeout): a
+ * result skipped because the change was found made already (`already`, one of SKIP_REASONS) means that
+ * attempt made it, so it reads as done, not as skipped. Any other result is returned as it is.
+ */
+export function madeByEarlierAttempt(result: IamResult, already: string): IamResult {
+  const vendor = result.IAM.Vendor;
+  if (!vendor.skipped || vendor.reason !== already) return result;
+  return { ...result, IAM: { ...result.IAM, Vendor: { ...vendor, skipped: false, reason: null } } };
+}
+
 export function primaryEmail(user: ScimUser): string | null {
   const email = user.emails?.find((e) => e.primary) ?? user.emails?.[0];
   return email?.value ?? null;

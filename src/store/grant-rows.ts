@@ -19,6 +19,7 @@ export interface GrantRow<T> {
   ended_by: string | null;
   end_reason: GrantEndReason | null;
   claimed_by: string | null;
+  end_attempts: number;
 }
 
 /** A grant row joined with the time of the notice claimed (claimDueGrantNotices). */
@@ -43,6 +44,7 @@ export function grantFromRow<T, J>(row: GrantRow<T>, decode: RowDecoder<T, J>): 
     endedBy: row.ended_by,
     endReason: row.end_reason,
     claimedBy: row.claimed_by,
+    endAttempts: row.end_attempts,
   };
 }
 

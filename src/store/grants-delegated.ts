@@ -1,4 +1,5 @@
-import type { DueGrantNotice, Grant, GrantEndReason, GrantQuery, GrantStore, NewGrant } from './grants';
+import type { DueGrantNotice, Grant, GrantEnd, GrantQuery, GrantStore, NewGrant } from './grants';
+import type { NewAuditEntry } from './types';
 
 /** A store whose grant methods are those of its backend's grants half (sqlite-grants.ts, postgres-grants.ts). */
 export abstract class GrantsDelegated implements GrantStore {
@@ -20,8 +21,8 @@ export abstract class GrantsDelegated implements GrantStore {
     return this.grants.claimDueGrantEnds(now, leaseMs, owner, limit);
   }
 
-  endGrant(id: string, by: string, at: Date, reason: GrantEndReason): Promise<Grant | null> {
-    return this.grants.endGrant(id, by, at, reason);
+  endGrant(id: string, end: GrantEnd, record: NewAuditEntry): Promise<Grant | null> {
+    return this.grants.endGrant(id, end, record);
   }
 
   extendGrant(id: string, endsAt: Date, noticesAt: readonly Date[]): Promise<boolean> {

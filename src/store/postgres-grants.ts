@@ -1,7 +1,9 @@
 import { assertStorable, isStorable } from '../storable-text';
 import * as GrantRows from './grant-rows';
-import type { DueGrantNotice, Grant, GrantEndReason, GrantQuery, GrantStore, NewGrant } from './grants';
-import type { RowDecoder } from './rows';
+import type { DueGrantNotice, Grant, GrantEnd, GrantQuery, GrantStore, NewGrant } from './grants';
+import { auditParams, withAuditRow } from './postgres-audit';
+import { auditTexts, type RowDecoder } from './rows';
+import type { NewAuditEntry } from './types';
 
 type GrantRow = GrantRows.GrantRow<Date>;
 type NoticeRow = GrantRows.GrantNoticeRow<Date>;
@@ -34,6 +36,7 @@ const GRANT_COLUMN_NAMES = [
   'ended_by',
   'end_reason',
   'claimed_by',
+  'end_attempts',
 ];
 /** What toGrant reads: every column but the lease's end, which is the store's business alone. */
 const grantColumns = (table?: string): string =>
@@ -128,7 +131,8 @@ export class PostgresGrants implements GrantStore {
          ORDER BY ends_at, id COLLATE "C" LIMIT $4 FOR UPDATE SKIP LOCKED
        )
        UPDATE grants
-       SET claimed_until = COALESCE($1::timestamptz, now()) + $2 * interval '1 millisecond', claimed_by = $3
+       SET claimed_until = COALESCE($1::timestamptz, now()) + $2 * interval '1 millisecond', claimed_by = $3,
+         end_attempts = grants.end_attempts + 1
        FROM due WHERE grants.id = due.id
        RETURNING ${grantColumns('grants')}`,
       [this.db.when(now), leaseMs, owner, limit],
@@ -136,14 +140,18 @@ export class PostgresGrants implements GrantStore {
     return rows.map(toGrant).sort(GrantRows.byEnd);
   }
 
-  async endGrant(id: string, by: string, at: Date, reason: GrantEndReason): Promise<Grant | null> {
-    assertStorable({ by });
+  async endGrant(id: string, { by, at, reason }: GrantEnd, record: NewAuditEntry): Promise<Grant | null> {
+    assertStorable({ by, ...auditTexts(record) });
     if (!isStorable(id)) return null;
+    // One statement: the audit row is inserted by it, so a row that cannot be written undoes the end.
     return this.one(
-      `UPDATE grants SET ended_at = COALESCE($1::timestamptz, now()), ended_by = $2, end_reason = $3,
-         claimed_until = NULL
-       WHERE id = $4 AND ended_at IS NULL RETURNING ${GRANT_COLUMNS}`,
-      [this.db.when(at), by, reason, id],
+      withAuditRow(
+        `UPDATE grants SET ended_at = COALESCE($1::timestamptz, now()), ended_by = $2, end_reason = $3,
+           claimed_until = NULL
+         WHERE id = $4 AND ended_at IS NULL RETURNING ${GRANT_COLUMNS}`,
+        5,
+      ),
+      [this.db.when(at), by, reason, id, ...auditParams(record, this.db.when(record.at))],
     );
   }
 

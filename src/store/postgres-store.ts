@@ -10,6 +10,7 @@ import {
   type NewApprovalFollowUp,
 } from './approval-follow-ups';
 import { GrantsDelegated } from './grants-delegated';
+import { auditParams, insertAudit, withAuditRow } from './postgres-audit';
 import { PostgresGrants } from './postgres-grants';
 import * as Rows from './rows';
 import type {
@@ -172,6 +173,12 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE approvals ADD CONSTRAINT approvals_action_check
     CHECK (action IN ('disable', 'enable', 'update', 'grant', 'create'));
   `,
+  // How many times a grant's end was claimed (see GrantStore.claimDueGrantEnds), so a sweep that finds
+  // the member gone after our own cut-short attempt reports the removal; a grant claimed before counts once.
+  `
+  ALTER TABLE grants ADD COLUMN end_attempts integer NOT NULL DEFAULT 0;
+  UPDATE grants SET end_attempts = 1 WHERE claimed_by IS NOT NULL;
+  `,
 ];
 
 /**
@@ -223,28 +230,6 @@ type FollowUpRow = FollowUpRowOf<Date, Record<string, unknown>>;
 
 const iso = (date: Date): string => date.toISOString();
 
-/** The placeholders of an audit row's values (see auditParams), numbered from `first`. */
-const AUDIT_VALUES = (first: number): string =>
-  [
-    `COALESCE($${first}::timestamptz, now())`,
-    ...['', '', '', '', '', '', '', 'json'].map((cast, i) => `$${first + 1 + i}${cast ? `::${cast}` : ''}`),
-  ].join(', ');
-
-/**
- * An audit row's values in column order: at, actor, source, kind, command, target, outcome, request_id,
- * detail. `at` null: the database's now().
- */
-const auditParams = (entry: NewAuditEntry, at: string | null): unknown[] => [
-  at,
-  entry.actor,
-  entry.source,
-  entry.kind,
-  entry.command,
-  entry.target,
-  entry.outcome,
-  entry.requestId,
-  entry.detail === null ? null : JSON.stringify(entry.detail),
-];
 const decode: Rows.RowDecoder<Date, Record<string, unknown>> = {
   time: (date) => date,
   json: (value) => value,
@@ -685,15 +670,10 @@ export class PostgresStore extends GrantsDelegated implements Store {
     // One statement: only the caller whose UPDATE changed the row gets it back, and its audit row is
     // inserted by the same statement, so a row that cannot be written undoes the decision.
     if (!record) return this.approvalRow(decide, params);
-    return this.approvalRow(
-      `WITH decided AS (${decide}),
-       logged AS (
-         INSERT INTO audit_log (at, actor, source, kind, command, target, outcome, request_id, detail)
-         SELECT ${AUDIT_VALUES(5)} FROM decided
-       )
-       SELECT * FROM decided`,
-      [...params, ...auditParams(record, this.when(record.at))],
-    );
+    return this.approvalRow(withAuditRow(decide, 5), [
+      ...params,
+      ...auditParams(record, this.when(record.at)),
+    ]);
   }
 
   async voteApproval(
@@ -723,11 +703,7 @@ export class PostgresStore extends GrantsDelegated implements Store {
         const { request: _request, ...tally } = vote;
         const entry = record(tally);
         assertStorable(Rows.auditTexts(entry));
-        await client.query(
-          `INSERT INTO audit_log (at, actor, source, kind, command, target, outcome, request_id, detail)
-           VALUES (${AUDIT_VALUES(1)})`,
-          auditParams(entry, this.when(entry.at)),
-        );
+        await client.query(insertAudit(1), auditParams(entry, this.when(entry.at)));
       }
       return vote;
     });
@@ -827,15 +803,11 @@ export class PostgresStore extends GrantsDelegated implements Store {
     if (!isStorable(id)) return false;
     // One statement: the audit row is inserted by it, so a row that cannot be written undoes the completion.
     const rows = await this.rows(
-      `WITH completed AS (
-         UPDATE approvals SET status = 'completed', result = $1::json, unannounced = true
-         WHERE id = $2 AND status = 'approved' RETURNING id
-       ),
-       logged AS (
-         INSERT INTO audit_log (at, actor, source, kind, command, target, outcome, request_id, detail)
-         SELECT ${AUDIT_VALUES(3)} FROM completed
-       )
-       SELECT id FROM completed`,
+      withAuditRow(
+        `UPDATE approvals SET status = 'completed', result = $1::json, unannounced = true
+         WHERE id = $2 AND status = 'approved' RETURNING id`,
+        3,
+      ),
       [JSON.stringify(result), id, ...auditParams(record, this.when(record.at))],
     );
     return rows.length === 1;
@@ -872,13 +844,15 @@ export class PostgresStore extends GrantsDelegated implements Store {
     await this.query('UPDATE approvals SET unannounced = false WHERE id = $1', [id]);
   }
 
-  async failApproval(id: string, reason: string): Promise<ApprovalRequest | null> {
+  async failApproval(id: string, reason: string, record?: NewAuditEntry): Promise<ApprovalRequest | null> {
+    if (record) assertStorable(Rows.auditTexts(record));
     if (!isStorable(id)) return null;
-    return this.approvalRow(
-      `UPDATE approvals SET status = 'failed', result = $1::json
-       WHERE id = $2 AND status IN ('pending', 'approved') RETURNING ${APPROVAL_COLUMNS}`,
-      [JSON.stringify({ reason }), id],
-    );
+    const fail = `UPDATE approvals SET status = 'failed', result = $1::json
+       WHERE id = $2 AND status IN ('pending', 'approved') RETURNING ${APPROVAL_COLUMNS}`;
+    const params = [JSON.stringify({ reason }), id];
+    // One statement, as decideApproval: only the caller that ended it writes the row, or nothing is ended.
+    if (!record) return this.approvalRow(fail, params);
+    return this.approvalRow(withAuditRow(fail, 3), [...params, ...auditParams(record, this.when(record.at))]);
   }
 
   async expireApprovals(now: Date): Promise<ApprovalRequest[]> {
@@ -1022,9 +996,7 @@ export class PostgresStore extends GrantsDelegated implements Store {
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
     assertStorable(Rows.auditTexts(entry));
     const [row] = await this.rows<AuditRow>(
-      `INSERT INTO audit_log (at, actor, source, kind, command, target, outcome, request_id, detail)
-       VALUES (${AUDIT_VALUES(1)})
-       RETURNING *`,
+      `${insertAudit(1)} RETURNING *`,
       auditParams(entry, this.when(entry.at)),
     );
     if (!row) throw new Error('The audit entry was not stored.');

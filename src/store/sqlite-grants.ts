@@ -1,7 +1,16 @@
 import { assertStorable, isStorable } from '../storable-text';
 import * as GrantRows from './grant-rows';
-import type { DueGrantNotice, Grant, GrantEndReason, GrantQuery, GrantStore, NewGrant } from './grants';
-import type { RowDecoder } from './rows';
+import type {
+  DueGrantNotice,
+  Grant,
+  GrantEnd,
+  GrantEndReason,
+  GrantQuery,
+  GrantStore,
+  NewGrant,
+} from './grants';
+import { auditTexts, type RowDecoder } from './rows';
+import type { NewAuditEntry } from './types';
 import type { SqliteDatabase } from './sqlite';
 
 type GrantRow = GrantRows.GrantRow<string>;
@@ -16,11 +25,18 @@ const toGrant = (row: GrantRow): Grant => GrantRows.grantFromRow(row, decode);
 
 /** The columns toGrant reads: every one but the lease's end, which is the store's business alone. */
 const GRANT_COLUMNS = `id, request_id, user_id, target, slack_user_id, group_id, group_name, granted_by,
-  granted_at, ends_at, channel_id, thread_ts, ended_at, ended_by, end_reason, claimed_by`;
+  granted_at, ends_at, channel_id, thread_ts, ended_at, ended_by, end_reason, claimed_by, end_attempts`;
+
+/** What the grants half needs of SqliteStore: its write-locked transactions, and its audit row insert. */
+export interface SqliteWrites {
+  write<T>(work: () => T): T;
+  /** Inserts an audit row; only inside `write`. */
+  insertAudit(entry: NewAuditEntry): void;
+}
 
 /**
  * The grants half of SqliteStore (docs/GROUPS.md). Every state change is one conditional UPDATE …
- * RETURNING inside the caller's write-locked transaction (`write`), so it is exactly-once across
+ * RETURNING inside the store's write-locked transaction (`write`), so it is exactly-once across
  * connections and processes sharing the file.
  */
 export class SqliteGrants implements GrantStore {
@@ -28,7 +44,7 @@ export class SqliteGrants implements GrantStore {
 
   constructor(
     private readonly db: SqliteDatabase,
-    private readonly write: <T>(work: () => T) => T,
+    private readonly store: SqliteWrites,
   ) {
     this.sql = {
       insert: db.prepare<Record<string, string | null>, GrantRow>(
@@ -44,7 +60,7 @@ export class SqliteGrants implements GrantStore {
       dropUnsent: db.prepare<[string]>('DELETE FROM grant_notices WHERE grant_id = ? AND sent_at IS NULL'),
       get: db.prepare<[string], GrantRow>(`SELECT ${GRANT_COLUMNS} FROM grants WHERE id = ?`),
       claimDue: db.prepare<[string, string, string, string, number], GrantRow>(
-        `UPDATE grants SET claimed_until = ?, claimed_by = ?
+        `UPDATE grants SET claimed_until = ?, claimed_by = ?, end_attempts = end_attempts + 1
          WHERE id IN (
            SELECT id FROM grants
            WHERE ended_at IS NULL AND ends_at IS NOT NULL AND ends_at <= ?
@@ -76,7 +92,7 @@ export class SqliteGrants implements GrantStore {
     assertStorable(GrantRows.grantTexts(grant));
     try {
       return toGrant(
-        this.write(() => {
+        this.store.write(() => {
           const row = this.sql.insert.get({
             ...GrantRows.grantTexts(grant),
             grantedAt: iso(grant.grantedAt),
@@ -129,21 +145,27 @@ export class SqliteGrants implements GrantStore {
   async claimDueGrantEnds(now: Date, leaseMs: number, owner: string, limit: number): Promise<Grant[]> {
     assertStorable({ owner });
     const until = iso(new Date(now.getTime() + leaseMs));
-    return this.write(() => this.sql.claimDue.all(until, owner, iso(now), iso(now), limit))
+    return this.store
+      .write(() => this.sql.claimDue.all(until, owner, iso(now), iso(now), limit))
       .map(toGrant)
       .sort(GrantRows.byEnd);
   }
 
-  async endGrant(id: string, by: string, at: Date, reason: GrantEndReason): Promise<Grant | null> {
-    assertStorable({ by });
+  async endGrant(id: string, { by, at, reason }: GrantEnd, record: NewAuditEntry): Promise<Grant | null> {
+    assertStorable({ by, ...auditTexts(record) });
     if (!isStorable(id)) return null;
-    const row = this.write(() => this.sql.end.get(iso(at), by, reason, id));
+    // One transaction: a row that cannot be written undoes the end.
+    const row = this.store.write(() => {
+      const ended = this.sql.end.get(iso(at), by, reason, id);
+      if (ended) this.store.insertAudit(record);
+      return ended;
+    });
     return row ? toGrant(row) : null;
   }
 
   async extendGrant(id: string, endsAt: Date, noticesAt: readonly Date[]): Promise<boolean> {
     if (!isStorable(id)) return false;
-    return this.write(() => {
+    return this.store.write(() => {
       if (this.sql.extend.run(iso(endsAt), id).changes !== 1) return false;
       this.sql.dropUnsent.run(id);
       for (const due of noticesAt) this.sql.insertNotice.run(id, iso(due));
@@ -153,7 +175,7 @@ export class SqliteGrants implements GrantStore {
 
   async claimDueGrantNotices(now: Date, limit: number): Promise<DueGrantNotice[]> {
     const when = iso(now);
-    const rows = this.write(() =>
+    const rows = this.store.write(() =>
       this.sql.claimNotices.all(when, when, when, limit).flatMap((sent): NoticeRow[] => {
         const grant = this.sql.get.get(sent.grant_id);
         return grant ? [{ ...grant, notice_due_at: sent.notice_due_at }] : [];

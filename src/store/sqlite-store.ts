@@ -223,6 +223,12 @@ export const MIGRATIONS: readonly string[] = [
   UPDATE approvals SET action = action_before_create;
   ALTER TABLE approvals DROP COLUMN action_before_create;
   `,
+  // How many times a grant's end was claimed (see GrantStore.claimDueGrantEnds), so a sweep that finds
+  // the member gone after our own cut-short attempt reports the removal; a grant claimed before counts once.
+  `
+  ALTER TABLE grants ADD COLUMN end_attempts INTEGER NOT NULL DEFAULT 0;
+  UPDATE grants SET end_attempts = 1 WHERE claimed_by IS NOT NULL;
+  `,
 ];
 
 const DEFAULT_AUDIT_LIMIT = 100;
@@ -294,7 +300,10 @@ export class SqliteStore extends GrantsDelegated implements Store {
   constructor(private readonly db: SqliteDatabase) {
     super();
     migrate(db);
-    this.grants = new SqliteGrants(db, (work) => this.write(work));
+    this.grants = new SqliteGrants(db, {
+      write: (work) => this.write(work),
+      insertAudit: (entry) => this.insertAudit(entry),
+    });
     this.sql = {
       insertApproval: db.prepare<Record<string, string | null>, ApprovalRow>(
         `INSERT INTO approvals (id, action, requester_id, channel_id, team_id, enterprise_id, profile, target,
@@ -581,9 +590,15 @@ export class SqliteStore extends GrantsDelegated implements Store {
     this.write(() => this.sql.markAnnounced.run(id));
   }
 
-  async failApproval(id: string, reason: string): Promise<ApprovalRequest | null> {
+  async failApproval(id: string, reason: string, record?: NewAuditEntry): Promise<ApprovalRequest | null> {
+    if (record) assertStorable(Rows.auditTexts(record));
     if (!isStorable(id)) return null;
-    const row = this.write(() => this.sql.fail.get(JSON.stringify({ reason }), id));
+    // One transaction, as decideApproval: only the caller that ended it writes the row, or nothing is ended.
+    const row = this.write(() => {
+      const failed = this.sql.fail.get(JSON.stringify({ reason }), id);
+      if (failed && record) this.insertAudit(record);
+      return failed;
+    });
     return row ? toApproval(row) : null;
   }
 

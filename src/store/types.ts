@@ -227,9 +227,11 @@ export interface Store extends ApprovalFollowUpStore, GrantStore {
   markAnnounced(id: string): Promise<void>;
   /**
    * pending or approved → failed, keeping `{ reason }` as its result: returns the updated request to the
-   * one caller that ended it, null otherwise (already decided, completed, failed, or unknown).
+   * one caller that ended it, null otherwise (already decided, completed, failed, or unknown). `record`,
+   * the failure's audit row, is written in the same transaction, only by the caller that ends it: if it
+   * cannot be written the call rejects and nothing is failed (no failure without its audit row).
    */
-  failApproval(id: string, reason: string): Promise<ApprovalRequest | null>;
+  failApproval(id: string, reason: string, record?: NewAuditEntry): Promise<ApprovalRequest | null>;
   /** Marks every pending request whose expiry is at or before `now` as expired and returns them (each once). */
   expireApprovals(now: Date): Promise<ApprovalRequest[]>;
   /** Pending requests, oldest first. */

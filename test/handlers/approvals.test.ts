@@ -963,6 +963,26 @@ describe('one bad approved row never stops the others (issue 10 finding 4)', () 
     expect(await approval(driven, 'req-good')).toMatchObject({ status: 'completed' });
   });
 
+  it('a bad row whose failure row cannot be written is not failed (nothing announced); once the log works the sweep fails it, with one row (issue 11)', async () => {
+    world = await startWorld();
+    const driven = await world.startBot();
+    await storeApproved('req-unlogged', { id: '.' }, '.', '1699999999.000500');
+    const db = openSqlite(world.dbPath);
+    db.exec(`CREATE TRIGGER broken_audit BEFORE INSERT ON audit_log WHEN NEW.outcome = 'failed'
+             BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`);
+    await recoverApproved(driven.bot.context, driven.bot.app.client);
+    expect(await approval(driven, 'req-unlogged')).toMatchObject({ status: 'approved', result: null });
+    expect(await auditOf(driven, 'req-unlogged')).toEqual([]);
+    expect(world.slack.callsTo('chat.update')).toEqual([]);
+    expect(driven.logs.join('\n')).toContain('AUDIT ROW MISSING: the failure was not recorded');
+
+    db.exec('DROP TRIGGER broken_audit');
+    db.close();
+    world.advance(5 * 60_000); // past the lease
+    await recoverApproved(driven.bot.context, driven.bot.app.client);
+    await expectFailed(driven, 'req-unlogged', '1699999999.000500');
+  });
+
   it('in the sweep: a bad row fails on its own and the next approved request is still carried out', async () => {
     world = await startWorld();
     const userId = world.seedUser('eli@example.com');

@@ -7,6 +7,7 @@
 import { endDueGrants, sendDueNotices } from '../../src/handlers';
 import type { ScriptedResponse } from '../../src/sandbox';
 import type { NewGrant } from '../../src/store/grants';
+import { openSqlite } from '../../src/store/sqlite';
 import { call, patchBody } from '../sandbox/fixtures';
 import {
   blocksOf,
@@ -178,6 +179,111 @@ describe('the grant expiry sweep', () => {
     expect(await sweep(second)).toBe(1);
     expect(members(group)).not.toContain(userId);
     expect((await first.bot.context.store.getGrant(id))?.endReason).toBe('expired');
+  });
+});
+
+describe('a grant end and its audit row are one write (issue 11: no change without its record)', () => {
+  /** Makes the bot's SQLite file refuse the audit rows matching `when`, the way a broken disk would. */
+  function auditLog(state: 'broken' | 'repaired', when = 'TRUE') {
+    const db = openSqlite(world.dbPath);
+    try {
+      db.exec(
+        state === 'broken'
+          ? `CREATE TRIGGER broken_audit BEFORE INSERT ON audit_log WHEN ${when}
+             BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`
+          : 'DROP TRIGGER broken_audit',
+      );
+    } finally {
+      db.close();
+    }
+  }
+
+  const endRows = async (driven: DrivenBot) =>
+    (await driven.bot.context.store.listAudit({ group: JIRA })).filter((r) => r.command === 'grant-expiry');
+
+  it('an end whose row cannot be written ends nothing; retried after the lease, the member our first attempt removed is reported removed, with one row', async () => {
+    const driven = await world.startBot();
+    const { id, userId, group } = await grantFor(driven, 'dan@example.com');
+    world.advance(HOUR);
+    auditLog('broken', "NEW.command = 'grant-expiry'");
+    expect(await sweep(driven)).toBe(0);
+    expect(groupPatches()).toEqual([`PATCH /Groups/${group}`]);
+    expect(members(group)).not.toContain(userId);
+    expect(await driven.bot.context.store.getGrant(id)).toMatchObject({ endedAt: null, endAttempts: 1 });
+    expect(await endRows(driven)).toEqual([]);
+    expect(driven.logs.join('\n')).toContain('AUDIT ROW MISSING: a grant end was not recorded');
+    const postsBefore = posts().length;
+
+    auditLog('repaired');
+    expect(await sweep(driven)).toBe(0); // still leased to the attempt that was cut short
+    world.advance(5_000);
+    expect(await sweep(driven)).toBe(1);
+    expect(groupPatches()).toHaveLength(1); // found gone: nothing sent again
+    expect(await driven.bot.context.store.getGrant(id)).toMatchObject({
+      endReason: 'expired',
+      endAttempts: 2,
+    });
+    const rows = await endRows(driven);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      outcome: 'success',
+      detail: expect.objectContaining({
+        outcome: 'removed',
+        removedBy: 'an earlier attempt of ours, cut short',
+        attempts: 2,
+      }),
+    });
+    const told = posts().slice(postsBefore);
+    expect(told.map((c) => c.args.channel)).toEqual([THREAD.channelId, 'UMEMBER']);
+    for (const post of told) {
+      expect(shown(post)).toContain('removed from the group');
+      expect(shown(post)).not.toContain('removed by hand');
+    }
+  });
+
+  it('a sweep killed between the removal and the end: the next sweep reports the member removed, not skipped', async () => {
+    const driven = await world.startBot();
+    const { id, userId, group } = await grantFor(driven, 'eve@example.com');
+    world.advance(HOUR);
+    // What a SIGKILL after the PATCH leaves: the end claimed by a dead process, the member gone.
+    const store = driven.bot.context.store;
+    expect(await store.claimDueGrantEnds(world.now, 5_000, 'host/1/dead', 10)).toHaveLength(1);
+    call(world.atlassian!.directory, 'PATCH', `/Groups/${group}`, {
+      body: patchBody({ op: 'remove', path: `members[value eq "${userId}"]` }),
+    });
+    world.advance(5_000);
+    expect(await sweep(driven)).toBe(1);
+    expect(groupPatches()).toEqual([]);
+    const rows = await endRows(driven);
+    expect(rows.map((r) => [r.outcome, r.detail?.outcome])).toEqual([['success', 'removed']]);
+    expect((await store.getGrant(id))?.endReason).toBe('expired');
+    expect(shown(posts().at(-1)!)).toContain('removed from the group');
+  });
+
+  it("I'm done whose end row cannot be written: the grant stays active and the holder is told they were removed, unrecorded", async () => {
+    const driven = await world.startBot();
+    const { id, userId, group } = await grantFor(driven, 'gus@example.com', true, 'g-done-unlogged');
+    auditLog('broken', "NEW.command = 'grant-done'");
+    await driven.receiver.send(buttonClick('grant_done', id, 'UMEMBER', world.responseUrl('done-unlogged')));
+    await driven.receiver.idle();
+    expect(members(group)).not.toContain(userId);
+    expect((await driven.bot.context.store.getGrant(id))?.endedAt).toBeNull();
+    const dm = posts()
+      .filter((c) => c.args.channel === 'UMEMBER')
+      .at(-1);
+    expect(shown(dm!)).toContain(
+      'was removed, but the audit log is unavailable, so the end of the grant is not recorded yet',
+    );
+  });
+
+  it('a member removed by hand before any attempt of ours stays a skipped result', async () => {
+    const driven = await world.startBot();
+    await grantFor(driven, 'fay@example.com', false);
+    world.advance(HOUR);
+    expect(await sweep(driven)).toBe(1);
+    const rows = await endRows(driven);
+    expect(rows.map((r) => [r.outcome, r.detail?.outcome])).toEqual([['skipped', 'already-removed']]);
+    expect(rows[0].detail).not.toHaveProperty('removedBy');
   });
 });
 

@@ -150,6 +150,10 @@ describe('/iam-grant, approved like a disable', () => {
     expect(memberIds()).toEqual([]);
     const [grant] = await grants();
     expect(grant).toMatchObject({ endReason: 'done', endedBy: 'UMEMBER' });
+    const endRows = (await audit()).filter((e) => e.command === 'grant-done');
+    expect(endRows.map((e) => [e.actor, e.outcome, e.detail?.grantId])).toEqual([
+      ['UMEMBER', 'success', grant.id],
+    ]);
     const thread = world.slack
       .callsTo('chat.postMessage')
       .filter((c) => c.args.thread_ts === tsOf(world.slack, card));
@@ -333,9 +337,22 @@ describe('/iam-revoke by an operator', () => {
 
     await command('/iam-revoke', `ann@example.com ${JIRA}`, 'UREQ');
     expect(memberIds()).toEqual([]);
-    expect((await grants())[0]).toMatchObject({ endReason: 'revoked', endedBy: 'UREQ' });
+    const [grant] = await grants();
+    expect(grant).toMatchObject({ endReason: 'revoked', endedBy: 'UREQ' });
     const revokeRow = (await audit()).find((e) => e.command === 'iam-revoke' && e.kind === 'result');
     expect(revokeRow).toMatchObject({ outcome: 'success', detail: { group: JIRA } });
+    // The grant's end has its own row, written with it (issue 11: no change without its record).
+    const endRows = (await audit()).filter((e) => e.command === 'grant-revoke');
+    expect(endRows).toEqual([
+      expect.objectContaining({
+        actor: 'UREQ',
+        kind: 'result',
+        target: 'ann@example.com',
+        outcome: 'success',
+        requestId: grant.requestId,
+        detail: { group: JIRA, grantId: grant.id, endsAt: grant.endsAt?.toISOString() },
+      }),
+    ]);
 
     await command('/iam-revoke', `ann@example.com ${JIRA}`, 'UREQ', 'second');
     const rows = (await audit()).filter((e) => e.command === 'iam-revoke' && e.kind === 'result');

@@ -389,7 +389,21 @@ describe('App Home', () => {
     await grant('mine', 'UMEMBER', 'mem@example.com', 30);
     await grant('soon', 'UOTHER', 'kim@example.com', 2);
     await grant('ended', 'UMEMBER', 'mem@example.com', 1);
-    await store.endGrant('ended', 'UMEMBER', world.now, 'done');
+    await store.endGrant(
+      'ended',
+      { by: 'UMEMBER', at: world.now, reason: 'done' },
+      {
+        at: world.now,
+        actor: 'UMEMBER',
+        source: 'slack',
+        kind: 'result',
+        command: 'grant-done',
+        target: 'mem@example.com',
+        outcome: 'success',
+        requestId: null,
+        detail: { group: 'jira-software-users', grantId: 'ended' },
+      },
+    );
 
     await openHome(driven, 'UMEMBER');
     const member = shown(published('UMEMBER')[0]);

@@ -80,7 +80,18 @@ const storedGrant = ({ noticesAt: _noticesAt, ...grant }: NewGrant) => ({
   endedBy: null,
   endReason: null,
   claimedBy: null,
+  endAttempts: 0,
 });
+
+/** The audit row of a grant's end (see GrantStore.endGrant). */
+export const endRow = (overrides: Partial<NewAuditEntry> = {}): NewAuditEntry =>
+  newAudit({
+    kind: 'result',
+    command: 'grant-revoke',
+    outcome: 'success',
+    detail: { group: 'jira' },
+    ...overrides,
+  });
 
 export interface StoreBackend {
   /** A fresh, empty store for each test. */
@@ -461,6 +472,52 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
       });
     });
 
+    describe('failing with its audit row (issue 11: no change without its record)', () => {
+      it('writes the failure row with the failure: once, by the one of concurrent callers that failed it', async () => {
+        const request = newApproval();
+        await store.createApproval(request);
+        await store.decideApproval(request.id, 'approved', 'U0APPROVER', at(1));
+        const row = (actor: string) =>
+          newAudit({
+            kind: 'result',
+            command: 'iam-disable-user',
+            outcome: 'failed',
+            actor,
+            requestId: request.id,
+          });
+        const ended = await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            store.failApproval(request.id, 'no usable id', row(`U0SYS${i}`)),
+          ),
+        );
+        const winner = ended.findIndex((r) => r !== null);
+        expect(ended.filter((r) => r !== null)).toHaveLength(1);
+        const rows = (await store.listAudit()).filter((e) => e.requestId === request.id);
+        expect(rows).toEqual([{ ...row(`U0SYS${winner}`), id: rows[0]?.id }]);
+        expect(await store.failApproval(request.id, 'again', row('U0LATE'))).toBeNull();
+        expect((await store.listAudit()).filter((e) => e.requestId === request.id)).toHaveLength(1);
+      });
+
+      it('fails nothing when the failure row cannot be written', async () => {
+        const request = newApproval();
+        await store.createApproval(request);
+        await store.decideApproval(request.id, 'approved', 'U0APPROVER', at(1));
+        const row = newAudit({ kind: 'result', outcome: 'failed', requestId: request.id });
+        await expect(store.failApproval(request.id, 'broken', { ...row, actor: 'U0\u0000' })).rejects.toThrow(
+          UnstorableTextError,
+        );
+        await backend.refuseAuditRows();
+        // The driver's error, maybe from another realm (a native addon loaded by an earlier test file).
+        const refused = await store.failApproval(request.id, 'broken', row).then(
+          () => 'failed',
+          () => 'refused',
+        );
+        expect(refused).toBe('refused');
+        expect(await store.getApproval(request.id)).toMatchObject({ status: 'approved', result: null });
+        expect(await store.listAudit()).toEqual([]);
+      });
+    });
+
     describe('claiming an approved request', () => {
       it('gives the lease to one caller at a time, and again once it has run out', async () => {
         const request = newApproval();
@@ -824,7 +881,7 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
           newGrant({ endsAt: at(30), slackUserId: 'U0BOB', userId: 'u-bob' }),
         );
         const other = await store.createGrant(newGrant({ endsAt: at(45), groupId: 'g-conf' }));
-        await store.endGrant(other.id, 'U0OPERATOR', at(10), 'revoked');
+        await store.endGrant(other.id, { by: 'U0OPERATOR', at: at(10), reason: 'revoked' }, endRow());
         expect(ids(await store.listGrants())).toEqual([soon.id, other.id, late.id, forever.id]);
         expect(ids(await store.listGrants({ slackUserId: 'U0JANE' }))).toEqual([
           other.id,
@@ -849,7 +906,7 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         await store.createGrant(newGrant({ endsAt: at(40) })); // not due
         await store.createGrant(newGrant({ endsAt: null, noticesAt: [] })); // never ends by itself
         const ended = await store.createGrant(newGrant({ endsAt: at(5) }));
-        await store.endGrant(ended.id, 'U0JANE', at(4), 'done');
+        await store.endGrant(ended.id, { by: 'U0JANE', at: at(4), reason: 'done' }, endRow());
         const first = await store.claimDueGrantEnds(at(30), 60_000, 'a', 2);
         expect(ids(first)).toEqual([early.id, third.id]);
         expect(first[0]).toMatchObject({ claimedBy: 'a', endedAt: null });
@@ -858,23 +915,89 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         // A claimant that crashed: its lease runs out and the end is claimed again.
         const again = await store.claimDueGrantEnds(at(32), 60_000, 'c', 10);
         expect(ids(again)).toEqual([early.id, third.id, late.id]);
-        expect(await store.endGrant(early.id, 'c', at(32), 'expired')).not.toBeNull();
+        expect(
+          await store.endGrant(early.id, { by: 'c', at: at(32), reason: 'expired' }, endRow()),
+        ).not.toBeNull();
         expect(ids(await store.claimDueGrantEnds(at(40), 60_000, 'd', 10))).not.toContain(early.id);
       });
 
       it('ends a grant once, keeping who, when and why; never again, and never an unknown one', async () => {
         const grant = await store.createGrant(newGrant());
-        const ended = await store.endGrant(grant.id, 'U0OPERATOR', at(5), 'revoked');
+        const ended = await store.endGrant(
+          grant.id,
+          { by: 'U0OPERATOR', at: at(5), reason: 'revoked' },
+          endRow(),
+        );
         expect(ended).toEqual({
           ...grant,
           endedAt: at(5),
           endedBy: 'U0OPERATOR',
           endReason: 'revoked',
         });
-        expect(await store.endGrant(grant.id, 'sweeper', at(60), 'expired')).toBeNull();
+        expect(
+          await store.endGrant(grant.id, { by: 'sweeper', at: at(60), reason: 'expired' }, endRow()),
+        ).toBeNull();
         expect(await store.getGrant(grant.id)).toEqual(ended);
-        expect(await store.endGrant('no-such-grant', 'U0OPERATOR', at(5), 'done')).toBeNull();
+        expect(
+          await store.endGrant('no-such-grant', { by: 'U0OPERATOR', at: at(5), reason: 'done' }, endRow()),
+        ).toBeNull();
         expect(await store.claimDueGrantEnds(at(61), 60_000, 'a', 10)).toEqual([]);
+      });
+
+      it('writes the end row with the end: once, by the one caller that ends it (issue 11: no end without its record)', async () => {
+        const grant = await store.createGrant(newGrant());
+        const row = endRow({ actor: 'U0OPERATOR', detail: { group: grant.groupName, grantId: grant.id } });
+        expect(
+          await store.endGrant(grant.id, { by: 'U0OPERATOR', at: at(5), reason: 'revoked' }, row),
+        ).not.toBeNull();
+        expect(
+          await store.endGrant(
+            grant.id,
+            { by: 'sweeper', at: at(6), reason: 'expired' },
+            endRow({ actor: 'system' }),
+          ),
+        ).toBeNull();
+        expect(
+          await store.endGrant(
+            'no-such-grant',
+            { by: 'U0X', at: at(6), reason: 'done' },
+            endRow({ actor: 'U0X' }),
+          ),
+        ).toBeNull();
+        const rows = await store.listAudit();
+        expect(rows).toEqual([{ ...row, id: rows[0]?.id }]);
+      });
+
+      it('ends nothing when the end row cannot be written: the grant stays active and claimable, the call rejects', async () => {
+        const grant = await store.createGrant(newGrant({ endsAt: at(10) }));
+        await expect(
+          store.endGrant(
+            grant.id,
+            { by: 'U0OPERATOR', at: at(5), reason: 'revoked' },
+            endRow({ target: 'a\u0000' }),
+          ),
+        ).rejects.toThrow(UnstorableTextError);
+        await backend.refuseAuditRows();
+        const refused = await store
+          .endGrant(grant.id, { by: 'system', at: at(11), reason: 'expired' }, endRow())
+          .then(
+            () => 'ended',
+            () => 'refused',
+          );
+        expect(refused).toBe('refused');
+        expect(await store.getGrant(grant.id)).toEqual(grant);
+        expect(await store.listAudit()).toEqual([]);
+        expect(ids(await store.claimDueGrantEnds(at(11), 60_000, 'a', 10))).toEqual([grant.id]);
+      });
+
+      it('counts the claims of a grant end, so a sweep knows an earlier attempt was cut short', async () => {
+        const grant = await store.createGrant(newGrant({ endsAt: at(10) }));
+        const [first] = await store.claimDueGrantEnds(at(10), 60_000, 'a', 10);
+        expect(first).toMatchObject({ id: grant.id, claimedBy: 'a', endAttempts: 1 });
+        expect(await store.claimDueGrantEnds(at(10.5), 60_000, 'b', 10)).toEqual([]);
+        const [again] = await store.claimDueGrantEnds(at(11), 60_000, 'b', 10);
+        expect(again).toMatchObject({ id: grant.id, claimedBy: 'b', endAttempts: 2 });
+        expect(await store.getGrant(grant.id)).toMatchObject({ endAttempts: 2 });
       });
 
       it('extends an active grant with new notices; not once it has ended or its end is claimed', async () => {
@@ -891,7 +1014,7 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         const claimed = await store.createGrant(newGrant({ endsAt: at(10) }));
         await store.claimDueGrantEnds(at(10), 60_000, 'a', 10);
         expect(await store.extendGrant(claimed.id, at(100), [])).toBe(false);
-        await store.endGrant(grant.id, 'U0JANE', at(121), 'done');
+        await store.endGrant(grant.id, { by: 'U0JANE', at: at(121), reason: 'done' }, endRow());
         expect(await store.extendGrant(grant.id, at(200), [])).toBe(false);
         expect((await store.getGrant(grant.id))?.endsAt).toEqual(at(120));
         expect(await store.extendGrant('no-such-grant', at(200), [])).toBe(false);
@@ -903,7 +1026,7 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
           newGrant({ endsAt: at(40), noticesAt: [at(10)], slackUserId: 'U0BOB' }),
         );
         const done = await store.createGrant(newGrant({ endsAt: at(60), noticesAt: [at(5)] }));
-        await store.endGrant(done.id, 'U0JANE', at(1), 'done');
+        await store.endGrant(done.id, { by: 'U0JANE', at: at(1), reason: 'done' }, endRow());
         const late = await store.createGrant(newGrant({ endsAt: at(15), noticesAt: [at(14)] }));
         expect(await store.claimDueGrantNotices(at(9), 10)).toEqual([]);
         const first = await store.claimDueGrantNotices(at(20), 10);
@@ -957,10 +1080,10 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         for (let i = 0; i < 20; i++) grants.push(await store.createGrant(newGrant()));
         const results = await Promise.all(
           grants.flatMap((g) => [
-            store.endGrant(g.id, 'a', at(5), 'revoked'),
-            other.endGrant(g.id, 'b', at(5), 'expired'),
-            store.endGrant(g.id, 'c', at(5), 'done'),
-            other.endGrant(g.id, 'd', at(5), 'revoked'),
+            store.endGrant(g.id, { by: 'a', at: at(5), reason: 'revoked' }, endRow()),
+            other.endGrant(g.id, { by: 'b', at: at(5), reason: 'expired' }, endRow()),
+            store.endGrant(g.id, { by: 'c', at: at(5), reason: 'done' }, endRow()),
+            other.endGrant(g.id, { by: 'd', at: at(5), reason: 'revoked' }, endRow()),
           ]),
         );
         for (let i = 0; i < grants.length; i++) {
@@ -968,6 +1091,8 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
           expect(winners).toHaveLength(1);
           expect(await other.getGrant(grants[i].id)).toEqual(winners[0]);
         }
+        // One end row per grant: only the winners wrote theirs.
+        expect(await store.listAudit({ limit: 1000 })).toHaveLength(grants.length);
       });
 
       it('keeps grants and sent notices across a restart', async () => {

@@ -1,4 +1,4 @@
-import { type IamResult, removeFromGroup, removePinnedMember, targetOf } from '../../iam';
+import { type IamResult, outcomeOf, removeFromGroup, removePinnedMember, targetOf } from '../../iam';
 import type { Grant } from '../../store/grants';
 import { type AccessRequestText, parseAccessText } from '../access-text';
 import { AccessRefusal, type BotContext } from '../context';
@@ -43,7 +43,13 @@ async function revoke(context: BotContext, args: CommandArgs, wanted: AccessRequ
   const end = async (result: IamResult, reason: 'revoked' | 'done') => {
     const { id, group } = result.IAM.Vendor;
     if (removed(result) && id && group) {
-      await endStoredGrants(context, args.client, { userId: id, groupName: group }, requesterId, reason);
+      const outcome = outcomeOf(result.IAM.Vendor);
+      await endStoredGrants(
+        context,
+        args.client,
+        { userId: id, groupName: group },
+        { by: requesterId, reason, outcome },
+      );
     }
     return result;
   };
