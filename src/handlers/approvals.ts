@@ -35,6 +35,7 @@ import type { ApprovalRequest, NewApproval } from '../store/types';
 import {
   approvalDecidedMessage,
   approvalRequestMessage,
+  errorNotice,
   isSlackUserId,
   postedElsewhereNotice,
   refusalMessage,
@@ -592,8 +593,7 @@ export async function failRequest(
   if (!ended) return; // another instance ended or completed it
   context.logger.warn('approval request failed', { requestId: request.id, reason });
   if (!options.announce) return;
-  const dm =
-    options.told === undefined ? undefined : refusalMessage(options.told, { sandbox: context.sandbox });
+  const dm = options.told === undefined ? undefined : errorNotice(options.told, { sandbox: context.sandbox });
   await announceDecision(context, client, ended, undefined, dm);
 }
 
@@ -776,10 +776,13 @@ export async function refreshCard(
   }
 }
 
-/** A direct message to one person; a failure to send it is logged. */
+/**
+ * A direct message to one person about approved work that went wrong (not a refusal: what was done is
+ * said by the text itself); a failure to send it is logged.
+ */
 async function tellPerson(context: BotContext, client: WebClient, userId: string, text: string) {
   try {
-    await postMessage(client, userId, refusalMessage(text, { sandbox: context.sandbox }));
+    await postMessage(client, userId, errorNotice(text, { sandbox: context.sandbox }));
   } catch (error) {
     context.logger.error('could not send a direct message', { error: (error as Error).message });
   }

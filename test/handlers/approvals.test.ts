@@ -1066,6 +1066,8 @@ describe('no approval step without its audit row (issue 10 finding 3, issue 11 f
     expect(driven.logs.join('\n')).toMatch(/AUDIT ROW MISSING.*iam-disable-user/);
     const dm = world.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'UAPPROVER');
     expect(dm.map(shown).join('\n')).toContain('the audit log is unavailable, so it is not recorded yet');
+    // The disable was made: the approver is never told that nothing was done.
+    expect(dm.map(shown).join('\n')).not.toContain('Nothing was done');
     expect(threadPosts(request.ts)).toHaveLength(0);
 
     repairAuditLog();
