@@ -242,10 +242,10 @@ const byCreation = Rows.byCreation;
 const TERMINATED = new Set(['57P01', '57P02']);
 /**
  * How often a read, or a write transaction that committed nothing, is run again after its backend was
- * terminated, before its failure is reported: after 20, 40, 80, 160 ms (a storm of terminations can
- * end the next connection too).
+ * terminated, before its failure is reported: after 20, 40, 80, 160, 320, 640 ms (1.3 s in all: a
+ * storm of terminations can end the next connections too).
  */
-const TERMINATED_RETRIES = 4;
+const TERMINATED_RETRIES = 6;
 const TERMINATED_FIRST_WAIT_MS = 20;
 /** How often the outcome of a COMMIT whose connection was lost is asked while still in progress (over 0.6 s). */
 const COMMIT_STATUS_CHECKS = 6;
@@ -476,7 +476,7 @@ export class PostgresStore extends GrantsDelegated implements Store {
   /**
    * Runs `work` in one transaction on one pooled connection, exactly once, or rejects (the driver's
    * errors without secrets) having stored nothing. Its connection terminated or lost before COMMIT was
-   * sent: nothing committed, so the whole transaction runs again on another connection (at most 4
+   * sent: nothing committed, so the whole transaction runs again on another connection (at most 6
    * times, as a read). Lost during COMMIT: whether it committed is asked (`commitStatus`), and a commit
    * returns what `work` returned; one that cannot be told is reported as a failure.
    */
@@ -979,18 +979,16 @@ export class PostgresStore extends GrantsDelegated implements Store {
 
   async claimTrigger(triggerId: string, at: Date): Promise<boolean> {
     assertStorable({ triggerId });
-    // One transaction (one commit): forget the old triggers, then insert unless already there; of
-    // callers racing with the same id, exactly one inserts the row.
-    return this.transaction(async (client) => {
-      await client.query('DELETE FROM slack_triggers WHERE handled_at < $1::timestamptz', [
-        iso(new Date(at.getTime() - Rows.TRIGGER_MEMORY_MS)),
-      ]);
-      const { rowCount } = await client.query(
-        'INSERT INTO slack_triggers (trigger_id, handled_at) VALUES ($1, $2::timestamptz) ON CONFLICT DO NOTHING',
-        [triggerId, iso(at)],
-      );
-      return rowCount === 1;
-    });
+    // Forgetting old triggers is its own write: two instances deleting the same rows in one transaction
+    // each could deadlock. Of callers racing with the same id, exactly one inserts the row.
+    await this.query('DELETE FROM slack_triggers WHERE handled_at < $1::timestamptz', [
+      iso(new Date(at.getTime() - Rows.TRIGGER_MEMORY_MS)),
+    ]);
+    const { rowCount } = await this.query(
+      'INSERT INTO slack_triggers (trigger_id, handled_at) VALUES ($1, $2::timestamptz) ON CONFLICT DO NOTHING',
+      [triggerId, iso(at)],
+    );
+    return rowCount === 1;
   }
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {

@@ -38,7 +38,7 @@ afterAll(() => {
       'without its "received" row; done = user created with one received and one result row; told = its ' +
       'requester read that the audit log was unavailable (or that the request could not be recorded) and ' +
       'nothing was done. Each store write is one transaction carried out exactly once: one whose backend was ' +
-      'terminated before COMMIT runs again, at most 4 times within 300 ms, and one cut off during COMMIT is ' +
+      'terminated before COMMIT runs again, at most 6 times within 1.3 s, and one cut off during COMMIT is ' +
       'looked up (txid_status); a result row it still could not write is logged as ' +
       'AUDIT ROW MISSING and written by the next sweep, which reconciles commands whose received row has ' +
       'no result (run here 3 minutes later on the injected clock).',

@@ -58,12 +58,12 @@ withPostgres((url) => {
 
     it('a write whose COMMIT outcome cannot be asked (every txid_status ended too): reported as failed, stored once', async () => {
       proxy.terminateAt('COMMIT');
-      // The lookup is a read: sent once and again 4 times, each ended before the server sees it.
-      for (let i = 0; i < 5; i += 1) proxy.terminateAt('txid_status', 'before-work');
+      // The lookup is a read: sent once and again 6 times, each ended before the server sees it.
+      for (let i = 0; i < 7; i += 1) proxy.terminateAt('txid_status', 'before-work');
       await expect(store.appendAudit(newAudit({ actor: 'U0UNKNOWN' }))).rejects.toThrow(
         /lost during COMMIT .*whether the change was stored cannot be told/,
       );
-      expect(proxy.terminations).toBe(6);
+      expect(proxy.terminations).toBe(8);
       expect(await stored('audit_log', 'actor')).toEqual([{ actor: 'U0UNKNOWN' }]);
     });
 
