@@ -1,4 +1,4 @@
-import { type ClientBase, Pool, type PoolConfig, type QueryResult } from 'pg';
+import { type ClientBase, Pool, type PoolClient, type PoolConfig, type QueryResult } from 'pg';
 import { assertStorable, isStorable } from '../storable-text';
 import { redact } from '../log';
 import {
@@ -261,11 +261,24 @@ const byCreation = Rows.byCreation;
 /** SQLSTATEs of a backend the server ended under a statement (admin_shutdown, crash_shutdown). */
 const TERMINATED = new Set(['57P01', '57P02']);
 /**
- * How often such a statement is sent again before its failure is reported, after 20, 40, 80, 160 ms
- * (a storm of terminations can end the next connection too).
+ * How often a read, or a write transaction that committed nothing, is run again after its backend was
+ * terminated, before its failure is reported: after 20, 40, 80, 160, 320, 640 ms (1.3 s in all: a
+ * storm of terminations can end the next connections too).
  */
-const TERMINATED_RETRIES = 4;
+const TERMINATED_RETRIES = 6;
 const TERMINATED_FIRST_WAIT_MS = 20;
+/** How often the outcome of a COMMIT whose connection was lost is asked while still in progress (over 0.6 s). */
+const COMMIT_STATUS_CHECKS = 6;
+const backOff = (attempt: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, TERMINATED_FIRST_WAIT_MS * 2 ** attempt));
+/** Statements that only read, sent again as they are after a termination; any other is a write. */
+const READ_ONLY = /^\s*SELECT\b/i;
+const sqlState = (error: unknown): string => String((error as { code?: unknown }).code);
+/** An error code that is a SQLSTATE (the server's), not Node's (ECONNRESET) or none. */
+const SQLSTATE = /^[0-9A-Z]{5}$/;
+
+/** How one run of a write transaction ended: its value, or its error and whether it may run again. */
+type Run<T> = { value: T } | { error: unknown; again: boolean };
 
 /** A schema name the store may put in `search_path` unquoted: letters, digits and `_` only. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -387,9 +400,10 @@ export interface PostgresStoreOptions {
  * The store on PostgreSQL, for several bot instances sharing one state. Every state change is one
  * conditional UPDATE … RETURNING, so it is atomic and exactly-once across connections, pools and
  * processes: a concurrent UPDATE of the same row waits for the first to commit, then re-checks its
- * WHERE clause against the committed row (READ COMMITTED), and no longer matches. Each statement
- * commits on its own, and the server reports a failed commit as that statement's error before its rows
- * count as returned, so no write is claimed that was not stored (unlike SQLite's `.get()`).
+ * WHERE clause against the committed row (READ COMMITTED), and no longer matches. Each write runs in
+ * a transaction of its own whose COMMIT is a statement of its own, so no write is claimed that was not
+ * stored (unlike SQLite's `.get()`), and one whose backend is terminated is carried out exactly once
+ * or reported as failed, never twice (see `transaction`).
  */
 export class PostgresStore extends GrantsDelegated implements Store {
   private closed: Promise<void> | null = null;
@@ -452,45 +466,148 @@ export class PostgresStore extends GrantsDelegated implements Store {
   }
 
   /**
-   * Runs one statement; a failure is rethrown without DATABASE_URL, its password or the host. A
-   * statement whose backend the server terminated (pg_terminate_backend, a crash of another backend)
-   * reports that instead of completing, so it did not commit: it is sent again on another connection.
+   * Runs one statement; a failure is rethrown without DATABASE_URL, its password or the host. A read
+   * whose backend the server terminated (pg_terminate_backend, a crash of another backend) is sent
+   * again on another connection; a write runs in its own transaction, exactly once (see `transaction`).
    */
   private async query<R extends object>(sql: string, params: unknown[] = []): Promise<QueryResult<R>> {
+    if (!READ_ONLY.test(sql)) {
+      return this.transaction((client) => client.query<R>(sql, params)).catch((error: unknown) => {
+        throw error instanceof PostgresError ? error : this.failure(error);
+      });
+    }
     for (let attempt = 0; ; attempt += 1) {
       try {
         return await this.pool.query<R>(sql, params);
       } catch (error) {
-        const code = (error as { code?: unknown }).code;
-        if (attempt < TERMINATED_RETRIES && TERMINATED.has(String(code))) {
-          await new Promise((resolve) => setTimeout(resolve, TERMINATED_FIRST_WAIT_MS * 2 ** attempt));
+        if (attempt < TERMINATED_RETRIES && TERMINATED.has(sqlState(error))) {
+          await backOff(attempt);
           continue;
         }
-        throw new PostgresError(`PostgreSQL: ${describePostgresError(error, this.url)}`, error);
+        throw this.failure(error);
       }
     }
   }
 
-  /** Runs `work` in one transaction on one pooled connection; a failure rolls it back and is rethrown without secrets. */
+  private failure(error: unknown): PostgresError {
+    return new PostgresError(`PostgreSQL: ${describePostgresError(error, this.url)}`, error);
+  }
+
+  /**
+   * Runs `work` in one transaction on one pooled connection, exactly once, or rejects (the driver's
+   * errors without secrets) having stored nothing. Its connection terminated or lost before COMMIT was
+   * sent: nothing committed, so the whole transaction runs again on another connection (at most 6
+   * times, as a read). Lost during COMMIT: whether it committed is asked (`commitStatus`), and a commit
+   * returns what `work` returned; one that cannot be told is reported as a failure.
+   */
   private async transaction<T>(work: (client: ClientBase) => Promise<T>): Promise<T> {
-    let client;
-    try {
-      client = await this.pool.connect();
-    } catch (error) {
-      throw new PostgresError(`PostgreSQL: ${describePostgresError(error, this.url)}`, error);
+    for (let attempt = 0; ; attempt += 1) {
+      const run = await this.runOnce(work);
+      if ('value' in run) return run.value;
+      const { error } = run;
+      if (!run.again || attempt >= TERMINATED_RETRIES) {
+        throw error instanceof PostgresError || !(error as { code?: unknown }).code
+          ? error
+          : this.failure(error);
+      }
+      await backOff(attempt);
     }
+  }
+
+  /** One run of `transaction` on a connection of its own, closed (not pooled again) if the run failed. */
+  private async runOnce<T>(work: (client: ClientBase) => Promise<T>): Promise<Run<T>> {
+    let lost = false;
+    const onLost = () => {
+      lost = true;
+    };
+    let client: PoolClient;
     try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
+      client = await this.connect(onLost);
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      if (error instanceof PostgresError || !(error as { code?: unknown }).code) throw error;
-      throw new PostgresError(`PostgreSQL: ${describePostgresError(error, this.url)}`, error);
+      return { error: this.failure(error), again: TERMINATED.has(sqlState(error)) };
+    }
+    let run: Run<T> | undefined;
+    try {
+      run = await this.inTransaction(client, work, () => lost);
+      return run;
     } finally {
-      client.release();
+      client.removeListener('error', onLost);
+      client.release(!run || 'error' in run);
     }
+  }
+
+  /**
+   * A pooled connection whose loss, while it is held, is told to `onLost` (unheard, the 'error' event
+   * would end the process). Listening starts in the callback: the promise form of `connect` leaves a
+   * gap in which a backend terminated just after connecting is such an unheard event.
+   */
+  private connect(onLost: () => void): Promise<PoolClient> {
+    return new Promise((resolve, reject) => {
+      this.pool.connect((error, client) => {
+        if (error || !client) return reject(error);
+        client.on('error', onLost);
+        resolve(client);
+      });
+    });
+  }
+
+  /** BEGIN (learning the transaction's id), `work`, COMMIT on `client`, and what came of them. */
+  private async inTransaction<T>(
+    client: ClientBase,
+    work: (client: ClientBase) => Promise<T>,
+    connectionLost: () => boolean,
+  ): Promise<Run<T>> {
+    let xid: string | undefined;
+    let value: T;
+    try {
+      // One round trip (a termination storm ends slower transactions): node-postgres returns the
+      // results of a simple query of two statements as a list, which its types do not say.
+      const [, begun] = (await client.query('BEGIN; SELECT txid_current() AS xid')) as unknown as [
+        QueryResult,
+        QueryResult<{ xid: string }>,
+      ];
+      xid = begun.rows[0]?.xid;
+      value = await work(client);
+    } catch (error) {
+      return { error, again: TERMINATED.has(sqlState(error)) || connectionLost() };
+    }
+    try {
+      await client.query('COMMIT');
+      return { value };
+    } catch (error) {
+      // The server, its connection still open, said why it did not commit: nothing was stored.
+      const refused = SQLSTATE.test(sqlState(error)) && !TERMINATED.has(sqlState(error)) && !connectionLost();
+      if (refused) return { error, again: false };
+      const status = await this.commitStatus(xid, error);
+      return status === 'committed' ? { value } : { error, again: true };
+    }
+  }
+
+  /**
+   * Whether the transaction `xid` committed, asked on another connection after its own was lost during
+   * its COMMIT (txid_status, PostgreSQL 10 and later). In progress (its backend still ending): asked
+   * again. Throws when it cannot be told, so the write is reported as failed and never as done.
+   */
+  private async commitStatus(xid: string | undefined, cause: unknown): Promise<'committed' | 'aborted'> {
+    let status: string | null | undefined;
+    for (let attempt = 0; xid !== undefined && attempt < COMMIT_STATUS_CHECKS; attempt += 1) {
+      if (attempt > 0) await backOff(attempt - 1);
+      try {
+        [{ status } = { status: null }] = await this.rows<{ status: string | null }>(
+          'SELECT txid_status($1::bigint) AS status',
+          [xid],
+        );
+      } catch {
+        break; // the database cannot be asked either
+      }
+      if (status === 'committed' || status === 'aborted') return status;
+      if (status !== 'in progress') break;
+    }
+    throw new PostgresError(
+      `PostgreSQL: the connection was lost during COMMIT (${describePostgresError(cause, this.url)}) and ` +
+        `whether the change was stored cannot be told (${status ?? 'unknown'}); look before doing it again.`,
+      cause,
+    );
   }
 
   private async rows<R extends object>(sql: string, params: unknown[] = []): Promise<R[]> {
@@ -901,10 +1018,11 @@ export class PostgresStore extends GrantsDelegated implements Store {
 
   async claimTrigger(triggerId: string, at: Date): Promise<boolean> {
     assertStorable({ triggerId });
+    // Forgetting old triggers is its own write: two instances deleting the same rows in one transaction
+    // each could deadlock. Of callers racing with the same id, exactly one inserts the row.
     await this.query('DELETE FROM slack_triggers WHERE handled_at < $1::timestamptz', [
       iso(new Date(at.getTime() - Rows.TRIGGER_MEMORY_MS)),
     ]);
-    // One statement: of callers racing with the same id, exactly one inserts the row.
     const { rowCount } = await this.query(
       'INSERT INTO slack_triggers (trigger_id, handled_at) VALUES ($1, $2::timestamptz) ON CONFLICT DO NOTHING',
       [triggerId, iso(at)],
