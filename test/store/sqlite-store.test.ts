@@ -47,6 +47,18 @@ describe('SqliteStore on a file', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The database file with only its first `count` migrations applied, as an older release left it. */
+  const databaseAt = (count: number) => {
+    mkdirSync(join(dir, 'data'));
+    const db = openSqlite(file);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)');
+    MIGRATIONS.slice(0, count).forEach((sql, i) => {
+      db.exec(sql);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(i + 1, new Date().toISOString());
+    });
+    return db;
+  };
+
   it('applies each migration once, however often and however many connections open the file', async () => {
     const first = store();
     await first.close();
@@ -72,13 +84,7 @@ describe('SqliteStore on a file', () => {
   });
 
   it('reads a request stored before migration 4 as a disable, and can end it as failed', async () => {
-    mkdirSync(join(dir, 'data'));
-    const db = openSqlite(file);
-    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)');
-    MIGRATIONS.slice(0, 3).forEach((sql, i) => {
-      db.exec(sql);
-      db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(i + 1, new Date().toISOString());
-    });
+    const db = databaseAt(3);
     db.prepare(
       `INSERT INTO approvals (id, requester_id, channel_id, profile, target, reason, status, created_at, expires_at,
          decided_by, decided_at, claimed_until, claimed_by)
@@ -97,13 +103,8 @@ describe('SqliteStore on a file', () => {
   });
 
   it('migrates two open schedules of one user stored before the one-open rule: both kept, the oldest guards the user (task D)', async () => {
-    mkdirSync(join(dir, 'data'));
-    const db = openSqlite(file);
-    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)');
-    MIGRATIONS.slice(0, 13).forEach((sql, i) => {
-      db.exec(sql);
-      db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(i + 1, new Date().toISOString());
-    });
+    // Found by what it does, not by number: versions are renumbered when work is merged.
+    const db = databaseAt(MIGRATIONS.findIndex((sql) => sql.includes('open_key')));
     const insert = db.prepare(
       `INSERT INTO approvals (id, requester_id, channel_id, profile, target, status, created_at, expires_at, scheduled_at)
        VALUES (?, 'cli:admin', '', '{"id":"u1"}', 'ann@example.com', 'approved', ?, ?, ?)`,
@@ -121,15 +122,9 @@ describe('SqliteStore on a file', () => {
   });
 
   it('keeps the action and every other column of requests stored before grants existed', async () => {
-    mkdirSync(join(dir, 'data'));
-    const db = openSqlite(file);
-    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)');
     // Found by what it does, not by number: versions are renumbered when work is merged.
     const grants = MIGRATIONS.findIndex((sql) => sql.includes('CREATE TABLE grants'));
-    MIGRATIONS.slice(0, grants).forEach((sql, i) => {
-      db.exec(sql);
-      db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(i + 1, new Date().toISOString());
-    });
+    const db = databaseAt(grants);
     db.prepare(
       `INSERT INTO approvals (id, requester_id, channel_id, team_id, profile, target, status, action,
          created_at, expires_at, scheduled_at, schedule_zone, attempts, last_error)
