@@ -335,13 +335,13 @@ async function cancelWithRecord(
       approvedBy: request.decidedBy,
     },
   };
-  return writeWithRecord(context, row, (record) =>
-    context.store.cancelScheduled(request.id, userId, record.at, record),
-  ).catch((error: Error) => {
-    context.logger.error('cancel not recorded; nothing was cancelled', {
-      requestId: request.id,
-      error: error.message,
-    });
-    return 'not recorded' as const;
-  });
+  return writeWithRecord(context, row, (record) => context.store.cancelScheduled(request.id, record)).catch(
+    (error: Error) => {
+      context.logger.error('cancel not recorded; nothing was cancelled', {
+        requestId: request.id,
+        error: error.message,
+      });
+      return 'not recorded' as const;
+    },
+  );
 }

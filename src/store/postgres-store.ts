@@ -937,13 +937,8 @@ export class PostgresStore extends GrantsDelegated implements Store {
     return rows.map(toApproval);
   }
 
-  async cancelScheduled(
-    id: string,
-    by: string,
-    at: Date,
-    record: NewAuditEntry,
-  ): Promise<ApprovalRequest | null> {
-    assertStorable({ by, ...Rows.auditTexts(record) });
+  async cancelScheduled(id: string, record: NewAuditEntry): Promise<ApprovalRequest | null> {
+    assertStorable(Rows.auditTexts(record));
     if (!isStorable(id)) return null;
     const cancel = `UPDATE approvals SET status = 'cancelled', result = $1::json
        WHERE id = $2 AND status IN ('pending', 'approved') AND scheduled_at > $3::timestamptz
@@ -951,9 +946,9 @@ export class PostgresStore extends GrantsDelegated implements Store {
        RETURNING ${APPROVAL_COLUMNS}`;
     // One statement, as decideApproval: only the caller that cancelled it writes the row, or nothing is cancelled.
     return this.approvalRow(withAuditRow(cancel, 4), [
-      JSON.stringify({ cancelledBy: by, cancelledAt: iso(at) }),
+      JSON.stringify({ cancelledBy: record.actor, cancelledAt: iso(record.at) }),
       id,
-      iso(at),
+      iso(record.at),
       ...auditParams(record, this.when(record.at)),
     ]);
   }

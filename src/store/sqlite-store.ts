@@ -641,16 +641,11 @@ export class SqliteStore extends GrantsDelegated implements Store {
     return this.sql.listScheduled.all().map(toApproval);
   }
 
-  async cancelScheduled(
-    id: string,
-    by: string,
-    at: Date,
-    record: NewAuditEntry,
-  ): Promise<ApprovalRequest | null> {
-    assertStorable({ by, ...Rows.auditTexts(record) });
+  async cancelScheduled(id: string, record: NewAuditEntry): Promise<ApprovalRequest | null> {
+    assertStorable(Rows.auditTexts(record));
     if (!isStorable(id)) return null;
-    const when = iso(at);
-    const result = JSON.stringify({ cancelledBy: by, cancelledAt: when });
+    const when = iso(record.at);
+    const result = JSON.stringify({ cancelledBy: record.actor, cancelledAt: when });
     // One transaction, as decideApproval: only the caller that cancelled it writes the row, or nothing is cancelled.
     const row = this.write(() => {
       const cancelled = this.sql.cancel.get(result, id, when, when);

@@ -253,14 +253,14 @@ export interface Store extends ApprovalFollowUpStore, GrantStore {
   /** Scheduled requests still to be carried out (pending or approved), soonest first. */
   listScheduled(): Promise<ApprovalRequest[]>;
   /**
-   * pending or approved scheduled request → cancelled, unless its time has come (`at` is at or after
-   * it) or an instance holds a running claim on it: returns it to the one caller that cancelled it,
-   * null otherwise. `{ cancelledBy, cancelledAt }` is kept as its result (`decidedBy` stays whoever
-   * approved it, null when it was still pending). `record`, the cancel's audit row, is written in the
-   * same transaction, only by the caller that cancels: if it cannot be written the call rejects and
-   * nothing is cancelled.
+   * pending or approved scheduled request → cancelled by `record.actor` at `record.at`, unless its time
+   * has come (`record.at` is at or after it) or an instance holds a running claim on it: returns it to
+   * the one caller that cancelled it, null otherwise. `{ cancelledBy, cancelledAt }` is kept as its
+   * result (`decidedBy` stays whoever approved it, null when it was still pending). `record`, the
+   * cancel's audit row, is written in the same transaction, only by the caller that cancels: if it
+   * cannot be written the call rejects and nothing is cancelled.
    */
-  cancelScheduled(id: string, by: string, at: Date, record: NewAuditEntry): Promise<ApprovalRequest | null>;
+  cancelScheduled(id: string, record: NewAuditEntry): Promise<ApprovalRequest | null>;
   /**
    * Records a Slack trigger_id as handled at `at`: true for the first caller only, on any connection
    * or instance (one atomic insert), false for a replay. Triggers handled more than a day before `at`

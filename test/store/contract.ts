@@ -862,7 +862,7 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
       it('cancels before its time, once, keeping who and when; never at its time or while claimed', async () => {
         const request = await store.createApproval(scheduled(30));
         const cancel = (id: string, by: string, minutes: number) =>
-          store.cancelScheduled(id, by, at(minutes), cancelRow(id, by, minutes));
+          store.cancelScheduled(id, cancelRow(id, by, minutes));
         const cancelled = await cancel(request.id, 'U0REQUESTER', 5);
         expect(cancelled).toMatchObject({
           status: 'cancelled',
@@ -892,7 +892,7 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         const request = await store.createApproval(scheduled(30));
         const cancelled = await Promise.all(
           ['U0A', 'U0B', 'U0C', 'U0D'].map((by, i) =>
-            (i % 2 === 0 ? store : b).cancelScheduled(request.id, by, at(5), cancelRow(request.id, by, 5)),
+            (i % 2 === 0 ? store : b).cancelScheduled(request.id, cancelRow(request.id, by, 5)),
           ),
         );
         const winners = cancelled.filter((r) => r !== null);
@@ -904,12 +904,12 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
       it('cancels nothing when the cancel row cannot be written', async () => {
         const request = await store.createApproval(scheduled(30));
         const row = cancelRow(request.id, 'U0REQUESTER', 5);
-        await expect(
-          store.cancelScheduled(request.id, 'U0REQUESTER', at(5), { ...row, actor: 'U0\u0000' }),
-        ).rejects.toThrow(UnstorableTextError);
+        await expect(store.cancelScheduled(request.id, { ...row, actor: 'U0\u0000' })).rejects.toThrow(
+          UnstorableTextError,
+        );
         await backend.refuseAuditRows();
         // The driver's error, maybe from another realm (a native addon loaded by an earlier test file).
-        const refused = await store.cancelScheduled(request.id, 'U0REQUESTER', at(5), row).then(
+        const refused = await store.cancelScheduled(request.id, row).then(
           () => 'cancelled',
           () => 'refused',
         );
