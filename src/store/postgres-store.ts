@@ -1042,10 +1042,15 @@ export class PostgresStore extends GrantsDelegated implements Store {
       params.push(query.group);
       where.push(`lower(detail->>'group') = lower($${params.length})`);
     }
+    if (typeof query.writtenBefore === 'number') {
+      params.push(query.writtenBefore);
+      where.push(`id < $${params.length}`);
+    }
     params.push(limit);
     const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const order = query.writtenBefore === undefined ? 'at DESC, id DESC' : 'id DESC';
     const rows = await this.rows<AuditRow>(
-      `SELECT * FROM audit_log ${filter} ORDER BY at DESC, id DESC LIMIT $${params.length}`,
+      `SELECT * FROM audit_log ${filter} ORDER BY ${order} LIMIT $${params.length}`,
       params,
     );
     return rows.map(toAudit);

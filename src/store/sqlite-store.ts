@@ -733,11 +733,14 @@ export class SqliteStore extends GrantsDelegated implements Store {
       where.push("lower(json_extract(detail, '$.group')) = lower(?)");
       params.push(query.group);
     }
+    if (typeof query.writtenBefore === 'number') {
+      where.push('id < ?');
+      params.push(query.writtenBefore);
+    }
     const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const order = query.writtenBefore === undefined ? 'at DESC, id DESC' : 'id DESC';
     return this.db
-      .prepare<(string | number)[], AuditRow>(
-        `SELECT * FROM audit_log ${filter} ORDER BY at DESC, id DESC LIMIT ?`,
-      )
+      .prepare<(string | number)[], AuditRow>(`SELECT * FROM audit_log ${filter} ORDER BY ${order} LIMIT ?`)
       .all(...params, limit)
       .map(toAudit);
   }

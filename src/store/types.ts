@@ -132,6 +132,12 @@ export interface AuditQuery {
   group?: string;
   /** Newest first; default 100. */
   limit?: number;
+  /**
+   * Pages in the order the entries were written (by id, newest first) instead of by time: only those
+   * whose id is below this one (null: from the newest). Each entry is on exactly one page, whatever the
+   * clocks of the instances that wrote them said (`audit --all`).
+   */
+  writtenBefore?: number | null;
 }
 
 export type * from './grants';

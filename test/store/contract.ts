@@ -1226,6 +1226,24 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         expect(newest?.at.getTime()).toBe(at(5).getTime());
       });
 
+      it('pages every entry exactly once in the order written (writtenBefore), whatever their times say', async () => {
+        // Written by instances whose clocks disagree: times out of order, several equal.
+        const times = [5, 1, 5, 3, 5, 0, 2, 5, 4, 1, 5];
+        for (const [i, minute] of times.entries()) {
+          await store.appendAudit(newAudit({ at: at(minute), outcome: `w${i}`, target: 'old@example.com' }));
+        }
+        await store.appendAudit(newAudit({ at: at(9), outcome: 'other', target: 'new@example.com' }));
+        const seen: string[] = [];
+        let cursor: number | null = null;
+        for (;;) {
+          const page = await store.listAudit({ target: 'old@example.com', limit: 4, writtenBefore: cursor });
+          seen.push(...page.map((e) => e.outcome));
+          if (page.length < 4) break;
+          cursor = page[page.length - 1].id;
+        }
+        expect(seen).toEqual(times.map((_, i) => `w${i}`).reverse());
+      });
+
       it('filters by the group an entry names (detail.group), ignoring case, with the other filters', async () => {
         const grant = (group: unknown) => ({ group, IAM: { Vendor: { group: 'not-this-one' } } });
         await store.appendAudit(
