@@ -49,6 +49,7 @@ const unavailableAudit: CliAudit = {
     throw new AuditUnavailableError(new Error('disk I/O error'));
   },
   result: async () => false,
+  rejected: async () => false,
   dryRun: async () => {
     throw new AuditUnavailableError(new Error('disk I/O error'));
   },
@@ -69,6 +70,10 @@ function recordingAudit() {
     },
     result: async (name: string, profile: UserProfile, result: IamResult) => {
       entries.push({ kind: 'result', name, target: profile.email, outcome: result.IAM.Vendor.success });
+      return true;
+    },
+    rejected: async (name: string, profile: UserProfile) => {
+      entries.push({ kind: 'rejected', name, target: profile.email });
       return true;
     },
     dryRun: async (name: string, profile: UserProfile) => {
