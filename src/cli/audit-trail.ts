@@ -111,14 +111,14 @@ function auditTrailOn(store: Store, logger: Logger, now: () => Date): CliAudit {
         { ...base(), kind: 'command', command: name, target: targetOf(profile), outcome: 'received', detail },
         'audit write failed; nothing was done',
       ),
-    result: (name, profile, result) =>
+    result: (name, profile, result, detail = {}) =>
       recordResult(store, logger, {
         ...base(),
         kind: 'result',
         command: name,
         target: targetOf(profile),
         outcome: outcomeOf(result.IAM.Vendor),
-        detail: resultDetail(result),
+        detail: { ...resultDetail(result), ...detail },
       }),
     rejected: (name, profile, reason) =>
       recordResult(store, logger, {
