@@ -103,13 +103,18 @@ function writeCsv(cwd: string, text: string, name = 'users.csv'): string {
   return name;
 }
 
-function readReport(file: string): ReportLine[] {
+/** Every line of a report: the rows' outcomes and the "sent" lines written before their first write. */
+function reportLines(file: string): ReportLine[] {
   return fs
     .readFileSync(file, 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as ReportLine);
 }
+
+/** The rows' outcomes in a report. */
+const readReport = (file: string): ReportLine[] =>
+  reportLines(file).filter((line) => line.outcome !== 'sent');
 
 function expectExit(run: CliRun, code: number): void {
   if (run.code !== code) throw new Error(`expected exit ${code}, got ${describeRun(run)}`);
@@ -344,8 +349,8 @@ it('after SIGKILL mid-run, a rerun finishes the file and no user is changed twic
     },
   });
   expect(first.signal).toBe('SIGKILL');
-  const firstLines = readReport(report);
-  const done = firstLines.filter((line) => line.outcome !== 'sent');
+  const firstLines = reportLines(report);
+  const done = readReport(report);
   const finished = new Set(done.map((line) => line.row));
   // Each row that sent its PATCH has its "sent" line first; those in flight at the kill have only that.
   const inFlight = firstLines.filter((line) => line.outcome === 'sent' && !finished.has(line.row));
