@@ -23,13 +23,16 @@ Options:
   --group NAME     only entries about this group (its name; case-insensitive): group commands,
                    grants, their decisions, notices and revocations
   --limit N        at most N entries (1 to ${MAX_AUDIT_LIMIT}; default ${DEFAULT_AUDIT_LIMIT})
+  --all            every matching entry, in the order written (newest first), read a page at a
+                   time: for exports; needs --json or --csv, instead of --limit
   --json           print a JSON array of the entries, with their details
   --csv            print CSV (RFC 4180) with a header row
   -h, --help       show this help
 
 Pruning: \`audit prune --before WHEN\` removes the entries older than WHEN for good (it is recorded in
-the log itself); --dry-run only counts them. Nothing is pruned unless you ask. Export first, e.g.
-  atlassian-iam audit --before 2025-01-01 --limit 10000 --csv > audit-before-2025.csv
+the log itself); --dry-run only counts them. Nothing is pruned unless you ask, and never the last day
+(WHEN is at least 1d ago: \`m\` is minutes, not months). Export first, e.g.
+  atlassian-iam audit --before 2025-01-01 --all --csv > audit-before-2025.csv
 
 Exit status: 0 (also when no entry matches), 1 the log cannot be read, 2 bad input or configuration.`;
 
@@ -43,6 +46,8 @@ export type AuditFormat = 'text' | 'json' | 'csv';
 export interface AuditInvocation {
   query: Required<Pick<AuditQuery, 'limit'>> & Omit<AuditQuery, 'limit'>;
   format: AuditFormat;
+  /** --all: every matching entry, a page (`query.limit`) at a time. */
+  all: boolean;
 }
 
 export class AuditUsageError extends Error {}
@@ -144,11 +149,22 @@ export function parseAuditArgs(argv: string[], now: Date): AuditInvocation | 'he
     limit: { type: 'string' },
     json: { type: 'boolean' },
     csv: { type: 'boolean' },
+    all: { type: 'boolean' },
   });
   if (values === 'help') return 'help';
   if (values.json && values.csv) throw new AuditUsageError(`choose one of --json and --csv; ${HINT}`);
+  if (values.all && values.limit !== undefined) {
+    throw new AuditUsageError(`choose one of --all and --limit; ${HINT}`);
+  }
+  if (values.all && !values.json && !values.csv) {
+    throw new AuditUsageError(`--all is for exports: add --csv or --json; ${HINT}`);
+  }
   const query: AuditInvocation['query'] = {
-    limit: values.limit === undefined ? DEFAULT_AUDIT_LIMIT : parseLimit(values.limit),
+    limit: values.all
+      ? MAX_AUDIT_LIMIT
+      : values.limit === undefined
+        ? DEFAULT_AUDIT_LIMIT
+        : parseLimit(values.limit),
   };
   if (values.since !== undefined) query.since = parseSince(values.since, now);
   if (values.before !== undefined) query.before = parseSince(values.before, now, '--before');
@@ -163,7 +179,15 @@ export function parseAuditArgs(argv: string[], now: Date): AuditInvocation | 'he
       throw new AuditUsageError(`--group needs a group name, e.g. --group jira-software-users; ${HINT}`);
     query.group = group;
   }
-  return { query, format: values.json ? 'json' : values.csv ? 'csv' : 'text' };
+  return { query, format: values.json ? 'json' : values.csv ? 'csv' : 'text', all: values.all };
+}
+
+/** What audit prune always keeps: a cutoff of `6m` (minutes) or `2h` would remove nearly everything. */
+const MIN_PRUNE_AGE_MS = UNIT_MS.d;
+
+function describeAge(ms: number): string {
+  const minutes = Math.floor(ms / UNIT_MS.m);
+  return minutes < 120 ? `${minutes} minute${minutes === 1 ? '' : 's'}` : `${Math.floor(minutes / 60)} hours`;
 }
 
 /** The arguments after `audit prune`; 'help' for -h/--help. */
@@ -173,7 +197,14 @@ export function parsePruneArgs(argv: string[], now: Date): PruneInvocation | 'he
   if (values.before === undefined) {
     throw new AuditUsageError(`audit prune needs --before WHEN (e.g. --before 365d); ${HINT}`);
   }
-  return { before: parseSince(values.before, now, '--before'), dryRun: values['dry-run'] };
+  const before = parseSince(values.before, now, '--before');
+  if (now.getTime() - before.getTime() < MIN_PRUNE_AGE_MS && before.getTime() <= now.getTime()) {
+    throw new AuditUsageError(
+      `--before ${values.before} is ${describeAge(now.getTime() - before.getTime())} ago: audit prune never removes the last day ` +
+        `(m is minutes; for months give days, e.g. --before 180d)`,
+    );
+  }
+  return { before, dryRun: values['dry-run'] };
 }
 
 /** Says which filters applied, for the "no audit entries" line: ` about jane@example.com since …`. */

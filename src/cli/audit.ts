@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import {
   AUDIT_HELP,
   type AuditFormat,
+  type AuditInvocation,
   AuditUsageError,
   describeQuery,
   parseAuditArgs,
@@ -18,7 +19,13 @@ import type { CliIo } from './io';
 import { type Config, ConfigError, loadConfig, loadDotenv } from '../config';
 import { redact } from '../log';
 import type { AuditEntry, Store } from '../store/types';
-import { renderAuditCsv, renderAuditJson, renderAuditText, terminalSafe } from '../views/audit-table';
+import {
+  renderAuditCsv,
+  renderAuditJson,
+  renderAuditJsonItems,
+  renderAuditText,
+  terminalSafe,
+} from '../views/audit-table';
 
 /** Runs `atlassian-iam audit <argv>`; returns the exit status. Never throws. */
 export async function runAuditCommand(
@@ -102,6 +109,7 @@ async function run(argv: string[], io: CliIo, now: () => Date): Promise<number> 
     return reportNone(io, format, `${none} (there is no database at ${terminalSafe(location.path)} yet)`);
   }
 
+  if (invocation.all) return exportAll(config, invocation, io, none, jsonOut);
   let entries: AuditEntry[];
   try {
     entries = await withStore(config, (store) => store.listAudit(query));
@@ -123,6 +131,44 @@ async function run(argv: string[], io: CliIo, now: () => Date): Promise<number> 
       io.out(scrub(renderAuditText(entries)) + '\n');
       break;
   }
+  return EXIT.success;
+}
+
+/**
+ * `audit --all --csv|--json`: every matching entry, read and written a page at a time in the order
+ * written (by id), so an export of any size is complete and memory stays flat. A read that fails midway
+ * is reported and exits 1: what was written is a part only.
+ */
+async function exportAll(
+  config: Config,
+  { query, format }: AuditInvocation,
+  io: CliIo,
+  none: string,
+  jsonOut: JsonOut,
+): Promise<number> {
+  const scrub = (text: string): string => redact(text, config.secrets);
+  let count = 0;
+  try {
+    await withStore(config, async (store) => {
+      let writtenBefore: number | null = null;
+      for (;;) {
+        const page = await store.listAudit({ ...query, writtenBefore });
+        if (page.length === 0) break;
+        if (format === 'csv') io.out(scrub(renderAuditCsv(page, count === 0)));
+        else io.out((count === 0 ? '[\n' : ',\n') + scrub(renderAuditJsonItems(page)));
+        count += page.length;
+        if (page.length < query.limit) break;
+        writtenBefore = page[page.length - 1].id;
+      }
+    });
+  } catch (error) {
+    const message = `cannot read the audit log: ${scrub((error as Error).message)}${count > 0 ? ` (after ${count} entries: the output is incomplete)` : ''}`;
+    printCliFailure({ kind: 'audit', message }, io.err, 'atlassian-iam audit', jsonOut);
+    return EXIT.failure;
+  }
+  if (count === 0) return reportNone(io, format, none);
+  if (format === 'json') io.out('\n]\n');
+  io.err(`${count} audit entries written\n`);
   return EXIT.success;
 }
 
@@ -177,7 +223,7 @@ async function prune(argv: string[], io: CliIo, now: () => Date): Promise<number
     if (dryRun) {
       io.out(`${count} audit entries are older than ${cutoff}; nothing was removed (dry run).\n`);
       io.err(
-        `Pruned entries are gone for good; export them first: atlassian-iam audit --before ${cutoff} --limit 10000 --csv > audit-before.csv\n`,
+        `Pruned entries are gone for good; export them first: atlassian-iam audit --before ${cutoff} --all --csv > audit-before.csv\n`,
       );
     } else {
       io.out(`Removed ${count} audit entries older than ${cutoff}.\n`);

@@ -15,6 +15,7 @@ import { announceDecision, claimAndCarryOut, expireDue, failRequest, refreshCard
 import { AuditUnavailableError, auditDone, type BotContext } from './context';
 import { groupDetail } from './grants';
 import {
+  approverStanding,
   type Click,
   type ClickOrigin,
   contextMismatch,
@@ -99,8 +100,16 @@ export async function decide(context: BotContext, client: WebClient, input: Deci
     : approve(context, client, input, click);
 }
 
-/** The click's audit row, written by the store with the decision or vote it records. */
-function decisionRow(click: Click, outcome: string, vote?: Omit<ApprovalVote, 'request'>): NewAuditEntry {
+/**
+ * The click's audit row, written by the store with the decision or vote it records; a vote's names the
+ * earlier voters it did not count (`notCounted`, see lapsedVoters).
+ */
+function decisionRow(
+  click: Click,
+  outcome: string,
+  vote?: Omit<ApprovalVote, 'request'>,
+  lapsed: readonly string[] = [],
+): NewAuditEntry {
   const { request } = click;
   return {
     at: click.now,
@@ -116,6 +125,7 @@ function decisionRow(click: Click, outcome: string, vote?: Omit<ApprovalVote, 'r
       reason: request.reason,
       ...groupDetail(request),
       ...(vote ? { approvedBy: vote.voters, approvals: click.rule.approvals } : {}),
+      ...(lapsed.length > 0 ? { notCounted: lapsed } : {}),
     },
   };
 }
@@ -144,11 +154,37 @@ async function deny(context: BotContext, client: WebClient, input: DecisionInput
   await announceDecision(context, client, decided);
 }
 
+/**
+ * The earlier voters who no longer qualify as approvers, asked live as the clicker was (deactivated,
+ * no longer in the rule's people or user group, taken out of IAM_APPROVERS or the policy running now):
+ * their votes do not count towards N. A voter after this check was checked by their own click.
+ */
+async function lapsedVoters(context: BotContext, click: Click): Promise<string[]> {
+  const earlier = (await context.store.listVoters(click.request.id)).filter((id) => id !== click.userId);
+  const standings = await Promise.all(
+    earlier.map((userId) => approverStanding(context, { ...click, userId })),
+  );
+  return earlier.filter((_, i) => standings[i] !== 'approver');
+}
+
 async function approve(context: BotContext, client: WebClient, input: DecisionInput, click: Click) {
   const { request, now } = click;
+  let lapsed: string[];
+  try {
+    lapsed = await lapsedVoters(context, click);
+  } catch (error) {
+    context.logger.error('could not check the earlier approvers', { error: (error as Error).message });
+    const reason =
+      'Could not check whether the earlier approvals still count; nothing was decided. Try again.';
+    return refuse(context, input, reason, request.target);
+  }
   const vote = await recorded(context, request.id, () =>
-    context.store.voteApproval(request.id, input.userId, now, (tally) =>
-      decisionRow(click, tally.decided ? 'approved' : 'voted', tally),
+    context.store.voteApproval(
+      request.id,
+      input.userId,
+      now,
+      (tally) => decisionRow(click, tally.decided ? 'approved' : 'voted', tally, lapsed),
+      lapsed,
     ),
   );
   if (!vote) return notPending(context, client, input, request);

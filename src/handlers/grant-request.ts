@@ -73,19 +73,29 @@ export async function resolveAccessUser(
   return { profile: { email }, slackId, self: slackId === requesterId };
 }
 
-/** Operators ask for anyone; anyone else only for themselves, and only as a member of this workspace. */
+type AccessCommandName = '/iam-grant' | '/iam-revoke';
+
+/**
+ * Operators ask for anyone; anyone else only as a member of this workspace (guests and unknown ids are
+ * refused before anything about them or the person they name is looked up).
+ */
 export async function accessRole(
   context: BotContext,
   requesterId: string,
-  self: boolean,
-  command: '/iam-grant' | '/iam-revoke',
+  command: AccessCommandName,
 ): Promise<'operator' | 'member'> {
   if (await context.access.isOperator(requesterId)) return 'operator';
   if (!(await context.access.isMember(requesterId))) {
     throw new AccessRefusal(`Only members of this workspace can use ${command}.`);
   }
-  if (!self) throw new AccessRefusal(`You can ask only for yourself: ${command} me <group>.`);
   return 'member';
+}
+
+/** A member asks (or ends access) only for themselves. */
+export function requireSelf(role: 'operator' | 'member', who: ResolvedUser, command: AccessCommandName) {
+  if (role === 'member' && !who.self) {
+    throw new AccessRefusal(`You can ask only for yourself: ${command} me <group>.`);
+  }
 }
 
 /** The groups `requesterId` may ask for themselves: those a grant rule lists `members` for. */
@@ -95,6 +105,8 @@ export async function requestableGroups(context: BotContext, requesterId: string
     (group) => policyFor(context.policy, { action: 'grant', target: { group }, requesterId }).membersMayAsk,
   );
 }
+
+const NO_GROUP_OPEN = 'no group is open to requests from members, so ask an operator';
 
 /** A member asks only for the groups a rule opens to members; refused, they are told which those are. */
 async function checkMemberMayAsk(
@@ -108,7 +120,7 @@ async function checkMemberMayAsk(
   const which = rule.source === 'file' ? ` (${ruleName(rule)})` : '';
   const instead =
     open.length === 0
-      ? 'no group is open to requests from members, so ask an operator'
+      ? NO_GROUP_OPEN
       : `you can ask for ${groupList(open)} (/iam-grant me <group>), or ask an operator`;
   throw new AccessRefusal(`"${group}" is not a group you can ask for yourself${which}: ${instead}.`);
 }
@@ -210,8 +222,13 @@ export async function requestGrant(
   input: ApprovalInput,
   wanted: AccessRequestText,
 ): Promise<void> {
+  const role = await accessRole(context, input.requesterId, '/iam-grant');
+  if (role === 'member' && !context.policy.rules.some((rule) => rule.membersMayAsk)) {
+    // Said before any lookup: the directory is not asked about anyone for a request that cannot be made.
+    throw new AccessRefusal(`"${wanted.group}" is not a group you can ask for yourself: ${NO_GROUP_OPEN}.`);
+  }
   const who = await resolveAccessUser(client, input.requesterId, wanted.user);
-  const role = await accessRole(context, input.requesterId, who.self, '/iam-grant');
+  requireSelf(role, who, '/iam-grant');
   const target = targetOf(who.profile);
   const row = { actor: input.requesterId, command: 'iam-grant', target, requestId: null };
   await audit(context, { ...row, kind: 'command', outcome: 'received', detail: about(wanted.group) });

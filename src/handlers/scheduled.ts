@@ -8,12 +8,12 @@ import { type IamResult, SKIP_REASONS } from '../iam';
 import type { Logger } from '../log';
 import { ruleLabel } from '../policy';
 import { LEGACY_RULE } from '../store';
-import type { ApprovalRequest } from '../store/types';
-import { refusalMessage, type ScheduledOutcome, scheduledOutcomeMessage } from '../views/slack';
+import type { ApprovalRequest, NewAuditEntry } from '../store/types';
+import { errorNotice, refusalMessage, type ScheduledOutcome, scheduledOutcomeMessage } from '../views/slack';
 import { type Announce, announceAndMark, announceCompleted, announceDecision, carryOut } from './approvals';
 import { cardOf } from './approval-card';
 import { APPROVAL_LEASE_MS, CLAIM_OWNER, claimHolderIsDead } from './claims';
-import { auditDone, type BotContext } from './context';
+import { AUDIT_UNAVAILABLE, auditDone, type BotContext, writeWithRecord } from './context';
 import { approverStanding, NO_LONGER_APPROVER } from './decision-guards';
 import { postMessage } from './posting';
 
@@ -297,22 +297,51 @@ export async function cancelScheduled(
   if (!request || !request.scheduledAt) return refuse('This scheduled request does not exist.');
   const refused = await cancelRefusal(context, input.userId, request);
   if (refused !== null) return refuse(refused);
-  const cancelled = await context.store.cancelScheduled(request.id, input.userId, context.clock());
+  const cancelled = await cancelWithRecord(context, input.userId, request);
+  if (cancelled === 'not recorded') {
+    await postMessage(client, input.userId, errorNotice(AUDIT_UNAVAILABLE, { sandbox: context.sandbox }));
+    return false;
+  }
   if (!cancelled) {
     const latest = (await context.store.getApproval(request.id)) ?? request;
     const state =
       latest.status === 'approved' || latest.status === 'pending' ? 'being carried out' : latest.status;
     return refuse(`This scheduled ${request.action} can no longer be cancelled: it is ${state}.`);
   }
-  await auditDone(context, {
-    actor: input.userId,
-    kind: 'decision',
-    command: 'cancel',
-    target: cancelled.target,
-    outcome: 'cancelled',
-    requestId: cancelled.id,
-    detail: { scheduledAt: request.scheduledAt.toISOString(), requesterId: request.requesterId },
-  });
   await announceDecision(context, client, cancelled);
   return true;
+}
+
+/**
+ * Cancels the request with its audit row, in one transaction (Store.cancelScheduled): null when it can
+ * no longer be cancelled; 'not recorded' (logged, nothing cancelled) when the row or the cancel could
+ * not be written.
+ */
+async function cancelWithRecord(
+  context: BotContext,
+  userId: string,
+  request: ApprovalRequest,
+): Promise<ApprovalRequest | null | 'not recorded'> {
+  const row: Omit<NewAuditEntry, 'at' | 'source'> = {
+    actor: userId,
+    kind: 'decision',
+    command: 'cancel',
+    target: request.target,
+    outcome: 'cancelled',
+    requestId: request.id,
+    detail: {
+      scheduledAt: request.scheduledAt?.toISOString() ?? null,
+      requesterId: request.requesterId,
+      approvedBy: request.decidedBy,
+    },
+  };
+  return writeWithRecord(context, row, (record) => context.store.cancelScheduled(request.id, record)).catch(
+    (error: Error) => {
+      context.logger.error('cancel not recorded; nothing was cancelled', {
+        requestId: request.id,
+        error: error.message,
+      });
+      return 'not recorded' as const;
+    },
+  );
 }

@@ -6,6 +6,7 @@
 import { ScimRequestError } from '../scim/errors';
 import { groupsOfUser } from '../scim/groups';
 import type { ScimDirectory, ScimGroup, ScimUser } from '../scim/types';
+import { textValueProblem } from '../scim/value-rules';
 import { createUser, findUser, guarded, type IamContext, lookupPlan, type WriteOptions } from './commands';
 import { ProfileError, type UserProfile } from './profile';
 import { buildResult, type GroupSummary, type IamAction, type IamResult, SKIP_REASONS } from './result';
@@ -88,10 +89,15 @@ export async function resolveGroup(directory: ScimDirectory, name: string): Prom
   );
 }
 
-/** The `--group` argument: a non-empty name (bad input otherwise, before anything is sent). */
+/**
+ * The group a command names: a non-empty name of at most 255 characters (bad input otherwise, before
+ * anything is sent: a 10 kB name would reach Atlassian as a 10 kB filter).
+ */
 function groupName(name: string | undefined): string {
   const trimmed = name?.trim() ?? '';
-  if (trimmed === '') throw new ProfileError('give the group name, e.g. --group jira-software-users');
+  if (trimmed === '') throw new ProfileError("give the group's name, e.g. jira-software-users");
+  const problem = textValueProblem('the group name', trimmed);
+  if (problem) throw new ProfileError(problem);
   return trimmed;
 }
 

@@ -681,10 +681,12 @@ export class PostgresStore extends GrantsDelegated implements Store {
     voterId: string,
     at: Date,
     record?: (vote: Omit<ApprovalVote, 'request'>) => NewAuditEntry,
+    lapsed?: readonly string[],
   ): Promise<ApprovalVote | null> {
     assertStorable({ voterId });
     if (!isStorable(id)) return null;
     const when = this.when(at);
+    const left = Rows.lapsedOf(lapsed, voterId);
     // The request's row is locked first: voters racing for the last approval take turns, and each
     // counts the votes committed before it.
     return this.transaction(async (client) => {
@@ -696,7 +698,7 @@ export class PostgresStore extends GrantsDelegated implements Store {
         )
       ).rows;
       if (!row) return null;
-      const vote = await this.addVote(client, toApproval(row), voterId, when);
+      const vote = await this.addVote(client, toApproval(row), { voterId, when, lapsed: left });
       if (!vote.counted) return vote;
       if (vote.decided) vote.request = await this.approveVoted(client, id, voterId, when);
       if (record) {
@@ -709,21 +711,30 @@ export class PostgresStore extends GrantsDelegated implements Store {
     });
   }
 
-  /** Inserts the vote unless this voter has one, and tallies (inside voteApproval's transaction). */
+  /**
+   * Inserts the vote unless this voter has one (a new one drops the lapsed voters' votes), and tallies
+   * (inside voteApproval's transaction).
+   */
   private async addVote(
     client: ClientBase,
     request: ApprovalRequest,
-    voterId: string,
-    when: string | null,
+    vote: { voterId: string; when: string | null; lapsed: string[] },
   ): Promise<ApprovalVote> {
     const inserted = await client.query(
       `INSERT INTO approval_votes (request_id, voter_id, voted_at)
        VALUES ($1, $2, COALESCE($3::timestamptz, now())) ON CONFLICT DO NOTHING`,
-      [request.id, voterId, when],
+      [request.id, vote.voterId, vote.when],
     );
+    const counted = inserted.rowCount === 1;
+    if (counted && vote.lapsed.length > 0) {
+      await client.query('DELETE FROM approval_votes WHERE request_id = $1 AND voter_id = ANY($2::text[])', [
+        request.id,
+        vote.lapsed,
+      ]);
+    }
     const voters = await client.query<{ voter_id: string }>(VOTERS, [request.id]);
     const ids = voters.rows.map((v) => v.voter_id);
-    return { ...Rows.tallyVote(request, ids, inserted.rowCount === 1), request };
+    return { ...Rows.tallyVote(request, ids, counted, vote.lapsed), request };
   }
 
   async listVoters(id: string): Promise<string[]> {
@@ -926,16 +937,20 @@ export class PostgresStore extends GrantsDelegated implements Store {
     return rows.map(toApproval);
   }
 
-  async cancelScheduled(id: string, by: string, at: Date): Promise<ApprovalRequest | null> {
-    assertStorable({ by });
+  async cancelScheduled(id: string, record: NewAuditEntry): Promise<ApprovalRequest | null> {
+    assertStorable(Rows.auditTexts(record));
     if (!isStorable(id)) return null;
-    return this.approvalRow(
-      `UPDATE approvals SET status = 'cancelled', result = $1::json
+    const cancel = `UPDATE approvals SET status = 'cancelled', result = $1::json
        WHERE id = $2 AND status IN ('pending', 'approved') AND scheduled_at > $3::timestamptz
          AND (claimed_until IS NULL OR claimed_until <= $3::timestamptz)
-       RETURNING ${APPROVAL_COLUMNS}`,
-      [JSON.stringify({ cancelledBy: by, cancelledAt: iso(at) }), id, iso(at)],
-    );
+       RETURNING ${APPROVAL_COLUMNS}`;
+    // One statement, as decideApproval: only the caller that cancelled it writes the row, or nothing is cancelled.
+    return this.approvalRow(withAuditRow(cancel, 4), [
+      JSON.stringify({ cancelledBy: record.actor, cancelledAt: iso(record.at) }),
+      id,
+      iso(record.at),
+      ...auditParams(record, this.when(record.at)),
+    ]);
   }
 
   async addFollowUps(followUps: readonly NewApprovalFollowUp[]): Promise<void> {
@@ -1027,10 +1042,15 @@ export class PostgresStore extends GrantsDelegated implements Store {
       params.push(query.group);
       where.push(`lower(detail->>'group') = lower($${params.length})`);
     }
+    if (typeof query.writtenBefore === 'number') {
+      params.push(query.writtenBefore);
+      where.push(`id < $${params.length}`);
+    }
     params.push(limit);
     const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const order = query.writtenBefore === undefined ? 'at DESC, id DESC' : 'id DESC';
     const rows = await this.rows<AuditRow>(
-      `SELECT * FROM audit_log ${filter} ORDER BY at DESC, id DESC LIMIT $${params.length}`,
+      `SELECT * FROM audit_log ${filter} ORDER BY ${order} LIMIT $${params.length}`,
       params,
     );
     return rows.map(toAudit);

@@ -126,16 +126,22 @@ export function auditFromRow<T, J, N>(row: AuditRow<T, J, N>, decode: RowDecoder
 
 /**
  * The tally after a vote (`counted`: it was new), for Store.voteApproval: decided when the distinct
- * voters reach the request's rule's `approvals`.
+ * voters, less those who no longer qualify (`lapsed`), reach the request's rule's `approvals`.
  */
 export function tallyVote(
   request: ApprovalRequest,
-  voters: string[],
+  stored: readonly string[],
   counted: boolean,
+  lapsed: readonly string[],
 ): Omit<ApprovalVote, 'request'> {
   const needed = (request.rule ?? LEGACY_RULE).approvals;
+  const voters = stored.filter((voter) => !lapsed.includes(voter));
   return { voters, counted, decided: counted && voters.length >= needed };
 }
+
+/** The earlier voters a vote leaves out (see Store.voteApproval): never the voter themself. */
+export const lapsedOf = (lapsed: readonly string[] | undefined, voterId: string): string[] =>
+  (lapsed ?? []).filter((voter) => voter !== voterId);
 
 /** How long a handled Slack trigger_id is remembered (see Store.claimTrigger). */
 export const TRIGGER_MEMORY_MS = 24 * 60 * 60_000;

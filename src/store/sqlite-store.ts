@@ -327,6 +327,9 @@ export class SqliteStore extends GrantsDelegated implements Store {
         `INSERT INTO approval_votes (request_id, voter_id, voted_at) VALUES (?, ?, ?)
          ON CONFLICT DO NOTHING`,
       ),
+      dropVote: db.prepare<[string, string]>(
+        'DELETE FROM approval_votes WHERE request_id = ? AND voter_id = ?',
+      ),
       voters: db.prepare<[string], { voter_id: string }>(
         'SELECT voter_id FROM approval_votes WHERE request_id = ? ORDER BY voted_at, rowid',
       ),
@@ -491,17 +494,21 @@ export class SqliteStore extends GrantsDelegated implements Store {
     voterId: string,
     at: Date,
     record?: (vote: Omit<ApprovalVote, 'request'>) => NewAuditEntry,
+    lapsed?: readonly string[],
   ): Promise<ApprovalVote | null> {
     assertStorable({ voterId });
     if (!isStorable(id)) return null;
     const when = iso(at);
-    // One write-locked transaction: the vote, the tally, the decision and the audit row, or none of them.
+    const left = Rows.lapsedOf(lapsed, voterId);
+    // One write-locked transaction: the vote, the lapsed votes dropped, the tally, the decision and the
+    // audit row, or none of them.
     return this.write(() => {
       const row = this.sql.pendingApproval.get(id, when);
       if (!row) return null;
       const counted = this.sql.insertVote.run(id, voterId, when).changes === 1;
+      if (counted) for (const voter of left) this.sql.dropVote.run(id, voter);
       const voters = this.sql.voters.all(id).map((v) => v.voter_id);
-      const vote = Rows.tallyVote(toApproval(row), voters, counted);
+      const vote = Rows.tallyVote(toApproval(row), voters, counted, left);
       if (!counted) return { ...vote, request: toApproval(row) };
       const decided = vote.decided ? this.sql.decide.get('approved', voterId, when, id, when) : row;
       if (!decided) throw new Error(`The approval request ${id} could not be approved.`);
@@ -634,12 +641,17 @@ export class SqliteStore extends GrantsDelegated implements Store {
     return this.sql.listScheduled.all().map(toApproval);
   }
 
-  async cancelScheduled(id: string, by: string, at: Date): Promise<ApprovalRequest | null> {
-    assertStorable({ by });
+  async cancelScheduled(id: string, record: NewAuditEntry): Promise<ApprovalRequest | null> {
+    assertStorable(Rows.auditTexts(record));
     if (!isStorable(id)) return null;
-    const when = iso(at);
-    const result = JSON.stringify({ cancelledBy: by, cancelledAt: when });
-    const row = this.write(() => this.sql.cancel.get(result, id, when, when));
+    const when = iso(record.at);
+    const result = JSON.stringify({ cancelledBy: record.actor, cancelledAt: when });
+    // One transaction, as decideApproval: only the caller that cancelled it writes the row, or nothing is cancelled.
+    const row = this.write(() => {
+      const cancelled = this.sql.cancel.get(result, id, when, when);
+      if (cancelled) this.insertAudit(record);
+      return cancelled;
+    });
     return row ? toApproval(row) : null;
   }
 
@@ -721,11 +733,14 @@ export class SqliteStore extends GrantsDelegated implements Store {
       where.push("lower(json_extract(detail, '$.group')) = lower(?)");
       params.push(query.group);
     }
+    if (typeof query.writtenBefore === 'number') {
+      where.push('id < ?');
+      params.push(query.writtenBefore);
+    }
     const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+    const order = query.writtenBefore === undefined ? 'at DESC, id DESC' : 'id DESC';
     return this.db
-      .prepare<(string | number)[], AuditRow>(
-        `SELECT * FROM audit_log ${filter} ORDER BY at DESC, id DESC LIMIT ?`,
-      )
+      .prepare<(string | number)[], AuditRow>(`SELECT * FROM audit_log ${filter} ORDER BY ${order} LIMIT ?`)
       .all(...params, limit)
       .map(toAudit);
   }

@@ -132,6 +132,12 @@ export interface AuditQuery {
   group?: string;
   /** Newest first; default 100. */
   limit?: number;
+  /**
+   * Pages in the order the entries were written (by id, newest first) instead of by time: only those
+   * whose id is below this one (null: from the newest). Each entry is on exactly one page, whatever the
+   * clocks of the instances that wrote them said (`audit --all`).
+   */
+  writtenBefore?: number | null;
 }
 
 export type * from './grants';
@@ -162,12 +168,18 @@ export interface Store extends ApprovalFollowUpStore, GrantStore {
    * written in the same transaction; if it cannot be written the call rejects and nothing is recorded.
    * A repeated vote by the same person changes nothing and writes no row (`counted: false`). Null when
    * the request is not pending, has expired, or is unknown.
+   *
+   * `lapsed` names earlier voters who no longer qualify as approvers (the caller checked them live just
+   * before): they are left out of the tally (and of `voters`), and a counted vote removes their votes in
+   * the same transaction, so they can never make the request approved (their `voted` audit rows stay).
+   * `voterId` itself is never left out.
    */
   voteApproval(
     id: string,
     voterId: string,
     at: Date,
     record?: (vote: Omit<ApprovalVote, 'request'>) => NewAuditEntry,
+    lapsed?: readonly string[],
   ): Promise<ApprovalVote | null>;
   /** Who has approved the request so far (see voteApproval), in the order they voted; [] for none or an unknown id. */
   listVoters(id: string): Promise<string[]>;
@@ -247,11 +259,14 @@ export interface Store extends ApprovalFollowUpStore, GrantStore {
   /** Scheduled requests still to be carried out (pending or approved), soonest first. */
   listScheduled(): Promise<ApprovalRequest[]>;
   /**
-   * pending or approved scheduled request → cancelled, unless its time has come (`at` is at or after
-   * it) or an instance holds a running claim on it: returns it to the one caller that cancelled it,
-   * null otherwise. `{ cancelledBy, cancelledAt }` is kept as its result.
+   * pending or approved scheduled request → cancelled by `record.actor` at `record.at`, unless its time
+   * has come (`record.at` is at or after it) or an instance holds a running claim on it: returns it to
+   * the one caller that cancelled it, null otherwise. `{ cancelledBy, cancelledAt }` is kept as its
+   * result (`decidedBy` stays whoever approved it, null when it was still pending). `record`, the
+   * cancel's audit row, is written in the same transaction, only by the caller that cancels: if it
+   * cannot be written the call rejects and nothing is cancelled.
    */
-  cancelScheduled(id: string, by: string, at: Date): Promise<ApprovalRequest | null>;
+  cancelScheduled(id: string, record: NewAuditEntry): Promise<ApprovalRequest | null>;
   /**
    * Records a Slack trigger_id as handled at `at`: true for the first caller only, on any connection
    * or instance (one atomic insert), false for a replay. Triggers handled more than a day before `at`

@@ -91,6 +91,16 @@ export function renderAuditJson(entries: readonly AuditEntry[]): string {
 }
 
 /**
+ * The entries as the items of renderAuditJson's array (its lines between `[` and `]`, without the
+ * separator after the last): an export too large for one read is written a page at a time.
+ */
+export function renderAuditJsonItems(entries: readonly AuditEntry[]): string {
+  return entries
+    .map((e) => `  ${JSON.stringify(auditJsonEntry(e), null, 2).replace(/\n/g, '\n  ')}`)
+    .join(',\n');
+}
+
+/**
  * A cell a spreadsheet would take for a formula (or DDE payload) when opened: `=`, `+`, `-`, `@` or
  * their full-width forms (`＝＋－＠`), after any leading whitespace (space, NBSP, …) or invisible
  * characters (zero-width space, BOM, bidi controls), which spreadsheets may skip; or a tab or CR first.
@@ -127,8 +137,11 @@ export const AUDIT_CSV_COLUMNS = [
   'detail',
 ] as const;
 
-/** Header row, then one record per entry; `detail` is the JSON of the entry's details (empty when none). */
-export function renderAuditCsv(entries: readonly AuditEntry[]): string {
+/**
+ * Header row (unless `header` is false: a later page of an export), then one record per entry; `detail`
+ * is the JSON of the entry's details (empty when none).
+ */
+export function renderAuditCsv(entries: readonly AuditEntry[], header = true): string {
   const records = entries.map((e) => {
     const json = auditJsonEntry(e);
     return [
@@ -144,5 +157,5 @@ export function renderAuditCsv(entries: readonly AuditEntry[]): string {
       e.detail === null ? '' : JSON.stringify(e.detail),
     ];
   });
-  return toCsv([[...AUDIT_CSV_COLUMNS], ...records]);
+  return toCsv(header ? [[...AUDIT_CSV_COLUMNS], ...records] : records);
 }

@@ -3,6 +3,7 @@ import {
   AuditUsageError,
   DEFAULT_AUDIT_LIMIT,
   describeQuery,
+  MAX_AUDIT_LIMIT,
   parseAgo,
   parseAuditArgs,
   parseIsoDate,
@@ -67,7 +68,11 @@ describe('--since', () => {
 
 describe('parseAuditArgs', () => {
   it('defaults to the latest 100 entries as a text table', () => {
-    expect(parseAuditArgs([], NOW)).toEqual({ query: { limit: DEFAULT_AUDIT_LIMIT }, format: 'text' });
+    expect(parseAuditArgs([], NOW)).toEqual({
+      query: { limit: DEFAULT_AUDIT_LIMIT },
+      format: 'text',
+      all: false,
+    });
   });
 
   it('builds the query from --since, --user and --limit', () => {
@@ -76,10 +81,12 @@ describe('parseAuditArgs', () => {
     ).toEqual({
       query: { since: ago(24 * 3_600_000), target: 'Jane@Example.com', limit: 5 },
       format: 'csv',
+      all: false,
     });
     expect(parseAuditArgs(['--since=2025-01-15', '--json'], NOW)).toEqual({
       query: { since: new Date('2025-01-15T00:00:00Z'), limit: DEFAULT_AUDIT_LIMIT },
       format: 'json',
+      all: false,
     });
   });
 
@@ -87,10 +94,19 @@ describe('parseAuditArgs', () => {
     expect(parseAuditArgs(['--group', ' jira-software-users ', '--user', 'jane@example.com'], NOW)).toEqual({
       query: { group: 'jira-software-users', target: 'jane@example.com', limit: DEFAULT_AUDIT_LIMIT },
       format: 'text',
+      all: false,
     });
     expect(describeQuery({ target: 'jane@example.com', group: 'jira-software-users' })).toBe(
       ' about jane@example.com in group jira-software-users',
     );
+  });
+
+  it('--all reads every entry a page (the most --limit allows) at a time, for --csv or --json', () => {
+    expect(parseAuditArgs(['--all', '--csv', '--before', '2025-01-01'], NOW)).toEqual({
+      query: { before: new Date('2025-01-01T00:00:00Z'), limit: MAX_AUDIT_LIMIT },
+      format: 'csv',
+      all: true,
+    });
   });
 
   it('answers help for -h and --help', () => {

@@ -63,6 +63,16 @@ describe('atlassian-iam audit prune', () => {
     expect(outcomes).toEqual(['day-3', 'day-2', 'day-1']);
   });
 
+  it('never removes the last day: --before 6m (minutes, not months) is refused, changing nothing', async () => {
+    for (const recent of ['6m', '23h', '90s']) {
+      const run = await cli(['prune', '--before', recent]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain('audit prune never removes the last day');
+    }
+    expect((await cli(['prune', '--before', '6m'])).stderr).toContain('for months give days');
+    expect(await withStore((s) => s.listAudit({ limit: 100 }))).toHaveLength(10);
+  });
+
   it('removes the older entries and records the prune, before and after', async () => {
     const run = await cli(['prune', '--before', '2025-01-04']);
     expect({ code: run.code, run: describeRun(run) }).toMatchObject({ code: 0 });
@@ -83,5 +93,56 @@ describe('atlassian-iam audit prune', () => {
       ['command', 'received', 'cli', { before: '2025-01-04T00:00:00.000Z' }],
     ]);
     expect(prunes[0]?.actor).toMatch(/^cli:/);
+  });
+});
+
+describe('the export a prune reminds of, beyond one page (--all)', () => {
+  const ENTRIES = 12_345;
+  let big: string;
+  const exportCli = (args: string[]) =>
+    runCli(['audit', ...args], { cwd, env: { DATABASE_URL: `sqlite:${big}` } });
+
+  beforeAll(async () => {
+    big = path.join(cwd, 'big.db');
+    const db = openSqlite(big);
+    await new SqliteStore(db).close(); // creates the schema
+    const raw = openSqlite(big);
+    // All at one time, as a burst from one instance: a --before cutoff cannot page through them.
+    const insert = raw.prepare(
+      `INSERT INTO audit_log (at, actor, source, kind, command, target, outcome, request_id, detail)
+       VALUES ('2020-01-01T00:00:00.000Z', 'U1', 'slack', 'result', 'iam-disable-user', ?, 'success', NULL, NULL)`,
+    );
+    raw.transaction(() => {
+      for (let i = 0; i < ENTRIES; i++) insert.run(`user${i}@example.com`);
+    })();
+    raw.close();
+  });
+
+  it('the dry run names an export that holds every entry the prune would remove', async () => {
+    const dry = await exportCli(['prune', '--before', '2021-01-01', '--dry-run']);
+    expect(dry.stdout).toContain(`${ENTRIES} audit entries are older than`);
+    const hint = /export them first: atlassian-iam audit (.*) > audit-before\.csv/.exec(dry.stderr);
+    expect(hint).not.toBeNull();
+    const exported = await exportCli(hint![1].split(' '));
+    expect({ code: exported.code, run: describeRun(exported) }).toMatchObject({ code: 0 });
+    const lines = exported.stdout.trimEnd().split('\r\n');
+    expect(lines[0]).toBe('id,at,actor,source,kind,command,target,outcome,request_id,detail');
+    const ids = new Set(lines.slice(1).map((line) => line.split(',')[0]));
+    expect(ids.size).toBe(ENTRIES);
+    expect(lines).toHaveLength(ENTRIES + 1);
+    expect(exported.stderr).toContain(`${ENTRIES} audit entries written`);
+  });
+
+  it('--all --json is one JSON array of every entry; --all needs --csv or --json and excludes --limit', async () => {
+    const json = await exportCli(['--all', '--json']);
+    expect(json.code).toBe(0);
+    const entries = JSON.parse(json.stdout) as { id: number }[];
+    expect(new Set(entries.map((e) => e.id)).size).toBe(ENTRIES);
+    const table = await exportCli(['--all']);
+    expect(table.code).toBe(2);
+    expect(table.stderr).toContain('--all is for exports: add --csv or --json');
+    const both = await exportCli(['--all', '--csv', '--limit', '5']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('choose one of --all and --limit');
   });
 });

@@ -256,6 +256,24 @@ describe('/iam-grant refuses bad input, says what to fix and changes nothing', (
     ],
     ['a deactivated user', 'UREQ', `gone@example.com ${JIRA} for 1h`, 'User is deactivated: enable the user'],
     ['no group', 'UREQ', 'ann@example.com', 'say whom and which group'],
+    [
+      'an empty group name, in Slack words',
+      'UREQ',
+      'ann@example.com ""',
+      "give the group's name, e.g. jira-software-users",
+    ],
+    [
+      'a 10 kB group name, never sent to Atlassian',
+      'UREQ',
+      `ann@example.com ${'g'.repeat(10_000)}`,
+      'the group name is 10000 characters long; at most 255',
+    ],
+    [
+      'a guest, refused as one (not for a missing email)',
+      'UGUEST',
+      `me ${JIRA} for 1h`,
+      'Only members of this workspace can use /iam-grant',
+    ],
   ])('%s', async (_name, who, text, expected) => {
     world.seedUser('ann@example.com');
     world.seedUser('mem@example.com');
@@ -265,6 +283,7 @@ describe('/iam-grant refuses bad input, says what to fix and changes nothing', (
     expect(cards()).toEqual([]);
     expect(await bot.bot.context.store.listPendingApprovals()).toEqual([]);
     expect(groupPatches()).toEqual([]);
+    expect(world.scim().filter((r) => r.length > 1_000)).toEqual([]);
   });
 
   it('a member refused a group under a rule of the file is told which groups they can ask for', async () => {
@@ -302,6 +321,19 @@ describe('/iam-grant refuses bad input, says what to fix and changes nothing', (
       expect(cards()).toEqual([]);
     },
   );
+
+  it('without a policy file a member is refused before the directory is asked about anyone', async () => {
+    world.seedUser('mem@example.com');
+    await bot.stop();
+    bot = await world.startBot();
+    const before = world.scim().length;
+    await command('/iam-grant', `me ${JIRA} for 1h`, 'UMEMBER');
+    expect(privately().join()).toContain(
+      `"${JIRA}" is not a group you can ask for yourself: no group is open to requests from members, so ask an operator.`,
+    );
+    expect(world.scim().slice(before)).toEqual([]);
+    expect(cards()).toEqual([]);
+  });
 
   it('a user already in the group is a skipped answer, not a request', async () => {
     const userId = world.seedUser('ann@example.com');

@@ -178,6 +178,34 @@ describe('N-of-M approvals (rule admin-disable: 2 of UAPPROVER, UAPPROVER2, UADM
     expect(shown(lastUpdate()!)).toContain('*Approved by*\\n<@UAPPROVER> and <@UAPPROVER2>');
   });
 
+  it("outside review finding 6: 2-of-3, the first approver deactivated after voting: the second vote does not approve, a third current approver's does", async () => {
+    const driven = await startPolicyBot();
+    const card = await requestDisable(driven, 'gone-admin@example.com');
+    expect(await click(driven, APPROVE, card, 'UAPPROVER')).toContain('Your approval is recorded (1 of 2)');
+    world.slack.users.set('UAPPROVER', { ...world.slack.users.get('UAPPROVER'), deleted: true });
+
+    expect(await click(driven, APPROVE, card, 'UAPPROVER2')).toContain('Your approval is recorded (1 of 2)');
+    expect(patchesTo(card.userId)).toEqual([]);
+    expect(await driven.bot.context.store.getApproval(card.id)).toMatchObject({ status: 'pending' });
+    expect(await driven.bot.context.store.listVoters(card.id)).toEqual(['UAPPROVER2']);
+    expect(shown(lastUpdate()!)).toMatch(/1 of 2 · approved by <@UAPPROVER2> · 1 more needed/);
+
+    await click(driven, APPROVE, card, 'UADMIN');
+    expect(patchesTo(card.userId)).toHaveLength(1);
+    expect(await driven.bot.context.store.getApproval(card.id)).toMatchObject({
+      status: 'completed',
+      decidedBy: 'UADMIN',
+    });
+    expect(shown(lastUpdate()!)).toContain('*Approved by*\\n<@UAPPROVER2> and <@UADMIN>');
+    // The vote that no longer counts stays in the audit log; the vote after it names it as not counted.
+    const rows = (await auditOf(driven, card.id)).filter((e) => e.kind === 'decision');
+    expect(rows.map((e) => [e.actor, e.outcome, e.detail?.approvedBy, e.detail?.notCounted])).toEqual([
+      ['UAPPROVER', 'voted', ['UAPPROVER'], undefined],
+      ['UAPPROVER2', 'voted', ['UAPPROVER2'], ['UAPPROVER']],
+      ['UADMIN', 'approved', ['UAPPROVER2', 'UADMIN'], undefined],
+    ]);
+  });
+
   it('a Deny after one approval ends the request; the requester is told by DM who denied it', async () => {
     const driven = await startPolicyBot();
     const card = await requestDisable(driven, 'ops-admin@example.com');

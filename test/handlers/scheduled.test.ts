@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { runScheduled } from '../../src/handlers';
+import { openSqlite } from '../../src/store/sqlite';
 import type { AuditEntry } from '../../src/store/types';
 import {
   blocksOf,
@@ -277,6 +278,54 @@ describe('cancelling a scheduled disable (App Home)', () => {
       command: 'cancel',
       outcome: 'cancelled',
     });
+  });
+
+  it('outside review finding 5: a cancel whose audit row cannot be written cancels nothing and the clicker is told; a later click cancels, with its row', async () => {
+    const driven = await world.startBot();
+    const request = await schedule(driven, 'ivy@example.com');
+    await click(driven, APPROVE, request, 'UAPPROVER');
+    const updatesBefore = world.slack.callsTo('chat.update').length;
+    const threadBefore = threadPosts(request.ts).length;
+    const db = openSqlite(world.dbPath);
+    db.exec(`CREATE TRIGGER broken_audit BEFORE INSERT ON audit_log WHEN NEW.command = 'cancel'
+             BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END`);
+    await click(driven, CANCEL, request, 'UREQ');
+    expect(await driven.bot.context.store.getApproval(request.id)).toMatchObject({
+      status: 'approved',
+      result: null,
+    });
+    expect(world.slack.callsTo('chat.update')).toHaveLength(updatesBefore);
+    expect(threadPosts(request.ts)).toHaveLength(threadBefore);
+    const dms = world.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'UREQ');
+    expect(dms.map(shown)).toEqual([
+      expect.stringContaining('The audit log is unavailable, so nothing was done.'),
+    ]);
+    expect(driven.logs.join('\n')).toContain('cancel not recorded; nothing was cancelled');
+    expect((await auditOf(driven, request.id)).map((e) => e.command)).not.toContain('cancel');
+
+    db.exec('DROP TRIGGER broken_audit');
+    db.close();
+    await click(driven, CANCEL, request, 'UREQ');
+    // Who approved stays decidedBy; who cancelled is the result's cancelledBy, the card's and the row's actor.
+    expect(await driven.bot.context.store.getApproval(request.id)).toMatchObject({
+      status: 'cancelled',
+      decidedBy: 'UAPPROVER',
+      result: { cancelledBy: 'UREQ' },
+    });
+    expect(shown(world.slack.callsTo('chat.update').at(-1)!)).toContain(
+      'Cancelled by <@UREQ> before its time',
+    );
+    expect((await auditOf(driven, request.id)).filter((e) => e.command === 'cancel')).toEqual([
+      expect.objectContaining({
+        actor: 'UREQ',
+        kind: 'decision',
+        outcome: 'cancelled',
+        detail: expect.objectContaining({ approvedBy: 'UAPPROVER', requesterId: 'UREQ' }),
+      }),
+    ]);
+    world.advance(DUE.getTime() - world.now.getTime());
+    expect(await runAt(driven)).toBe(0);
+    expect(patchesTo(request.userId)).toEqual([]);
   });
 
   it('a stranger (neither requester nor approver) is refused, audited, and the schedule stands', async () => {

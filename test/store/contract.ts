@@ -364,6 +364,40 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         expect(await store.getApproval(expiring.id)).toMatchObject({ status: 'pending' });
       });
 
+      it('leaves out the votes of voters who no longer qualify: a counted vote drops them, a repeat only skips them', async () => {
+        const request = newApproval({ rule: twoOfM });
+        await store.createApproval(request);
+        await store.voteApproval(request.id, 'U0A', at(1), voteRow(request, 'U0A', 1));
+        const again = await store.voteApproval(request.id, 'U0A', at(2), voteRow(request, 'U0A', 2), ['U0A']);
+        expect(again).toMatchObject({ voters: ['U0A'], counted: false });
+        const second = await store.voteApproval(request.id, 'U0B', at(3), voteRow(request, 'U0B', 3), [
+          'U0A',
+        ]);
+        expect(second).toMatchObject({ voters: ['U0B'], counted: true, decided: false });
+        expect(second?.request).toMatchObject({ status: 'pending', decidedBy: null });
+        expect(await store.listVoters(request.id)).toEqual(['U0B']);
+        const third = await store.voteApproval(request.id, 'U0C', at(4), voteRow(request, 'U0C', 4), ['U0Z']);
+        expect(third).toMatchObject({ voters: ['U0B', 'U0C'], decided: true });
+        expect(third?.request).toMatchObject({ status: 'approved', decidedBy: 'U0C' });
+        const rows = (await store.listAudit()).filter((e) => e.requestId === request.id);
+        expect(rows.map((e) => [e.actor, e.outcome])).toEqual([
+          ['U0C', 'approved'],
+          ['U0B', 'voted'],
+          ['U0A', 'voted'],
+        ]);
+      });
+
+      it('keeps the lapsed votes when the vote that would drop them cannot be recorded', async () => {
+        const request = newApproval({ rule: twoOfM });
+        await store.createApproval(request);
+        await store.voteApproval(request.id, 'U0A', at(1));
+        const bad = () => newAudit({ actor: 'U0\u0000', kind: 'decision', requestId: request.id });
+        await expect(store.voteApproval(request.id, 'U0B', at(2), bad, ['U0A'])).rejects.toThrow(
+          UnstorableTextError,
+        );
+        expect(await store.listVoters(request.id)).toEqual(['U0A']);
+      });
+
       it('records no vote when its audit row cannot be written', async () => {
         const request = newApproval({ rule: twoOfM });
         await store.createApproval(request);
@@ -813,25 +847,76 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         expect((await store.listScheduled()).map((r) => r.id)).toEqual([sooner.id, later.id]);
       });
 
+      /** A Cancel click's audit row (see Store.cancelScheduled). */
+      const cancelRow = (requestId: string, actor: string, minutes: number) =>
+        newAudit({
+          at: at(minutes),
+          actor,
+          kind: 'decision',
+          command: 'cancel',
+          outcome: 'cancelled',
+          requestId,
+        });
+      const rowsOf = async (id: string) => (await store.listAudit()).filter((e) => e.requestId === id);
+
       it('cancels before its time, once, keeping who and when; never at its time or while claimed', async () => {
         const request = await store.createApproval(scheduled(30));
-        const cancelled = await store.cancelScheduled(request.id, 'U0REQUESTER', at(5));
+        const cancel = (id: string, by: string, minutes: number) =>
+          store.cancelScheduled(id, cancelRow(id, by, minutes));
+        const cancelled = await cancel(request.id, 'U0REQUESTER', 5);
         expect(cancelled).toMatchObject({
           status: 'cancelled',
+          decidedBy: 'cli:admin',
           result: { cancelledBy: 'U0REQUESTER', cancelledAt: at(5).toISOString() },
         });
-        expect(await store.cancelScheduled(request.id, 'U0OTHER', at(6))).toBeNull();
+        expect(await cancel(request.id, 'U0OTHER', 6)).toBeNull();
         expect(await store.claimDueScheduled(at(31), 60_000, 'x', 10)).toEqual([]);
         expect(await store.listScheduled()).toEqual([]);
+        expect((await rowsOf(request.id)).map((e) => [e.actor, e.command, e.outcome])).toEqual([
+          ['U0REQUESTER', 'cancel', 'cancelled'],
+        ]);
 
         const due = await store.createApproval(scheduled(30));
-        expect(await store.cancelScheduled(due.id, 'U0REQUESTER', at(30))).toBeNull();
+        expect(await cancel(due.id, 'U0REQUESTER', 30)).toBeNull();
         const claimed = await store.createApproval(scheduled(30));
         await store.claimApproval(claimed.id, at(30), 60_000, 'x');
-        expect(await store.cancelScheduled(claimed.id, 'U0REQUESTER', at(29))).toBeNull();
-        expect(await store.cancelScheduled(newApproval().id, 'U0REQUESTER', at(1))).toBeNull();
+        expect(await cancel(claimed.id, 'U0REQUESTER', 29)).toBeNull();
+        expect(await cancel(newApproval().id, 'U0REQUESTER', 1)).toBeNull();
         const plain = await store.createApproval(newApproval());
-        expect(await store.cancelScheduled(plain.id, 'U0REQUESTER', at(1))).toBeNull();
+        expect(await cancel(plain.id, 'U0REQUESTER', 1)).toBeNull();
+        for (const id of [due.id, claimed.id, plain.id]) expect(await rowsOf(id)).toEqual([]);
+      });
+
+      it('writes the cancel row once, by the one of concurrent cancellers that cancelled it', async () => {
+        const b = await another();
+        const request = await store.createApproval(scheduled(30));
+        const cancelled = await Promise.all(
+          ['U0A', 'U0B', 'U0C', 'U0D'].map((by, i) =>
+            (i % 2 === 0 ? store : b).cancelScheduled(request.id, cancelRow(request.id, by, 5)),
+          ),
+        );
+        const winners = cancelled.filter((r) => r !== null);
+        expect(winners).toHaveLength(1);
+        const by = winners[0]?.result?.cancelledBy;
+        expect((await rowsOf(request.id)).map((e) => e.actor)).toEqual([by]);
+      });
+
+      it('cancels nothing when the cancel row cannot be written', async () => {
+        const request = await store.createApproval(scheduled(30));
+        const row = cancelRow(request.id, 'U0REQUESTER', 5);
+        await expect(store.cancelScheduled(request.id, { ...row, actor: 'U0\u0000' })).rejects.toThrow(
+          UnstorableTextError,
+        );
+        await backend.refuseAuditRows();
+        // The driver's error, maybe from another realm (a native addon loaded by an earlier test file).
+        const refused = await store.cancelScheduled(request.id, row).then(
+          () => 'cancelled',
+          () => 'refused',
+        );
+        expect(refused).toBe('refused');
+        expect(await store.getApproval(request.id)).toMatchObject({ status: 'approved', result: null });
+        expect((await store.listScheduled()).map((r) => r.id)).toEqual([request.id]);
+        expect(await store.listAudit()).toEqual([]);
       });
     });
 
@@ -1139,6 +1224,24 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         expect(await outcomes({ target: 'nobody@example.com' })).toEqual([]);
         const [newest] = await store.listAudit({ limit: 1 });
         expect(newest?.at.getTime()).toBe(at(5).getTime());
+      });
+
+      it('pages every entry exactly once in the order written (writtenBefore), whatever their times say', async () => {
+        // Written by instances whose clocks disagree: times out of order, several equal.
+        const times = [5, 1, 5, 3, 5, 0, 2, 5, 4, 1, 5];
+        for (const [i, minute] of times.entries()) {
+          await store.appendAudit(newAudit({ at: at(minute), outcome: `w${i}`, target: 'old@example.com' }));
+        }
+        await store.appendAudit(newAudit({ at: at(9), outcome: 'other', target: 'new@example.com' }));
+        const seen: string[] = [];
+        let cursor: number | null = null;
+        for (;;) {
+          const page = await store.listAudit({ target: 'old@example.com', limit: 4, writtenBefore: cursor });
+          seen.push(...page.map((e) => e.outcome));
+          if (page.length < 4) break;
+          cursor = page[page.length - 1].id;
+        }
+        expect(seen).toEqual(times.map((_, i) => `w${i}`).reverse());
       });
 
       it('filters by the group an entry names (detail.group), ignoring case, with the other filters', async () => {

@@ -2,7 +2,7 @@ import { type IamResult, outcomeOf, removeFromGroup, removePinnedMember, targetO
 import type { Grant } from '../../store/grants';
 import { type AccessRequestText, parseAccessText } from '../access-text';
 import { AccessRefusal, type BotContext } from '../context';
-import { accessRole, lookUpRemoval, resolveAccessUser } from '../grant-request';
+import { accessRole, lookUpRemoval, requireSelf, resolveAccessUser } from '../grant-request';
 import { endStoredGrants } from '../grants';
 import { type CommandArgs, handleSlashCommand } from './slash-command';
 import { runAndPost } from './run-and-post';
@@ -32,8 +32,9 @@ async function ownGrants(
  */
 async function revoke(context: BotContext, args: CommandArgs, wanted: AccessRequestText): Promise<void> {
   const requesterId = args.command.user_id;
+  const role = await accessRole(context, requesterId, '/iam-revoke');
   const who = await resolveAccessUser(args.client, requesterId, wanted.user);
-  const role = await accessRole(context, requesterId, who.self, '/iam-revoke');
+  requireSelf(role, who, '/iam-revoke');
   const post = {
     client: args.client,
     respond: args.respond,
