@@ -31,6 +31,7 @@ const EXPECTED_SECTIONS = [
   '12-kill-window',
   '13-one-clock',
   '14-pg-terminate',
+  '15-ack-bound',
 ];
 
 /**
@@ -103,6 +104,11 @@ const FIGURES = [
   {
     label: 'SIGTERM to exit with every dependency down: runs over 30 s',
     totals: ['sigtermExitsOver30s'],
+    better: 'none',
+  },
+  {
+    label: 'Slack requests answered after 3 s / nobody told, while the database did not answer',
+    totals: ['answersOver3s', 'peopleNotTold'],
     better: 'none',
   },
 ];

@@ -45,6 +45,7 @@ import { openStore } from './store';
 import { type DatabaseClock, followDatabase } from './store/database-clock';
 import type { Store } from './store/types';
 import { createRuntime, type Runtime } from './runtime';
+import { answerWithin } from './time-limit';
 
 const BOLT_LEVELS: Record<LogLevel, BoltLogLevel> = {
   debug: BoltLogLevel.DEBUG,
@@ -453,16 +454,12 @@ function followConnection(receiver: SocketModeReceiver): () => boolean {
 }
 
 /** Resolves true when `work` settles within `ms`, false otherwise (the work is left running). */
-async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
   const settled = work.then(
     () => true,
     () => true,
   );
-  const result = await Promise.race([settled, late]);
-  clearTimeout(timer);
-  return result;
+  return answerWithin(settled, ms, false);
 }
 
 /** The readiness probe's database check: a primary-key read that must answer within READY_PROBE_MS. */

@@ -1,5 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ScimObserver } from './scim/types';
+import { answerWithin } from './time-limit';
 
 /**
  * What the bot counts, in Prometheus form (served at /metrics). Each room reports through the narrow
@@ -22,11 +23,18 @@ export interface Metrics {
 }
 
 export interface MetricsOptions {
-  /** Counts pending approval requests when scraped. */
+  /** Counts pending approval requests when scraped (given up after PENDING_COUNT_LIMIT_MS). */
   pendingApprovals?: () => Promise<number>;
   /** Include Node's process metrics (CPU, memory, event-loop lag); off in unit tests. */
   processMetrics?: boolean;
 }
+
+/**
+ * How long a scrape waits for the database to count pending approvals. Past it (or on an error) the
+ * gauge keeps its last known value (NaN until one is known) and the failure is counted, so a scrape
+ * still answers well within Prometheus's 10 s timeout with every other metric.
+ */
+export const PENDING_COUNT_LIMIT_MS = 2_000;
 
 /**
  * A registry of its own (not prom-client's global one), so two bots in one process never collide.
@@ -79,17 +87,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     help: 'Audit rows that could not be written (the action was then not carried out)',
     registers,
   });
-  const pending = options.pendingApprovals;
-  if (pending) {
-    new Gauge({
-      name: 'atlassian_iam_pending_approvals',
-      help: 'Approval requests waiting for a decision',
-      registers,
-      async collect() {
-        this.set(await pending());
-      },
-    });
-  }
+  if (options.pendingApprovals) pendingGauge(options.pendingApprovals, registry);
 
   return {
     scim: {
@@ -107,6 +105,39 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       return { contentType: registry.contentType, body: await registry.metrics() };
     },
   };
+}
+
+/**
+ * The pending approvals gauge and its failure counter. A scrape counts once within
+ * PENDING_COUNT_LIMIT_MS; both metrics wait for that count, so the failure shows in the same scrape.
+ */
+function pendingGauge(count: () => Promise<number>, registry: Registry): void {
+  const registers = [registry];
+  let known = Number.NaN;
+  let counting: Promise<void> | null = null;
+  const countOnce = (): Promise<void> =>
+    (counting ??= answerWithin(count(), PENDING_COUNT_LIMIT_MS, null)
+      .catch(() => null)
+      .then((counted) => {
+        if (counted === null) failures.inc();
+        else known = counted;
+      })
+      .finally(() => (counting = null)));
+  const failures = new Counter({
+    name: 'atlassian_iam_pending_approvals_count_failures_total',
+    help: 'Scrapes where the database did not count pending approvals in time (the gauge kept its last value)',
+    registers,
+    collect: countOnce,
+  });
+  new Gauge({
+    name: 'atlassian_iam_pending_approvals',
+    help: 'Approval requests waiting for a decision (NaN until first counted)',
+    registers,
+    async collect() {
+      await countOnce();
+      this.set(known);
+    },
+  });
 }
 
 /**

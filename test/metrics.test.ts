@@ -1,4 +1,4 @@
-import { bulkRowsText, createMetrics } from '../src/metrics';
+import { bulkRowsText, createMetrics, PENDING_COUNT_LIMIT_MS } from '../src/metrics';
 
 /** The value of one sample line of Prometheus text, e.g. `name{label="x"} 3`. */
 function sample(text: string, series: string): number | undefined {
@@ -50,6 +50,31 @@ describe('metrics', () => {
     const { body } = await metrics.render();
     expect(sample(body, 'atlassian_iam_pending_approvals')).toBe(1);
     expect(body).toContain('process_resident_memory_bytes');
+  });
+
+  it('answers within the count limit while the database does not, keeping the last count and counting the failure (finding 4)', async () => {
+    let count: () => Promise<number> = async () => 4;
+    const metrics = createMetrics({ processMetrics: false, pendingApprovals: () => count() });
+    expect(sample((await metrics.render()).body, 'atlassian_iam_pending_approvals')).toBe(4);
+    count = () => new Promise<number>(() => undefined); // a database that never answers
+    metrics.auditWriteFailure();
+    const started = performance.now();
+    const { body } = await metrics.render();
+    expect(performance.now() - started).toBeLessThan(PENDING_COUNT_LIMIT_MS + 1_000);
+    expect(sample(body, 'atlassian_iam_pending_approvals')).toBe(4);
+    expect(sample(body, 'atlassian_iam_pending_approvals_count_failures_total')).toBe(1);
+    expect(sample(body, 'atlassian_iam_audit_write_failures_total')).toBe(1);
+    count = () => Promise.reject(new Error('Query read timeout'));
+    const failed = (await metrics.render()).body;
+    expect(sample(failed, 'atlassian_iam_pending_approvals_count_failures_total')).toBe(2);
+  });
+
+  it('shows the pending approvals as NaN until the database has counted them once', async () => {
+    const metrics = createMetrics({
+      processMetrics: false,
+      pendingApprovals: () => Promise.reject(new Error('connection refused')),
+    });
+    expect(sample((await metrics.render()).body, 'atlassian_iam_pending_approvals')).toBeNaN();
   });
 
   it("renders a bulk run's rows by outcome on their own, for a textfile collector", async () => {

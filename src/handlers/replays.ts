@@ -8,7 +8,8 @@ import {
   APPROVE_ACTION_ID,
   DENY_ACTION_ID,
 } from '../views/slack';
-import { auditDone, type BotContext } from './context';
+import { answerWithin } from '../time-limit';
+import { AUDIT_UNAVAILABLE, auditDone, type BotContext } from './context';
 import { tellEphemeral } from './posting';
 
 /** A slash command, button click or modal submission: each carries its own Slack trigger_id. */
@@ -78,30 +79,65 @@ const CONFIRM_COMMAND = UPDATE_CONFIRM_CALLBACK_ID.replaceAll('_', '-');
 
 const REPLAYED =
   'Slack delivered this request a second time (the same trigger_id was already handled), so it was not carried out again.';
-const UNRECORDED = 'Could not record this request, so it was not carried out. Try again in a minute.';
+
+/**
+ * How long a Slack request waits for its trigger_id to be recorded before it is answered anyway: Slack
+ * shows the person an error when the answer (the ack) takes more than 3 s, and nothing can be acked
+ * before the replay check. Past this the database counts as unavailable: nothing runs, the person is told.
+ */
+export const TRIGGER_CLAIM_LIMIT_MS = 2_000;
+
+/** What the person is told when the trigger could not be recorded (in time); a click says its decision was lost. */
+function unrecordedText(triggered: Triggered): string {
+  const decision = triggered.command === 'approve' || triggered.command === 'deny';
+  const note = decision ? ' Your decision was not recorded; the request is still open.' : '';
+  return `${AUDIT_UNAVAILABLE}${note} Try again in a minute.`;
+}
+
+/**
+ * Records the trigger within TRIGGER_CLAIM_LIMIT_MS: true the first time, false for a replay, null when
+ * the store failed or did not answer in time (counted as an audit write failure and logged). A claim
+ * that lands after the limit only makes a later replay of the same trigger_id a refusal.
+ */
+async function claimInTime(context: BotContext, triggered: Triggered): Promise<boolean | null> {
+  const claim = context.store.claimTrigger(triggered.triggerId, context.clock());
+  let first: boolean | 'late';
+  try {
+    first = await answerWithin(claim, TRIGGER_CLAIM_LIMIT_MS, 'late' as const);
+  } catch (error) {
+    context.metrics.auditWriteFailure();
+    context.logger.error('recording a trigger failed; nothing was done', {
+      command: triggered.command,
+      error: (error as Error).message,
+    });
+    return null;
+  }
+  if (first !== 'late') return first;
+  context.metrics.auditWriteFailure();
+  context.logger.error('recording a trigger took too long; answered that nothing was done', {
+    command: triggered.command,
+    waitedMs: TRIGGER_CLAIM_LIMIT_MS,
+  });
+  return null;
+}
 
 /**
  * Global middleware: a command, click or modal submission runs only the first time its Slack
  * trigger_id arrives, in any instance (Store.claimTrigger is one atomic insert). A replay is answered
- * and audited as a refusal; nothing else happens. When the store cannot record the trigger, nothing
- * runs either (the same store could not have kept the audit row).
+ * and audited as a refusal; nothing else happens. When the store cannot record the trigger within
+ * TRIGGER_CLAIM_LIMIT_MS, nothing runs either (the same store could not keep the audit row), and the
+ * answer still comes within Slack's 3 s. Once the bot is shutting down the listeners answer "restarting"
+ * and do nothing, so they are not kept waiting for the database.
  */
 export function refuseReplays(context: BotContext): Middleware<AnyMiddlewareArgs> {
   return async (args) => {
     const triggered = triggeredOf(args.body);
-    if (!triggered) return args.next();
+    if (!triggered || context.inFlight.closed) return args.next();
     const answering = args as unknown as Answering; // ack and respond exist for these three payload kinds
-    let first: boolean;
-    try {
-      first = await context.store.claimTrigger(triggered.triggerId, context.clock());
-    } catch (error) {
-      context.logger.error('recording a trigger failed', { error: (error as Error).message });
-      return answer(
-        answering,
-        triggered,
-        errorNotice(UNRECORDED, { sandbox: context.sandbox }),
-        context.sandbox,
-      );
+    const first = await claimInTime(context, triggered);
+    if (first === null) {
+      const message = errorNotice(unrecordedText(triggered), { sandbox: context.sandbox });
+      return answer(answering, triggered, message, context.sandbox);
     }
     if (first) return args.next();
     await answer(

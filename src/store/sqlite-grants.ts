@@ -29,7 +29,7 @@ const GRANT_COLUMNS = `id, request_id, user_id, target, slack_user_id, group_id,
 
 /** What the grants half needs of SqliteStore: its write-locked transactions, and its audit row insert. */
 export interface SqliteWrites {
-  write<T>(work: () => T): T;
+  write<T>(work: () => T): Promise<T>;
   /** Inserts an audit row; only inside `write`. */
   insertAudit(entry: NewAuditEntry): void;
 }
@@ -92,7 +92,7 @@ export class SqliteGrants implements GrantStore {
     assertStorable(GrantRows.grantTexts(grant));
     try {
       return toGrant(
-        this.store.write(() => {
+        await this.store.write(() => {
           const row = this.sql.insert.get({
             ...GrantRows.grantTexts(grant),
             grantedAt: iso(grant.grantedAt),
@@ -145,17 +145,15 @@ export class SqliteGrants implements GrantStore {
   async claimDueGrantEnds(now: Date, leaseMs: number, owner: string, limit: number): Promise<Grant[]> {
     assertStorable({ owner });
     const until = iso(new Date(now.getTime() + leaseMs));
-    return this.store
-      .write(() => this.sql.claimDue.all(until, owner, iso(now), iso(now), limit))
-      .map(toGrant)
-      .sort(GrantRows.byEnd);
+    const rows = await this.store.write(() => this.sql.claimDue.all(until, owner, iso(now), iso(now), limit));
+    return rows.map(toGrant).sort(GrantRows.byEnd);
   }
 
   async endGrant(id: string, { by, at, reason }: GrantEnd, record: NewAuditEntry): Promise<Grant | null> {
     assertStorable({ by, ...auditTexts(record) });
     if (!isStorable(id)) return null;
     // One transaction: a row that cannot be written undoes the end.
-    const row = this.store.write(() => {
+    const row = await this.store.write(() => {
       const ended = this.sql.end.get(iso(at), by, reason, id);
       if (ended) this.store.insertAudit(record);
       return ended;
@@ -175,7 +173,7 @@ export class SqliteGrants implements GrantStore {
 
   async claimDueGrantNotices(now: Date, limit: number): Promise<DueGrantNotice[]> {
     const when = iso(now);
-    const rows = this.store.write(() =>
+    const rows = await this.store.write(() =>
       this.sql.claimNotices.all(when, when, when, limit).flatMap((sent): NoticeRow[] => {
         const grant = this.sql.get.get(sent.grant_id);
         return grant ? [{ ...grant, notice_due_at: sent.notice_due_at }] : [];

@@ -9,7 +9,7 @@ import {
 } from './approval-follow-ups';
 import { GrantsDelegated } from './grants-delegated';
 import * as Rows from './rows';
-import type { SqliteDatabase } from './sqlite';
+import { type SqliteDatabase, writeWhenFree } from './sqlite';
 import { SqliteGrants } from './sqlite-grants';
 import type {
   ApprovalRequest,
@@ -419,16 +419,17 @@ export class SqliteStore extends GrantsDelegated implements Store {
    * Runs a write in a write-locked transaction. Outside one, `.get()` on `… RETURNING` hands back the
    * row and better-sqlite3 drops the error of the implicit COMMIT that follows (a full disk: the row is
    * not stored and nobody is told); here COMMIT is a statement of its own and its failure throws.
+   * Another process's lock is waited for without holding the event loop (writeWhenFree).
    */
-  private write<T>(work: () => T): T {
-    return this.db.transaction(work).immediate();
+  private write<T>(work: () => T): Promise<T> {
+    return writeWhenFree(this.db, () => this.db.transaction(work).immediate());
   }
 
   async createApproval(request: NewApproval): Promise<ApprovalRequest> {
     assertStorable(Rows.approvalTexts(request));
     let row: ApprovalRow | undefined;
     try {
-      row = this.write(() =>
+      row = await this.write(() =>
         this.sql.insertApproval.get({
           id: request.id,
           action: request.action,
@@ -465,7 +466,7 @@ export class SqliteStore extends GrantsDelegated implements Store {
   async setApprovalMessage(id: string, channelId: string, messageTs: string): Promise<void> {
     assertStorable({ channelId, messageTs });
     if (!isStorable(id)) return;
-    this.write(() => this.sql.setMessage.run(channelId, messageTs, id));
+    await this.write(() => this.sql.setMessage.run(channelId, messageTs, id));
   }
 
   async decideApproval(
@@ -481,7 +482,7 @@ export class SqliteStore extends GrantsDelegated implements Store {
     const when = iso(at);
     // One statement: only the caller whose UPDATE changed the row gets it back; its audit row in the
     // same transaction, so a row that cannot be written undoes the decision.
-    const row = this.write(() => {
+    const row = await this.write(() => {
       const decided = this.sql.decide.get(decision, deciderId, when, id, when);
       if (decided && record) this.insertAudit(record);
       return decided;
@@ -533,7 +534,7 @@ export class SqliteStore extends GrantsDelegated implements Store {
     if (!isStorable(id)) return null;
     const until = iso(new Date(at.getTime() + leaseMs));
     const now = iso(at);
-    const row = this.write(() =>
+    const row = await this.write(() =>
       this.sql.claim.get(until, owner ?? null, id, now, now, takeOverFrom ?? null, now),
     );
     return row ? toApproval(row) : null;
@@ -553,7 +554,7 @@ export class SqliteStore extends GrantsDelegated implements Store {
   ): Promise<ApprovalRequest | null> {
     const texts = Rows.deferralTexts(id, owner, lastError);
     if (texts === null) return null;
-    const row = this.write(() => this.sql.defer.get(iso(nextAttemptAt), texts.error, id, owner));
+    const row = await this.write(() => this.sql.defer.get(iso(nextAttemptAt), texts.error, id, owner));
     return row ? toApproval(row) : null;
   }
 
@@ -586,7 +587,7 @@ export class SqliteStore extends GrantsDelegated implements Store {
     assertStorable({ owner, takeOverFrom });
     if (!isStorable(id)) return null;
     const until = iso(new Date(at.getTime() + leaseMs));
-    const row = this.write(() =>
+    const row = await this.write(() =>
       this.sql.claimAnnouncement.get(until, owner, id, iso(at), takeOverFrom ?? null),
     );
     return row ? toApproval(row) : null;
@@ -594,14 +595,14 @@ export class SqliteStore extends GrantsDelegated implements Store {
 
   async markAnnounced(id: string): Promise<void> {
     if (!isStorable(id)) return;
-    this.write(() => this.sql.markAnnounced.run(id));
+    await this.write(() => this.sql.markAnnounced.run(id));
   }
 
   async failApproval(id: string, reason: string, record?: NewAuditEntry): Promise<ApprovalRequest | null> {
     if (record) assertStorable(Rows.auditTexts(record));
     if (!isStorable(id)) return null;
     // One transaction, as decideApproval: only the caller that ended it writes the row, or nothing is ended.
-    const row = this.write(() => {
+    const row = await this.write(() => {
       const failed = this.sql.fail.get(JSON.stringify({ reason }), id);
       if (failed && record) this.insertAudit(record);
       return failed;
@@ -610,9 +611,8 @@ export class SqliteStore extends GrantsDelegated implements Store {
   }
 
   async expireApprovals(now: Date): Promise<ApprovalRequest[]> {
-    return this.write(() => this.sql.expire.all(iso(now)))
-      .map(toApproval)
-      .sort(byCreation);
+    const rows = await this.write(() => this.sql.expire.all(iso(now)));
+    return rows.map(toApproval).sort(byCreation);
   }
 
   async listPendingApprovals(): Promise<ApprovalRequest[]> {
@@ -632,9 +632,10 @@ export class SqliteStore extends GrantsDelegated implements Store {
     assertStorable({ owner });
     const until = iso(new Date(now.getTime() + leaseMs));
     // One statement, in a write-locked transaction: no other connection can claim the same rows.
-    return this.write(() => this.sql.claimDue.all(until, owner, iso(now), iso(now), iso(now), limit))
-      .map(toApproval)
-      .sort(Rows.bySchedule);
+    const rows = await this.write(() =>
+      this.sql.claimDue.all(until, owner, iso(now), iso(now), iso(now), limit),
+    );
+    return rows.map(toApproval).sort(Rows.bySchedule);
   }
 
   async listScheduled(): Promise<ApprovalRequest[]> {
@@ -647,7 +648,7 @@ export class SqliteStore extends GrantsDelegated implements Store {
     const when = iso(record.at);
     const result = JSON.stringify({ cancelledBy: record.actor, cancelledAt: when });
     // One transaction, as decideApproval: only the caller that cancelled it writes the row, or nothing is cancelled.
-    const row = this.write(() => {
+    const row = await this.write(() => {
       const cancelled = this.sql.cancel.get(result, id, when, when);
       if (cancelled) this.insertAudit(record);
       return cancelled;
@@ -666,7 +667,7 @@ export class SqliteStore extends GrantsDelegated implements Store {
 
   async addFollowUps(followUps: readonly NewApprovalFollowUp[]): Promise<void> {
     for (const followUp of followUps) assertStorable(followUpTexts(followUp));
-    this.write(() => {
+    await this.write(() => {
       for (const f of followUps) {
         this.sql.insertFollowUp.run(f.requestId, f.kind, f.n, iso(f.dueAt), JSON.stringify(f.notify));
       }
@@ -675,13 +676,14 @@ export class SqliteStore extends GrantsDelegated implements Store {
 
   async claimDueFollowUps(now: Date, owner: string, limit: number): Promise<ClaimedFollowUp[]> {
     assertStorable({ owner });
-    return this.write(() =>
+    const claimed = await this.write(() =>
       this.sql.claimFollowUps.all(iso(now), owner, iso(now), iso(now), limit).map((row) => {
         const request = this.sql.getApproval.get(row.request_id);
         if (!request) throw new Error(`The approval request ${row.request_id} is gone.`);
         return claimedFromRow(row, decode, toApproval(request));
       }),
-    ).sort(byDue);
+    );
+    return claimed.sort(byDue);
   }
 
   /** Inserts an audit row; call inside `write`. */
@@ -703,7 +705,7 @@ export class SqliteStore extends GrantsDelegated implements Store {
 
   async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
     assertStorable(Rows.auditTexts(entry));
-    return toAudit(this.write(() => this.insertAudit(entry)));
+    return toAudit(await this.write(() => this.insertAudit(entry)));
   }
 
   async listAudit(query: AuditQuery = {}): Promise<AuditEntry[]> {

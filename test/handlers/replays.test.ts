@@ -15,6 +15,7 @@ import {
   type World,
 } from '../support/fake-receiver';
 import { approvalRequestId } from '../support/slack-payloads';
+import { TRIGGER_CLAIM_LIMIT_MS } from '../../src/handlers/replays';
 
 let world: World;
 
@@ -38,6 +39,15 @@ const replayRefusals = async (driven: DrivenBot): Promise<AuditEntry[]> =>
   );
 
 const patches = () => world.scim().filter((r) => r.startsWith('PATCH'));
+
+/** A disable of `email` asked for by UREQ: its request id and its card's ts. */
+async function requestedDisable(driven: DrivenBot, email: string): Promise<{ id: string; ts: string }> {
+  world.seedUser(email);
+  await deliver(driven, slashCommand('/iam-disable-user', email, 'UREQ', world.responseUrl('d')));
+  const id = await approvalRequestId(world.slack, email);
+  const post = world.slack.callsTo('chat.postMessage').find((c) => shown(c).includes(id));
+  return { id, ts: tsOf(world.slack, post!) };
+}
 
 describe('finding 9: a replayed trigger_id does nothing the second time', () => {
   it('a replayed /iam-update-user is refused ephemerally and audited; Atlassian is called once', async () => {
@@ -101,21 +111,9 @@ describe('finding 9: a replayed trigger_id does nothing the second time', () => 
   });
 
   it('a replayed Approve click is answered as a replay, and the request is decided once', async () => {
-    world.seedUser('kai@example.com');
     const driven = await world.startBot();
-    await deliver(
-      driven,
-      slashCommand('/iam-disable-user', 'kai@example.com', 'UREQ', world.responseUrl('d')),
-    );
-    const id = await approvalRequestId(world.slack, 'kai@example.com');
-    const post = world.slack.callsTo('chat.postMessage').find((c) => shown(c).includes(id));
-    const click = buttonClick(
-      'iam_disable_approve',
-      id,
-      'UAPPROVER',
-      world.responseUrl('click'),
-      tsOf(world.slack, post!),
-    );
+    const { id, ts } = await requestedDisable(driven, 'kai@example.com');
+    const click = buttonClick('iam_disable_approve', id, 'UAPPROVER', world.responseUrl('click'), ts);
     await deliver(driven, click);
     await deliver(driven, click);
     const answers = world.slack.callsTo('response_url').filter((c) => c.args.response_type === 'ephemeral');
@@ -156,7 +154,61 @@ describe('finding 9: a replayed trigger_id does nothing the second time', () => 
       driven,
       slashCommand('/iam-enable-user', 'max@example.com', 'UADMIN', world.responseUrl('en')),
     )) as { text: string };
-    expect(answer.text).toContain('Could not record this request');
+    expect(answer.text).toContain('The audit log is unavailable, so nothing was done.');
+    expect(world.scim()).toEqual([]);
+  });
+});
+
+describe("finding 4: the answer comes within Slack's 3 s whatever the database does", () => {
+  const hang = () => new Promise<boolean>(() => undefined); // a database that never answers
+
+  /** Sends `payload` and resolves with its ack and how long it took. */
+  async function timedAck(driven: DrivenBot, payload: Record<string, unknown>) {
+    const started = performance.now();
+    const acked = await driven.receiver.send(payload);
+    return { acked, ms: performance.now() - started };
+  }
+
+  it('a command whose trigger cannot be recorded in time is answered after the limit: nothing was done', async () => {
+    world.seedUser('ned@example.com', { active: false });
+    const driven = await world.startBot();
+    driven.bot.context.store.claimTrigger = hang;
+    const { acked, ms } = await timedAck(
+      driven,
+      slashCommand('/iam-enable-user', 'ned@example.com', 'UADMIN', world.responseUrl('en')),
+    );
+    expect(ms).toBeGreaterThanOrEqual(TRIGGER_CLAIM_LIMIT_MS - 50);
+    expect(ms).toBeLessThan(3_000);
+    expect((acked as { response_type: string; text: string }).response_type).toBe('ephemeral');
+    expect((acked as { text: string }).text).toContain('The audit log is unavailable, so nothing was done.');
+    await driven.receiver.idle();
+    expect(world.scim()).toEqual([]);
+  });
+
+  it('an Approve click that cannot be recorded in time is acked, and the approver told the decision was not recorded', async () => {
+    const driven = await world.startBot();
+    const { id, ts } = await requestedDisable(driven, 'ola@example.com');
+    driven.bot.context.store.claimTrigger = hang;
+    const click = buttonClick('iam_disable_approve', id, 'UAPPROVER', world.responseUrl('c'), ts);
+    const { ms } = await timedAck(driven, click);
+    expect(ms).toBeLessThan(3_000);
+    await driven.receiver.idle();
+    const told = world.slack.callsTo('response_url').map(shown).join('\n');
+    expect(told).toContain('Your decision was not recorded; the request is still open.');
+    expect(patches()).toEqual([]);
+    expect((await driven.bot.context.store.getApproval(id))?.status).toBe('pending');
+  });
+
+  it('once shutting down, a command is answered "restarting" at once, without waiting for the database', async () => {
+    const driven = await world.startBot();
+    driven.bot.context.store.claimTrigger = hang;
+    void driven.bot.context.inFlight.drain();
+    const { acked, ms } = await timedAck(
+      driven,
+      slashCommand('/iam-get-user', 'pia@example.com', 'UADMIN', world.responseUrl('g')),
+    );
+    expect(ms).toBeLessThan(1_000);
+    expect((acked as { text: string }).text).toContain('The bot is restarting');
     expect(world.scim()).toEqual([]);
   });
 });

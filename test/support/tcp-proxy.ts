@@ -109,7 +109,6 @@ export async function startTcpProxy(
     const upstream = net.connect(targetPort, targetHost);
     const pair: [net.Socket, net.Socket] = [client, upstream];
     pairs.add(pair);
-    if (paused) pair.forEach((s) => s.pause());
     if (options.postgres) {
       // Messages are passed one write each: without this, Nagle's algorithm holds the later ones back.
       pair.forEach((s) => s.setNoDelay(true));
@@ -118,6 +117,8 @@ export async function startTcpProxy(
       client.pipe(upstream);
       upstream.pipe(client);
     }
+    // After the relaying is set up: pipe() and a 'data' listener set a socket flowing again.
+    if (paused) pair.forEach((s) => s.pause());
     const end = () => {
       pairs.delete(pair);
       client.destroy();

@@ -30,6 +30,7 @@ import { runAndPost } from '../commands/run-and-post';
 import { AuditUnavailableError, auditRefusal, REFUSED, type BotContext } from '../context';
 import { RESTARTING } from '../in-flight';
 import { postMessage } from '../posting';
+import { answerWithin } from '../../time-limit';
 
 type SubmissionArgs = SlackViewMiddlewareArgs<ViewSubmitAction> & AllMiddlewareArgs;
 
@@ -181,7 +182,7 @@ async function openConfirmation(
   form: { profile: UserProfile; values: ModalValues; channelId: string },
 ): Promise<void> {
   const answer = confirmationOf(context, form);
-  const quick = await withinAck(answer);
+  const quick = await answerWithin(answer, CONFIRM_ACK_MS, null);
   if (quick !== null) {
     await ack(
       'view' in quick
@@ -252,7 +253,7 @@ export function updateConfirmation(context: BotContext) {
     const options = optionsOf(metadata);
     await context.inFlight.run(async () => {
       const checking = recheck(context, metadata);
-      const quick = await withinAck(checking);
+      const quick = await answerWithin(checking, CONFIRM_ACK_MS, null);
       const externalId = `iam-confirm-${body.trigger_id}`;
       if (quick === null)
         await ack({
@@ -297,19 +298,6 @@ export function updateConfirmation(context: BotContext) {
       });
     });
   };
-}
-
-/** Resolves to the answer when it comes within CONFIRM_ACK_MS, else to null (the answer still comes). */
-async function withinAck<T>(answer: Promise<T>): Promise<T | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), CONFIRM_ACK_MS);
-  });
-  try {
-    return await Promise.race([answer, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
