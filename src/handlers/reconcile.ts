@@ -9,7 +9,7 @@ import {
 } from '../iam';
 import { ScimRequestError } from '../scim/errors';
 import type { AuditEntry } from '../store/types';
-import { refusalMessage } from '../views/slack';
+import { errorNotice } from '../views/slack';
 import { auditDone, type BotContext } from './context';
 import { endStoredGrants } from './grants';
 import { postMessage } from './posting';
@@ -179,7 +179,8 @@ async function reconcileOne(context: BotContext, client: WebClient, row: AuditEn
     await postMessage(
       client,
       row.actor,
-      refusalMessage(toldText(row, finding), { sandbox: context.sandbox }),
+      // Not a refusal: the command may well have changed something (the text says what Atlassian shows).
+      errorNotice(toldText(row, finding), { sandbox: context.sandbox }),
     );
   } catch (error) {
     context.logger.error('could not tell the requester of a reconciled command', {
