@@ -4,6 +4,11 @@
  * SIGKILL — loses at most the rows that were in flight. A rerun reads it back: a row whose line says
  * success or skipped, for the same row number and content, is not run again; failed and malformed
  * rows are. Lines are only ever appended, so the file is also the history of every attempt.
+ *
+ * Before a row's first write request leaves (a create, a PATCH), a `sent` line is written. A row a
+ * rerun finds sent but never finished was cut short with its request in flight: when the directory is
+ * already as the row wants it, that earlier run made the change, and the rerun reports it as done
+ * (success), not as skipped.
  */
 import fs from 'node:fs';
 import type { IamResult } from '../iam';
@@ -31,11 +36,30 @@ export interface ReportLine {
   key: string;
   /** When the row finished (ISO 8601). */
   at: string;
+  /** Why a success needed no request of this run: `DONE_BY_INTERRUPTED_RUN`. */
+  note?: string;
 }
+
+/** The line written before a row's first write request is sent (see the file's comment). */
+export interface SentLine {
+  row: number;
+  outcome: 'sent';
+  identifier: string | null;
+  operation: string;
+  key: string;
+  /** When the request was about to be sent (ISO 8601). */
+  at: string;
+}
+
+/** The note of a row a rerun found done by the interrupted run that sent its request. */
+export const DONE_BY_INTERRUPTED_RUN =
+  'done by an earlier run that was interrupted with its request in flight (the report has its "sent" line)';
 
 export interface PreviousReport {
   /** `doneKey(row, key)` of the rows done in earlier runs. */
   done: Set<string>;
+  /** `doneKey(row, key)` of the rows an earlier run sent a write request for but never finished. */
+  interrupted: Set<string>;
   /** Readable lines. */
   lines: number;
   /** Lines that are not report lines, e.g. the last one cut short by a kill mid-write. */
@@ -47,13 +71,13 @@ export const doneKey = (row: number, key: string): string => `${row}:${key}`;
 /** The default report of a CSV file: `<FILE>.report.jsonl` beside it. */
 export const defaultReportPath = (csvPath: string): string => `${csvPath}.report.jsonl`;
 
-function isReportLine(value: unknown): value is ReportLine {
+function isReportLine(value: unknown): value is ReportLine | SentLine {
   if (typeof value !== 'object' || value === null) return false;
   const line = value as Record<string, unknown>;
   return (
     Number.isInteger(line.row) &&
     typeof line.outcome === 'string' &&
-    OUTCOMES.has(line.outcome) &&
+    (OUTCOMES.has(line.outcome) || line.outcome === 'sent') &&
     typeof line.key === 'string' &&
     typeof line.operation === 'string'
   );
@@ -71,6 +95,7 @@ export function readReport(path: string): PreviousReport | null {
     throw new BulkFileError(`cannot read the report ${path}: ${(error as Error).message}`);
   }
   const done = new Set<string>();
+  const sent = new Set<string>();
   let lines = 0;
   let unreadable = 0;
   for (const raw of text.split('\n')) {
@@ -87,14 +112,17 @@ export function readReport(path: string): PreviousReport | null {
       continue;
     }
     lines++;
-    if (FINAL_OUTCOMES.has(value.outcome)) done.add(doneKey(value.row, value.key));
+    const key = doneKey(value.row, value.key);
+    if (value.outcome === 'sent') sent.add(key);
+    else if (FINAL_OUTCOMES.has(value.outcome)) done.add(key);
   }
   if (lines === 0 && unreadable > 0) {
     throw new BulkFileError(
       `${path} exists but is not a bulk report (no line of it is one); give another --report file`,
     );
   }
-  return { done, lines, unreadable };
+  const interrupted = new Set([...sent].filter((key) => !done.has(key)));
+  return { done, interrupted, lines, unreadable };
 }
 
 /** Splits the rows into those an earlier run finished (success or skipped) and those still to do. */
@@ -141,7 +169,7 @@ export class ReportWriter {
     return new ReportWriter(path, fd, scrub);
   }
 
-  write(line: ReportLine): void {
+  write(line: ReportLine | SentLine): void {
     if (this.#fd === null) throw new Error(`the report ${this.path} is closed`);
     fs.writeSync(this.#fd, this.#scrub(JSON.stringify(line)) + '\n');
   }

@@ -10,6 +10,8 @@
  */
 import {
   buildResult,
+  madeByEarlierAttempt,
+  SKIP_REASONS,
   type CommandPlan,
   type IamContext,
   type IamResult,
@@ -24,7 +26,13 @@ import type { ScimRequestError } from '../scim/errors';
 import { type AimdController, runPool } from './concurrency';
 import type { BulkRow } from './csv';
 import { failureKind, RunGate } from './gate';
-import type { ReportLine, ReportWriter, RowOutcome } from './report';
+import {
+  DONE_BY_INTERRUPTED_RUN,
+  doneKey,
+  type ReportLine,
+  type ReportWriter,
+  type RowOutcome,
+} from './report';
 import { observeDirectory } from './throttle';
 
 /**
@@ -36,7 +44,13 @@ import { observeDirectory } from './throttle';
 export interface RowAudit {
   /** `detail`: what else the command names, e.g. `{group}`. */
   command(name: string, profile: UserProfile, detail?: Record<string, unknown> | null): Promise<void>;
-  result(name: string, profile: UserProfile, result: IamResult): Promise<boolean>;
+  /** `detail`: said besides the result, e.g. `{note}` of a row done by an interrupted run. */
+  result(
+    name: string,
+    profile: UserProfile,
+    result: IamResult,
+    detail?: Record<string, unknown>,
+  ): Promise<boolean>;
   /**
    * A dry run: one `command` row with outcome `dry-run` and the plan as its detail (nothing was sent).
    * Rejects with AuditUnavailableError like `command`: the plan is then not printed.
@@ -65,6 +79,18 @@ export const isGroupOperation = (
 ): operation is 'add-to-group' | 'remove-from-group' =>
   operation === 'add-to-group' || operation === 'remove-from-group';
 
+/**
+ * What an operation's result says when the directory is already as the row wants it: after an
+ * interrupted run sent the row's request, that run made the change. A create or update found made
+ * runs as an update again, so it is never reported as skipped.
+ */
+const ALREADY_DONE: Partial<Record<BulkOperation, string>> = {
+  disable: SKIP_REASONS.alreadyDisabled,
+  enable: SKIP_REASONS.alreadyEnabled,
+  'add-to-group': SKIP_REASONS.alreadyMember,
+  'remove-from-group': SKIP_REASONS.notMember,
+};
+
 /** Statuses that concern the whole directory (token, permissions): no later row can do better. */
 const FATAL_STATUSES = new Set([401, 403]);
 
@@ -82,6 +108,8 @@ export interface RunnerOptions {
   now?: () => Date;
   /** Rate-limit pauses and the circuit breaker (default: real time, default limits). */
   gate?: RunGate;
+  /** `doneKey`s of rows an earlier run sent a write for but never finished (PreviousReport.interrupted). */
+  interrupted?: ReadonlySet<string>;
 }
 
 export interface RunOutcome {
@@ -110,6 +138,8 @@ class RowRun {
   fatal: string | null = null;
   readonly gate: RunGate;
   readonly #command: string;
+  /** `doneKey`s of the rows this run has written a `sent` line for. */
+  readonly #sent = new Set<string>();
   readonly #now: () => Date;
 
   constructor(readonly options: RunnerOptions) {
@@ -121,7 +151,7 @@ class RowRun {
   readonly stopping = (): boolean =>
     this.fatal !== null || this.gate.gaveUp !== null || (this.options.shouldStop?.() ?? false);
 
-  finish(row: BulkRow, fields: Pick<ReportLine, 'outcome' | 'result' | 'error'>): ReportLine {
+  finish(row: BulkRow, fields: Pick<ReportLine, 'outcome' | 'result' | 'error' | 'note'>): ReportLine {
     const line: ReportLine = {
       row: row.row,
       outcome: fields.outcome,
@@ -131,12 +161,31 @@ class RowRun {
       operation: this.options.operation,
       key: row.key,
       at: this.#now().toISOString(),
+      ...(fields.note !== undefined ? { note: fields.note } : {}),
     };
     // Written before anything else happens: this line is what a rerun trusts.
     this.options.report.write(line);
     this.finished++;
     this.options.onRow?.(line);
     return line;
+  }
+
+  /** The row's `sent` line, once per run, before its first write request leaves (see ./report). */
+  #markSent(row: BulkRow): void {
+    const key = doneKey(row.row, row.key);
+    if (this.#sent.has(key)) return;
+    this.#sent.add(key);
+    const { operation, report } = this.options;
+    const at = this.#now().toISOString();
+    report.write({ row: row.row, outcome: 'sent', identifier: row.identifier, operation, key: row.key, at });
+  }
+
+  /** A row an interrupted run sent, found already done: that run made the change (a success), else as it is. */
+  #byInterruptedRun(row: BulkRow, result: IamResult): { result: IamResult; note?: string } {
+    const already = ALREADY_DONE[this.options.operation];
+    if (already === undefined || !this.options.interrupted?.has(doneKey(row.row, row.key))) return { result };
+    const made = madeByEarlierAttempt(result, already);
+    return made === result ? { result } : { result: made, note: DONE_BY_INTERRUPTED_RUN };
   }
 
   /** One attempt at the row: its result, and the SCIM error behind a failed one. */
@@ -147,6 +196,7 @@ class RowRun {
       onError: (error) => {
         seen.error = error;
       },
+      onWrite: () => this.#markSent(row),
     });
     const context = { ...options.context, directory };
     const result = await runCommand(commandOf(options.operation), context, row.profile, {
@@ -219,14 +269,15 @@ class RowRun {
     // would run as one task, with no progress drawn and Ctrl-C unheard until the end.
     await new Promise<void>((resolve) => setImmediate(resolve));
     const profile = row.profile as UserProfile;
-    const last = await this.#sendUntilSettled(row, profile);
-    if (last === null || last === 'finished') return false;
-    const line = this.finish(row, { outcome: rowOutcomeOf(last), result: last });
+    const settled = await this.#sendUntilSettled(row, profile);
+    if (settled === null || settled === 'finished') return false;
+    const { result: last, note } = this.#byInterruptedRun(row, settled);
+    const line = this.finish(row, { outcome: rowOutcomeOf(last), result: last, note });
     const status = last.IAM.Vendor.errorCode;
     if (line.outcome === 'failed' && status !== null && FATAL_STATUSES.has(status) && this.fatal === null) {
       this.fatal = last.IAM.Vendor.errorMessage ?? `Atlassian answered HTTP ${status}`;
     }
-    await this.options.audit.result(this.#command, profile, last);
+    await this.options.audit.result(this.#command, profile, last, note === undefined ? undefined : { note });
     return line.outcome !== 'failed';
   };
 }

@@ -38,10 +38,16 @@ export interface DirectoryObserver {
   onCall?(): void;
   /** A call failed: the typed error, for the runner to tell a rate limit or a storm from the row's own. */
   onError?(error: ScimRequestError): void;
+  /** A write (create, PATCH) is about to be sent: the runner's `sent` report line comes first. */
+  onWrite?(): void;
 }
 
-/** The same directory, with each call counted and each SCIM error shown to the observer. */
+/** The same directory, with each call counted, each write announced and each SCIM error shown to the observer. */
 export function observeDirectory(directory: ScimDirectory, observer: DirectoryObserver): ScimDirectory {
+  const write = <R>(call: () => Promise<R>): Promise<R> => {
+    observer.onWrite?.();
+    return watch(call);
+  };
   const watch = async <R>(call: () => Promise<R>): Promise<R> => {
     observer.onCall?.();
     try {
@@ -54,15 +60,15 @@ export function observeDirectory(directory: ScimDirectory, observer: DirectoryOb
   return {
     getUserById: (id) => watch(() => directory.getUserById(id)),
     findUsers: (attribute, value) => watch(() => directory.findUsers(attribute, value)),
-    createUser: (user) => watch(() => directory.createUser(user)),
-    patchUser: (id, operations) => watch(() => directory.patchUser(id, operations)),
+    createUser: (user) => write(() => directory.createUser(user)),
+    patchUser: (id, operations) => write(() => directory.patchUser(id, operations)),
     getUserSchema: () => watch(() => directory.getUserSchema()),
     testConnection: () => watch(() => directory.testConnection()),
     findGroupsByName: (name) => watch(() => directory.findGroupsByName(name)),
     getGroupById: (id) => watch(() => directory.getGroupById(id)),
-    createGroup: (name) => watch(() => directory.createGroup(name)),
-    addGroupMembers: (groupId, userIds) => watch(() => directory.addGroupMembers(groupId, userIds)),
-    removeGroupMembers: (groupId, userIds) => watch(() => directory.removeGroupMembers(groupId, userIds)),
+    createGroup: (name) => write(() => directory.createGroup(name)),
+    addGroupMembers: (groupId, userIds) => write(() => directory.addGroupMembers(groupId, userIds)),
+    removeGroupMembers: (groupId, userIds) => write(() => directory.removeGroupMembers(groupId, userIds)),
     listGroups: (startIndex, count) => watch(() => directory.listGroups(startIndex, count)),
   };
 }

@@ -1,6 +1,6 @@
 import os from 'node:os';
 import type { Config } from '../config';
-import { type IamResult, outcomeOf, resultDetail, targetOf, type UserProfile } from '../iam';
+import { type IamResult, outcomeOf, ProfileError, resultDetail, targetOf, type UserProfile } from '../iam';
 import type { RowAudit } from '../bulk/runner';
 import type { Logger } from '../log';
 import type { NewAuditEntry, Store } from '../store/types';
@@ -8,12 +8,16 @@ import { AuditUnavailableError } from '../store/unavailable';
 
 /** The CLI's audit rows (see RowAudit: bulk rows are written the same way), on a log it closes. */
 export interface CliAudit extends RowAudit {
+  /** The result row of a command refused as bad input after its command row (e.g. an empty id): `rejected`. */
+  rejected(name: string, profile: UserProfile, reason: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
 /**
  * Runs `execute` between its two audit rows: the command row first (no row, no action), then the
- * result row. The audit file is opened only here, once the input is known to be good.
+ * result row. The audit file is opened only here, once the input is known to be good. Bad input found
+ * only by the command itself (ProfileError: nothing was sent) gets a `rejected` result row, as in Slack,
+ * so no command row is left without its result.
  */
 export async function auditedRun(
   openAudit: () => Promise<CliAudit>,
@@ -25,7 +29,13 @@ export async function auditedRun(
   const audit = await openAudit();
   try {
     await audit.command(name, profile, detail);
-    const result = await execute();
+    let result: IamResult;
+    try {
+      result = await execute();
+    } catch (error) {
+      if (error instanceof ProfileError) await audit.rejected(name, profile, error.message);
+      throw error;
+    }
     await audit.result(name, profile, result);
     return result;
   } finally {
@@ -101,14 +111,23 @@ function auditTrailOn(store: Store, logger: Logger, now: () => Date): CliAudit {
         { ...base(), kind: 'command', command: name, target: targetOf(profile), outcome: 'received', detail },
         'audit write failed; nothing was done',
       ),
-    result: (name, profile, result) =>
+    result: (name, profile, result, detail = {}) =>
       recordResult(store, logger, {
         ...base(),
         kind: 'result',
         command: name,
         target: targetOf(profile),
         outcome: outcomeOf(result.IAM.Vendor),
-        detail: resultDetail(result),
+        detail: { ...resultDetail(result), ...detail },
+      }),
+    rejected: (name, profile, reason) =>
+      recordResult(store, logger, {
+        ...base(),
+        kind: 'result',
+        command: name,
+        target: targetOf(profile),
+        outcome: 'rejected',
+        detail: { reason },
       }),
     dryRun: (name, profile, plan, detail = {}) =>
       required(

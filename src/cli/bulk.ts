@@ -334,6 +334,11 @@ function resumeNotices(
       `${label}: ${previous.unreadable} unreadable line(s) in ${invocation.reportPath} ignored (a run killed while writing leaves one)\n`,
     );
   }
+  if (previous && previous.interrupted.size > 0) {
+    io.err(
+      `${label}: ${previous.interrupted.size} row(s) in ${invocation.reportPath} were sent by an interrupted run and never finished; each is looked up again, and one found already done is reported as done by that run\n`,
+    );
+  }
   if (counts.alreadyDone > 0) {
     io.err(
       `${label}: ${counts.alreadyDone} of ${counts.rows} rows are already done according to ${invocation.reportPath} (success or skipped in an earlier run); they are not run again\n`,
@@ -427,6 +432,7 @@ async function run(invocation: BulkInvocation, io: CliIo): Promise<number> {
       gate: meters.gate,
       shouldStop: stopSignals.stopping,
       onRow: rowWatcher(meters),
+      interrupted: previous?.interrupted,
     });
     progress.stop();
     const summary = summaryOf(invocation, meters, {

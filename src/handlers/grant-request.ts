@@ -6,8 +6,9 @@
  */
 import type { WebClient } from '@slack/web-api';
 import {
+  decideMembership,
   GroupCommandError,
-  lookUpGroup,
+  type MembershipDecision,
   pinUser,
   previewMembership,
   ProfileError,
@@ -162,9 +163,23 @@ async function asBadInput<T>(work: () => Promise<T>): Promise<T> {
 const lookUp = (context: BotContext, profile: UserProfile, group: string) =>
   asBadInput(() => previewMembership(context.iam, profile, group));
 
-/** An unknown group is bad input naming the closest groups, as for /iam-grant. */
-export async function checkGroupExists(context: BotContext, group: string): Promise<void> {
-  await asBadInput(() => lookUpGroup(context.iam, group));
+/**
+ * The group and user a removal names, looked up before its "received" row so that the row can pin them
+ * (reconciling a removal cut short looks them up by id). An unknown group is bad input naming the
+ * closest groups, as for /iam-grant; null when Atlassian did not answer (the removal itself then fails
+ * with the reason).
+ */
+export async function lookUpRemoval(
+  context: BotContext,
+  profile: UserProfile,
+  group: string,
+): Promise<MembershipDecision | null> {
+  try {
+    return await asBadInput(() => decideMembership(context.iam, 'remove-from-group', profile, group));
+  } catch (error) {
+    if (error instanceof ProfileError || !(error instanceof ScimRequestError)) throw error;
+    return null;
+  }
 }
 
 /** `{ group }` of the audit rows of a grant command. */

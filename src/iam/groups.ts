@@ -274,6 +274,21 @@ function changePinned(
   });
 }
 
+/** Where a pinned user stands in a pinned group now (read-only): what reconciling a removal finds. */
+export type MembershipNow = 'member' | 'not a member' | 'user not found' | 'group not found';
+
+/** Looks the membership up by ids; a SCIM failure throws (ScimRequestError), nothing is changed. */
+export async function membershipNow(
+  context: IamContext,
+  pinned: { userId: string; groupId: string },
+): Promise<MembershipNow> {
+  const group = await context.directory.getGroupById(pinned.groupId);
+  if (!group) return 'group not found';
+  const user = await context.directory.getUserById(pinned.userId);
+  if (!user) return 'user not found';
+  return isMember(group, user) ? 'member' : 'not a member';
+}
+
 /** The group of this name as the directory shows it; unknown: a GroupCommandError naming the closest. */
 export const lookUpGroup = (context: IamContext, name: string): Promise<ScimGroup> =>
   resolveGroup(context.directory, groupName(name));

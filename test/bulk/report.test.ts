@@ -74,9 +74,23 @@ it('appends to an existing report, ending a line a kill cut short first', () => 
   const previous = readReport(file);
   expect(previous).toEqual({
     done: new Set([doneKey(a.row, a.key), doneKey(b.row, b.key)]),
+    interrupted: new Set(),
     lines: 2,
     unreadable: 1,
   });
+});
+
+it('a row with a "sent" line and no success or skipped after it is one an interrupted run left in flight', () => {
+  const file = path.join(dir, 'r.jsonl');
+  const [a, b, c] = csvRows(['a@example.com', 'b@example.com', 'c@example.com']);
+  const sent = (row: BulkRow) => ({ ...line(row, 'success'), outcome: 'sent' as const });
+  const writer = ReportWriter.open(file);
+  for (const written of [sent(a), sent(b), sent(c), line(a, 'success'), line(b, 'failed')])
+    writer.write(written);
+  writer.close();
+  const previous = readReport(file);
+  expect(previous?.done).toEqual(new Set([doneKey(a.row, a.key)]));
+  expect(previous?.interrupted).toEqual(new Set([doneKey(b.row, b.key), doneKey(c.row, c.key)]));
 });
 
 it('reads no report when there is none, and refuses a file that is not one', () => {

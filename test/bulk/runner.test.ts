@@ -5,7 +5,15 @@ import path from 'node:path';
 import { AimdController } from '../../src/bulk/concurrency';
 import { RunGate } from '../../src/bulk/gate';
 import { readCsv, toBulkRows } from '../../src/bulk/csv';
-import { type ReportLine, ReportWriter } from '../../src/bulk/report';
+import {
+  DONE_BY_INTERRUPTED_RUN,
+  doneKey,
+  planResume,
+  readReport,
+  type ReportLine,
+  ReportWriter,
+  type SentLine,
+} from '../../src/bulk/report';
 import { type BulkOperation, isGroupOperation, runRows } from '../../src/bulk/runner';
 import type { CliAudit } from '../../src/cli/audit-trail';
 import { AuditUnavailableError } from '../../src/store/unavailable';
@@ -49,6 +57,7 @@ const unavailableAudit: CliAudit = {
     throw new AuditUnavailableError(new Error('disk I/O error'));
   },
   result: async () => false,
+  rejected: async () => false,
   dryRun: async () => {
     throw new AuditUnavailableError(new Error('disk I/O error'));
   },
@@ -67,8 +76,18 @@ function recordingAudit() {
     command: async (name: string, profile: UserProfile, detail?: Record<string, unknown> | null) => {
       entries.push({ kind: 'command', name, target: profile.email, ...(detail ? { detail } : {}) });
     },
-    result: async (name: string, profile: UserProfile, result: IamResult) => {
-      entries.push({ kind: 'result', name, target: profile.email, outcome: result.IAM.Vendor.success });
+    result: async (
+      name: string,
+      profile: UserProfile,
+      result: IamResult,
+      detail?: Record<string, unknown>,
+    ) => {
+      const outcome = result.IAM.Vendor.success;
+      entries.push({ kind: 'result', name, target: profile.email, outcome, ...(detail ? { detail } : {}) });
+      return true;
+    },
+    rejected: async (name: string, profile: UserProfile) => {
+      entries.push({ kind: 'rejected', name, target: profile.email });
       return true;
     },
     dryRun: async (name: string, profile: UserProfile) => {
@@ -79,7 +98,12 @@ function recordingAudit() {
   return { audit, entries };
 }
 
-async function run(operation: BulkOperation, csv: string, audit = recordingAudit()) {
+async function run(
+  operation: BulkOperation,
+  csv: string,
+  audit = recordingAudit(),
+  interrupted?: ReadonlySet<string>,
+) {
   const rows = toBulkRows(readCsv(csv), operation, { groupColumn: isGroupOperation(operation) });
   const file = path.join(dir, 'report.jsonl');
   const report = ReportWriter.open(file);
@@ -94,15 +118,23 @@ async function run(operation: BulkOperation, csv: string, audit = recordingAudit
     controller: new AimdController({ max: 4, now: () => 0 }),
     onRow: (line) => seen.push(line),
     now: () => new Date('2026-11-29T12:00:00Z'),
+    interrupted,
   });
   report.close();
-  const written = fs
+  const lines = fs
     .readFileSync(file, 'utf8')
     .trim()
     .split('\n')
     .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as ReportLine);
-  return { outcome, seen, written, entries };
+    .map((l) => JSON.parse(l) as ReportLine | SentLine);
+  const isSent = (line: ReportLine | SentLine): line is SentLine => line.outcome === 'sent';
+  return {
+    outcome,
+    seen,
+    written: lines.filter((line): line is ReportLine => !isSent(line)),
+    sent: lines.filter(isSent),
+    entries,
+  };
 }
 
 it('runs each row, writes one report line per row and audits each row that ran', async () => {
@@ -111,12 +143,21 @@ it('runs each row, writes one report line per row and audits each row that ran',
   await seed('active@example.com');
   const { user: gone } = await seed('gone@example.com');
   await harness.client.patchUser(gone.id as string, [{ op: 'replace', value: { active: false } }]);
-  const { outcome, seen, written, entries } = await run(
+  const { outcome, seen, written, sent, entries } = await run(
     'disable',
     'email,title\nactive@example.com,\ngone@example.com,\nnobody@example.com,\n,Eng\nbad@example.com\n',
   );
   expect(outcome).toEqual({ finished: 5, fatal: null });
   expect(written).toEqual(seen);
+  // Only the row whose PATCH was sent has a "sent" line, written before it.
+  expect(sent).toEqual([
+    expect.objectContaining({
+      row: 2,
+      outcome: 'sent',
+      identifier: 'active@example.com',
+      operation: 'disable',
+    }),
+  ]);
   // Malformed rows first (nothing is sent for them), then the others as they finish.
   expect(written[0]).toMatchObject({ row: 5, outcome: 'malformed', identifier: null });
   expect(written[1]).toMatchObject({ row: 6, outcome: 'malformed', identifier: 'bad@example.com' });
@@ -147,6 +188,52 @@ it('runs each row, writes one report line per row and audits each row that ran',
   // Every malformed row alike: no audit row (never a "received" without its outcome).
   expect(entries.filter((e) => e.kind === 'command')).toHaveLength(3);
   expect(entries.filter((e) => e.kind === 'result')).toHaveLength(3);
+});
+
+it('a rerun reports a row an interrupted run sent and finds done as done by that run, not as skipped (finding 7)', async () => {
+  const inactive = async (email: string) => {
+    const { user } = await harness.client.createUser({
+      userName: email,
+      emails: [{ value: email, type: 'work', primary: true }],
+    });
+    await harness.client.patchUser(user.id as string, [{ op: 'replace', value: { active: false } }]);
+  };
+  // by-us@ was disabled by the interrupted run (its "sent" line and nothing after: killed with the PATCH
+  // in flight); before@ was disabled before any run.
+  await inactive('by-us@example.com');
+  await inactive('before@example.com');
+  const csv = 'email\nby-us@example.com\nbefore@example.com\n';
+  const [byUs, before] = toBulkRows(readCsv(csv), 'disable', { groupColumn: false });
+  const file = path.join(dir, 'report.jsonl');
+  const killed = ReportWriter.open(file);
+  const at = '2026-11-29T11:00:00.000Z';
+  killed.write({
+    row: byUs.row,
+    outcome: 'sent',
+    identifier: byUs.identifier,
+    operation: 'disable',
+    key: byUs.key,
+    at,
+  });
+  killed.close();
+  const previous = readReport(file);
+  expect(previous?.interrupted).toEqual(new Set([doneKey(byUs.row, byUs.key)]));
+  expect(planResume([byUs, before], previous).todo).toHaveLength(2);
+
+  const { written, sent, entries } = await run('disable', csv, undefined, previous?.interrupted);
+  const byRow = Object.fromEntries(written.map((l) => [l.identifier, l]));
+  expect(byRow['by-us@example.com']).toMatchObject({ outcome: 'success', note: DONE_BY_INTERRUPTED_RUN });
+  expect(byRow['by-us@example.com'].result?.IAM.Vendor).toMatchObject({ success: true, skipped: false });
+  expect(byRow['before@example.com']).toMatchObject({ outcome: 'skipped' });
+  expect(byRow['before@example.com'].note).toBeUndefined();
+  // Nothing was sent again: the only "sent" line is the interrupted run's.
+  expect(sent.map((l) => l.at)).toEqual([at]);
+  const results = entries.filter((e) => e.kind === 'result');
+  expect(results.find((e) => e.target === 'by-us@example.com')).toMatchObject({
+    outcome: true,
+    detail: { note: DONE_BY_INTERRUPTED_RUN },
+  });
+  expect(results.find((e) => e.target === 'before@example.com')?.detail).toBeUndefined();
 });
 
 it('a row whose command throws after its "received" entry gets its failed outcome in the audit log too', async () => {
@@ -374,7 +461,8 @@ describe('waiting instead of failing (issue 11), with the real client on a virtu
         .trim()
         .split('\n')
         .filter((l) => l !== '')
-        .map((l) => JSON.parse(l) as ReportLine);
+        .map((l) => JSON.parse(l) as ReportLine)
+        .filter((line) => line.outcome !== ('sent' as string));
       return { outcome, lines, waits, gate };
     } finally {
       report.close();

@@ -32,6 +32,7 @@ interface ReportLine {
   error?: string;
   operation: string;
   key: string;
+  note?: string;
 }
 
 let atlassian: EmulatedAtlassian;
@@ -102,13 +103,18 @@ function writeCsv(cwd: string, text: string, name = 'users.csv'): string {
   return name;
 }
 
-function readReport(file: string): ReportLine[] {
+/** Every line of a report: the rows' outcomes and the "sent" lines written before their first write. */
+function reportLines(file: string): ReportLine[] {
   return fs
     .readFileSync(file, 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as ReportLine);
 }
+
+/** The rows' outcomes in a report. */
+const readReport = (file: string): ReportLine[] =>
+  reportLines(file).filter((line) => line.outcome !== 'sent');
 
 function expectExit(run: CliRun, code: number): void {
   if (run.code !== code) throw new Error(`expected exit ${code}, got ${describeRun(run)}`);
@@ -343,7 +349,12 @@ it('after SIGKILL mid-run, a rerun finishes the file and no user is changed twic
     },
   });
   expect(first.signal).toBe('SIGKILL');
+  const firstLines = reportLines(report);
   const done = readReport(report);
+  const finished = new Set(done.map((line) => line.row));
+  // Each row that sent its PATCH has its "sent" line first; those in flight at the kill have only that.
+  const inFlight = firstLines.filter((line) => line.outcome === 'sent' && !finished.has(line.row));
+  expect(inFlight.length).toBeGreaterThanOrEqual(1);
   expect(done.length).toBeGreaterThanOrEqual(30);
   expect(done.length).toBeLessThan(150);
 
@@ -355,8 +366,24 @@ it('after SIGKILL mid-run, a rerun finishes the file and no user is changed twic
   const summary = summaryOf(second);
   expect(summary.rows.alreadyDone).toBe(done.length);
   expect(summary.rows.alreadyDone + summary.rows.success + summary.rows.skipped).toBe(150);
-  // Rows in flight at the kill whose PATCH had landed are found already disabled: skipped, not redone.
-  expect(summary.rows.skipped).toBeLessThanOrEqual(4);
+  // Rows in flight at the kill whose PATCH had landed are found already disabled: not redone, and reported
+  // as done by the interrupted run (success with its note), not as "skipped: already disabled" (finding 7).
+  expect(summary.rows.skipped).toBe(0);
+  const byFirstRun = readReport(report).filter((line) => line.note !== undefined);
+  expect(byFirstRun.length).toBeGreaterThanOrEqual(1);
+  expect(byFirstRun.every((line) => line.outcome === 'success')).toBe(true);
+  expect(byFirstRun.every((line) => inFlight.some((sent) => sent.row === line.row))).toBe(true);
+  const db = new Database(path.join(cwd, 'audit.db'), { readonly: true });
+  try {
+    const noted = db
+      .prepare(
+        "SELECT count(*) AS n FROM audit_log WHERE kind = 'result' AND outcome = 'success' AND detail LIKE '%interrupted with its request in flight%'",
+      )
+      .get();
+    expect(noted).toEqual({ n: byFirstRun.length });
+  } finally {
+    db.close();
+  }
   expect(emails.map(activeOf)).toEqual(emails.map(() => false));
   expect([...ids.values()].map((id) => patches.get(id))).toEqual(emails.map(() => 1));
 });

@@ -77,6 +77,18 @@ describe('issue 13: unknown profile keys and CSV columns', () => {
     expect(await auditRows(cli)).toEqual(before);
   });
 
+  it('iam-get-user with an empty id or a blank email exits 2 and leaves no "received" row without its result (finding 10)', async () => {
+    const { cli } = installation();
+    expectExit(await cli(['iam-create-user', '--user-profile', 'jane@example.com']), 0);
+    for (const profile of ['{"id":""}', '{"email":" "}']) {
+      const run = await cli(['iam-get-user', '--user-profile', profile]);
+      expectExit(run, 2);
+      expect(run.stderr).toMatch(/no identifier/);
+    }
+    const gets = (await auditRows(cli)).filter((row) => row.command === 'iam-get-user');
+    expect(gets.map((row) => row.outcome).sort()).toEqual(['received', 'received', 'rejected', 'rejected']);
+  });
+
   it('a scim:NAME key goes through to the directory as that SCIM attribute', async () => {
     const { cli } = installation();
     const run = await cli([

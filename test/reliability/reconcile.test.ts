@@ -5,7 +5,16 @@
  * two writes leaves behind), then a new bot starts on the same database.
  */
 import type { NewAuditEntry } from '../../src/store/types';
-import { slashCommand, startWorld, type World } from '../support/fake-receiver';
+import {
+  blocksOf,
+  buttonClick,
+  type DrivenBot,
+  hasButtons,
+  slashCommand,
+  startWorld,
+  tsOf,
+  type World,
+} from '../support/fake-receiver';
 
 let world: World;
 
@@ -58,6 +67,9 @@ describe('commands a restart interrupted are reconciled (issue 11)', () => {
       ),
     ]);
 
+    // The create may have been made: the DM never says that nothing was done.
+    expect(dms.map((c) => String(c.args.text)).join('\n')).not.toContain('Nothing was done');
+
     // Once reconciled, a row is not reconciled again (by this or another instance).
     await second.stop();
     world.advance(5 * 60_000);
@@ -105,5 +117,71 @@ describe('commands a restart interrupted are reconciled (issue 11)', () => {
       ['gone-old@example.com', 'reconciled: not found'],
       ['renamed-old@example.com', 'reconciled: user exists (active)'],
     ]);
+  });
+
+  it('an /iam-revoke interrupted after its PATCH is reconciled: looked up by the pinned ids, recorded, the stored grant ended with its row, the requester told by DM (finding 3)', async () => {
+    const JIRA = 'jira-software-users';
+    world = await startWorld();
+    const first = await world.startBot();
+    const store = first.bot.context.store;
+    const send = async (bot: DrivenBot, body: Record<string, unknown>) => {
+      await bot.receiver.send(body);
+      await bot.receiver.idle();
+    };
+    const annId = world.seedUser('ann@example.com');
+    await send(
+      first,
+      slashCommand('/iam-grant', `ann@example.com ${JIRA} for 8h reason="x"`, 'UREQ', world.responseUrl('g')),
+    );
+    const card = world.slack.callsTo('chat.postMessage').find(hasButtons);
+    const requestId = blocksOf(card!).find((b) => b.type === 'actions')?.elements?.[0]?.value ?? '';
+    await send(
+      first,
+      buttonClick(
+        'iam_disable_approve',
+        requestId,
+        'UAPPROVER',
+        world.responseUrl('a'),
+        tsOf(world.slack, card!),
+      ),
+    );
+    expect((await store.listGrants({ active: true })).map((g) => g.userId)).toEqual([annId]);
+
+    // The process dies once Atlassian has the PATCH: no store write after it (the result row, the end of
+    // the grant) is made.
+    const append = store.appendAudit.bind(store);
+    store.appendAudit = async (entry) => {
+      if (entry.command === 'iam-revoke' && entry.kind === 'result') throw new Error('killed');
+      return append(entry);
+    };
+    store.endGrant = async () => {
+      throw new Error('killed');
+    };
+    await send(first, slashCommand('/iam-revoke', `ann@example.com ${JIRA}`, 'UREQ', world.responseUrl('r')));
+    expect(world.scim().filter((r) => r.startsWith('PATCH /Groups/'))).toHaveLength(2);
+    const revokeRows = (await store.listAudit({ limit: 100 })).filter((e) => e.command === 'iam-revoke');
+    expect(revokeRows.map((e) => [e.outcome, e.detail?.userId, e.detail?.group])).toEqual([
+      ['received', annId, JIRA],
+    ]);
+    await first.stop();
+
+    world.advance(5 * 60_000);
+    const second = await world.startBot();
+    const rows = await second.bot.context.store.listAudit({ limit: 100 });
+    expect(rows.filter((e) => e.command === 'iam-revoke').map((e) => [e.kind, e.outcome])).toEqual([
+      ['result', 'reconciled: not a member'],
+      ['command', 'received'],
+    ]);
+    const [ended] = await second.bot.context.store.listGrants();
+    expect(ended).toMatchObject({ userId: annId, endReason: 'revoked', endedBy: 'UREQ' });
+    expect(rows.filter((e) => e.command === 'grant-revoke').map((e) => [e.outcome, e.requestId])).toEqual([
+      ['reconciled: not a member', requestId],
+    ]);
+    const dms = world.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'UREQ');
+    expect(dms.map((c) => String(c.args.text))).toContainEqual(
+      expect.stringContaining(
+        `Your /iam-revoke for ann@example.com in "${JIRA}" was interrupted by a restart; Atlassian now shows they are not a member`,
+      ),
+    );
   });
 });

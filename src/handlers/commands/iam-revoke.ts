@@ -2,7 +2,7 @@ import { type IamResult, outcomeOf, removeFromGroup, removePinnedMember, targetO
 import type { Grant } from '../../store/grants';
 import { type AccessRequestText, parseAccessText } from '../access-text';
 import { AccessRefusal, type BotContext } from '../context';
-import { accessRole, checkGroupExists, requireSelf, resolveAccessUser } from '../grant-request';
+import { accessRole, lookUpRemoval, requireSelf, resolveAccessUser } from '../grant-request';
 import { endStoredGrants } from '../grants';
 import { type CommandArgs, handleSlashCommand } from './slash-command';
 import { runAndPost } from './run-and-post';
@@ -55,9 +55,23 @@ async function revoke(context: BotContext, args: CommandArgs, wanted: AccessRequ
     return result;
   };
   if (role === 'operator') {
-    await checkGroupExists(context, wanted.group);
-    return runAndPost(context, post, 'iam-revoke', targetOf(who.profile), async () =>
-      end(await removeFromGroup(context.iam, who.profile, wanted.group), who.self ? 'done' : 'revoked'),
+    const found = await lookUpRemoval(context, who.profile, wanted.group);
+    const ends = who.self ? 'done' : 'revoked';
+    const pinned = found?.user?.id
+      ? { user: { ...who.profile, id: found.user.id }, group: found.group }
+      : null;
+    return runAndPost(
+      context,
+      { ...post, receivedDetail: removalDetail(pinned, wanted.group, ends) },
+      'iam-revoke',
+      targetOf(who.profile),
+      async () =>
+        end(
+          await (pinned
+            ? removePinnedMember(context.iam, pinned)
+            : removeFromGroup(context.iam, who.profile, wanted.group)),
+          ends,
+        ),
     );
   }
   const [grant] = await ownGrants(context, requesterId, String(who.profile.email), wanted.group);
@@ -70,9 +84,26 @@ async function revoke(context: BotContext, args: CommandArgs, wanted: AccessRequ
     user: { id: grant.userId, email: grant.target },
     group: { id: grant.groupId, displayName: grant.groupName },
   };
-  return runAndPost(context, post, 'iam-revoke', grant.target, async () =>
-    end(await removePinnedMember(context.iam, membership), 'done'),
+  return runAndPost(
+    context,
+    { ...post, receivedDetail: removalDetail(membership, grant.groupName, 'done') },
+    'iam-revoke',
+    grant.target,
+    async () => end(await removePinnedMember(context.iam, membership), 'done'),
   );
+}
+
+/**
+ * The "received" row of a removal: the group by name (filterable), and where known the user and group
+ * ids and why stored grants end, so that a removal cut short is reconciled by id (reconcile.ts).
+ */
+function removalDetail(
+  pinned: { user: { id: string }; group: { id: string; displayName: string } } | null,
+  group: string,
+  ends: 'revoked' | 'done',
+): Record<string, unknown> {
+  if (pinned === null) return { group };
+  return { group: pinned.group.displayName, userId: pinned.user.id, groupId: pinned.group.id, ends };
 }
 
 export function iamRevoke(context: BotContext) {

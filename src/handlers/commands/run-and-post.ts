@@ -29,6 +29,8 @@ export async function runAndPost(
       channelId: string;
       fallbackUserId?: string;
       received?: true;
+      /** The detail of the "received" row this writes: what it pins for reconciling (see reconcile.ts). */
+      receivedDetail?: Record<string, unknown>;
     },
   name: ProfileCommand | AccessCommand,
   target: string,
@@ -46,7 +48,7 @@ export async function runAndPost(
   const options = { sandbox: context.sandbox, actorId: args.userId };
   const posting = { respond: args.respond, fallbackUserId: args.fallbackUserId };
   const { result, ts } = await context.followUps.result(async () => {
-    if (!args.received) await audit(context, entry('command', 'received', null));
+    if (!args.received) await audit(context, entry('command', 'received', args.receivedDetail ?? null));
     let result: IamResult;
     try {
       result = await execute();
