@@ -6,7 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { cliActor } from './audit-trail';
 import type { Config } from '../config';
-import { type IamContext, type IamResult, pinUser, previewDisable, type UserProfile } from '../iam';
+import {
+  type IamContext,
+  type IamResult,
+  type PinnedUser,
+  pinUser,
+  previewDisable,
+  type UserProfile,
+} from '../iam';
 import { checkScheduleLimit } from '../iam/policy-target';
 import {
   alreadyScheduledMessage,
@@ -17,6 +24,7 @@ import {
   scheduledDisableOf,
 } from '../iam/schedule';
 import { defaultPolicy, loadPolicy, type Policy, ruleLabel } from '../policy';
+import { AlreadyOpenError } from '../store/one-open-request';
 import type { Store } from '../store/types';
 
 /** This machine's time zone: a time written without one is read in it. */
@@ -77,33 +85,50 @@ export async function scheduleDisable(
   const existing = scheduledDisableOf(await store.listScheduled(), { id: profile.id });
   if (existing) throw new ScheduleError(alreadyScheduledMessage(existing, CANCEL_HINT));
   const requestId = randomUUID();
-  await store.appendAudit({
-    at: input.now,
-    actor,
-    source: 'cli',
-    kind: 'command',
-    command: 'iam-disable-user',
-    target,
-    outcome: 'scheduled',
-    requestId,
-    detail: { action: 'disable', reason: input.reason, profile, ...input.schedule },
-  });
-  await store.createApproval({
-    id: requestId,
-    action: 'disable',
-    requesterId: actor,
-    channelId: '',
-    teamId: null,
-    enterpriseId: null,
-    profile,
-    target,
-    reason: input.reason,
-    createdAt: input.now,
-    expiresAt: input.schedule.at,
-    schedule: input.schedule,
-    approvedBy: actor,
-  });
+  await storeSchedule(store, { ...input, requestId, actor, profile, target });
   return { scheduled: { requestId, at: input.schedule.at, zone: input.schedule.zone, target } };
+}
+
+/**
+ * The schedule's audit row, then the schedule, approved ahead by `actor`. Another command line or bot
+ * storing one for the same user at the same moment wins in the store (one open schedule per user), and
+ * this one is refused with the words a second schedule gets, its row closed by a rejected one.
+ */
+async function storeSchedule(
+  store: Store,
+  ask: ScheduleInput & { requestId: string; actor: string; profile: PinnedUser; target: string },
+): Promise<void> {
+  const { requestId, actor, profile, target, now, schedule, reason } = ask;
+  const row = { at: now, actor, source: 'cli', command: 'iam-disable-user', target, requestId } as const;
+  await store.appendAudit({
+    ...row,
+    kind: 'command',
+    outcome: 'scheduled',
+    detail: { action: 'disable', reason, profile, ...schedule },
+  });
+  try {
+    await store.createApproval({
+      id: requestId,
+      action: 'disable',
+      requesterId: actor,
+      channelId: '',
+      teamId: null,
+      enterpriseId: null,
+      profile,
+      target,
+      reason,
+      createdAt: now,
+      expiresAt: schedule.at,
+      schedule,
+      approvedBy: actor,
+    });
+  } catch (error) {
+    if (!(error instanceof AlreadyOpenError)) throw error;
+    const refusal = alreadyScheduledMessage(error.existing, CANCEL_HINT);
+    const detail = { reason: refusal, openRequest: error.existing.id };
+    await store.appendAudit({ ...row, kind: 'result', outcome: 'rejected', detail });
+    throw new ScheduleError(refusal);
+  }
 }
 
 export function scheduledText(outcome: {

@@ -5,6 +5,7 @@ import {
   type ApprovalPlan,
   applyWrite,
   carryOutPlan,
+  createdByEarlierAttempt,
   failureCause,
   finishedByEarlierAttempt,
   type IamResult,
@@ -30,7 +31,7 @@ import { isTransientFailure } from '../scim/client';
 import type { ScimRequestError } from '../scim/errors';
 import type { ScimUser } from '../scim/types';
 import { type EffectiveRule, ruleLabel } from '../policy';
-import { LEGACY_RULE } from '../store';
+import { AlreadyOpenError, LEGACY_RULE } from '../store';
 import type { ApprovalRequest, NewApproval } from '../store/types';
 import {
   approvalDecidedMessage,
@@ -43,6 +44,7 @@ import {
   resultMessage,
   type SlackMessage,
 } from '../views/slack';
+import { alreadyOpenRefusal } from './already-open';
 import { audit, auditDone, type BotContext, pinnedUser, writeWithRecord } from './context';
 import { APPROVAL_LEASE_MS, CLAIM_OWNER, claimHolderIsDead, withLease } from './claims';
 import { profileTarget, ruleFor, storedRule, writeAction } from './policy-gate';
@@ -87,6 +89,10 @@ export const COMMAND_OF: Record<
   create: 'iam-create-user',
 };
 
+/** What a create's result row says when it found the user our own cut-short attempt had created. */
+export const CREATED_BY_EARLIER_ATTEMPT =
+  'created by an earlier attempt of this request that was cut short: the user was found with exactly the approved userName and email';
+
 /** The result row of something Atlassian answered. */
 const resultEntry = (
   actorId: string,
@@ -100,7 +106,10 @@ const resultEntry = (
   target: targetOf(result.IAM.UserProfile),
   outcome: outcomeOf(result.IAM.Vendor),
   requestId,
-  detail: resultDetail(result),
+  detail: {
+    ...resultDetail(result),
+    ...(createdByEarlierAttempt(result) ? { finishedByEarlierAttempt: CREATED_BY_EARLIER_ATTEMPT } : {}),
+  },
 });
 
 /** The result row of something Atlassian already answered: never throws (see auditDone). */
@@ -293,12 +302,10 @@ async function carryOutPreview(
     return refuseUnderPolicy(context, client, input, command, gate.refused);
   }
   if (gate.rule.approvals === 0) return runNow(execute);
-  if (!('update' in preview)) {
-    // A user not found: the create, pinned to the profile (there is no user id yet).
-    return requestApproval(context, client, input, createPlan(input.profile), {}, gate.rule);
-  }
-  const { user } = preview.update;
-  await requestApproval(context, client, input, updatePlan(preview.update), user, gate.rule);
+  // A user not found: the create, pinned to the profile (there is no user id yet).
+  const [plan, user] =
+    'update' in preview ? [updatePlan(preview.update), preview.update.user] : [createPlan(input.profile), {}];
+  await requestApproval(context, client, input, plan, user, gate.rule);
 }
 
 /** The request to store: the plan, pinned to the user; the rule's expiry and channel (else where it was asked). */
@@ -330,8 +337,9 @@ function draftOf(
 /**
  * Asks for an approval: the "requested" audit row first (no audit row, nothing done), then the request
  * is stored, then its card is posted, so a card on screen always names a stored request. A request
- * that cannot be stored is never posted; one whose card cannot be posted ends as failed (nobody could
- * approve it), and either way the requester is told.
+ * that cannot be stored (or that another open one excludes) is never posted; one whose card cannot be
+ * posted ends as failed (nobody could approve it), and either way the requester is told. True when it
+ * was stored.
  */
 export async function requestApproval(
   context: BotContext,
@@ -340,23 +348,24 @@ export async function requestApproval(
   plan: ApprovalPlan,
   user: ScimUser,
   rule: EffectiveRule,
-): Promise<void> {
+): Promise<boolean> {
   let checked: ApprovalPlan;
   try {
     // The same check as when it is loaded: a request that could never be carried out is not stored.
     checked = readApprovalPlan(plan.action, plan.profile);
   } catch (error) {
     // Atlassian's answer named no usable user (e.g. no id): nothing could be approved.
-    return tellRequester(context, client, input, `Nothing was requested: ${(error as Error).message}.`);
+    await tellRequester(context, client, input, `Nothing was requested: ${(error as Error).message}.`);
+    return false;
   }
   const draft = draftOf(context, input, checked, rule);
   await auditRequested(context, input, checked, draft, rule);
   const request = await storeRequest(context, client, input, draft);
-  if (request === null) return;
+  if (request === null) return false;
   await storeFollowUps(context, request, rule);
   const current = { active: user.active ?? null, id: user.id ?? null };
   const ts = await postCard(context, client, input, request, current);
-  if (ts === null) return;
+  if (ts === null) return true;
   await context.store.setApprovalMessage(request.id, request.channelId, ts);
   if (request.channelId !== input.channelId) {
     // The rule's channel, not where it was asked: the requester is told where to follow it.
@@ -366,6 +375,7 @@ export async function requestApproval(
     );
     await tellRequester(context, client, input, notice);
   }
+  return true;
 }
 
 /** The request's command row, before it is stored: no request without its record. */
@@ -404,12 +414,40 @@ async function storeRequest(
   try {
     return await context.store.createApproval(draft);
   } catch (error) {
+    if (error instanceof AlreadyOpenError) {
+      await refuseAlreadyOpen(context, client, input, draft, error.existing);
+      return null;
+    }
     context.logger.error('approval request not stored', { error: (error as Error).message });
     const verb = draft.action;
     const told = `Your ${verb} request could not be stored, so it was not posted and nothing will be done. Try again.`;
     await tellRequester(context, client, input, told);
     return null;
   }
+}
+
+/**
+ * A request the store did not keep because another is open in its place (one schedule per user, one
+ * Extend per grant): its "requested" row is closed by a rejected one, and the requester is told which.
+ */
+async function refuseAlreadyOpen(
+  context: BotContext,
+  client: WebClient,
+  input: ApprovalInput,
+  draft: NewApproval,
+  open: ApprovalRequest,
+): Promise<void> {
+  const refusal = alreadyOpenRefusal(open, input.requesterId, context.sandbox);
+  await auditDone(context, {
+    actor: input.requesterId,
+    kind: 'result',
+    command: COMMAND_OF[draft.action],
+    target: draft.target,
+    outcome: 'rejected',
+    requestId: draft.id,
+    detail: { reason: refusal.reason, openRequest: open.id, ...groupDetail(draft) },
+  });
+  await tellRequester(context, client, input, refusal.message);
 }
 
 /**
@@ -599,8 +637,9 @@ export async function failRequest(
 
 /**
  * Runs an approved request that this instance has claimed, keeps its result, and shows it. Safe to
- * repeat after a crash: a second run finds the change made and changes nothing, and a disable or enable
- * that finds it made after our own earlier attempt reports it as done. A transient Atlassian failure
+ * repeat after a crash: a second run finds the change made and changes nothing, and a disable, enable,
+ * grant or create that finds it made after our own earlier attempt reports it as done (a create only
+ * for a user with exactly the approved userName and email, its result row saying so). A transient Atlassian failure
  * (429, 5xx, timeout, network) leaves the request approved for a later sweep (see retryLater). A
  * request whose stored form is invalid, or whose carrying out throws, ends as failed instead.
  */
@@ -618,7 +657,7 @@ async function carryOutClaimed(
       const extended = await extendFirst(context, { ...plan.profile, extends: plan.profile.extends });
       if (!extended) return failRequest(context, client, request, GRANT_ENDED_MEANWHILE);
     }
-    result = await carryOutPlan(context.iam, plan);
+    result = await carryOutPlan(context.iam, plan, (request.attempts ?? 0) > 1);
   } catch (error) {
     return failRequest(context, client, request, (error as Error).message);
   }

@@ -14,7 +14,9 @@ import {
   grantNoticeMessage,
   grantNoticeSentMessage,
   refusalMessage,
+  type SlackMessage,
 } from '../views/slack';
+import { type AlreadyOpen, alreadyOpenRefusal } from './already-open';
 import { requestApproval } from './approvals';
 import { audit, auditDone, type BotContext } from './context';
 import { endGrantNow, GrantEndUnrecorded, tellGrantEvent } from './grant-expiry';
@@ -85,7 +87,10 @@ export interface GrantClick {
   enterpriseId?: string | null;
 }
 
-/** A button that cannot do what it says: the clicker is told by DM, a refusal row says why, nothing changes. */
+/**
+ * A button that cannot do what it says: the clicker is told by DM (`message`, else the reason), a
+ * refusal row says why, nothing changes.
+ */
 async function refuseClick(
   context: BotContext,
   client: WebClient,
@@ -93,8 +98,9 @@ async function refuseClick(
   command: string,
   grant: Grant | null,
   reason: string,
+  message = refusalMessage(reason, { sandbox: context.sandbox }),
 ): Promise<void> {
-  await postMessage(client, click.userId, refusalMessage(reason, { sandbox: context.sandbox }));
+  await postMessage(client, click.userId, message);
   await auditDone(context, {
     actor: click.userId,
     kind: 'refusal',
@@ -148,21 +154,22 @@ export async function grantDone(context: BotContext, client: WebClient, click: G
   return false;
 }
 
-/** Why an Extend cannot be asked for now, or null when it can. */
-async function extendBlocker(context: BotContext, grant: Grant): Promise<string | null> {
-  if (!grant.channelId)
-    return 'This access was given without a channel to ask in: ask an operator for more time.';
+/** Why an Extend cannot be asked for now (an extension of the grant is open already), or null when it can. */
+async function extendBlocker(
+  context: BotContext,
+  grant: Grant,
+  click: GrantClick,
+): Promise<AlreadyOpen | null> {
   const pending = await context.store.listPendingApprovals();
-  const waiting = pending.some(
-    (request) => request.action === 'grant' && request.profile.extends === grant.id,
-  );
-  return waiting ? `More time for "${grant.groupName}" is already waiting for approval.` : null;
+  const open = pending.find((request) => request.action === 'grant' && request.profile.extends === grant.id);
+  return open ? alreadyOpenRefusal(open, click.userId, context.sandbox) : null;
 }
 
 /**
  * "Extend": a new grant request for the same group and the same length, approved like the first (an
  * approver other than the holder); on approval the grant gets its new end (grants.ts). Its card goes to
- * the grant's channel, and the grant's thread says it was asked for.
+ * the grant's channel, and the grant's thread says it was asked for. One extension of a grant is open
+ * at a time: a second click, on any instance, is told which one waits and who asked, and stores nothing.
  */
 export async function grantExtend(
   context: BotContext,
@@ -171,33 +178,28 @@ export async function grantExtend(
 ): Promise<boolean> {
   const grant = await clickedGrant(context, client, click, 'grant-extend');
   if (!grant) return false;
-  const blocked = await extendBlocker(context, grant);
-  const user = blocked === null ? await context.iam.directory.getUserById(grant.userId) : null;
-  const reason =
-    blocked ?? (user ? null : 'Your Atlassian account no longer exists, so it cannot be extended.');
-  if (reason !== null || !user || !grant.channelId) {
-    await refuseClick(
-      context,
-      client,
-      click,
-      'grant-extend',
-      grant,
-      reason ?? 'This access cannot be extended.',
-    );
-    return false;
-  }
-  await askForMoreTime(context, client, click, { ...grant, channelId: grant.channelId }, user);
-  return true;
+  const refuse = (reason: string, message?: SlackMessage) =>
+    refuseClick(context, client, click, 'grant-extend', grant, reason, message).then(() => false);
+  if (!grant.channelId)
+    return refuse('This access was given without a channel to ask in: ask an operator for more time.');
+  const blocked = await extendBlocker(context, grant, click);
+  if (blocked) return refuse(blocked.reason, blocked.message);
+  const user = await context.iam.directory.getUserById(grant.userId);
+  if (!user) return refuse('Your Atlassian account no longer exists, so it cannot be extended.');
+  return askForMoreTime(context, client, click, { ...grant, channelId: grant.channelId }, user);
 }
 
-/** The extension's "received" row, its approval request (same group, same length) and the thread's note. */
+/**
+ * The extension's "received" row, its approval request (same group, same length) and, once stored, the
+ * thread's note. False when the store kept another open extension instead (the clicker was told).
+ */
 async function askForMoreTime(
   context: BotContext,
   client: WebClient,
   click: GrantClick,
   grant: Grant & { channelId: string },
   user: ScimUser,
-): Promise<void> {
+): Promise<boolean> {
   const detail = { group: grant.groupName, grantId: grant.id };
   await audit(context, {
     actor: click.userId,
@@ -222,9 +224,11 @@ async function askForMoreTime(
   // Decided under the grant rule that governs it now, as a first request would be.
   const target = { email: profile.email, username: user.userName, group: grant.groupName };
   const rule = policyFor(context.policy, { action: 'grant', target, requesterId: click.userId });
-  await requestApproval(context, client, input, { action: 'grant', profile }, user, rule);
+  if (!(await requestApproval(context, client, input, { action: 'grant', profile }, user, rule)))
+    return false;
   await tellGrantEvent(context, client, grant, grantExtendAskedMessage(grant, context.sandbox), {
     thread: true,
     holder: false,
   });
+  return true;
 }

@@ -63,7 +63,8 @@ const pinnedGrant = pinnedUser.extend({
 
 /**
  * A create: the profile as asked for (no user id exists yet), shown to the approver as `changes` (each
- * attribute from none to its value). Carried out as that create only: a user found by then fails it.
+ * attribute from none to its value). Carried out as that create only: a user found by then fails it,
+ * unless our own cut-short attempt made exactly that user (see carryOutPlan).
  */
 const pinnedCreate = z
   .object({
@@ -171,8 +172,16 @@ export function readApprovalPlan(action: string, profile: unknown): ApprovalPlan
   }
 }
 
-/** Carries out an approved plan; repeating it after a crash finds the change made and changes nothing. */
-export function carryOutPlan(context: IamContext, plan: ApprovalPlan): Promise<IamResult> {
+/**
+ * Carries out an approved plan; repeating it after a crash finds the change made and changes nothing.
+ * `afterOwnAttempt`: an earlier attempt of ours was cut short, so a create finding the user it would
+ * have made (same userName and email) reports it as created (see WriteOptions.afterOwnAttempt).
+ */
+export function carryOutPlan(
+  context: IamContext,
+  plan: ApprovalPlan,
+  afterOwnAttempt = false,
+): Promise<IamResult> {
   switch (plan.action) {
     case 'disable':
       return disableUser(context, plan.profile);
@@ -188,7 +197,11 @@ export function carryOutPlan(context: IamContext, plan: ApprovalPlan): Promise<I
       return addPinnedMember(context, { user, group });
     }
     case 'create':
-      return createUserInGroups(context, plan.profile.user, { allowEnable: false, createOnly: true });
+      return createUserInGroups(context, plan.profile.user, {
+        allowEnable: false,
+        createOnly: true,
+        afterOwnAttempt,
+      });
   }
 }
 

@@ -3,7 +3,7 @@ import { ScimRequestError } from '../scim/errors';
 import type { LookupAttribute, PatchOperation, ScimDirectory, ScimUser } from '../scim/types';
 import { clearablePath, type Mapper, toScimUser, toUserProfile } from './mappers';
 import { oldUserData, ProfileError, type UserProfile } from './profile';
-import { buildResult, type IamAction, type IamResult, SKIP_REASONS } from './result';
+import { buildResult, type IamAction, type IamResult, primaryEmail, SKIP_REASONS } from './result';
 
 /** Everything a command needs; the entry points build it from the configuration. */
 export interface IamContext {
@@ -21,6 +21,13 @@ export interface WriteOptions {
   clear?: readonly string[];
   /** An approved create: a user found by then is not updated (nobody approved that); the create fails. */
   createOnly?: boolean;
+  /**
+   * With createOnly: carried out again after our own attempt was cut short (a crash or a time-out after
+   * Atlassian may have created the user). A user found with exactly the userName and primary email this
+   * create sends is that attempt's work and is reported as created (see createdByEarlierAttempt); any
+   * other user found still fails it.
+   */
+  afterOwnAttempt?: boolean;
 }
 
 export interface Identifiers {
@@ -102,6 +109,11 @@ const causes = new WeakMap<IamResult, ScimRequestError>();
 
 /** Why a result failed, when Atlassian or the network failed it: status and code tell transient from permanent. */
 export const failureCause = (result: IamResult): ScimRequestError | undefined => causes.get(result);
+
+const earlierCreates = new WeakSet<IamResult>();
+
+/** True for a create result that found the user our own cut-short attempt created (WriteOptions.afterOwnAttempt). */
+export const createdByEarlierAttempt = (result: IamResult): boolean => earlierCreates.has(result);
 
 function failed(context: IamContext, action: IamAction, profile: UserProfile, error: ScimRequestError) {
   const result = buildResult({
@@ -261,8 +273,29 @@ export async function createUser(
   options: WriteOptions,
 ): Promise<IamResult> {
   const preview = await previewCreate(context, profile, options);
-  if (options.createOnly && 'update' in preview) return existsAlready(context, profile, preview.update.user);
+  if (options.createOnly && 'update' in preview) {
+    const { user } = preview.update;
+    if (options.afterOwnAttempt && sendsIdentityOf(context, profile, user)) {
+      const result = buildResult({ action: 'create', instanceName: context.instanceName, profile, user });
+      earlierCreates.add(result);
+      return result;
+    }
+    return existsAlready(context, profile, user);
+  }
   return applyWrite(context, profile, preview, 'create');
+}
+
+/** True when `user` has exactly the userName and primary email a create of `profile` sends (case aside). */
+function sendsIdentityOf(context: IamContext, profile: UserProfile, user: ScimUser): boolean {
+  let body: ScimUser;
+  try {
+    body = createBody(context, profile);
+  } catch {
+    return false;
+  }
+  const same = (a: string | null | undefined, b: string | null | undefined) =>
+    (a ?? '').toLowerCase() === (b ?? '').toLowerCase();
+  return same(user.userName, body.userName) && same(primaryEmail(user), primaryEmail(body));
 }
 
 function existsAlready(context: IamContext, profile: UserProfile, user: ScimUser): IamResult {

@@ -3,6 +3,7 @@ export {
   getUser,
   disableUser,
   enableUser,
+  createdByEarlierAttempt,
   failureCause,
   previewDisable,
   previewEnable,
@@ -94,6 +95,7 @@ export {
   type ApprovalAction,
   type ApprovalPlan,
   type PinnedGrant,
+  type PinnedUser,
 } from './approval-plan';
 export {
   planCommand,

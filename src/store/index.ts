@@ -5,6 +5,7 @@ import type { Store } from './types';
 
 export type * from './types';
 export { LEGACY_RULE } from './approval-rule';
+export { AlreadyOpenError } from './one-open-request';
 export { SqliteStore } from './sqlite-store';
 export type { PostgresStore, PostgresStoreOptions } from './postgres-store';
 

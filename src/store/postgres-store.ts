@@ -10,6 +10,7 @@ import {
   type NewApprovalFollowUp,
 } from './approval-follow-ups';
 import { GrantsDelegated } from './grants-delegated';
+import { AlreadyOpenError, openRequestKey } from './one-open-request';
 import { auditParams, insertAudit, withAuditRow } from './postgres-audit';
 import { PostgresGrants } from './postgres-grants';
 import * as Rows from './rows';
@@ -179,6 +180,22 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE grants ADD COLUMN end_attempts integer NOT NULL DEFAULT 0;
   UPDATE grants SET end_attempts = 1 WHERE claimed_by IS NOT NULL;
   `,
+  // 13: one open (pending or approved) schedule per user and one Extend per grant (one-open-request.ts):
+  // the key under a partial unique index. Of requests stored before with one key, only the oldest open
+  // one keeps it (the others still run as before), so a database holding two still migrates.
+  `
+  ALTER TABLE approvals ADD COLUMN open_key text;
+  UPDATE approvals SET open_key = CASE
+      WHEN scheduled_at IS NOT NULL THEN 'schedule:' || (profile->>'id')
+      WHEN action = 'grant' THEN 'extend:' || (profile->>'extends')
+    END
+  WHERE status IN ('pending', 'approved');
+  UPDATE approvals SET open_key = NULL WHERE open_key IS NOT NULL AND EXISTS (
+    SELECT 1 FROM approvals AS older WHERE older.open_key = approvals.open_key
+      AND (older.created_at < approvals.created_at
+        OR (older.created_at = approvals.created_at AND older.id < approvals.id)));
+  CREATE UNIQUE INDEX approvals_open_key ON approvals (open_key) WHERE status IN ('pending', 'approved');
+  `,
 ];
 
 /**
@@ -222,6 +239,9 @@ const APPROVAL_COLUMN_NAMES = [
 const approvalColumns = (table?: string): string =>
   APPROVAL_COLUMN_NAMES.map((c) => (table ? `${table}.${c}` : c)).join(', ');
 const APPROVAL_COLUMNS = approvalColumns();
+
+/** How often createApproval tries again when the open request that held its key ended meanwhile. */
+const OPEN_KEY_TRIES = 3;
 
 /** node-postgres hands back `timestamptz` as Date, `json` parsed, and `bigint` as text (no precision lost). */
 type ApprovalRow = Rows.ApprovalRow<Date, Record<string, unknown>>;
@@ -601,14 +621,33 @@ export class PostgresStore extends GrantsDelegated implements Store {
 
   async createApproval(request: NewApproval): Promise<ApprovalRequest> {
     assertStorable(Rows.approvalTexts(request));
-    let row: ApprovalRow | undefined;
+    const openKey = openRequestKey(request);
+    // An open request holding the key makes the insert do nothing; one that ends meanwhile lets it try again.
+    for (let attempt = 0; attempt < OPEN_KEY_TRIES; attempt += 1) {
+      const row = await this.insertApproval(request, openKey);
+      if (row) return toApproval(row);
+      const open = await this.approvalRow(
+        `SELECT ${APPROVAL_COLUMNS} FROM approvals WHERE open_key = $1 AND status IN ('pending', 'approved')`,
+        [openKey],
+      );
+      if (open) throw new AlreadyOpenError(open);
+    }
+    throw new Error(`The approval request ${request.id} was not stored.`);
+  }
+
+  /** The new row, or undefined when an open request holds its key (the unique index decides, atomically). */
+  private async insertApproval(
+    request: NewApproval,
+    openKey: string | null,
+  ): Promise<ApprovalRow | undefined> {
     try {
-      [row] = await this.rows<ApprovalRow>(
+      const [row] = await this.rows<ApprovalRow>(
         `INSERT INTO approvals (id, requester_id, channel_id, profile, target, reason, status, created_at, expires_at,
-           action, team_id, enterprise_id, scheduled_at, schedule_zone, decided_by, decided_at, policy_rule)
+           action, team_id, enterprise_id, scheduled_at, schedule_zone, decided_by, decided_at, policy_rule, open_key)
          VALUES ($1, $2, $3, $4::json, $5, $6, $12, COALESCE($7::timestamptz, now()),
            COALESCE($8::timestamptz, now() + $17 * interval '1 millisecond'), $9, $10, $11,
-           $13::timestamptz, $14, $15, $16::timestamptz, $18::json)
+           $13::timestamptz, $14, $15, $16::timestamptz, $18::json, $19)
+         ON CONFLICT (open_key) WHERE status IN ('pending', 'approved') DO NOTHING
          RETURNING ${APPROVAL_COLUMNS}`,
         [
           request.id,
@@ -625,8 +664,10 @@ export class PostgresStore extends GrantsDelegated implements Store {
           ...Object.values(Rows.scheduleColumns(request)),
           request.expiresAt.getTime() - request.createdAt.getTime(),
           request.rule ? JSON.stringify(request.rule) : null,
+          openKey,
         ],
       );
+      return row;
     } catch (error) {
       // Rethrown as our own Error: callers (and tests) should not depend on the driver's error class.
       if ((error as { code?: string }).code === '23505') {
@@ -634,8 +675,6 @@ export class PostgresStore extends GrantsDelegated implements Store {
       }
       throw error;
     }
-    if (!row) throw new Error(`The approval request ${request.id} was not stored.`);
-    return toApproval(row);
   }
 
   async getApproval(id: string): Promise<ApprovalRequest | null> {

@@ -8,6 +8,7 @@ import {
   type NewApprovalFollowUp,
 } from './approval-follow-ups';
 import { GrantsDelegated } from './grants-delegated';
+import { AlreadyOpenError, openRequestKey } from './one-open-request';
 import * as Rows from './rows';
 import { type SqliteDatabase, writeWhenFree } from './sqlite';
 import { SqliteGrants } from './sqlite-grants';
@@ -229,6 +230,22 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE grants ADD COLUMN end_attempts INTEGER NOT NULL DEFAULT 0;
   UPDATE grants SET end_attempts = 1 WHERE claimed_by IS NOT NULL;
   `,
+  // 14: one open (pending or approved) schedule per user and one Extend per grant (one-open-request.ts):
+  // the key under a partial unique index. Of requests stored before with one key, only the oldest open
+  // one keeps it (the others still run as before), so a database holding two still migrates.
+  `
+  ALTER TABLE approvals ADD COLUMN open_key TEXT;
+  UPDATE approvals SET open_key = CASE
+      WHEN scheduled_at IS NOT NULL THEN 'schedule:' || json_extract(profile, '$.id')
+      WHEN action = 'grant' THEN 'extend:' || json_extract(profile, '$.extends')
+    END
+  WHERE status IN ('pending', 'approved') AND json_valid(profile);
+  UPDATE approvals SET open_key = NULL WHERE open_key IS NOT NULL AND EXISTS (
+    SELECT 1 FROM approvals AS older WHERE older.open_key = approvals.open_key
+      AND (older.created_at < approvals.created_at
+        OR (older.created_at = approvals.created_at AND older.id < approvals.id)));
+  CREATE UNIQUE INDEX approvals_open_key ON approvals (open_key) WHERE status IN ('pending', 'approved');
+  `,
 ];
 
 const DEFAULT_AUDIT_LIMIT = 100;
@@ -307,10 +324,15 @@ export class SqliteStore extends GrantsDelegated implements Store {
     this.sql = {
       insertApproval: db.prepare<Record<string, string | null>, ApprovalRow>(
         `INSERT INTO approvals (id, action, requester_id, channel_id, team_id, enterprise_id, profile, target,
-           reason, status, created_at, expires_at, scheduled_at, schedule_zone, decided_by, decided_at, policy_rule)
+           reason, status, created_at, expires_at, scheduled_at, schedule_zone, decided_by, decided_at, policy_rule,
+           open_key)
          VALUES (@id, @action, @requesterId, @channelId, @teamId, @enterpriseId, @profile, @target, @reason,
-           @status, @createdAt, @expiresAt, @scheduledAt, @scheduleZone, @decidedBy, @decidedAt, @policyRule)
+           @status, @createdAt, @expiresAt, @scheduledAt, @scheduleZone, @decidedBy, @decidedAt, @policyRule,
+           @openKey)
          RETURNING *`,
+      ),
+      openWithKey: db.prepare<[string], ApprovalRow>(
+        `SELECT * FROM approvals WHERE open_key = ? AND status IN ('pending', 'approved')`,
       ),
       getApproval: db.prepare<[string], ApprovalRow>('SELECT * FROM approvals WHERE id = ?'),
       setMessage: db.prepare<[string, string, string]>(
@@ -427,25 +449,14 @@ export class SqliteStore extends GrantsDelegated implements Store {
 
   async createApproval(request: NewApproval): Promise<ApprovalRequest> {
     assertStorable(Rows.approvalTexts(request));
-    let row: ApprovalRow | undefined;
+    const openKey = openRequestKey(request);
+    let stored: { row?: ApprovalRow; open?: ApprovalRow };
     try {
-      row = await this.write(() =>
-        this.sql.insertApproval.get({
-          id: request.id,
-          action: request.action,
-          requesterId: request.requesterId,
-          channelId: request.channelId,
-          teamId: request.teamId,
-          enterpriseId: request.enterpriseId,
-          profile: JSON.stringify(request.profile),
-          target: request.target,
-          reason: request.reason,
-          createdAt: iso(request.createdAt),
-          expiresAt: iso(request.expiresAt),
-          policyRule: request.rule ? JSON.stringify(request.rule) : null,
-          ...Rows.scheduleColumns(request),
-        }),
-      );
+      // The write lock makes the look and the insert one step; the unique index backs it up.
+      stored = await this.write(() => {
+        const open = openKey === null ? undefined : this.sql.openWithKey.get(openKey);
+        return open ? { open } : { row: this.sql.insertApproval.get(this.approvalParams(request, openKey)) };
+      });
     } catch (error) {
       // Rethrown as our own Error: callers (and tests) should not depend on the driver's error class.
       if ((error as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
@@ -453,8 +464,28 @@ export class SqliteStore extends GrantsDelegated implements Store {
       }
       throw error;
     }
-    if (!row) throw new Error(`The approval request ${request.id} was not stored.`);
-    return toApproval(row);
+    if (stored.open) throw new AlreadyOpenError(toApproval(stored.open));
+    if (!stored.row) throw new Error(`The approval request ${request.id} was not stored.`);
+    return toApproval(stored.row);
+  }
+
+  private approvalParams(request: NewApproval, openKey: string | null): Record<string, string | null> {
+    return {
+      id: request.id,
+      action: request.action,
+      requesterId: request.requesterId,
+      channelId: request.channelId,
+      teamId: request.teamId,
+      enterpriseId: request.enterpriseId,
+      profile: JSON.stringify(request.profile),
+      target: request.target,
+      reason: request.reason,
+      createdAt: iso(request.createdAt),
+      expiresAt: iso(request.expiresAt),
+      policyRule: request.rule ? JSON.stringify(request.rule) : null,
+      openKey,
+      ...Rows.scheduleColumns(request),
+    };
   }
 
   async getApproval(id: string): Promise<ApprovalRequest | null> {

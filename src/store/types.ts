@@ -144,6 +144,11 @@ export type * from './grants';
 
 /** Reminders and escalations: see approval-follow-ups.ts; grants: see grants.ts. */
 export interface Store extends ApprovalFollowUpStore, GrantStore {
+  /**
+   * Stores a new request. One scheduled request per user and one Extend per grant may be open (pending
+   * or approved) at a time (see one-open-request.ts): of callers racing on any connections or instances,
+   * one stores it and the others get AlreadyOpenError naming the open one, and store nothing.
+   */
   createApproval(request: NewApproval): Promise<ApprovalRequest>;
   getApproval(id: string): Promise<ApprovalRequest | null>;
   /** Records where the request message was posted. */

@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { makeTempDir, removeTempDirs, requireBuiltCli, runCli } from '../support/cli';
+import { createDatabase, dropDatabase, uniqueName, withPostgres } from '../support/postgres';
+import { openStore } from '../../src/store';
 import { type EmulatedAtlassian, startEmulatedAtlassian } from '../support/scim-server';
 
 let atlassian: EmulatedAtlassian;
@@ -181,6 +183,55 @@ it('F12: --at refuses without a reason under `reason: required`, and a second pe
   }
 });
 
+/**
+ * Six `iam-disable-user --at` of one user started at once against `databaseUrl`: one stores its
+ * schedule (exit 0); every other exits 2 with the words a second schedule gets, naming that one.
+ */
+async function raceSchedules(email: string, databaseUrl: string, cwd: string) {
+  atlassian.seedUser(email);
+  const env = { ...atlassian.env, DATABASE_URL: databaseUrl, TZ: 'UTC' };
+  const args = ['iam-disable-user', '--user-profile', JSON.stringify({ email }), '--at'];
+  const runs = await Promise.all(
+    Array.from({ length: 6 }, (_, i) => runCli([...args, `in ${i + 2}h`], { env, cwd, timeoutMs: 60_000 })),
+  );
+  const stored = runs.filter((run) => run.code === 0);
+  expect(stored).toHaveLength(1);
+  const requestId = /request ([0-9a-f-]{36})/.exec(stored[0].stdout)?.[1];
+  const refusal = new RegExp(
+    `${email.replace('.', '\\.')} already has a scheduled disable at .*, request ${requestId}; an approver can cancel it .*Nothing was scheduled`,
+  );
+  for (const run of runs.filter((r) => r !== stored[0])) {
+    expect([run.code, run.stderr]).toEqual([2, expect.stringMatching(refusal)]);
+  }
+  const store = await openStore(
+    databaseUrl.startsWith('sqlite:')
+      ? { kind: 'sqlite', path: databaseUrl.slice('sqlite:'.length) }
+      : { kind: 'postgres', url: databaseUrl },
+  );
+  try {
+    expect((await store.listScheduled()).map((r) => r.id)).toEqual([requestId]);
+  } finally {
+    await store.close();
+  }
+}
+
+it('task D finding 2: six --at of one user at once (six processes, one SQLite file): one schedule stored, five refused with the usual words', async () => {
+  const { cwd, database } = setup();
+  await raceSchedules('race-sqlite@example.com', `sqlite:${database}`, cwd);
+});
+
+withPostgres((testUrl) => {
+  it('task D finding 2: six --at of one user at once on PostgreSQL: one schedule stored, five refused with the usual words', async () => {
+    const name = uniqueName('iam_cli_race');
+    const url = await createDatabase(testUrl, name);
+    try {
+      await raceSchedules('race-pg@example.com', url, makeTempDir('atlassian-iam-race-'));
+    } finally {
+      await dropDatabase(testUrl, name);
+    }
+  });
+});
+
 it('F12: two due schedules of one user: the first carries it out, the second reports already-disabled', async () => {
   const { cwd, database, env } = setup();
   const userId = atlassian.seedUser('jane-twice@example.com');
@@ -188,10 +239,11 @@ it('F12: two due schedules of one user: the first carries it out, the second rep
   expect((await runCli([...args, 'in 2h'], { env, cwd })).code).toBe(0);
   const db = new Database(database);
   try {
-    // A second schedule stored before schedules were one per user (or by another route): a copy of the row.
+    // A second schedule stored before schedules were one per user: a copy of the row, without the key
+    // that guards one open schedule per user (the migration leaves it empty on such a copy).
     const columns = (db.prepare('PRAGMA table_info(approvals)').all() as { name: string }[])
       .map((column) => column.name)
-      .filter((name) => name !== 'id');
+      .filter((name) => name !== 'id' && name !== 'open_key');
     db.prepare(
       `INSERT INTO approvals (id, ${columns.join(', ')}) SELECT 'second-schedule', ${columns.join(', ')} FROM approvals`,
     ).run();

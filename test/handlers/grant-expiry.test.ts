@@ -406,6 +406,48 @@ describe('notices before the end, and "I\'m done"', () => {
     );
   });
 
+  it('Extend clicked on two instances at once: one request and one card; the other click is told privately that one waits and who asked, and stores nothing (task D, finding 1)', async () => {
+    const first = await world.startBot();
+    const second = await world.startBot();
+    const { id } = await grantFor(first, 'jane@example.com', true, 'g-extend-race');
+    const cardsBefore = posts().filter(hasButtons).length;
+    const dmsBefore = dmsTo('UMEMBER').length;
+    await Promise.all(
+      [first, second].map((driven, i) =>
+        driven.receiver.send(
+          buttonClick('grant_extend', id, 'UMEMBER', world.responseUrl(`extend-race-${i}`)),
+        ),
+      ),
+    );
+    await Promise.all([first.receiver.idle(), second.receiver.idle()]);
+
+    const extensions = (await first.bot.context.store.listPendingApprovals()).filter(
+      (request) => request.profile.extends === id,
+    );
+    expect(extensions).toHaveLength(1);
+    expect(posts().filter(hasButtons).slice(cardsBefore)).toHaveLength(1);
+    const told = dmsTo('UMEMBER').slice(dmsBefore).map(shown);
+    expect(told).toEqual([
+      expect.stringContaining(
+        'More time for `jira-software-users` is already waiting for approval (asked by you)',
+      ),
+    ]);
+    const asked = posts()
+      .filter((c) => c.args.thread_ts === THREAD.threadTs)
+      .map(shown);
+    expect(asked.filter((text) => text.includes('asked for more time'))).toHaveLength(1);
+    // The refused click's rows name the open request; no request but the open one was stored.
+    const rows = await first.bot.context.store.listAudit({ group: JIRA });
+    const refused = rows.filter((r) => r.outcome === 'refused' || r.outcome === 'rejected');
+    expect(refused).toHaveLength(1);
+    expect(JSON.stringify(refused[0].detail)).toContain(extensions[0].id);
+    for (const row of rows.filter(
+      (r) => r.requestId && r.requestId !== extensions[0].id && r.requestId !== `req-jane@example.com`,
+    )) {
+      expect(await first.bot.context.store.getApproval(row.requestId!)).toBeNull();
+    }
+  });
+
   it('an Extend approved after the holder ended the grant adds nobody back and fails, saying why (outside review F11)', async () => {
     const driven = await world.startBot();
     const { id } = await grantFor(driven, 'jane@example.com', true, 'g-extend-ended');

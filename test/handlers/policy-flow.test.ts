@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { expireDue } from '../../src/handlers';
+import { APPROVAL_LEASE_MS, expireDue, recoverApproved } from '../../src/handlers';
 import { LEGACY_RULE } from '../../src/store';
 import type { ApprovalRule, AuditEntry } from '../../src/store/types';
 import {
@@ -378,6 +378,85 @@ describe('create under rule create-approved (1 of UAPPROVER, UAPPROVER2)', () =>
     expect(thread.map(shown).join('\n')).toContain('exists already; ask for an update of that user instead');
     expect(posts()).toEqual([]);
     expect(patchesTo(userId)).toEqual([]);
+  });
+});
+
+describe('an approved create whose carrying out was cut short (task D finding 3)', () => {
+  /** The create approved and claimed by an instance that died before recording its result; past its lease. */
+  async function cutShortCreate(
+    driven: DrivenBot,
+    email: string,
+    text = `email=${email} department=Sales`,
+  ): Promise<Card> {
+    await command(driven, '/iam-create-user', text, 'UREQ');
+    const card = await cardFor(email, '');
+    const store = driven.bot.context.store;
+    await store.decideApproval(card.id, 'approved', 'UAPPROVER', world.now);
+    expect(await store.claimApproval(card.id, world.now, APPROVAL_LEASE_MS, 'elsewhere/1/x')).not.toBeNull();
+    return card;
+  }
+  const recover = async (driven: DrivenBot) => {
+    world.advance(APPROVAL_LEASE_MS + 1);
+    return recoverApproved(driven.bot.context, driven.bot.app.client);
+  };
+
+  it('finding the user with exactly the approved userName and email, the retry reports the create as done, and its result row says our earlier attempt made it (weak: "exists already", failed)', async () => {
+    const driven = await startPolicyBot();
+    const card = await cutShortCreate(driven, 'made@example.com');
+    // What the dead instance's POST had created: userName and primary email as the approved profile.
+    const userId = world.seedUser('made@example.com');
+    expect(await recover(driven)).toBe(1);
+
+    const request = await driven.bot.context.store.getApproval(card.id);
+    expect(request).toMatchObject({
+      status: 'completed',
+      attempts: 2,
+      result: { IAM: { Vendor: { success: true, skipped: false, action: 'create', id: userId } } },
+    });
+    expect(posts()).toEqual([]); // no second account
+    expect(patchesTo(userId)).toEqual([]); // and the user found is not updated
+    expect(shown(lastUpdate()!)).toContain('User created');
+    expect(shown(lastUpdate()!)).not.toContain('exists already');
+    const results = (await auditOf(driven, card.id)).filter((e) => e.kind === 'result');
+    expect(results.map((e) => e.outcome)).toEqual(['success']);
+    expect(results[0].detail).toMatchObject({
+      finishedByEarlierAttempt: expect.stringContaining('earlier attempt of this request that was cut short'),
+    });
+  });
+
+  it('cut short after the user was created but before it joined its groups: the retry adds it to them and reports the create as done', async () => {
+    const driven = await startPolicyBot();
+    const profile = '{"email":"grouped@example.com","groups":["confluence-users"]}';
+    const card = await cutShortCreate(driven, 'grouped@example.com', profile);
+    const userId = world.seedUser('grouped@example.com');
+    expect(await recover(driven)).toBe(1);
+
+    const request = await driven.bot.context.store.getApproval(card.id);
+    expect(request).toMatchObject({
+      status: 'completed',
+      result: { IAM: { Vendor: { success: true, groups: [{ displayName: 'confluence-users' }] } } },
+    });
+    expect(posts()).toEqual([]);
+    expect(world.scim().filter((r) => r.startsWith('PATCH /Groups/'))).toHaveLength(1);
+    expect(patchesTo(userId)).toEqual([]);
+  });
+
+  it('a user found with another email is not ours: still a failed create saying it exists already, nothing changed', async () => {
+    const driven = await startPolicyBot();
+    const card = await cutShortCreate(driven, 'taken@example.com');
+    const userId = world.seedUser('taken@example.com', {
+      emails: [{ value: 'someone.else@example.com', primary: true }],
+    });
+    expect(await recover(driven)).toBe(1);
+
+    const request = await driven.bot.context.store.getApproval(card.id);
+    expect(request).toMatchObject({ status: 'completed', result: { IAM: { Vendor: { success: false } } } });
+    expect(JSON.stringify(request!.result)).toContain('exists already');
+    expect(posts()).toEqual([]);
+    expect(patchesTo(userId)).toEqual([]);
+    const results = (await auditOf(driven, card.id)).filter((e) => e.kind === 'result');
+    expect(results.map((e) => e.outcome)).toEqual(['failure']);
+    expect(results[0].detail).not.toHaveProperty('finishedByEarlierAttempt');
   });
 });
 

@@ -254,6 +254,35 @@ describe('a scheduled disable', () => {
     expect(world.slack.callsTo('chat.postMessage')).toHaveLength(posted);
     expect((await driven.bot.context.store.listScheduled()).map((r) => r.id)).toEqual([first.id]);
   });
+
+  it('task D finding 2: the same user scheduled on two instances at once: one request and card; the other is told privately, with the same words, and stores nothing', async () => {
+    const first = await world.startBot();
+    const second = await world.startBot();
+    world.seedUser('jon@example.com');
+    await Promise.all(
+      [first, second].map((driven, i) =>
+        driven.receiver.send(
+          slashCommand(
+            '/iam-disable-user',
+            `jon@example.com in ${i + 2}h reason="last day"`,
+            'UREQ',
+            world.responseUrl(`race-${i}`),
+          ),
+        ),
+      ),
+    );
+    await Promise.all([first.receiver.idle(), second.receiver.idle()]);
+    const scheduled = await first.bot.context.store.listScheduled();
+    expect(scheduled).toHaveLength(1);
+    const cards = world.slack.callsTo('chat.postMessage').filter(hasButtons);
+    expect(cards).toHaveLength(1);
+    const answers = world.slack.callsTo('response_url').map(shown);
+    // Whichever won ("in 2h" or "in 3h"), the other's answer names it, as a second schedule's does.
+    const refusal = `jon@example.com already has a scheduled disable at 2026-11-29 1[56]:00 \\(Europe/Berlin\\), request ${scheduled[0].id}; the requester or an approver can cancel it with its Cancel button in the App Home, then schedule again\\. Nothing was scheduled`;
+    expect(answers.filter((text) => text.includes('already has a scheduled disable'))).toEqual([
+      expect.stringMatching(new RegExp(refusal)),
+    ]);
+  });
 });
 
 describe('cancelling a scheduled disable (App Home)', () => {

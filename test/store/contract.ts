@@ -3,6 +3,8 @@ import fc from 'fast-check';
 import { parseUserProfile, ProfileError } from '../../src/iam/profile';
 import { unstorableCharacter, UnstorableTextError } from '../../src/storable-text';
 import {
+  AlreadyOpenError,
+  type ApprovalRequest,
   type ApprovalRule,
   type ClaimedFollowUp,
   LEGACY_RULE,
@@ -82,6 +84,25 @@ const storedGrant = ({ noticesAt: _noticesAt, ...grant }: NewGrant) => ({
   claimedBy: null,
   endAttempts: 0,
 });
+
+/** Stores every request at once, half through `store`, half through `other`: what was stored, what was refused. */
+async function raceToStore(store: Store, other: Store, requests: NewApproval[]) {
+  const settled = await Promise.allSettled(
+    requests.map((request, i) => (i % 2 === 0 ? store : other).createApproval(request)),
+  );
+  const stored = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const refused = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as Error] : []));
+  return { stored, refused };
+}
+
+/** Each refusal is AlreadyOpenError naming `open`. */
+function expectRefusedFor(refused: Error[], open: ApprovalRequest, count: number) {
+  expect(refused).toHaveLength(count);
+  for (const error of refused) {
+    expect(error).toBeInstanceOf(AlreadyOpenError);
+    expect((error as AlreadyOpenError).existing).toMatchObject({ id: open.id, status: open.status });
+  }
+}
 
 /** The audit row of a grant's end (see GrantStore.endGrant). */
 export const endRow = (overrides: Partial<NewAuditEntry> = {}): NewAuditEntry =>
@@ -859,6 +880,33 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         });
       const rowsOf = async (id: string) => (await store.listAudit()).filter((e) => e.requestId === id);
 
+      it('keeps one open schedule per user: of ten racing on two instances one is stored, the rest refused naming it, storing nothing; once it has ended another may be (task D: two CLI --at at once)', async () => {
+        const other = await another();
+        const ofJane = (minutes: number, overrides: Partial<NewApproval> = {}) =>
+          scheduled(minutes, { profile: { id: 'u-jane', email: 'jane@example.com' }, ...overrides });
+        const attempts = Array.from({ length: 10 }, (_, i) => ofJane(30 + i));
+        const { stored, refused } = await raceToStore(store, other, attempts);
+        expect(stored).toHaveLength(1);
+        const [open] = stored;
+        expectRefusedFor(refused, open, 9);
+        expect((await other.listScheduled()).map((r) => r.id)).toEqual([open.id]);
+        for (const request of attempts.filter((r) => r.id !== open.id)) {
+          expect(await store.getApproval(request.id)).toBeNull();
+        }
+        // A pending one is refused too; another user's schedule and an unscheduled disable are not.
+        await expect(store.createApproval(ofJane(50, { approvedBy: undefined }))).rejects.toThrow(
+          AlreadyOpenError,
+        );
+        await store.createApproval(scheduled(30, { profile: { id: 'u-john' } }));
+        await store.createApproval(newApproval({ profile: { id: 'u-jane' } }));
+        // Cancelled, it no longer counts; nor does one carried out.
+        await store.cancelScheduled(open.id, cancelRow(open.id, 'U0REQUESTER', 1));
+        const next = await other.createApproval(ofJane(60));
+        await store.claimDueScheduled(at(60), 60_000, 'a', 10);
+        await store.completeApproval(next.id, {}, resultRow(next.id));
+        await expect(store.createApproval(ofJane(70))).resolves.toMatchObject({ status: 'approved' });
+      });
+
       it('cancels before its time, once, keeping who and when; never at its time or while claimed', async () => {
         const request = await store.createApproval(scheduled(30));
         const cancel = (id: string, by: string, minutes: number) =>
@@ -1103,6 +1151,42 @@ export function describeStoreContract(name: string, backend: StoreBackend): void
         expect(await store.extendGrant(grant.id, at(200), [])).toBe(false);
         expect((await store.getGrant(grant.id))?.endsAt).toEqual(at(120));
         expect(await store.extendGrant('no-such-grant', at(200), [])).toBe(false);
+      });
+
+      it('keeps one open Extend per grant: of ten racing on two instances one is stored, the rest refused naming it, storing nothing; denied or expired, another may be (task D: concurrent Extend clicks)', async () => {
+        const other = await another();
+        const extendOf = (grantId: string | undefined, requesterId = 'U0JANE') =>
+          newApproval({
+            action: 'grant',
+            requesterId,
+            profile: {
+              id: 'u-jane',
+              group: { id: 'g-jira', displayName: 'jira-software-users' },
+              durationMs: 3_600_000,
+              grantee: 'U0JANE',
+              ...(grantId === undefined ? {} : { extends: grantId }),
+            },
+          });
+        const attempts = Array.from({ length: 10 }, (_, i) => extendOf('grant-1', `U0CLICK${i}`));
+        const { stored, refused } = await raceToStore(store, other, attempts);
+        expect(stored).toHaveLength(1);
+        const [open] = stored;
+        expectRefusedFor(refused, open, 9);
+        expect((await store.listPendingApprovals()).map((r) => r.id)).toEqual([open.id]);
+        // Approved (being carried out) it still counts; another grant's Extend and new grants do not.
+        await store.decideApproval(open.id, 'approved', 'U0APPROVER', at(1));
+        await expect(other.createApproval(extendOf('grant-1'))).rejects.toThrow(AlreadyOpenError);
+        await store.createApproval(extendOf('grant-2'));
+        await store.createApproval(extendOf(undefined));
+        await store.createApproval(extendOf(undefined));
+        await store.failApproval(open.id, 'the grant has ended');
+        const denied = await other.createApproval(extendOf('grant-1'));
+        await store.decideApproval(denied.id, 'denied', 'U0APPROVER', at(2));
+        const expiring = await store.createApproval(extendOf('grant-1'));
+        expect(await store.expireApprovals(at(60))).toEqual(
+          expect.arrayContaining([expect.objectContaining({ id: expiring.id })]),
+        );
+        await expect(other.createApproval(extendOf('grant-1'))).resolves.toMatchObject({ status: 'pending' });
       });
 
       it('hands out each due notice once, soonest first, never for an ended grant or one whose end has come', async () => {

@@ -50,6 +50,19 @@ withPostgres((url) => {
         ).rows.map((r) => [r.version, Number(r.n)]),
       );
 
+    /** The test's schema with only its first `count` migrations applied, as an older release left it. */
+    const schemaAt = async (c: Client, count: number) => {
+      await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await c.query(`SET search_path TO ${schema}`);
+      await c.query(
+        'CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL)',
+      );
+      for (const [i, sql] of MIGRATIONS.slice(0, count).entries()) {
+        await c.query(sql);
+        await c.query('INSERT INTO schema_migrations VALUES ($1, now())', [i + 1]);
+      }
+    };
+
     beforeEach(() => {
       schema = uniqueName('iam_test');
     });
@@ -61,15 +74,7 @@ withPostgres((url) => {
 
     it('reads a request stored before migration 3 as a disable, and can end it as failed', async () => {
       await inSchema(async (c) => {
-        await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
-        await c.query(`SET search_path TO ${schema}`);
-        await c.query(
-          'CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL)',
-        );
-        for (const [i, sql] of MIGRATIONS.slice(0, 2).entries()) {
-          await c.query(sql);
-          await c.query('INSERT INTO schema_migrations VALUES ($1, now())', [i + 1]);
-        }
+        await schemaAt(c, 2);
         await c.query(
           `INSERT INTO approvals (id, requester_id, channel_id, profile, target, status, created_at, expires_at)
            VALUES ('old', 'U1', 'C1', '{"id":"u1"}', 'ann@example.com', 'pending', $1, $2)`,
@@ -79,6 +84,33 @@ withPostgres((url) => {
       const migrated = await store();
       expect(await migrated.getApproval('old')).toMatchObject({ action: 'disable', profile: { id: 'u1' } });
       expect(await migrated.failApproval('old', 'broken')).toMatchObject({ status: 'failed' });
+    });
+
+    it('migrates two open schedules of one user stored before the one-open rule: both kept, the oldest guards the user (task D)', async () => {
+      await inSchema(async (c) => {
+        // Found by what it does, not by number: versions are renumbered when work is merged.
+        await schemaAt(
+          c,
+          MIGRATIONS.findIndex((sql) => sql.includes('open_key')),
+        );
+        for (const [id, minutes] of [
+          ['older', 0],
+          ['newer', 1],
+        ] as const) {
+          await c.query(
+            `INSERT INTO approvals (id, requester_id, channel_id, profile, target, status, created_at, expires_at, scheduled_at)
+             VALUES ($1, 'cli:admin', '', '{"id":"u1"}', 'ann@example.com', 'approved', $2, $3, $3)`,
+            [id, at(minutes), at(60 + minutes)],
+          );
+        }
+      });
+      const migrated = await store();
+      expect((await migrated.listScheduled()).map((r) => r.id)).toEqual(['older', 'newer']);
+      const third = newApproval({ profile: { id: 'u1' }, schedule: { at: at(80), zone: 'UTC' } });
+      await expect(migrated.createApproval(third)).rejects.toMatchObject({ existing: { id: 'older' } });
+      await migrated.failApproval('older', 'cancelled by hand');
+      // The newer one was stored before the rule and holds no key: a new schedule is taken.
+      await expect(migrated.createApproval(third)).resolves.toMatchObject({ status: 'pending' });
     });
 
     it('applies each migration once; a second start applies nothing', async () => {

@@ -47,6 +47,18 @@ describe('SqliteStore on a file', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The database file with only its first `count` migrations applied, as an older release left it. */
+  const databaseAt = (count: number) => {
+    mkdirSync(join(dir, 'data'));
+    const db = openSqlite(file);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)');
+    MIGRATIONS.slice(0, count).forEach((sql, i) => {
+      db.exec(sql);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(i + 1, new Date().toISOString());
+    });
+    return db;
+  };
+
   it('applies each migration once, however often and however many connections open the file', async () => {
     const first = store();
     await first.close();
@@ -72,13 +84,7 @@ describe('SqliteStore on a file', () => {
   });
 
   it('reads a request stored before migration 4 as a disable, and can end it as failed', async () => {
-    mkdirSync(join(dir, 'data'));
-    const db = openSqlite(file);
-    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)');
-    MIGRATIONS.slice(0, 3).forEach((sql, i) => {
-      db.exec(sql);
-      db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(i + 1, new Date().toISOString());
-    });
+    const db = databaseAt(3);
     db.prepare(
       `INSERT INTO approvals (id, requester_id, channel_id, profile, target, reason, status, created_at, expires_at,
          decided_by, decided_at, claimed_until, claimed_by)
@@ -96,16 +102,29 @@ describe('SqliteStore on a file', () => {
     expect(await migrated.failApproval('old', 'broken')).toMatchObject({ status: 'failed' });
   });
 
+  it('migrates two open schedules of one user stored before the one-open rule: both kept, the oldest guards the user (task D)', async () => {
+    // Found by what it does, not by number: versions are renumbered when work is merged.
+    const db = databaseAt(MIGRATIONS.findIndex((sql) => sql.includes('open_key')));
+    const insert = db.prepare(
+      `INSERT INTO approvals (id, requester_id, channel_id, profile, target, status, created_at, expires_at, scheduled_at)
+       VALUES (?, 'cli:admin', '', '{"id":"u1"}', 'ann@example.com', 'approved', ?, ?, ?)`,
+    );
+    insert.run('older', at(0).toISOString(), at(60).toISOString(), at(60).toISOString());
+    insert.run('newer', at(1).toISOString(), at(70).toISOString(), at(70).toISOString());
+    db.close();
+    const migrated = store();
+    expect((await migrated.listScheduled()).map((r) => r.id)).toEqual(['older', 'newer']);
+    const third = newApproval({ profile: { id: 'u1' }, schedule: { at: at(80), zone: 'UTC' } });
+    await expect(migrated.createApproval(third)).rejects.toMatchObject({ existing: { id: 'older' } });
+    await migrated.failApproval('older', 'cancelled by hand');
+    // The newer one was stored before the rule and holds no key: a new schedule is taken.
+    await expect(migrated.createApproval(third)).resolves.toMatchObject({ status: 'pending' });
+  });
+
   it('keeps the action and every other column of requests stored before grants existed', async () => {
-    mkdirSync(join(dir, 'data'));
-    const db = openSqlite(file);
-    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)');
     // Found by what it does, not by number: versions are renumbered when work is merged.
     const grants = MIGRATIONS.findIndex((sql) => sql.includes('CREATE TABLE grants'));
-    MIGRATIONS.slice(0, grants).forEach((sql, i) => {
-      db.exec(sql);
-      db.prepare('INSERT INTO schema_migrations VALUES (?, ?)').run(i + 1, new Date().toISOString());
-    });
+    const db = databaseAt(grants);
     db.prepare(
       `INSERT INTO approvals (id, requester_id, channel_id, team_id, profile, target, status, action,
          created_at, expires_at, scheduled_at, schedule_zone, attempts, last_error)

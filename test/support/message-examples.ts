@@ -20,6 +20,7 @@ import {
   reminderDirectMessage,
   auditHistoryMessage,
   errorNotice,
+  extendWaitingNotice,
   homeView,
   invalidJsonProblem,
   refusalMessage,
@@ -450,6 +451,13 @@ export function messageExamples(): MessageExample[] {
       description:
         "The grant's thread, when its holder clicked Extend (the new request's card is in the channel).",
       payload: grantExtendAskedMessage(grant, false),
+    },
+    {
+      name: 'grant-extend-waiting',
+      kind: 'message',
+      description:
+        "The holder's DM when Extend is clicked while an extension of that grant is open already (a second click, or one on another instance at the same moment): nothing is stored.",
+      payload: extendWaitingNotice({ group: grant.groupName, requesterId: MEMBER, approved: false }, MEMBER),
     },
     {
       name: 'grant-expired',

@@ -7,6 +7,7 @@ import {
   scheduledDisableOf,
   splitSchedule,
 } from '../../iam/schedule';
+import { SLACK_CANCEL_HINT } from '../already-open';
 import { requestActiveChange } from '../approvals';
 import { breakGlass } from '../break-glass';
 import { parseCommandText, splitBreakGlass } from '../command-text';
@@ -36,12 +37,7 @@ async function requesterZone(context: BotContext, client: WebClient, userId: str
 async function refuseSecondSchedule(context: BotContext, profile: UserProfile): Promise<void> {
   const existing = scheduledDisableOf(await context.store.listScheduled(), profile);
   if (existing) {
-    throw new ProfileError(
-      alreadyScheduledMessage(
-        existing,
-        'the requester or an approver can cancel it with its Cancel button in the App Home',
-      ),
-    );
+    throw new ProfileError(alreadyScheduledMessage(existing, SLACK_CANCEL_HINT));
   }
 }
 

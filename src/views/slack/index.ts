@@ -100,6 +100,7 @@ export {
   SLASH_COMMANDS,
   TYPED_QUOTE_MAX,
   errorNotice,
+  extendWaitingNotice,
   invalidJsonProblem,
   postedElsewhereNotice,
   voteRecordedNotice,

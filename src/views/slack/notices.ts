@@ -1,6 +1,6 @@
 /** Short notices: refusals (ephemeral), errors, "working on it", and usage help for bad slash-command input. */
 import { context, sandboxContext, sandboxPrefix, section } from './blocks';
-import { escapeTruncate, oneLine } from './escape';
+import { escapeTruncate, mention, oneLine } from './escape';
 import type { SlackMessage } from './limits';
 
 export interface NoticeOptions {
@@ -26,6 +26,25 @@ export function refusalMessage(reason: string, options: NoticeOptions = {}): Sla
   // Said once: many reasons already say so themselves.
   const closing = /nothing was (done|decided|changed)/i.test(reason) ? '' : ' Nothing was done.';
   return notice('🚫', `${escapeTruncate(reason, NOTICE_MAX)}${closing}`, options);
+}
+
+/**
+ * A grant's Extend refused because an extension of it is open already: the group, whether that one
+ * waits for approval or is being given, and who asked (you, or a mention). Nothing was done.
+ */
+export function extendWaitingNotice(
+  open: { group: string; requesterId: string; approved: boolean },
+  viewerId: string,
+  options: NoticeOptions = {},
+): SlackMessage {
+  const group = `\`${escapeTruncate(oneLine(open.group), 300)}\``;
+  const state = open.approved ? 'approved and being given' : 'waiting for approval';
+  const who = open.requesterId === viewerId ? 'you' : mention(open.requesterId);
+  return notice(
+    '🚫',
+    `More time for ${group} is already ${state} (asked by ${who}). Nothing was done.`,
+    options,
+  );
 }
 
 /** Tells the requester that their request was posted in the channel its rule names, not where they asked. */
