@@ -120,17 +120,19 @@ async function run(argv: string[], io: CliIo, now: () => Date): Promise<number> 
   }
 
   if (entries.length === 0) return reportNone(io, format, none);
+  const entriesOut = entryScrubber(config, io);
   switch (format) {
     case 'json':
-      io.out(scrub(renderAuditJson(entries)) + '\n');
+      io.out(entriesOut.scrub(renderAuditJson(entries)) + '\n');
       break;
     case 'csv':
-      io.out(scrub(renderAuditCsv(entries)));
+      io.out(entriesOut.scrub(renderAuditCsv(entries)));
       break;
     case 'text':
-      io.out(scrub(renderAuditText(entries)) + '\n');
+      io.out(entriesOut.scrub(renderAuditText(entries)) + '\n');
       break;
   }
+  entriesOut.warnIfMasked();
   return EXIT.success;
 }
 
@@ -147,6 +149,7 @@ async function exportAll(
   jsonOut: JsonOut,
 ): Promise<number> {
   const scrub = (text: string): string => redact(text, config.secrets);
+  const entriesOut = entryScrubber(config, io);
   let count = 0;
   try {
     await withStore(config, async (store) => {
@@ -154,8 +157,8 @@ async function exportAll(
       for (;;) {
         const page = await store.listAudit({ ...query, writtenBefore });
         if (page.length === 0) break;
-        if (format === 'csv') io.out(scrub(renderAuditCsv(page, count === 0)));
-        else io.out((count === 0 ? '[\n' : ',\n') + scrub(renderAuditJsonItems(page)));
+        if (format === 'csv') io.out(entriesOut.scrub(renderAuditCsv(page, count === 0)));
+        else io.out((count === 0 ? '[\n' : ',\n') + entriesOut.scrub(renderAuditJsonItems(page)));
         count += page.length;
         if (page.length < query.limit) break;
         writtenBefore = page[page.length - 1].id;
@@ -169,7 +172,32 @@ async function exportAll(
   if (count === 0) return reportNone(io, format, none);
   if (format === 'json') io.out('\n]\n');
   io.err(`${count} audit entries written\n`);
+  entriesOut.warnIfMasked();
   return EXIT.success;
+}
+
+/**
+ * Masks the configured secrets in printed entries (a secret must never reach a terminal or a file), and
+ * says so on stderr when it changed anything: a short or common secret (a password `iam`) also masks
+ * ordinary text, and an export that differs from the log without a word would be kept as the record.
+ */
+function entryScrubber(config: Config, io: CliIo) {
+  let masked = false;
+  return {
+    scrub(text: string): string {
+      const out = redact(text, config.secrets);
+      masked ||= out !== text;
+      return out;
+    },
+    warnIfMasked(): void {
+      if (!masked) return;
+      io.err(
+        'warning: some entries contain the value of a configured secret (an access token, a password, a proxy ' +
+          'password) and it is printed as [REDACTED], so this output differs from the audit log there; a short ' +
+          'or common secret also masks ordinary words: use a longer one\n',
+      );
+    },
+  };
 }
 
 type PruneRow = 'command' | 'result';
@@ -223,7 +251,8 @@ async function prune(argv: string[], io: CliIo, now: () => Date): Promise<number
     if (dryRun) {
       io.out(`${count} audit entries are older than ${cutoff}; nothing was removed (dry run).\n`);
       io.err(
-        `Pruned entries are gone for good; export them first: atlassian-iam audit --before ${cutoff} --all --csv > audit-before.csv\n`,
+        `Pruned entries are gone for good; export them first: atlassian-iam audit --before ${cutoff} --all --csv > audit-before.csv\n` +
+          `then prune with the same cut-off, so nothing newer than the export goes: atlassian-iam audit prune --before ${cutoff}\n`,
       );
     } else {
       io.out(`Removed ${count} audit entries older than ${cutoff}.\n`);

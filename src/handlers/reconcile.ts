@@ -143,7 +143,7 @@ async function findMembership(context: BotContext, row: AuditEntry): Promise<Fin
 function toldText(row: AuditEntry, finding: Finding): string {
   const group = finding.group === undefined ? '' : ` in "${finding.group}"`;
   return (
-    `Your /${row.command} for ${row.target as string}${group} was interrupted by a restart; Atlassian now shows ` +
+    `Your /${row.command} for ${row.target as string}${group} was interrupted before its outcome was recorded; Atlassian now shows ` +
     `${finding.shows}. Run it again if that is not what you wanted.`
   );
 }

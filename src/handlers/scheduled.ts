@@ -317,6 +317,12 @@ export async function cancelScheduled(
  * no longer be cancelled; 'not recorded' (logged, nothing cancelled) when the row or the cancel could
  * not be written.
  */
+async function approversOf(context: BotContext, request: ApprovalRequest): Promise<string[]> {
+  const voters = await context.store.listVoters(request.id);
+  if (voters.length > 0) return voters;
+  return request.status === 'approved' && request.decidedBy ? [request.decidedBy] : [];
+}
+
 async function cancelWithRecord(
   context: BotContext,
   userId: string,
@@ -332,7 +338,8 @@ async function cancelWithRecord(
     detail: {
       scheduledAt: request.scheduledAt?.toISOString() ?? null,
       requesterId: request.requesterId,
-      approvedBy: request.decidedBy,
+      // Everyone whose approval counted (N of M), else the one who decided; none while still pending.
+      approvedBy: await approversOf(context, request),
     },
   };
   return writeWithRecord(context, row, (record) => context.store.cancelScheduled(request.id, record)).catch(

@@ -56,6 +56,29 @@ describe('atlassian-iam audit prune', () => {
     expect(await withStore((s) => s.listAudit({ limit: 100 }))).toHaveLength(10);
   });
 
+  it('a dry run names the absolute cut-off for the prune too, so a relative one cannot take more than was exported', async () => {
+    const run = await cli(['prune', '--before', '2025-01-04', '--dry-run']);
+    expect(run.stderr).toContain('then prune with the same cut-off');
+    expect(run.stderr).toContain('atlassian-iam audit prune --before 2025-01-04T00:00:00.000Z');
+  });
+
+  it('an export whose entries hold the value of a configured secret masks it and says so on stderr', async () => {
+    const run = await runCli(['audit', '--csv'], {
+      cwd,
+      env: {
+        DATABASE_URL: `sqlite:${database}`,
+        ATLASSIAN_ACCESS_TOKEN: 'example',
+        ATLASSIAN_DIRECTORY_ID: 'dir-prune',
+      },
+    });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('jane@[REDACTED].com');
+    expect(run.stdout).not.toContain('example');
+    expect(run.stderr).toContain('contain the value of a configured secret');
+    const plain = await cli(['--csv']);
+    expect(plain.stderr).not.toContain('configured secret');
+  });
+
   it('the reminded export reads exactly the entries a prune would remove', async () => {
     const run = await cli(['--before', '2025-01-04', '--json']);
     expect(run.code).toBe(0);

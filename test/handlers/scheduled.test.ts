@@ -349,7 +349,7 @@ describe('cancelling a scheduled disable (App Home)', () => {
         actor: 'UREQ',
         kind: 'decision',
         outcome: 'cancelled',
-        detail: expect.objectContaining({ approvedBy: 'UAPPROVER', requesterId: 'UREQ' }),
+        detail: expect.objectContaining({ approvedBy: ['UAPPROVER'], requesterId: 'UREQ' }),
       }),
     ]);
     world.advance(DUE.getTime() - world.now.getTime());

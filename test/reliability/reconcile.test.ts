@@ -60,10 +60,10 @@ describe('commands a restart interrupted are reconciled (issue 11)', () => {
     const dms = world.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'UREQ');
     expect(dms.map((c) => String(c.args.text)).sort()).toEqual([
       expect.stringContaining(
-        'Your /iam-create-user for made@example.com was interrupted by a restart; Atlassian now shows the user exists (active)',
+        'Your /iam-create-user for made@example.com was interrupted before its outcome was recorded; Atlassian now shows the user exists (active)',
       ),
       expect.stringContaining(
-        'Your /iam-create-user for never@example.com was interrupted by a restart; Atlassian now shows no such user',
+        'Your /iam-create-user for never@example.com was interrupted before its outcome was recorded; Atlassian now shows no such user',
       ),
     ]);
 
@@ -180,7 +180,7 @@ describe('commands a restart interrupted are reconciled (issue 11)', () => {
     const dms = world.slack.callsTo('chat.postMessage').filter((c) => c.args.channel === 'UREQ');
     expect(dms.map((c) => String(c.args.text))).toContainEqual(
       expect.stringContaining(
-        `Your /iam-revoke for ann@example.com in "${JIRA}" was interrupted by a restart; Atlassian now shows they are not a member`,
+        `Your /iam-revoke for ann@example.com in "${JIRA}" was interrupted before its outcome was recorded; Atlassian now shows they are not a member`,
       ),
     );
   });

@@ -1,6 +1,6 @@
 /**
  * Outside review F10: a scheduled disable that was stored and approved before a SIGKILL is carried out
- * after the restart, and its requester is NOT told that the command "was interrupted by a restart …
+ * after the restart, and its requester is NOT told that the command "was interrupted before its outcome was recorded …
  * Nothing was done" (the command ended as a stored request; its outcome is told in its thread). A
  * command really cut off between its "received" row and its answer (written into the database as a
  * SIGKILL leaves it) is still reconciled by the same sweep, which shows the sweep looked.
@@ -79,7 +79,7 @@ afterAll(async () => {
   removeTempDirs();
 });
 
-it('a scheduled disable approved before a SIGKILL is carried out after the restart with no "interrupted by a restart" DM', async () => {
+it('a scheduled disable approved before a SIGKILL is carried out after the restart with no "interrupted before its outcome was recorded" DM', async () => {
   bot = await startOurBot();
   const requestedAt = new Date();
   await postSigned(
@@ -116,7 +116,7 @@ it('a scheduled disable approved before a SIGKILL is carried out after the resta
 
   const interrupted = slack
     .callsTo('chat.postMessage')
-    .filter((c) => textOf(c).includes('interrupted by a restart'))
+    .filter((c) => textOf(c).includes('interrupted before its outcome was recorded'))
     .map((c) => String(c.args.text));
   expect(interrupted).toEqual([expect.stringContaining('/iam-enable-user for cut@example.com')]);
   const patches = atlassian.server.requests.filter((q) => q.method === 'PATCH').map((q) => q.path);
