@@ -12,7 +12,7 @@ import { isTransientFailure } from '../scim/client';
 import type { Grant } from '../store/grants';
 import { type ExpiryOutcome, type GrantEndCause, grantEndMessage, type SlackMessage } from '../views/slack';
 import { CLAIM_OWNER } from './claims';
-import { type BotContext, writeWithRecord } from './context';
+import { audit, type BotContext, writeWithRecord } from './context';
 import { postMessage } from './posting';
 
 /** Claimed per statement: an instance killed mid-batch strands few, for its peers to take when the lease ends. */
@@ -74,12 +74,28 @@ async function removeMember(
   return null;
 }
 
+const endCommand = (cause: GrantEndCause): string =>
+  `grant-${cause.reason === 'expired' ? 'expiry' : 'done'}`;
+
+/** The row of an attempt to end a grant, written before its member is removed (no action without its row). */
+function attemptEntry(grant: Grant, cause: GrantEndCause, by: string) {
+  return {
+    actor: by,
+    kind: 'command' as const,
+    command: endCommand(cause),
+    target: grant.target,
+    outcome: 'received',
+    requestId: grant.requestId,
+    detail: { group: grant.groupName, grantId: grant.id, userId: grant.userId, groupId: grant.groupId },
+  };
+}
+
 /** The audit row of a grant's end, written with the end itself (Store.endGrant). */
 function endEntry(grant: Grant, cause: GrantEndCause, by: string, now: Date, removal: Removal) {
   return {
     actor: by,
     kind: 'result' as const,
-    command: `grant-${cause.reason === 'expired' ? 'expiry' : 'done'}`,
+    command: endCommand(cause),
     target: grant.target,
     outcome: removal.outcome === 'removed' ? 'success' : 'skipped',
     requestId: grant.requestId,
@@ -108,8 +124,8 @@ export class GrantEndUnrecorded extends Error {
 }
 
 /**
- * Removes a grant's member and ends the grant (`cause`: expired, or done by its holder) with its audit
- * row, in one store write; true when this caller ended it. Only that caller tells the thread and the
+ * Records the attempt, removes a grant's member and ends the grant (`cause`: expired, or done by its
+ * holder) with its audit row, in one store write; true when this caller ended it. Only that caller tells the thread and the
  * holder. A failed removal ends nothing: an expiry waits for the next sweep, a click says so. An end
  * whose row cannot be written ends nothing either: logged, and thrown as GrantEndUnrecorded (an expiry
  * is tried again once its lease has run out, and then reads as removed by this attempt).
@@ -120,10 +136,13 @@ export async function endGrantNow(
   grant: Grant,
   cause: GrantEndCause,
 ): Promise<boolean> {
+  const by = cause.reason === 'expired' ? SYSTEM : cause.by;
+  // Recorded before the member is removed: while the audit log refuses rows nothing is sent
+  // (AuditUnavailableError), an expiry stays claimed for a later sweep and a click is told.
+  await audit(context, attemptEntry(grant, cause, by));
   const removal = await removeMember(context, grant, cause);
   if (removal === null) return false;
   const now = context.clock();
-  const by = cause.reason === 'expired' ? SYSTEM : cause.by;
   const entry = endEntry(grant, cause, by, now, removal);
   let ended: Grant | null;
   try {

@@ -18,7 +18,7 @@ import {
 } from '../views/slack';
 import { type AlreadyOpen, alreadyOpenRefusal } from './already-open';
 import { requestApproval } from './approvals';
-import { audit, auditDone, type BotContext } from './context';
+import { AUDIT_UNAVAILABLE, audit, AuditUnavailableError, auditDone, type BotContext } from './context';
 import { endGrantNow, GrantEndUnrecorded, tellGrantEvent } from './grant-expiry';
 import { postMessage } from './posting';
 
@@ -142,8 +142,9 @@ export async function grantDone(context: BotContext, client: WebClient, click: G
   try {
     if (await endGrantNow(context, client, grant, { reason: 'done', by: click.userId })) return true;
   } catch (error) {
-    if (!(error instanceof GrantEndUnrecorded)) throw error;
-    await postMessage(client, click.userId, errorNotice(error.message, { sandbox: context.sandbox }));
+    if (!(error instanceof GrantEndUnrecorded || error instanceof AuditUnavailableError)) throw error;
+    const text = error instanceof GrantEndUnrecorded ? error.message : AUDIT_UNAVAILABLE;
+    await postMessage(client, click.userId, errorNotice(text, { sandbox: context.sandbox }));
     return false;
   }
   const latest = await context.store.getGrant(grant.id);

@@ -89,8 +89,11 @@ withPostgres((testUrl) => {
       max: Math.round(late[late.length - 1]),
     };
     const audited = Number(
-      (await db.query<{ n: string }>("SELECT count(*) AS n FROM audit_log WHERE command = 'grant-expiry'"))
-        .rows[0].n,
+      (
+        await db.query<{ n: string }>(
+          "SELECT count(*) AS n FROM audit_log WHERE command = 'grant-expiry' AND kind = 'result'",
+        )
+      ).rows[0].n,
     );
     console.log(
       `grant expiry: ${COUNT} ended, ${patches.length} PATCHes, lateness ms ${JSON.stringify(figures)}, ` +

@@ -120,7 +120,12 @@ describe('the grant expiry sweep', () => {
       expect(shown(post)).toContain('removed from the group');
     }
     const rows = await first.bot.context.store.listAudit({ group: JIRA });
-    expect(rows).toEqual([
+    // The attempt is recorded before the member is removed, its end with the end itself.
+    expect(rows.map((r) => [r.kind, r.command, r.outcome])).toEqual([
+      ['result', 'grant-expiry', 'success'],
+      ['command', 'grant-expiry', 'received'],
+    ]);
+    expect(rows.slice(0, 1)).toEqual([
       expect.objectContaining({
         actor: 'system',
         kind: 'result',
@@ -171,7 +176,9 @@ describe('the grant expiry sweep', () => {
     expect(await sweep(first)).toBe(0);
     expect((await first.bot.context.store.getGrant(id))?.endedAt).toBeNull();
     expect(members(group)).toContain(userId);
-    expect(await first.bot.context.store.listAudit({ group: JIRA })).toEqual([]);
+    const results = async () =>
+      (await first.bot.context.store.listAudit({ group: JIRA })).filter((r) => r.kind === 'result');
+    expect(await results()).toEqual([]);
 
     scripted = null;
     expect(await sweep(second)).toBe(0); // still leased to the first
@@ -199,13 +206,35 @@ describe('a grant end and its audit row are one write (issue 11: no change witho
   }
 
   const endRows = async (driven: DrivenBot) =>
-    (await driven.bot.context.store.listAudit({ group: JIRA })).filter((r) => r.command === 'grant-expiry');
+    (await driven.bot.context.store.listAudit({ group: JIRA })).filter(
+      (r) => r.command === 'grant-expiry' && r.kind === 'result',
+    );
+
+  it('while the audit log refuses every row, no member is removed (no action without its row); repaired, the next sweep ends it once', async () => {
+    const driven = await world.startBot();
+    const { id, userId, group } = await grantFor(driven, 'eve@example.com');
+    world.advance(HOUR);
+    auditLog('broken', "NEW.command = 'grant-expiry'");
+    expect(await sweep(driven)).toBe(0);
+    expect(groupPatches()).toEqual([]);
+    expect(members(group)).toContain(userId);
+    expect((await driven.bot.context.store.getGrant(id))?.endedAt).toBeNull();
+
+    auditLog('repaired');
+    world.advance(5_000); // past the lease of the attempt that recorded nothing
+    expect(await sweep(driven)).toBe(1);
+    expect(groupPatches()).toEqual([`PATCH /Groups/${group}`]);
+    expect(members(group)).not.toContain(userId);
+    expect((await endRows(driven)).map((r) => [r.outcome, r.detail?.outcome])).toEqual([
+      ['success', 'removed'],
+    ]);
+  });
 
   it('an end whose row cannot be written ends nothing; retried after the lease, the member our first attempt removed is reported removed, with one row', async () => {
     const driven = await world.startBot();
     const { id, userId, group } = await grantFor(driven, 'dan@example.com');
     world.advance(HOUR);
-    auditLog('broken', "NEW.command = 'grant-expiry'");
+    auditLog('broken', "NEW.command = 'grant-expiry' AND NEW.kind = 'result'");
     expect(await sweep(driven)).toBe(0);
     expect(groupPatches()).toEqual([`PATCH /Groups/${group}`]);
     expect(members(group)).not.toContain(userId);
@@ -263,7 +292,7 @@ describe('a grant end and its audit row are one write (issue 11: no change witho
   it("I'm done whose end row cannot be written: the grant stays active and the holder is told they were removed, unrecorded", async () => {
     const driven = await world.startBot();
     const { id, userId, group } = await grantFor(driven, 'gus@example.com', true, 'g-done-unlogged');
-    auditLog('broken', "NEW.command = 'grant-done'");
+    auditLog('broken', "NEW.command = 'grant-done' AND NEW.kind = 'result'");
     await driven.receiver.send(buttonClick('grant_done', id, 'UMEMBER', world.responseUrl('done-unlogged')));
     await driven.receiver.idle();
     expect(members(group)).not.toContain(userId);
@@ -356,6 +385,7 @@ describe('notices before the end, and "I\'m done"', () => {
     const rows = await driven.bot.context.store.listAudit({ group: JIRA });
     expect(rows.map((r) => [r.actor, r.command, r.outcome]).reverse()).toEqual([
       ['UOPS', 'grant-done', 'refused'],
+      ['UMEMBER', 'grant-done', 'received'],
       ['UMEMBER', 'grant-done', 'success'],
       ['UMEMBER', 'grant-done', 'refused'],
     ]);
