@@ -90,6 +90,18 @@ function attemptEntry(grant: Grant, cause: GrantEndCause, by: string) {
   };
 }
 
+/**
+ * Whether an earlier attempt of the sweep already recorded its `received` row for this grant: an expiry
+ * retried every lease through an Atlassian outage writes it once, not once per attempt.
+ */
+async function attemptRecorded(context: BotContext, grant: Grant, cause: GrantEndCause): Promise<boolean> {
+  if (cause.reason !== 'expired' || grant.endAttempts <= 1) return false;
+  const rows = await context.store.listAudit({ target: grant.target, group: grant.groupName, limit: 1_000 });
+  return rows.some(
+    (row) => row.command === endCommand(cause) && row.kind === 'command' && row.detail?.grantId === grant.id,
+  );
+}
+
 /** The audit row of a grant's end, written with the end itself (Store.endGrant). */
 function endEntry(grant: Grant, cause: GrantEndCause, by: string, now: Date, removal: Removal) {
   return {
@@ -139,7 +151,7 @@ export async function endGrantNow(
   const by = cause.reason === 'expired' ? SYSTEM : cause.by;
   // Recorded before the member is removed: while the audit log refuses rows nothing is sent
   // (AuditUnavailableError), an expiry stays claimed for a later sweep and a click is told.
-  await audit(context, attemptEntry(grant, cause, by));
+  if (!(await attemptRecorded(context, grant, cause))) await audit(context, attemptEntry(grant, cause, by));
   const removal = await removeMember(context, grant, cause);
   if (removal === null) return false;
   const now = context.clock();

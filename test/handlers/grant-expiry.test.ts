@@ -179,13 +179,21 @@ describe('the grant expiry sweep', () => {
     const results = async () =>
       (await first.bot.context.store.listAudit({ group: JIRA })).filter((r) => r.kind === 'result');
     expect(await results()).toEqual([]);
+    world.advance(5_000);
+    expect(await sweep(second)).toBe(0); // Atlassian still down: a second attempt, no second row
 
     scripted = null;
-    expect(await sweep(second)).toBe(0); // still leased to the first
+    expect(await sweep(second)).toBe(0); // still leased to the last attempt
     world.advance(5_000);
     expect(await sweep(second)).toBe(1);
     expect(members(group)).not.toContain(userId);
     expect((await first.bot.context.store.getGrant(id))?.endReason).toBe('expired');
+    const rows = await first.bot.context.store.listAudit({ group: JIRA });
+    // One "received" for three attempts: an outage does not fill the log.
+    expect(rows.map((r) => [r.kind, r.outcome])).toEqual([
+      ['result', 'success'],
+      ['command', 'received'],
+    ]);
   });
 });
 
