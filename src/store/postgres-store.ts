@@ -1,4 +1,4 @@
-import { type ClientBase, Pool, type PoolClient, type PoolConfig, type QueryResult } from 'pg';
+import { Client, type ClientBase, Pool, type PoolClient, type PoolConfig, type QueryResult } from 'pg';
 import { assertStorable, isStorable } from '../storable-text';
 import { redact } from '../log';
 import {
@@ -329,6 +329,31 @@ export class PostgresError extends Error {
   }
 }
 
+/** How long each statement of a migration may take, the wait for another instance's migration included. */
+const MIGRATION_TIMEOUT_MS = 120_000;
+
+/**
+ * Migrates on a connection of its own whose bounds are MIGRATION_TIMEOUT_MS, not the pool's
+ * per-command ones: waiting for another instance (or another schema's) migration, or an index built
+ * over a large table, may take longer than a command may, and is still bounded.
+ */
+async function migrateOn(config: PoolConfig, schema: string | undefined): Promise<void> {
+  const client = new Client({
+    ...config,
+    statement_timeout: MIGRATION_TIMEOUT_MS,
+    query_timeout: MIGRATION_TIMEOUT_MS + 5_000,
+    idle_in_transaction_session_timeout: MIGRATION_TIMEOUT_MS * 2,
+  });
+  // Unheard, a connection error would be an 'error' event that ends the process; the query fails anyway.
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await migrate(client, schema);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /**
  * Applies the missing migrations in one transaction that first takes `pg_advisory_xact_lock`, so two
  * instances starting together cannot both apply a version: the second waits, then finds it applied.
@@ -452,12 +477,7 @@ export class PostgresStore extends GrantsDelegated implements Store {
     // An idle client's error would otherwise be an unhandled 'error' event, which ends the process.
     pool.on('error', (error) => options.onBackgroundError?.(describePostgresError(error, url)));
     try {
-      const client = await pool.connect();
-      try {
-        await migrate(client, schema);
-      } finally {
-        client.release();
-      }
+      await migrateOn(config, schema);
     } catch (error) {
       await pool.end().catch(() => undefined);
       throw new PostgresError(`PostgreSQL (DATABASE_URL): ${describePostgresError(error, url)}`, error);

@@ -2,7 +2,8 @@
  * Every database call is bounded: a PostgreSQL that stops answering (paused, or a silent network) fails
  * the call after the statement timeout instead of holding the command, and a SIGTERM behind it, forever.
  */
-import { PostgresStore } from '../../src/store/postgres-store';
+import { Client } from 'pg';
+import { MIGRATION_LOCK_KEY, PostgresStore } from '../../src/store/postgres-store';
 import { dropSchema, uniqueName, withPostgres } from '../support/postgres';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 
@@ -36,5 +37,25 @@ withPostgres((url) => {
       proxy.cut();
       await expect(store.listAudit()).resolves.toEqual([]);
     });
+  });
+
+  it('a start waits for another instance migrating longer than one statement may take, then migrates', async () => {
+    const schema = uniqueName('iam_waits');
+    const holder = new Client({ connectionString: url });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`);
+    // 300 ms per statement for commands; the other instance holds the migration lock for 1 s.
+    const opening = PostgresStore.open(url, { schema, statementTimeoutMs: 300 });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await holder.query('COMMIT');
+    await holder.end();
+    const store = await opening;
+    try {
+      await expect(store.listAudit()).resolves.toEqual([]);
+    } finally {
+      await store.close();
+      await dropSchema(url, schema);
+    }
   });
 });
